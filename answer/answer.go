@@ -1,0 +1,107 @@
+// Package answer turns a question and the passages retrieved for it into an
+// Answer: text whose every claim carries a [n] marker, each marker backed by
+// a citation that is exactly a span of a document.
+//
+// The extractive composer never writes words of its own: the answer is the
+// chosen sentences themselves. When the passages do not cover the
+// question's key terms it says so plainly instead of quoting something
+// merely nearby.
+package answer
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"citebot/retrieval"
+)
+
+// Modes of an Answer.
+const (
+	ModeExtractive = "extractive"
+	ModeGenerative = "generative"
+)
+
+// MaxCitationBytes bounds one citation's quote (CONTRACT.md).
+const MaxCitationBytes = 800
+
+// NotFoundText is the plain answer when the documents do not answer.
+const NotFoundText = "The documents don't say. I found nothing in them that answers this question."
+
+// ErrEmptyQuestion is returned for a question with no words.
+var ErrEmptyQuestion = errors.New("the question is empty")
+
+// ErrInvalidQuestion is returned for a question that is not UTF-8 text.
+var ErrInvalidQuestion = errors.New("the question is not valid UTF-8 text")
+
+// Answer is the answer object of CONTRACT.md.
+type Answer struct {
+	Question  string     `json:"question"`
+	Answer    string     `json:"answer"`
+	Found     bool       `json:"found"`
+	Mode      string     `json:"mode"`
+	Citations []Citation `json:"citations"`
+	Passages  []Passage  `json:"passages"`
+	TookMS    int64      `json:"took_ms"`
+}
+
+// Citation is a span the answer cites; N is its [n] marker.
+type Citation struct {
+	N         int     `json:"n"`
+	Document  string  `json:"document"`
+	Title     string  `json:"title"`
+	Start     int     `json:"start"`
+	End       int     `json:"end"`
+	LineStart int     `json:"line_start"`
+	LineEnd   int     `json:"line_end"`
+	Quote     string  `json:"quote"`
+	Score     float64 `json:"score"`
+}
+
+// Passage is one retrieved passage, best first.
+type Passage struct {
+	Rank      int     `json:"rank"`
+	Document  string  `json:"document"`
+	Title     string  `json:"title"`
+	Start     int     `json:"start"`
+	End       int     `json:"end"`
+	LineStart int     `json:"line_start"`
+	LineEnd   int     `json:"line_end"`
+	Text      string  `json:"text"`
+	Score     float64 `json:"score"`
+}
+
+// CheckQuestion validates a question before any work is done.
+func CheckQuestion(q string) error {
+	if !utf8.ValidString(q) {
+		return ErrInvalidQuestion
+	}
+	if strings.TrimSpace(q) == "" {
+		return ErrEmptyQuestion
+	}
+	return nil
+}
+
+// Searcher is what the composers need of an index.
+type Searcher interface {
+	Search(ctx context.Context, query string, k int) ([]retrieval.Passage, error)
+	// IDF weighs a term by its rarity in the corpus; ok is false for a
+	// term the corpus does not contain.
+	IDF(term string) (idf float64, ok bool)
+	NumChunks() int
+}
+
+func toPassages(ps []retrieval.Passage) []Passage {
+	out := make([]Passage, len(ps))
+	for i, p := range ps {
+		out[i] = Passage{Rank: i + 1, Document: p.DocID, Title: p.Title, Start: p.Start, End: p.End,
+			LineStart: p.LineStart, LineEnd: p.LineEnd, Text: p.Text, Score: round(p.Score)}
+	}
+	return out
+}
+
+// round keeps scores readable in JSON; they are for ordering, not precision.
+func round(f float64) float64 {
+	return float64(int64(f*10000+0.5)) / 10000
+}

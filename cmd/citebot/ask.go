@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"citebot/answer"
+)
+
+// maxStdinLine bounds one question read from standard input; longer lines
+// are reported, not silently cut.
+const maxStdinLine = 1 << 20
+
+func runAsk(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	f := newFlags("ask", stderr)
+	c, rest, err := parse(f, args, getenv)
+	if err != nil {
+		return err
+	}
+	var question string
+	if len(rest) > 0 {
+		question = strings.Join(rest, " ")
+		if err := answer.CheckQuestion(question); err != nil {
+			return usageError{err}
+		}
+	}
+	ix, _, err := openIndex(ctx, c, stderr)
+	if err != nil {
+		return err
+	}
+	ex := newExtractive(ix, c)
+	if len(rest) > 0 {
+		a, err := ex.Answer(ctx, question, c.K)
+		if err != nil {
+			return err
+		}
+		if *f.json {
+			return json.NewEncoder(stdout).Encode(a)
+		}
+		writeAnswer(stdout, a)
+		return nil
+	}
+
+	// One question per line; every line gets one line of output, so that a
+	// script can pair questions and answers by position.
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 64<<10), maxStdinLine)
+	enc := json.NewEncoder(stdout)
+	for sc.Scan() {
+		q := sc.Text()
+		if strings.TrimSpace(q) == "" {
+			continue
+		}
+		a, err := ex.Answer(ctx, q, c.K)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if *f.json {
+				enc.Encode(struct {
+					Question string `json:"question"`
+					Error    string `json:"error"`
+				}{q, err.Error()})
+			} else {
+				fmt.Fprintf(stdout, "error: %v\n", err)
+			}
+			continue
+		}
+		if *f.json {
+			if err := enc.Encode(a); err != nil {
+				return err
+			}
+			continue
+		}
+		writeAnswerLine(stdout, a)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read questions: %w", err)
+	}
+	return nil
+}
+
+// writeAnswer prints an answer for a person: the answer, then each source
+// with its title, file, lines and the exact quote.
+func writeAnswer(w io.Writer, a answer.Answer) {
+	fmt.Fprintln(w, a.Answer)
+	if len(a.Citations) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Sources:")
+	for _, c := range a.Citations {
+		fmt.Fprintf(w, "[%d] %s\n    %s, %s\n", c.N, c.Title, c.Document, lines(c.LineStart, c.LineEnd))
+		for _, l := range strings.Split(strings.TrimRight(c.Quote, "\r\n"), "\n") {
+			fmt.Fprintf(w, "    > %s\n", strings.TrimRight(l, "\r"))
+		}
+	}
+}
+
+// writeAnswerLine prints an answer on one line, sources inline.
+func writeAnswerLine(w io.Writer, a answer.Answer) {
+	var b strings.Builder
+	b.WriteString(a.Answer)
+	for _, c := range a.Citations {
+		fmt.Fprintf(&b, " | [%d] %s %s", c.N, c.Document, lines(c.LineStart, c.LineEnd))
+	}
+	fmt.Fprintln(w, b.String())
+}
+
+func lines(a, b int) string {
+	if a == b {
+		return fmt.Sprintf("line %d", a)
+	}
+	return fmt.Sprintf("lines %d-%d", a, b)
+}

@@ -1,0 +1,430 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"citebot/answer"
+	"citebot/retrieval"
+)
+
+func runEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("eval", stderr)
+	set := f.fs.String("set", "", "QA file (JSON lines: question, answerable, document, evidence)")
+	beir := f.fs.String("beir", "", "BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)")
+	split := f.fs.String("split", "test", "BEIR qrels split")
+	verbose := f.fs.Bool("v", false, "list every miss")
+	c, rest, err := parse(f, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("eval takes no arguments, got %q", rest)
+	}
+	switch {
+	case (*set == "") == (*beir == ""):
+		return usagef("eval needs exactly one of --set FILE or --beir DIR")
+	case *set != "":
+		rows, err := readQA(*set)
+		if err != nil {
+			return err
+		}
+		ix, _, err := openIndex(ctx, c, stderr)
+		if err != nil {
+			return err
+		}
+		r, err := evalQA(ctx, newExtractive(ix, c), rows, c.K)
+		if err != nil {
+			return err
+		}
+		if *f.json {
+			return json.NewEncoder(stdout).Encode(r)
+		}
+		r.write(stdout, *verbose)
+		return nil
+	default:
+		rc, err := retrievalConfig(c)
+		if err != nil {
+			return err
+		}
+		r, err := evalBEIR(ctx, *beir, *split, rc)
+		if err != nil {
+			return err
+		}
+		if *f.json {
+			return json.NewEncoder(stdout).Encode(r)
+		}
+		r.write(stdout)
+		return nil
+	}
+}
+
+// qaRow is one line of a QA set (shared/eval format).
+type qaRow struct {
+	ID         string `json:"id"`
+	Lang       string `json:"lang"`
+	Question   string `json:"question"`
+	Answerable bool   `json:"answerable"`
+	Document   string `json:"document"`
+	Evidence   string `json:"evidence"`
+}
+
+func readQA(path string) ([]qaRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("QA set: %w", err)
+	}
+	defer f.Close()
+	var rows []qaRow
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var r qaRow
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return nil, usagef("QA set %s line %d: %w", path, n, err)
+		}
+		if r.Question == "" || (r.Answerable && r.Evidence == "") {
+			return nil, usagef("QA set %s line %d: needs a question, and evidence when answerable", path, n)
+		}
+		rows = append(rows, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("QA set %s: %w", path, err)
+	}
+	if len(rows) == 0 {
+		return nil, usagef("QA set %s: no questions", path)
+	}
+	return rows, nil
+}
+
+// qaReport holds the QA metrics. Recall and MRR count a passage as
+// relevant when it holds the whole evidence string (of the right document
+// when the row names one); a cited-evidence hit is an answer one of whose
+// quotes holds the evidence.
+type qaReport struct {
+	K               int                `json:"k"`
+	Questions       int                `json:"questions"`
+	Answerable      int                `json:"answerable"`
+	Unanswerable    int                `json:"unanswerable"`
+	RecallAtK       float64            `json:"recall_at_k"`
+	MRR             float64            `json:"mrr"`
+	CitedHit        float64            `json:"cited_evidence_hit"`
+	FalseRefusals   int                `json:"answerable_refused"`
+	Refused         int                `json:"unanswerable_refused"`
+	AbstentionRate  float64            `json:"abstention_accuracy"`
+	MeanMS          float64            `json:"mean_ms"`
+	Misses          []qaMiss           `json:"misses"`
+	RecallByLang    map[string]float64 `json:"recall_by_lang"`
+	CitedHitsByLang map[string]float64 `json:"cited_hit_by_lang"`
+}
+
+type qaMiss struct {
+	ID     string `json:"id"`
+	What   string `json:"what"`
+	Answer string `json:"answer"`
+}
+
+func evalQA(ctx context.Context, ex answer.Extractive, rows []qaRow, k int) (qaReport, error) {
+	r := qaReport{K: k, Questions: len(rows), Misses: []qaMiss{}, RecallByLang: map[string]float64{}, CitedHitsByLang: map[string]float64{}}
+	type langCount struct{ n, recall, cited float64 }
+	langs := map[string]*langCount{}
+	var recall, rr, cited float64
+	var took time.Duration
+	for _, row := range rows {
+		start := time.Now()
+		a, err := ex.Answer(ctx, row.Question, k)
+		took += time.Since(start)
+		if err != nil {
+			return r, fmt.Errorf("eval %s: %w", row.ID, err)
+		}
+		if !row.Answerable {
+			r.Unanswerable++
+			if !a.Found {
+				r.Refused++
+			} else {
+				r.Misses = append(r.Misses, qaMiss{row.ID, "answered an unanswerable question", a.Answer})
+			}
+			continue
+		}
+		r.Answerable++
+		lc := langs[row.Lang]
+		if lc == nil {
+			lc = &langCount{}
+			langs[row.Lang] = lc
+		}
+		lc.n++
+		rank := 0
+		for i, p := range a.Passages {
+			if (row.Document == "" || p.Document == row.Document) && strings.Contains(p.Text, row.Evidence) {
+				rank = i + 1
+				break
+			}
+		}
+		if rank > 0 {
+			recall++
+			lc.recall++
+			rr += 1 / float64(rank)
+		} else {
+			r.Misses = append(r.Misses, qaMiss{row.ID, "evidence not in the top " + strconv.Itoa(k) + " passages", a.Answer})
+		}
+		if !a.Found {
+			r.FalseRefusals++
+			r.Misses = append(r.Misses, qaMiss{row.ID, "refused an answerable question", a.Answer})
+			continue
+		}
+		hit := false
+		for _, c := range a.Citations {
+			if (row.Document == "" || c.Document == row.Document) && strings.Contains(c.Quote, row.Evidence) {
+				hit = true
+			}
+		}
+		if hit {
+			cited++
+			lc.cited++
+		} else {
+			r.Misses = append(r.Misses, qaMiss{row.ID, "evidence not cited", a.Answer})
+		}
+	}
+	if r.Answerable > 0 {
+		n := float64(r.Answerable)
+		r.RecallAtK, r.MRR, r.CitedHit = recall/n, rr/n, cited/n
+	}
+	if r.Questions > 0 {
+		r.AbstentionRate = float64(r.Refused+r.Answerable-r.FalseRefusals) / float64(r.Questions)
+		r.MeanMS = float64(took.Microseconds()) / 1000 / float64(r.Questions)
+	}
+	for l, lc := range langs {
+		r.RecallByLang[l] = lc.recall / lc.n
+		r.CitedHitsByLang[l] = lc.cited / lc.n
+	}
+	return r, nil
+}
+
+func (r qaReport) write(w io.Writer, verbose bool) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "questions\t%d (%d answerable, %d unanswerable)\n", r.Questions, r.Answerable, r.Unanswerable)
+	fmt.Fprintf(tw, "Recall@%d\t%.3f\n", r.K, r.RecallAtK)
+	fmt.Fprintf(tw, "MRR\t%.3f\n", r.MRR)
+	fmt.Fprintf(tw, "cited-evidence hit\t%.3f\n", r.CitedHit)
+	fmt.Fprintf(tw, "unanswerable refused\t%d/%d\n", r.Refused, r.Unanswerable)
+	fmt.Fprintf(tw, "answerable refused\t%d/%d\n", r.FalseRefusals, r.Answerable)
+	fmt.Fprintf(tw, "mean time per question\t%.1f ms\n", r.MeanMS)
+	tw.Flush()
+	if verbose {
+		for _, m := range r.Misses {
+			fmt.Fprintf(w, "miss %s: %s\n    %s\n", m.ID, m.What, m.Answer)
+		}
+	}
+}
+
+// beirReport holds document-ranking metrics (binary relevance from qrels).
+type beirReport struct {
+	Split     string  `json:"split"`
+	Queries   int     `json:"queries"`
+	Documents int     `json:"documents"`
+	Chunks    int     `json:"chunks"`
+	NDCG10    float64 `json:"ndcg_at_10"`
+	Recall10  float64 `json:"recall_at_10"`
+	Recall100 float64 `json:"recall_at_100"`
+	MRR10     float64 `json:"mrr_at_10"`
+	IndexMS   int64   `json:"index_ms"`
+	QueryP50  float64 `json:"query_p50_ms"`
+}
+
+func evalBEIR(ctx context.Context, dir, split string, rc retrieval.Config) (beirReport, error) {
+	r := beirReport{Split: split}
+	docs, err := readBEIRCorpus(filepath.Join(dir, "corpus.jsonl"))
+	if err != nil {
+		return r, err
+	}
+	queries, err := readBEIRQueries(filepath.Join(dir, "queries.jsonl"))
+	if err != nil {
+		return r, err
+	}
+	qrels, err := readQrels(filepath.Join(dir, "qrels", split+".tsv"))
+	if err != nil {
+		return r, err
+	}
+	start := time.Now()
+	ix, _, err := retrieval.Build(ctx, docs, nil, rc, nil)
+	if err != nil {
+		return r, err
+	}
+	r.IndexMS = time.Since(start).Milliseconds()
+	r.Documents, r.Chunks = len(docs), ix.NumChunks()
+
+	ids := make([]string, 0, len(qrels))
+	for id := range qrels {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var times []float64
+	for _, qid := range ids {
+		q, ok := queries[qid]
+		if !ok {
+			return r, fmt.Errorf("beir: query %s of the qrels is not in queries.jsonl", qid)
+		}
+		t0 := time.Now()
+		ranked, err := ix.SearchDocuments(ctx, q, 100)
+		if err != nil {
+			return r, err
+		}
+		times = append(times, float64(time.Since(t0).Microseconds())/1000)
+		rel := qrels[qid]
+		var dcg, idcg float64
+		found10, found100 := 0, 0
+		for i, d := range ranked {
+			if rel[d.DocID] > 0 {
+				if i < 10 {
+					dcg += 1 / math.Log2(float64(i+2))
+					found10++
+					if found10 == 1 {
+						r.MRR10 += 1 / float64(i+1)
+					}
+				}
+				found100++
+			}
+		}
+		nrel := 0
+		for _, g := range rel {
+			if g > 0 {
+				nrel++
+			}
+		}
+		for i := 0; i < min(nrel, 10); i++ {
+			idcg += 1 / math.Log2(float64(i+2))
+		}
+		if idcg > 0 {
+			r.NDCG10 += dcg / idcg
+		}
+		if nrel > 0 {
+			r.Recall10 += float64(found10) / float64(nrel)
+			r.Recall100 += float64(found100) / float64(nrel)
+		}
+		r.Queries++
+	}
+	if r.Queries > 0 {
+		n := float64(r.Queries)
+		r.NDCG10 /= n
+		r.Recall10 /= n
+		r.Recall100 /= n
+		r.MRR10 /= n
+		sort.Float64s(times)
+		r.QueryP50 = times[len(times)/2]
+	}
+	return r, nil
+}
+
+func (r beirReport) write(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "split\t%s (%d queries, %d documents, %d chunks)\n", r.Split, r.Queries, r.Documents, r.Chunks)
+	fmt.Fprintf(tw, "nDCG@10\t%.4f\n", r.NDCG10)
+	fmt.Fprintf(tw, "Recall@10\t%.4f\n", r.Recall10)
+	fmt.Fprintf(tw, "Recall@100\t%.4f\n", r.Recall100)
+	fmt.Fprintf(tw, "MRR@10\t%.4f\n", r.MRR10)
+	fmt.Fprintf(tw, "index time\t%d ms\n", r.IndexMS)
+	fmt.Fprintf(tw, "query p50\t%.2f ms\n", r.QueryP50)
+	tw.Flush()
+}
+
+// readBEIRCorpus reads corpus.jsonl as documents whose text is the title,
+// a blank line, and the abstract, as a file of the corpus would be.
+func readBEIRCorpus(path string) ([]retrieval.Document, error) {
+	var docs []retrieval.Document
+	err := readJSONL(path, func(raw []byte) error {
+		var d struct {
+			ID    string `json:"_id"`
+			Title string `json:"title"`
+			Text  string `json:"text"`
+		}
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return err
+		}
+		text := d.Text
+		if d.Title != "" {
+			text = d.Title + "\n\n" + d.Text
+		}
+		if strings.TrimSpace(text) == "" {
+			return nil
+		}
+		docs = append(docs, retrieval.Document{ID: d.ID, Title: d.Title, Text: text})
+		return nil
+	})
+	sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })
+	return docs, err
+}
+
+func readBEIRQueries(path string) (map[string]string, error) {
+	qs := map[string]string{}
+	err := readJSONL(path, func(raw []byte) error {
+		var q struct {
+			ID   string `json:"_id"`
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(raw, &q); err != nil {
+			return err
+		}
+		qs[q.ID] = q.Text
+		return nil
+	})
+	return qs, err
+}
+
+func readQrels(path string) (map[string]map[string]int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("beir: %w", err)
+	}
+	defer f.Close()
+	out := map[string]map[string]int{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		fields := strings.Split(strings.TrimSpace(sc.Text()), "\t")
+		if len(fields) != 3 || (n == 1 && fields[0] == "query-id") {
+			continue
+		}
+		g, err := strconv.Atoi(fields[2])
+		if err != nil {
+			return nil, usagef("beir: %s line %d: bad score %q", path, n, fields[2])
+		}
+		if out[fields[0]] == nil {
+			out[fields[0]] = map[string]int{}
+		}
+		out[fields[0]][fields[1]] = g
+	}
+	return out, sc.Err()
+}
+
+func readJSONL(path string, fn func([]byte) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return usagef("beir: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(strings.TrimSpace(sc.Text())) == 0 {
+			continue
+		}
+		if err := fn(sc.Bytes()); err != nil {
+			return usagef("beir: %s line %d: %w", path, n, err)
+		}
+	}
+	return sc.Err()
+}

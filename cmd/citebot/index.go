@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"citebot/retrieval"
+)
+
+func runIndex(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("index", stderr)
+	c, rest, err := parse(f, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("index takes no arguments, got %q", rest)
+	}
+	rc, err := retrievalConfig(c)
+	if err != nil {
+		return err
+	}
+	res, err := retrieval.Update(ctx, c.Docs, c.Index, c.MaxFileBytes, rc)
+	if err != nil {
+		return err
+	}
+	s := res.Summary
+	if *f.json {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(s)
+	}
+	fmt.Fprintf(stdout, "indexed %s into %s in %d ms\n", c.Docs, c.Index, s.TookMS)
+	fmt.Fprintf(stdout, "  added %d, changed %d, removed %d, unchanged %d; %d chunks\n", s.Added, s.Changed, s.Removed, s.Unchanged, s.Chunks)
+	if res.Rebuilt != "" && res.Rebuilt != "no index" {
+		fmt.Fprintf(stdout, "  rebuilt from scratch: %s\n", res.Rebuilt)
+	}
+	if len(s.Skipped) > 0 {
+		fmt.Fprintf(stdout, "  skipped %d:\n", len(s.Skipped))
+		for _, sk := range s.Skipped {
+			fmt.Fprintf(stdout, "    %s: %s\n", sk.Document, sk.Reason)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,147 @@
+// Command citebot answers questions about a folder of documents, quoting
+// the documents and citing the exact bytes it quotes.
+//
+// Usage:
+//
+//	citebot index [--docs DIR] [--index DIR] [--json]
+//	citebot ask [--json] [--k N] ["QUESTION"]
+//	citebot eval (--set FILE.jsonl | --beir DIR [--split test]) [--json]
+//
+// Every flag can also be set by a CITEBOT_<FLAG> environment variable or a
+// key in the YAML file given by --config (configs/citebot.yaml documents
+// them all).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"citebot/answer"
+	"citebot/retrieval"
+	"citebot/retrieval/wordvec"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode prints err for a person and maps it to the process status: 2
+// when the input or the invocation is wrong, 1 for everything else.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "citebot:", err)
+	var ue usageError
+	if errors.As(err, &ue) || errors.Is(err, retrieval.ErrNoDocuments) || errors.Is(err, os.ErrNotExist) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `citebot answers questions about a folder of documents, citing exact passages.
+
+Commands:
+  index   bring the index up to date with the documents (incrementally)
+  ask     answer a question (or one per line of standard input)
+  eval    measure retrieval and answers (--set QA.jsonl, or --beir DIR)
+
+Run "citebot COMMAND -h" for a command's flags.
+`
+
+// run is the whole program; main only supplies the process's environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command given")
+	}
+	err := dispatch(ctx, args[1], args[2:], getenv, stdin, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // the flag package has printed the command's flags
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	switch cmd {
+	case "index":
+		return runIndex(ctx, rest, getenv, stdout, stderr)
+	case "ask":
+		return runAsk(ctx, rest, getenv, stdin, stdout, stderr)
+	case "eval":
+		return runEval(ctx, rest, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usagef("unknown command %q", cmd)
+	}
+}
+
+// parse parses a command's flags; positional arguments are returned.
+func parse(f *commonFlags, args []string, getenv func(string) string) (config, []string, error) {
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return config{}, nil, err
+		}
+		return config{}, nil, usageError{err}
+	}
+	c, err := f.load(getenv)
+	return c, f.fs.Args(), err
+}
+
+// retrievalConfig builds the index configuration from the settings.
+func retrievalConfig(c config) (retrieval.Config, error) {
+	rc := retrieval.Config{BM25: c.BM25, Fusion: c.Fusion}
+	rc.Chunk.MaxBytes = c.Chunk.MaxBytes
+	rc.Chunk.Boilerplate = retrieval.DefaultBoilerplate()
+	if c.Chunk.Boilerplate != nil {
+		bp, err := retrieval.CompileBoilerplate(c.Chunk.Boilerplate)
+		if err != nil {
+			return rc, usagef("chunk.boilerplate: %w", err)
+		}
+		rc.Chunk.Boilerplate = bp
+	}
+	m, err := wordvec.Default()
+	if err != nil {
+		return rc, fmt.Errorf("load embedded word vectors: %w", err)
+	}
+	rc.Embedder = retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}
+	return rc, nil
+}
+
+// openIndex brings the index up to date (building it when there is none,
+// so that a newcomer's first command just works) and returns it.
+func openIndex(ctx context.Context, c config, stderr io.Writer) (*retrieval.Index, retrieval.Config, error) {
+	rc, err := retrievalConfig(c)
+	if err != nil {
+		return nil, rc, err
+	}
+	res, err := retrieval.Update(ctx, c.Docs, c.Index, c.MaxFileBytes, rc)
+	if err != nil {
+		return nil, rc, err
+	}
+	if res.Saved {
+		s := res.Summary
+		fmt.Fprintf(stderr, "citebot: indexed %s into %s (%d added, %d changed, %d removed, %d chunks", c.Docs, c.Index, s.Added, s.Changed, s.Removed, s.Chunks)
+		if res.Rebuilt != "" && res.Rebuilt != "no index" {
+			fmt.Fprintf(stderr, "; rebuilt: %s", res.Rebuilt)
+		}
+		fmt.Fprintln(stderr, ")")
+	}
+	return res.Index, rc, nil
+}
+
+func newExtractive(ix *retrieval.Index, c config) answer.Extractive {
+	return answer.Extractive{Index: ix, Tuning: c.Answer}
+}

@@ -1,0 +1,157 @@
+package retrieval
+
+import (
+	"math"
+	"sort"
+	"sync"
+)
+
+// BM25Params are the keyword ranking's knobs. The field weights make the
+// index BM25F-like: a chunk is found by its own words, by its document's
+// title and by its section heading, yet only its own bytes are ever cited.
+type BM25Params struct {
+	K1            float64 `yaml:"k1" json:"k1"`
+	B             float64 `yaml:"b" json:"b"`
+	TitleWeight   float64 `yaml:"title_weight" json:"title_weight"`
+	SectionWeight float64 `yaml:"section_weight" json:"section_weight"`
+}
+
+// DefaultBM25 holds the parameters tuned on SciFact train and the dev set
+// (see README, "Tuning").
+var DefaultBM25 = BM25Params{K1: 0.9, B: 0.4, TitleWeight: 0.5, SectionWeight: 0.5}
+
+// fieldText is what the keyword index sees of one chunk.
+type fieldText struct {
+	Body, Section, Title string
+}
+
+type posting struct {
+	chunk int32
+	// tf is the field-weighted, length-normalised term frequency, computed
+	// once at build time so that a query only sums.
+	tf float32
+}
+
+// keywordIndex is an inverted index over chunks.
+type keywordIndex struct {
+	params   BM25Params
+	n        int
+	postings map[string][]posting
+	idf      map[string]float64
+	// accumulators recycles the dense score arrays: one allocation per
+	// query of n floats would dominate search time on large corpora.
+	accumulators sync.Pool
+}
+
+type fieldTerms struct {
+	body, section, title []string
+}
+
+func newKeywordIndex(fields []fieldTerms, p BM25Params) *keywordIndex {
+	ix := &keywordIndex{params: p, n: len(fields), postings: make(map[string][]posting)}
+	var sumBody, sumSec, sumTitle float64
+	for _, f := range fields {
+		sumBody += float64(len(f.body))
+		sumSec += float64(len(f.section))
+		sumTitle += float64(len(f.title))
+	}
+	avg := func(sum float64) float64 {
+		if ix.n == 0 || sum == 0 {
+			return 1
+		}
+		return sum / float64(ix.n)
+	}
+	avgBody, avgSec, avgTitle := avg(sumBody), avg(sumSec), avg(sumTitle)
+	norm := func(length int, avgLen float64) float64 {
+		return 1 - p.B + p.B*float64(length)/avgLen
+	}
+	tf := make(map[string]float64)
+	for i, f := range fields {
+		clear(tf)
+		add := func(terms []string, w, nrm float64) {
+			if w == 0 {
+				return
+			}
+			for _, t := range terms {
+				tf[t] += w / nrm
+			}
+		}
+		add(f.body, 1, norm(len(f.body), avgBody))
+		add(f.section, p.SectionWeight, norm(len(f.section), avgSec))
+		add(f.title, p.TitleWeight, norm(len(f.title), avgTitle))
+		for t, v := range tf {
+			ix.postings[t] = append(ix.postings[t], posting{chunk: int32(i), tf: float32(v)})
+		}
+	}
+	ix.accumulators.New = func() any {
+		a := make([]float64, ix.n)
+		return &a
+	}
+	ix.idf = make(map[string]float64, len(ix.postings))
+	for t, ps := range ix.postings {
+		df := float64(len(ps))
+		ix.idf[t] = math.Log(1 + (float64(ix.n)-df+0.5)/(df+0.5))
+	}
+	return ix
+}
+
+type scored struct {
+	chunk int
+	score float64
+}
+
+// search returns up to n chunks by BM25 score, best first. Repeated query
+// terms count once: a question repeating a word does not mean it twice.
+func (ix *keywordIndex) search(terms []string, n int) []scored {
+	if ix.n == 0 || n <= 0 {
+		return nil
+	}
+	acc := ix.accumulators.Get().(*[]float64)
+	defer ix.accumulators.Put(acc)
+	scores := *acc
+	var touched []int32
+	seen := make(map[string]bool, len(terms))
+	k1 := ix.params.K1
+	for _, t := range terms {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		idf := ix.idf[t]
+		for _, p := range ix.postings[t] {
+			if scores[p.chunk] == 0 {
+				touched = append(touched, p.chunk)
+			}
+			tf := float64(p.tf)
+			scores[p.chunk] += idf * tf * (k1 + 1) / (k1 + tf)
+		}
+	}
+	out := make([]scored, 0, len(touched))
+	for _, c := range touched {
+		out = append(out, scored{chunk: int(c), score: scores[c]})
+		scores[c] = 0
+	}
+	return topN(out, n)
+}
+
+// topN sorts best first with ties broken by chunk order, so rankings are
+// deterministic, and keeps n.
+func topN(s []scored, n int) []scored {
+	sort.Slice(s, func(i, j int) bool {
+		if s[i].score != s[j].score {
+			return s[i].score > s[j].score
+		}
+		return s[i].chunk < s[j].chunk
+	})
+	if len(s) > n {
+		s = s[:n]
+	}
+	return s
+}
+
+// termIDF is a term's inverse document frequency, and whether the corpus
+// has the term at all.
+func (ix *keywordIndex) termIDF(t string) (float64, bool) {
+	v, ok := ix.idf[t]
+	return v, ok
+}

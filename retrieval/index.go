@@ -1,0 +1,382 @@
+package retrieval
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/philippgille/chromem-go"
+)
+
+// Embedder turns text into a vector. Name is recorded in the manifest so that
+// an index built by one model is never queried with another's vectors.
+type Embedder struct {
+	Name  string
+	Embed chromem.EmbeddingFunc
+}
+
+// Fusion says how keyword and vector rankings are combined.
+type Fusion struct {
+	// Method is "weighted" (min-max normalised scores, linearly mixed) or
+	// "rrf" (reciprocal-rank fusion with constant RRFK).
+	Method       string  `yaml:"method" json:"method"`
+	VectorWeight float64 `yaml:"vector_weight" json:"vector_weight"`
+	RRFK         float64 `yaml:"rrf_k" json:"rrf_k"`
+	// Candidates is how many chunks each ranking contributes before fusion.
+	Candidates int `yaml:"candidates" json:"candidates"`
+}
+
+// DefaultFusion is the fusion measured best on SciFact train and the dev set.
+var DefaultFusion = Fusion{Method: "weighted", VectorWeight: 0.2, RRFK: 60, Candidates: 100}
+
+// Config is everything that decides what an index contains and how it ranks.
+type Config struct {
+	Chunk    ChunkOptions
+	BM25     BM25Params
+	Fusion   Fusion
+	Embedder Embedder
+}
+
+// Summary reports what an indexing run did (CONTRACT.md, "The index summary").
+type Summary struct {
+	Added     int       `json:"added"`
+	Changed   int       `json:"changed"`
+	Removed   int       `json:"removed"`
+	Unchanged int       `json:"unchanged"`
+	Skipped   []Skipped `json:"skipped"`
+	Chunks    int       `json:"chunks"`
+	TookMS    int64     `json:"took_ms"`
+}
+
+// docEntry is one indexed document and where its chunks sit in Index.chunks.
+type docEntry struct {
+	Document
+	lines      LineIndex
+	firstChunk int
+	numChunks  int
+}
+
+// Index is an immutable, searchable index: safe for concurrent searches.
+// A new corpus state produces a new Index (see Build), which callers swap in
+// atomically.
+type Index struct {
+	cfg      Config
+	versions Versions
+	docs     []*docEntry // sorted by ID
+	byID     map[string]*docEntry
+	chunks   []Chunk
+	chunkDoc []*docEntry
+	kw       *keywordIndex
+	db       *chromem.DB
+	vectors  *chromem.Collection
+	vecChunk map[string]int // chromem document ID -> chunk number
+	skipped  []Skipped
+}
+
+// Versions identifies the code and model that built an index; any difference
+// from the running program's forces a full rebuild.
+type Versions struct {
+	Chunker   string `json:"chunker"`
+	Tokenizer string `json:"tokenizer"`
+	Embedder  string `json:"embedder"`
+}
+
+// versions records the chunker's options beside its version: other
+// boilerplate patterns or chunk sizes give other chunks, so they too force
+// a rebuild.
+func (c Config) versions() Versions {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d\n", c.Chunk.MaxBytes)
+	for _, re := range c.Chunk.Boilerplate {
+		fmt.Fprintf(h, "%s\n", re)
+	}
+	opts := hex.EncodeToString(h.Sum(nil))[:12]
+	return Versions{Chunker: ChunkerVersion + "+" + opts, Tokenizer: TokenizerVersion, Embedder: c.Embedder.Name}
+}
+
+const collectionName = "chunks"
+
+// Build indexes docs. Documents whose SHA256 and versions match prev are
+// reused from it (chunks and vectors), so only new and changed documents are
+// chunked and embedded. prev may be nil.
+func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, prev *Index) (*Index, Summary, error) {
+	start := time.Now()
+	if cfg.Embedder.Embed == nil {
+		// chromem-go would silently fall back to OpenAI over the network.
+		return nil, Summary{}, errors.New("build index: no embedder configured")
+	}
+	if prev != nil && prev.versions != cfg.versions() {
+		prev = nil
+	}
+	var sum Summary
+	sum.Skipped = append([]Skipped{}, skipped...)
+
+	type work struct {
+		chunks  []Chunk
+		vectors [][]float32
+	}
+	results := make([]work, len(docs))
+	var todo []int
+	seen := make(map[string]bool, len(docs))
+	for i, d := range docs {
+		seen[d.ID] = true
+		if prev != nil {
+			if old, ok := prev.byID[d.ID]; ok {
+				if old.SHA256 == d.SHA256 {
+					chunks, vecs, err := prev.docVectors(ctx, old)
+					if err != nil {
+						return nil, Summary{}, err
+					}
+					results[i] = work{chunks, vecs}
+					sum.Unchanged++
+					continue
+				}
+				sum.Changed++
+			} else {
+				sum.Added++
+			}
+		} else {
+			sum.Added++
+		}
+		todo = append(todo, i)
+	}
+	if prev != nil {
+		for _, d := range prev.docs {
+			if !seen[d.ID] {
+				sum.Removed++
+			}
+		}
+	}
+
+	err := forEachParallel(ctx, len(todo), func(ctx context.Context, j int) error {
+		d := docs[todo[j]]
+		chunks := ChunkDocument(d, cfg.Chunk)
+		vecs := make([][]float32, len(chunks))
+		for k, c := range chunks {
+			v, err := cfg.Embedder.Embed(ctx, embedText(d, c))
+			if err != nil {
+				return fmt.Errorf("embed %s: %w", d.ID, err)
+			}
+			vecs[k] = v
+		}
+		results[todo[j]] = work{chunks, vecs}
+		return nil
+	})
+	if err != nil {
+		return nil, Summary{}, err
+	}
+
+	ix := &Index{cfg: cfg, versions: cfg.versions(), byID: make(map[string]*docEntry, len(docs)), skipped: sum.Skipped}
+	var vdocs []chromem.Document
+	for i, d := range docs {
+		e := &docEntry{Document: d, lines: NewLineIndex(d.Text), firstChunk: len(ix.chunks), numChunks: len(results[i].chunks)}
+		ix.docs = append(ix.docs, e)
+		ix.byID[d.ID] = e
+		for k, c := range results[i].chunks {
+			ix.chunks = append(ix.chunks, c)
+			ix.chunkDoc = append(ix.chunkDoc, e)
+			if v := results[i].vectors[k]; !isZero(v) {
+				vdocs = append(vdocs, chromem.Document{ID: vectorID(c), Embedding: v})
+			}
+		}
+	}
+	if err := ix.buildVectors(ctx, vdocs); err != nil {
+		return nil, Summary{}, err
+	}
+	ix.buildKeywords()
+	sum.Chunks = len(ix.chunks)
+	sum.TookMS = time.Since(start).Milliseconds()
+	return ix, sum, nil
+}
+
+// embedText is what a chunk's vector is made of: its own words plus the
+// section heading that gives them context.
+func embedText(d Document, c Chunk) string {
+	body := d.Text[c.Start:c.End]
+	if c.Section == "" || c.Header {
+		return body
+	}
+	return c.Section + "\n" + body
+}
+
+// vectorID names a chunk in the vector store; spans are unique within a
+// document except for the header chunk, which may repeat another's span.
+func vectorID(c Chunk) string {
+	id := c.DocID + "#" + strconv.Itoa(c.Start) + "-" + strconv.Itoa(c.End)
+	if c.Header {
+		id += "h"
+	}
+	return id
+}
+
+func isZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// docVectors returns a previously indexed document's chunks and vectors, so
+// an unchanged document costs no chunking and no embedding.
+func (ix *Index) docVectors(ctx context.Context, e *docEntry) ([]Chunk, [][]float32, error) {
+	chunks := ix.chunks[e.firstChunk : e.firstChunk+e.numChunks]
+	vecs := make([][]float32, len(chunks))
+	for k, c := range chunks {
+		if _, ok := ix.vecChunk[vectorID(c)]; !ok {
+			continue // had no vector (no known words)
+		}
+		vd, err := ix.vectors.GetByID(ctx, vectorID(c))
+		if err != nil {
+			return nil, nil, fmt.Errorf("reuse vectors of %s: %w", e.ID, err)
+		}
+		vecs[k] = vd.Embedding
+	}
+	return chunks, vecs, nil
+}
+
+func (ix *Index) buildVectors(ctx context.Context, vdocs []chromem.Document) error {
+	ix.db = chromem.NewDB()
+	coll, err := ix.db.CreateCollection(collectionName, nil, ix.cfg.Embedder.Embed)
+	if err != nil {
+		return fmt.Errorf("create vector collection: %w", err)
+	}
+	ix.vectors = coll
+	if len(vdocs) > 0 {
+		if err := coll.AddDocuments(ctx, vdocs, runtime.GOMAXPROCS(0)); err != nil {
+			return fmt.Errorf("add vectors: %w", err)
+		}
+	}
+	ix.indexVectorIDs()
+	return nil
+}
+
+func (ix *Index) indexVectorIDs() {
+	ix.vecChunk = make(map[string]int, len(ix.chunks))
+	for i, c := range ix.chunks {
+		ix.vecChunk[vectorID(c)] = i
+	}
+	// Chunks whose vector was zero are not in the store; forget them so
+	// docVectors does not look them up.
+	if ix.vectors.Count() != len(ix.chunks) {
+		for id := range ix.vecChunk {
+			if _, err := ix.vectors.GetByID(context.Background(), id); err != nil {
+				delete(ix.vecChunk, id)
+			}
+		}
+	}
+}
+
+func (ix *Index) buildKeywords() {
+	fields := make([]fieldTerms, len(ix.chunks))
+	titles := make(map[*docEntry][]string, len(ix.docs))
+	for _, d := range ix.docs {
+		titles[d] = Terms(d.Title)
+	}
+	_ = forEachParallel(context.Background(), len(ix.chunks), func(_ context.Context, i int) error {
+		c := ix.chunks[i]
+		d := ix.chunkDoc[i]
+		fields[i] = fieldTerms{body: Terms(d.Text[c.Start:c.End]), section: Terms(c.Section), title: titles[d]}
+		return nil
+	})
+	ix.kw = newKeywordIndex(fields, ix.cfg.BM25)
+}
+
+// forEachParallel runs fn for 0..n-1 on all cores and stops at the first
+// error.
+func forEachParallel(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				if err := fn(ctx, i); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
+		return err
+	}
+	return nil
+}
+
+// DocumentInfo describes an indexed document.
+type DocumentInfo struct {
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Bytes  int    `json:"bytes"`
+	Chunks int    `json:"chunks"`
+	SHA256 string `json:"sha256"`
+}
+
+// Documents lists the indexed documents, sorted by ID.
+func (ix *Index) Documents() []DocumentInfo {
+	out := make([]DocumentInfo, len(ix.docs))
+	for i, d := range ix.docs {
+		out[i] = DocumentInfo{ID: d.ID, Title: d.Title, Bytes: len(d.Text), Chunks: d.numChunks, SHA256: d.SHA256}
+	}
+	return out
+}
+
+// Document returns an indexed document's stored text and title.
+func (ix *Index) Document(id string) (Document, bool) {
+	d, ok := ix.byID[id]
+	if !ok {
+		return Document{}, false
+	}
+	return d.Document, true
+}
+
+// Skipped lists the files the last build could not index.
+func (ix *Index) Skipped() []Skipped { return ix.skipped }
+
+// NumChunks is the number of indexed chunks.
+func (ix *Index) NumChunks() int { return len(ix.chunks) }
+
+// IDF is a term's inverse document frequency over chunks, and whether the
+// corpus contains it; answer composers weigh question words with it.
+func (ix *Index) IDF(term string) (float64, bool) { return ix.kw.termIDF(term) }
+
+// Line is the 1-based line of a byte offset in an indexed document.
+func (ix *Index) Line(docID string, offset int) int {
+	d, ok := ix.byID[docID]
+	if !ok {
+		return 0
+	}
+	return d.lines.Line(offset)
+}
+
+// sortedIDs is used by tests and the manifest.
+func (ix *Index) sortedIDs() []string {
+	ids := make([]string, len(ix.docs))
+	for i, d := range ix.docs {
+		ids[i] = d.ID
+	}
+	sort.Strings(ids)
+	return ids
+}

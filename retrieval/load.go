@@ -1,0 +1,163 @@
+package retrieval
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// DefaultMaxFileBytes is the largest file indexed unless configured
+// otherwise: bigger files are almost always dumps, not documents.
+const DefaultMaxFileBytes = 20 << 20
+
+// Skipped is a file that was not indexed, and why.
+type Skipped struct {
+	Document string `json:"document"`
+	Reason   string `json:"reason"`
+}
+
+// ErrNoDocuments is returned when a docs folder holds nothing to index; the
+// CLI maps it to exit code 2 because it is the user's input that is wrong.
+var ErrNoDocuments = errors.New("no documents")
+
+// Load reads every .txt and .md file under dir (recursively, hidden files
+// and folders ignored) as a Document. Files that cannot be indexed are
+// returned as Skipped with a reason instead of failing the whole load: one
+// bad file must not take the corpus down. A missing or unreadable dir, or
+// one with no indexable file, is an error wrapping ErrNoDocuments or the
+// file-system error.
+func Load(dir string, maxBytes int64, title func(text string) string) ([]Document, []Skipped, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxFileBytes
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("docs folder: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, nil, fmt.Errorf("docs folder %s: not a directory", dir)
+	}
+	var docs []Document
+	var skipped []Skipped
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(dir, path)
+		rel = filepath.ToSlash(rel)
+		if err != nil {
+			if path == dir {
+				return err
+			}
+			skipped = append(skipped, Skipped{Document: rel, Reason: "unreadable: " + errReason(err)})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if path != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		ext := strings.ToLower(filepath.Ext(d.Name()))
+		if ext != ".txt" && ext != ".md" {
+			skipped = append(skipped, Skipped{Document: rel, Reason: "unsupported file type (only .txt and .md are indexed)"})
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			fi, err := os.Stat(path) // follow a symlink to a regular file
+			if err != nil || !fi.Mode().IsRegular() {
+				skipped = append(skipped, Skipped{Document: rel, Reason: "not a regular file"})
+				return nil
+			}
+		}
+		doc, reason := readDocument(path, rel, maxBytes)
+		if reason != "" {
+			skipped = append(skipped, Skipped{Document: rel, Reason: reason})
+			return nil
+		}
+		if title != nil {
+			doc.Title = title(doc.Text)
+		}
+		if doc.Title == "" {
+			doc.Title = rel
+		}
+		docs = append(docs, doc)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("docs folder: %w", err)
+	}
+	sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })
+	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Document < skipped[j].Document })
+	if len(docs) == 0 {
+		return nil, skipped, fmt.Errorf("docs folder %s: %w to index (.txt or .md)", dir, ErrNoDocuments)
+	}
+	return docs, skipped, nil
+}
+
+// readDocument reads one file and decides whether it is indexable text.
+// The reason is empty when it is.
+func readDocument(path, rel string, maxBytes int64) (Document, string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Document{}, "unreadable: " + errReason(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Document{}, "unreadable: " + errReason(err)
+	}
+	if fi.Size() > maxBytes {
+		return Document{}, fmt.Sprintf("too large: %d bytes, the limit is %d", fi.Size(), maxBytes)
+	}
+	// Read one byte past the limit: the file may have grown since Stat.
+	buf, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return Document{}, "unreadable: " + errReason(err)
+	}
+	if int64(len(buf)) > maxBytes {
+		return Document{}, fmt.Sprintf("too large: over %d bytes", maxBytes)
+	}
+	if reason := textProblem(buf); reason != "" {
+		return Document{}, reason
+	}
+	sum := sha256.Sum256(buf)
+	return Document{ID: rel, Text: string(buf), SHA256: hex.EncodeToString(sum[:])}, ""
+}
+
+// textProblem says why data is not indexable UTF-8 text, or "".
+func textProblem(data []byte) string {
+	body := bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "empty"
+	}
+	if !utf8.Valid(body) {
+		return "not valid UTF-8 text"
+	}
+	if bytes.IndexByte(body, 0) >= 0 {
+		return "binary (contains NUL bytes)"
+	}
+	return ""
+}
+
+// errReason keeps the part of a file-system error a person can act on,
+// without repeating the path the summary already shows.
+func errReason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

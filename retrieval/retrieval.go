@@ -1,0 +1,39 @@
+// Package retrieval turns a folder of documents into a searchable index and
+// answers searches with ranked passages.
+//
+// Offsets are the backbone: a document keeps the exact bytes of its file, and
+// every chunk, passage and sentence is a half-open byte span [Start, End) of
+// those bytes. Nothing here copies or rewrites text; cleaning decides which
+// spans are indexed, never what a span contains.
+package retrieval
+
+// Document is one file of the corpus, exactly as stored on disk.
+type Document struct {
+	ID     string // path relative to the docs folder, with / separators
+	Title  string // from the document: a Markdown "# " heading or the first substantial line
+	Text   string // the file's bytes, unchanged (BOM and CRLF included)
+	SHA256 string // hex sha256 of Text
+}
+
+// Span is a half-open byte range [Start, End) of a document's Text.
+type Span struct {
+	Start, End int
+}
+
+// Len is the span's length in bytes.
+func (s Span) Len() int { return s.End - s.Start }
+
+// Chunk is the unit of indexing: a byte span of a document plus the context
+// that helps to find it. Only Text[Start:End] is ever cited; Section and the
+// document title are indexed beside it.
+type Chunk struct {
+	DocID     string `json:"doc"`
+	Start     int    `json:"start"`
+	End       int    `json:"end"`
+	LineStart int    `json:"line_start"` // 1-based line holding byte Start
+	LineEnd   int    `json:"line_end"`   // 1-based line holding byte End-1
+	Section   string `json:"section,omitempty"`
+	// Header marks the short per-document chunk of title, authors,
+	// affiliation and abstract opening, which answers "who wrote it" questions.
+	Header bool `json:"header,omitempty"`
+}

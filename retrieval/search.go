@@ -1,0 +1,187 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// MaxPassageBytes bounds a merged passage (CONTRACT.md).
+const MaxPassageBytes = 3000
+
+// Passage is a ranked span of one document: one chunk, or neighbouring and
+// overlapping chunks merged.
+type Passage struct {
+	DocID     string
+	Title     string
+	Section   string
+	Start     int
+	End       int
+	LineStart int
+	LineEnd   int
+	Text      string // exactly the document's bytes [Start, End)
+	Score     float64
+}
+
+// DocScore is a document's rank score: the best score of its chunks.
+type DocScore struct {
+	DocID string
+	Score float64
+}
+
+// Search returns the top k passages for query, best first.
+func (ix *Index) Search(ctx context.Context, query string, k int) ([]Passage, error) {
+	if k <= 0 {
+		return nil, nil
+	}
+	ranked, err := ix.rank(ctx, query, max(ix.cfg.Fusion.Candidates, 4*k))
+	if err != nil {
+		return nil, err
+	}
+	return ix.passages(ranked, k), nil
+}
+
+// SearchDocuments ranks whole documents, for document-level benchmarks
+// such as BEIR.
+func (ix *Index) SearchDocuments(ctx context.Context, query string, n int) ([]DocScore, error) {
+	ranked, err := ix.rank(ctx, query, max(ix.cfg.Fusion.Candidates, 3*n))
+	if err != nil {
+		return nil, err
+	}
+	var out []DocScore
+	seen := make(map[*docEntry]bool)
+	for _, s := range ranked {
+		d := ix.chunkDoc[s.chunk]
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		out = append(out, DocScore{DocID: d.ID, Score: s.score})
+		if len(out) == n {
+			break
+		}
+	}
+	return out, nil
+}
+
+// rank fuses the keyword and vector rankings of chunks, best first.
+func (ix *Index) rank(ctx context.Context, query string, candidates int) ([]scored, error) {
+	if strings.TrimSpace(query) == "" {
+		return nil, fmt.Errorf("search: empty query")
+	}
+	kw := ix.kw.search(Terms(query), candidates)
+	var vec []scored
+	if w := ix.cfg.Fusion.VectorWeight; w > 0 && ix.vectors.Count() > 0 {
+		qv, err := ix.cfg.Embedder.Embed(ctx, query)
+		if err != nil {
+			return nil, fmt.Errorf("search: embed query: %w", err)
+		}
+		if !isZero(qv) {
+			// chromem-go errors when asked for more results than it holds.
+			res, err := ix.vectors.QueryEmbedding(ctx, qv, min(candidates, ix.vectors.Count()), nil, nil)
+			if err != nil {
+				return nil, fmt.Errorf("search: vector query: %w", err)
+			}
+			vec = make([]scored, 0, len(res))
+			for _, r := range res {
+				if c, ok := ix.vecChunk[r.ID]; ok {
+					vec = append(vec, scored{chunk: c, score: float64(r.Similarity)})
+				}
+			}
+		}
+	}
+	return fuse(kw, vec, ix.cfg.Fusion), nil
+}
+
+// fuse combines two rankings. Weighted fusion min-max normalises each list
+// so that neither scale dominates; a chunk missing from a list scores that
+// list's floor there.
+func fuse(kw, vec []scored, f Fusion) []scored {
+	if len(vec) == 0 {
+		return kw
+	}
+	acc := make(map[int]float64, len(kw)+len(vec))
+	switch f.Method {
+	case "rrf":
+		for r, s := range kw {
+			acc[s.chunk] += (1 - f.VectorWeight) / (f.RRFK + float64(r+1))
+		}
+		for r, s := range vec {
+			acc[s.chunk] += f.VectorWeight / (f.RRFK + float64(r+1))
+		}
+	default:
+		add := func(list []scored, w float64) {
+			if len(list) == 0 {
+				return
+			}
+			hi, lo := list[0].score, list[len(list)-1].score
+			span := hi - lo
+			for _, s := range list {
+				v := 1.0
+				if span > 0 {
+					v = (s.score - lo) / span
+				}
+				acc[s.chunk] += w * v
+			}
+		}
+		add(kw, 1-f.VectorWeight)
+		add(vec, f.VectorWeight)
+	}
+	out := make([]scored, 0, len(acc))
+	for c, s := range acc {
+		out = append(out, scored{chunk: c, score: s})
+	}
+	return topN(out, len(out))
+}
+
+// passages turns ranked chunks into at most k passages, merging chunks of
+// one document that overlap or touch, as long as the merged span stays
+// within MaxPassageBytes. A merged passage keeps its best chunk's score.
+func (ix *Index) passages(ranked []scored, k int) []Passage {
+	var out []Passage
+	// Only chunks near the top may extend a passage: a low-ranked
+	// neighbour would dilute it with text the query did not match.
+	if len(ranked) > 3*k {
+		ranked = ranked[:3*k]
+	}
+	for _, s := range ranked {
+		c := ix.chunks[s.chunk]
+		d := ix.chunkDoc[s.chunk]
+		merged := false
+		for i := range out {
+			p := &out[i]
+			if p.DocID != c.DocID || c.End <= p.Start || p.End <= c.Start {
+				continue
+			}
+			start, end := min(p.Start, c.Start), max(p.End, c.End)
+			if end-start > MaxPassageBytes {
+				continue
+			}
+			if c.Start < p.Start && c.Section != "" {
+				p.Section = c.Section
+			}
+			p.Start, p.End = start, end
+			merged = true
+			break
+		}
+		if merged {
+			continue
+		}
+		if len(out) == k {
+			// Keep scanning only to merge: later chunks may extend the
+			// passages already chosen, but no new ones are added.
+			continue
+		}
+		out = append(out, Passage{DocID: c.DocID, Title: d.Title, Section: c.Section, Start: c.Start, End: c.End, Score: s.score})
+	}
+	for i := range out {
+		p := &out[i]
+		d := ix.byID[p.DocID]
+		p.Text = d.Text[p.Start:p.End]
+		p.LineStart = d.lines.Line(p.Start)
+		p.LineEnd = d.lines.Line(p.End - 1)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	return out
+}

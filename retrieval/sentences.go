@@ -1,0 +1,559 @@
+package retrieval
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxSentenceBytes is the contract's limit on one citation: a quoted sentence
+// longer than this is cut so that every sentence can be cited whole.
+const maxSentenceBytes = 800
+
+// SplitSentences returns the sentences of text[within.Start:within.End] as
+// spans with offsets into text, in order, each trimmed of surrounding
+// whitespace; together they cover every non-space byte of the range.
+//
+// The splitter is a hand-written scanner rather than a set of regular
+// expressions because it runs over every byte of every document at index
+// time, and because its exceptions (initials, abbreviations, numbered
+// headings) need context on both sides of the period that regular
+// expressions express badly.
+//
+// A line break always ends a sentence: the documents are line-oriented
+// (one paragraph, heading or reference per line), and a span that crosses a
+// line would glue a heading to the text under it. Within a line a sentence
+// ends at . ! ? or … (plus closing quotes and brackets) followed by
+// whitespace and something that can start a sentence: an upper-case letter,
+// a digit, an opening quote or bracket. Initials ("T.A. Polyakova"),
+// abbreviations ("p. 140", "e.g.", "et al.", "т.е.", "г."), decimals and
+// numbered heading prefixes ("3.1. The …") do not end sentences; a period
+// glued between a lower-case word and a capitalised one ("security.Today")
+// does, since such run-ons are common in text pasted from PDFs. A sentence
+// longer than 800 bytes is cut at the last ';', ':', ',' or space that keeps
+// the piece within 800 bytes, never inside a UTF-8 sequence.
+func SplitSentences(text string, within Span) []Span {
+	s, e := clampSpan(len(text), within)
+	out := make([]Span, 0, (e-s)/120+1)
+	for s < e {
+		le := e
+		if j := strings.IndexByte(text[s:e], '\n'); j >= 0 {
+			le = s + j
+		}
+		out = splitLine(text, s, le, out)
+		s = le + 1
+	}
+	return out
+}
+
+// clampSpan keeps a caller's span inside the text, so a stale or hostile span
+// yields fewer sentences instead of a panic.
+func clampSpan(n int, sp Span) (int, int) {
+	s, e := sp.Start, sp.End
+	if s < 0 {
+		s = 0
+	}
+	if e > n {
+		e = n
+	}
+	if e < s {
+		e = s
+	}
+	return s, e
+}
+
+// splitLine appends the sentences of the line text[ls:le] (no '\n' inside).
+func splitLine(text string, ls, le int, out []Span) []Span {
+	ls, le = trimSpan(text, ls, le)
+	if ls >= le {
+		return out
+	}
+	cur := ls
+	for i := ls; i < le; {
+		c := text[i]
+		if c != '.' && c != '!' && c != '?' && !(c == 0xE2 && isEllipsisAt(text, i, le)) {
+			i++
+			continue
+		}
+		end, next, resume := sentenceBreak(text, ls, i, le)
+		if end >= 0 {
+			out = appendCapped(out, text, cur, end)
+			cur = next
+		}
+		i = resume
+	}
+	return appendCapped(out, text, cur, le)
+}
+
+// sentenceBreak decides whether the terminator at text[i] ends a sentence
+// of the trimmed line text[ls:le]. If it does, the sentence ends at end and
+// the next one starts at next; either way scanning resumes at resume (> i).
+func sentenceBreak(text string, ls, i, le int) (end, next, resume int) {
+	j := i // past the run of terminators: "?!", "...", "…"
+	for j < le {
+		if c := text[j]; c == '.' || c == '!' || c == '?' {
+			j++
+		} else if c == 0xE2 && isEllipsisAt(text, j, le) {
+			j += 3
+		} else {
+			break
+		}
+	}
+	k := j // past closing quotes and brackets: `."`, `.)`, `!»`
+	for k < le {
+		n := closerLen(text, k, le)
+		if n == 0 {
+			break
+		}
+		k += n
+	}
+	if k >= le {
+		return -1, -1, le // the line break ends the sentence anyway
+	}
+	// Only a lone period can be an abbreviation or a glued run-on; "?!",
+	// "..." and "etc.)" are always real ends when a capital follows.
+	lonePeriod := text[i] == '.' && j == i+1 && k == j
+	if spaceLenAt(text, k, le) == 0 {
+		if lonePeriod && isRunOn(text, ls, i, le) {
+			return i + 1, i + 1, i + 1
+		}
+		return -1, -1, k
+	}
+	m := k
+	for m < le {
+		n := spaceLenAt(text, m, le)
+		if n == 0 {
+			break
+		}
+		m += n
+	}
+	if !startsSentence(text, m, le) {
+		return -1, -1, m
+	}
+	if lonePeriod && isAbbreviation(text, ls, i, m, le) {
+		return -1, -1, m
+	}
+	return k, m, m
+}
+
+// appendCapped appends text[s:e] trimmed, cut into pieces of at most
+// maxSentenceBytes so that every sentence fits in one citation.
+func appendCapped(out []Span, text string, s, e int) []Span {
+	s, e = trimSpan(text, s, e)
+	for e-s > maxSentenceBytes {
+		cut, next := bestCut(text, s, s+maxSentenceBytes)
+		out = append(out, Span{s, cut})
+		s, e = trimSpan(text, next, e)
+	}
+	if s < e {
+		out = append(out, Span{s, e})
+	}
+	return out
+}
+
+// bestCut chooses where to cut a sentence that starts at s so that the piece
+// ends at or before limit: after the last ';', else ':', else ',' (each
+// followed by a space), else before the last space, else at the last rune
+// start. Cuts in the first quarter are ignored, so that a stray early comma
+// does not leave a sliver of a piece. It returns the piece's end and where
+// the rest starts (leading spaces are trimmed by the caller).
+func bestCut(text string, s, limit int) (cut, next int) {
+	var semi, colon, comma, space int = -1, -1, -1, -1
+	minPos := s + (limit-s)/4
+	for p := s; p < limit; {
+		c := text[p]
+		n := 1
+		if c >= utf8.RuneSelf {
+			var r rune
+			r, n = utf8.DecodeRuneInString(text[p:])
+			if p+n <= limit && isSpaceRune(r) && p >= minPos {
+				space = p
+			}
+			p += n
+			continue
+		}
+		if p >= minPos {
+			switch {
+			case asciiSpace[c]:
+				space = p
+			case (c == ';' || c == ':' || c == ',') && p+1 < len(text) && spaceLenAt(text, p+1, len(text)) > 0:
+				switch c {
+				case ';':
+					semi = p
+				case ':':
+					colon = p
+				default:
+					comma = p
+				}
+			}
+		}
+		p += n
+	}
+	for _, q := range []int{semi, colon, comma} {
+		if q >= 0 {
+			return q + 1, q + 1
+		}
+	}
+	if space >= 0 {
+		cut, _ = trimSpan(text, s, space)
+		if cut > s {
+			return cut, space
+		}
+	}
+	p := limit
+	for p > s+1 && !utf8.RuneStart(text[p]) {
+		p--
+	}
+	if p <= s {
+		p = limit
+	}
+	return p, p
+}
+
+// isAbbreviation reports whether the period at text[i], followed by
+// whitespace and a sentence starter at text[m], belongs to an initial,
+// abbreviation or number rather than ending a sentence.
+func isAbbreviation(text string, ls, i, m, le int) bool {
+	ws := i
+	for ws > ls {
+		r, n := utf8.DecodeLastRuneInString(text[ls:ws])
+		if !unicode.IsLetter(r) {
+			break
+		}
+		ws -= n
+	}
+	w := text[ws:i]
+	if w == "" {
+		if i > ls && isDigit(text[i-1]) {
+			ns := i
+			for ns > ls && (isDigit(text[ns-1]) || text[ns-1] == '.') {
+				ns--
+			}
+			// "3.1. The" and "12. Smith" open a line as heading or list
+			// numbers; "p. 4. 62" is a page reference, not an end.
+			return atLineStart(text, ls, ns) || isDigit(text[m])
+		}
+		return false
+	}
+	prevDot := ws > ls && text[ws-1] == '.'
+	r0, n0 := utf8.DecodeRuneInString(w)
+	if n0 == len(w) { // a single letter
+		if unicode.IsUpper(r0) {
+			// An initial, unless a lower-case word precedes it and a
+			// common sentence opener follows ("vitamin D. The").
+			if prevDot || atLineStart(text, ls, ws) {
+				return true
+			}
+			pw := wordBefore(text, ls, ws)
+			if pw == "" {
+				return true
+			}
+			pr, _ := utf8.DecodeRuneInString(pw)
+			return !(unicode.IsLower(pr) && sentenceOpeners[wordAt(text, m, le)])
+		}
+		// "e.g.", "i.e.", "p.", "т.е.", "г." — but "т.д." and "т.п." are the
+		// Russian "etc." and end sentences as often as "etc." does.
+		if prevDot && (w == "д" || w == "п") && wordBefore(text, ls, ws-1) == "т" {
+			return false
+		}
+		return true
+	}
+	if atLineStart(text, ls, ws) && isRoman(w) { // "IV. Results"
+		return true
+	}
+	if abbreviations[w] {
+		return true
+	}
+	if w == "al" && wordBefore(text, ls, ws) == "et" {
+		return true
+	}
+	if numberAbbreviations[w] { // "No. 2", "Fig. 3", "Vol. IV", "Jan. 2020"
+		return startsNumber(text, m, le)
+	}
+	return false
+}
+
+// isRunOn reports whether the period at text[i], with no space after it,
+// glues two sentences: "security.Today, the". It must not fire on
+// "U.S.A.", "e.g.The", domains ("un.org"), e-mails or file names.
+func isRunOn(text string, ls, i, le int) bool {
+	if i == ls || i+1 >= le {
+		return false
+	}
+	r, n := utf8.DecodeLastRuneInString(text[ls:i])
+	switch {
+	case unicode.IsLower(r):
+		letters, p := 1, i-n
+		for p > ls {
+			r, n = utf8.DecodeLastRuneInString(text[ls:p])
+			if !unicode.IsLetter(r) {
+				break
+			}
+			if !unicode.IsLower(r) {
+				return false
+			}
+			letters++
+			p -= n
+		}
+		if letters < 2 {
+			return false
+		}
+	case r == ')' && i-2 >= ls && isDigit(text[i-2]): // "(2023).Information"
+	default:
+		return false
+	}
+	ts := i
+	for ts > ls && !asciiSpace[text[ts-1]] {
+		ts--
+	}
+	tok := text[ts:i]
+	if strings.ContainsAny(tok, ".@/:\\") || hasPrefixFold(tok, "www") {
+		return false
+	}
+	r, n = utf8.DecodeRuneInString(text[i+1 : le])
+	if !unicode.IsUpper(r) {
+		return false
+	}
+	p, lower := i+1+n, 0
+	for p < le {
+		r, n = utf8.DecodeRuneInString(text[p:le])
+		if !unicode.IsLower(r) {
+			break
+		}
+		lower++
+		p += n
+	}
+	if lower == 0 {
+		return false
+	}
+	if p < le {
+		r, _ = utf8.DecodeRuneInString(text[p:le])
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(".@/_-", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// startsSentence reports whether text[m] can open a sentence.
+func startsSentence(text string, m, le int) bool {
+	c := text[m]
+	if c < utf8.RuneSelf {
+		return ('A' <= c && c <= 'Z') || isDigit(c) || c == '"' || c == '\'' || c == '(' || c == '[' || c == '{'
+	}
+	r, _ := utf8.DecodeRuneInString(text[m:le])
+	switch r {
+	case '“', '„', '«', '‘', '‹', '¿', '¡':
+		return true
+	}
+	return unicode.IsUpper(r) || unicode.IsTitle(r) || unicode.IsDigit(r)
+}
+
+// startsNumber reports whether text[m] starts something an abbreviation like
+// "No." or "Fig." numbers: digits, "(2)", a Roman numeral or "S1".
+func startsNumber(text string, m, le int) bool {
+	c := text[m]
+	if isDigit(c) {
+		return true
+	}
+	if c == '(' && m+1 < le && isDigit(text[m+1]) {
+		return true
+	}
+	if 'A' <= c && c <= 'Z' && m+1 < le && isDigit(text[m+1]) {
+		return true
+	}
+	p := m
+	for p < le && strings.IndexByte("IVXLC", text[p]) >= 0 {
+		p++
+	}
+	return p > m && (p == le || !isLetterByte(text[p]))
+}
+
+// isEllipsisAt reports whether text[i:] starts with "…" (U+2026) within le.
+func isEllipsisAt(text string, i, le int) bool {
+	return i+2 < le && text[i] == 0xE2 && text[i+1] == 0x80 && text[i+2] == 0xA6
+}
+
+// closerLen is the byte length of a closing quote or bracket at text[k].
+func closerLen(text string, k, le int) int {
+	switch c := text[k]; c {
+	case '"', '\'', ')', ']', '}':
+		return 1
+	case 0xC2: // »
+		if k+1 < le && text[k+1] == 0xBB {
+			return 2
+		}
+	case 0xE2: // ” ’ ›
+		if k+2 < le && text[k+1] == 0x80 && (text[k+2] == 0x9D || text[k+2] == 0x99 || text[k+2] == 0xBA) {
+			return 3
+		}
+	}
+	return 0
+}
+
+// atLineStart reports whether only list or heading markup precedes pos on
+// the trimmed line starting at ls.
+func atLineStart(text string, ls, pos int) bool {
+	for p := ls; p < pos; p++ {
+		switch text[p] {
+		case ' ', '\t', '#', '-', '*', '+', '>', '(', '[':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// wordBefore returns the run of letters that ends just before pos, after
+// skipping spaces, within the line starting at ls.
+func wordBefore(text string, ls, pos int) string {
+	for pos > ls && asciiSpace[text[pos-1]] {
+		pos--
+	}
+	s := pos
+	for s > ls {
+		r, n := utf8.DecodeLastRuneInString(text[ls:s])
+		if !unicode.IsLetter(r) {
+			break
+		}
+		s -= n
+	}
+	return text[s:pos]
+}
+
+// wordAt returns the run of letters starting at text[m].
+func wordAt(text string, m, le int) string {
+	p := m
+	for p < le {
+		r, n := utf8.DecodeRuneInString(text[p:le])
+		if !unicode.IsLetter(r) {
+			break
+		}
+		p += n
+	}
+	return text[m:p]
+}
+
+func isRoman(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if strings.IndexByte("IVXLCDM", w[i]) < 0 {
+			return false
+		}
+	}
+	return w != ""
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isLetterByte(c byte) bool {
+	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf
+}
+
+var asciiSpace = [256]bool{' ': true, '\t': true, '\n': true, '\v': true, '\f': true, '\r': true}
+
+// isSpaceRune is the one definition of whitespace for sentences and chunks.
+// The byte-order mark counts as space so that a BOM never starts a span.
+func isSpaceRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiSpace[r]
+	}
+	return r == '\uFEFF' || unicode.IsSpace(r)
+}
+
+// spaceLenAt returns the byte length of the whitespace rune at text[p], or 0.
+func spaceLenAt(text string, p, le int) int {
+	c := text[p]
+	if c < utf8.RuneSelf {
+		if asciiSpace[c] {
+			return 1
+		}
+		return 0
+	}
+	r, n := utf8.DecodeRuneInString(text[p:le])
+	if isSpaceRune(r) {
+		return n
+	}
+	return 0
+}
+
+// trimSpan narrows text[s:e] to exclude leading and trailing whitespace.
+func trimSpan(text string, s, e int) (int, int) {
+	for s < e {
+		n := spaceLenAt(text, s, e)
+		if n == 0 {
+			break
+		}
+		s += n
+	}
+	for e > s {
+		c := text[e-1]
+		if c < utf8.RuneSelf {
+			if !asciiSpace[c] {
+				break
+			}
+			e--
+			continue
+		}
+		r, n := utf8.DecodeLastRuneInString(text[s:e])
+		if !isSpaceRune(r) {
+			break
+		}
+		e -= n
+	}
+	return s, e
+}
+
+// abbreviations never end a sentence, whatever follows. Matching is exact:
+// capitalised forms are listed where they occur at a sentence start.
+var abbreviations = setOf(
+	// titles before names
+	"Dr", "Mr", "Mrs", "Ms", "Mme", "Mlle", "Prof", "Rev", "Hon", "Gen", "Col",
+	"Capt", "Lt", "Sgt", "St", "Mt", "Jr", "Sr", "Messrs",
+	// scholarly shorthand
+	"vs", "Vs", "cf", "Cf", "pp", "Pp", "ca", "approx", "Approx", "ibid", "Ibid",
+	"viz", "resp", "eds", "ed", "op", "cit", "incl", "esp", "Esp", "etal",
+	// Russian: статья, смотри, рисунок, страница, годы, века, имени, улица,
+	// и другие, тысяч, миллионов, миллиардов, рублей, например, профессор,
+	// академик, доцент, глава, раздел, примечание, редактор, издание,
+	// сборник, выпуск, таблица, книга, область, корпус
+	"ст", "Ст", "см", "См", "рис", "Рис", "стр", "Стр", "гг", "вв", "им", "ул",
+	"др", "тыс", "млн", "млрд", "руб", "коп", "напр", "Напр", "проф", "акад",
+	"доц", "гл", "Гл", "разд", "Разд", "прим", "Прим", "ред", "изд", "сб", "вып",
+	"табл", "Табл", "кн", "обл", "корп",
+)
+
+// numberAbbreviations end no sentence when a number follows ("No. 2",
+// "Fig. 3", "Jan. 2020") but may otherwise be ordinary words ("the art.").
+var numberAbbreviations = setOf(
+	"No", "Nos", "no", "nos", "Nr", "nr", "Art", "Arts", "art", "Fig", "Figs",
+	"fig", "figs", "Vol", "Vols", "vol", "vols", "Ch", "ch", "Chap", "chap",
+	"Sec", "Sect", "sec", "sect", "Eq", "Eqs", "eq", "eqs", "Ref", "Refs", "ref",
+	"refs", "Tab", "tab", "Suppl", "suppl", "Par", "par", "Para", "para", "Pt",
+	"pt", "Ser", "ser", "Iss", "iss",
+	"Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
+)
+
+// sentenceOpeners are words that, after "lower-case word + capital letter +
+// period", show the period ends a sentence ("vitamin D. The") rather than
+// an initial ("and A. Smirnov").
+var sentenceOpeners = setOf(
+	"The", "This", "That", "These", "Those", "There", "They", "Their", "It", "Its",
+	"In", "We", "Our", "A", "An", "As", "At", "By", "For", "From", "On", "To",
+	"With", "However", "Thus", "Therefore", "Moreover", "Furthermore", "Although",
+	"When", "While", "Here", "Such", "Both", "All", "Also", "Finally",
+	"Additionally", "Overall", "Similarly", "He", "She", "His", "Her", "Further",
+	"Results", "Conclusion", "Conclusions", "Methods", "Background", "Objective",
+	"Но", "В", "На", "Это", "Эти", "Однако", "Таким", "При", "По", "Для", "Мы",
+	"Он", "Она", "Они", "Так", "Как", "Кроме", "Также",
+)
+
+func setOf(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}

@@ -1,0 +1,108 @@
+package retrieval
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// UpdateResult is what Update did.
+type UpdateResult struct {
+	Index   *Index
+	Summary Summary
+	// Rebuilt says why the previous index was not reused, when it was not:
+	// "" for an incremental update, else e.g. "no index", "corrupt
+	// snapshot: …", "chunker version changed".
+	Rebuilt string
+	// Saved is false when nothing changed and the snapshot was kept as is.
+	Saved bool
+}
+
+// Update brings the index in indexDir up to date with the documents in
+// docsDir: only new and changed documents are chunked and embedded, removed
+// ones are dropped, and the result is saved atomically. When nothing changed
+// the old index is returned without rewriting it. A corrupt snapshot is
+// rebuilt from the documents; until the new one is saved the old file stays
+// where it is.
+func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
+	start := time.Now()
+	docs, skipped, err := Load(docsDir, maxFileBytes, func(text string) string {
+		return DocumentTitle(text, cfg.Chunk.Boilerplate)
+	})
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	var res UpdateResult
+	prev, err := Open(ctx, indexDir, cfg)
+	switch {
+	case err == nil:
+		if why := prev.staleVersions(cfg); why != "" {
+			res.Rebuilt = why
+			prev = nil
+		}
+	case errors.Is(err, ErrNoIndex):
+		res.Rebuilt = "no index"
+	case errors.Is(err, ErrCorrupt):
+		res.Rebuilt = err.Error()
+	default:
+		return UpdateResult{}, err
+	}
+	if prev != nil && prev.sameDocuments(docs) {
+		prev.cfg = cfg
+		if !slices.Equal(prev.skipped, skipped) {
+			prev.skipped = skipped
+			if err := prev.Save(indexDir); err != nil {
+				return UpdateResult{}, err
+			}
+			res.Saved = true
+		}
+		res.Index = prev
+		res.Summary = Summary{Unchanged: len(docs), Skipped: skipped, Chunks: len(prev.chunks), TookMS: time.Since(start).Milliseconds()}
+		if res.Summary.Skipped == nil {
+			res.Summary.Skipped = []Skipped{}
+		}
+		return res, nil
+	}
+	ix, sum, err := Build(ctx, docs, skipped, cfg, prev)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	if err := ix.Save(indexDir); err != nil {
+		return UpdateResult{}, err
+	}
+	sum.TookMS = time.Since(start).Milliseconds()
+	res.Index, res.Summary, res.Saved = ix, sum, true
+	return res, nil
+}
+
+// staleVersions says why an index built by other code or another model
+// cannot be reused, or "".
+func (ix *Index) staleVersions(cfg Config) string {
+	want := cfg.versions()
+	switch {
+	case ix.versions.Chunker != want.Chunker:
+		return fmt.Sprintf("chunker version changed (%s -> %s)", ix.versions.Chunker, want.Chunker)
+	case ix.versions.Tokenizer != want.Tokenizer:
+		return fmt.Sprintf("tokenizer version changed (%s -> %s)", ix.versions.Tokenizer, want.Tokenizer)
+	case ix.versions.Embedder != want.Embedder:
+		return fmt.Sprintf("embedder changed (%s -> %s)", ix.versions.Embedder, want.Embedder)
+	}
+	return ""
+}
+
+// sameDocuments reports whether docs are exactly the indexed documents at
+// the same hashes (and titles, which come from the configured boilerplate).
+func (ix *Index) sameDocuments(docs []Document) bool {
+	if len(docs) != len(ix.docs) {
+		return false
+	}
+	for i, d := range docs {
+		e := ix.docs[i]
+		if e.ID != d.ID || e.SHA256 != d.SHA256 || e.Title != d.Title {
+			return false
+		}
+	}
+	return true
+}
