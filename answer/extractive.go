@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,6 +94,7 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 		a.Answer = NotFoundText
 		return a
 	}
+	want := expects(question)
 	top := ps[0].Score
 	for i := range cands {
 		c := &cands[i]
@@ -100,6 +103,9 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 			rel = ps[c.passage].Score / top
 		}
 		c.score = (c.own+t.ContextWeight*c.context)/total + 0.15*rel
+		if want != "" && kind(ps[c.passage].Text[c.span.Start:c.span.End], want) {
+			c.score += 0.1
+		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	best := cands[0]
@@ -110,9 +116,27 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 
 	chosen := []candidate{best}
 	covered := coveredKeys(keys, best.terms)
+	// A sentence that goes on about the best one's subject ("This
+	// agreement, which came into effect …") often holds the very fact asked
+	// for, with the subject's name left behind in the sentence before.
+	if next, ok := following(cands, best); ok && t.MaxSentences > 1 {
+		bp := ps[best.passage].Text[best.span.Start:best.span.End]
+		np := ps[next.passage].Text[next.span.Start:next.span.End]
+		if continues(np) || strings.HasSuffix(strings.TrimSpace(bp), ":") {
+			chosen = append(chosen, next)
+			for i, kt := range keys {
+				if hasAny(next.terms, kt.Terms) {
+					covered[i] = true
+				}
+			}
+		}
+	}
 	for _, c := range cands[1:] {
-		if len(chosen) == t.MaxSentences {
+		if len(chosen) >= t.MaxSentences {
 			break
+		}
+		if slices.ContainsFunc(chosen, func(o candidate) bool { return o.passage == c.passage && o.position == c.position }) {
+			continue
 		}
 		// A further sentence must add a key term the answer lacks, and be
 		// nearly as good as the best: quoting the runner-up for its own
@@ -163,26 +187,40 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 	return a
 }
 
-// weigh gives each key term its weight: its IDF, or, for a term the
-// corpus never uses, the IDF of a term seen once, because an unknown word
-// is as telling as the rarest known one.
+// weigh gives each key term its weight. A term of the corpus weighs its
+// IDF. A word the corpus never uses is either a name (written with a
+// capital inside the question), which the documents cannot answer about and
+// which weighs double the rarest term, or an ordinary word, often just the
+// asker's paraphrase ("willing" for "open to"), which weighs the mean of the
+// question's known terms so that one paraphrase cannot sink an answer.
 func (e Extractive) weigh(keys []retrieval.KeyTerm) ([]float64, float64) {
 	n := float64(e.Index.NumChunks())
 	unseen := math.Log(1 + (n+0.5)/1.5)
 	w := make([]float64, len(keys))
-	var total float64
+	var known, sumKnown float64
 	for i, kt := range keys {
-		best := 0.0
 		for _, t := range kt.Terms {
-			if v, ok := e.Index.IDF(t); ok && v > best {
-				best = v
+			if v, ok := e.Index.IDF(t); ok && v > w[i] {
+				w[i] = v
 			}
 		}
-		if best == 0 {
-			best = unseen
+		if w[i] > 0 {
+			known++
+			sumKnown += w[i]
 		}
-		w[i] = best
-		total += best
+	}
+	var total float64
+	for i, kt := range keys {
+		switch {
+		case w[i] > 0:
+		case kt.Entity:
+			w[i] = 2 * unseen
+		case known > 0:
+			w[i] = sumKnown / known
+		default:
+			w[i] = unseen
+		}
+		total += w[i]
 	}
 	return w, total
 }
@@ -198,6 +236,63 @@ func (e Extractive) passageCoverage(keys []retrieval.KeyTerm, weights []float64,
 		}
 	}
 	return c
+}
+
+// following is the sentence right after c in its passage.
+func following(cands []candidate, c candidate) (candidate, bool) {
+	for _, o := range cands {
+		if o.passage == c.passage && o.position == c.position+1 {
+			return o, true
+		}
+	}
+	return candidate{}, false
+}
+
+// anaphors open a sentence that continues the previous one's subject.
+var anaphors = []string{"this ", "these ", "that ", "those ", "it ", "its ", "they ", "their ", "such ",
+	"he ", "she ", "his ", "her ", "the latter", "the former", "this,", "it,",
+	"этот ", "эта ", "это ", "эти ", "он ", "она ", "оно ", "они ", "его ", "её ", "их ", "такой ", "такая ", "такие "}
+
+func continues(sentence string) bool {
+	l := strings.ToLower(strings.TrimSpace(sentence))
+	for _, a := range anaphors {
+		if strings.HasPrefix(l, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// expects names the kind of fact a question asks for: "date" for when-
+// questions, "number" for how-many ones, "" otherwise.
+func expects(q string) string {
+	l := strings.ToLower(strings.TrimSpace(q))
+	switch {
+	case strings.HasPrefix(l, "when "), strings.HasPrefix(l, "since when"), strings.Contains(l, "what year"),
+		strings.Contains(l, "which year"), strings.Contains(l, "what date"), strings.HasPrefix(l, "когда"),
+		strings.Contains(l, "в каком году"):
+		return "date"
+	case strings.HasPrefix(l, "how many"), strings.HasPrefix(l, "how much"), strings.HasPrefix(l, "сколько"):
+		return "number"
+	}
+	return ""
+}
+
+var (
+	yearRe   = regexp.MustCompile(`\b(1[5-9]|20)\d\d\b`)
+	monthRe  = regexp.MustCompile(`(?i)\b(january|february|march|april|may|june|july|august|september|october|november|december|январ|феврал|март|апрел|мая|июн|июл|август|сентябр|октябр|ноябр|декабр)`)
+	numberRe = regexp.MustCompile(`\d`)
+)
+
+// kind reports whether a sentence holds the kind of fact wanted.
+func kind(sentence, want string) bool {
+	switch want {
+	case "date":
+		return yearRe.MatchString(sentence) || monthRe.MatchString(sentence)
+	case "number":
+		return numberRe.MatchString(sentence)
+	}
+	return false
 }
 
 func coveredKeys(keys []retrieval.KeyTerm, terms map[string]bool) map[int]bool {

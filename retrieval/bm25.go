@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"container/heap"
 	"math"
 	"sort"
 	"sync"
@@ -134,18 +135,28 @@ func (ix *keywordIndex) search(terms []string, n int) []scored {
 	return topN(out, n)
 }
 
-// topN sorts best first with ties broken by chunk order, so rankings are
-// deterministic, and keeps n.
+// topN keeps the n best, sorted best first with ties broken by chunk
+// order so that rankings are deterministic. Selection through a bounded
+// heap keeps it O(len·log n): a common query term touches most chunks.
 func topN(s []scored, n int) []scored {
+	if n < len(s) {
+		h := make(scoreHeap, 0, n+1)
+		for _, x := range s {
+			if len(h) < n {
+				heap.Push(&h, x)
+			} else if x.score > h[0].score || (x.score == h[0].score && x.chunk < h[0].chunk) {
+				h[0] = x
+				heap.Fix(&h, 0)
+			}
+		}
+		s = h
+	}
 	sort.Slice(s, func(i, j int) bool {
 		if s[i].score != s[j].score {
 			return s[i].score > s[j].score
 		}
 		return s[i].chunk < s[j].chunk
 	})
-	if len(s) > n {
-		s = s[:n]
-	}
 	return s
 }
 

@@ -77,6 +77,7 @@ type Index struct {
 	db       *chromem.DB
 	vectors  *chromem.Collection
 	vecChunk map[string]int // chromem document ID -> chunk number
+	flat     *flatVectors
 	skipped  []Skipped
 }
 
@@ -255,11 +256,12 @@ func (ix *Index) buildVectors(ctx context.Context, vdocs []chromem.Document) err
 			return fmt.Errorf("add vectors: %w", err)
 		}
 	}
-	ix.indexVectorIDs()
-	return nil
+	return ix.indexVectorIDs(ctx)
 }
 
-func (ix *Index) indexVectorIDs() {
+// indexVectorIDs maps the store's IDs to chunks and builds the flat copy
+// the query path scans.
+func (ix *Index) indexVectorIDs(ctx context.Context) error {
 	ix.vecChunk = make(map[string]int, len(ix.chunks))
 	for i, c := range ix.chunks {
 		ix.vecChunk[vectorID(c)] = i
@@ -268,11 +270,17 @@ func (ix *Index) indexVectorIDs() {
 	// docVectors does not look them up.
 	if ix.vectors.Count() != len(ix.chunks) {
 		for id := range ix.vecChunk {
-			if _, err := ix.vectors.GetByID(context.Background(), id); err != nil {
+			if _, err := ix.vectors.GetByID(ctx, id); err != nil {
 				delete(ix.vecChunk, id)
 			}
 		}
 	}
+	flat, err := newFlatVectors(ctx, ix)
+	if err != nil {
+		return err
+	}
+	ix.flat = flat
+	return nil
 }
 
 func (ix *Index) buildKeywords() {

@@ -3,6 +3,7 @@ package retrieval
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -78,20 +79,28 @@ func (ix *Index) rank(ctx context.Context, query string, candidates int) ([]scor
 			return nil, fmt.Errorf("search: embed query: %w", err)
 		}
 		if !isZero(qv) {
-			// chromem-go errors when asked for more results than it holds.
-			res, err := ix.vectors.QueryEmbedding(ctx, qv, min(candidates, ix.vectors.Count()), nil, nil)
-			if err != nil {
-				return nil, fmt.Errorf("search: vector query: %w", err)
-			}
-			vec = make([]scored, 0, len(res))
-			for _, r := range res {
-				if c, ok := ix.vecChunk[r.ID]; ok {
-					vec = append(vec, scored{chunk: c, score: float64(r.Similarity)})
-				}
-			}
+			vec = ix.flat.search(normalize(qv), candidates)
 		}
 	}
 	return fuse(kw, vec, ix.cfg.Fusion), nil
+}
+
+// normalize returns v scaled to unit length: stored vectors are unit
+// length, so the dot product is the cosine similarity.
+func normalize(v []float32) []float32 {
+	var sum float64
+	for _, x := range v {
+		sum += float64(x) * float64(x)
+	}
+	if sum == 0 || math.Abs(sum-1) < 1e-6 {
+		return v
+	}
+	inv := float32(1 / math.Sqrt(sum))
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = x * inv
+	}
+	return out
 }
 
 // fuse combines two rankings. Weighted fusion min-max normalises each list

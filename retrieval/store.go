@@ -210,7 +210,9 @@ func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if ix.vectors == nil {
 		return nil, fmt.Errorf("open index %s: %w: no vector collection", path, ErrCorrupt)
 	}
-	ix.indexVectorIDs()
+	if err := ix.indexVectorIDs(ctx); err != nil {
+		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
+	}
 	ix.buildKeywords()
 	return ix, nil
 }

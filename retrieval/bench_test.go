@@ -1,0 +1,98 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+
+	"citebot/retrieval/wordvec"
+)
+
+// syntheticDocs makes n one-paragraph documents of Zipf-distributed English
+// words, each about 700 bytes, so each is one body chunk: the corpus for the
+// 10k- and 100k-chunk search benchmarks.
+func syntheticDocs(n int) []Document {
+	words := strings.Fields(`information security state union cooperation law international
+		agreement organization member cyber network threat data protection policy legal framework
+		national digital technology government development strategy research analysis system risk
+		attack infrastructure treaty concept council regional global exchange standard practice
+		model approach dialogue sovereignty resilience governance regulation crime terrorism
+		communication platform exercise group mechanism committee assembly resolution report
+		expert norm behavior responsibility capacity trust confidence measure implementation`)
+	for i := range 3000 {
+		words = append(words, fmt.Sprintf("term%d", i))
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	z := rand.NewZipf(r, 1.1, 2, uint64(len(words)-1))
+	docs := make([]Document, n)
+	var b strings.Builder
+	for i := range docs {
+		b.Reset()
+		fmt.Fprintf(&b, "Synthetic document number %d about %s\n\n", i, words[z.Uint64()])
+		for b.Len() < 700 {
+			for range 12 {
+				b.WriteString(words[z.Uint64()])
+				b.WriteByte(' ')
+			}
+			b.WriteString("end.\n")
+		}
+		text := strings.ReplaceAll(b.String(), ".\n", ". ")
+		docs[i] = Document{ID: fmt.Sprintf("doc%06d.txt", i), Title: fmt.Sprintf("Synthetic document number %d", i), Text: text}
+	}
+	return docs
+}
+
+func benchConfig(tb testing.TB) Config {
+	m, err := wordvec.Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return Config{BM25: DefaultBM25, Fusion: DefaultFusion, Chunk: ChunkOptions{MaxBytes: 1000},
+		Embedder: Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}}
+}
+
+func benchSearch(b *testing.B, chunks int) {
+	cfg := benchConfig(b)
+	docs := syntheticDocs(chunks)
+	ix, _, err := Build(context.Background(), docs, nil, cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/float64(ix.NumChunks()), "heapB/chunk")
+	b.ReportMetric(float64(ix.NumChunks()), "chunks")
+	queries := []string{
+		"When was the information security agreement adopted by the union state?",
+		"cyber threat cooperation between member states",
+		"what norms of responsible behavior does the expert report contain",
+		"term12 term400 resilience",
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := ix.Search(ctx, queries[i%len(queries)], 5); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSearch10k(b *testing.B)  { benchSearch(b, 10_000) }
+func BenchmarkSearch100k(b *testing.B) { benchSearch(b, 100_000) }
+
+func BenchmarkBuildSeeds(b *testing.B) {
+	cfg := benchConfig(b)
+	docs, _, err := Load("../seeds", 0, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, _, err := Build(context.Background(), docs, nil, cfg, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
