@@ -103,7 +103,7 @@ type scored struct {
 
 // search returns up to n chunks by BM25 score, best first. Repeated query
 // terms count once: a question repeating a word does not mean it twice.
-func (ix *keywordIndex) search(terms []string, n int) []scored {
+func (ix *keywordIndex) search(terms []weightedTerm, n int) []scored {
 	if ix.n == 0 || n <= 0 {
 		return nil
 	}
@@ -113,12 +113,13 @@ func (ix *keywordIndex) search(terms []string, n int) []scored {
 	var touched []int32
 	seen := make(map[string]bool, len(terms))
 	k1 := ix.params.K1
-	for _, t := range terms {
+	for _, wt := range terms {
+		t := wt.term
 		if seen[t] {
 			continue
 		}
 		seen[t] = true
-		idf := ix.idf[t]
+		idf := ix.idf[t] * wt.weight
 		for _, p := range ix.postings[t] {
 			if scores[p.chunk] == 0 {
 				touched = append(touched, p.chunk)

@@ -1,8 +1,11 @@
 package retrieval
 
 import (
+	"slices"
 	"unicode"
 	"unicode/utf8"
+
+	"citebot/retrieval/rulex"
 )
 
 // KeyTerm is one content word of a question with the index terms that
@@ -14,6 +17,26 @@ type KeyTerm struct {
 	// Entity marks a word written with a capital inside the question (a
 	// name or an acronym): a corpus that never mentions it cannot answer.
 	Entity bool
+}
+
+// queryTerms are the weighted BM25 terms of a question: each key term
+// counts once in all, shared between its own stem and its translations,
+// so that a Russian word with three renderings does not outweigh an
+// English word with one.
+func queryTerms(q string) []weightedTerm {
+	var out []weightedTerm
+	for _, kt := range KeyTerms(q) {
+		w := 1 / float64(len(kt.Terms))
+		for _, t := range kt.Terms {
+			out = append(out, weightedTerm{t, w})
+		}
+	}
+	return out
+}
+
+type weightedTerm struct {
+	term   string
+	weight float64
 }
 
 // KeyTerms analyses a question into its key terms, in order, without
@@ -31,7 +54,21 @@ func KeyTerms(q string) []KeyTerm {
 			return
 		}
 		seen[t] = true
-		out = append(out, KeyTerm{Word: lw, Terms: []string{t}, Entity: capital && !isFirst})
+		kt := KeyTerm{Word: lw, Terms: []string{t}}
+		r, _ := utf8.DecodeRuneInString(lw)
+		if unicode.Is(unicode.Cyrillic, r) {
+			// The documents may be English: add the translations' stems.
+			// A Russian capital marks no name as reliably as an English
+			// one does (concepts are capitalised), so no entity here.
+			for _, en := range rulex.Translate(t) {
+				if et, ok := term(en); ok && !slices.Contains(kt.Terms, et) {
+					kt.Terms = append(kt.Terms, et)
+				}
+			}
+		} else {
+			kt.Entity = capital && !isFirst
+		}
+		out = append(out, kt)
 	})
 	return out
 }

@@ -71,7 +71,7 @@ func (ix *Index) rank(ctx context.Context, query string, candidates int) ([]scor
 	if strings.TrimSpace(query) == "" {
 		return nil, fmt.Errorf("search: empty query")
 	}
-	kw := ix.kw.search(Terms(query), candidates)
+	kw := ix.kw.search(queryTerms(query), candidates)
 	var vec []scored
 	if w := ix.cfg.Fusion.VectorWeight; w > 0 && ix.vectors.Count() > 0 {
 		qv, err := ix.cfg.Embedder.Embed(ctx, query)

@@ -31,6 +31,8 @@ type config struct {
 		// Boilerplate replaces the built-in site-chrome line patterns
 		// when set (regular expressions matched against whole trimmed lines).
 		Boilerplate []string `yaml:"boilerplate"`
+		// ExtraBoilerplate is added to the built-in (or configured) patterns.
+		ExtraBoilerplate []string `yaml:"extra_boilerplate"`
 	} `yaml:"chunk"`
 	BM25   retrieval.BM25Params `yaml:"bm25"`
 	Fusion retrieval.Fusion     `yaml:"fusion"`

@@ -112,6 +112,13 @@ func retrievalConfig(c config) (retrieval.Config, error) {
 		}
 		rc.Chunk.Boilerplate = bp
 	}
+	if len(c.Chunk.ExtraBoilerplate) > 0 {
+		bp, err := retrieval.CompileBoilerplate(c.Chunk.ExtraBoilerplate)
+		if err != nil {
+			return rc, usagef("chunk.extra_boilerplate: %w", err)
+		}
+		rc.Chunk.Boilerplate = append(rc.Chunk.Boilerplate, bp...)
+	}
 	m, err := wordvec.Default()
 	if err != nil {
 		return rc, fmt.Errorf("load embedded word vectors: %w", err)

@@ -1,0 +1,129 @@
+package rulex
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kljensen/snowball/english"
+	"github.com/kljensen/snowball/russian"
+)
+
+// Words of the motivating question and its neighbours, stemmed as
+// retrieval's tokenizer stems them, with the English stem BM25 needs to see
+// among the translations.
+var cases = []struct{ ru, en string }{
+	{"Концепция", "concept"},
+	{"информационной", "inform"}, // informational → inform = information
+	{"безопасности", "secur"},
+	{"государства", "state"},
+	{"принята", "adopt"},
+	{"соглашение", "agreement"},
+	{"рабочая", "work"},
+	{"группа", "group"},
+	{"силу", "forc"},
+	{"Беларусь", "belarus"},
+	{"России", "russia"},
+	{"учреждение", "institut"},
+}
+
+func TestTranslateQuestionWords(t *testing.T) {
+	for _, c := range cases {
+		stem := russian.Stem(strings.ToLower(c.ru), false)
+		got := Translate(stem)
+		found := false
+		for _, w := range got {
+			if english.Stem(w, false) == c.en {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("Translate(%q) [from %q] = %q, want a word with English stem %q", stem, c.ru, got, c.en)
+		}
+	}
+}
+
+func TestTranslateMisses(t *testing.T) {
+	for _, s := range []string{"", "zzz", "шос", "\t", "я"} {
+		if got := Translate(s); got != nil {
+			t.Errorf("Translate(%q) = %q, want nil", s, got)
+		}
+	}
+}
+
+func TestTranslateYo(t *testing.T) {
+	// The sources write "учрежден"; a query may keep the "ё".
+	if Translate("учреждён") == nil || Translate("учрежден") == nil {
+		t.Errorf("учреждён/учрежден: %q / %q", Translate("учреждён"), Translate("учрежден"))
+	}
+}
+
+func TestTranslateReturnsCopy(t *testing.T) {
+	a := Translate("государств")
+	if len(a) == 0 {
+		t.Fatal("no translation for государств")
+	}
+	a[0] = "changed"
+	if b := Translate("государств"); b[0] == "changed" {
+		t.Error("Translate shares its result between calls")
+	}
+}
+
+// TestTable checks every line: sorted unique keys (the binary search needs
+// byte order), one to three lower-case English words with distinct stems.
+func TestTable(t *testing.T) {
+	if n := Len(); n < 30000 {
+		t.Fatalf("Len() = %d, want the full table (~43,000 stems)", n)
+	}
+	prev := ""
+	for i := range lines {
+		k, v := line(i)
+		if k == "" || k <= prev {
+			t.Fatalf("line %d: key %q not after %q", i, k, prev)
+		}
+		prev = k
+		ws := strings.Fields(v)
+		if len(ws) < 1 || len(ws) > 3 {
+			t.Fatalf("line %d (%s): %d words", i, k, len(ws))
+		}
+		stems := map[string]bool{}
+		for _, w := range ws {
+			if w != strings.ToLower(w) || strings.ContainsAny(w, "\t ") {
+				t.Fatalf("line %d (%s): bad word %q", i, k, w)
+			}
+			s := english.Stem(w, false)
+			if stems[s] {
+				t.Fatalf("line %d (%s): two words with stem %q", i, k, s)
+			}
+			stems[s] = true
+		}
+		if got := Translate(k); strings.Join(got, " ") != v {
+			t.Fatalf("Translate(%q) = %q, want %q", k, got, v)
+		}
+	}
+}
+
+// TestLoadTime is a loose guard (the target is ≤10 ms; CI machines vary).
+func TestLoadTime(t *testing.T) {
+	start := time.Now()
+	table, lines = "", nil
+	load()
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("load took %v", d)
+	} else {
+		t.Logf("load took %v for %d stems", d, len(lines))
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		load()
+	}
+}
+
+func BenchmarkTranslate(b *testing.B) {
+	Len()
+	for i := 0; i < b.N; i++ {
+		Translate("безопасн")
+	}
+}
