@@ -27,10 +27,14 @@ type Tuning struct {
 	// section heading or document title counts, relative to one in the
 	// sentence itself.
 	ContextWeight float64 `yaml:"context_weight" json:"context_weight"`
+	// LengthPenalty is subtracted per 800 bytes of sentence: of two
+	// sentences holding the same key terms the shorter says it more
+	// directly.
+	LengthPenalty float64 `yaml:"length_penalty" json:"length_penalty"`
 }
 
 // DefaultTuning is the calibrated default.
-var DefaultTuning = Tuning{MinCoverage: 0.5, MaxSentences: 2, ContextWeight: 0.5}
+var DefaultTuning = Tuning{MinCoverage: 0.5, MaxSentences: 2, ContextWeight: 0.5, LengthPenalty: 0.1}
 
 // Extractive answers by quoting sentences of the retrieved passages.
 type Extractive struct {
@@ -102,7 +106,7 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 		if top > 0 {
 			rel = ps[c.passage].Score / top
 		}
-		c.score = (c.own+t.ContextWeight*c.context)/total + 0.15*rel
+		c.score = (c.own+t.ContextWeight*c.context)/total + 0.15*rel - t.LengthPenalty*float64(c.span.Len())/MaxCitationBytes
 		if want != "" && kind(ps[c.passage].Text[c.span.Start:c.span.End], want) {
 			c.score += 0.1
 		}
