@@ -13,7 +13,7 @@ import (
 // version has different spans, so the indexer re-chunks every document
 // when it changes; bump it with any change to chunk or sentence output
 // (the golden files in testdata/chunks show such changes).
-const ChunkerVersion = "chunk-1"
+const ChunkerVersion = "chunk-3"
 
 // Limits on chunk sizes, in bytes.
 const (
@@ -42,7 +42,8 @@ type ChunkOptions struct {
 
 // defaultBoilerplatePatterns are the site chrome of the pages the corpus was
 // saved from (journal sites, news portals) and of similar sites. They must
-// stay specific: a line dropped here is never found or cited.
+// stay specific: a line dropped here is never found or cited. Editing them
+// changes chunks, so it needs a ChunkerVersion bump like any other change.
 var defaultBoilerplatePatterns = []string{
 	`translate this page:?`,
 	`please select (?:your|a) language\b.*`,
@@ -333,7 +334,7 @@ func standsAlone(lines []docLine, i int) bool {
 // isNumberedHeading: "1. Introduction", "3.1. The …", "IV. Results", "2 Methods".
 func isNumberedHeading(line string) bool {
 	p := 0
-	for p < len(line) && (isDigit(line[p]) || line[p] == '.') {
+	for p < len(line) && (isDigitByte(line[p]) || line[p] == '.') {
 		p++
 	}
 	if p == 0 {
@@ -344,13 +345,13 @@ func isNumberedHeading(line string) bool {
 			return false
 		}
 		p++
-	} else if p > 12 || !isDigit(line[0]) || (len(line) > 2 && isDigit(line[1]) && isDigit(line[2])) {
+	} else if p > 12 || !isDigitByte(line[0]) || (len(line) > 2 && isDigitByte(line[1]) && isDigitByte(line[2])) {
 		return false // "2023. Events" is a year, not a section number
 	}
-	if p >= len(line) || (line[p] != ' ' && line[p] != '\t') {
+	if !spaceAt(line, p) {
 		return false
 	}
-	rest := strings.TrimSpace(line[p:])
+	rest := strings.TrimLeftFunc(line[p:], isSpaceRune)
 	r, _ := utf8.DecodeRuneInString(rest)
 	if !unicode.IsUpper(r) {
 		return false
@@ -416,14 +417,14 @@ func isListItem(line string) bool {
 	}
 	switch line[0] {
 	case '-', '*', '+':
-		return line[1] == ' ' || line[1] == '\t'
+		return spaceAt(line, 1)
 	case '(', '[':
 		close := byte(')')
 		if line[0] == '[' {
 			close = ']'
 		}
 		p := 1
-		for p < len(line) && p < 6 && (isDigit(line[p]) || ('a' <= line[p] && line[p] <= 'z')) {
+		for p < len(line) && p < 6 && (isDigitByte(line[p]) || ('a' <= line[p] && line[p] <= 'z')) {
 			p++
 		}
 		return p > 1 && p < len(line) && line[p] == close
@@ -432,14 +433,19 @@ func isListItem(line string) bool {
 		return true
 	}
 	p := 0
-	for p < len(line) && p < 4 && isDigit(line[p]) {
+	for p < len(line) && p < 4 && isDigitByte(line[p]) {
 		p++
 	}
 	if p == 0 && 'a' <= line[0] && line[0] <= 'z' {
-		p = 1
-		return line[p] == ')'
+		return line[1] == ')'
 	}
-	return p > 0 && p+1 < len(line) && (line[p] == '.' || line[p] == ')') && line[p+1] == ' '
+	return p > 0 && p+1 < len(line) && (line[p] == '.' || line[p] == ')') && spaceAt(line, p+1)
+}
+
+// spaceAt reports whether a whitespace rune (a no-break space too, as in
+// "1.\u00a0Polyakova") starts at line[p].
+func spaceAt(line string, p int) bool {
+	return p < len(line) && spaceLenAt(line, p, len(line)) > 0
 }
 
 // wrapWidth: a line longer than this is a paragraph of its own even
@@ -541,7 +547,23 @@ func ChunkDocument(doc Document, opt ChunkOptions) []Chunk {
 		c.add(p)
 	}
 	c.flush()
-	return c.out
+	return dropRedundantHeader(c.out)
+}
+
+// dropRedundantHeader removes the header chunk when a regular chunk
+// already covers its span: when the title block is its own paragraph the
+// two would be the same passage twice.
+func dropRedundantHeader(out []Chunk) []Chunk {
+	if len(out) == 0 || !out[0].Header {
+		return out
+	}
+	h := out[0]
+	for _, c := range out[1:] {
+		if c.Start <= h.Start && h.End <= c.End {
+			return out[1:]
+		}
+	}
+	return out
 }
 
 // chunker packs paragraphs into chunks.
@@ -589,7 +611,12 @@ func (c *chunker) add(p paragraph) {
 		}
 	case p.end-p.start > c.max:
 		c.split(p)
-	case c.open && c.cur.section == p.section && p.end-c.cur.start <= c.max:
+	case c.open && c.cur.section == p.section && p.end-c.cur.start <= c.max &&
+		(p.end-p.start < c.max/3 || c.headingOnly):
+		// A heading takes the paragraph under it, and short pieces (list
+		// items, lines of a reference list) are gathered, but a real
+		// paragraph starts its own chunk: two in one blur each other's
+		// keyword scores.
 		c.cur.end = p.end
 		c.headingOnly = false
 	default:

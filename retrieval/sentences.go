@@ -35,13 +35,19 @@ const maxSentenceBytes = 800
 func SplitSentences(text string, within Span) []Span {
 	s, e := clampSpan(len(text), within)
 	out := make([]Span, 0, (e-s)/120+1)
+	// A range may start mid-line (a chunk that is a window of sentences);
+	// what precedes it on the line still decides whether "12." opens a
+	// numbered line or ends a sentence, so the sentences of a chunk are the
+	// sentences of the document.
+	ctx := strings.LastIndexByte(text[:s], '\n') + 1
 	for s < e {
 		le := e
 		if j := strings.IndexByte(text[s:e], '\n'); j >= 0 {
 			le = s + j
 		}
-		out = splitLine(text, s, le, out)
+		out = splitLine(text, ctx, s, le, out)
 		s = le + 1
+		ctx = s
 	}
 	return out
 }
@@ -53,6 +59,9 @@ func clampSpan(n int, sp Span) (int, int) {
 	if s < 0 {
 		s = 0
 	}
+	if s > n {
+		s = n
+	}
 	if e > n {
 		e = n
 	}
@@ -62,12 +71,14 @@ func clampSpan(n int, sp Span) (int, int) {
 	return s, e
 }
 
-// splitLine appends the sentences of the line text[ls:le] (no '\n' inside).
-func splitLine(text string, ls, le int, out []Span) []Span {
+// splitLine appends the sentences of text[ls:le], a line or the end of
+// one (no '\n' inside), whose line starts at ctx <= ls.
+func splitLine(text string, ctx, ls, le int, out []Span) []Span {
 	ls, le = trimSpan(text, ls, le)
 	if ls >= le {
 		return out
 	}
+	ctx, _ = trimSpan(text, ctx, ls)
 	cur := ls
 	for i := ls; i < le; {
 		c := text[i]
@@ -75,7 +86,7 @@ func splitLine(text string, ls, le int, out []Span) []Span {
 			i++
 			continue
 		}
-		end, next, resume := sentenceBreak(text, ls, i, le)
+		end, next, resume := sentenceBreak(text, ctx, i, le)
 		if end >= 0 {
 			out = appendCapped(out, text, cur, end)
 			cur = next
@@ -158,7 +169,7 @@ func appendCapped(out []Span, text string, s, e int) []Span {
 // does not leave a sliver of a piece. It returns the piece's end and where
 // the rest starts (leading spaces are trimmed by the caller).
 func bestCut(text string, s, limit int) (cut, next int) {
-	var semi, colon, comma, space int = -1, -1, -1, -1
+	semi, colon, comma, space := -1, -1, -1, -1
 	minPos := s + (limit-s)/4
 	for p := s; p < limit; {
 		c := text[p]
@@ -195,17 +206,19 @@ func bestCut(text string, s, limit int) (cut, next int) {
 		}
 	}
 	if space >= 0 {
-		cut, _ = trimSpan(text, s, space)
+		_, cut = trimSpan(text, s, space)
 		if cut > s {
 			return cut, space
 		}
 	}
+	// No space at all: cut before the rune that straddles the limit. Bytes
+	// that start no rune within UTFMax of it are not UTF-8 anyway.
 	p := limit
-	for p > s+1 && !utf8.RuneStart(text[p]) {
-		p--
-	}
-	if p <= s {
-		p = limit
+	for q := limit; q > limit-utf8.UTFMax && q > s; q-- {
+		if utf8.RuneStart(text[q]) {
+			p = q
+			break
+		}
 	}
 	return p, p
 }
@@ -224,14 +237,15 @@ func isAbbreviation(text string, ls, i, m, le int) bool {
 	}
 	w := text[ws:i]
 	if w == "" {
-		if i > ls && isDigit(text[i-1]) {
+		if i > ls && isDigitByte(text[i-1]) {
 			ns := i
-			for ns > ls && (isDigit(text[ns-1]) || text[ns-1] == '.') {
+			for ns > ls && (isDigitByte(text[ns-1]) || text[ns-1] == '.') {
 				ns--
 			}
 			// "3.1. The" and "12. Smith" open a line as heading or list
-			// numbers; "p. 4. 62" is a page reference, not an end.
-			return atLineStart(text, ls, ns) || isDigit(text[m])
+			// numbers; "p. 4. 62" is a page reference, not an end, but in
+			// "founded in 1999. 2000 was" the year ends the sentence.
+			return atLineStart(text, ls, ns) || (i-ns <= 3 && isDigitByte(text[m]))
 		}
 		return false
 	}
@@ -249,7 +263,11 @@ func isAbbreviation(text string, ls, i, m, le int) bool {
 				return true
 			}
 			pr, _ := utf8.DecodeRuneInString(pw)
-			return !(unicode.IsLower(pr) && sentenceOpeners[wordAt(text, m, le)])
+			next := wordAt(text, m, le)
+			if m+len(next) < le && text[m+len(next)] == '.' {
+				return true // another initial: "by A. A. Smirnov"
+			}
+			return !(unicode.IsLower(pr) && sentenceOpeners[next])
 		}
 		// "e.g.", "i.e.", "p.", "т.е.", "г." — but "т.д." and "т.п." are the
 		// Russian "etc." and end sentences as often as "etc." does.
@@ -298,16 +316,8 @@ func isRunOn(text string, ls, i, le int) bool {
 		if letters < 2 {
 			return false
 		}
-	case r == ')' && i-2 >= ls && isDigit(text[i-2]): // "(2023).Information"
+	case r == ')' && i-2 >= ls && isDigitByte(text[i-2]): // "(2023).Information"
 	default:
-		return false
-	}
-	ts := i
-	for ts > ls && !asciiSpace[text[ts-1]] {
-		ts--
-	}
-	tok := text[ts:i]
-	if strings.ContainsAny(tok, ".@/:\\") || hasPrefixFold(tok, "www") {
 		return false
 	}
 	r, n = utf8.DecodeRuneInString(text[i+1 : le])
@@ -332,14 +342,25 @@ func isRunOn(text string, ls, i, le int) bool {
 			return false
 		}
 	}
-	return true
+	// The token before the period must not be part of an address. The scan
+	// stops at the first sign of one, which keeps it linear over a line of
+	// "ab.Cd,ab.Cd,…".
+	ts := i
+	for ts > ls && !asciiSpace[text[ts-1]] {
+		switch text[ts-1] {
+		case '.', '@', '/', ':', '\\':
+			return false
+		}
+		ts--
+	}
+	return !hasPrefixFold(text[ts:i], "www")
 }
 
 // startsSentence reports whether text[m] can open a sentence.
 func startsSentence(text string, m, le int) bool {
 	c := text[m]
 	if c < utf8.RuneSelf {
-		return ('A' <= c && c <= 'Z') || isDigit(c) || c == '"' || c == '\'' || c == '(' || c == '[' || c == '{'
+		return ('A' <= c && c <= 'Z') || isDigitByte(c) || c == '"' || c == '\'' || c == '(' || c == '[' || c == '{'
 	}
 	r, _ := utf8.DecodeRuneInString(text[m:le])
 	switch r {
@@ -353,13 +374,13 @@ func startsSentence(text string, m, le int) bool {
 // "No." or "Fig." numbers: digits, "(2)", a Roman numeral or "S1".
 func startsNumber(text string, m, le int) bool {
 	c := text[m]
-	if isDigit(c) {
+	if isDigitByte(c) {
 		return true
 	}
-	if c == '(' && m+1 < le && isDigit(text[m+1]) {
+	if c == '(' && m+1 < le && isDigitByte(text[m+1]) {
 		return true
 	}
-	if 'A' <= c && c <= 'Z' && m+1 < le && isDigit(text[m+1]) {
+	if 'A' <= c && c <= 'Z' && m+1 < le && isDigitByte(text[m+1]) {
 		return true
 	}
 	p := m
@@ -447,7 +468,7 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isDigitByte(c byte) bool { return '0' <= c && c <= '9' }
 func isLetterByte(c byte) bool {
 	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c >= utf8.RuneSelf
 }
@@ -508,7 +529,7 @@ func trimSpan(text string, s, e int) (int, int) {
 
 // abbreviations never end a sentence, whatever follows. Matching is exact:
 // capitalised forms are listed where they occur at a sentence start.
-var abbreviations = setOf(
+var abbreviations = wordSet(
 	// titles before names
 	"Dr", "Mr", "Mrs", "Ms", "Mme", "Mlle", "Prof", "Rev", "Hon", "Gen", "Col",
 	"Capt", "Lt", "Sgt", "St", "Mt", "Jr", "Sr", "Messrs",
@@ -527,7 +548,7 @@ var abbreviations = setOf(
 
 // numberAbbreviations end no sentence when a number follows ("No. 2",
 // "Fig. 3", "Jan. 2020") but may otherwise be ordinary words ("the art.").
-var numberAbbreviations = setOf(
+var numberAbbreviations = wordSet(
 	"No", "Nos", "no", "nos", "Nr", "nr", "Art", "Arts", "art", "Fig", "Figs",
 	"fig", "figs", "Vol", "Vols", "vol", "vols", "Ch", "ch", "Chap", "chap",
 	"Sec", "Sect", "sec", "sect", "Eq", "Eqs", "eq", "eqs", "Ref", "Refs", "ref",
@@ -539,7 +560,7 @@ var numberAbbreviations = setOf(
 // sentenceOpeners are words that, after "lower-case word + capital letter +
 // period", show the period ends a sentence ("vitamin D. The") rather than
 // an initial ("and A. Smirnov").
-var sentenceOpeners = setOf(
+var sentenceOpeners = wordSet(
 	"The", "This", "That", "These", "Those", "There", "They", "Their", "It", "Its",
 	"In", "We", "Our", "A", "An", "As", "At", "By", "For", "From", "On", "To",
 	"With", "However", "Thus", "Therefore", "Moreover", "Furthermore", "Although",
@@ -550,7 +571,7 @@ var sentenceOpeners = setOf(
 	"Он", "Она", "Они", "Так", "Как", "Кроме", "Также",
 )
 
-func setOf(words ...string) map[string]bool {
+func wordSet(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))
 	for _, w := range words {
 		m[w] = true

@@ -1,9 +1,14 @@
 package retrieval
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 )
@@ -57,6 +62,14 @@ func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, c
 				return UpdateResult{}, err
 			}
 			res.Saved = true
+		} else if m, err := ReadManifest(indexDir); err != nil || m.SnapshotSHA256 != prev.snapSHA {
+			// The manifest summarises the snapshot: a crash between the
+			// two renames in Save, or a deleted or damaged manifest,
+			// leaves it describing something else. Rewrite it from the
+			// snapshot, which stays as it is.
+			if err := writeManifest(indexDir, prev.manifest(prev.snapCreated, prev.snapSHA)); err != nil {
+				return UpdateResult{}, fmt.Errorf("repair index manifest: %w", err)
+			}
 		}
 		res.Index = prev
 		res.Summary = Summary{Unchanged: len(docs), Skipped: skipped, Chunks: len(prev.chunks), TookMS: time.Since(start).Milliseconds()}
@@ -105,4 +118,53 @@ func (ix *Index) sameDocuments(docs []Document) bool {
 		}
 	}
 	return true
+}
+
+// Refresh is Update for callers that need only the summary, such as
+// `citebot index`: when the manifest shows the documents, versions and
+// skipped files unchanged and the snapshot's checksum verifies, it answers
+// without decoding the snapshot or rebuilding the keyword index, which is
+// most of a no-change run's time. Otherwise it falls back to Update, and
+// the result's Index is then set.
+func Refresh(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
+	start := time.Now()
+	docs, skipped, err := Load(docsDir, maxFileBytes, func(text string) string {
+		return DocumentTitle(text, cfg.Chunk.Boilerplate)
+	})
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	if m, err := ReadManifest(indexDir); err == nil && m.Versions == cfg.versions() && m.matches(docs, skipped) && snapshotVerifies(indexDir, m.SnapshotSHA256) {
+		if skipped == nil {
+			skipped = []Skipped{}
+		}
+		return UpdateResult{Summary: Summary{Unchanged: len(docs), Skipped: skipped, Chunks: m.Chunks,
+			TookMS: time.Since(start).Milliseconds()}}, nil
+	}
+	return Update(ctx, docsDir, indexDir, maxFileBytes, cfg)
+}
+
+func (m Manifest) matches(docs []Document, skipped []Skipped) bool {
+	if len(docs) != len(m.Documents) || !slices.Equal(m.Skipped, skipped) && !(len(m.Skipped) == 0 && len(skipped) == 0) {
+		return false
+	}
+	for i, d := range docs {
+		e := m.Documents[i]
+		if e.ID != d.ID || e.SHA256 != d.SHA256 || e.Title != d.Title {
+			return false
+		}
+	}
+	return true
+}
+
+// snapshotVerifies reports whether the snapshot in dir is whole and is the
+// one the manifest describes.
+func snapshotVerifies(dir, want string) bool {
+	raw, err := os.ReadFile(filepath.Join(dir, SnapshotFile))
+	if err != nil || len(raw) < len(snapshotMagic)+sha256.Size || string(raw[:len(snapshotMagic)]) != snapshotMagic {
+		return false
+	}
+	body, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
+	got := sha256.Sum256(body)
+	return bytes.Equal(got[:], sum) && hex.EncodeToString(sum) == want
 }

@@ -22,7 +22,7 @@ func runIndex(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	res, err := retrieval.Update(ctx, c.Docs, c.Index, c.MaxFileBytes, rc)
+	res, err := retrieval.Refresh(ctx, c.Docs, c.Index, c.MaxFileBytes, rc)
 	if err != nil {
 		return err
 	}
