@@ -81,13 +81,18 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 	for pi, p := range ps {
 		ctxTerms := termSet(p.Section + "\n" + p.Title)
 		for si, s := range retrieval.SplitSentences(p.Text, retrieval.Span{Start: 0, End: len(p.Text)}) {
-			terms := termSet(p.Text[s.Start:s.End])
+			if isHeading(p.Text[s.Start:s.End], p.Section) {
+				continue // a heading names a topic; it answers nothing
+			}
+			seq := retrieval.Terms(p.Text[s.Start:s.End])
+			terms := make(map[string]bool, len(seq))
+			for _, t := range seq {
+				terms[t] = true
+			}
 			c := candidate{passage: pi, span: s, terms: terms, position: si}
+			c.own = windowWeight(seq, keys, weights)
 			for i, kt := range keys {
-				switch {
-				case hasAny(terms, kt.Terms):
-					c.own += weights[i]
-				case hasAny(ctxTerms, kt.Terms):
+				if !hasAny(terms, kt.Terms) && hasAny(ctxTerms, kt.Terms) {
 					c.context += weights[i]
 				}
 			}
@@ -299,6 +304,63 @@ func kind(sentence, want string) bool {
 	return false
 }
 
+// window is how many content words a sentence's key terms should fall
+// within to count fully, and outside how much one counts beyond it: a
+// sentence about the subject names the question's terms together, one
+// that merely passes by them ("… the Treaty on the Establishment of …")
+// scatters them.
+const (
+	window  = 12
+	outside = 0.5
+)
+
+// windowWeight is the key-term weight a sentence holds: in full for the
+// terms in its densest window of content words, in part for the others.
+func windowWeight(seq []string, keys []retrieval.KeyTerm, weights []float64) float64 {
+	key := make([]int, len(seq)) // key term at each position, or -1
+	var all float64
+	seen := make(map[int]bool)
+	for p, t := range seq {
+		key[p] = -1
+		for i, kt := range keys {
+			if slices.Contains(kt.Terms, t) {
+				key[p] = i
+				if !seen[i] {
+					seen[i] = true
+					all += weights[i]
+				}
+				break
+			}
+		}
+	}
+	best := 0.0
+	for s := range seq {
+		if key[s] < 0 {
+			continue
+		}
+		in := make(map[int]bool)
+		var w float64
+		for p := s; p < len(seq) && p < s+window; p++ {
+			if k := key[p]; k >= 0 && !in[k] {
+				in[k] = true
+				w += weights[k]
+			}
+		}
+		best = max(best, w)
+	}
+	return best + outside*(all-best)
+}
+
+// isHeading reports whether a sentence is its passage's section heading
+// or a line shaped like one (short, no closing punctuation).
+func isHeading(sentence, section string) bool {
+	s := strings.TrimSpace(sentence)
+	if section != "" && s == strings.TrimSpace(section) {
+		return true
+	}
+	return s == "" || len(s) < 60 && !strings.ContainsAny(s[len(s)-1:], ".!?:;\"')»”")
+}
+
 func coveredKeys(keys []retrieval.KeyTerm, terms map[string]bool) map[int]bool {
 	out := make(map[int]bool)
 	for i, kt := range keys {
@@ -326,8 +388,14 @@ func hasAny(set map[string]bool, terms []string) bool {
 	return false
 }
 
-// flatten joins a quote's lines for the answer text; the citation keeps the
-// exact bytes.
+// flatten joins a quote's lines for the answer text and turns the
+// document's own bracketed references ("[4]", "[3, p. 32]") into
+// parentheses, so that every [n] in an answer is one of its citations. The
+// citation keeps the exact bytes.
 func flatten(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(s), " ")
+	return bracketRef.ReplaceAllString(s, "($1)")
 }
+
+// bracketRef is a bracketed reference that holds a digit.
+var bracketRef = regexp.MustCompile(`\[([^\[\]]*\d[^\[\]]*)\]`)

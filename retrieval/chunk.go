@@ -13,7 +13,7 @@ import (
 // version has different spans, so the indexer re-chunks every document
 // when it changes; bump it with any change to chunk or sentence output
 // (the golden files in testdata/chunks show such changes).
-const ChunkerVersion = "chunk-3"
+const ChunkerVersion = "chunk-4"
 
 // Limits on chunk sizes, in bytes.
 const (
@@ -56,6 +56,8 @@ var defaultBoilerplatePatterns = []string{
 	`(?:previous|next) (?:article|post|story|page|news)`,
 	`this article (?:is|was|has been) (?:automatically|machine[- ]?) ?translated\.?`,
 	`the list of publisher reviewers can be found here\.?`,
+	// The publisher's note on its review policy, printed above each review.
+	`peer reviewers' evaluations remain confidential\b.*`,
 	`(?:share|tweet|e-?mail|print|save|copy link|cite)(?: (?:this|the) (?:article|page|post|story))?(?: (?:on|via|to|with) [\w .+-]{1,30})?:?`,
 	`subscribe(?: (?:to|for|now)\b.{0,80})?`,
 	`follow us(?: on .{0,60})?`,

@@ -543,7 +543,7 @@ func TestDocumentTitle(t *testing.T) {
 
 func TestChunkBoilerplate(t *testing.T) {
 	want := map[string][]int{
-		"000_a724e28377c96891.txt": {1, 2, 4, 5, 7, 18, 34, 76, 83},
+		"000_a724e28377c96891.txt": {1, 2, 4, 5, 7, 18, 34, 75, 76, 82, 83},
 		"001_8b87d517e2a49063.txt": nil,
 		"002_a2706c8e8d14140f.txt": {3, 4, 24, 25, 26, 28, 30, 32},
 	}

@@ -79,6 +79,10 @@ type Index struct {
 	vecChunk map[string]int // chromem document ID -> chunk number
 	flat     *flatVectors
 	skipped  []Skipped
+	// snapSHA and snapCreated identify the snapshot the index was opened
+	// from, so that Update can rewrite a manifest that disagrees with it.
+	snapSHA     string
+	snapCreated time.Time
 }
 
 // Versions identifies the code and model that built an index; any difference
@@ -95,7 +99,14 @@ type Versions struct {
 func (c Config) versions() Versions {
 	h := sha256.New()
 	fmt.Fprintf(h, "%d\n", c.Chunk.MaxBytes)
-	for _, re := range c.Chunk.Boilerplate {
+	// Hash the patterns the chunker applies: nil means the defaults, while
+	// an empty list turns removal off; hashing the field as given would
+	// make those two opposite settings look the same.
+	bp := c.Chunk.Boilerplate
+	if bp == nil {
+		bp = DefaultBoilerplate()
+	}
+	for _, re := range bp {
 		fmt.Fprintf(h, "%s\n", re)
 	}
 	opts := hex.EncodeToString(h.Sum(nil))[:12]

@@ -46,13 +46,22 @@ func Load(dir string, maxBytes int64, title func(text string) string) ([]Documen
 	if !info.IsDir() {
 		return nil, nil, fmt.Errorf("docs folder %s: not a directory", dir)
 	}
+	// WalkDir does not follow a root that is a symbolic link: it would
+	// report the link itself as the only (unsupported) file. A docs folder
+	// linked into place is common in deployments, so walk its target.
+	root := dir
+	if li, err := os.Lstat(dir); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		if root, err = filepath.EvalSymlinks(dir); err != nil {
+			return nil, nil, fmt.Errorf("docs folder: %w", err)
+		}
+	}
 	var docs []Document
 	var skipped []Skipped
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		rel, _ := filepath.Rel(dir, path)
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, path)
 		rel = filepath.ToSlash(rel)
 		if err != nil {
-			if path == dir {
+			if path == root {
 				return err
 			}
 			skipped = append(skipped, Skipped{Document: rel, Reason: "unreadable: " + errReason(err)})
@@ -61,7 +70,7 @@ func Load(dir string, maxBytes int64, title func(text string) string) ([]Documen
 			}
 			return nil
 		}
-		if path != dir && strings.HasPrefix(d.Name(), ".") {
+		if path != root && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
 				return fs.SkipDir
 			}

@@ -36,6 +36,9 @@ func (ix *Index) Search(ctx context.Context, query string, k int) ([]Passage, er
 	if k <= 0 {
 		return nil, nil
 	}
+	// There are never more passages than chunks; clamping also keeps 3k
+	// and 4k below from overflowing into a negative slice bound.
+	k = min(k, len(ix.chunks))
 	ranked, err := ix.rank(ctx, query, max(ix.cfg.Fusion.Candidates, 4*k))
 	if err != nil {
 		return nil, err
@@ -46,6 +49,12 @@ func (ix *Index) Search(ctx context.Context, query string, k int) ([]Passage, er
 // SearchDocuments ranks whole documents, for document-level benchmarks
 // such as BEIR.
 func (ix *Index) SearchDocuments(ctx context.Context, query string, n int) ([]DocScore, error) {
+	if n <= 0 {
+		// As Search does; the loop below would otherwise never stop at n
+		// and rank every document.
+		return nil, nil
+	}
+	n = min(n, len(ix.docs)) // so that 3n cannot overflow
 	ranked, err := ix.rank(ctx, query, max(ix.cfg.Fusion.Candidates, 3*n))
 	if err != nil {
 		return nil, err

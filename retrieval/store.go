@@ -56,7 +56,7 @@ type snapshotDoc struct {
 type Manifest struct {
 	Versions       Versions           `json:"versions"`
 	Created        time.Time          `json:"created"`
-	SnapshotSHA256 string             `json:"snapshot_sha256"`
+	SnapshotSHA256 string             `json:"snapshot_sha256"` // the snapshot's checksum trailer: sha256 of the bytes before it
 	Documents      []ManifestDocument `json:"documents"`
 	Skipped        []Skipped          `json:"skipped"`
 	Chunks         int                `json:"chunks"`
@@ -188,7 +188,8 @@ func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}
-	ix := &Index{cfg: cfg, versions: data.Versions, byID: make(map[string]*docEntry, len(data.Docs)), skipped: data.Skipped}
+	ix := &Index{cfg: cfg, versions: data.Versions, byID: make(map[string]*docEntry, len(data.Docs)), skipped: data.Skipped,
+		snapSHA: hex.EncodeToString(raw[len(raw)-sha256.Size:]), snapCreated: data.Created}
 	for _, sd := range data.Docs {
 		e := &docEntry{Document: Document{ID: sd.ID, Title: sd.Title, SHA256: sd.SHA256, Text: sd.Text},
 			lines: NewLineIndex(sd.Text), firstChunk: len(ix.chunks), numChunks: len(sd.Chunks)}

@@ -1,0 +1,453 @@
+package retrieval
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// seedQuestions are asked of the seed corpus; the ranking is not checked
+// here, only what every answer must satisfy.
+var seedQuestions = []string{
+	"When was the Union State of Belarus and Russia established?",
+	"What did the 77th session of the UN General Assembly adopt?",
+	"Who is the author of the article about the SCO?",
+	"What are the limitations of the study?",
+	"Когда было создано Союзное государство?",
+	"information security cooperation",
+}
+
+// copySeeds copies the shipped corpus into dir.
+func copySeeds(tb testing.TB, dir string) {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "seeds", "*"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no seeds in ../seeds: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// smallCorpus is a few documents of several chunks each, distinct enough
+// for searches to tell them apart.
+func smallCorpus() map[string]string {
+	return map[string]string{
+		"a.txt":        topicDoc("Aquifers and groundwater recharge in arid basins", "aquifer groundwater recharge basin", 6),
+		"b.txt":        topicDoc("Beekeeping practice and colony collapse", "beekeeping colony hive pollination", 6),
+		"notes/c.md":   "# Cryptography notes\n\n" + topicDoc("", "cipher encryption key protocol", 5),
+		"notes/d.txt":  topicDoc("Dendrochronology: dating by tree rings", "dendrochronology tree ring dating", 4),
+		"ignored.jpeg": "not text",
+	}
+}
+
+// topicDoc writes a title line and n paragraphs of about 400 bytes that
+// use the topic's words, so that a document makes several chunks.
+func topicDoc(title, topic string, n int) string {
+	words := strings.Fields(topic)
+	var b strings.Builder
+	if title != "" {
+		b.WriteString(title + "\n\nJane Q. Author, Institute of Examples\n\n")
+	}
+	for p := range n {
+		fmt.Fprintf(&b, "Paragraph %d discusses the %s. ", p+1, words[p%len(words)])
+		for s := 0; b.Len()%400 < 360 && s < 12; s++ {
+			fmt.Fprintf(&b, "The %s relates to the %s in study number %d. ", words[(p+s)%len(words)], words[(p+s+1)%len(words)], p*10+s)
+		}
+		b.WriteString("\n\n")
+	}
+	return b.String()
+}
+
+func mustReadFile(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// dirNames lists the names in dir, sorted.
+func dirNames(tb testing.TB, dir string) []string {
+	tb.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// checkIndexFiles fails unless dir holds exactly a snapshot and a manifest:
+// a temporary file left behind means a write was not cleaned up.
+func checkIndexFiles(tb testing.TB, dir string) {
+	tb.Helper()
+	if got, want := dirNames(tb, dir), []string{SnapshotFile, ManifestFile}; !slices.Equal(got, want) {
+		tb.Errorf("index folder holds %q, want %q", got, want)
+	}
+}
+
+// docChunks returns the chunks an index holds for one document.
+func docChunks(ix *Index, id string) []Chunk {
+	e, ok := ix.byID[id]
+	if !ok {
+		return nil
+	}
+	return slices.Clone(ix.chunks[e.firstChunk : e.firstChunk+e.numChunks])
+}
+
+// buildIndexDir indexes docs into a fresh index folder and returns both.
+func buildIndexDir(tb testing.TB, files map[string]string, cfg Config) (docsDir, indexDir string, res UpdateResult) {
+	tb.Helper()
+	docsDir = tb.TempDir()
+	writeDocsTree(tb, docsDir, files)
+	indexDir = filepath.Join(tb.TempDir(), "index")
+	res, err := Update(context.Background(), docsDir, indexDir, 0, cfg)
+	if err != nil {
+		tb.Fatalf("Update: %v", err)
+	}
+	return docsDir, indexDir, res
+}
+
+func TestOpenMatchesBuilt(t *testing.T) {
+	ctx := context.Background()
+	cfg := benchConfig(t)
+	docsDir := t.TempDir()
+	copySeeds(t, docsDir)
+	writeDocsTree(t, docsDir, map[string]string{"skip.bin": "\x00"})
+	indexDir := filepath.Join(t.TempDir(), "nested", "index") // Save creates it
+	res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if got, want := res.Rebuilt, "no index"; got != want {
+		t.Errorf("Rebuilt = %q, want %q", got, want)
+	}
+	if !res.Saved {
+		t.Errorf("Saved = false on a fresh index, want true")
+	}
+	checkIndexFiles(t, indexDir)
+
+	built := res.Index
+	opened, err := Open(ctx, indexDir, cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if got, want := opened.Documents(), built.Documents(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Documents after Open:\n got %+v\nwant %+v", got, want)
+	}
+	if got, want := opened.chunks, built.chunks; !reflect.DeepEqual(got, want) {
+		t.Errorf("chunks after Open differ: got %d, want %d", len(got), len(want))
+	}
+	if got, want := opened.Skipped(), built.Skipped(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Skipped after Open = %+v, want %+v", got, want)
+	}
+	if got, want := opened.versions, cfg.versions(); got != want {
+		t.Errorf("versions after Open = %+v, want %+v", got, want)
+	}
+	for _, d := range built.Documents() {
+		bd, _ := built.Document(d.ID)
+		od, ok := opened.Document(d.ID)
+		if !ok || od != bd {
+			t.Errorf("Document(%s) after Open differs from the built one", d.ID)
+		}
+	}
+	for _, q := range seedQuestions {
+		want, err := built.Search(ctx, q, 5)
+		if err != nil {
+			t.Fatalf("built.Search(%q): %v", q, err)
+		}
+		got, err := opened.Search(ctx, q, 5)
+		if err != nil {
+			t.Fatalf("opened.Search(%q): %v", q, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Search(%q) after Open:\n got %+v\nwant %+v", q, got, want)
+		}
+	}
+
+	m, err := ReadManifest(indexDir)
+	if err != nil {
+		t.Fatalf("ReadManifest: %v", err)
+	}
+	if got, want := m.Versions, cfg.versions(); got != want {
+		t.Errorf("manifest versions = %+v, want %+v", got, want)
+	}
+	if got, want := m.Chunks, built.NumChunks(); got != want {
+		t.Errorf("manifest chunks = %d, want %d", got, want)
+	}
+	var docs []DocumentInfo
+	for _, d := range m.Documents {
+		docs = append(docs, DocumentInfo{ID: d.ID, Title: d.Title, Bytes: d.Bytes, Chunks: d.Chunks, SHA256: d.SHA256})
+	}
+	if got, want := docs, built.Documents(); !reflect.DeepEqual(got, want) {
+		t.Errorf("manifest documents:\n got %+v\nwant %+v", got, want)
+	}
+	if got, want := m.Skipped, []Skipped{{Document: "skip.bin", Reason: "unsupported file type (only .txt and .md are indexed)"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("manifest skipped = %+v, want %+v", got, want)
+	}
+	raw := mustReadFile(t, filepath.Join(indexDir, SnapshotFile))
+	if got, want := m.SnapshotSHA256, fmt.Sprintf("%x", raw[len(raw)-sha256.Size:]); got != want {
+		t.Errorf("manifest snapshot_sha256 = %s, want the snapshot's checksum %s", got, want)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	cfg := benchConfig(t)
+	_, indexDir, _ := buildIndexDir(t, smallCorpus(), cfg)
+	noEmbedder := cfg
+	noEmbedder.Embedder.Embed = nil
+	tests := []struct {
+		name   string
+		dir    string
+		cfg    Config
+		wantIs error
+	}{
+		{"missing folder", filepath.Join(t.TempDir(), "nope"), cfg, ErrNoIndex},
+		{"empty folder", t.TempDir(), cfg, ErrNoIndex},
+		{"no embedder", indexDir, noEmbedder, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ix, err := Open(ctx, tt.dir, tt.cfg)
+			if err == nil {
+				t.Fatalf("Open = %v, nil error; want an error", ix)
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("Open error = %v, want one wrapping %v", err, tt.wantIs)
+			}
+			if errors.Is(err, ErrCorrupt) {
+				t.Errorf("Open error = %v, want it not to claim corruption", err)
+			}
+		})
+	}
+	if _, err := ReadManifest(t.TempDir()); !errors.Is(err, ErrNoIndex) {
+		t.Errorf("ReadManifest of an empty folder: %v, want ErrNoIndex", err)
+	}
+}
+
+// encodeSnapshot writes data the way Save does, checksum included, so that
+// tests can craft snapshots that pass the checksum but are inconsistent.
+func encodeSnapshot(tb testing.TB, data *snapshotData) []byte {
+	tb.Helper()
+	var b bytes.Buffer
+	b.WriteString(snapshotMagic)
+	if err := gob.NewEncoder(&b).Encode(data); err != nil {
+		tb.Fatal(err)
+	}
+	sum := sha256.Sum256(b.Bytes())
+	return append(b.Bytes(), sum[:]...)
+}
+
+func TestOpenCorrupt(t *testing.T) {
+	ctx := context.Background()
+	cfg := benchConfig(t)
+	docsDir, goodDir, good := buildIndexDir(t, smallCorpus(), cfg)
+	raw := mustReadFile(t, filepath.Join(goodDir, SnapshotFile))
+	manifest := mustReadFile(t, filepath.Join(goodDir, ManifestFile))
+	flip := func(i int) []byte {
+		b := slices.Clone(raw)
+		b[i] ^= 0x20
+		return b
+	}
+	garbage := make([]byte, 4096)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range garbage {
+		garbage[i] = byte(r.Uint32())
+	}
+	outside, err := decodeSnapshot(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside.Docs[1].Chunks[0].End = len(outside.Docs[1].Text) + 1
+	noVectors, err := decodeSnapshot(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noVectors.Vectors = []byte("not chromem-go's export")
+
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"empty file", nil},
+		{"truncated to half", raw[:len(raw)/2]},
+		{"last byte missing", raw[:len(raw)-1]},
+		{"byte flipped in the body", flip(len(raw) / 2)},
+		{"byte flipped in the checksum", flip(len(raw) - 1)},
+		{"byte flipped in the magic", flip(0)},
+		{"other format version", append([]byte(strings.Replace(snapshotMagic, "\n1\n", "\n999\n", 1)), raw[len(snapshotMagic):]...)},
+		{"garbage", garbage},
+		{"magic then garbage", append([]byte(snapshotMagic), garbage...)},
+		{"chunk outside its document", encodeSnapshot(t, outside)},
+		{"vectors unreadable", encodeSnapshot(t, noVectors)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			indexDir := t.TempDir()
+			writeDocsTree(t, indexDir, map[string]string{SnapshotFile: string(tt.data), ManifestFile: string(manifest)})
+			if _, err := Open(ctx, indexDir, cfg); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Open error = %v, want one wrapping ErrCorrupt", err)
+			}
+			// Open leaves the damaged file in place for inspection.
+			if got := mustReadFile(t, filepath.Join(indexDir, SnapshotFile)); !bytes.Equal(got, tt.data) {
+				t.Errorf("Open changed the corrupt snapshot")
+			}
+			res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+			if err != nil {
+				t.Fatalf("Update over a corrupt snapshot: %v", err)
+			}
+			if !strings.Contains(res.Rebuilt, ErrCorrupt.Error()) {
+				t.Errorf("Rebuilt = %q, want it to say %q", res.Rebuilt, ErrCorrupt)
+			}
+			if !res.Saved {
+				t.Errorf("Saved = false after a rebuild, want true")
+			}
+			if got, want := res.Summary.Added, len(good.Index.docs); got != want {
+				t.Errorf("Added = %d, want %d", got, want)
+			}
+			ix, err := Open(ctx, indexDir, cfg)
+			if err != nil {
+				t.Fatalf("Open after the rebuild: %v", err)
+			}
+			if !reflect.DeepEqual(ix.chunks, good.Index.chunks) {
+				t.Errorf("chunks after the rebuild differ from a clean build")
+			}
+			checkIndexFiles(t, indexDir)
+		})
+	}
+}
+
+func TestWriteAtomic(t *testing.T) {
+	old := []byte("the previous snapshot\n")
+	errDiskFull := errors.New("disk full")
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T, dir string) string // returns the target path
+		write   func(w io.Writer) error
+		wantErr bool
+	}{
+		{
+			name:  "replaces",
+			setup: func(t *testing.T, dir string) string { return filepath.Join(dir, "f") },
+			write: func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err },
+		},
+		{
+			name:    "write fails after 3 MB",
+			setup:   func(t *testing.T, dir string) string { return filepath.Join(dir, "f") },
+			write:   func(w io.Writer) error { w.Write(make([]byte, 3<<20)); return errDiskFull },
+			wantErr: true,
+		},
+		{
+			name: "target is a folder",
+			setup: func(t *testing.T, dir string) string {
+				writeDocsTree(t, dir, map[string]string{"f/keep": "x"})
+				return filepath.Join(dir, "f")
+			},
+			write:   func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err },
+			wantErr: true,
+		},
+		{
+			name:    "folder missing",
+			setup:   func(t *testing.T, dir string) string { return filepath.Join(dir, "missing", "f") },
+			write:   func(w io.Writer) error { return nil },
+			wantErr: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeDocsTree(t, dir, map[string]string{"other": string(old)})
+			path := tt.setup(t, dir)
+			if err := os.WriteFile(path, old, 0o644); err != nil && !tt.wantErr {
+				t.Fatal(err)
+			}
+			before := dirNames(t, dir)
+			err := writeAtomic(path, tt.write)
+			if gotErr := err != nil; gotErr != tt.wantErr {
+				t.Fatalf("writeAtomic error = %v, want error: %v", err, tt.wantErr)
+			}
+			if got := dirNames(t, dir); !slices.Equal(got, before) {
+				t.Errorf("folder holds %q after writeAtomic, want %q (no temporary files)", got, before)
+			}
+			if tt.wantErr {
+				if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+					if got := mustReadFile(t, path); !bytes.Equal(got, old) {
+						t.Errorf("failed write changed the file to %q, want %q", got, old)
+					}
+				}
+				return
+			}
+			if got, want := string(mustReadFile(t, path)), "new"; got != want {
+				t.Errorf("file holds %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestSaveFailureKeepsSnapshot(t *testing.T) {
+	ctx := context.Background()
+	cfg := benchConfig(t)
+	files := smallCorpus()
+	docsDir, indexDir, built := buildIndexDir(t, files, cfg)
+	snap := mustReadFile(t, filepath.Join(indexDir, SnapshotFile))
+	manifest := mustReadFile(t, filepath.Join(indexDir, ManifestFile))
+
+	t.Run("index folder under a file", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "file")
+		writeDocsTree(t, filepath.Dir(file), map[string]string{"file": "x"})
+		res, err := Update(ctx, docsDir, filepath.Join(file, "sub"), 0, cfg)
+		if err == nil {
+			t.Fatalf("Update into a folder under a file = %+v, nil error; want an error", res.Summary)
+		}
+		if err := built.Index.Save(filepath.Join(file, "sub")); err == nil {
+			t.Fatalf("Save into a folder under a file: nil error, want an error")
+		}
+	})
+	t.Run("read-only index folder", func(t *testing.T) {
+		if os.Geteuid() == 0 {
+			t.Skip("running as root: a read-only folder is still writable")
+		}
+		writeDocsTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "A new paragraph about varroa mites.\n"})
+		t.Cleanup(func() { writeDocsTree(t, docsDir, map[string]string{"b.txt": files["b.txt"]}) })
+		if err := os.Chmod(indexDir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(indexDir, 0o755) })
+		if _, err := Update(ctx, docsDir, indexDir, 0, cfg); err == nil {
+			t.Fatalf("Update into a read-only folder: nil error, want an error")
+		}
+	})
+	if got := mustReadFile(t, filepath.Join(indexDir, SnapshotFile)); !bytes.Equal(got, snap) {
+		t.Errorf("a failed save changed the existing snapshot")
+	}
+	if got := mustReadFile(t, filepath.Join(indexDir, ManifestFile)); !bytes.Equal(got, manifest) {
+		t.Errorf("a failed save changed the existing manifest")
+	}
+	checkIndexFiles(t, indexDir)
+	if _, err := Open(ctx, indexDir, cfg); err != nil {
+		t.Errorf("Open after a failed save: %v", err)
+	}
+}

@@ -1,0 +1,428 @@
+package retrieval
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// embedLog wraps a real embedder and records the texts it embeds, to show
+// which chunks an update re-embedded.
+type embedLog struct {
+	mu    sync.Mutex
+	texts []string
+}
+
+func (l *embedLog) wrap(cfg Config) Config {
+	embed := cfg.Embedder.Embed
+	cfg.Embedder.Embed = func(ctx context.Context, text string) ([]float32, error) {
+		l.mu.Lock()
+		l.texts = append(l.texts, text)
+		l.mu.Unlock()
+		return embed(ctx, text)
+	}
+	return cfg
+}
+
+// take returns the texts embedded since the last call.
+func (l *embedLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t := l.texts
+	l.texts = nil
+	return t
+}
+
+// indexState is what an update must leave alone when nothing changed.
+type indexState struct {
+	snap, manifest []byte
+	mtime          time.Time
+}
+
+// agedState backdates the snapshot so that a rewrite shows in its mtime,
+// then records the folder's state.
+func agedState(tb testing.TB, dir string) indexState {
+	tb.Helper()
+	path := filepath.Join(dir, SnapshotFile)
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(path, old, old); err != nil {
+		tb.Fatal(err)
+	}
+	return indexState{mustReadFile(tb, path), mustReadFile(tb, filepath.Join(dir, ManifestFile)), old}
+}
+
+func (s indexState) check(tb testing.TB, dir string) {
+	tb.Helper()
+	fi, err := os.Stat(filepath.Join(dir, SnapshotFile))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if !fi.ModTime().Equal(s.mtime) {
+		tb.Errorf("snapshot mtime = %v, want %v (not rewritten)", fi.ModTime(), s.mtime)
+	}
+	if !bytes.Equal(mustReadFile(tb, filepath.Join(dir, SnapshotFile)), s.snap) {
+		tb.Errorf("snapshot bytes changed, want them untouched")
+	}
+	if !bytes.Equal(mustReadFile(tb, filepath.Join(dir, ManifestFile)), s.manifest) {
+		tb.Errorf("manifest bytes changed, want them untouched")
+	}
+}
+
+func checkSummary(tb testing.TB, got Summary, want Summary) {
+	tb.Helper()
+	got.TookMS, want.TookMS = 0, 0
+	if want.Skipped == nil {
+		want.Skipped = []Skipped{}
+	}
+	if !reflect.DeepEqual(got, want) {
+		tb.Errorf("summary:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+var jpegSkipped = []Skipped{{Document: "ignored.jpeg", Reason: "unsupported file type (only .txt and .md are indexed)"}}
+
+func TestUpdateIncremental(t *testing.T) {
+	ctx := context.Background()
+	var log embedLog
+	cfg := log.wrap(benchConfig(t))
+	files := smallCorpus()
+	docsDir := t.TempDir()
+	writeDocsTree(t, docsDir, files)
+	indexDir := t.TempDir()
+	update := func() UpdateResult {
+		t.Helper()
+		res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+		if err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+		checkIndexFiles(t, indexDir)
+		return res
+	}
+
+	// A fresh folder: everything is added, chunked, embedded and saved.
+	res := update()
+	ix := res.Index
+	checkSummary(t, res.Summary, Summary{Added: 4, Skipped: jpegSkipped, Chunks: ix.NumChunks()})
+	if res.Rebuilt != "no index" || !res.Saved {
+		t.Errorf("fresh Update: Rebuilt %q, Saved %v; want \"no index\", true", res.Rebuilt, res.Saved)
+	}
+	if got, want := len(log.take()), ix.NumChunks(); got != want {
+		t.Errorf("fresh Update embedded %d texts, want one per chunk (%d)", got, want)
+	}
+	for id := range files {
+		if id == "ignored.jpeg" {
+			continue
+		}
+		if len(docChunks(ix, id)) < 2 {
+			t.Fatalf("%s has %d chunks, want several for this test to mean anything", id, len(docChunks(ix, id)))
+		}
+	}
+
+	// Nothing changed: the index is reused and the files are not rewritten.
+	state := agedState(t, indexDir)
+	res = update()
+	checkSummary(t, res.Summary, Summary{Unchanged: 4, Skipped: jpegSkipped, Chunks: ix.NumChunks()})
+	if res.Rebuilt != "" || res.Saved {
+		t.Errorf("unchanged Update: Rebuilt %q, Saved %v; want \"\", false", res.Rebuilt, res.Saved)
+	}
+	if got := log.take(); len(got) != 0 {
+		t.Errorf("unchanged Update embedded %d texts, want none", len(got))
+	}
+	state.check(t, indexDir)
+
+	// One document edited: only it is chunked and embedded again.
+	before := res.Index
+	edited := files["b.txt"] + "Varroa mites spread between apiaries in the autumn.\n"
+	writeDocsTree(t, docsDir, map[string]string{"b.txt": edited})
+	res = update()
+	ix = res.Index
+	checkSummary(t, res.Summary, Summary{Changed: 1, Unchanged: 3, Skipped: jpegSkipped, Chunks: ix.NumChunks()})
+	if res.Rebuilt != "" || !res.Saved {
+		t.Errorf("edit: Rebuilt %q, Saved %v; want \"\", true", res.Rebuilt, res.Saved)
+	}
+	newB, _ := ix.Document("b.txt")
+	wantB := ChunkDocument(newB, cfg.Chunk)
+	if got := docChunks(ix, "b.txt"); !reflect.DeepEqual(got, wantB) {
+		t.Errorf("b.txt chunks after the edit:\n got %+v\nwant %+v", got, wantB)
+	}
+	if got, want := len(log.take()), len(wantB); got != want {
+		t.Errorf("edit embedded %d texts, want %d (the chunks of b.txt only)", got, want)
+	}
+	for _, id := range []string{"a.txt", "notes/c.md", "notes/d.txt"} {
+		if got, want := docChunks(ix, id), docChunks(before, id); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s chunks changed though the file did not:\n got %+v\nwant %+v", id, got, want)
+		}
+	}
+	ps, err := ix.Search(ctx, "varroa mites apiaries", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].DocID != "b.txt" || !strings.Contains(ps[0].Text, "Varroa") {
+		t.Errorf("Search for the edited words = %+v, want the new paragraph of b.txt", ps)
+	}
+	log.take() // the query's own embedding
+
+	// A document added.
+	writeDocsTree(t, docsDir, map[string]string{"e.md": topicDoc("Estuaries and tidal mixing", "estuary tide salinity mixing", 3)})
+	res = update()
+	ix = res.Index
+	checkSummary(t, res.Summary, Summary{Added: 1, Unchanged: 4, Skipped: jpegSkipped, Chunks: ix.NumChunks()})
+	if got, want := len(log.take()), len(docChunks(ix, "e.md")); got != want {
+		t.Errorf("add embedded %d texts, want %d (the chunks of e.md only)", got, want)
+	}
+
+	// A document removed.
+	if err := os.Remove(filepath.Join(docsDir, "a.txt")); err != nil {
+		t.Fatal(err)
+	}
+	res = update()
+	ix = res.Index
+	checkSummary(t, res.Summary, Summary{Removed: 1, Unchanged: 4, Skipped: jpegSkipped, Chunks: ix.NumChunks()})
+	if got := log.take(); len(got) != 0 {
+		t.Errorf("removal embedded %d texts, want none", len(got))
+	}
+	if _, ok := ix.Document("a.txt"); ok {
+		t.Errorf("a.txt is still indexed after its removal")
+	}
+	ps, err = ix.Search(ctx, "aquifers groundwater recharge", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if p.DocID == "a.txt" {
+			t.Errorf("Search returned the removed a.txt")
+		}
+	}
+	log.take() // the query's own embedding
+
+	// Only the skipped files changed: the documents are reused, and the
+	// summary of what was skipped is saved.
+	writeDocsTree(t, docsDir, map[string]string{"notes/empty.md": "  \n"})
+	res = update()
+	skipped := []Skipped{{Document: "ignored.jpeg", Reason: jpegSkipped[0].Reason}, {Document: "notes/empty.md", Reason: "empty"}}
+	checkSummary(t, res.Summary, Summary{Unchanged: 4, Skipped: skipped, Chunks: ix.NumChunks()})
+	if !res.Saved {
+		t.Errorf("Saved = false after the skipped files changed, want true")
+	}
+	if got := log.take(); len(got) != 0 {
+		t.Errorf("a change in skipped files embedded %d texts, want none", len(got))
+	}
+	m, err := ReadManifest(indexDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(m.Skipped, skipped) {
+		t.Errorf("manifest skipped = %+v, want %+v", m.Skipped, skipped)
+	}
+
+	// What was saved is what Update returned.
+	opened, err := Open(ctx, indexDir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(opened.chunks, res.Index.chunks) || !reflect.DeepEqual(opened.Documents(), res.Index.Documents()) {
+		t.Errorf("the saved index differs from the one Update returned")
+	}
+	if !reflect.DeepEqual(opened.Skipped(), skipped) {
+		t.Errorf("Skipped after Open = %+v, want %+v", opened.Skipped(), skipped)
+	}
+}
+
+func TestUpdateRebuildsOnConfigChange(t *testing.T) {
+	ctx := context.Background()
+	base := benchConfig(t)
+	withBoilerplate := func(bp []*regexp.Regexp) Config { c := base; c.Chunk.Boilerplate = bp; return c }
+	tests := []struct {
+		name        string
+		cfg         Config
+		wantRebuilt string // "" for no rebuild
+	}{
+		{"same config", base, ""},
+		{"other embedder", func() Config { c := base; c.Embedder.Name = "other-embedder-v2"; return c }(), "embedder changed"},
+		{"other chunk size", func() Config { c := base; c.Chunk.MaxBytes = 600; return c }(), "chunker version changed"},
+		{"boilerplate removal off", withBoilerplate([]*regexp.Regexp{}), "chunker version changed"},
+		{"extra boilerplate", withBoilerplate(append(DefaultBoilerplate(), regexp.MustCompile(`(?i)^jane q\. author.*$`))), "chunker version changed"},
+		// nil means the default patterns, so spelling them out changes nothing.
+		{"default boilerplate spelled out", withBoilerplate(DefaultBoilerplate()), ""},
+		// Ranking parameters are applied when an index is opened.
+		{"other BM25 and fusion", func() Config { c := base; c.BM25.K1 = 1.5; c.Fusion.VectorWeight = 0; return c }(), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			docsDir, indexDir, first := buildIndexDir(t, smallCorpus(), base)
+			n := len(first.Index.docs)
+			res, err := Update(ctx, docsDir, indexDir, 0, tt.cfg)
+			if err != nil {
+				t.Fatalf("Update: %v", err)
+			}
+			if tt.wantRebuilt == "" {
+				if res.Rebuilt != "" || res.Saved || res.Summary.Unchanged != n {
+					t.Errorf("Rebuilt %q, Saved %v, Unchanged %d; want \"\", false, %d", res.Rebuilt, res.Saved, res.Summary.Unchanged, n)
+				}
+				return
+			}
+			if !strings.Contains(res.Rebuilt, tt.wantRebuilt) {
+				t.Errorf("Rebuilt = %q, want it to say %q", res.Rebuilt, tt.wantRebuilt)
+			}
+			checkSummary(t, res.Summary, Summary{Added: n, Skipped: jpegSkipped, Chunks: res.Index.NumChunks()})
+			if !res.Saved {
+				t.Errorf("Saved = false after a rebuild, want true")
+			}
+			ix, err := Open(ctx, indexDir, tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := ix.versions, tt.cfg.versions(); got != want {
+				t.Errorf("saved versions = %+v, want %+v", got, want)
+			}
+			// The rebuilt index is then reused under the new config.
+			again, err := Update(ctx, docsDir, indexDir, 0, tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Rebuilt != "" || again.Summary.Unchanged != n {
+				t.Errorf("second Update: Rebuilt %q, Unchanged %d; want \"\", %d", again.Rebuilt, again.Summary.Unchanged, n)
+			}
+		})
+	}
+}
+
+func TestUpdateFailureKeepsIndex(t *testing.T) {
+	ctx := context.Background()
+	base := benchConfig(t)
+	files := smallCorpus()
+	docsDir, indexDir, _ := buildIndexDir(t, files, base)
+
+	// An embedder that fails on one word, as a remote one may fail mid-way.
+	failing := base
+	failing.Embedder.Embed = func(ctx context.Context, text string) ([]float32, error) {
+		if strings.Contains(text, "EMBEDFAIL") {
+			return nil, errors.New("embedding service unavailable")
+		}
+		return base.Embedder.Embed(ctx, text)
+	}
+	tests := []struct {
+		name   string
+		change func(t *testing.T)
+		cfg    Config
+		wantIs error
+	}{
+		{"embedder fails", func(t *testing.T) {
+			writeDocsTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "EMBEDFAIL here.\n"})
+		}, failing, nil},
+		{"docs folder emptied", func(t *testing.T) {
+			for _, f := range []string{"a.txt", "b.txt", "notes/c.md", "notes/d.txt"} {
+				if err := os.Remove(filepath.Join(docsDir, f)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}, base, ErrNoDocuments},
+		{"docs folder removed", func(t *testing.T) {
+			if err := os.RemoveAll(docsDir); err != nil {
+				t.Fatal(err)
+			}
+		}, base, os.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state := agedState(t, indexDir)
+			tt.change(t)
+			res, err := Update(ctx, docsDir, indexDir, 0, tt.cfg)
+			if err == nil {
+				t.Fatalf("Update = %+v, nil error; want an error", res.Summary)
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("Update error = %v, want one wrapping %v", err, tt.wantIs)
+			}
+			state.check(t, indexDir)
+			checkIndexFiles(t, indexDir)
+			ix, err := Open(ctx, indexDir, base)
+			if err != nil {
+				t.Fatalf("Open after a failed update: %v", err)
+			}
+			if got, _ := ix.Document("b.txt"); got.Text != files["b.txt"] {
+				t.Errorf("b.txt in the index changed after a failed update")
+			}
+		})
+	}
+}
+
+func TestUpdateRepairsManifest(t *testing.T) {
+	ctx := context.Background()
+	cfg := benchConfig(t)
+	docsDir, indexDir, _ := buildIndexDir(t, smallCorpus(), cfg)
+	good := mustReadFile(t, filepath.Join(indexDir, ManifestFile))
+	tests := []struct {
+		name   string
+		damage func(path string) error
+	}{
+		{"deleted", os.Remove},
+		{"garbage", func(path string) error { return os.WriteFile(path, []byte("{not json"), 0o644) }},
+		// A crash between renaming the snapshot and the manifest leaves
+		// the previous manifest beside the new snapshot.
+		{"from another snapshot", func(path string) error {
+			return os.WriteFile(path, bytes.Replace(good, []byte(`"snapshot_sha256": "`), []byte(`"snapshot_sha256": "00`), 1), 0o644)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(indexDir, ManifestFile)
+			if err := tt.damage(path); err != nil {
+				t.Fatal(err)
+			}
+			snap := mustReadFile(t, filepath.Join(indexDir, SnapshotFile))
+			res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+			if err != nil {
+				t.Fatalf("Update: %v", err)
+			}
+			if res.Rebuilt != "" || res.Saved || res.Summary.Unchanged != 4 {
+				t.Errorf("Rebuilt %q, Saved %v, Unchanged %d; want \"\", false, 4", res.Rebuilt, res.Saved, res.Summary.Unchanged)
+			}
+			if got := mustReadFile(t, path); !bytes.Equal(got, good) {
+				t.Errorf("manifest after Update:\n%s\nwant\n%s", got, good)
+			}
+			if got := mustReadFile(t, filepath.Join(indexDir, SnapshotFile)); !bytes.Equal(got, snap) {
+				t.Errorf("repairing the manifest rewrote the snapshot")
+			}
+			checkIndexFiles(t, indexDir)
+		})
+	}
+}
+
+func TestConfigVersions(t *testing.T) {
+	base := benchConfig(t)
+	with := func(f func(c *Config)) Config { c := base; f(&c); return c }
+	same := []Config{
+		with(func(c *Config) { c.Chunk.Boilerplate = DefaultBoilerplate() }),
+		with(func(c *Config) { c.BM25.B = 0.9 }),
+		with(func(c *Config) { c.Fusion.Method = "rrf" }),
+	}
+	for i, c := range same {
+		if got, want := c.versions(), base.versions(); got != want {
+			t.Errorf("same[%d]: versions %+v, want %+v", i, got, want)
+		}
+	}
+	differ := []Config{
+		with(func(c *Config) { c.Chunk.Boilerplate = []*regexp.Regexp{} }),
+		with(func(c *Config) { c.Chunk.Boilerplate = DefaultBoilerplate()[1:] }),
+		with(func(c *Config) { c.Chunk.MaxBytes = 2000 }),
+		with(func(c *Config) { c.Embedder.Name = "x" }),
+	}
+	seen := []Versions{base.versions()}
+	for i, c := range differ {
+		v := c.versions()
+		if slices.Contains(seen, v) {
+			t.Errorf("differ[%d]: versions %+v, want them unlike every other config's", i, v)
+		}
+		seen = append(seen, v)
+	}
+}
