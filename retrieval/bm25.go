@@ -19,12 +19,27 @@ type BM25Params struct {
 
 // DefaultBM25 holds the parameters tuned on SciFact train and the dev set
 // (see README, "Tuning").
-var DefaultBM25 = BM25Params{K1: 0.9, B: 0.4, TitleWeight: 0.5, SectionWeight: 0.5}
+var DefaultBM25 = BM25Params{K1: 0.9, B: 0.4, TitleWeight: 1, SectionWeight: 0.5}
 
-// fieldText is what the keyword index sees of one chunk.
-type fieldText struct {
-	Body, Section, Title string
+// fieldTerms is what the keyword index sees of one chunk.
+type fieldTerms struct {
+	body, section, title []string
 }
+
+// docUnits is one document for the keyword index: whether it is short,
+// and its chunks' range [first, first+count).
+type docUnits struct {
+	short        bool
+	first, count int
+}
+
+// A unit is what IDF counts once. A short document (one that fits in a
+// passage, MaxPassageBytes) is one unit however many overlapping chunks,
+// and a header chunk, it was cut into: counting those chunks would make a
+// word that a few abstracts repeat look common, the opposite of what makes
+// it telling (on SciFact train, nDCG@10 0.7067 counting chunks, 0.7080
+// counting units). A long document's chunks are units of their own, so that
+// in a corpus of a few long documents words still tell passages apart.
 
 type posting struct {
 	chunk int32
@@ -44,11 +59,7 @@ type keywordIndex struct {
 	accumulators sync.Pool
 }
 
-type fieldTerms struct {
-	body, section, title []string
-}
-
-func newKeywordIndex(fields []fieldTerms, p BM25Params) *keywordIndex {
+func newKeywordIndex(fields []fieldTerms, docs []docUnits, p BM25Params) *keywordIndex {
 	ix := &keywordIndex{params: p, n: len(fields), postings: make(map[string][]posting)}
 	var sumBody, sumSec, sumTitle float64
 	for _, f := range fields {
@@ -56,13 +67,13 @@ func newKeywordIndex(fields []fieldTerms, p BM25Params) *keywordIndex {
 		sumSec += float64(len(f.section))
 		sumTitle += float64(len(f.title))
 	}
-	avg := func(sum float64) float64 {
-		if ix.n == 0 || sum == 0 {
+	avg := func(sum float64, n int) float64 {
+		if n == 0 || sum == 0 {
 			return 1
 		}
-		return sum / float64(ix.n)
+		return sum / float64(n)
 	}
-	avgBody, avgSec, avgTitle := avg(sumBody), avg(sumSec), avg(sumTitle)
+	avgBody, avgSec, avgTitle := avg(sumBody, ix.n), avg(sumSec, ix.n), avg(sumTitle, ix.n)
 	norm := func(length int, avgLen float64) float64 {
 		return 1 - p.B + p.B*float64(length)/avgLen
 	}
@@ -84,21 +95,42 @@ func newKeywordIndex(fields []fieldTerms, p BM25Params) *keywordIndex {
 			ix.postings[t] = append(ix.postings[t], posting{chunk: int32(i), tf: float32(v)})
 		}
 	}
+
+	chunkDoc := make([]int32, ix.n)
+	for i, d := range docs {
+		for c := d.first; c < d.first+d.count; c++ {
+			chunkDoc[c] = int32(i)
+		}
+	}
+
+	// IDF over units: a short document, or a chunk of a long one.
+	units := 0
+	for _, d := range docs {
+		if d.short {
+			units++
+		} else {
+			units += d.count
+		}
+	}
+	ix.idf = make(map[string]float64, len(ix.postings))
+	for t, ps := range ix.postings {
+		df, last := 0, int32(-1)
+		for _, p := range ps {
+			d := chunkDoc[p.chunk]
+			if !docs[d].short {
+				df++
+			} else if d != last {
+				df++ // postings are in chunk order, so a document's are adjacent
+			}
+			last = d
+		}
+		ix.idf[t] = math.Log(1 + (float64(units)-float64(df)+0.5)/(float64(df)+0.5))
+	}
 	ix.accumulators.New = func() any {
 		a := make([]float64, ix.n)
 		return &a
 	}
-	ix.idf = make(map[string]float64, len(ix.postings))
-	for t, ps := range ix.postings {
-		df := float64(len(ps))
-		ix.idf[t] = math.Log(1 + (float64(ix.n)-df+0.5)/(df+0.5))
-	}
 	return ix
-}
-
-type scored struct {
-	chunk int
-	score float64
 }
 
 // search returns up to n chunks by BM25 score, best first. Repeated query
@@ -111,8 +143,8 @@ func (ix *keywordIndex) search(terms []weightedTerm, n int) []scored {
 	defer ix.accumulators.Put(acc)
 	scores := *acc
 	var touched []int32
-	seen := make(map[string]bool, len(terms))
 	k1 := ix.params.K1
+	seen := make(map[string]bool, len(terms))
 	for _, wt := range terms {
 		t := wt.term
 		if seen[t] {
@@ -134,6 +166,11 @@ func (ix *keywordIndex) search(terms []weightedTerm, n int) []scored {
 		scores[c] = 0
 	}
 	return topN(out, n)
+}
+
+type scored struct {
+	chunk int
+	score float64
 }
 
 // topN keeps the n best, sorted best first with ties broken by chunk

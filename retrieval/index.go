@@ -34,7 +34,7 @@ type Fusion struct {
 }
 
 // DefaultFusion is the fusion measured best on SciFact train and the dev set.
-var DefaultFusion = Fusion{Method: "weighted", VectorWeight: 0.2, RRFK: 60, Candidates: 100}
+var DefaultFusion = Fusion{Method: "weighted", VectorWeight: 0.1, RRFK: 60, Candidates: 100}
 
 // Config is everything that decides what an index contains and how it ranks.
 type Config struct {
@@ -306,7 +306,11 @@ func (ix *Index) buildKeywords() {
 		fields[i] = fieldTerms{body: Terms(d.Text[c.Start:c.End]), section: Terms(c.Section), title: titles[d]}
 		return nil
 	})
-	ix.kw = newKeywordIndex(fields, ix.cfg.BM25)
+	docs := make([]docUnits, len(ix.docs))
+	for i, d := range ix.docs {
+		docs[i] = docUnits{short: len(d.Text) <= MaxPassageBytes, first: d.firstChunk, count: d.numChunks}
+	}
+	ix.kw = newKeywordIndex(fields, docs, ix.cfg.BM25)
 }
 
 // forEachParallel runs fn for 0..n-1 on all cores and stops at the first

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -21,10 +19,11 @@ import (
 // then CITEBOT_* environment variables, then flags (CONTRACT.md:
 // flag > env > file > default). The yaml keys are the flag names.
 type config struct {
-	Docs         string `yaml:"docs"`
-	Index        string `yaml:"index"`
-	K            int    `yaml:"k"`
-	MaxFileBytes int64  `yaml:"max-file-bytes"`
+	// The flag settings; the file sets them through their flags.
+	Docs         string `yaml:"-"`
+	Index        string `yaml:"-"`
+	K            int    `yaml:"-"`
+	MaxFileBytes int64  `yaml:"-"`
 
 	Chunk struct {
 		MaxBytes int `yaml:"max_bytes"`
@@ -84,8 +83,23 @@ func newFlags(name string, stderr io.Writer) *commonFlags {
 	}
 }
 
-// load resolves the config: defaults, then the file, then the environment,
-// then the flags that were set.
+// sections are the YAML file's nested settings; its other top-level keys
+// are flag names.
+var sections = map[string]bool{"chunk": true, "bm25": true, "fusion": true, "answer": true}
+
+// commandFlags are the flags of every command: a config file shared by
+// several commands may set a flag that only some of them have.
+var commandFlags = map[string]bool{"docs": true, "index": true, "k": true, "max-file-bytes": true,
+	"json": true, "set": true, "beir": true, "split": true, "v": true}
+
+// envName is a flag's environment variable (CONTRACT.md).
+func envName(flagName string) string {
+	return "CITEBOT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// load resolves the config. Every flag is resolved the same way, flag >
+// CITEBOT_<FLAG> > the file's top-level key > default; the file's sections
+// hold the settings that have no flag.
 func (f *commonFlags) load(getenv func(string) string) (config, error) {
 	c := defaultConfig()
 	set := map[string]bool{}
@@ -95,41 +109,84 @@ func (f *commonFlags) load(getenv func(string) string) (config, error) {
 	if !set["config"] {
 		file = getenv("CITEBOT_CONFIG")
 	}
+	fileVals := map[string]string{}
 	if file != "" {
-		raw, err := os.ReadFile(file)
-		if err != nil {
-			return c, usagef("config: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(raw))
-		dec.KnownFields(true) // a misspelt key must not be silently ignored
-		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-			return c, usagef("config %s: %w", file, err)
+		var err error
+		if fileVals, err = readConfigFile(file, f.fs, &c); err != nil {
+			return c, err
 		}
 	}
-	for _, e := range []struct {
-		flag string
-		dst  any
-	}{{"docs", &c.Docs}, {"index", &c.Index}, {"k", &c.K}, {"max-file-bytes", &c.MaxFileBytes}} {
-		env := "CITEBOT_" + strings.ToUpper(strings.ReplaceAll(e.flag, "-", "_"))
-		if v := getenv(env); v != "" && !set[e.flag] {
-			if err := setFromString(e.dst, v); err != nil {
-				return c, usagef("%s: %w", env, err)
+	var err error
+	f.fs.VisitAll(func(fl *flag.Flag) {
+		if err != nil || set[fl.Name] || fl.Name == "config" {
+			return
+		}
+		if v := getenv(envName(fl.Name)); v != "" {
+			if e := f.fs.Set(fl.Name, v); e != nil {
+				err = usagef("%s=%q: %v", envName(fl.Name), v, e)
+			}
+		} else if v, ok := fileVals[fl.Name]; ok {
+			if e := f.fs.Set(fl.Name, v); e != nil {
+				err = usagef("config %s: %s: %q: %v", file, fl.Name, v, e)
 			}
 		}
+	})
+	if err != nil {
+		return c, err
 	}
-	if set["docs"] {
-		c.Docs = *f.docs
-	}
-	if set["index"] {
-		c.Index = *f.index
-	}
-	if set["k"] {
-		c.K = *f.k
-	}
-	if set["max-file-bytes"] {
-		c.MaxFileBytes = *f.maxBytes
-	}
+	c.Docs, c.Index, c.K, c.MaxFileBytes = *f.docs, *f.index, *f.k, *f.maxBytes
 	return c, c.validate()
+}
+
+// readConfigFile decodes the YAML file: sections into c, strictly (a
+// misspelt key must not be silently ignored), and top-level flag keys into
+// the returned map of flag values.
+func readConfigFile(file string, fs *flag.FlagSet, c *config) (map[string]string, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, usagef("config: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, usagef("config %s: %w", file, err)
+	}
+	vals := map[string]string{}
+	if len(doc.Content) == 0 {
+		return vals, nil // an empty file sets nothing
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, usagef("config %s: want a mapping of settings at the top level", file)
+	}
+	secs := &yaml.Node{Kind: yaml.MappingNode}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		switch {
+		case sections[k.Value]:
+			secs.Content = append(secs.Content, k, v)
+		case commandFlags[k.Value]:
+			if v.Kind != yaml.ScalarNode {
+				return nil, usagef("config %s line %d: %s: want a single value", file, k.Line, k.Value)
+			}
+			if fs.Lookup(k.Value) != nil {
+				vals[k.Value] = v.Value
+			}
+		default:
+			return nil, usagef("config %s line %d: unknown setting %q", file, k.Line, k.Value)
+		}
+	}
+	if len(secs.Content) > 0 {
+		out, err := yaml.Marshal(secs)
+		if err != nil {
+			return nil, fmt.Errorf("config %s: %w", file, err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(out))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+			return nil, usagef("config %s: %w", file, err)
+		}
+	}
+	return vals, nil
 }
 
 func (c config) validate() error {
@@ -148,29 +205,6 @@ func (c config) validate() error {
 		return usagef("fusion.vector_weight must be within [0, 1]")
 	case c.Answer.MaxSentences < 1 || c.Answer.MaxSentences > 3:
 		return usagef("answer.max_sentences must be 1, 2 or 3")
-	}
-	return nil
-}
-
-// setFromString parses an environment value into a config field.
-func setFromString(dst any, v string) error {
-	switch p := dst.(type) {
-	case *string:
-		*p = v
-	case *int:
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return fmt.Errorf("not an integer: %q", v)
-		}
-		*p = n
-	case *int64:
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return fmt.Errorf("not an integer: %q", v)
-		}
-		*p = n
-	default:
-		return fmt.Errorf("unsupported setting type %s", reflect.TypeOf(dst))
 	}
 	return nil
 }

@@ -88,16 +88,31 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 	}
 }
 
-// parse parses a command's flags; positional arguments are returned.
+// parse parses a command's flags, which may come before or after the
+// positional arguments ("ask QUESTION --json" works as "ask --json
+// QUESTION"); "--" ends the flags. Positional arguments are returned.
 func parse(f *commonFlags, args []string, getenv func(string) string) (config, []string, error) {
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return config{}, nil, err
+	var pos []string
+	for {
+		if err := f.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return config{}, nil, err
+			}
+			return config{}, nil, usageError{err}
 		}
-		return config{}, nil, usageError{err}
+		rest := f.fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
 	c, err := f.load(getenv)
-	return c, f.fs.Args(), err
+	return c, pos, err
 }
 
 // retrievalConfig builds the index configuration from the settings.

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// The shipped configs/citebot.yaml documents every setting with its
+// default: loading it must give exactly the built-in defaults.
+func TestShippedConfigIsTheDefaults(t *testing.T) {
+	var stderr bytes.Buffer
+	f := newFlags("ask", &stderr)
+	c, _, err := parse(f, []string{"--config", "../../configs/citebot.yaml"}, noenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c, defaultConfig(); !reflect.DeepEqual(got, want) {
+		t.Errorf("configs/citebot.yaml gives\n%+v\nwant the defaults\n%+v", got, want)
+	}
+}
+
+// Every flag, not only docs/index/k, takes CITEBOT_<FLAG> and a top-level
+// key of the config file (CONTRACT.md).
+func TestEveryFlagHasEnvAndFileKey(t *testing.T) {
+	ix := seedIndex(t)
+	q := "Where was the Digital International Relations conference held?"
+	isJSON := func(s string) bool { return json.Valid([]byte(s)) }
+
+	if r := mustRun(t, map[string]string{"CITEBOT_JSON": "true"}, "", "ask", "--docs", "../../seeds", "--index", ix, q); !isJSON(r.stdout) {
+		t.Errorf("CITEBOT_JSON=true: not JSON:\n%s", r.stdout)
+	}
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(cfg, []byte("json: true\nset: ignored-by-ask.jsonl\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := mustRun(t, nil, "", "ask", "--config", cfg, "--docs", "../../seeds", "--index", ix, q); !isJSON(r.stdout) {
+		t.Errorf("json: true in the file: not JSON:\n%s", r.stdout)
+	}
+	if r := mustRun(t, map[string]string{"CITEBOT_JSON": "true"}, "", "ask", "--json=false", "--docs", "../../seeds", "--index", ix, q); isJSON(r.stdout) {
+		t.Errorf("--json=false did not override CITEBOT_JSON")
+	}
+	if r := cli(t, map[string]string{"CITEBOT_JSON": "maybe"}, "", "ask", "--docs", "../../seeds", "--index", ix, q); r.code != 2 {
+		t.Errorf("CITEBOT_JSON=maybe: exit %d, want 2", r.code)
+	}
+	if err := os.WriteFile(cfg, []byte("jsn: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli(t, nil, "", "ask", "--config", cfg, q); r.code != 2 {
+		t.Errorf("misspelt key: exit %d, want 2", r.code)
+	}
+}
+
+func TestFlagsAfterQuestion(t *testing.T) {
+	ix := seedIndex(t)
+	tests := []struct {
+		name     string
+		args     []string
+		question string
+		k        int
+	}{
+		{"flags first", []string{"--k", "3", "--json", "What", "is", "MGIMO?"}, "What is MGIMO?", 3},
+		{"flags after", []string{"What is MGIMO?", "--k", "2", "--json"}, "What is MGIMO?", 2},
+		{"double dash keeps dashes", []string{"--json", "--", "--k", "7"}, "--k 7", 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"ask", "--docs", "../../seeds", "--index", ix}, tt.args...)
+			a := decodeAnswer(t, []byte(mustRun(t, nil, "", args...).stdout))
+			if a.Question != tt.question {
+				t.Errorf("question %q, want %q", a.Question, tt.question)
+			}
+			if len(a.Passages) > tt.k {
+				t.Errorf("%d passages, want at most %d", len(a.Passages), tt.k)
+			}
+		})
+	}
+}
