@@ -5,15 +5,18 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"citebot/retrieval/wordvec"
 )
 
 // syntheticDocs makes n one-paragraph documents of Zipf-distributed English
-// words, each about 700 bytes, so each is one body chunk: the corpus for the
-// 10k- and 100k-chunk search benchmarks.
+// words, each about 700 bytes, so each is exactly one chunk (its header
+// chunk is the same span and dropped): the corpus for the 10k- and
+// 100k-chunk search benchmarks.
 func syntheticDocs(n int) []Document {
 	words := strings.Fields(`information security state union cooperation law international
 		agreement organization member cyber network threat data protection policy legal framework
@@ -31,7 +34,7 @@ func syntheticDocs(n int) []Document {
 	var b strings.Builder
 	for i := range docs {
 		b.Reset()
-		fmt.Fprintf(&b, "Synthetic document number %d about %s\n\n", i, words[z.Uint64()])
+		fmt.Fprintf(&b, "Synthetic document number %d is about %s. ", i, words[z.Uint64()])
 		for b.Len() < 700 {
 			for range 12 {
 				b.WriteString(words[z.Uint64()])
@@ -61,11 +64,15 @@ func benchSearch(b *testing.B, chunks int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The heap after building, per chunk: the index's memory cost
+	// (texts, chunks, vectors in the store and the flat copy, postings).
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	b.ReportMetric(float64(ms.HeapAlloc)/float64(ix.NumChunks()), "heapB/chunk")
-	b.ReportMetric(float64(ix.NumChunks()), "chunks")
+	heapPerChunk := float64(ms.HeapAlloc) / float64(ix.NumChunks())
+	if ix.NumChunks() != chunks {
+		b.Fatalf("the synthetic corpus has %d chunks, want %d", ix.NumChunks(), chunks)
+	}
 	queries := []string{
 		"When was the information security agreement adopted by the union state?",
 		"cyber threat cooperation between member states",
@@ -73,12 +80,19 @@ func benchSearch(b *testing.B, chunks int) {
 		"term12 term400 resilience",
 	}
 	ctx := context.Background()
-	b.ResetTimer()
+	var took []time.Duration
 	for i := 0; b.Loop(); i++ {
+		start := time.Now()
 		if _, err := ix.Search(ctx, queries[i%len(queries)], 5); err != nil {
 			b.Fatal(err)
 		}
+		took = append(took, time.Since(start))
 	}
+	// The targets are on the median, which the mean of ns/op can hide.
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(heapPerChunk, "heapB/chunk")
 }
 
 func BenchmarkSearch10k(b *testing.B)  { benchSearch(b, 10_000) }
