@@ -90,6 +90,9 @@ type Searcher interface {
 	// term the corpus does not contain.
 	IDF(term string) (idf float64, ok bool)
 	NumChunks() int
+	// Document returns an indexed document, for answers drawn from its
+	// structure (who wrote it).
+	Document(id string) (retrieval.Document, bool)
 }
 
 func toPassages(ps []retrieval.Passage) []Passage {

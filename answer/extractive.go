@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"citebot/retrieval"
 )
@@ -76,12 +77,24 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 	a := Answer{Question: question, Mode: ModeExtractive, Citations: []Citation{}, Passages: toPassages(ps)}
 	keys := retrieval.KeyTerms(question)
 	weights, total := e.weigh(keys)
+	if authorQuestion.MatchString(question) {
+		if c, ok := e.authorLine(keys, ps); ok {
+			a.Answer = flatten(c.Quote) + " [1]"
+			a.Found = true
+			a.Citations = []Citation{c}
+			return a
+		}
+		// Quoting a sentence that merely mentions the document would
+		// pass for an answer; without a byline the documents don't say.
+		a.Answer = NotFoundText
+		return a
+	}
 
 	var cands []candidate
 	for pi, p := range ps {
 		ctxTerms := termSet(p.Section + "\n" + p.Title)
 		for si, s := range retrieval.SplitSentences(p.Text, retrieval.Span{Start: 0, End: len(p.Text)}) {
-			if isHeading(p.Text[s.Start:s.End], p.Section) {
+			if isHeading(p.Text, s, p.Section) {
 				continue // a heading names a topic; it answers nothing
 			}
 			seq := retrieval.Terms(p.Text[s.Start:s.End])
@@ -118,7 +131,10 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	best := cands[0]
-	if coverage := e.passageCoverage(keys, weights, ps[best.passage]) / total; coverage < t.MinCoverage {
+	coverage, missing := e.passageCoverage(keys, weights, ps[best.passage])
+	// With three key terms or fewer each one is the question: "the speed
+	// of light" is not answered by a passage about speed.
+	if coverage/total < t.MinCoverage || len(keys) <= 3 && missing > 0 {
 		a.Answer = NotFoundText
 		return a
 	}
@@ -235,16 +251,19 @@ func (e Extractive) weigh(keys []retrieval.KeyTerm) ([]float64, float64) {
 }
 
 // passageCoverage is the key-term weight a passage holds in its text,
-// section or title.
-func (e Extractive) passageCoverage(keys []retrieval.KeyTerm, weights []float64, p retrieval.Passage) float64 {
+// section or title, and how many key terms it lacks.
+func (e Extractive) passageCoverage(keys []retrieval.KeyTerm, weights []float64, p retrieval.Passage) (float64, int) {
 	terms := termSet(p.Text + "\n" + p.Section + "\n" + p.Title)
 	var c float64
+	missing := 0
 	for i, kt := range keys {
 		if hasAny(terms, kt.Terms) {
 			c += weights[i]
+		} else {
+			missing++
 		}
 	}
-	return c
+	return c, missing
 }
 
 // following is the sentence right after c in its passage.
@@ -351,15 +370,22 @@ func windowWeight(seq []string, keys []retrieval.KeyTerm, weights []float64) flo
 	return best + outside*(all-best)
 }
 
-// isHeading reports whether a sentence is its passage's section heading
-// or a line shaped like one (short, no closing punctuation).
-func isHeading(sentence, section string) bool {
-	s := strings.TrimSpace(sentence)
-	if section != "" && s == strings.TrimSpace(section) {
+// isHeading reports whether a sentence of passage text is its section
+// heading, or a whole line shaped like a numbered heading ("3. Shanghai
+// Cooperation Organization's Contribution …"): a heading names a topic and
+// answers nothing. Other short lines (an author's name, an affiliation) are
+// kept: they answer "who" and "where from".
+func isHeading(text string, s retrieval.Span, section string) bool {
+	line := strings.TrimSpace(text[s.Start:s.End])
+	if line == "" || section != "" && line == strings.TrimSpace(section) {
 		return true
 	}
-	return s == "" || len(s) < 60 && !strings.ContainsAny(s[len(s)-1:], ".!?:;\"')»”")
+	wholeLine := (s.Start == 0 || text[s.Start-1] == '\n') && (s.End == len(text) || text[s.End] == '\n' || text[s.End] == '\r')
+	return wholeLine && len(line) < 200 && numberedHeading.MatchString(line) &&
+		!strings.ContainsAny(line[len(line)-1:], ".!?:;")
 }
+
+var numberedHeading = regexp.MustCompile(`^(\d{1,2}\.)+(\d{1,2})?\.?\s+\p{Lu}`)
 
 func coveredKeys(keys []retrieval.KeyTerm, terms map[string]bool) map[int]bool {
 	out := make(map[int]bool)
@@ -399,3 +425,108 @@ func flatten(s string) string {
 
 // bracketRef is a bracketed reference that holds a digit.
 var bracketRef = regexp.MustCompile(`\[([^\[\]]*\d[^\[\]]*)\]`)
+
+// authorQuestion matches questions about who wrote a document, which the
+// document answers by its byline, not by a sentence.
+var authorQuestion = regexp.MustCompile(`(?i)\bwho\s+(?:wrote|writes|has written|authored|is the author|are the authors|was the author)\b|\bкто\s+(?:написал|автор)`)
+
+// authorWords are the question's words that ask for the author rather
+// than name the document.
+var authorWords = map[string]bool{}
+
+func init() {
+	for _, w := range []string{"wrote", "write", "written", "writes", "authored", "author", "authors", "article", "paper", "document", "text", "report", "написал", "автор", "статья", "статью"} {
+		for _, t := range retrieval.Terms(w) {
+			authorWords[t] = true
+		}
+	}
+}
+
+// authorLine finds the byline of the document the question names: the
+// first non-empty line after the title, when it is short and reads like
+// names. The document is the best-ranked one whose title and header cover
+// the question's other key terms.
+func (e Extractive) authorLine(keys []retrieval.KeyTerm, ps []retrieval.Passage) (Citation, bool) {
+	var topic []retrieval.KeyTerm
+	for _, kt := range keys {
+		if !authorWords[kt.Terms[0]] {
+			topic = append(topic, kt)
+		}
+	}
+	weights, total := e.weigh(topic)
+	seen := map[string]bool{}
+	for _, p := range ps {
+		if seen[p.DocID] {
+			continue
+		}
+		seen[p.DocID] = true
+		doc, ok := e.Index.Document(p.DocID)
+		if !ok {
+			continue
+		}
+		start, end, ok := byline(doc)
+		if !ok {
+			continue
+		}
+		if total > 0 {
+			about := termSet(doc.Title + "\n" + doc.Text[:min(len(doc.Text), end+600)])
+			var c float64
+			for i, kt := range topic {
+				if hasAny(about, kt.Terms) {
+					c += weights[i]
+				}
+			}
+			if c/total < e.Tuning.MinCoverage {
+				continue
+			}
+		}
+		line := 1 + strings.Count(doc.Text[:start], "\n")
+		return Citation{N: 1, Document: doc.ID, Title: doc.Title, Start: start, End: end,
+			LineStart: line, LineEnd: line, Quote: doc.Text[start:end], Score: 1}, true
+	}
+	return Citation{}, false
+}
+
+// byline returns the span of the line after a document's title line when
+// it looks like a list of names: short, a few words, most capitalised, no
+// closing punctuation.
+func byline(doc retrieval.Document) (int, int, bool) {
+	title := strings.TrimSuffix(doc.Title, "…")
+	if title == "" {
+		return 0, 0, false
+	}
+	afterTitle := false
+	for off := 0; off < len(doc.Text); {
+		end := strings.IndexByte(doc.Text[off:], '\n')
+		if end < 0 {
+			end = len(doc.Text)
+		} else {
+			end += off
+		}
+		raw := doc.Text[off:end]
+		line := strings.TrimSpace(strings.TrimPrefix(raw, "\uFEFF"))
+		lineStart := off + strings.Index(raw, line)
+		off = end + 1
+		switch {
+		case line == "":
+			continue
+		case !afterTitle:
+			afterTitle = strings.HasPrefix(strings.TrimLeft(line, "# "), title)
+			if lineStart > 4000 {
+				return 0, 0, false // the title is near the top or nowhere
+			}
+			continue
+		}
+		words := strings.Fields(line)
+		capital := 0
+		for _, w := range words {
+			if r := []rune(w)[0]; unicode.IsUpper(r) {
+				capital++
+			}
+		}
+		ok := len(line) <= 100 && len(words) <= 10 && capital*2 >= len(words) &&
+			!strings.ContainsAny(line[len(line)-1:], ".!?:;")
+		return lineStart, lineStart + len(line), ok
+	}
+	return 0, 0, false
+}

@@ -12,7 +12,7 @@ import (
 
 // TokenizerVersion changes whenever Terms produces different terms for the
 // same text, which invalidates every stored keyword index.
-const TokenizerVersion = "snowball-en-ru-v1"
+const TokenizerVersion = "snowball-en-ru-v2"
 
 // stemCache memoises stems: the Snowball stemmers allocate per call and a
 // corpus repeats the same few thousand words millions of times.
@@ -57,6 +57,9 @@ func stem(w string) string {
 	case r < utf8.RuneSelf:
 		if len(w) == 1 || english.IsStopWord(w) {
 			return ""
+		}
+		if base, ok := irregular[w]; ok {
+			w = base
 		}
 		return english.Stem(w, false)
 	default:

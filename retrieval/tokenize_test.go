@@ -31,6 +31,8 @@ func TestTerms(t *testing.T) {
 		{"mixed scripts", "ШОС and SCO", []string{"шос", "sco"}},
 		{"other scripts kept", "東京 Ελλάδα", []string{"東京", "ελλάδα"}},
 		{"punctuation only", "?!... --- ()", nil},
+		{"irregular verbs meet their base", "froze freeze frozen wrote write written began begin", []string{"freez", "freez", "freez", "write", "write", "write", "begin", "begin"}},
+		{"ambiguous past forms left alone", "found left", []string{"found", "left"}},
 		{"invalid UTF-8 splits", "secur\xffity", []string{"secur", "iti"}},
 	}
 	for _, tt := range tests {

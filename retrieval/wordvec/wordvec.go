@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/philippgille/chromem-go"
@@ -239,4 +240,13 @@ func (a *accumulator) add(row int) {
 	for j := range v {
 		sum[j] += w * float32(int8(v[j]))
 	}
+}
+
+// Rank is a word's position in the vocabulary's frequency order (0 is the
+// most frequent), and whether the vocabulary has it. It tells a common word
+// from a rare one: a rare word a corpus lacks is likely the topic of a
+// question the corpus cannot answer, a common one more likely a paraphrase.
+func (m *Model) Rank(word string) (int, bool) {
+	row := m.lookup([]byte(strings.ToLower(word)))
+	return row, row >= 0
 }

@@ -1,0 +1,103 @@
+package answer
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"citebot/retrieval"
+	"citebot/retrieval/wordvec"
+)
+
+// bylineDocs have a title, a byline and an affiliation, as the seeds do,
+// and one document without a byline.
+var bylineDocs = map[string]string{
+	"glaciers.txt": "Translate this page:\n\nRetreat of the Northern Glaciers in the Twentieth Century\n\nMaria K. Olsen\n\n" +
+		"Institute of Polar Studies, Tromsø\n\nAbstract: The glaciers of the northern range lost a third of their area. " +
+		"The harbour of Vardø froze in 1966.\n\n1. Method of the Survey\n\nThe survey used aerial photographs taken every decade.\n",
+	"news.txt": "Fishing Quotas Raised Again\n\nThe ministry raised the cod quota for the third year running. " +
+		"Fishermen welcomed the decision at the spring meeting.\n",
+}
+
+func bylineIndex(t testing.TB) Extractive {
+	t.Helper()
+	m, err := wordvec.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := retrieval.Config{BM25: retrieval.DefaultBM25, Fusion: retrieval.DefaultFusion,
+		Chunk:    retrieval.ChunkOptions{MaxBytes: 1000},
+		Embedder: retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}}
+	var docs []retrieval.Document
+	for _, id := range []string{"glaciers.txt", "news.txt"} {
+		text := bylineDocs[id]
+		docs = append(docs, retrieval.Document{ID: id, Title: retrieval.DocumentTitle(text, nil), Text: text})
+	}
+	ix, _, err := retrieval.Build(context.Background(), docs, nil, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Extractive{Index: ix, Tuning: DefaultTuning}
+}
+
+func TestExtractiveBehaviours(t *testing.T) {
+	ex := bylineIndex(t)
+	tests := []struct {
+		name, question string
+		found          bool
+		quote          string // a citation must hold it
+	}{
+		{"byline answers who wrote", "Who wrote the article about the northern glaciers?", true, "Maria K. Olsen"},
+		{"byline of a document not asked about", "Who wrote the article about volcanoes?", false, ""},
+		{"no byline: the documents don't say", "Who wrote the news about fishing quotas?", false, ""},
+		{"irregular verb meets its past", "When did the harbour of Vardø freeze?", true, "froze in 1966"},
+		{"a short question lacking a key term is refused", "What is the speed of glaciers?", false, ""},
+		{"a heading is never the answer", "What method did the survey use?", true, "aerial photographs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := ex.Answer(context.Background(), tt.question, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCitations(t, a, bylineDocs)
+			if a.Found != tt.found {
+				t.Fatalf("found = %v, want %v; answer %q", a.Found, tt.found, a.Answer)
+			}
+			if !tt.found {
+				return
+			}
+			hit := false
+			for _, c := range a.Citations {
+				if strings.Contains(c.Quote, tt.quote) {
+					hit = true
+				}
+				if strings.TrimSpace(c.Quote) == "1. Method of the Survey" {
+					t.Errorf("cited a heading: %q", c.Quote)
+				}
+			}
+			if !hit {
+				t.Errorf("no citation holds %q; answer %q", tt.quote, a.Answer)
+			}
+		})
+	}
+}
+
+func TestIsHeading(t *testing.T) {
+	tests := []struct {
+		text, section string
+		want          bool
+	}{
+		{"3.1. The Effectiveness Analysis of Security\nText.", "", true},
+		{"Second Peer Review\nText.", "Second Peer Review", true},
+		{"Yuxi Hu *\nText.", "", false},
+		{"Belarusian State University, Faculty of law, 220070, Minsk, Belarus\nText.", "", false},
+		{"1. Polyakova, T.A. (2023). International information security.\nText.", "", false},
+	}
+	for _, tt := range tests {
+		line := strings.IndexByte(tt.text, '\n')
+		if got := isHeading(tt.text, retrieval.Span{Start: 0, End: line}, tt.section); got != tt.want {
+			t.Errorf("isHeading(%q) = %v, want %v", tt.text[:line], got, tt.want)
+		}
+	}
+}
