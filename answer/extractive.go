@@ -131,6 +131,12 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	best := cands[0]
+	if e.unknownName(keys) {
+		// A name the documents never mention ("Brazil", "NATO"): whatever
+		// else the question shares with them, they are not about it.
+		a.Answer = NotFoundText
+		return a
+	}
 	coverage, missing := e.passageCoverage(keys, weights, ps[best.passage])
 	// With three key terms or fewer each one is the question: "the speed
 	// of light" is not answered by a passage about speed.
@@ -214,10 +220,11 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 
 // weigh gives each key term its weight. A term of the corpus weighs its
 // IDF. A word the corpus never uses is either a name (written with a
-// capital inside the question), which the documents cannot answer about and
-// which weighs double the rarest term, or an ordinary word, often just the
-// asker's paraphrase ("willing" for "open to"), which weighs the mean of the
-// question's known terms so that one paraphrase cannot sink an answer.
+// capital inside the question; such questions are refused, see
+// unknownName), weighing double the rarest term, or an ordinary word, often
+// just the asker's paraphrase ("willing" for "open to"), which weighs the
+// mean of the question's known terms so that one paraphrase cannot sink an
+// answer.
 func (e Extractive) weigh(keys []retrieval.KeyTerm) ([]float64, float64) {
 	n := float64(e.Index.NumChunks())
 	unseen := math.Log(1 + (n+0.5)/1.5)
@@ -248,6 +255,26 @@ func (e Extractive) weigh(keys []retrieval.KeyTerm) ([]float64, float64) {
 		total += w[i]
 	}
 	return w, total
+}
+
+// unknownName reports whether a key term written as a name appears
+// nowhere in the corpus.
+func (e Extractive) unknownName(keys []retrieval.KeyTerm) bool {
+	for _, kt := range keys {
+		if !kt.Entity {
+			continue
+		}
+		known := false
+		for _, t := range kt.Terms {
+			if _, ok := e.Index.IDF(t); ok {
+				known = true
+			}
+		}
+		if !known {
+			return true
+		}
+	}
+	return false
 }
 
 // passageCoverage is the key-term weight a passage holds in its text,
