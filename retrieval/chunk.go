@@ -698,3 +698,17 @@ func (c *chunker) header(lines []docLine) {
 	}
 	c.emit(sents[0].Start, sents[j].End, "", true)
 }
+
+// hasContent reports whether text has a line that is neither blank nor
+// boilerplate: a document of site chrome alone has nothing to index.
+func hasContent(text string, boilerplate []*regexp.Regexp) bool {
+	if boilerplate == nil {
+		boilerplate = defaultBoilerplate()
+	}
+	for _, l := range classifyLines(text, boilerplate, 0) {
+		if l.kind == lineText || l.kind == lineHeading {
+			return true
+		}
+	}
+	return false
+}

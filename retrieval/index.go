@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -385,21 +384,3 @@ func (ix *Index) NumChunks() int { return len(ix.chunks) }
 // corpus contains it; answer composers weigh question words with it.
 func (ix *Index) IDF(term string) (float64, bool) { return ix.kw.termIDF(term) }
 
-// Line is the 1-based line of a byte offset in an indexed document.
-func (ix *Index) Line(docID string, offset int) int {
-	d, ok := ix.byID[docID]
-	if !ok {
-		return 0
-	}
-	return d.lines.Line(offset)
-}
-
-// sortedIDs is used by tests and the manifest.
-func (ix *Index) sortedIDs() []string {
-	ids := make([]string, len(ix.docs))
-	for i, d := range ix.docs {
-		ids[i] = d.ID
-	}
-	sort.Strings(ids)
-	return ids
-}

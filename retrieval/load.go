@@ -39,12 +39,14 @@ func Load(dir string, maxBytes int64, title func(text string) string) ([]Documen
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxFileBytes
 	}
+	// A docs folder that is missing or not a folder is the caller's
+	// mistake, like an empty one: all wrap ErrNoDocuments.
 	info, err := os.Stat(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("docs folder: %w", err)
+		return nil, nil, fmt.Errorf("docs folder: %w (%w)", err, ErrNoDocuments)
 	}
 	if !info.IsDir() {
-		return nil, nil, fmt.Errorf("docs folder %s: not a directory", dir)
+		return nil, nil, fmt.Errorf("docs folder %s: not a directory: %w", dir, ErrNoDocuments)
 	}
 	// WalkDir does not follow a root that is a symbolic link: it would
 	// report the link itself as the only (unsupported) file. A docs folder
@@ -106,14 +108,28 @@ func Load(dir string, maxBytes int64, title func(text string) string) ([]Documen
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("docs folder: %w", err)
+		return nil, nil, fmt.Errorf("docs folder: %w (%w)", err, ErrNoDocuments)
 	}
 	sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })
 	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Document < skipped[j].Document })
 	if len(docs) == 0 {
-		return nil, skipped, fmt.Errorf("docs folder %s: %w to index (.txt or .md)", dir, ErrNoDocuments)
+		return nil, skipped, noDocuments(dir, skipped)
 	}
 	return docs, skipped, nil
+}
+
+// noDocuments is the error for a folder with nothing to index; it lists
+// what was skipped and why, since that is what the person must fix.
+func noDocuments(dir string, skipped []Skipped) error {
+	var b strings.Builder
+	for i, s := range skipped {
+		if i == 5 {
+			fmt.Fprintf(&b, "; and %d more", len(skipped)-i)
+			break
+		}
+		fmt.Fprintf(&b, "; skipped %s: %s", s.Document, s.Reason)
+	}
+	return fmt.Errorf("docs folder %s: %w to index (.txt or .md)%s", dir, ErrNoDocuments, b.String())
 }
 
 // readDocument reads one file and decides whether it is indexable text.

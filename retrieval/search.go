@@ -166,7 +166,7 @@ func (ix *Index) passages(ranked []scored, k int) []Passage {
 	for _, s := range ranked {
 		c := ix.chunks[s.chunk]
 		d := ix.chunkDoc[s.chunk]
-		merged := false
+		merged, overlaps := false, false
 		for i := range out {
 			p := &out[i]
 			if p.DocID != c.DocID || c.End <= p.Start || p.End <= c.Start {
@@ -174,6 +174,7 @@ func (ix *Index) passages(ranked []scored, k int) []Passage {
 			}
 			start, end := min(p.Start, c.Start), max(p.End, c.End)
 			if end-start > MaxPassageBytes {
+				overlaps = true
 				continue
 			}
 			if c.Start < p.Start && c.Section != "" {
@@ -183,7 +184,9 @@ func (ix *Index) passages(ranked []scored, k int) []Passage {
 			merged = true
 			break
 		}
-		if merged {
+		if merged || overlaps {
+			// A chunk that overlaps a passage it cannot join would show
+			// the same text twice and take the place of another passage.
 			continue
 		}
 		if len(out) == k {

@@ -2,8 +2,10 @@ package retrieval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -213,17 +215,32 @@ func TestSearchDocuments(t *testing.T) {
 	}
 }
 
-// TestSearchNoChunks indexes documents that are all site chrome: the index
-// is empty but valid, and searching it finds nothing without failing.
+// TestSearchNoChunks: a folder of site chrome alone has nothing to index,
+// and Update says so with the reason; an index without chunks (a document
+// whose text is all chrome, given to Build directly) is still valid and
+// searching it finds nothing without failing.
 func TestSearchNoChunks(t *testing.T) {
 	ctx := context.Background()
 	cfg := benchConfig(t)
-	_, indexDir, res := buildIndexDir(t, map[string]string{
-		"chrome.txt": "Translate this page:\nYour profile\n\nBack to contents\n",
-	}, cfg)
-	if got := res.Index.NumChunks(); got != 0 {
+	chrome := "Translate this page:\nYour profile\n\nBack to contents\n"
+	docsDir := t.TempDir()
+	writeDocsTree(t, docsDir, map[string]string{"chrome.txt": chrome})
+	_, err := Update(ctx, docsDir, filepath.Join(t.TempDir(), "index"), 0, cfg)
+	if !errors.Is(err, ErrNoDocuments) || !strings.Contains(fmt.Sprint(err), "chrome.txt: no text to index") {
+		t.Fatalf("Update of a folder of chrome: %v, want ErrNoDocuments naming chrome.txt and why", err)
+	}
+	built, _, err := Build(ctx, []Document{{ID: "chrome.txt", Title: "chrome.txt", Text: chrome}}, nil, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := built.NumChunks(); got != 0 {
 		t.Fatalf("%d chunks, want 0 for a page of site chrome", got)
 	}
+	indexDir := t.TempDir()
+	if err := built.Save(indexDir); err != nil {
+		t.Fatal(err)
+	}
+	res := UpdateResult{Index: built}
 	opened, err := Open(ctx, indexDir, cfg)
 	if err != nil {
 		t.Fatalf("Open of an index without chunks: %v", err)

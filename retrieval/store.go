@@ -79,6 +79,7 @@ func (ix *Index) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
+	removeStaleTemps(dir)
 	var vec bytes.Buffer
 	if err := ix.db.ExportToWriter(&vec, false, ""); err != nil {
 		return fmt.Errorf("save index: export vectors: %w", err)
@@ -131,6 +132,17 @@ func writeManifest(dir string, m Manifest) error {
 	})
 }
 
+// removeStaleTemps deletes temporary files a crashed Save left behind; the
+// snapshot they were to become never replaced the old one.
+func removeStaleTemps(dir string) {
+	for _, name := range []string{SnapshotFile, ManifestFile} {
+		stale, _ := filepath.Glob(filepath.Join(dir, "."+name+".tmp-*"))
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
+}
+
 // writeAtomic writes path through a temporary file in the same directory.
 func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
@@ -149,6 +161,11 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 		return err
 	}
 	if err = bw.Flush(); err != nil {
+		return err
+	}
+	// CreateTemp makes the file private; an index is read by whoever
+	// serves it (another user, a container's non-root user).
+	if err = tmp.Chmod(0o644); err != nil {
 		return err
 	}
 	if err = tmp.Sync(); err != nil {

@@ -3,6 +3,7 @@ package retrieval
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -15,8 +16,15 @@ import (
 const TokenizerVersion = "snowball-en-ru-v2"
 
 // stemCache memoises stems: the Snowball stemmers allocate per call and a
-// corpus repeats the same few thousand words millions of times.
-var stemCache sync.Map // string -> string
+// corpus repeats the same few thousand words millions of times. It stops
+// growing at maxCachedStems words, so that a long-running server fed
+// endless new words (questions, typos) keeps a bounded memory.
+var (
+	stemCache   sync.Map // string -> string
+	cachedStems atomic.Int64
+)
+
+const maxCachedStems = 1 << 20
 
 // Terms splits text into the terms BM25 counts: lower-cased words, stop words
 // dropped, English Snowball stems for Latin words and Russian stems for
@@ -40,7 +48,11 @@ func term(w string) (string, bool) {
 		return s, s != ""
 	}
 	s := stem(w)
-	stemCache.Store(w, s)
+	if cachedStems.Load() < maxCachedStems {
+		if _, loaded := stemCache.LoadOrStore(w, s); !loaded {
+			cachedStems.Add(1)
+		}
+	}
 	return s, s != ""
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -30,12 +31,11 @@ type UpdateResult struct {
 // ones are dropped, and the result is saved atomically. When nothing changed
 // the old index is returned without rewriting it. A corrupt snapshot is
 // rebuilt from the documents; until the new one is saved the old file stays
-// where it is.
+// where it is. When saving fails the error wraps ErrNotSaved and the
+// result still carries the index.
 func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
 	start := time.Now()
-	docs, skipped, err := Load(docsDir, maxFileBytes, func(text string) string {
-		return DocumentTitle(text, cfg.Chunk.Boilerplate)
-	})
+	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg)
 	if err != nil {
 		return UpdateResult{}, err
 	}
@@ -55,11 +55,15 @@ func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, c
 		return UpdateResult{}, err
 	}
 	if prev != nil && prev.sameDocuments(docs) {
-		prev.cfg = cfg
+		res.Index = prev
+		res.Summary = Summary{Unchanged: len(docs), Skipped: skipped, Chunks: len(prev.chunks), TookMS: time.Since(start).Milliseconds()}
+		if res.Summary.Skipped == nil {
+			res.Summary.Skipped = []Skipped{}
+		}
 		if !slices.Equal(prev.skipped, skipped) {
 			prev.skipped = skipped
 			if err := prev.Save(indexDir); err != nil {
-				return UpdateResult{}, err
+				return res, fmt.Errorf("%w: %w", ErrNotSaved, err)
 			}
 			res.Saved = true
 		} else if m, err := ReadManifest(indexDir); err != nil || m.SnapshotSHA256 != prev.snapSHA {
@@ -68,13 +72,8 @@ func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, c
 			// leaves it describing something else. Rewrite it from the
 			// snapshot, which stays as it is.
 			if err := writeManifest(indexDir, prev.manifest(prev.snapCreated, prev.snapSHA)); err != nil {
-				return UpdateResult{}, fmt.Errorf("repair index manifest: %w", err)
+				return res, fmt.Errorf("%w: repair index manifest: %w", ErrNotSaved, err)
 			}
-		}
-		res.Index = prev
-		res.Summary = Summary{Unchanged: len(docs), Skipped: skipped, Chunks: len(prev.chunks), TookMS: time.Since(start).Milliseconds()}
-		if res.Summary.Skipped == nil {
-			res.Summary.Skipped = []Skipped{}
 		}
 		return res, nil
 	}
@@ -82,13 +81,19 @@ func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, c
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if err := ix.Save(indexDir); err != nil {
-		return UpdateResult{}, err
-	}
 	sum.TookMS = time.Since(start).Milliseconds()
-	res.Index, res.Summary, res.Saved = ix, sum, true
+	res.Index, res.Summary = ix, sum
+	if err := ix.Save(indexDir); err != nil {
+		return res, fmt.Errorf("%w: %w", ErrNotSaved, err)
+	}
+	res.Saved = true
 	return res, nil
 }
+
+// ErrNotSaved means Update built or refreshed an index it could not write:
+// the result's Index is complete and usable, the folder keeps whatever it
+// held before. A command that only needs answers can go on with a warning.
+var ErrNotSaved = errors.New("index not saved")
 
 // staleVersions says why an index built by other code or another model
 // cannot be reused, or "".
@@ -128,9 +133,7 @@ func (ix *Index) sameDocuments(docs []Document) bool {
 // the result's Index is then set.
 func Refresh(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
 	start := time.Now()
-	docs, skipped, err := Load(docsDir, maxFileBytes, func(text string) string {
-		return DocumentTitle(text, cfg.Chunk.Boilerplate)
-	})
+	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg)
 	if err != nil {
 		return UpdateResult{}, err
 	}
@@ -167,4 +170,29 @@ func snapshotVerifies(dir, want string) bool {
 	body, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
 	got := sha256.Sum256(body)
 	return bytes.Equal(got[:], sum) && hex.EncodeToString(sum) == want
+}
+
+// loadDocuments loads the docs folder for cfg: titles from the configured
+// boilerplate, and documents that hold nothing but site chrome skipped
+// with a reason rather than indexed as empty.
+func loadDocuments(dir string, maxFileBytes int64, cfg Config) ([]Document, []Skipped, error) {
+	docs, skipped, err := Load(dir, maxFileBytes, func(text string) string {
+		return DocumentTitle(text, cfg.Chunk.Boilerplate)
+	})
+	if err != nil {
+		return nil, skipped, err
+	}
+	kept := docs[:0]
+	for _, d := range docs {
+		if hasContent(d.Text, cfg.Chunk.Boilerplate) {
+			kept = append(kept, d)
+		} else {
+			skipped = append(skipped, Skipped{Document: d.ID, Reason: "no text to index (only site chrome)"})
+		}
+	}
+	if len(kept) == 0 {
+		return nil, skipped, noDocuments(dir, skipped)
+	}
+	slices.SortFunc(skipped, func(a, b Skipped) int { return strings.Compare(a.Document, b.Document) })
+	return kept, skipped, nil
 }

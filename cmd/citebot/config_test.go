@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -77,5 +78,38 @@ func TestFlagsAfterQuestion(t *testing.T) {
 				t.Errorf("%d passages, want at most %d", len(a.Passages), tt.k)
 			}
 		})
+	}
+}
+
+// An index folder that cannot be written must not stop answers: ask warns
+// and answers from the index it built in memory; index fails (exit 1); the
+// folder keeps its old snapshot.
+func TestAskReadOnlyIndex(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes to read-only folders")
+	}
+	docs := copySeeds(t)
+	ix := filepath.Join(t.TempDir(), "index")
+	mustRun(t, nil, "", "index", "--docs", docs, "--index", ix)
+	before, err := os.ReadFile(filepath.Join(ix, "index.snap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(docs, "new.txt"), "Harbour notes\n\nThe harbour of Vardø froze in 1966.\n")
+	if err := os.Chmod(ix, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(ix, 0o755) })
+
+	r := mustRun(t, nil, "", "ask", "--docs", docs, "--index", ix, "When did the harbour of Vardø freeze?")
+	if !strings.Contains(r.stdout, "froze in 1966") || !strings.Contains(r.stderr, "could not be saved") {
+		t.Errorf("ask with a read-only index: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	if r := cli(t, nil, "", "index", "--docs", docs, "--index", ix); r.code != 1 {
+		t.Errorf("index with a read-only index folder: exit %d, want 1", r.code)
+	}
+	after, err := os.ReadFile(filepath.Join(ix, "index.snap"))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the old snapshot changed (err %v)", err)
 	}
 }

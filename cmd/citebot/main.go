@@ -42,7 +42,7 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "citebot:", err)
 	var ue usageError
-	if errors.As(err, &ue) || errors.Is(err, retrieval.ErrNoDocuments) || errors.Is(err, os.ErrNotExist) {
+	if errors.As(err, &ue) || errors.Is(err, retrieval.ErrNoDocuments) {
 		return 2
 	}
 	return 1
@@ -150,6 +150,12 @@ func openIndex(ctx context.Context, c config, stderr io.Writer) (*retrieval.Inde
 		return nil, rc, err
 	}
 	res, err := retrieval.Update(ctx, c.Docs, c.Index, c.MaxFileBytes, rc)
+	if errors.Is(err, retrieval.ErrNotSaved) && res.Index != nil {
+		// A read-only index folder must not stop answers: they come from
+		// the index in memory, and the folder keeps what it had.
+		fmt.Fprintf(stderr, "citebot: warning: answering from an index that could not be saved: %v\n", err)
+		return res.Index, rc, nil
+	}
 	if err != nil {
 		return nil, rc, err
 	}
