@@ -383,4 +383,3 @@ func (ix *Index) NumChunks() int { return len(ix.chunks) }
 // IDF is a term's inverse document frequency over chunks, and whether the
 // corpus contains it; answer composers weigh question words with it.
 func (ix *Index) IDF(term string) (float64, bool) { return ix.kw.termIDF(term) }
-
