@@ -60,6 +60,11 @@ func (e Extractive) Answer(ctx context.Context, question string, k int) (Answer,
 	if err := CheckQuestion(question); err != nil {
 		return Answer{}, err
 	}
+	if authorQuestion.MatchString(question) {
+		a, err := e.answerAuthor(ctx, question, k)
+		a.TookMS = time.Since(start).Milliseconds()
+		return a, err
+	}
 	ps, err := e.Index.Search(ctx, question, k)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: %w", err)
@@ -69,26 +74,43 @@ func (e Extractive) Answer(ctx context.Context, question string, k int) (Answer,
 	return a, nil
 }
 
+// answerAuthor answers "who wrote …" from the byline of the document the
+// question names. The search uses the words that name the document only:
+// "author" or "wrote" would rank passages that talk about authors.
+func (e Extractive) answerAuthor(ctx context.Context, question string, k int) (Answer, error) {
+	a := Answer{Question: question, Mode: ModeExtractive, Citations: []Citation{}, Passages: []Passage{}, Answer: NotFoundText}
+	var words []string
+	for _, kt := range retrieval.KeyTerms(question) {
+		if !authorWords[kt.Terms[0]] {
+			words = append(words, kt.Word)
+		}
+	}
+	if len(words) == 0 {
+		return a, nil // "Who wrote it?" names no document
+	}
+	ps, err := e.Index.Search(ctx, strings.Join(words, " "), k)
+	if err != nil {
+		return Answer{}, fmt.Errorf("answer: %w", err)
+	}
+	a.Passages = toPassages(ps)
+	// Quoting a sentence that merely mentions the document would pass for
+	// an answer; without a byline the documents don't say.
+	if c, ok := e.authorLine(retrieval.KeyTerms(question), ps); ok {
+		a.Answer = flatten(c.Quote) + " [1]"
+		a.Found = true
+		a.Citations = []Citation{c}
+	}
+	return a, nil
+}
+
 func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 	t := e.Tuning
 	if t.MaxSentences < 1 {
 		t.MaxSentences = 1
 	}
 	a := Answer{Question: question, Mode: ModeExtractive, Citations: []Citation{}, Passages: toPassages(ps)}
-	keys := retrieval.KeyTerms(question)
+	keys := contentKeys(retrieval.KeyTerms(question))
 	weights, total := e.weigh(keys)
-	if authorQuestion.MatchString(question) {
-		if c, ok := e.authorLine(keys, ps); ok {
-			a.Answer = flatten(c.Quote) + " [1]"
-			a.Found = true
-			a.Citations = []Citation{c}
-			return a
-		}
-		// Quoting a sentence that merely mentions the document would
-		// pass for an answer; without a byline the documents don't say.
-		a.Answer = NotFoundText
-		return a
-	}
 
 	var cands []candidate
 	for pi, p := range ps {
@@ -149,11 +171,16 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 	covered := coveredKeys(keys, best.terms)
 	// A sentence that goes on about the best one's subject ("This
 	// agreement, which came into effect …") often holds the very fact asked
-	// for, with the subject's name left behind in the sentence before.
+	// for, with the subject's name left behind in the sentence before. It
+	// is quoted when it adds a key term or the kind of fact asked for.
 	if next, ok := following(cands, best); ok && t.MaxSentences > 1 {
 		bp := ps[best.passage].Text[best.span.Start:best.span.End]
 		np := ps[next.passage].Text[next.span.Start:next.span.End]
-		if continues(np) || strings.HasSuffix(strings.TrimSpace(bp), ":") {
+		adds := kind(np, want)
+		for i, kt := range keys {
+			adds = adds || !covered[i] && hasAny(next.terms, kt.Terms)
+		}
+		if continues(np) && adds || strings.HasSuffix(strings.TrimSpace(bp), ":") {
 			chosen = append(chosen, next)
 			for i, kt := range keys {
 				if hasAny(next.terms, kt.Terms) {
@@ -188,11 +215,18 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 			}
 		}
 	}
-	// Quote in document order so that the answer reads as the source does.
+	// Quote in document order so that the answer reads as the source
+	// does; documents in the order of their best sentence.
+	docRank := map[string]int{}
+	for _, c := range chosen {
+		if _, ok := docRank[ps[c.passage].DocID]; !ok {
+			docRank[ps[c.passage].DocID] = len(docRank)
+		}
+	}
 	sort.SliceStable(chosen, func(i, j int) bool {
 		pi, pj := ps[chosen[i].passage], ps[chosen[j].passage]
-		if pi.DocID != pj.DocID {
-			return chosen[i].score > chosen[j].score
+		if ri, rj := docRank[pi.DocID], docRank[pj.DocID]; ri != rj {
+			return ri < rj
 		}
 		return pi.Start+chosen[i].span.Start < pj.Start+chosen[j].span.Start
 	})
@@ -453,21 +487,57 @@ func flatten(s string) string {
 // bracketRef is a bracketed reference that holds a digit.
 var bracketRef = regexp.MustCompile(`\[([^\[\]]*\d[^\[\]]*)\]`)
 
+// metaWords speak of the documents rather than of their subject ("what
+// do the documents say about …"): the text is not asked to hold them.
+var metaWords = stems("say", "tell", "mention", "document", "documents", "text", "article", "paper", "source", "sources")
+
+func stems(words ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range words {
+		for _, t := range retrieval.Terms(w) {
+			m[t] = true
+		}
+	}
+	return m
+}
+
+// contentKeys drops the key terms a passage need not hold: words about
+// the documents, and numbers when nothing else is asked ("[1] what?").
+func contentKeys(keys []retrieval.KeyTerm) []retrieval.KeyTerm {
+	var out []retrieval.KeyTerm
+	words := false
+	for _, kt := range keys {
+		if metaWords[kt.Terms[0]] {
+			continue
+		}
+		if !isNumber(kt.Word) {
+			words = true
+		}
+		out = append(out, kt)
+	}
+	if !words {
+		return nil
+	}
+	return out
+}
+
+func isNumber(w string) bool {
+	for _, r := range w {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return w != ""
+}
+
 // authorQuestion matches questions about who wrote a document, which the
 // document answers by its byline, not by a sentence.
 var authorQuestion = regexp.MustCompile(`(?i)\bwho\s+(?:wrote|writes|has written|authored|is the author|are the authors|was the author)\b|\bкто\s+(?:написал|автор)`)
 
 // authorWords are the question's words that ask for the author rather
 // than name the document.
-var authorWords = map[string]bool{}
-
-func init() {
-	for _, w := range []string{"wrote", "write", "written", "writes", "authored", "author", "authors", "article", "paper", "document", "text", "report", "написал", "автор", "статья", "статью"} {
-		for _, t := range retrieval.Terms(w) {
-			authorWords[t] = true
-		}
-	}
-}
+var authorWords = stems("wrote", "write", "written", "writes", "authored", "author", "authors",
+	"article", "paper", "document", "text", "report", "написал", "автор", "статья", "статью")
 
 // authorLine finds the byline of the document the question names: the
 // first non-empty line after the title, when it is short and reads like

@@ -53,6 +53,10 @@ func TestExtractiveBehaviours(t *testing.T) {
 		{"irregular verb meets its past", "When did the harbour of Vardø freeze?", true, "froze in 1966"},
 		{"a short question lacking a key term is refused", "What is the speed of glaciers?", false, ""},
 		{"a heading is never the answer", "What method did the survey use?", true, "aerial photographs"},
+		{"words about the documents need not be in them", "What do the documents say about aerial photographs?", true, "aerial photographs"},
+		{"author asked by another phrasing", "Who is the author of the article on northern glaciers?", true, "Maria K. Olsen"},
+		{"who wrote it names no document", "Who wrote it?", false, ""},
+		{"a lone number asks nothing", "[1] what?", false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"citebot/answer"
@@ -46,7 +47,13 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 	}
 
 	// One question per line; every line gets one line of output, so that a
-	// script can pair questions and answers by position.
+	// script can pair questions and answers by position. A person at a
+	// terminal who forgot the question is told what is awaited.
+	if f, ok := stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprintln(stderr, "citebot: reading questions from standard input, one per line (end with Ctrl-D)")
+		}
+	}
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 64<<10), maxStdinLine)
 	enc := json.NewEncoder(stdout)

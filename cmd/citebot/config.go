@@ -199,6 +199,18 @@ func (c config) validate() error {
 		return usagef("chunk.max_bytes must be between 200 and %d, got %d", retrieval.MaxPassageBytes, c.Chunk.MaxBytes)
 	case c.BM25.K1 < 0 || c.BM25.B < 0 || c.BM25.B > 1:
 		return usagef("bm25: k1 must be ≥ 0 and b within [0, 1]")
+	case c.BM25.TitleWeight < 0 || c.BM25.SectionWeight < 0:
+		return usagef("bm25: title_weight and section_weight must be ≥ 0")
+	case c.Fusion.RRFK <= 0:
+		return usagef("fusion.rrf_k must be positive, got %v", c.Fusion.RRFK)
+	case c.Fusion.Candidates < 1 || c.Fusion.Candidates > 10000:
+		return usagef("fusion.candidates must be between 1 and 10000, got %d", c.Fusion.Candidates)
+	case c.Answer.MinCoverage < 0 || c.Answer.MinCoverage > 1:
+		return usagef("answer.min_coverage must be within [0, 1]")
+	case c.Answer.ContextWeight < 0 || c.Answer.ContextWeight > 1:
+		return usagef("answer.context_weight must be within [0, 1]")
+	case c.Answer.LengthPenalty < 0 || c.Answer.LengthPenalty > 1:
+		return usagef("answer.length_penalty must be within [0, 1]")
 	case c.Fusion.Method != "weighted" && c.Fusion.Method != "rrf":
 		return usagef("fusion.method must be weighted or rrf, got %q", c.Fusion.Method)
 	case c.Fusion.VectorWeight < 0 || c.Fusion.VectorWeight > 1:

@@ -41,6 +41,9 @@ func exitCode(err error, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintln(stderr, "citebot:", err)
+	if errors.Is(err, os.ErrNotExist) && errors.Is(err, retrieval.ErrNoDocuments) {
+		fmt.Fprintln(stderr, "citebot: run it from the repository root, or give the folder with --docs DIR")
+	}
 	var ue usageError
 	if errors.As(err, &ue) || errors.Is(err, retrieval.ErrNoDocuments) {
 		return 2
