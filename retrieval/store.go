@@ -235,13 +235,23 @@ func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	return ix, nil
 }
 
-func decodeSnapshot(raw []byte) (*snapshotData, error) {
+// verifySnapshot checks a snapshot's magic and checksum trailer and
+// returns the encoded body and the checksum.
+func verifySnapshot(raw []byte) (body, sum []byte, err error) {
 	if len(raw) < len(snapshotMagic)+sha256.Size || string(raw[:len(snapshotMagic)]) != snapshotMagic {
-		return nil, errors.New("not a citebot snapshot of this version")
+		return nil, nil, errors.New("not a citebot snapshot of this version")
 	}
-	body, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
+	body, sum = raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
 	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
-		return nil, errors.New("checksum mismatch (truncated or damaged)")
+		return nil, nil, errors.New("checksum mismatch (truncated or damaged)")
+	}
+	return body, sum, nil
+}
+
+func decodeSnapshot(raw []byte) (*snapshotData, error) {
+	body, _, err := verifySnapshot(raw)
+	if err != nil {
+		return nil, err
 	}
 	var data snapshotData
 	if err := gob.NewDecoder(bytes.NewReader(body[len(snapshotMagic):])).Decode(&data); err != nil {

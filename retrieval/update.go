@@ -1,9 +1,7 @@
 package retrieval
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -164,12 +162,11 @@ func (m Manifest) matches(docs []Document, skipped []Skipped) bool {
 // one the manifest describes.
 func snapshotVerifies(dir, want string) bool {
 	raw, err := os.ReadFile(filepath.Join(dir, SnapshotFile))
-	if err != nil || len(raw) < len(snapshotMagic)+sha256.Size || string(raw[:len(snapshotMagic)]) != snapshotMagic {
+	if err != nil {
 		return false
 	}
-	body, sum := raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
-	got := sha256.Sum256(body)
-	return bytes.Equal(got[:], sum) && hex.EncodeToString(sum) == want
+	_, sum, err := verifySnapshot(raw)
+	return err == nil && hex.EncodeToString(sum) == want
 }
 
 // loadDocuments loads the docs folder for cfg: titles from the configured
