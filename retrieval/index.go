@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -75,7 +76,6 @@ type Index struct {
 	kw       *keywordIndex
 	db       *chromem.DB
 	vectors  *chromem.Collection
-	vecChunk map[string]int // chromem document ID -> chunk number
 	flat     *flatVectors
 	skipped  []Skipped
 	// snapSHA and snapCreated identify the snapshot the index was opened
@@ -141,10 +141,7 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 		if prev != nil {
 			if old, ok := prev.byID[d.ID]; ok {
 				if old.SHA256 == d.SHA256 {
-					chunks, vecs, err := prev.docVectors(ctx, old)
-					if err != nil {
-						return nil, Summary{}, err
-					}
+					chunks, vecs := prev.docVectors(old)
 					results[i] = work{chunks, vecs}
 					sum.Unchanged++
 					continue
@@ -238,20 +235,15 @@ func isZero(v []float32) bool {
 
 // docVectors returns a previously indexed document's chunks and vectors, so
 // an unchanged document costs no chunking and no embedding.
-func (ix *Index) docVectors(ctx context.Context, e *docEntry) ([]Chunk, [][]float32, error) {
+func (ix *Index) docVectors(e *docEntry) ([]Chunk, [][]float32) {
 	chunks := ix.chunks[e.firstChunk : e.firstChunk+e.numChunks]
 	vecs := make([][]float32, len(chunks))
-	for k, c := range chunks {
-		if _, ok := ix.vecChunk[vectorID(c)]; !ok {
-			continue // had no vector (no known words)
-		}
-		vd, err := ix.vectors.GetByID(ctx, vectorID(c))
-		if err != nil {
-			return nil, nil, fmt.Errorf("reuse vectors of %s: %w", e.ID, err)
-		}
-		vecs[k] = vd.Embedding
+	for k := range chunks {
+		if row := e.firstChunk + k; ix.flat.valid[row] {
+			vecs[k] = slices.Clone(ix.flat.data[row*ix.flat.dim : (row+1)*ix.flat.dim])
+		} // else it had no vector (no known words) and gets none again
 	}
-	return chunks, vecs, nil
+	return chunks, vecs
 }
 
 func (ix *Index) buildVectors(ctx context.Context, vdocs []chromem.Document) error {
@@ -266,25 +258,12 @@ func (ix *Index) buildVectors(ctx context.Context, vdocs []chromem.Document) err
 			return fmt.Errorf("add vectors: %w", err)
 		}
 	}
-	return ix.indexVectorIDs(ctx)
+	return ix.indexVectors(ctx)
 }
 
-// indexVectorIDs maps the store's IDs to chunks and builds the flat copy
-// the query path scans.
-func (ix *Index) indexVectorIDs(ctx context.Context) error {
-	ix.vecChunk = make(map[string]int, len(ix.chunks))
-	for i, c := range ix.chunks {
-		ix.vecChunk[vectorID(c)] = i
-	}
-	// Chunks whose vector was zero are not in the store; forget them so
-	// docVectors does not look them up.
-	if ix.vectors.Count() != len(ix.chunks) {
-		for id := range ix.vecChunk {
-			if _, err := ix.vectors.GetByID(ctx, id); err != nil {
-				delete(ix.vecChunk, id)
-			}
-		}
-	}
+// indexVectors builds the flat copy of the store's vectors the query path
+// scans.
+func (ix *Index) indexVectors(ctx context.Context) error {
 	flat, err := newFlatVectors(ctx, ix)
 	if err != nil {
 		return err

@@ -228,7 +228,7 @@ func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if ix.vectors == nil {
 		return nil, fmt.Errorf("open index %s: %w: no vector collection", path, ErrCorrupt)
 	}
-	if err := ix.indexVectorIDs(ctx); err != nil {
+	if err := ix.indexVectors(ctx); err != nil {
 		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}
 	ix.buildKeywords()

@@ -24,12 +24,9 @@ func newFlatVectors(ctx context.Context, ix *Index) (*flatVectors, error) {
 	fv := &flatVectors{valid: make([]bool, len(ix.chunks))}
 	for i, c := range ix.chunks {
 		id := vectorID(c)
-		if _, ok := ix.vecChunk[id]; !ok {
-			continue
-		}
 		d, err := ix.vectors.GetByID(ctx, id)
 		if err != nil {
-			return nil, fmt.Errorf("vector of chunk %s: %w", id, err)
+			continue // not in the store: the chunk had no known word
 		}
 		if fv.dim == 0 {
 			fv.dim = len(d.Embedding)
