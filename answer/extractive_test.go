@@ -105,3 +105,28 @@ func TestIsHeading(t *testing.T) {
 		}
 	}
 }
+
+func TestKind(t *testing.T) {
+	tests := []struct {
+		sentence, want string
+		ok             bool
+	}{
+		{"It entered into force on January 5, 2012.", "date", true},
+		{"It entered into force in 2012.", "date", true},
+		{"Signed 15 июня 2009 года.", "date", true},
+		{"Подписано 9 МАЯ.", "date", true},
+		{"The group has 12345 members.", "date", false},
+		{"Room 2012b is closed.", "date", false},
+		{"Version 1499 only.", "date", false},
+		{"He said it at the summit.", "date", false},
+		{"Remarks were made.", "date", false},
+		{"They met in Mayhem.", "date", true}, // a word starting with a month, as the regular expression did
+		{"There were 3 states.", "number", true},
+		{"There were three states.", "number", false},
+	}
+	for _, tt := range tests {
+		if got := kind(tt.sentence, tt.want); got != tt.ok {
+			t.Errorf("kind(%q, %q) = %v, want %v", tt.sentence, tt.want, got, tt.ok)
+		}
+	}
+}
