@@ -75,6 +75,9 @@ type ManifestDocument struct {
 // file is written, fsynced and renamed over the old snapshot, and the
 // directory is fsynced, so a crash leaves either the old index or the new
 // one. chromem-go's NewPersistentDB is avoided on purpose (DESIGN.md).
+//
+// Save records the snapshot's identity in ix, so call it before ix is
+// shared with other goroutines.
 func (ix *Index) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save index: %w", err)
@@ -110,6 +113,7 @@ func (ix *Index) Save(dir string) error {
 	if err := writeManifest(dir, m); err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
+	ix.snapSHA, ix.snapCreated = m.SnapshotSHA256, m.Created
 	return nil
 }
 

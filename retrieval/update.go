@@ -32,13 +32,23 @@ type UpdateResult struct {
 // where it is. When saving fails the error wraps ErrNotSaved and the
 // result still carries the index.
 func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
+	return UpdateFrom(ctx, nil, docsDir, indexDir, maxFileBytes, cfg)
+}
+
+// UpdateFrom is Update for a caller that holds the current index in memory,
+// such as a server reindexing live: a non-nil prev is reused instead of
+// reading the snapshot back from indexDir.
+func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
 	start := time.Now()
 	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg)
 	if err != nil {
 		return UpdateResult{}, err
 	}
 	var res UpdateResult
-	prev, err := Open(ctx, indexDir, cfg)
+	inMemory := prev != nil
+	if !inMemory {
+		prev, err = Open(ctx, indexDir, cfg)
+	}
 	switch {
 	case err == nil:
 		if why := prev.staleVersions(cfg); why != "" {
@@ -58,17 +68,26 @@ func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, c
 		if res.Summary.Skipped == nil {
 			res.Summary.Skipped = []Skipped{}
 		}
-		if !slices.Equal(prev.skipped, skipped) {
-			prev.skipped = skipped
-			if err := prev.Save(indexDir); err != nil {
+		m, merr := ReadManifest(indexDir)
+		manifestOK := merr == nil && m.SnapshotSHA256 == prev.snapSHA
+		sameSkipped := slices.Equal(prev.skipped, skipped) || len(prev.skipped) == 0 && len(skipped) == 0
+		switch {
+		case !sameSkipped || prev.snapSHA == "" || inMemory && !manifestOK:
+			// Save a copy: prev may be answering searches right now, and
+			// an index held in memory may not be what the folder holds
+			// (it was never saved, or the folder was changed under it).
+			cp := *prev
+			cp.skipped = skipped
+			res.Index = &cp
+			if err := cp.Save(indexDir); err != nil {
 				return res, fmt.Errorf("%w: %w", ErrNotSaved, err)
 			}
 			res.Saved = true
-		} else if m, err := ReadManifest(indexDir); err != nil || m.SnapshotSHA256 != prev.snapSHA {
+		case !manifestOK:
 			// The manifest summarises the snapshot: a crash between the
 			// two renames in Save, or a deleted or damaged manifest,
 			// leaves it describing something else. Rewrite it from the
-			// snapshot, which stays as it is.
+			// snapshot just read, which stays as it is.
 			if err := writeManifest(indexDir, prev.manifest(prev.snapCreated, prev.snapSHA)); err != nil {
 				return res, fmt.Errorf("%w: repair index manifest: %w", ErrNotSaved, err)
 			}

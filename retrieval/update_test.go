@@ -426,3 +426,79 @@ func TestConfigVersions(t *testing.T) {
 		seen = append(seen, v)
 	}
 }
+
+// UpdateFrom reuses the index a server holds in memory: nothing is read
+// back from the folder, nothing rewritten when nothing changed, and the
+// held index is never modified (it may be answering searches).
+func TestUpdateFromMemory(t *testing.T) {
+	ctx := context.Background()
+	var log embedLog
+	cfg := log.wrap(benchConfig(t))
+	docsDir, indexDir := t.TempDir(), t.TempDir()
+	writeDocsTree(t, docsDir, smallCorpus())
+	first, err := Update(ctx, docsDir, indexDir, 0, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.take()
+	held := first.Index
+	skippedBefore := slices.Clone(held.Skipped())
+
+	// Nothing changed: the held index comes back, the folder is untouched.
+	state := agedState(t, indexDir)
+	res, err := UpdateFrom(ctx, held, docsDir, indexDir, 0, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Index != held || res.Saved {
+		t.Errorf("no change: got a new index (%v) or a save (%v)", res.Index != held, res.Saved)
+	}
+	state.check(t, indexDir)
+
+	// A skipped file goes away: a copy is saved, the held index keeps its list.
+	if err := os.Remove(filepath.Join(docsDir, "ignored.jpeg")); err != nil {
+		t.Fatal(err)
+	}
+	res, err = UpdateFrom(ctx, held, docsDir, indexDir, 0, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Index == held || !res.Saved || len(res.Index.Skipped()) != 0 {
+		t.Errorf("skipped list changed: same index %v, saved %v, skipped %v", res.Index == held, res.Saved, res.Index.Skipped())
+	}
+	if !reflect.DeepEqual(held.Skipped(), skippedBefore) {
+		t.Errorf("the held index was modified: skipped %v, want %v", held.Skipped(), skippedBefore)
+	}
+
+	// A new document: only its chunks are embedded, and the result is saved
+	// and is what Open reads back.
+	writeDocsTree(t, docsDir, map[string]string{"new.txt": "Harbour notes\n\nThe harbour of Vardø froze in 1966, and again in 1987.\n"})
+	res, err = UpdateFrom(ctx, res.Index, docsDir, indexDir, 0, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(log.take()); n != len(docChunks(res.Index, "new.txt")) {
+		t.Errorf("embedded %d texts, want only the new document's %d chunks", n, len(docChunks(res.Index, "new.txt")))
+	}
+	reopened, err := Open(ctx, indexDir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := reopened.Document("new.txt"); !ok || reopened.NumChunks() != res.Index.NumChunks() {
+		t.Errorf("the saved index lacks the new document (%v) or has %d chunks, want %d", ok, reopened.NumChunks(), res.Index.NumChunks())
+	}
+
+	// The folder was changed behind the server's back (here: emptied): the
+	// held index is saved again rather than described by a stale manifest.
+	for _, f := range []string{SnapshotFile, ManifestFile} {
+		if err := os.Remove(filepath.Join(indexDir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res, err = UpdateFrom(ctx, res.Index, docsDir, indexDir, 0, cfg); err != nil || !res.Saved {
+		t.Fatalf("UpdateFrom after the folder was emptied: saved %v, err %v", res.Saved, err)
+	}
+	if _, err := Open(ctx, indexDir, cfg); err != nil {
+		t.Errorf("Open after re-saving: %v", err)
+	}
+}
