@@ -90,7 +90,9 @@ var sections = map[string]bool{"chunk": true, "bm25": true, "fusion": true, "ans
 // commandFlags are the flags of every command: a config file shared by
 // several commands may set a flag that only some of them have.
 var commandFlags = map[string]bool{"docs": true, "index": true, "k": true, "max-file-bytes": true,
-	"json": true, "set": true, "beir": true, "split": true, "v": true}
+	"json": true, "set": true, "beir": true, "split": true, "v": true,
+	"addr": true, "admin-token": true, "rate-limit": true, "rate-burst": true, "log-level": true, "log-format": true,
+	"log-questions": true, "answer-cache": true, "shutdown-timeout": true}
 
 // envName is a flag's environment variable (CONTRACT.md).
 func envName(flagName string) string {

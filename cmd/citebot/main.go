@@ -3,6 +3,7 @@
 //
 // Usage:
 //
+//	citebot serve [--addr HOST:PORT] [--admin-token TOKEN]
 //	citebot index [--docs DIR] [--index DIR] [--json]
 //	citebot ask [--json] [--k N] ["QUESTION"]
 //	citebot eval (--set FILE.jsonl | --beir DIR [--split test]) [--json]
@@ -54,6 +55,7 @@ func exitCode(err error, stderr io.Writer) int {
 const usage = `citebot answers questions about a folder of documents, citing exact passages.
 
 Commands:
+  serve   answer over HTTP (JSON API, OpenAI-compatible chat) until stopped
   index   bring the index up to date with the documents (incrementally)
   ask     answer a question (or one per line of standard input)
   eval    measure retrieval and answers (--set QA.jsonl, or --beir DIR)
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stderr)
 	case "index":
 		return runIndex(ctx, rest, getenv, stdout, stderr)
 	case "ask":

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"citebot/corpus"
+	"citebot/httpapi"
+	"citebot/retrieval"
+)
+
+// serveFlags are the flags only serve has.
+type serveFlags struct {
+	addr            *string
+	adminToken      *string
+	rateLimit       *float64
+	rateBurst       *int
+	logLevel        *string
+	logFormat       *string
+	logQuestions    *bool
+	answerCache     *int
+	shutdownTimeout *time.Duration
+}
+
+func addServeFlags(f *commonFlags) serveFlags {
+	fs := f.fs
+	return serveFlags{
+		addr:            fs.String("addr", "127.0.0.1:8080", "address to serve HTTP on"),
+		adminToken:      fs.String("admin-token", "", "bearer token that enables POST /v1/reindex (prefer CITEBOT_ADMIN_TOKEN: flags show in ps)"),
+		rateLimit:       fs.Float64("rate-limit", 0, "requests per second per client on /v1/ routes (0: no limit)"),
+		rateBurst:       fs.Int("rate-burst", 0, "requests a client may send at once above the rate (0: the rate, at least 1)"),
+		logLevel:        fs.String("log-level", "info", "debug, info, warn or error"),
+		logFormat:       fs.String("log-format", "text", "text or json"),
+		logQuestions:    fs.Bool("log-questions", false, "log question text at info level (otherwise only at debug)"),
+		answerCache:     fs.Int("answer-cache", 1024, "answers kept for repeated questions, per index (0: off)"),
+		shutdownTimeout: fs.Duration("shutdown-timeout", 30*time.Second, "how long requests in flight may take to finish on SIGINT/SIGTERM"),
+	}
+}
+
+func (s serveFlags) logger(stderr io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*s.logLevel)); err != nil {
+		return nil, usagef("log-level must be debug, info, warn or error, got %q", *s.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch *s.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return nil, usagef("log-format must be text or json, got %q", *s.logFormat)
+}
+
+func (s serveFlags) validate() error {
+	switch {
+	case *s.rateLimit < 0:
+		return usagef("rate-limit must be ≥ 0, got %v", *s.rateLimit)
+	case *s.rateBurst < 0:
+		return usagef("rate-burst must be ≥ 0, got %d", *s.rateBurst)
+	case *s.answerCache < 0:
+		return usagef("answer-cache must be ≥ 0, got %d", *s.answerCache)
+	case *s.shutdownTimeout <= 0:
+		return usagef("shutdown-timeout must be positive, got %v", *s.shutdownTimeout)
+	case strings.TrimSpace(*s.adminToken) != *s.adminToken:
+		return usagef("admin-token has surrounding spaces; a bearer token cannot carry them")
+	}
+	return nil
+}
+
+// runServe serves the HTTP API until ctx is canceled (SIGINT, SIGTERM),
+// then lets requests in flight finish and returns nil. The listener opens
+// first, so /healthz answers at once; /readyz turns 200 when the index is
+// loaded. SIGHUP reindexes live.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	f := newFlags("serve", stderr)
+	sf := addServeFlags(f)
+	c, rest, err := parse(f, args, getenv)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("serve takes no arguments, got %q", rest)
+	}
+	if err := sf.validate(); err != nil {
+		return err
+	}
+	log, err := sf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	rc, err := retrievalConfig(c)
+	if err != nil {
+		return err
+	}
+
+	metrics := httpapi.NewMetrics()
+	update := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
+		return retrieval.UpdateFrom(ctx, prev, c.Docs, c.Index, c.MaxFileBytes, rc)
+	}
+	compose := func(ix *retrieval.Index) corpus.Answerer { return newExtractive(ix, c) }
+	live := corpus.New(ctx, update, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics})
+	defer live.Wait()
+
+	api := httpapi.NewServer(httpapi.Config{
+		AdminToken: *sf.adminToken, DefaultK: c.K,
+		RateLimit: *sf.rateLimit, RateBurst: *sf.rateBurst, LogQuestions: *sf.logQuestions,
+	}, live, log, metrics)
+	ln, err := net.Listen("tcp", *sf.addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv := httpapi.NewHTTPServer(*sf.addr, api, log)
+	log.Info("listening", "addr", ln.Addr().String(), "docs", c.Docs, "index", c.Index, "reindex_enabled", *sf.adminToken != "")
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		loadFirst(ctx, live, c, rc, metrics, log)
+	}()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reindexing")
+				res, err := live.Reindex(ctx)
+				logReindex(log, res, err)
+			}
+		}
+	}()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: waiting for requests in flight", "timeout", *sf.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), *sf.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %v were cut off: %w", *sf.shutdownTimeout, err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// loadFirst loads the first index. When the documents cannot be indexed
+// (the folder is missing, say) but an index was saved before, that one
+// serves, so a restart never turns a working service into a dead one.
+func loadFirst(ctx context.Context, live *corpus.Live, c config, rc retrieval.Config, metrics *httpapi.Metrics, log *slog.Logger) {
+	res, err := live.Load(ctx)
+	if err == nil {
+		logReindex(log, res, nil)
+		return
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	log.Error("could not index the documents", "docs", c.Docs, "err", err)
+	ix, oerr := retrieval.Open(ctx, c.Index, rc)
+	if oerr != nil {
+		log.Error("no index to serve: /readyz answers 503 until a reindex (POST /v1/reindex or SIGHUP) succeeds", "index", c.Index, "err", oerr)
+		return
+	}
+	live.Set(ix)
+	metrics.Reindexed(0, len(ix.Documents()), ix.NumChunks(), nil)
+	log.Warn("serving the index saved before; fix the documents and reindex", "index", c.Index, "documents", len(ix.Documents()))
+}
+
+func logReindex(log *slog.Logger, res corpus.Result, err error) {
+	switch {
+	case errors.Is(err, context.Canceled):
+	case err != nil:
+		log.Error("reindex failed; the previous index keeps serving", "err", err)
+	default:
+		s := res.Summary
+		log.Info("index ready", "added", s.Added, "changed", s.Changed, "removed", s.Removed, "unchanged", s.Unchanged,
+			"skipped", len(s.Skipped), "chunks", s.Chunks, "took_ms", s.TookMS)
+		for _, sk := range s.Skipped {
+			log.Warn("skipped", "document", sk.Document, "reason", sk.Reason)
+		}
+		if res.Warning != "" {
+			log.Warn("the new index serves but could not be saved", "warning", res.Warning)
+		}
+	}
+}

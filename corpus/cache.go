@@ -1,0 +1,66 @@
+package corpus
+
+import (
+	"container/list"
+	"sync"
+
+	"citebot/answer"
+)
+
+type cacheKey struct {
+	question string
+	k        int
+}
+
+// cache is a bounded least-recently-used map of answers for one index.
+// A nil cache holds nothing.
+type cache struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List // of *entry, most recent first
+	items map[cacheKey]*list.Element
+}
+
+type entry struct {
+	key cacheKey
+	a   answer.Answer
+}
+
+func newCache(max int) *cache {
+	return &cache{max: max, order: list.New(), items: make(map[cacheKey]*list.Element, max)}
+}
+
+// get returns a cached answer. Its slices are shared with the cache and
+// with every other caller: read them, never modify them.
+func (c *cache) get(k cacheKey) (answer.Answer, bool) {
+	if c == nil {
+		return answer.Answer{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[k]
+	if !ok {
+		return answer.Answer{}, false
+	}
+	c.order.MoveToFront(el)
+	return el.Value.(*entry).a, true
+}
+
+func (c *cache) put(k cacheKey, a answer.Answer) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[k]; ok {
+		el.Value.(*entry).a = a
+		c.order.MoveToFront(el)
+		return
+	}
+	c.items[k] = c.order.PushFront(&entry{k, a})
+	if c.order.Len() > c.max {
+		last := c.order.Back()
+		c.order.Remove(last)
+		delete(c.items, last.Value.(*entry).key)
+	}
+}

@@ -1,0 +1,198 @@
+// Package corpus keeps the index a running service answers from and
+// replaces it live: a reindex builds the next index in the background while
+// questions are answered from the current one, then swaps it in atomically.
+// The HTTP API, the Telegram bot and SIGHUP share one Live, so there is one
+// reindex at a time whoever asks for it.
+package corpus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"citebot/answer"
+	"citebot/retrieval"
+)
+
+// ErrNotReady is returned while no index has been loaded yet.
+var ErrNotReady = errors.New("the index is not loaded yet")
+
+// Updater brings an index up to date with the documents, starting from the
+// one being served (nil before the first load); retrieval.UpdateFrom with
+// the service's folders and settings.
+type Updater func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error)
+
+// Answerer answers questions from one index.
+type Answerer interface {
+	Answer(ctx context.Context, question string, k int) (answer.Answer, error)
+}
+
+// Observer is told what happens, for metrics. Its methods must be quick
+// and safe for concurrent use.
+type Observer interface {
+	Answered(found bool)
+	Reindexed(took time.Duration, docs, chunks int, err error)
+}
+
+// Result is the outcome of a reindex.
+type Result struct {
+	retrieval.Summary
+	// Warning is set when the new index serves but could not be saved: the
+	// index folder keeps the previous snapshot.
+	Warning string `json:"warning,omitempty"`
+}
+
+// Options tune a Live.
+type Options struct {
+	// CacheSize bounds the answers kept per index for repeated questions;
+	// 0 turns the cache off.
+	CacheSize int
+	Observer  Observer
+}
+
+// Live is the index being served and the machinery to replace it.
+type Live struct {
+	ctx     context.Context // bounds reindexing: the service's lifetime
+	update  Updater
+	compose func(*retrieval.Index) Answerer
+	opt     Options
+
+	cur atomic.Pointer[state]
+
+	mu     sync.Mutex
+	flight *flight // the reindex running now, or nil
+	runs   sync.WaitGroup
+}
+
+// state is one index with what is derived from it; replaced whole.
+type state struct {
+	ix    *retrieval.Index
+	ans   Answerer
+	cache *cache
+}
+
+// flight is one reindex; everyone who asked for it waits on done.
+type flight struct {
+	done chan struct{}
+	res  Result
+	err  error
+}
+
+// New returns a Live with no index: Load or Reindex loads the first one.
+// ctx bounds every reindex (cancel it to stop one on shutdown); compose
+// makes the answerer for each new index.
+func New(ctx context.Context, update Updater, compose func(*retrieval.Index) Answerer, opt Options) *Live {
+	return &Live{ctx: ctx, update: update, compose: compose, opt: opt}
+}
+
+// Index returns the index being served, or nil before the first load.
+func (l *Live) Index() *retrieval.Index {
+	if s := l.cur.Load(); s != nil {
+		return s.ix
+	}
+	return nil
+}
+
+// Ready reports whether an index is being served.
+func (l *Live) Ready() bool { return l.cur.Load() != nil }
+
+// Set serves ix from now on (an index opened from disk when the first
+// update failed, say).
+func (l *Live) Set(ix *retrieval.Index) {
+	s := &state{ix: ix, ans: l.compose(ix)}
+	if l.opt.CacheSize > 0 {
+		s.cache = newCache(l.opt.CacheSize)
+	}
+	l.cur.Store(s)
+}
+
+// Ask answers a question from the index being served. Answers to a
+// question asked again (same text, same k) come from a cache that lives
+// and dies with the index, so they never outlive a reindex.
+func (l *Live) Ask(ctx context.Context, question string, k int) (answer.Answer, error) {
+	s := l.cur.Load()
+	if s == nil {
+		return answer.Answer{}, ErrNotReady
+	}
+	start := time.Now()
+	key := cacheKey{question, k}
+	a, ok := s.cache.get(key)
+	if !ok {
+		var err error
+		if a, err = s.ans.Answer(ctx, question, k); err != nil {
+			return a, err
+		}
+		s.cache.put(key, a)
+	}
+	a.TookMS = time.Since(start).Milliseconds()
+	if l.opt.Observer != nil {
+		l.opt.Observer.Answered(a.Found)
+	}
+	return a, nil
+}
+
+// Reindex brings the index up to date and swaps it in. Only one reindex
+// runs at a time: a call made while one runs waits for it and gets its
+// result. A failed reindex leaves the current index serving. ctx bounds
+// only the wait; the reindex itself runs to completion (or until the
+// service stops), so a client that goes away does not waste it.
+func (l *Live) Reindex(ctx context.Context) (Result, error) {
+	l.mu.Lock()
+	f := l.flight
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		l.flight = f
+		l.runs.Add(1)
+		go l.run(f)
+	}
+	l.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.res, f.err
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+}
+
+// Load is Reindex for the first index, at start.
+func (l *Live) Load(ctx context.Context) (Result, error) { return l.Reindex(ctx) }
+
+// Wait returns when no reindex runs; after the service's context is
+// canceled, that is soon.
+func (l *Live) Wait() { l.runs.Wait() }
+
+func (l *Live) run(f *flight) {
+	start := time.Now()
+	defer l.runs.Done()
+	defer func() {
+		l.mu.Lock()
+		l.flight = nil
+		l.mu.Unlock()
+		close(f.done)
+	}()
+	res, err := l.update(l.ctx, l.Index())
+	if errors.Is(err, retrieval.ErrNotSaved) && res.Index != nil {
+		// The documents are what the maintainer asked for: serve them, and
+		// say that the folder still holds the old snapshot.
+		f.res.Warning = err.Error()
+		err = nil
+	}
+	if err != nil {
+		f.err = fmt.Errorf("reindex: %w", err)
+	} else {
+		f.res.Summary = res.Summary
+		if s := l.cur.Load(); s == nil || s.ix != res.Index {
+			l.Set(res.Index)
+		}
+	}
+	if l.opt.Observer != nil {
+		docs, chunks := 0, 0
+		if ix := l.Index(); ix != nil {
+			docs, chunks = len(ix.Documents()), ix.NumChunks()
+		}
+		l.opt.Observer.Reindexed(time.Since(start), docs, chunks, f.err)
+	}
+}

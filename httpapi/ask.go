@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"citebot/answer"
+	"citebot/corpus"
+)
+
+// askRequest is the body of POST /v1/ask.
+type askRequest struct {
+	Question *string `json:"question"`
+	K        *int    `json:"k"`
+}
+
+func handleAsk(cfg Config, lib Library) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[askRequest](w, r, true)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if req.Question == nil {
+			writeError(w, r, errorf(http.StatusBadRequest, "missing_question", `the body needs a "question" (a string)`))
+			return
+		}
+		k := cfg.DefaultK
+		if req.K != nil {
+			k = *req.K
+		}
+		a, err := ask(r.Context(), cfg, lib, *req.Question, k)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, a)
+	})
+}
+
+// ask checks a question and answers it; shared by /v1/ask and the chat
+// endpoint, so both refuse the same things the same way.
+func ask(ctx context.Context, cfg Config, lib Library, question string, k int) (answer.Answer, error) {
+	if k < 1 || k > 50 {
+		return answer.Answer{}, errorf(http.StatusBadRequest, "bad_k", "k must be between 1 and 50, got %d", k)
+	}
+	if n := utf8.RuneCountInString(question); n > MaxQuestionChars {
+		return answer.Answer{}, errorf(http.StatusBadRequest, "question_too_long", "the question has %d characters; the limit is %d", n, MaxQuestionChars)
+	}
+	if err := answer.CheckQuestion(question); err != nil {
+		return answer.Answer{}, errorf(http.StatusBadRequest, "bad_question", "%v", err)
+	}
+	log := logger(ctx)
+	if cfg.LogQuestions {
+		log.Info("question", "question", question, "k", k)
+	} else {
+		log.Debug("question", "question", question, "k", k)
+	}
+	a, err := lib.Ask(ctx, question, k)
+	switch {
+	case errors.Is(err, corpus.ErrNotReady):
+		return a, errNotReady
+	case err != nil && ctx.Err() != nil:
+		return a, errorf(http.StatusServiceUnavailable, "canceled", "the request was canceled before it was answered")
+	case err != nil:
+		return a, err
+	}
+	log.Debug("answered", "found", a.Found, "citations", len(a.Citations), "took_ms", a.TookMS)
+	return a, nil
+}
+
+var errNotReady = errorf(http.StatusServiceUnavailable, "not_ready", "the index is still loading; try again shortly")
+
+// lines says which lines a span covers, for people.
+func lines(a, b int) string {
+	if a == b {
+		return "line " + strconv.Itoa(a)
+	}
+	return "lines " + strconv.Itoa(a) + "–" + strconv.Itoa(b)
+}

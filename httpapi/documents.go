@@ -1,0 +1,86 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"citebot/retrieval"
+)
+
+func handleDocuments(lib Library) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ix := lib.Index()
+		if ix == nil {
+			writeError(w, r, errNotReady)
+			return
+		}
+		encode(w, http.StatusOK, struct {
+			Documents []retrieval.DocumentInfo `json:"documents"`
+		}{ix.Documents()})
+	})
+}
+
+// handleDocument serves a document's stored text, or a byte span of it.
+// The id is only ever a key into the index's documents: no part of the
+// request reaches the file system, so no path can lead outside them.
+func handleDocument(lib Library) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ix := lib.Index()
+		if ix == nil {
+			writeError(w, r, errNotReady)
+			return
+		}
+		id := r.PathValue("id")
+		doc, ok := ix.Document(id)
+		if !ok {
+			writeError(w, r, errorf(http.StatusNotFound, "unknown_document", "no document %q in the index; GET /v1/documents lists them", id))
+			return
+		}
+		start, end, err := span(r, len(doc.Text))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Document-Bytes", strconv.Itoa(len(doc.Text)))
+		// The whole document's hash names its content; a span's tag adds
+		// the span, so caches never mix the two.
+		etag := `"` + doc.SHA256
+		if start != 0 || end != len(doc.Text) {
+			etag += "-" + strconv.Itoa(start) + "-" + strconv.Itoa(end)
+		}
+		w.Header().Set("ETag", etag+`"`)
+		// ServeContent adds Range and If-None-Match handling.
+		http.ServeContent(w, r, "", time.Time{}, strings.NewReader(doc.Text[start:end]))
+	})
+}
+
+// span reads ?start=&end= (byte offsets, half-open; both optional).
+func span(r *http.Request, size int) (int, int, error) {
+	q := r.URL.Query()
+	start, end := 0, size
+	for _, p := range []struct {
+		name string
+		v    *int
+	}{{"start", &start}, {"end", &end}} {
+		vals, ok := q[p.name]
+		if !ok {
+			continue
+		}
+		if len(vals) != 1 {
+			return 0, 0, errorf(http.StatusBadRequest, "bad_span", "give %s once", p.name)
+		}
+		n, err := strconv.Atoi(vals[0])
+		if err != nil || n < 0 {
+			return 0, 0, errorf(http.StatusBadRequest, "bad_span", "%s must be a byte offset (an integer ≥ 0), got %q", p.name, vals[0])
+		}
+		*p.v = n
+	}
+	if end > size || start > end {
+		return 0, 0, errorf(http.StatusBadRequest, "bad_span", "the span [%d, %d) is not within the document's %d bytes", start, end, size)
+	}
+	return start, end, nil
+}

@@ -1,0 +1,28 @@
+package httpapi
+
+import (
+	"net/http"
+)
+
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// handleReadyz says whether questions can be answered: 503 until the
+// first index is loaded, so a load balancer sends no traffic before.
+func handleReadyz(lib Library) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ix := lib.Index()
+		if ix == nil {
+			writeError(w, r, errNotReady)
+			return
+		}
+		encode(w, http.StatusOK, struct {
+			Status    string `json:"status"`
+			Documents int    `json:"documents"`
+			Chunks    int    `json:"chunks"`
+		}{"ready", len(ix.Documents()), ix.NumChunks()})
+	})
+}

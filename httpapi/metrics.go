@@ -1,0 +1,96 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the service's Prometheus metrics, served at /metrics. They
+// also observe the corpus (answers, reindexes), whichever front end
+// caused them.
+type Metrics struct {
+	reg        *prometheus.Registry
+	requests   *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
+	answers    *prometheus.CounterVec
+	reindexes  *prometheus.CounterVec
+	reindexDur prometheus.Histogram
+	documents  prometheus.Gauge
+	chunks     prometheus.Gauge
+}
+
+// NewMetrics registers citebot's metrics, with the Go runtime's and the
+// process's, on a registry of their own (tests run several servers in one
+// process).
+func NewMetrics() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		reg: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "citebot_http_requests_total", Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "citebot_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+		answers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "citebot_answers_total", Help: "Questions answered, by result: found (cited) or refused (the documents don't say).",
+		}, []string{"result"}),
+		reindexes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "citebot_reindex_total", Help: "Reindexes, by result (ok or error).",
+		}, []string{"result"}),
+		reindexDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "citebot_reindex_duration_seconds", Help: "How long reindexes take.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 4, 9), // 10 ms to 11 min
+		}),
+		documents: prometheus.NewGauge(prometheus.GaugeOpts{Name: "citebot_index_documents", Help: "Documents in the index being served."}),
+		chunks:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "citebot_index_chunks", Help: "Chunks in the index being served."}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.answers, m.reindexes, m.reindexDur, m.documents, m.chunks,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, r := range []string{"found", "refused"} {
+		m.answers.WithLabelValues(r) // present from the start, at 0
+	}
+	for _, r := range []string{"ok", "error"} {
+		m.reindexes.WithLabelValues(r)
+	}
+	return m
+}
+
+// Registry is where other front ends register their metrics.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+func (m *Metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+func (m *Metrics) observeRequest(route string, status int, took time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route).Observe(took.Seconds())
+}
+
+// Answered counts an answer (corpus.Observer).
+func (m *Metrics) Answered(found bool) {
+	if found {
+		m.answers.WithLabelValues("found").Inc()
+	} else {
+		m.answers.WithLabelValues("refused").Inc()
+	}
+}
+
+// Reindexed records a reindex and the index now served (corpus.Observer).
+func (m *Metrics) Reindexed(took time.Duration, docs, chunks int, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.reindexes.WithLabelValues(result).Inc()
+	m.reindexDur.Observe(took.Seconds())
+	m.documents.Set(float64(docs))
+	m.chunks.Set(float64(chunks))
+}

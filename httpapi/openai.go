@@ -1,0 +1,256 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"citebot/answer"
+)
+
+// Model is the one model the OpenAI-compatible endpoint offers.
+const Model = "citebot"
+
+// modelCreated is the model's "created" time for /v1/models: fixed, as
+// the model does not change between runs.
+const modelCreated = 1767225600 // 2026-01-01
+
+// chatRequest is the part of an OpenAI chat completion request citebot
+// uses; other fields (temperature, stop, tools, ...) are accepted and
+// ignored, so that existing clients work unchanged. go-openai's message
+// type reads content given as a string or as an array of parts.
+type chatRequest struct {
+	Model         string                         `json:"model"`
+	Messages      []openai.ChatCompletionMessage `json:"messages"`
+	Stream        bool                           `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+}
+
+type chatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+type chatChoice struct {
+	Index        int         `json:"index"`
+	Message      chatMessage `json:"message"`
+	FinishReason string      `json:"finish_reason"`
+}
+
+// usage counts are estimates (about four bytes a token): citebot has no
+// tokenizer, and clients only display them.
+type usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+type chatResponse struct {
+	ID        string            `json:"id"`
+	Object    string            `json:"object"`
+	Created   int64             `json:"created"`
+	Model     string            `json:"model"`
+	Choices   []chatChoice      `json:"choices"`
+	Usage     usage             `json:"usage"`
+	Citations []answer.Citation `json:"citations"`
+}
+
+type chatDelta struct {
+	Role    string `json:"role,omitempty"`
+	Content string `json:"content,omitempty"`
+}
+
+type streamChoice struct {
+	Index        int       `json:"index"`
+	Delta        chatDelta `json:"delta"`
+	FinishReason *string   `json:"finish_reason"`
+}
+
+type chatChunk struct {
+	ID        string            `json:"id"`
+	Object    string            `json:"object"`
+	Created   int64             `json:"created"`
+	Model     string            `json:"model"`
+	Choices   []streamChoice    `json:"choices"`
+	Usage     *usage            `json:"usage,omitempty"`
+	Citations []answer.Citation `json:"citations,omitempty"`
+}
+
+func handleChatCompletions(cfg Config, lib Library) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := decode[chatRequest](w, r, false)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		question, err := lastUserMessage(req.Messages)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		a, err := ask(r.Context(), cfg, lib, question, cfg.DefaultK)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		id, created := "chatcmpl-"+randomID(), time.Now().Unix()
+		body, sources := replyText(a)
+		u := usage{PromptTokens: tokens(question), CompletionTokens: tokens(body) + tokens(sources)}
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
+		citations := a.Citations
+		if citations == nil {
+			citations = []answer.Citation{}
+		}
+		if !req.Stream {
+			encode(w, http.StatusOK, chatResponse{ID: id, Object: "chat.completion", Created: created, Model: Model,
+				Choices: []chatChoice{{Message: chatMessage{Role: "assistant", Content: body + sources}, FinishReason: "stop"}},
+				Usage:   u, Citations: citations})
+			return
+		}
+		var final *usage
+		if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+			final = &u
+		}
+		streamReply(w, chatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: Model}, body, sources, citations, final)
+	})
+}
+
+// streamReply sends the reply as server-sent events in the OpenAI chunk
+// format: the role, the answer and its sources as content deltas, a last
+// chunk with the finish reason and the citations, then "data: [DONE]".
+func streamReply(w http.ResponseWriter, base chatChunk, body, sources string, citations []answer.Citation, u *usage) {
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{}) // a slow reader is bounded by its own connection, not a fixed deadline
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // proxies must not hold events back
+	w.WriteHeader(http.StatusOK)
+
+	send := func(c chatChunk) bool {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return false
+		}
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	chunk := func(d chatDelta, finish *string) chatChunk {
+		c := base
+		c.Choices = []streamChoice{{Delta: d, FinishReason: finish}}
+		return c
+	}
+	pieces := []chatDelta{{Role: "assistant"}}
+	for _, p := range []string{body, sources} {
+		if p != "" {
+			pieces = append(pieces, chatDelta{Content: p})
+		}
+	}
+	for _, d := range pieces {
+		if !send(chunk(d, nil)) {
+			return
+		}
+	}
+	stop := "stop"
+	last := chunk(chatDelta{}, &stop)
+	last.Citations = citations
+	if !send(last) {
+		return
+	}
+	if u != nil {
+		c := base
+		c.Choices, c.Usage = []streamChoice{}, u
+		if !send(c) {
+			return
+		}
+	}
+	fmt.Fprint(w, "data: [DONE]\n\n")
+	rc.Flush()
+}
+
+// lastUserMessage is the question: the text of the last message from the
+// user (text parts joined, images and other parts ignored).
+func lastUserMessage(msgs []openai.ChatCompletionMessage) (string, error) {
+	if len(msgs) == 0 {
+		return "", errorf(http.StatusBadRequest, "missing_messages", `the body needs "messages", with at least one message from the user`)
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Role != openai.ChatMessageRoleUser {
+			continue
+		}
+		text := m.Content
+		if len(m.MultiContent) > 0 {
+			var parts []string
+			for _, p := range m.MultiContent {
+				if p.Type == openai.ChatMessagePartTypeText {
+					parts = append(parts, p.Text)
+				}
+			}
+			text = strings.Join(parts, "\n")
+		}
+		return text, nil
+	}
+	return "", errorf(http.StatusBadRequest, "missing_question", `no message has the role "user"; the last user message is the question`)
+}
+
+// replyText renders an answer for a chat client: the answer with its [n]
+// markers, then a "Sources" list with each citation's title, file and
+// lines (the exact quotes travel in the citations array).
+func replyText(a answer.Answer) (body, sources string) {
+	if len(a.Citations) == 0 {
+		return a.Answer, ""
+	}
+	var b strings.Builder
+	b.WriteString("\n\nSources:\n")
+	for _, c := range a.Citations {
+		fmt.Fprintf(&b, "[%d] %s — %s, %s\n", c.N, c.Title, c.Document, lines(c.LineStart, c.LineEnd))
+	}
+	return a.Answer, b.String()
+}
+
+func tokens(s string) int { return (len(s) + 3) / 4 }
+
+func randomID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type model struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+var citebotModel = model{ID: Model, Object: "model", Created: modelCreated, OwnedBy: "citebot"}
+
+func handleModels() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusOK, struct {
+			Object string  `json:"object"`
+			Data   []model `json:"data"`
+		}{"list", []model{citebotModel}})
+	})
+}
+
+func handleModel() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := r.PathValue("model"); id != Model {
+			writeError(w, r, errorf(http.StatusNotFound, "model_not_found", "no model %q; the only model is %q", id, Model))
+			return
+		}
+		encode(w, http.StatusOK, citebotModel)
+	})
+}

@@ -1,0 +1,61 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// handleReindex rebuilds the index live for the admin. The response waits
+// for the reindex (or joins the one already running), so the write
+// deadline is lifted; a client that hangs up stops waiting, not the work.
+func handleReindex(token string, lib Library) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token == "" {
+			writeError(w, r, errorf(http.StatusForbidden, "reindex_disabled", "reindexing over HTTP is disabled; start citebot with --admin-token to enable it"))
+			return
+		}
+		got, ok := bearer(r)
+		// Comparing fixed-size hashes keeps the comparison constant-time
+		// whatever the lengths.
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="citebot"`)
+			writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "send the admin token as Authorization: Bearer <token>"))
+			return
+		}
+		http.NewResponseController(w).SetWriteDeadline(time.Time{})
+		res, err := lib.Reindex(r.Context())
+		switch {
+		case err != nil && r.Context().Err() != nil:
+			return // the client went away; the reindex goes on
+		case errors.Is(err, context.Canceled):
+			writeError(w, r, errorf(http.StatusServiceUnavailable, "shutting_down", "the server is shutting down; the reindex was stopped and the previous index kept"))
+			return
+		case err != nil:
+			logger(r.Context()).Error("reindex failed", "err", err)
+			writeError(w, r, errorf(http.StatusInternalServerError, "reindex_failed", "%v; the previous index is still serving", err))
+			return
+		}
+		if res.Warning != "" {
+			logger(r.Context()).Warn("reindexed, but not saved", "warning", res.Warning)
+		}
+		encode(w, http.StatusOK, res)
+	})
+}
+
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
