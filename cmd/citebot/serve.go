@@ -121,6 +121,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("serve: %w", err)
 	}
 	srv := httpapi.NewHTTPServer(*sf.addr, api, log)
+	// SIGHUP is caught before anyone can learn the address: uncaught, it
+	// would end the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	log.Info("listening", "addr", ln.Addr().String(), "docs", c.Docs, "index", c.Index, "reindex_enabled", *sf.adminToken != "")
 
 	var wg sync.WaitGroup
@@ -130,9 +135,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer wg.Done()
 		loadFirst(ctx, live, c, rc, metrics, log)
 	}()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		defer wg.Done()
 		for {

@@ -1,0 +1,228 @@
+package corpus
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"citebot/answer"
+	"citebot/retrieval"
+	"citebot/retrieval/wordvec"
+)
+
+// buildIndex makes a real index of one document.
+func buildIndex(t testing.TB, text string) *retrieval.Index {
+	t.Helper()
+	m, err := wordvec.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := retrieval.Config{BM25: retrieval.DefaultBM25, Fusion: retrieval.DefaultFusion,
+		Embedder: retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}}
+	cfg.Chunk.MaxBytes = 1000
+	doc := retrieval.Document{ID: "a.txt", Title: "Notes", Text: text}
+	ix, _, err := retrieval.Build(context.Background(), []retrieval.Document{doc}, nil, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+// countingAnswerer answers from its index and counts the calls.
+type countingAnswerer struct {
+	ix    *retrieval.Index
+	calls *atomic.Int64
+}
+
+func (c countingAnswerer) Answer(ctx context.Context, q string, k int) (answer.Answer, error) {
+	c.calls.Add(1)
+	return answer.Extractive{Index: c.ix, Tuning: answer.DefaultTuning}.Answer(ctx, q, k)
+}
+
+type observed struct {
+	mu                sync.Mutex
+	found, refused    int
+	reindexes, errors int
+}
+
+func (o *observed) Answered(found bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if found {
+		o.found++
+	} else {
+		o.refused++
+	}
+}
+
+func (o *observed) Reindexed(_ time.Duration, _, _ int, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.reindexes++
+	if err != nil {
+		o.errors++
+	}
+}
+
+const (
+	v1 = "Harbour notes\n\nThe harbour of Vardø froze in 1966.\n"
+	v2 = "Harbour notes\n\nThe harbour of Vardø froze in 1966.\n\nThe lighthouse of Vardø was painted red in 1971.\n"
+)
+
+func TestLiveReindex(t *testing.T) {
+	ctx := context.Background()
+	indexes := map[string]*retrieval.Index{"v1": buildIndex(t, v1), "v2": buildIndex(t, v2)}
+	var (
+		mu      sync.Mutex
+		next    = "v1"
+		fail    error
+		builds  atomic.Int64
+		release = make(chan struct{})
+		gate    = false
+	)
+	update := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
+		builds.Add(1)
+		mu.Lock()
+		name, err, wait := next, fail, gate
+		mu.Unlock()
+		if wait {
+			<-release
+		}
+		if err != nil {
+			return retrieval.UpdateResult{}, err
+		}
+		ix := indexes[name]
+		return retrieval.UpdateResult{Index: ix, Summary: retrieval.Summary{Added: 1, Chunks: ix.NumChunks()}}, nil
+	}
+	var calls atomic.Int64
+	var obs observed
+	live := New(ctx, update, func(ix *retrieval.Index) Answerer { return countingAnswerer{ix, &calls} }, Options{CacheSize: 8, Observer: &obs})
+
+	if _, err := live.Ask(ctx, "When did the harbour freeze?", 3); !errors.Is(err, ErrNotReady) {
+		t.Fatalf("Ask before loading: err %v, want ErrNotReady", err)
+	}
+	if live.Ready() || live.Index() != nil {
+		t.Fatal("ready before loading")
+	}
+	if _, err := live.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := "When was the lighthouse of Vardø painted red?"
+	a, err := live.Ask(ctx, q, 3)
+	if err != nil || a.Found {
+		t.Fatalf("v1 answers the lighthouse question (found %v, err %v); want a refusal", a.Found, err)
+	}
+	if _, err := live.Ask(ctx, q, 3); err != nil || calls.Load() != 1 {
+		t.Errorf("a repeated question was answered %d times, want once (cached)", calls.Load())
+	}
+
+	// Two reindexes asked for while one runs share it: one build, one result.
+	mu.Lock()
+	next, gate = "v2", true
+	mu.Unlock()
+	type out struct {
+		res Result
+		err error
+	}
+	outs := make(chan out, 2)
+	for range 2 {
+		go func() {
+			r, err := live.Reindex(ctx)
+			outs <- out{r, err}
+		}()
+	}
+	// Until the build finishes, questions are answered from v1.
+	for builds.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	if a, _ := live.Ask(ctx, q, 3); a.Found {
+		t.Error("the new index served before its build finished")
+	}
+	time.Sleep(20 * time.Millisecond) // the second caller joins the running build
+	close(release)
+	o1, o2 := <-outs, <-outs
+	if o1.err != nil || o2.err != nil || o1.res.Added != 1 || o2.res.Added != 1 {
+		t.Fatalf("concurrent reindexes: %+v, %+v", o1, o2)
+	}
+	if got := builds.Load(); got != 2 {
+		t.Errorf("%d builds for the load and two concurrent reindexes, want 2", got)
+	}
+	// The swap is visible as soon as Reindex returns, and the cache of the
+	// old index does not answer for the new one.
+	if a, err := live.Ask(ctx, q, 3); err != nil || !a.Found {
+		t.Errorf("after the reindex: found %v, err %v; want the lighthouse answered", a.Found, err)
+	}
+
+	// A failed reindex reports its error and leaves the index serving.
+	mu.Lock()
+	gate, fail = false, errors.New("disk on fire")
+	mu.Unlock()
+	before := live.Index()
+	if _, err := live.Reindex(ctx); err == nil {
+		t.Error("a failing reindex reported no error")
+	}
+	if live.Index() != before {
+		t.Error("a failed reindex replaced the index")
+	}
+	if a, err := live.Ask(ctx, q, 3); err != nil || !a.Found {
+		t.Errorf("after a failed reindex: found %v, err %v", a.Found, err)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if obs.reindexes != 3 || obs.errors != 1 || obs.found == 0 || obs.refused == 0 {
+		t.Errorf("observed %d reindexes (%d errors), %d found, %d refused; want 3 (1 error) and both kinds of answer", obs.reindexes, obs.errors, obs.found, obs.refused)
+	}
+}
+
+// A caller that stops waiting does not stop the reindex; canceling the
+// service's context does, and Wait returns.
+func TestLiveReindexCancel(t *testing.T) {
+	svc, stop := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	update := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
+		close(started)
+		<-ctx.Done()
+		return retrieval.UpdateResult{}, ctx.Err()
+	}
+	live := New(svc, update, func(ix *retrieval.Index) Answerer { return nil }, Options{})
+	waiter, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := live.Reindex(waiter)
+		done <- err
+	}()
+	<-started
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("waiter's error %v, want context.Canceled", err)
+	}
+	stop()
+	live.Wait()
+	if live.Ready() {
+		t.Error("ready after a canceled first load")
+	}
+}
+
+func TestCacheEvicts(t *testing.T) {
+	c := newCache(2)
+	for i, q := range []string{"a", "b", "c"} {
+		c.put(cacheKey{q, 5}, answer.Answer{Question: q, TookMS: int64(i)})
+	}
+	if _, ok := c.get(cacheKey{"a", 5}); ok {
+		t.Error("the least recently used entry was kept")
+	}
+	if a, ok := c.get(cacheKey{"c", 5}); !ok || a.Question != "c" {
+		t.Error("the newest entry is missing")
+	}
+	if _, ok := c.get(cacheKey{"c", 4}); ok {
+		t.Error("another k shares the entry")
+	}
+	var nilCache *cache
+	nilCache.put(cacheKey{"a", 1}, answer.Answer{})
+	if _, ok := nilCache.get(cacheKey{"a", 1}); ok {
+		t.Error("a nil cache returned an answer")
+	}
+}
