@@ -16,6 +16,8 @@ COPY --from=build /out/citebot /app/citebot
 COPY --from=build /out/seeds /app/seeds
 COPY --from=build --chown=nonroot:nonroot /out/data /app/data
 USER nonroot:nonroot
-ENV CITEBOT_DOCS=/app/seeds CITEBOT_INDEX=/app/data/index
+# Inside a container the API must listen beyond loopback to be reachable.
+ENV CITEBOT_DOCS=/app/seeds CITEBOT_INDEX=/app/data/index CITEBOT_ADDR=0.0.0.0:8080
+EXPOSE 8080
 ENTRYPOINT ["/app/citebot"]
-CMD ["ask", "When was the SCO Information Security Working Group established?"]
+CMD ["serve"]

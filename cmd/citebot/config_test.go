@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -111,5 +112,37 @@ func TestAskReadOnlyIndex(t *testing.T) {
 	after, err := os.ReadFile(filepath.Join(ix, "index.snap"))
 	if err != nil || !bytes.Equal(before, after) {
 		t.Errorf("the old snapshot changed (err %v)", err)
+	}
+}
+
+// The shipped file's serve settings are serve's defaults.
+func TestShippedConfigServeDefaults(t *testing.T) {
+	var stderr bytes.Buffer
+	f := newFlags("serve", &stderr)
+	sf := addServeFlags(f)
+	defaults := map[string]string{}
+	f.fs.VisitAll(func(fl *flag.Flag) { defaults[fl.Name] = fl.DefValue })
+	if _, _, err := parse(f, []string{"--config", "../../configs/citebot.yaml"}, noenv); err != nil {
+		t.Fatal(err)
+	}
+	f.fs.VisitAll(func(fl *flag.Flag) {
+		if fl.Name == "config" {
+			return
+		}
+		if got := fl.Value.String(); got != defaults[fl.Name] {
+			t.Errorf("configs/citebot.yaml sets %s to %q; the default is %q", fl.Name, got, defaults[fl.Name])
+		}
+	})
+	if *sf.addr != "127.0.0.1:8080" {
+		t.Errorf("addr %q", *sf.addr)
+	}
+	raw, err := os.ReadFile("../../configs/citebot.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"addr", "admin-token", "rate-limit", "rate-burst", "log-level", "log-format", "log-questions", "answer-cache", "shutdown-timeout"} {
+		if f.fs.Lookup(name) == nil || !strings.Contains(string(raw), "\n"+name+": ") {
+			t.Errorf("serve setting %s is not a flag or not documented in configs/citebot.yaml", name)
+		}
 	}
 }
