@@ -412,7 +412,7 @@ func hasMonth(s string) bool {
 	prevLetter := false
 	for i, r := range s {
 		letter := unicode.IsLetter(r)
-		if letter && !prevLetter {
+		if letter && !prevLetter && monthInitial(r) {
 			for _, m := range months {
 				if len(s)-i >= len(m) && strings.EqualFold(s[i:i+len(m)], m) {
 					return true
@@ -420,6 +420,15 @@ func hasMonth(s string) bool {
 			}
 		}
 		prevLetter = letter
+	}
+	return false
+}
+
+// monthInitial is a quick test before comparing a word with every month.
+func monthInitial(r rune) bool {
+	switch unicode.ToLower(r) {
+	case 'j', 'f', 'm', 'a', 's', 'o', 'n', 'd', 'я', 'ф', 'и', 'с', 'н', 'д', 'м', 'а', 'о':
+		return true
 	}
 	return false
 }
