@@ -17,8 +17,8 @@ import (
 
 // testDocs is a small corpus with known facts; tests add to it.
 var testDocs = map[string]string{
-	"harbour.txt": "Harbour notes\n\nThe harbour of Vardø froze in 1966, and again in 1987.\n\nFishing boats wintered in Kirkenes during the freeze.\n",
-	"sub/treaty.md": "# The Treaty of Examples\n\nThe Treaty of Examples was signed in Oslo on 3 March 1921.\n\nIt entered into force on 1 January 1922, after ratification by both parties.\n",
+	"harbour.txt":          "Harbour notes\n\nThe harbour of Vardø froze in 1966, and again in 1987.\n\nFishing boats wintered in Kirkenes during the freeze.\n",
+	"sub/treaty.md":        "# The Treaty of Examples\n\nThe Treaty of Examples was signed in Oslo on 3 March 1921.\n\nIt entered into force on 1 January 1922, after ratification by both parties.\n",
 	"secret-neighbour.txt": "Neighbour\n\nThis file is indexed; the one outside the docs folder is not.\n",
 }
 

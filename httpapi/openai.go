@@ -74,6 +74,9 @@ type streamChoice struct {
 	FinishReason *string   `json:"finish_reason"`
 }
 
+// chatChunk is one streamed event. Citations is omitzero, not omitempty:
+// only the finish chunk sets it, and there an answer without citations
+// must still say "citations": [], as the non-streaming reply does.
 type chatChunk struct {
 	ID        string            `json:"id"`
 	Object    string            `json:"object"`
@@ -81,7 +84,7 @@ type chatChunk struct {
 	Model     string            `json:"model"`
 	Choices   []streamChoice    `json:"choices"`
 	Usage     *usage            `json:"usage,omitempty"`
-	Citations []answer.Citation `json:"citations,omitempty"`
+	Citations []answer.Citation `json:"citations,omitzero"`
 }
 
 func handleChatCompletions(cfg Config, lib Library) http.Handler {
