@@ -53,10 +53,42 @@ func handleDocument(lib Library) http.Handler {
 			etag += "-" + strconv.Itoa(start) + "-" + strconv.Itoa(end)
 		}
 		w.Header().Set("ETag", etag+`"`)
-		// ServeContent adds Range and If-None-Match handling.
-		http.ServeContent(w, r, "", time.Time{}, strings.NewReader(doc.Text[start:end]))
+		// ServeContent adds Range and If-None-Match handling; its own
+		// errors (416, 412) are answered with the error object.
+		http.ServeContent(&contentErrors{ResponseWriter: w, r: r}, r, "", time.Time{}, strings.NewReader(doc.Text[start:end]))
 	})
 }
+
+// contentErrors replaces the plain-text errors of http.ServeContent (a
+// Range header that does not fit the text: 416; a failed If-Match: 412)
+// with the JSON error object, keeping their status and headers.
+type contentErrors struct {
+	http.ResponseWriter
+	r      *http.Request
+	failed bool
+}
+
+func (w *contentErrors) WriteHeader(code int) {
+	if code < 400 {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.failed = true
+	e := errorf(code, "bad_range", "the Range header does not fit the text; give bytes=FIRST-LAST within it")
+	if code == http.StatusPreconditionFailed {
+		e = errorf(code, "precondition_failed", "the If-Match precondition failed")
+	}
+	writeError(w.ResponseWriter, w.r, e)
+}
+
+func (w *contentErrors) Write(b []byte) (int, error) {
+	if w.failed {
+		return len(b), nil // ServeContent's plain-text message
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *contentErrors) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // span reads ?start=&end= (byte offsets, half-open; both optional).
 func span(r *http.Request, size int) (int, int, error) {
