@@ -52,6 +52,7 @@ type candidate struct {
 	score    float64
 	terms    map[string]bool
 	position int // order within the passage
+	sentence sentence
 }
 
 // Answer answers question from the k best passages.
@@ -114,20 +115,15 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 
 	var cands []candidate
 	for pi, p := range ps {
-		ctxTerms := termSet(p.Section + "\n" + p.Title)
-		for si, s := range retrieval.SplitSentences(p.Text, retrieval.Span{Start: 0, End: len(p.Text)}) {
-			if isHeading(p.Text, s, p.Section) {
+		ctxTerms := contextTerms(p.Section, p.Title)
+		for si, s := range analyzePassage(p.Text).sentences {
+			if isHeading(p.Text, s.span, p.Section) {
 				continue // a heading names a topic; it answers nothing
 			}
-			seq := retrieval.Terms(p.Text[s.Start:s.End])
-			terms := make(map[string]bool, len(seq))
-			for _, t := range seq {
-				terms[t] = true
-			}
-			c := candidate{passage: pi, span: s, terms: terms, position: si}
-			c.own = windowWeight(seq, keys, weights)
+			c := candidate{passage: pi, span: s.span, terms: s.terms, position: si, sentence: s}
+			c.own = windowWeight(s.seq, keys, weights)
 			for i, kt := range keys {
-				if !hasAny(terms, kt.Terms) && hasAny(ctxTerms, kt.Terms) {
+				if !hasAny(s.terms, kt.Terms) && hasAny(ctxTerms, kt.Terms) {
 					c.context += weights[i]
 				}
 			}
@@ -147,7 +143,7 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 			rel = ps[c.passage].Score / top
 		}
 		c.score = (c.own+t.ContextWeight*c.context)/total + 0.15*rel - t.LengthPenalty*float64(c.span.Len())/MaxCitationBytes
-		if want != "" && kind(ps[c.passage].Text[c.span.Start:c.span.End], want) {
+		if c.sentence.holds(want) {
 			c.score += 0.1
 		}
 	}
@@ -176,7 +172,7 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 	if next, ok := following(cands, best); ok && t.MaxSentences > 1 {
 		bp := ps[best.passage].Text[best.span.Start:best.span.End]
 		np := ps[next.passage].Text[next.span.Start:next.span.End]
-		adds := kind(np, want)
+		adds := next.sentence.holds(want)
 		for i, kt := range keys {
 			adds = adds || !covered[i] && hasAny(next.terms, kt.Terms)
 		}
@@ -314,11 +310,11 @@ func (e Extractive) unknownName(keys []retrieval.KeyTerm) bool {
 // passageCoverage is the key-term weight a passage holds in its text,
 // section or title, and how many key terms it lacks.
 func (e Extractive) passageCoverage(keys []retrieval.KeyTerm, weights []float64, p retrieval.Passage) (float64, int) {
-	terms := termSet(p.Text + "\n" + p.Section + "\n" + p.Title)
+	terms, ctx := analyzePassage(p.Text).terms, contextTerms(p.Section, p.Title)
 	var c float64
 	missing := 0
 	for i, kt := range keys {
-		if hasAny(terms, kt.Terms) {
+		if hasAny(terms, kt.Terms) || hasAny(ctx, kt.Terms) {
 			c += weights[i]
 		} else {
 			missing++

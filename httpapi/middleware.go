@@ -76,7 +76,9 @@ func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 		}
 		m.observeRequest(route, sw.status, took)
 		level := slog.LevelInfo
-		if sw.status >= 500 {
+		if sw.status >= 500 && sw.status != http.StatusServiceUnavailable {
+			// 503 is a state (loading, shutting down), not a fault: a
+			// readiness probe must not fill the log with errors.
 			level = slog.LevelError
 		}
 		l.Log(r.Context(), level, "request", "method", r.Method, "route", route, "path", r.URL.Path,

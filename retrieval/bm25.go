@@ -1,9 +1,10 @@
 package retrieval
 
 import (
+	"cmp"
 	"container/heap"
 	"math"
-	"sort"
+	"slices"
 	"sync"
 )
 
@@ -189,11 +190,11 @@ func topN(s []scored, n int) []scored {
 		}
 		s = h
 	}
-	sort.Slice(s, func(i, j int) bool {
-		if s[i].score != s[j].score {
-			return s[i].score > s[j].score
+	slices.SortFunc(s, func(a, b scored) int {
+		if a.score != b.score {
+			return cmp.Compare(b.score, a.score)
 		}
-		return s[i].chunk < s[j].chunk
+		return cmp.Compare(a.chunk, b.chunk)
 	})
 	return s
 }

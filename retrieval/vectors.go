@@ -50,29 +50,32 @@ func (fv *flatVectors) search(q []float32, n int) []scored {
 	// Below a few thousand rows a goroutine costs more than it saves.
 	parts := min(runtime.GOMAXPROCS(0), max(1, rows/4096))
 	heaps := make([]scoreHeap, parts)
-	var wg sync.WaitGroup
-	for p := range parts {
+	scan := func(p int) {
 		lo, hi := p*rows/parts, (p+1)*rows/parts
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h := make(scoreHeap, 0, n+1)
-			for i := lo; i < hi; i++ {
-				if !fv.valid[i] {
-					continue
-				}
-				s := dot(q, fv.data[i*fv.dim:(i+1)*fv.dim])
-				if len(h) < n {
-					heap.Push(&h, scored{chunk: i, score: float64(s)})
-				} else if float64(s) > h[0].score {
-					h[0] = scored{chunk: i, score: float64(s)}
-					heap.Fix(&h, 0)
-				}
+		h := make(scoreHeap, 0, n+1)
+		for i := lo; i < hi; i++ {
+			if !fv.valid[i] {
+				continue
 			}
-			heaps[p] = h
-		}()
+			s := dot(q, fv.data[i*fv.dim:(i+1)*fv.dim])
+			if len(h) < n {
+				heap.Push(&h, scored{chunk: i, score: float64(s)})
+			} else if float64(s) > h[0].score {
+				h[0] = scored{chunk: i, score: float64(s)}
+				heap.Fix(&h, 0)
+			}
+		}
+		heaps[p] = h
 	}
-	wg.Wait()
+	if parts == 1 {
+		scan(0)
+	} else {
+		var wg sync.WaitGroup
+		for p := range parts {
+			wg.Go(func() { scan(p) })
+		}
+		wg.Wait()
+	}
 	var all []scored
 	for _, h := range heaps {
 		all = append(all, h...)
