@@ -34,7 +34,10 @@ type Answerer interface {
 // and safe for concurrent use.
 type Observer interface {
 	Answered(found bool)
-	Reindexed(took time.Duration, docs, chunks int, err error)
+	// Reindexed reports a reindex's outcome, and Served the index that
+	// serves from now on.
+	Reindexed(took time.Duration, err error)
+	Served(docs, chunks int)
 }
 
 // Result is the outcome of a reindex.
@@ -99,14 +102,29 @@ func (l *Live) Index() *retrieval.Index {
 // Ready reports whether an index is being served.
 func (l *Live) Ready() bool { return l.cur.Load() != nil }
 
-// Set serves ix from now on (an index opened from disk when the first
-// update failed, say).
-func (l *Live) Set(ix *retrieval.Index) {
+// Fallback serves ix unless an index is served already: an index opened
+// from disk when the first update failed must not replace one that a
+// reindex has loaded meanwhile. It reports whether ix now serves.
+func (l *Live) Fallback(ix *retrieval.Index) bool {
+	if !l.cur.CompareAndSwap(nil, l.newState(ix)) {
+		return false
+	}
+	l.served(ix)
+	return true
+}
+
+func (l *Live) newState(ix *retrieval.Index) *state {
 	s := &state{ix: ix, ans: l.compose(ix)}
 	if l.opt.CacheSize > 0 {
 		s.cache = newCache(l.opt.CacheSize)
 	}
-	l.cur.Store(s)
+	return s
+}
+
+func (l *Live) served(ix *retrieval.Index) {
+	if l.opt.Observer != nil {
+		l.opt.Observer.Served(len(ix.Documents()), ix.NumChunks())
+	}
 }
 
 // Ask answers a question from the index being served. Answers to a
@@ -185,14 +203,11 @@ func (l *Live) run(f *flight) {
 	} else {
 		f.res.Summary = res.Summary
 		if s := l.cur.Load(); s == nil || s.ix != res.Index {
-			l.Set(res.Index)
+			l.cur.Store(l.newState(res.Index))
+			l.served(res.Index)
 		}
 	}
 	if l.opt.Observer != nil {
-		docs, chunks := 0, 0
-		if ix := l.Index(); ix != nil {
-			docs, chunks = len(ix.Documents()), ix.NumChunks()
-		}
-		l.opt.Observer.Reindexed(time.Since(start), docs, chunks, f.err)
+		l.opt.Observer.Reindexed(time.Since(start), f.err)
 	}
 }

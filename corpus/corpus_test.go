@@ -46,6 +46,7 @@ type observed struct {
 	mu                sync.Mutex
 	found, refused    int
 	reindexes, errors int
+	served            int
 }
 
 func (o *observed) Answered(found bool) {
@@ -58,7 +59,13 @@ func (o *observed) Answered(found bool) {
 	}
 }
 
-func (o *observed) Reindexed(_ time.Duration, _, _ int, err error) {
+func (o *observed) Served(docs, chunks int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.served++
+}
+
+func (o *observed) Reindexed(_ time.Duration, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.reindexes++
@@ -172,8 +179,8 @@ func TestLiveReindex(t *testing.T) {
 	}
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
-	if obs.reindexes != 3 || obs.errors != 1 || obs.found == 0 || obs.refused == 0 {
-		t.Errorf("observed %d reindexes (%d errors), %d found, %d refused; want 3 (1 error) and both kinds of answer", obs.reindexes, obs.errors, obs.found, obs.refused)
+	if obs.reindexes != 3 || obs.errors != 1 || obs.served != 2 || obs.found == 0 || obs.refused == 0 {
+		t.Errorf("observed %d reindexes (%d errors), %d indexes served, %d found, %d refused; want 3 (1 error), 2 and both kinds of answer", obs.reindexes, obs.errors, obs.served, obs.found, obs.refused)
 	}
 }
 
@@ -224,5 +231,28 @@ func TestCacheEvicts(t *testing.T) {
 	nilCache.put(cacheKey{"a", 1}, answer.Answer{})
 	if _, ok := nilCache.get(cacheKey{"a", 1}); ok {
 		t.Error("a nil cache returned an answer")
+	}
+}
+
+// Fallback serves an index only while none is served.
+func TestLiveFallback(t *testing.T) {
+	ctx := context.Background()
+	a, b := buildIndex(t, v1), buildIndex(t, v2)
+	update := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
+		return retrieval.UpdateResult{Index: b}, nil
+	}
+	var obs observed
+	live := New(ctx, update, func(ix *retrieval.Index) Answerer { return answer.Extractive{Index: ix} }, Options{Observer: &obs})
+	if !live.Fallback(a) || live.Index() != a {
+		t.Fatal("Fallback did not serve the index when none was served")
+	}
+	if _, err := live.Reindex(ctx); err != nil || live.Index() != b {
+		t.Fatalf("reindex after a fallback: %v", err)
+	}
+	if live.Fallback(a) || live.Index() != b {
+		t.Error("Fallback replaced a served index")
+	}
+	if obs.served != 2 {
+		t.Errorf("%d indexes served, want 2", obs.served)
 	}
 }

@@ -83,14 +83,18 @@ func (m *Metrics) Answered(found bool) {
 	}
 }
 
-// Reindexed records a reindex and the index now served (corpus.Observer).
-func (m *Metrics) Reindexed(took time.Duration, docs, chunks int, err error) {
+// Reindexed records a reindex (corpus.Observer).
+func (m *Metrics) Reindexed(took time.Duration, err error) {
 	result := "ok"
 	if err != nil {
 		result = "error"
 	}
 	m.reindexes.WithLabelValues(result).Inc()
 	m.reindexDur.Observe(took.Seconds())
+}
+
+// Served records the size of the index now served (corpus.Observer).
+func (m *Metrics) Served(docs, chunks int) {
 	m.documents.Set(float64(docs))
 	m.chunks.Set(float64(chunks))
 }

@@ -133,7 +133,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		loadFirst(ctx, live, c, rc, metrics, log)
+		loadFirst(ctx, live, c, rc, log)
 	}()
 	go func() {
 		defer wg.Done()
@@ -170,7 +170,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // loadFirst loads the first index. When the documents cannot be indexed
 // (the folder is missing, say) but an index was saved before, that one
 // serves, so a restart never turns a working service into a dead one.
-func loadFirst(ctx context.Context, live *corpus.Live, c config, rc retrieval.Config, metrics *httpapi.Metrics, log *slog.Logger) {
+func loadFirst(ctx context.Context, live *corpus.Live, c config, rc retrieval.Config, log *slog.Logger) {
 	res, err := live.Load(ctx)
 	if err == nil {
 		logReindex(log, res, nil)
@@ -185,9 +185,9 @@ func loadFirst(ctx context.Context, live *corpus.Live, c config, rc retrieval.Co
 		log.Error("no index to serve: /readyz answers 503 until a reindex (POST /v1/reindex or SIGHUP) succeeds", "index", c.Index, "err", oerr)
 		return
 	}
-	live.Set(ix)
-	metrics.Reindexed(0, len(ix.Documents()), ix.NumChunks(), nil)
-	log.Warn("serving the index saved before; fix the documents and reindex", "index", c.Index, "documents", len(ix.Documents()))
+	if live.Fallback(ix) {
+		log.Warn("serving the index saved before; fix the documents and reindex", "index", c.Index, "documents", len(ix.Documents()))
+	}
 }
 
 func logReindex(log *slog.Logger, res corpus.Result, err error) {
