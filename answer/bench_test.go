@@ -5,20 +5,15 @@ import (
 	"testing"
 
 	"citebot/retrieval"
-	"citebot/retrieval/wordvec"
 )
 
 // BenchmarkAnswerSeeds is one extractive answer over the shipped seeds,
 // the work behind every POST /v1/ask that misses the answer cache.
 func BenchmarkAnswerSeeds(b *testing.B) {
-	m, err := wordvec.Default()
+	cfg, err := retrieval.DefaultConfig()
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := retrieval.Config{BM25: retrieval.DefaultBM25, Fusion: retrieval.DefaultFusion,
-		Embedder: retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}}
-	cfg.Chunk.MaxBytes = 1000
-	cfg.Chunk.Boilerplate = retrieval.DefaultBoilerplate()
 	docs, skipped, err := retrieval.Load("../seeds", 1<<30, func(s string) string { return retrieval.DocumentTitle(s, cfg.Chunk.Boilerplate) })
 	if err != nil {
 		b.Fatal(err)

@@ -10,19 +10,15 @@ import (
 
 	"citebot/answer"
 	"citebot/retrieval"
-	"citebot/retrieval/wordvec"
 )
 
 // buildIndex makes a real index of one document.
 func buildIndex(t testing.TB, text string) *retrieval.Index {
 	t.Helper()
-	m, err := wordvec.Default()
+	cfg, err := retrieval.DefaultConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := retrieval.Config{BM25: retrieval.DefaultBM25, Fusion: retrieval.DefaultFusion,
-		Embedder: retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}}
-	cfg.Chunk.MaxBytes = 1000
 	doc := retrieval.Document{ID: "a.txt", Title: "Notes", Text: text}
 	ix, _, err := retrieval.Build(context.Background(), []retrieval.Document{doc}, nil, cfg, nil)
 	if err != nil {

@@ -11,9 +11,8 @@ import (
 
 func handleDocuments(lib Library) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ix := lib.Index()
-		if ix == nil {
-			writeError(w, r, errNotReady)
+		ix, ok := loaded(w, r, lib)
+		if !ok {
 			return
 		}
 		encode(w, http.StatusOK, struct {
@@ -27,9 +26,8 @@ func handleDocuments(lib Library) http.Handler {
 // request reaches the file system, so no path can lead outside them.
 func handleDocument(lib Library) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ix := lib.Index()
-		if ix == nil {
-			writeError(w, r, errNotReady)
+		ix, ok := loaded(w, r, lib)
+		if !ok {
 			return
 		}
 		id := r.PathValue("id")
@@ -115,4 +113,13 @@ func span(r *http.Request, size int) (int, int, error) {
 		return 0, 0, errorf(http.StatusBadRequest, "bad_span", "the span [%d, %d) is not within the document's %d bytes", start, end, size)
 	}
 	return start, end, nil
+}
+
+// loaded returns the index being served, or answers 503 while none is.
+func loaded(w http.ResponseWriter, r *http.Request, lib Library) (*retrieval.Index, bool) {
+	ix := lib.Index()
+	if ix == nil {
+		writeError(w, r, errNotReady)
+	}
+	return ix, ix != nil
 }

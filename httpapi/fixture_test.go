@@ -12,7 +12,6 @@ import (
 	"citebot/answer"
 	"citebot/corpus"
 	"citebot/retrieval"
-	"citebot/retrieval/wordvec"
 )
 
 // testDocs is a small corpus with known facts; tests add to it.
@@ -44,14 +43,10 @@ func newTestEnv(t testing.TB, cfg Config, load bool) *testEnv {
 	writeTestFile(t, filepath.Join(root, "secret.txt"), "TOP-SECRET-OUTSIDE-DOCS\n")
 	indexDir := filepath.Join(root, "index")
 
-	m, err := wordvec.Default()
+	rc, err := retrieval.DefaultConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := retrieval.Config{BM25: retrieval.DefaultBM25, Fusion: retrieval.DefaultFusion,
-		Embedder: retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}}
-	rc.Chunk.MaxBytes = 1000
-	rc.Chunk.Boilerplate = retrieval.DefaultBoilerplate()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	metrics := NewMetrics()

@@ -14,9 +14,8 @@ func handleHealthz() http.Handler {
 // first index is loaded, so a load balancer sends no traffic before.
 func handleReadyz(lib Library) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ix := lib.Index()
-		if ix == nil {
-			writeError(w, r, errNotReady)
+		ix, ok := loaded(w, r, lib)
+		if !ok {
 			return
 		}
 		encode(w, http.StatusOK, struct {

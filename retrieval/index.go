@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/philippgille/chromem-go"
+
+	"citebot/retrieval/wordvec"
 )
 
 // Embedder turns text into a vector. Name is recorded in the manifest so that
@@ -362,3 +364,21 @@ func (ix *Index) NumChunks() int { return len(ix.chunks) }
 // IDF is a term's inverse document frequency over chunks, and whether the
 // corpus contains it; answer composers weigh question words with it.
 func (ix *Index) IDF(term string) (float64, bool) { return ix.kw.termIDF(term) }
+
+// DefaultEmbedder is the embedded word-vector model, the offline default.
+func DefaultEmbedder() (Embedder, error) {
+	m, err := wordvec.Default()
+	if err != nil {
+		return Embedder{}, fmt.Errorf("load embedded word vectors: %w", err)
+	}
+	return Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}, nil
+}
+
+// DefaultConfig is the configuration citebot ships with: tuned BM25 and
+// fusion, 1,000-byte chunks, the built-in boilerplate patterns and the
+// embedded word vectors.
+func DefaultConfig() (Config, error) {
+	e, err := DefaultEmbedder()
+	return Config{BM25: DefaultBM25, Fusion: DefaultFusion, Embedder: e,
+		Chunk: ChunkOptions{MaxBytes: 1000, Boilerplate: DefaultBoilerplate()}}, err
+}

@@ -25,7 +25,6 @@ import (
 
 	"citebot/answer"
 	"citebot/retrieval"
-	"citebot/retrieval/wordvec"
 )
 
 func main() {
@@ -141,12 +140,9 @@ func retrievalConfig(c config) (retrieval.Config, error) {
 		}
 		rc.Chunk.Boilerplate = append(rc.Chunk.Boilerplate, bp...)
 	}
-	m, err := wordvec.Default()
-	if err != nil {
-		return rc, fmt.Errorf("load embedded word vectors: %w", err)
-	}
-	rc.Embedder = retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}
-	return rc, nil
+	var err error
+	rc.Embedder, err = retrieval.DefaultEmbedder()
+	return rc, err
 }
 
 // openIndex brings the index up to date (building it when there is none,
