@@ -12,7 +12,8 @@
 # Run from the repository root: bench/http.sh
 # Environment: SHARED (default ../shared), QUESTIONS (default
 # $SHARED/eval/dev.jsonl), DURATION (default 10s), CONNS (default 16),
-# QUIET_WAIT (default 120: seconds each run may wait for other processes to
+# LOG_LEVEL (default warn; info logs a line per request), QUIET_WAIT
+# (default 120: seconds each run may wait for other processes to
 # leave the CPU alone).
 # Needs curl and jq. Exits non-zero when the reindex check fails.
 set -euo pipefail
@@ -101,7 +102,7 @@ start_serve() {
   port=$(free_port)
   base=http://127.0.0.1:$port
   "$work/citebot" serve --docs "$work/docs" --index "$work/index" --addr "127.0.0.1:$port" \
-    --log-level warn --answer-cache "$1" 2>>"$work/serve.log" &
+    --log-level "${LOG_LEVEL:-warn}" --answer-cache "$1" 2>>"$work/serve.log" &
   serve_pid=$!
   pids+=("$serve_pid")
   for _ in $(seq 1 600); do
@@ -234,8 +235,8 @@ else
 fi
 echo "per second during that load (the reindex started at about t=3s):"
 cat "$work/reindex-progress.txt"
-if [ -s "$work/serve.log" ]; then
-  echo "citebot serve logged at warn level or above:"
-  cat "$work/serve.log"
+if grep -qE 'level=(WARN|ERROR)' "$work/serve.log"; then
+  echo "citebot serve logged warnings or errors:"
+  grep -E 'level=(WARN|ERROR)' "$work/serve.log"
 fi
 exit "$fail"
