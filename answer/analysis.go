@@ -24,16 +24,25 @@ type sentence struct {
 }
 
 // memo maps a text to its analysis. It depends on the text only (and on the
-// tokenizer, fixed in a process), so one memo serves every index. It is
-// bounded by emptying it when full: simple, and a working set that fits is
-// rebuilt in a few answers. Its maps are shared: read them, never write.
+// tokenizer, fixed in a process), so one memo serves every index. Its
+// size is bounded by an estimate of the bytes held: when full, entries are
+// dropped at random (map order) until a quarter of the budget is free.
+// Its maps are shared: read them, never write.
 type memo struct {
-	mu  sync.RWMutex
-	max int
-	m   map[string]*textAnalysis
+	mu     sync.RWMutex
+	budget int // bytes
+	used   int
+	m      map[string]*textAnalysis
 }
 
-var analyses = &memo{max: 4096, m: map[string]*textAnalysis{}}
+// analysisCost estimates the heap an analysis holds: measured at about
+// ten times the text (term strings, slices and maps per sentence).
+func analysisCost(text string) int { return 10*len(text) + 256 }
+
+func newMemo(budget int) *memo { return &memo{budget: budget, m: map[string]*textAnalysis{}} }
+
+// 32 MB holds the passages of a few thousand questions' answers.
+var passages, contexts = newMemo(32 << 20), newMemo(4 << 20)
 
 func (c *memo) get(text string, build func(string) *textAnalysis) *textAnalysis {
 	c.mu.RLock()
@@ -43,18 +52,31 @@ func (c *memo) get(text string, build func(string) *textAnalysis) *textAnalysis 
 		return a
 	}
 	a = build(text)
+	cost := analysisCost(text)
 	c.mu.Lock()
-	if len(c.m) >= c.max {
-		clear(c.m)
+	defer c.mu.Unlock()
+	if _, ok := c.m[text]; ok {
+		return a
 	}
-	c.m[text] = a
-	c.mu.Unlock()
+	if c.used+cost > c.budget {
+		for k := range c.m {
+			delete(c.m, k)
+			c.used -= analysisCost(k)
+			if c.used+cost <= c.budget*3/4 {
+				break
+			}
+		}
+	}
+	if cost <= c.budget {
+		c.m[text] = a
+		c.used += cost
+	}
 	return a
 }
 
 // analyzePassage splits a passage into sentences and tokenizes them.
 func analyzePassage(text string) *textAnalysis {
-	return analyses.get("p\x00"+text, func(string) *textAnalysis {
+	return passages.get(text, func(string) *textAnalysis {
 		a := &textAnalysis{terms: termSet(text)}
 		for _, s := range retrieval.SplitSentences(text, retrieval.Span{Start: 0, End: len(text)}) {
 			st := text[s.Start:s.End]
@@ -71,8 +93,8 @@ func analyzePassage(text string) *textAnalysis {
 
 // contextTerms are the terms of a passage's section heading and title.
 func contextTerms(section, title string) map[string]bool {
-	return analyses.get("c\x00"+section+"\n"+title, func(s string) *textAnalysis {
-		return &textAnalysis{terms: termSet(section + "\n" + title)}
+	return contexts.get(section+"\n"+title, func(s string) *textAnalysis {
+		return &textAnalysis{terms: termSet(s)}
 	}).terms
 }
 

@@ -9,18 +9,29 @@ import (
 )
 
 func TestMemoBounded(t *testing.T) {
-	m := &memo{max: 3, m: map[string]*textAnalysis{}}
+	m := newMemo(10 * analysisCost("text 0"))
 	builds := 0
 	build := func(s string) *textAnalysis { builds++; return &textAnalysis{terms: termSet(s)} }
 	a := m.get("alpha", build)
 	if b := m.get("alpha", build); a != b || builds != 1 {
 		t.Errorf("a repeated text was analysed again (%d builds)", builds)
 	}
-	for i := range 5 {
+	for i := range 50 {
 		m.get(fmt.Sprint("text ", i), build)
-		if len(m.m) > m.max {
-			t.Fatalf("memo holds %d entries, over its bound %d", len(m.m), m.max)
+		if m.used > m.budget {
+			t.Fatalf("memo holds %d bytes, over its budget %d", m.used, m.budget)
 		}
+		sum := 0
+		for k := range m.m {
+			sum += analysisCost(k)
+		}
+		if sum != m.used {
+			t.Fatalf("memo counts %d bytes, holds %d", m.used, sum)
+		}
+	}
+	huge := string(make([]byte, m.budget))
+	if m.get(huge, build) == nil || m.m[huge] != nil {
+		t.Error("a text over the whole budget was kept (or not analysed)")
 	}
 }
 

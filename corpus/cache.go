@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"container/list"
+	"slices"
 	"sync"
 
 	"citebot/answer"
@@ -30,8 +31,8 @@ func newCache(max int) *cache {
 	return &cache{max: max, order: list.New(), items: make(map[cacheKey]*list.Element, max)}
 }
 
-// get returns a cached answer. Its slices are shared with the cache and
-// with every other caller: read them, never modify them.
+// get returns a cached answer, with slices of its own: a caller may
+// modify it without changing what others get.
 func (c *cache) get(k cacheKey) (answer.Answer, bool) {
 	if c == nil {
 		return answer.Answer{}, false
@@ -43,7 +44,9 @@ func (c *cache) get(k cacheKey) (answer.Answer, bool) {
 		return answer.Answer{}, false
 	}
 	c.order.MoveToFront(el)
-	return el.Value.(*entry).a, true
+	a := el.Value.(*entry).a
+	a.Citations, a.Passages = slices.Clone(a.Citations), slices.Clone(a.Passages)
+	return a, true
 }
 
 func (c *cache) put(k cacheKey, a answer.Answer) {

@@ -25,10 +25,9 @@ var ErrNotReady = errors.New("the index is not loaded yet")
 // the service's folders and settings.
 type Updater func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error)
 
-// Answerer answers questions from one index.
-type Answerer interface {
-	Answer(ctx context.Context, question string, k int) (answer.Answer, error)
-}
+// AnswerFunc answers questions from one index (an answer composer's
+// Answer method).
+type AnswerFunc func(ctx context.Context, question string, k int) (answer.Answer, error)
 
 // Observer is told what happens, for metrics. Its methods must be quick
 // and safe for concurrent use.
@@ -60,7 +59,7 @@ type Options struct {
 type Live struct {
 	ctx     context.Context // bounds reindexing: the service's lifetime
 	update  Updater
-	compose func(*retrieval.Index) Answerer
+	compose func(*retrieval.Index) AnswerFunc
 	opt     Options
 
 	cur atomic.Pointer[state]
@@ -73,7 +72,7 @@ type Live struct {
 // state is one index with what is derived from it; replaced whole.
 type state struct {
 	ix    *retrieval.Index
-	ans   Answerer
+	ans   AnswerFunc
 	cache *cache
 }
 
@@ -87,7 +86,7 @@ type flight struct {
 // New returns a Live with no index: Load or Reindex loads the first one.
 // ctx bounds every reindex (cancel it to stop one on shutdown); compose
 // makes the answerer for each new index.
-func New(ctx context.Context, update Updater, compose func(*retrieval.Index) Answerer, opt Options) *Live {
+func New(ctx context.Context, update Updater, compose func(*retrieval.Index) AnswerFunc, opt Options) *Live {
 	return &Live{ctx: ctx, update: update, compose: compose, opt: opt}
 }
 
@@ -140,7 +139,7 @@ func (l *Live) Ask(ctx context.Context, question string, k int) (answer.Answer, 
 	a, ok := s.cache.get(key)
 	if !ok {
 		var err error
-		if a, err = s.ans.Answer(ctx, question, k); err != nil {
+		if a, err = s.ans(ctx, question, k); err != nil {
 			return a, err
 		}
 		s.cache.put(key, a)

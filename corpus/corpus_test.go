@@ -102,7 +102,7 @@ func TestLiveReindex(t *testing.T) {
 	}
 	var calls atomic.Int64
 	var obs observed
-	live := New(ctx, update, func(ix *retrieval.Index) Answerer { return countingAnswerer{ix, &calls} }, Options{CacheSize: 8, Observer: &obs})
+	live := New(ctx, update, func(ix *retrieval.Index) AnswerFunc { return countingAnswerer{ix, &calls}.Answer }, Options{CacheSize: 8, Observer: &obs})
 
 	if _, err := live.Ask(ctx, "When did the harbour freeze?", 3); !errors.Is(err, ErrNotReady) {
 		t.Fatalf("Ask before loading: err %v, want ErrNotReady", err)
@@ -190,7 +190,7 @@ func TestLiveReindexCancel(t *testing.T) {
 		<-ctx.Done()
 		return retrieval.UpdateResult{}, ctx.Err()
 	}
-	live := New(svc, update, func(ix *retrieval.Index) Answerer { return nil }, Options{})
+	live := New(svc, update, func(ix *retrieval.Index) AnswerFunc { return nil }, Options{})
 	waiter, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -238,7 +238,7 @@ func TestLiveFallback(t *testing.T) {
 		return retrieval.UpdateResult{Index: b}, nil
 	}
 	var obs observed
-	live := New(ctx, update, func(ix *retrieval.Index) Answerer { return answer.Extractive{Index: ix} }, Options{Observer: &obs})
+	live := New(ctx, update, func(ix *retrieval.Index) AnswerFunc { return answer.Extractive{Index: ix}.Answer }, Options{Observer: &obs})
 	if !live.Fallback(a) || live.Index() != a {
 		t.Fatal("Fallback did not serve the index when none was served")
 	}

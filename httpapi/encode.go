@@ -89,6 +89,11 @@ func decode[T any](w http.ResponseWriter, r *http.Request, strict bool) (T, erro
 	if !utf8.Valid(raw) {
 		return v, errorf(http.StatusBadRequest, "bad_json", "the request body is not valid UTF-8")
 	}
+	if loneSurrogate(raw) {
+		// encoding/json would decode "\ud800" to U+FFFD as silently as
+		// invalid bytes.
+		return v, errorf(http.StatusBadRequest, "bad_json", "the request body escapes half of a UTF-16 surrogate pair (\\uD800-\\uDFFF), which is no character")
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if strict {
 		dec.DisallowUnknownFields()
@@ -148,3 +153,45 @@ func logger(ctx interface{ Value(any) any }) *slog.Logger {
 }
 
 type loggerKey struct{}
+
+// loneSurrogate reports whether a JSON text holds a \u escape of a UTF-16
+// surrogate that is not part of a high-low pair.
+func loneSurrogate(raw []byte) bool {
+	pendingHigh := false
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			if pendingHigh {
+				return true
+			}
+			continue
+		}
+		if i+1 >= len(raw) || raw[i+1] != 'u' || i+6 > len(raw) {
+			if pendingHigh {
+				return true
+			}
+			i++ // an escaped character, \\ included
+			continue
+		}
+		u, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+		i += 5
+		switch {
+		case err != nil:
+			return false // malformed; the decoder reports it
+		case 0xD800 <= u && u < 0xDC00:
+			if pendingHigh {
+				return true
+			}
+			pendingHigh = true
+		case 0xDC00 <= u && u < 0xE000:
+			if !pendingHigh {
+				return true
+			}
+			pendingHigh = false
+		default:
+			if pendingHigh {
+				return true
+			}
+		}
+	}
+	return pendingHigh
+}

@@ -54,8 +54,8 @@ func newTestEnv(t testing.TB, cfg Config, load bool) *testEnv {
 		func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
 			return retrieval.UpdateFrom(ctx, prev, docs, indexDir, 1<<20, rc)
 		},
-		func(ix *retrieval.Index) corpus.Answerer {
-			return answer.Extractive{Index: ix, Tuning: answer.DefaultTuning}
+		func(ix *retrieval.Index) corpus.AnswerFunc {
+			return answer.Extractive{Index: ix, Tuning: answer.DefaultTuning}.Answer
 		},
 		corpus.Options{CacheSize: 64, Observer: metrics})
 	if load {

@@ -45,6 +45,10 @@ func (w *statusWriter) Flush() {
 	http.NewResponseController(w.ResponseWriter).Flush()
 }
 
+// statusClientClosed records, in logs and metrics, a request whose client
+// went away before any answer (nginx's 499).
+const statusClientClosed = 499
+
 // requestIDPattern is what a client-supplied X-Request-Id must look like to
 // be reused; anything else is replaced, so logs never carry odd bytes.
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -68,15 +72,24 @@ func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 
 		if sw.status == 0 {
 			sw.status = http.StatusOK
+			if r.Context().Err() != nil {
+				sw.status = statusClientClosed // nothing was sent: the client left
+			}
 		}
 		took := time.Since(start)
 		route := r.Pattern // set by the mux on this very request
-		if route == "" {
+		switch {
+		case sw.status == http.StatusTooManyRequests && route == "":
+			route = "rate_limited" // refused before routing
+		case route == "":
 			route = "unmatched"
 		}
 		m.observeRequest(route, sw.status, took)
 		level := slog.LevelInfo
-		if sw.status >= 500 && sw.status != http.StatusServiceUnavailable {
+		switch {
+		case sw.status == http.StatusTooManyRequests:
+			level = slog.LevelDebug // a flood must not flood the log too
+		case sw.status >= 500 && sw.status != http.StatusServiceUnavailable:
 			// 503 is a state (loading, shutting down), not a fault: a
 			// readiness probe must not fill the log with errors.
 			level = slog.LevelError

@@ -94,6 +94,10 @@ func handleChatCompletions(cfg Config, lib Library) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		if req.Model != "" && !strings.EqualFold(req.Model, Model) {
+			writeError(w, r, errorf(http.StatusNotFound, "model_not_found", "no model %q; the only model is %q", req.Model, Model))
+			return
+		}
 		question, err := lastUserMessage(req.Messages)
 		if err != nil {
 			writeError(w, r, err)

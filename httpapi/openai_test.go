@@ -888,3 +888,22 @@ func FuzzReplyText(f *testing.F) {
 		}
 	})
 }
+
+// Only the citebot model is served: another name is a clear 404, as
+// OpenAI answers for a model it does not have; no name, or another case,
+// is citebot.
+func TestChatCompletionModel(t *testing.T) {
+	env := newTestEnv(t, Config{}, true)
+	for model, want := range map[string]int{"citebot": 200, "CiteBot": 200, "": 200, "gpt-4o": 404} {
+		body := `{"model":"` + model + `","messages":[{"role":"user","content":"When did the harbour of Vardø freeze?"}]}`
+		resp, err := http.Post(env.Server.URL+"/v1/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || want == 404 && !strings.Contains(string(raw), "model_not_found") {
+			t.Errorf("model %q: %d %s, want %d", model, resp.StatusCode, raw, want)
+		}
+	}
+}

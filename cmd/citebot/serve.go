@@ -104,11 +104,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
+	// Whichever way serve returns, everything started below stops.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	metrics := httpapi.NewMetrics()
 	update := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
 		return retrieval.UpdateFrom(ctx, prev, c.Docs, c.Index, c.MaxFileBytes, rc)
 	}
-	compose := func(ix *retrieval.Index) corpus.Answerer { return newExtractive(ix, c) }
+	compose := func(ix *retrieval.Index) corpus.AnswerFunc { return newExtractive(ix, c).Answer }
 	live := corpus.New(ctx, update, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics})
 	defer live.Wait()
 
@@ -130,6 +133,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	defer cancel() // before wg.Wait: the goroutines end with ctx
 	wg.Add(2)
 	go func() {
 		defer wg.Done()

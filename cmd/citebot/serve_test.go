@@ -147,7 +147,8 @@ func (s *server) reindex(t testing.TB, token string) (map[string]any, int) {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("reindex: %v", err)
+		t.Errorf("reindex: %v", err) // not Fatal: called from goroutines
+		return nil, 0
 	}
 	defer resp.Body.Close()
 	var out map[string]any
@@ -172,19 +173,28 @@ func TestServeRoutes(t *testing.T) {
 		method, path string
 		want         int
 		contains     string
+		body         string
 	}{
-		{"GET", "/healthz", 200, `"ok"`},
-		{"GET", "/readyz", 200, `"ready"`},
-		{"GET", "/v1/documents", 200, "001_8b87d517e2a49063.txt"},
-		{"GET", fmt.Sprintf("/v1/documents/%s?start=%d&end=%d", c.Document, c.Start, c.End), 200, c.Quote},
-		{"GET", "/v1/models", 200, `"citebot"`},
-		{"GET", "/metrics", 200, "citebot_answers_total"},
-		{"GET", "/openapi.json", 200, `"openapi"`},
-		{"POST", "/v1/reindex", 401, "unauthorized"},
-		{"GET", "/v1/nothing", 404, "not_found"},
-		{"PUT", "/v1/documents", 405, "method_not_allowed"},
+		{"GET", "/healthz", 200, `"ok"`, ""},
+		{"GET", "/readyz", 200, `"ready"`, ""},
+		{"GET", "/v1/documents", 200, "001_8b87d517e2a49063.txt", ""},
+		{"GET", fmt.Sprintf("/v1/documents/%s?start=%d&end=%d", c.Document, c.Start, c.End), 200, c.Quote, ""},
+		{"GET", "/v1/models", 200, `"citebot"`, ""},
+		{"GET", "/metrics", 200, "citebot_answers_total", ""},
+		{"GET", "/openapi.json", 200, `"openapi"`, ""},
+		{"GET", "/v1/models/citebot", 200, `"citebot"`, ""},
+		{"POST", "/v1/reindex", 401, "unauthorized", ""},
+		{"GET", "/v1/nothing", 404, "not_found", ""},
+		{"GET", "/v1/documents/..%2f..%2fgo.mod", 404, "unknown_document", ""},
+		{"GET", "/v1/documents/" + c.Document + "?start=5&end=1", 400, "bad_span", ""},
+		{"PUT", "/v1/documents", 405, "method_not_allowed", ""},
+		{"POST", "/v1/ask", 400, "bad_json", `{"question": 7}`},
+		{"POST", "/v1/ask", 400, "question_too_long", `{"question": "` + strings.Repeat("я", 4001) + `"}`},
+		{"POST", "/v1/ask", 413, "body_too_large", `{"question": "` + strings.Repeat("a", 70000) + `"}`},
+		{"POST", "/v1/chat/completions", 200, "Sources:", `{"model": "citebot", "messages": [{"role": "user", "content": "When did the SCO agreement come into effect?"}]}`},
+		{"POST", "/v1/chat/completions", 200, "data: [DONE]\n\n", `{"model": "citebot", "stream": true, "messages": [{"role": "user", "content": "When did the SCO agreement come into effect?"}]}`},
 	} {
-		req, _ := http.NewRequest(tt.method, s.url+tt.path, nil)
+		req, _ := http.NewRequest(tt.method, s.url+tt.path, strings.NewReader(tt.body))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -198,6 +208,20 @@ func TestServeRoutes(t *testing.T) {
 	if _, code := s.reindex(t, "tok"); code != 200 {
 		t.Errorf("reindex with the token: %d", code)
 	}
+
+	// Without a token reindexing is off; with a rate limit the third quick
+	// question is refused.
+	ix := seedIndex(t)
+	off := startServe(t, nil, "--docs", seeds, "--index", ix, "--rate-limit", "1", "--rate-burst", "2")
+	if _, code := off.reindex(t, "tok"); code != 403 {
+		t.Errorf("reindex with no token configured: %d, want 403", code)
+	}
+	off.waitReady(t)
+	off.ask(t, "What is MGIMO?")
+	if _, code := off.ask(t, "What is MGIMO?"); code != 429 {
+		t.Errorf("third request over a rate of 1/s with bursts of 2: %d, want 429", code)
+	}
+	off.stop(t)
 	if err := s.stop(t); err != nil {
 		t.Errorf("serve returned %v on shutdown, want nil (exit 0)", err)
 	}
@@ -349,7 +373,12 @@ func TestServeWithoutDocuments(t *testing.T) {
 
 	empty := filepath.Join(t.TempDir(), "docs")
 	s = startServe(t, nil, "--docs", empty, "--index", filepath.Join(t.TempDir(), "none"), "--admin-token", "tok")
-	time.Sleep(100 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.log.String(), "no index to serve"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line says there is nothing to serve:\n%s", s.log)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if resp, err := http.Get(s.url + "/readyz"); err != nil || resp.StatusCode != 503 {
 		t.Errorf("/readyz with nothing to serve: %v %v, want 503", resp, err)
 	}
