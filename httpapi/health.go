@@ -25,3 +25,14 @@ func handleReadyz(lib Library) http.Handler {
 		}{"ready", len(ix.Documents()), ix.NumChunks()})
 	})
 }
+
+// handleTelegramWebhook hands Telegram's updates to the bot, which checks
+// their secret token; without a bot in webhook mode the route is unknown.
+func handleTelegramWebhook(h http.Handler) http.Handler {
+	if h != nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, errorf(http.StatusNotFound, "not_found", "the Telegram webhook is not enabled (citebot serve --telegram-webhook-url)"))
+	})
+}

@@ -16,4 +16,5 @@ func addRoutes(mux *http.ServeMux, cfg Config, lib Library, m *Metrics) {
 	mux.Handle("GET /readyz", handleReadyz(lib))
 	mux.Handle("GET /metrics", m.handler())
 	mux.Handle("GET /openapi.json", handleOpenAPI())
+	mux.Handle("POST /telegram/webhook", handleTelegramWebhook(cfg.TelegramWebhook))
 }

@@ -37,6 +37,9 @@ type Config struct {
 	// LogQuestions adds question text to info-level logs; otherwise
 	// questions are logged at debug level only.
 	LogQuestions bool
+	// TelegramWebhook receives the Telegram bot's updates at
+	// POST /telegram/webhook when the bot runs in webhook mode; nil: 404.
+	TelegramWebhook http.Handler
 }
 
 // MaxQuestionChars bounds a question (CONTRACT.md: 400 beyond it).

@@ -382,3 +382,21 @@ func DefaultConfig() (Config, error) {
 	return Config{BM25: DefaultBM25, Fusion: DefaultFusion, Embedder: e,
 		Chunk: ChunkOptions{MaxBytes: 1000, Boilerplate: DefaultBoilerplate()}}, err
 }
+
+// Sections lists the section headings of a document's chunks, in document
+// order, each once (front ends draw example questions from them).
+func (ix *Index) Sections(id string) []string {
+	d, ok := ix.byID[id]
+	if !ok {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range ix.chunks[d.firstChunk : d.firstChunk+d.numChunks] {
+		if c.Section != "" && !seen[c.Section] {
+			seen[c.Section] = true
+			out = append(out, c.Section)
+		}
+	}
+	return out
+}

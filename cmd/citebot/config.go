@@ -92,7 +92,8 @@ var sections = map[string]bool{"chunk": true, "bm25": true, "fusion": true, "ans
 var commandFlags = map[string]bool{"docs": true, "index": true, "k": true, "max-file-bytes": true,
 	"json": true, "set": true, "beir": true, "split": true, "v": true,
 	"addr": true, "admin-token": true, "rate-limit": true, "rate-burst": true, "log-level": true, "log-format": true,
-	"log-questions": true, "answer-cache": true, "shutdown-timeout": true}
+	"log-questions": true, "answer-cache": true, "shutdown-timeout": true,
+	"telegram-allow": true, "telegram-admins": true, "telegram-webhook-url": true, "telegram-webhook-secret": true}
 
 // envName is a flag's environment variable (CONTRACT.md).
 func envName(flagName string) string {

@@ -140,7 +140,8 @@ func TestShippedConfigServeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"addr", "admin-token", "rate-limit", "rate-burst", "log-level", "log-format", "log-questions", "answer-cache", "shutdown-timeout"} {
+	for _, name := range []string{"addr", "admin-token", "rate-limit", "rate-burst", "log-level", "log-format", "log-questions", "answer-cache", "shutdown-timeout",
+		"telegram-allow", "telegram-admins", "telegram-webhook-url", "telegram-webhook-secret"} {
 		if f.fs.Lookup(name) == nil || !strings.Contains(string(raw), "\n"+name+": ") {
 			t.Errorf("serve setting %s is not a flag or not documented in configs/citebot.yaml", name)
 		}

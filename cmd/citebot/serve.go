@@ -9,11 +9,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"citebot/bot"
 	"citebot/corpus"
 	"citebot/httpapi"
 	"citebot/retrieval"
@@ -30,6 +33,10 @@ type serveFlags struct {
 	logQuestions    *bool
 	answerCache     *int
 	shutdownTimeout *time.Duration
+	telegramAllow   *string
+	telegramAdmins  *string
+	webhookURL      *string
+	webhookSecret   *string
 }
 
 func addServeFlags(f *commonFlags) serveFlags {
@@ -44,6 +51,10 @@ func addServeFlags(f *commonFlags) serveFlags {
 		logQuestions:    fs.Bool("log-questions", false, "log question text at info level (otherwise only at debug)"),
 		answerCache:     fs.Int("answer-cache", 1024, "answers kept for repeated questions, per index (0: off)"),
 		shutdownTimeout: fs.Duration("shutdown-timeout", 30*time.Second, "how long requests in flight may take to finish on SIGINT/SIGTERM"),
+		telegramAllow:   fs.String("telegram-allow", "", "Telegram user or chat ids answered, comma-separated (empty: everyone)"),
+		telegramAdmins:  fs.String("telegram-admins", "", "Telegram user ids that may run /reindex, comma-separated"),
+		webhookURL:      fs.String("telegram-webhook-url", "", "public HTTPS URL that reaches POST /telegram/webhook of this server; switches the bot from long polling to a webhook"),
+		webhookSecret:   fs.String("telegram-webhook-secret", "", "secret token Telegram sends with each webhook update (random when empty; set it when several replicas share the webhook)"),
 	}
 }
 
@@ -74,8 +85,35 @@ func (s serveFlags) validate() error {
 		return usagef("shutdown-timeout must be positive, got %v", *s.shutdownTimeout)
 	case strings.TrimSpace(*s.adminToken) != *s.adminToken:
 		return usagef("admin-token has surrounding spaces; a bearer token cannot carry them")
+	case *s.webhookURL != "" && !strings.HasPrefix(*s.webhookURL, "https://") && !strings.HasPrefix(*s.webhookURL, "http://"):
+		return usagef("telegram-webhook-url must be an http(s) URL, got %q", *s.webhookURL)
+	case !webhookSecretRe.MatchString(*s.webhookSecret):
+		return usagef("telegram-webhook-secret may hold only A-Z, a-z, 0-9, _ and - (at most 256), as Telegram requires")
+	}
+	for _, l := range []struct{ name, v string }{{"telegram-allow", *s.telegramAllow}, {"telegram-admins", *s.telegramAdmins}} {
+		if _, err := parseIDs(l.v); err != nil {
+			return usagef("%s: %v", l.name, err)
+		}
 	}
 	return nil
+}
+
+var webhookSecretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{0,256}$`)
+
+// parseIDs reads a comma-separated list of Telegram ids ("12345, -100987").
+func parseIDs(s string) ([]int64, error) {
+	var ids []int64
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a Telegram id (a whole number)", f)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // runServe serves the HTTP API until ctx is canceled (SIGINT, SIGTERM),
@@ -115,10 +153,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	live := corpus.New(ctx, update, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics})
 	defer live.Wait()
 
-	api := httpapi.NewServer(httpapi.Config{
+	var tgBot *bot.Bot
+	if token := getenv("TELEGRAM_BOT_TOKEN"); token != "" {
+		allow, _ := parseIDs(*sf.telegramAllow)
+		admins, _ := parseIDs(*sf.telegramAdmins)
+		tgBot, err = bot.New(ctx, bot.Config{Token: token, APIURL: getenv("TELEGRAM_API_URL"), Allow: allow, Admins: admins,
+			WebhookURL: *sf.webhookURL, WebhookSecret: *sf.webhookSecret, K: c.K, Logger: log}, live)
+		if err != nil {
+			return err
+		}
+	} else if *sf.webhookURL != "" {
+		return usagef("telegram-webhook-url is set but TELEGRAM_BOT_TOKEN is not")
+	}
+	apiCfg := httpapi.Config{
 		AdminToken: *sf.adminToken, DefaultK: c.K,
 		RateLimit: *sf.rateLimit, RateBurst: *sf.rateBurst, LogQuestions: *sf.logQuestions,
-	}, live, log, metrics)
+	}
+	if tgBot != nil && *sf.webhookURL != "" {
+		apiCfg.TelegramWebhook = tgBot.WebhookHandler()
+	}
+	api := httpapi.NewServer(apiCfg, live, log, metrics)
 	ln, err := net.Listen("tcp", *sf.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -139,6 +193,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer wg.Done()
 		loadFirst(ctx, live, c, rc, log)
 	}()
+	if tgBot != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := tgBot.Run(ctx); err != nil {
+				log.Error("telegram bot stopped", "err", err)
+			}
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		for {

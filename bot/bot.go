@@ -1,0 +1,283 @@
+// Package bot is citebot's Telegram front end, on github.com/go-telegram/bot:
+// questions in private chats and, when the bot is addressed, in groups;
+// answers in HTML with their sources listed and a button per source that
+// shows the full passage; refusals that offer the closest passages.
+//
+// The library's pitfalls (DESIGN.md) are handled here: updates are queued
+// per chat (in order within a chat, chats in parallel) instead of one
+// goroutine each, a handler's panic is recovered, commands and mentions are
+// matched by hand (with UTF-16 entity offsets), sends are paced and a 429's
+// retry_after is honoured, the inline keyboard is serialized by our own
+// types, and webhook updates are checked against the secret before anything
+// else.
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"citebot/answer"
+	"citebot/corpus"
+	"citebot/retrieval"
+)
+
+// Library is what the bot answers from (a *corpus.Live).
+type Library interface {
+	Ask(ctx context.Context, question string, k int) (answer.Answer, error)
+	// Index is the index being served, nil before the first load.
+	Index() *retrieval.Index
+	Reindex(ctx context.Context) (corpus.Result, error)
+}
+
+// Config holds the bot's settings.
+type Config struct {
+	Token string
+	// APIURL is the Bot API server; empty means Telegram's.
+	APIURL string
+	// Allow, when not empty, lists the user and chat ids that are answered.
+	Allow []int64
+	// Admins may run /reindex.
+	Admins []int64
+	// WebhookURL switches from long polling to a webhook: Telegram posts
+	// updates to this URL, which must reach WebhookHandler. WebhookSecret
+	// is the token Telegram sends back with each (random when empty).
+	WebhookURL, WebhookSecret string
+	// K is the number of passages retrieved per question.
+	K int
+	// Limits pace the sends; zero rates take DefaultLimits' (and
+	// MaxRetries too when all the fields are zero).
+	Limits Limits
+	// ButtonTTL is how long source buttons work (default 48 h).
+	ButtonTTL time.Duration
+	// PollTimeout is the long-polling timeout (default 50 s).
+	PollTimeout time.Duration
+	// DrainTimeout bounds the wait for updates in hand at shutdown
+	// (default 10 s).
+	DrainTimeout time.Duration
+	Logger       *slog.Logger
+}
+
+// Bot is a running Telegram bot.
+type Bot struct {
+	cfg     Config
+	lib     Library
+	log     *slog.Logger
+	api     *tg.Bot
+	me      *models.User
+	queues  *queues
+	buttons *buttons
+	send    *sender
+	allow   map[int64]bool
+	admins  map[int64]bool
+	secret  string
+	// typingEvery renews "typing…" while answering.
+	typingEvery time.Duration
+
+	mu      sync.Mutex
+	work    context.Context // handlers run in it; set by Run
+	example struct {
+		ix *retrieval.Index
+		qs []string
+	}
+}
+
+// New connects to the Bot API (getMe, to learn the bot's name) and returns
+// the bot, not yet running.
+func New(ctx context.Context, cfg Config, lib Library) (*Bot, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("telegram: no bot token")
+	}
+	if cfg.K == 0 {
+		cfg.K = 5
+	}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	// A zero rate would let one message through, then block for ever.
+	if cfg.Limits.PerChat == 0 {
+		cfg.Limits.PerChat = DefaultLimits.PerChat
+	}
+	if cfg.Limits.PerGroup == 0 {
+		cfg.Limits.PerGroup = DefaultLimits.PerGroup
+	}
+	if cfg.Limits.Global == 0 {
+		cfg.Limits.Global = DefaultLimits.Global
+	}
+	if cfg.ButtonTTL == 0 {
+		cfg.ButtonTTL = 48 * time.Hour
+	}
+	if cfg.PollTimeout == 0 {
+		cfg.PollTimeout = 50 * time.Second
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = 10 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	b := &Bot{cfg: cfg, lib: lib, log: log, allow: idSet(cfg.Allow), admins: idSet(cfg.Admins),
+		buttons: newButtons(cfg.ButtonTTL, 100_000, time.Now), send: newSender(cfg.Limits, log), secret: cfg.WebhookSecret,
+		typingEvery: typingEvery}
+	b.queues = newQueues(b.handle, log)
+	b.queues.recovered = b.apologize
+	if cfg.WebhookURL != "" && b.secret == "" {
+		var raw [24]byte
+		rand.Read(raw[:])
+		b.secret = base64.RawURLEncoding.EncodeToString(raw[:])
+	}
+	opts := []tg.Option{
+		tg.WithSkipGetMe(), // called below, with the caller's context
+		// One worker handing updates, in order, to the per-chat queues.
+		tg.WithNotAsyncHandlers(), tg.WithWorkers(1),
+		tg.WithDefaultHandler(func(ctx context.Context, _ *tg.Bot, u *models.Update) { b.push(u) }),
+		tg.WithErrorsHandler(func(err error) { log.Warn("telegram: bot API", "err", err) }),
+		tg.WithAllowedUpdates(tg.AllowedUpdates{"message", "callback_query"}),
+		// The client's timeout must outlast a long poll.
+		tg.WithHTTPClient(cfg.PollTimeout, &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}),
+	}
+	if cfg.APIURL != "" {
+		opts = append(opts, tg.WithServerURL(cfg.APIURL))
+	}
+	api, err := tg.New(cfg.Token, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: %w", err)
+	}
+	b.api = api
+	me, err := api.GetMe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: getMe (is TELEGRAM_BOT_TOKEN right?): %w", err)
+	}
+	b.me = me
+	return b, nil
+}
+
+// typingEvery is how often "typing…" is renewed (Telegram clears it after
+// five seconds); tests shorten it.
+var typingEvery = 4 * time.Second
+
+func idSet(ids []int64) map[int64]bool {
+	m := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+// Username is the bot's @name, without the @.
+func (b *Bot) Username() string { return b.me.Username }
+
+// Run receives updates until ctx is canceled (long polling, or the webhook
+// when configured), then lets the updates in hand finish (up to
+// DrainTimeout) and returns.
+func (b *Bot) Run(ctx context.Context) error {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	b.mu.Lock()
+	b.work = work
+	b.mu.Unlock()
+
+	var runErr error
+	if b.cfg.WebhookURL != "" {
+		_, err := b.api.SetWebhook(ctx, &tg.SetWebhookParams{URL: b.cfg.WebhookURL, SecretToken: b.secret,
+			AllowedUpdates: []string{"message", "callback_query"}})
+		if err != nil {
+			// Updates the handler has taken meanwhile (a webhook set
+			// before) are still finished below.
+			runErr = fmt.Errorf("telegram: setWebhook %s: %w", b.cfg.WebhookURL, err)
+		} else {
+			b.log.Info("telegram: receiving updates by webhook", "bot", b.me.Username, "url", b.cfg.WebhookURL)
+			<-ctx.Done()
+			// The webhook stays set: Telegram keeps the updates that come
+			// while the service restarts.
+		}
+	} else {
+		// Long polling fails while a webhook is set (409 Conflict).
+		if _, err := b.api.DeleteWebhook(ctx, &tg.DeleteWebhookParams{}); err != nil && ctx.Err() == nil {
+			b.log.Warn("telegram: deleteWebhook", "err", err)
+		}
+		b.log.Info("telegram: receiving updates by long polling", "bot", b.me.Username)
+		b.api.Start(ctx)
+	}
+
+	// No more updates from here on: a webhook update that came now could
+	// be accepted (200) and then lost when the handlers stop; refused
+	// (503), Telegram sends it again. Updates in hand are finished.
+	b.mu.Lock()
+	b.work = nil
+	b.mu.Unlock()
+
+	drained := make(chan struct{})
+	go func() { b.queues.wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(b.cfg.DrainTimeout):
+		b.log.Warn("telegram: updates still in hand after the drain timeout; stopping them")
+		cancel()
+		<-drained
+	}
+	b.log.Info("telegram: stopped")
+	return runErr
+}
+
+// push queues an update for its chat.
+func (b *Bot) push(u *models.Update) bool {
+	b.mu.Lock()
+	work := b.work
+	b.mu.Unlock()
+	if work == nil || work.Err() != nil {
+		return false
+	}
+	b.queues.push(work, u)
+	return true
+}
+
+// WebhookHandler receives updates that Telegram posts. A request without
+// the right X-Telegram-Bot-Api-Secret-Token is refused (401) and not
+// processed.
+func (b *Bot) WebhookHandler() http.Handler {
+	want := sha256.Sum256([]byte(b.secret))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token")))
+		if b.cfg.WebhookURL == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			webhookError(w, http.StatusUnauthorized, "unauthorized", "wrong or missing X-Telegram-Bot-Api-Secret-Token")
+			return
+		}
+		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			webhookError(w, http.StatusRequestEntityTooLarge, "body_too_large", "an update is at most 1 MiB")
+			return
+		}
+		var u models.Update
+		if err := json.Unmarshal(raw, &u); err != nil {
+			webhookError(w, http.StatusBadRequest, "bad_json", "not a Telegram update: "+err.Error())
+			return
+		}
+		if !b.push(&u) {
+			webhookError(w, http.StatusServiceUnavailable, "not_running", "the bot is not running; Telegram will retry")
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// webhookError answers with the error object of the HTTP API.
+func webhookError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]map[string]string{"error": {"code": code, "message": message}})
+}

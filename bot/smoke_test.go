@@ -1,0 +1,42 @@
+package bot
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/go-telegram/bot/models"
+)
+
+func TestSmokePrivateQuestionAndButton(t *testing.T) {
+	f := newFakeAPI(t)
+	lib := newTestLibrary(t)
+	startBot(t, f, lib, Config{})
+	f.push(privateText(42, "en", "When did the harbour of Vardø freeze?"))
+	f.waitFor(t, "the answer", func() bool { return len(f.callsOf("sendMessage")) >= 1 })
+	msg := f.callsOf("sendMessage")[0]
+	if !strings.Contains(msg.Params["text"], "1966") || !strings.Contains(msg.Params["text"], "Sources") || msg.Params["parse_mode"] != "HTML" {
+		t.Fatalf("answer: %+v", msg.Params)
+	}
+	var kb struct {
+		InlineKeyboard [][]map[string]any `json:"inline_keyboard"`
+	}
+	if err := json.Unmarshal([]byte(msg.Params["reply_markup"]), &kb); err != nil || len(kb.InlineKeyboard) == 0 {
+		t.Fatalf("reply_markup %q: %v", msg.Params["reply_markup"], err)
+	}
+	btn := kb.InlineKeyboard[0][0]
+	if _, ok := btn["copy_text"]; ok {
+		t.Errorf("button serializes copy_text: %v", btn)
+	}
+	if len(f.callsOf("sendChatAction")) == 0 {
+		t.Error("no typing action")
+	}
+	data := btn["callback_data"].(string)
+	f.push(models.Update{CallbackQuery: &models.CallbackQuery{ID: "cb1", From: models.User{ID: 42, LanguageCode: "en"},
+		Message: models.MaybeInaccessibleMessage{Type: models.MaybeInaccessibleMessageTypeMessage, Message: &models.Message{ID: 5, Chat: models.Chat{ID: 42, Type: "private"}}},
+		Data:    data}})
+	f.waitFor(t, "the passage", func() bool { return len(f.callsOf("sendMessage")) >= 2 && len(f.callsOf("answerCallbackQuery")) >= 1 })
+	if p := f.callsOf("sendMessage")[1].Params["text"]; !strings.Contains(p, "froze in 1966") {
+		t.Errorf("passage message %q", p)
+	}
+}
