@@ -157,7 +157,7 @@ func (b *Bot) answer(ctx context.Context, m *models.Message, p *phrases, questio
 	}
 	a, err := func() (answer.Answer, error) {
 		// Deferred: a panicking Ask must not leave "typing…" renewed forever.
-		defer b.typing(ctx, m.Chat.ID)()
+		defer b.typing(ctx, replyTarget(m))()
 		return b.lib.Ask(ctx, question, b.cfg.K)
 	}()
 	switch {
@@ -262,7 +262,11 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) {
 		head.Spans = append(head.Spans, Span{Text: ", " + lines})
 	}
 	blocks := append([]Block{head}, Plain(src.Text, "")...)
-	b.sendBlocks(ctx, chat, 0, blocks, nil)
+	to := target{chat: chat}
+	if m := cq.Message.Message; m != nil && m.IsTopicMessage {
+		to.thread = m.MessageThreadID
+	}
+	b.sendBlocks(ctx, to, blocks, nil)
 }
 
 func (b *Bot) answerCallback(ctx context.Context, id, text string) {
@@ -277,10 +281,10 @@ func (b *Bot) answerCallback(ctx context.Context, id, text string) {
 
 // typing shows "typing…" until stop is called (Telegram clears it after
 // five seconds, so it is renewed).
-func (b *Bot) typing(ctx context.Context, chat int64) (stop func()) {
+func (b *Bot) typing(ctx context.Context, to target) (stop func()) {
 	act := func(ctx context.Context) {
 		b.send.do(ctx, 0, func(ctx context.Context) error {
-			_, err := b.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: chat, Action: models.ChatActionTyping})
+			_, err := b.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: to.chat, MessageThreadID: to.thread, Action: models.ChatActionTyping})
 			return err
 		})
 	}
@@ -301,23 +305,40 @@ func (b *Bot) typing(ctx context.Context, chat int64) (stop func()) {
 	return func() { cancel(); <-done }
 }
 
+// target is where a reply goes: the chat, the forum topic of the message
+// (or the answer lands in the group's General topic), and in groups the
+// message replied to.
+type target struct {
+	chat    int64
+	thread  int
+	replyTo int
+}
+
+func replyTarget(m *models.Message) target {
+	to := target{chat: m.Chat.ID}
+	if m.IsTopicMessage {
+		to.thread = m.MessageThreadID
+	}
+	if m.Chat.Type != models.ChatTypePrivate {
+		to.replyTo = m.ID
+	}
+	return to
+}
+
 // reply sends blocks to the message's chat, split into messages; in groups
 // the first replies to the question. The keyboard goes on the last.
 func (b *Bot) reply(ctx context.Context, m *models.Message, blocks []Block, kb *inlineKeyboard) {
-	replyTo := 0
-	if m.Chat.Type != models.ChatTypePrivate {
-		replyTo = m.ID
-	}
-	b.sendBlocks(ctx, m.Chat.ID, replyTo, blocks, kb)
+	b.sendBlocks(ctx, replyTarget(m), blocks, kb)
 }
 
-func (b *Bot) sendBlocks(ctx context.Context, chat int64, replyTo int, blocks []Block, kb *inlineKeyboard) {
+func (b *Bot) sendBlocks(ctx context.Context, to target, blocks []Block, kb *inlineKeyboard) {
+	chat := to.chat
 	msgs := Split(blocks, maxMessage)
 	for i, text := range msgs {
-		params := &tg.SendMessageParams{ChatID: chat, Text: text, ParseMode: models.ParseModeHTML,
+		params := &tg.SendMessageParams{ChatID: chat, MessageThreadID: to.thread, Text: text, ParseMode: models.ParseModeHTML,
 			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()}}
-		if i == 0 && replyTo != 0 {
-			params.ReplyParameters = &models.ReplyParameters{MessageID: replyTo, AllowSendingWithoutReply: true}
+		if i == 0 && to.replyTo != 0 {
+			params.ReplyParameters = &models.ReplyParameters{MessageID: to.replyTo, AllowSendingWithoutReply: true}
 		}
 		if i == len(msgs)-1 && kb != nil {
 			params.ReplyMarkup = kb

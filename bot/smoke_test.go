@@ -40,3 +40,20 @@ func TestSmokePrivateQuestionAndButton(t *testing.T) {
 		t.Errorf("passage message %q", p)
 	}
 }
+
+// In a forum, the answer goes to the question's topic, not to General.
+func TestForumTopicReply(t *testing.T) {
+	f := newFakeAPI(t)
+	startBot(t, f, newTestLibrary(t), Config{})
+	f.push(models.Update{Message: &models.Message{ID: 9, MessageThreadID: 77, IsTopicMessage: true,
+		From: &models.User{ID: 42, FirstName: "Ann"}, Chat: models.Chat{ID: -100500, Type: models.ChatTypeSupergroup, IsForum: true},
+		Text: "/ask When did the harbour of Vardø freeze?"}})
+	f.waitFor(t, "the answer", func() bool { return len(f.callsOf("sendMessage")) >= 1 })
+	p := f.callsOf("sendMessage")[0].Params
+	if p["message_thread_id"] != "77" || !strings.Contains(p["reply_parameters"], `"message_id":9`) {
+		t.Errorf("answer in a forum topic: thread %q, reply %q", p["message_thread_id"], p["reply_parameters"])
+	}
+	if a := f.callsOf("sendChatAction"); len(a) == 0 || a[0].Params["message_thread_id"] != "77" {
+		t.Errorf("typing not shown in the topic: %v", a)
+	}
+}
