@@ -87,6 +87,8 @@ type Bot struct {
 	// typingEvery renews "typing…" while answering.
 	typingEvery time.Duration
 
+	exampleMu sync.Mutex // held while example questions are worked out
+
 	mu      sync.Mutex
 	work    context.Context // handlers run in it; set by Run
 	example struct {
@@ -95,8 +97,9 @@ type Bot struct {
 	}
 }
 
-// New connects to the Bot API (getMe, to learn the bot's name) and returns
-// the bot, not yet running.
+// New returns the bot, not yet running and not yet connected: Run asks
+// Telegram who the bot is, retrying while Telegram cannot be reached, so
+// that an outage of Telegram never keeps the rest of the service down.
 func New(ctx context.Context, cfg Config, lib Library) (*Bot, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("telegram: no bot token")
@@ -131,10 +134,9 @@ func New(ctx context.Context, cfg Config, lib Library) (*Bot, error) {
 		log = slog.Default()
 	}
 	b := &Bot{cfg: cfg, lib: lib, log: log, allow: idSet(cfg.Allow), admins: idSet(cfg.Admins),
-		buttons: newButtons(cfg.ButtonTTL, 100_000, time.Now), send: newSender(cfg.Limits, log), secret: cfg.WebhookSecret,
+		buttons: newButtons(cfg.ButtonTTL, buttonBytes, time.Now), send: newSender(cfg.Limits, log), secret: cfg.WebhookSecret,
 		typingEvery: typingEvery}
-	b.queues = newQueues(b.handle, log)
-	b.queues.recovered = b.apologize
+	b.queues = newQueues(log)
 	if cfg.WebhookURL != "" && b.secret == "" {
 		var raw [24]byte
 		rand.Read(raw[:])
@@ -158,13 +160,33 @@ func New(ctx context.Context, cfg Config, lib Library) (*Bot, error) {
 		return nil, fmt.Errorf("telegram: %w", err)
 	}
 	b.api = api
-	me, err := api.GetMe(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("telegram: getMe (is TELEGRAM_BOT_TOKEN right?): %w", err)
-	}
-	b.me = me
 	return b, nil
 }
+
+// retry calls f until it succeeds or ctx ends, waiting longer after each
+// failure (1 s doubling to a minute); every failure is logged.
+func (b *Bot) retry(ctx context.Context, what string, f func(ctx context.Context) error) error {
+	wait := time.Second
+	for {
+		err := f(ctx)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		level := slog.LevelWarn
+		if errors.Is(err, tg.ErrorUnauthorized) || errors.Is(err, tg.ErrorNotFound) {
+			level = slog.LevelError // a wrong token: the operator must act
+		}
+		b.log.Log(ctx, level, "telegram: "+what+" failed; retrying", "err", err, "in", wait)
+		if sleepCtx(ctx, wait) != nil {
+			return ctx.Err()
+		}
+		wait = min(2*wait, time.Minute)
+	}
+}
+
+// buttonBytes bounds the passage text kept behind source buttons: some
+// tens of thousands of answers' worth.
+const buttonBytes = 64 << 20
 
 // typingEvery is how often "typing…" is renewed (Telegram clears it after
 // five seconds); tests shorten it.
@@ -178,33 +200,39 @@ func idSet(ids []int64) map[int64]bool {
 	return m
 }
 
-// Username is the bot's @name, without the @.
-func (b *Bot) Username() string { return b.me.Username }
-
-// Run receives updates until ctx is canceled (long polling, or the webhook
-// when configured), then lets the updates in hand finish (up to
-// DrainTimeout) and returns.
+// Run asks Telegram who the bot is (retrying until it answers), receives
+// updates until ctx is canceled (long polling, or the webhook when
+// configured), then lets the updates in hand finish (up to DrainTimeout)
+// and returns.
 func (b *Bot) Run(ctx context.Context) error {
+	err := b.retry(ctx, "getMe (is TELEGRAM_BOT_TOKEN right?)", func(ctx context.Context) error {
+		me, err := b.api.GetMe(ctx)
+		b.me = me
+		return err
+	})
+	if err != nil {
+		return nil // stopped before Telegram answered; nothing was taken
+	}
 	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	b.mu.Lock()
 	b.work = work
 	b.mu.Unlock()
 
-	var runErr error
 	if b.cfg.WebhookURL != "" {
-		_, err := b.api.SetWebhook(ctx, &tg.SetWebhookParams{URL: b.cfg.WebhookURL, SecretToken: b.secret,
-			AllowedUpdates: []string{"message", "callback_query"}})
-		if err != nil {
-			// Updates the handler has taken meanwhile (a webhook set
-			// before) are still finished below.
-			runErr = fmt.Errorf("telegram: setWebhook %s: %w", b.cfg.WebhookURL, err)
-		} else {
+		// Until Telegram has the webhook, it sends nothing; while it
+		// cannot be reached, keep trying (the rest of the service serves).
+		err := b.retry(ctx, "setWebhook "+b.cfg.WebhookURL, func(ctx context.Context) error {
+			_, err := b.api.SetWebhook(ctx, &tg.SetWebhookParams{URL: b.cfg.WebhookURL, SecretToken: b.secret,
+				AllowedUpdates: []string{"message", "callback_query"}})
+			return err
+		})
+		if err == nil {
 			b.log.Info("telegram: receiving updates by webhook", "bot", b.me.Username, "url", b.cfg.WebhookURL)
 			<-ctx.Done()
-			// The webhook stays set: Telegram keeps the updates that come
-			// while the service restarts.
 		}
+		// The webhook stays set: Telegram keeps the updates that come
+		// while the service restarts.
 	} else {
 		// Long polling fails while a webhook is set (409 Conflict).
 		if _, err := b.api.DeleteWebhook(ctx, &tg.DeleteWebhookParams{}); err != nil && ctx.Err() == nil {
@@ -226,23 +254,47 @@ func (b *Bot) Run(ctx context.Context) error {
 	select {
 	case <-drained:
 	case <-time.After(b.cfg.DrainTimeout):
-		b.log.Warn("telegram: updates still in hand after the drain timeout; stopping them")
+		b.log.Warn("telegram: updates still in hand after the drain timeout; stopping them",
+			"not_started", b.queues.pending())
 		cancel()
-		<-drained
+		select {
+		case <-drained:
+		case <-time.After(5 * time.Second):
+			b.log.Error("telegram: handlers did not stop; leaving them")
+		}
 	}
 	b.log.Info("telegram: stopped")
-	return runErr
+	return nil
 }
 
-// push queues an update for its chat.
+// push takes an update: a message is queued in its chat's turn; a button
+// press is acknowledged at once (Telegram wants that within seconds, and
+// the chat's queue may be long) and the passage it asks for queued. The
+// lock is held throughout, so that nothing is queued once Run has stopped
+// taking work.
 func (b *Bot) push(u *models.Update) bool {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	work := b.work
-	b.mu.Unlock()
 	if work == nil || work.Err() != nil {
 		return false
 	}
-	b.queues.push(work, u)
+	switch {
+	case u.Message != nil:
+		m := u.Message
+		b.queues.push(work, m.Chat.ID, job{update: u.ID,
+			run:       func(ctx context.Context) { b.onMessage(ctx, m) },
+			recovered: func(ctx context.Context) { b.apologize(ctx, u) }})
+	case u.CallbackQuery != nil:
+		cq := u.CallbackQuery
+		b.queues.now(work, job{update: u.ID,
+			run: func(ctx context.Context) {
+				if show := b.onCallback(ctx, cq); show != nil {
+					b.queues.push(work, chatOf(u), job{update: u.ID, run: show})
+				}
+			},
+			recovered: func(ctx context.Context) { b.apologize(ctx, u) }})
+	}
 	return true
 }
 

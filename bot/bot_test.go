@@ -197,7 +197,7 @@ func (h *harness) waitSent(chat int64, n int) []apiCall {
 // ask pushes an update and returns the next message to its chat.
 func (h *harness) ask(u models.Update) apiCall {
 	h.t.Helper()
-	chat := chatID(&u)
+	chat := chatOf(&u)
 	n := len(h.sent(chat))
 	h.f.push(u)
 	return h.waitSent(chat, n+1)[n]
@@ -319,19 +319,42 @@ func TestLongPollingByDefault(t *testing.T) {
 	if got := len(h.f.callsOf("setWebhook")); got != 0 {
 		t.Errorf("setWebhook calls: got %d, want 0", got)
 	}
-	if got, want := h.b.Username(), "citebot_test_bot"; got != want {
-		t.Errorf("Username: got %q, want %q", got, want)
-	}
 }
 
-func TestNewNeedsTokenAndBotAPI(t *testing.T) {
+// New needs a token but no network; Run retries getMe while Telegram
+// cannot be reached or refuses the token (logged as an error), and starts
+// as soon as it answers.
+func TestRunWaitsForTelegram(t *testing.T) {
 	if _, err := New(context.Background(), Config{}, nil); err == nil {
 		t.Error("New without a token: got nil error")
 	}
 	f := newFakeAPI(t)
-	_, err := New(context.Background(), Config{Token: "999:wrong", APIURL: f.server.URL}, nil)
-	if err == nil || !strings.Contains(err.Error(), "getMe") {
-		t.Errorf("New with a wrong token: got %v, want a getMe error", err)
+	var logs syncBuffer
+	b, err := New(context.Background(), Config{Token: "999:wrong", APIURL: f.server.URL,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}, nil)
+	if err != nil {
+		t.Fatalf("New with a wrong token: %v (the check belongs to Run)", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "getMe") {
+		if time.Now().After(deadline) {
+			t.Fatalf("a refused token is not logged as an error: %s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run stopped while waiting for Telegram: %v, want nil", err)
+	}
+
+	// Telegram down at first (502), then up: the bot answers.
+	f.failNext("getMe", apiError{Code: 502, Desc: "Bad Gateway"})
+	h := launchOn(t, f, nil, Config{})
+	if msg := h.ask(privateText(42, "en", "When did the harbour of Vardø freeze?")); !strings.Contains(text(msg), "1966") {
+		t.Errorf("after Telegram came back: %q", text(msg))
 	}
 }
 
@@ -517,50 +540,30 @@ func TestShutdownFinishesUpdatesInHand(t *testing.T) {
 	}
 }
 
-func TestSetWebhookFailsWithUpdatesInHand(t *testing.T) {
+// A failing setWebhook (Telegram down, say) is retried with backoff while
+// the bot keeps answering the updates a webhook set before still brings.
+func TestSetWebhookRetries(t *testing.T) {
 	const q = "When did the harbour of Vardø freeze?"
 	f := newFakeAPI(t)
-	f.failNext("setWebhook", apiError{Code: 400, Desc: "Bad Request: bad webhook: HTTPS url must be provided for webhook"})
-	// setWebhook answers only when the test says so: an update comes
-	// first (a webhook set by an earlier run).
-	arrived, gate := make(chan struct{}), make(chan struct{})
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/setWebhook") {
-			close(arrived)
-			<-gate
-		}
-		f.serve(w, r)
-	}))
-	defer front.Close()
-	lib := &spyLibrary{testLibrary: newTestLibrary(t)}
-	entered, release := slowOn(lib, q)
-	h := launchOn(t, f, lib, Config{APIURL: front.URL, WebhookURL: "http://bot.example/telegram", WebhookSecret: "s3cret"})
-	<-arrived
+	f.failNext("setWebhook", apiError{Code: 502, Desc: "Bad Gateway"})
+	h := launchOn(t, f, nil, Config{WebhookURL: "https://bot.example/telegram/webhook", WebhookSecret: "s3cret"})
+	f.waitFor(t, "the first setWebhook", func() bool { return len(f.callsOf("setWebhook")) >= 1 })
 	srv := httptest.NewServer(h.b.WebhookHandler())
 	defer srv.Close()
 	if got := webhookPost(t, srv.URL, "s3cret", mustJSON(t, privateText(42, "en", q))); got != http.StatusOK {
-		t.Fatalf("webhook status %d, want 200", got)
+		t.Fatalf("webhook status %d while setWebhook is retried, want 200", got)
 	}
-	<-entered
-	close(gate) // setWebhook fails now
+	f.waitFor(t, "the answer", func() bool { return len(h.sent(42)) == 1 })
+	f.waitFor(t, "setWebhook retried", func() bool { return len(f.callsOf("setWebhook")) >= 2 })
+	calls := f.callsOf("setWebhook")
+	if gap := calls[1].At.Sub(calls[0].At); gap < 900*time.Millisecond {
+		t.Errorf("setWebhook retried after %v, want a backoff of about 1 s", gap)
+	}
 	select {
 	case err := <-h.done:
 		h.done <- err
-		t.Fatalf("Run returned (%v) while an accepted update was being answered", err)
-	case <-time.After(150 * time.Millisecond):
-	}
-	close(release)
-	select {
-	case err := <-h.done:
-		h.done <- err
-		if err == nil || !strings.Contains(err.Error(), "setWebhook") {
-			t.Errorf("Run: got %v, want the setWebhook error", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after setWebhook failed")
-	}
-	if msgs := h.sent(42); len(msgs) != 1 || !strings.Contains(text(msgs[0]), "1966") {
-		t.Errorf("the accepted update's answer: %v", msgs)
+		t.Errorf("Run returned (%v) after a failed setWebhook; want it to keep serving", err)
+	default:
 	}
 }
 

@@ -15,16 +15,19 @@ type source struct {
 	N                  int
 	Document, Title    string
 	LineStart, LineEnd int
-	Text               string // exact bytes of the document
+	Text               string // exact bytes of the document, as answered
+	Thread             int    // the forum topic the answer went to
 }
 
 // buttons keeps the sources behind inline buttons on the server: callback
 // data is limited to 64 bytes, far too little for a passage. Entries expire
-// after ttl; the store is bounded, dropping the oldest beyond max.
+// after ttl; the store is bounded by the bytes of text it holds, dropping
+// the oldest entries beyond.
 type buttons struct {
 	mu      sync.Mutex
 	ttl     time.Duration
-	max     int
+	max     int // bytes of passage text
+	used    int
 	now     func() time.Time
 	entries map[string]buttonSet
 	order   []string // keys, oldest first
@@ -33,6 +36,7 @@ type buttons struct {
 type buttonSet struct {
 	sources []source
 	expires time.Time
+	bytes   int
 }
 
 func newButtons(ttl time.Duration, max int, now func() time.Time) *buttons {
@@ -52,11 +56,18 @@ func (b *buttons) put(sources []source) []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
-	for len(b.order) > 0 && (len(b.order) >= b.max || b.entries[b.order[0]].expires.Before(now)) {
+	size := 0
+	for _, s := range sources {
+		size += len(s.Text) + len(s.Title) + len(s.Document) + 64
+	}
+	for len(b.order) > 0 && (b.used+size > b.max || b.entries[b.order[0]].expires.Before(now)) {
+		b.used -= b.entries[b.order[0]].bytes
 		delete(b.entries, b.order[0])
+		b.order[0] = ""
 		b.order = b.order[1:]
 	}
-	b.entries[key] = buttonSet{sources: sources, expires: now.Add(b.ttl)}
+	b.entries[key] = buttonSet{sources: sources, expires: now.Add(b.ttl), bytes: size}
+	b.used += size
 	b.order = append(b.order, key)
 	data := make([]string, len(sources))
 	for i := range sources {

@@ -23,6 +23,9 @@ func (b *Bot) examples(ctx context.Context) []string {
 	if ix == nil {
 		return nil
 	}
+	// One chat works them out; others asking at the same time wait for it.
+	b.exampleMu.Lock()
+	defer b.exampleMu.Unlock()
 	b.mu.Lock()
 	if b.example.ix == ix {
 		qs := b.example.qs

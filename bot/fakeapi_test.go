@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-telegram/bot/models"
 )
@@ -109,6 +110,27 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	if failure != nil {
 		writeAPI(w, *failure, nil)
 		return
+	}
+	if method == "answerCallbackQuery" && utf8.RuneCountInString(params["text"]) > 200 {
+		f.t.Errorf("answerCallbackQuery text of %d characters (Telegram: at most 200)", utf8.RuneCountInString(params["text"]))
+	}
+	if method == "sendMessage" && params["reply_markup"] != "" {
+		var kb struct {
+			InlineKeyboard [][]map[string]any `json:"inline_keyboard"`
+		}
+		if err := json.Unmarshal([]byte(params["reply_markup"]), &kb); err != nil {
+			f.t.Errorf("sendMessage: reply_markup %q: %v", params["reply_markup"], err)
+		}
+		for _, row := range kb.InlineKeyboard {
+			for _, btn := range row {
+				if d, _ := btn["callback_data"].(string); len(d) == 0 || len(d) > 64 {
+					f.t.Errorf("button %v: callback_data of %d bytes (Telegram: 1-64)", btn, len(d))
+				}
+				if _, ok := btn["copy_text"]; ok {
+					f.t.Errorf("button %v has copy_text besides callback_data (Telegram refuses it)", btn)
+				}
+			}
+		}
 	}
 	if method == "sendMessage" {
 		if err := checkTelegramHTML(params["text"]); err != nil {

@@ -203,7 +203,7 @@ func FormatAnswer(a answer.Answer, l Labels, quoteChars int) []Block {
 		return blocks
 	}
 	for i, p := range a.Passages {
-		if i == 3 {
+		if i == closestShown {
 			break
 		}
 		var spans []Span

@@ -24,19 +24,15 @@ const (
 	quoteChars       = 160 // the short quote under each source
 )
 
-// handle is one update, in its chat's turn.
-func (b *Bot) handle(ctx context.Context, u *models.Update) {
-	switch {
-	case u.Message != nil:
-		b.onMessage(ctx, u.Message)
-	case u.CallbackQuery != nil:
-		b.onCallback(ctx, u.CallbackQuery)
-	}
-}
-
+// onMessage handles a message, in its chat's turn.
 func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
-	if m.From == nil || m.From.IsBot || strings.TrimSpace(m.Text) == "" {
-		return // channel posts, other bots, stickers and photos
+	if m.From == nil || strings.TrimSpace(m.Text) == "" {
+		return // channel posts, stickers and photos
+	}
+	if m.From.IsBot && m.SenderChat == nil {
+		// Other bots. An anonymous group admin, or a channel writing in
+		// its discussion group, comes as a bot user on behalf of a chat.
+		return
 	}
 	p := lang(m.From.LanguageCode)
 	private := m.Chat.Type == models.ChatTypePrivate
@@ -44,7 +40,7 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 	if other {
 		return // "/help@otherbot"
 	}
-	question := args
+	question := stripMention(args, b.me.Username)
 	if cmd == "" {
 		q, addressed := b.addressed(m)
 		if !private && !addressed {
@@ -52,7 +48,7 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 		}
 		question = q
 	}
-	if len(b.allow) > 0 && !b.allow[m.From.ID] && !b.allow[m.Chat.ID] {
+	if !b.allowed(m.From.ID, m.Chat.ID) {
 		b.reply(ctx, m, textBlocks(p.notAllowed), nil)
 		return
 	}
@@ -125,6 +121,26 @@ func (b *Bot) addressed(m *models.Message) (string, bool) {
 	return q, mentioned || reply
 }
 
+// allowed says whether a user in a chat is answered: everyone when no
+// allow list is set, else the listed users and chats, and the admins.
+func (b *Bot) allowed(user, chat int64) bool {
+	return len(b.allow) == 0 || b.allow[user] || b.allow[chat] || b.admins[user]
+}
+
+// stripMention takes "@botname" out of a command's text ("/ask @bot When …").
+func stripMention(text, me string) string {
+	var out []string
+	for _, f := range strings.Fields(text) {
+		if !strings.EqualFold(strings.TrimRight(f, ",:"), "@"+me) {
+			out = append(out, f)
+		}
+	}
+	if len(out) == len(strings.Fields(text)) {
+		return text // keep the asker's spacing when there is nothing to strip
+	}
+	return strings.Join(out, " ")
+}
+
 // utf16Span converts a Telegram entity's UTF-16 offset and length into byte
 // offsets of s.
 func utf16Span(s string, off, n int) (start, end int, ok bool) {
@@ -176,7 +192,11 @@ func (b *Bot) answer(ctx context.Context, m *models.Message, p *phrases, questio
 	if !a.Found {
 		a.Answer = p.notFound // the refusal in the user's language
 	}
-	b.reply(ctx, m, FormatAnswer(a, p.labels, quoteChars), b.keyboard(answerSources(a)))
+	srcs := answerSources(a)
+	for i := range srcs {
+		srcs[i].Thread = replyTarget(m).thread
+	}
+	b.reply(ctx, m, FormatAnswer(a, p.labels, quoteChars), b.keyboard(srcs))
 }
 
 // answerSources are the sources a button may show: for an answer, each
@@ -235,10 +255,11 @@ func (b *Bot) keyboard(sources []source) *inlineKeyboard {
 	return kb
 }
 
-// onCallback shows the passage behind a source button. Every callback is
-// answered (or the user's client spins); an expired or unknown button gets
-// a friendly note.
-func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) {
+// onCallback answers a source button's press at once (or the user's client
+// spins, and Telegram refuses late answers) and returns the job that shows
+// the passage in the chat's turn; nil when there is nothing to show. An
+// expired or unknown button gets a friendly note.
+func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) func(context.Context) {
 	p := lang(cq.From.LanguageCode)
 	chat := cq.From.ID
 	if m := cq.Message.Message; m != nil {
@@ -246,14 +267,14 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) {
 	} else if im := cq.Message.InaccessibleMessage; im != nil {
 		chat = im.Chat.ID
 	}
-	if len(b.allow) > 0 && !b.allow[cq.From.ID] && !b.allow[chat] {
+	if !b.allowed(cq.From.ID, chat) {
 		b.answerCallback(ctx, cq.ID, p.notAllowed)
-		return
+		return nil
 	}
 	src, ok := b.buttons.get(cq.Data)
 	if !ok {
 		b.answerCallback(ctx, cq.ID, p.expired)
-		return
+		return nil
 	}
 	b.answerCallback(ctx, cq.ID, "")
 	head := Block{Spans: []Span{{Text: fmt.Sprintf("[%d] ", src.N)}, {Text: src.Title, Style: "b"}, {Text: "\n"},
@@ -262,15 +283,14 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) {
 		head.Spans = append(head.Spans, Span{Text: ", " + lines})
 	}
 	blocks := append([]Block{head}, Plain(src.Text, "")...)
-	to := target{chat: chat}
-	if m := cq.Message.Message; m != nil && m.IsTopicMessage {
-		to.thread = m.MessageThreadID
-	}
-	b.sendBlocks(ctx, to, blocks, nil)
+	// The topic is the answer's, kept with the button: the pressed
+	// message may be too old for Telegram to say where it is.
+	to := target{chat: chat, thread: src.Thread}
+	return func(ctx context.Context) { b.sendBlocks(ctx, to, blocks, nil) }
 }
 
 func (b *Bot) answerCallback(ctx context.Context, id, text string) {
-	err := b.send.do(ctx, 0, func(ctx context.Context) error {
+	err := b.send.once(ctx, func(ctx context.Context) error {
 		_, err := b.api.AnswerCallbackQuery(ctx, &tg.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text, ShowAlert: text != ""})
 		return err
 	})
@@ -282,8 +302,10 @@ func (b *Bot) answerCallback(ctx context.Context, id, text string) {
 // typing shows "typing…" until stop is called (Telegram clears it after
 // five seconds, so it is renewed).
 func (b *Bot) typing(ctx context.Context, to target) (stop func()) {
+	// Chat actions are never retried: "typing…" after a flood wait would
+	// only delay the answer.
 	act := func(ctx context.Context) {
-		b.send.do(ctx, 0, func(ctx context.Context) error {
+		b.send.once(ctx, func(ctx context.Context) error {
 			_, err := b.api.SendChatAction(ctx, &tg.SendChatActionParams{ChatID: to.chat, MessageThreadID: to.thread, Action: models.ChatActionTyping})
 			return err
 		})

@@ -27,7 +27,6 @@ type phrases struct {
 	notReady     string
 	failed       string
 	expired      string
-	passageHead  string
 }
 
 var english = phrases{
@@ -49,7 +48,6 @@ var english = phrases{
 	notReady:     "I am still loading my documents; please ask again in a moment.",
 	failed:       "Something went wrong on my side while answering; please try again.",
 	expired:      "This button has expired. Ask the question again to get fresh sources.",
-	passageHead:  "Full passage",
 }
 
 var russian = phrases{
@@ -71,7 +69,6 @@ var russian = phrases{
 	notReady:     "Я ещё загружаю документы; спросите, пожалуйста, через минуту.",
 	failed:       "Что-то пошло не так при ответе; попробуйте ещё раз.",
 	expired:      "Срок действия этой кнопки истёк. Задайте вопрос ещё раз, чтобы получить источники.",
-	passageHead:  "Фрагмент целиком",
 }
 
 // lang picks the phrases for a Telegram language_code ("ru", "ru-RU", "en",

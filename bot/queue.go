@@ -9,80 +9,93 @@ import (
 	"github.com/go-telegram/bot/models"
 )
 
-// maxPending bounds the updates waiting in one chat: a chat that floods
-// the bot loses its excess, the other chats are not held up.
+// maxPending bounds the jobs waiting in one chat: a chat that floods the
+// bot loses its excess, the other chats are not held up.
 const maxPending = 100
 
-// queues runs updates in order within a chat and chats in parallel: one
+// job is the work an update makes, run in its chat's turn (or at once).
+type job struct {
+	update int64
+	run    func(ctx context.Context)
+	// recovered tells the user that run panicked; may be nil.
+	recovered func(ctx context.Context)
+}
+
+// queues runs jobs in order within a chat and chats in parallel: one
 // goroutine per chat with work, ended when its queue is empty. go-telegram/bot
 // would run every update in a goroutine of its own, in no order.
 type queues struct {
-	handle func(ctx context.Context, u *models.Update)
-	// recovered tells the user something went wrong after a handler's
-	// panic; may be nil.
-	recovered func(ctx context.Context, u *models.Update)
-	log       *slog.Logger
+	log *slog.Logger
 
 	mu    sync.Mutex
 	chats map[int64]*chatQueue
 	wg    sync.WaitGroup
 }
 
-type chatQueue struct{ pending []*models.Update }
+type chatQueue struct{ pending []job }
 
-func newQueues(handle func(context.Context, *models.Update), log *slog.Logger) *queues {
-	return &queues{handle: handle, log: log, chats: map[int64]*chatQueue{}}
+func newQueues(log *slog.Logger) *queues {
+	return &queues{log: log, chats: map[int64]*chatQueue{}}
 }
 
-// push queues u behind the chat's earlier updates. ctx is the context the
-// update is handled with.
-func (q *queues) push(ctx context.Context, u *models.Update) {
-	id := chatID(u)
+// push queues j behind the chat's earlier jobs; ctx is the context it runs
+// with. It reports false when the chat's queue is full and j was dropped.
+func (q *queues) push(ctx context.Context, chat int64, j job) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	cq := q.chats[id]
+	cq := q.chats[chat]
 	if cq == nil {
 		cq = &chatQueue{}
-		q.chats[id] = cq
+		q.chats[chat] = cq
 		q.wg.Add(1)
-		go q.work(ctx, id, cq)
+		go q.work(ctx, chat, cq)
 	}
 	if len(cq.pending) >= maxPending {
-		q.log.Warn("telegram: chat floods the bot; update dropped", "chat", id, "update", u.ID)
-		return
+		q.log.Warn("telegram: chat floods the bot; update dropped", "chat", chat, "update", j.update)
+		return false
 	}
-	cq.pending = append(cq.pending, u)
+	cq.pending = append(cq.pending, j)
+	return true
 }
 
-func (q *queues) work(ctx context.Context, id int64, cq *chatQueue) {
+// now runs j at once, outside any chat's order (answering a button press,
+// which Telegram wants within seconds), counted for wait.
+func (q *queues) now(ctx context.Context, j job) {
+	q.wg.Add(1)
+	go func() {
+		defer q.wg.Done()
+		q.run(ctx, j)
+	}()
+}
+
+func (q *queues) work(ctx context.Context, chat int64, cq *chatQueue) {
 	defer q.wg.Done()
 	for {
 		q.mu.Lock()
 		if len(cq.pending) == 0 {
-			delete(q.chats, id)
+			delete(q.chats, chat)
 			q.mu.Unlock()
 			return
 		}
-		u := cq.pending[0]
-		cq.pending[0] = nil
+		j := cq.pending[0]
+		cq.pending[0] = job{}
 		cq.pending = cq.pending[1:]
 		q.mu.Unlock()
-		q.run(ctx, u)
+		q.run(ctx, j)
 	}
 }
 
-// run handles one update; a panic is logged, the user told, and the chat
-// goes on.
-func (q *queues) run(ctx context.Context, u *models.Update) {
+// run runs one job; a panic is logged, the user told, and the chat goes on.
+func (q *queues) run(ctx context.Context, j job) {
 	defer func() {
 		if v := recover(); v != nil {
-			q.log.Error("telegram: handler panicked", "update", u.ID, "panic", v, "stack", string(debug.Stack()))
-			if q.recovered != nil {
-				q.safely(func() { q.recovered(ctx, u) })
+			q.log.Error("telegram: handler panicked", "update", j.update, "panic", v, "stack", string(debug.Stack()))
+			if j.recovered != nil {
+				q.safely(func() { j.recovered(ctx) })
 			}
 		}
 	}()
-	q.handle(ctx, u)
+	j.run(ctx)
 }
 
 // safely runs f, logging rather than propagating a panic.
@@ -95,20 +108,32 @@ func (q *queues) safely(f func()) {
 	f()
 }
 
-// wait returns when every queued update has been handled.
+// pending counts the jobs not started yet.
+func (q *queues) pending() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := 0
+	for _, cq := range q.chats {
+		n += len(cq.pending)
+	}
+	return n
+}
+
+// wait returns when every job has run.
 func (q *queues) wait() { q.wg.Wait() }
 
-// chatID is the chat an update belongs to (0 for kinds citebot ignores,
-// which then share one queue).
-func chatID(u *models.Update) int64 {
+// chatOf is the chat an update's answer goes to (0 for kinds citebot
+// ignores).
+func chatOf(u *models.Update) int64 {
 	switch {
 	case u.Message != nil:
 		return u.Message.Chat.ID
 	case u.CallbackQuery != nil:
 		if m := u.CallbackQuery.Message.Message; m != nil {
 			return m.Chat.ID
-		} else if im := u.CallbackQuery.Message.InaccessibleMessage; im != nil {
-			return im.Chat.ID // the chat onCallback answers in
+		}
+		if im := u.CallbackQuery.Message.InaccessibleMessage; im != nil {
+			return im.Chat.ID
 		}
 		return u.CallbackQuery.From.ID
 	}

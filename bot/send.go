@@ -84,6 +84,15 @@ func (s *sender) chat(id int64) *rate.Limiter {
 	return c.lim
 }
 
+// once runs one Bot API call that is not worth waiting for: paced overall,
+// never retried (a chat action, a callback's answer).
+func (s *sender) once(ctx context.Context, call func(ctx context.Context) error) error {
+	if err := s.global.Wait(ctx); err != nil {
+		return err
+	}
+	return call(ctx)
+}
+
 // do runs one Bot API call for a chat (0: no chat limit, e.g. answering
 // a callback), waiting its turn, and again as long as Telegram says 429.
 func (s *sender) do(ctx context.Context, chat int64, call func(ctx context.Context) error) error {

@@ -158,12 +158,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		allow, _ := parseIDs(*sf.telegramAllow)
 		admins, _ := parseIDs(*sf.telegramAdmins)
 		tgBot, err = bot.New(ctx, bot.Config{Token: token, APIURL: getenv("TELEGRAM_API_URL"), Allow: allow, Admins: admins,
-			WebhookURL: *sf.webhookURL, WebhookSecret: *sf.webhookSecret, K: c.K, Logger: log}, live)
+			WebhookURL: *sf.webhookURL, WebhookSecret: *sf.webhookSecret, K: c.K, Logger: log,
+			DrainTimeout: *sf.shutdownTimeout}, live)
 		if err != nil {
 			return err
 		}
 	} else if *sf.webhookURL != "" {
 		return usagef("telegram-webhook-url is set but TELEGRAM_BOT_TOKEN is not")
+	}
+	if strings.HasPrefix(*sf.webhookURL, "http://") && getenv("TELEGRAM_API_URL") == "" {
+		return usagef("telegram-webhook-url must be https:// (Telegram refuses plain HTTP webhooks; only a self-hosted Bot API server, TELEGRAM_API_URL, accepts them)")
 	}
 	apiCfg := httpapi.Config{
 		AdminToken: *sf.adminToken, DefaultK: c.K,

@@ -164,3 +164,23 @@ func TestServeTelegramBadSettings(t *testing.T) {
 		}
 	}
 }
+
+// Telegram unreachable at start does not keep the API down: the bot keeps
+// trying in the background.
+func TestServeTelegramUnreachable(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	url := dead.URL
+	dead.Close()
+	env := map[string]string{"TELEGRAM_BOT_TOKEN": "777:e2e", "TELEGRAM_API_URL": url}
+	s := startServe(t, env, "--docs", seeds, "--index", seedIndex(t))
+	s.waitReady(t)
+	if a, code := s.ask(t, "What is MGIMO?"); code != 200 || !a.Found {
+		t.Errorf("ask while Telegram is unreachable: %d %v", code, a.Found)
+	}
+	if err := s.stop(t); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if !strings.Contains(s.log.String(), "getMe") {
+		t.Errorf("the log does not say Telegram is unreachable:\n%s", s.log)
+	}
+}
