@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-telegram/bot/models"
 )
@@ -55,5 +56,41 @@ func TestForumTopicReply(t *testing.T) {
 	}
 	if a := f.callsOf("sendChatAction"); len(a) == 0 || a[0].Params["message_thread_id"] != "77" {
 		t.Errorf("typing not shown in the topic: %v", a)
+	}
+}
+
+// An anonymous group admin writes as GroupAnonymousBot on behalf of the
+// group, and "/ask @bot …" has the mention taken out of the question.
+func TestAnonymousAdminAndMentionAfterAsk(t *testing.T) {
+	f := newFakeAPI(t)
+	startBot(t, f, newTestLibrary(t), Config{})
+	group := models.Chat{ID: -1001234567890, Type: models.ChatTypeSupergroup}
+	f.push(models.Update{Message: &models.Message{ID: 3, Chat: group, SenderChat: &group,
+		From: &models.User{ID: 1087968824, IsBot: true, FirstName: "Group", Username: "GroupAnonymousBot"},
+		Text: "/ask @citebot_test_bot When did the harbour of Vardø freeze?"}})
+	f.waitFor(t, "the answer", func() bool { return len(f.callsOf("sendMessage")) >= 1 })
+	if p := f.callsOf("sendMessage")[0].Params["text"]; !strings.Contains(p, "1966") {
+		t.Errorf("anonymous admin's /ask: %q", p)
+	}
+	// Other bots stay ignored.
+	f.push(models.Update{Message: &models.Message{ID: 4, Chat: group, From: &models.User{ID: 99, IsBot: true, Username: "other_bot"},
+		Text: "/ask@citebot_test_bot When did the harbour of Vardø freeze?"}})
+	time.Sleep(200 * time.Millisecond)
+	if n := len(f.callsOf("sendMessage")); n != 1 {
+		t.Errorf("%d messages sent; another bot's question must be ignored", n)
+	}
+}
+
+func TestStripMention(t *testing.T) {
+	for in, want := range map[string]string{
+		"@citebot_test_bot When?":       "When?",
+		"When, @CiteBot_Test_Bot, did?": "When, did?",
+		"@citebot_test_bot: When?":      "When?",
+		"no mention  here":              "no mention  here",
+		"@someone_else When?":           "@someone_else When?",
+	} {
+		if got := stripMention(in, "citebot_test_bot"); got != want {
+			t.Errorf("stripMention(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
