@@ -22,6 +22,7 @@ type Metrics struct {
 	reindexDur prometheus.Histogram
 	documents  prometheus.Gauge
 	chunks     prometheus.Gauge
+	fallbacks  *prometheus.CounterVec
 }
 
 // NewMetrics registers citebot's metrics, with the Go runtime's and the
@@ -51,7 +52,10 @@ func NewMetrics() *Metrics {
 		documents: prometheus.NewGauge(prometheus.GaugeOpts{Name: "citebot_index_documents", Help: "Documents in the index being served."}),
 		chunks:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "citebot_index_chunks", Help: "Chunks in the index being served."}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.answers, m.reindexes, m.reindexDur, m.documents, m.chunks,
+	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "citebot_llm_fallbacks_total", Help: "Generative answers that fell back to extractive ones, by reason.",
+	}, []string{"reason"})
+	reg.MustRegister(m.requests, m.latency, m.answers, m.reindexes, m.reindexDur, m.documents, m.chunks, m.fallbacks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range []string{"found", "refused"} {
 		m.answers.WithLabelValues(r) // present from the start, at 0
@@ -97,4 +101,10 @@ func (m *Metrics) Reindexed(took time.Duration, err error) {
 func (m *Metrics) Served(docs, chunks int) {
 	m.documents.Set(float64(docs))
 	m.chunks.Set(float64(chunks))
+}
+
+// LLMFallback counts a generative answer that fell back to an extractive
+// one (answer.Generative.OnFallback).
+func (m *Metrics) LLMFallback(reason string) {
+	m.fallbacks.WithLabelValues(reason).Inc()
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -18,7 +19,12 @@ const maxStdinLine = 1 << 20
 
 func runAsk(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	f := newFlags("ask", stderr)
+	lf := addLLMFlags(f.fs)
 	c, rest, err := parse(f, args, getenv)
+	if err != nil {
+		return err
+	}
+	llm, err := lf.resolve(getenv)
 	if err != nil {
 		return err
 	}
@@ -33,9 +39,9 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 	if err != nil {
 		return err
 	}
-	ex := newExtractive(ix, c)
+	ask := composer(c, llm, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)(ix)
 	if len(rest) > 0 {
-		a, err := ex.Answer(ctx, question, c.K)
+		a, err := ask(ctx, question, c.K)
 		if err != nil {
 			return err
 		}
@@ -62,7 +68,7 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 		if strings.TrimSpace(q) == "" {
 			continue
 		}
-		a, err := ex.Answer(ctx, q, c.K)
+		a, err := ask(ctx, q, c.K)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

@@ -93,7 +93,8 @@ var commandFlags = map[string]bool{"docs": true, "index": true, "k": true, "max-
 	"json": true, "set": true, "beir": true, "split": true, "v": true,
 	"addr": true, "admin-token": true, "rate-limit": true, "rate-burst": true, "log-level": true, "log-format": true,
 	"log-questions": true, "answer-cache": true, "shutdown-timeout": true,
-	"telegram-allow": true, "telegram-admins": true, "telegram-webhook-url": true, "telegram-webhook-secret": true}
+	"telegram-allow": true, "telegram-admins": true, "telegram-webhook-url": true, "telegram-webhook-secret": true,
+	"llm-url": true, "llm-model": true, "llm-key": true, "llm-timeout": true}
 
 // envName is a flag's environment variable (CONTRACT.md).
 func envName(flagName string) string {

@@ -120,6 +120,7 @@ func TestShippedConfigServeDefaults(t *testing.T) {
 	var stderr bytes.Buffer
 	f := newFlags("serve", &stderr)
 	sf := addServeFlags(f)
+	addLLMFlags(f.fs)
 	defaults := map[string]string{}
 	f.fs.VisitAll(func(fl *flag.Flag) { defaults[fl.Name] = fl.DefValue })
 	if _, _, err := parse(f, []string{"--config", "../../configs/citebot.yaml"}, noenv); err != nil {
@@ -141,7 +142,8 @@ func TestShippedConfigServeDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"addr", "admin-token", "rate-limit", "rate-burst", "log-level", "log-format", "log-questions", "answer-cache", "shutdown-timeout",
-		"telegram-allow", "telegram-admins", "telegram-webhook-url", "telegram-webhook-secret"} {
+		"telegram-allow", "telegram-admins", "telegram-webhook-url", "telegram-webhook-secret",
+		"llm-url", "llm-model", "llm-key", "llm-timeout"} {
 		if f.fs.Lookup(name) == nil || !strings.Contains(string(raw), "\n"+name+": ") {
 			t.Errorf("serve setting %s is not a flag or not documented in configs/citebot.yaml", name)
 		}

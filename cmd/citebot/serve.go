@@ -123,6 +123,7 @@ func parseIDs(s string) ([]int64, error) {
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	f := newFlags("serve", stderr)
 	sf := addServeFlags(f)
+	lf := addLLMFlags(f.fs)
 	c, rest, err := parse(f, args, getenv)
 	if err != nil {
 		return err
@@ -134,6 +135,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log, err := sf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	llm, err := lf.resolve(getenv)
 	if err != nil {
 		return err
 	}
@@ -149,7 +154,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	update := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
 		return retrieval.UpdateFrom(ctx, prev, c.Docs, c.Index, c.MaxFileBytes, rc)
 	}
-	compose := func(ix *retrieval.Index) corpus.AnswerFunc { return newExtractive(ix, c).Answer }
+	compose := composer(c, llm, log, metrics.LLMFallback)
 	live := corpus.New(ctx, update, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics})
 	defer live.Wait()
 
