@@ -2,7 +2,9 @@ package answer
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -278,4 +280,117 @@ func support(ix Searcher, p retrieval.Passage, claim string) (start, end int) {
 		}
 	}
 	return start, end
+}
+
+// Stream is Answer with the answer's text sent to onText as the model
+// writes it. Only checked text is sent: nothing before the first valid
+// citation marker (so an uncited reply is never shown), markers validated
+// and renumbered as soon as they close, and an unfinished "[…" held back,
+// so the text sent is the final answer's text. A reply without a valid
+// citation, a refusal, or a model failure before anything was sent gives
+// the fallback's (or the refusal's) text in one piece; a failure after
+// text was sent ends the answer there, with the citations it has.
+func (g Generative) Stream(ctx context.Context, question string, k int, onText func(string)) (Answer, error) {
+	start := time.Now()
+	if err := CheckQuestion(question); err != nil {
+		return Answer{}, err
+	}
+	ps, err := g.Index.Search(ctx, question, k)
+	if err != nil {
+		return Answer{}, fmt.Errorf("answer: %w", err)
+	}
+	whole := func(a Answer, err error) (Answer, error) {
+		if err == nil {
+			onText(a.Answer)
+		}
+		return a, err
+	}
+	if len(ps) == 0 {
+		return whole(g.fallback(ctx, question, k, start, ""))
+	}
+	timeout := g.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	stream, err := g.Client.CreateChatCompletionStream(cctx, openai.ChatCompletionRequest{
+		Model: g.Model, Messages: Prompt(question, ps), Temperature: 1e-6, Stream: true,
+	})
+	if err != nil {
+		return whole(g.fallback(ctx, question, k, start, g.reason(ctx, cctx, err)))
+	}
+	defer stream.Close()
+
+	var reply strings.Builder
+	sent := ""
+	emit := func(text string) {
+		a, ok := verifyCitations(g.Index, question, text, ps)
+		if !ok || !a.Found || !strings.HasPrefix(a.Answer, sent) {
+			return
+		}
+		if d := a.Answer[len(sent):]; d != "" {
+			onText(d)
+			sent = a.Answer
+		}
+	}
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if sent != "" {
+				a, _ := verifyCitations(g.Index, question, settled(reply.String()), ps)
+				a.Answer, a.TookMS = sent, time.Since(start).Milliseconds()
+				g.logf("the model's stream broke after part of the answer (%v); ending it there", err)
+				return a, nil
+			}
+			return whole(g.fallback(ctx, question, k, start, g.reason(ctx, cctx, err)))
+		}
+		if len(resp.Choices) > 0 {
+			reply.WriteString(resp.Choices[0].Delta.Content)
+			emit(settled(reply.String()))
+		}
+	}
+	a, ok := verifyCitations(g.Index, question, reply.String(), ps)
+	if !ok {
+		return whole(g.fallback(ctx, question, k, start, FallbackNoCite))
+	}
+	a.TookMS = time.Since(start).Milliseconds()
+	switch {
+	case !a.Found:
+		onText(a.Answer) // a refusal: nothing was sent before
+	case strings.HasPrefix(a.Answer, sent):
+		if d := a.Answer[len(sent):]; d != "" {
+			onText(d)
+		}
+	default:
+		// Cannot happen with a well-behaved verifier; the answer object
+		// stays authoritative.
+		g.logf("streamed text diverged from the checked answer")
+	}
+	return a, nil
+}
+
+// settled is the part of a reply being streamed that cannot change by
+// what comes next: an unfinished marker ("… [1", "… [1][") is held back.
+func settled(s string) string {
+	i := strings.LastIndexByte(s, '[')
+	if i < 0 || strings.IndexByte(s[i:], ']') >= 0 {
+		// Also hold a closed marker that another may follow ("[1][2]"):
+		// it is safe, rendering it twice gives the same prefix.
+		return s
+	}
+	return s[:i]
+}
+
+// reason classifies a model failure for logs and metrics.
+func (g Generative) reason(ctx, cctx context.Context, err error) string {
+	if cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		g.logf("the model did not answer within the timeout")
+		return FallbackTimeout
+	}
+	g.logf("the model failed: %v", err)
+	return FallbackError
 }

@@ -53,7 +53,15 @@ type Options struct {
 	// 0 turns the cache off.
 	CacheSize int
 	Observer  Observer
+	// Streamer, when set, makes the streaming answerer for each index
+	// (a language model's); without it AskStream sends answers whole.
+	Streamer func(*retrieval.Index) StreamFunc
 }
+
+// StreamFunc answers like an AnswerFunc, sending the answer's text to
+// onText piece by piece as it is written; the pieces join into the
+// returned answer's text.
+type StreamFunc func(ctx context.Context, question string, k int, onText func(string)) (answer.Answer, error)
 
 // Live is the index being served and the machinery to replace it.
 type Live struct {
@@ -71,9 +79,10 @@ type Live struct {
 
 // state is one index with what is derived from it; replaced whole.
 type state struct {
-	ix    *retrieval.Index
-	ans   AnswerFunc
-	cache *cache
+	ix     *retrieval.Index
+	ans    AnswerFunc
+	stream StreamFunc // nil: answers are sent whole
+	cache  *cache
 }
 
 // flight is one reindex; everyone who asked for it waits on done.
@@ -114,6 +123,9 @@ func (l *Live) Fallback(ix *retrieval.Index) bool {
 
 func (l *Live) newState(ix *retrieval.Index) *state {
 	s := &state{ix: ix, ans: l.compose(ix)}
+	if l.opt.Streamer != nil {
+		s.stream = l.opt.Streamer(ix)
+	}
 	if l.opt.CacheSize > 0 {
 		s.cache = newCache(l.opt.CacheSize)
 	}
@@ -144,6 +156,35 @@ func (l *Live) Ask(ctx context.Context, question string, k int) (answer.Answer, 
 		}
 		s.cache.put(key, a)
 	}
+	a.TookMS = time.Since(start).Milliseconds()
+	if l.opt.Observer != nil {
+		l.opt.Observer.Answered(a.Found)
+	}
+	return a, nil
+}
+
+// AskStream is Ask with the answer's text sent to onText as it is
+// written, when the answerer can stream (a language model); otherwise, and
+// for an answer in the cache, the text is sent in one piece.
+func (l *Live) AskStream(ctx context.Context, question string, k int, onText func(string)) (answer.Answer, error) {
+	s := l.cur.Load()
+	if s == nil {
+		return answer.Answer{}, ErrNotReady
+	}
+	key := cacheKey{question, k}
+	if _, ok := s.cache.get(key); ok || s.stream == nil {
+		a, err := l.Ask(ctx, question, k)
+		if err == nil {
+			onText(a.Answer)
+		}
+		return a, err
+	}
+	start := time.Now()
+	a, err := s.stream(ctx, question, k, onText)
+	if err != nil {
+		return a, err
+	}
+	s.cache.put(key, a)
 	a.TookMS = time.Since(start).Milliseconds()
 	if l.opt.Observer != nil {
 		l.opt.Observer.Answered(a.Found)

@@ -41,17 +41,35 @@ func handleAsk(cfg Config, lib Library) http.Handler {
 	})
 }
 
+// checkAsk refuses what no answer should be attempted for.
+func checkAsk(question string, k int) error {
+	if k < 1 || k > 50 {
+		return errorf(http.StatusBadRequest, "bad_k", "k must be between 1 and 50, got %d", k)
+	}
+	if n := utf8.RuneCountInString(question); n > MaxQuestionChars {
+		return errorf(http.StatusBadRequest, "question_too_long", "the question has %d characters; the limit is %d", n, MaxQuestionChars)
+	}
+	if err := answer.CheckQuestion(question); err != nil {
+		return errorf(http.StatusBadRequest, "bad_question", "%v", err)
+	}
+	return nil
+}
+
 // ask checks a question and answers it; shared by /v1/ask and the chat
 // endpoint, so both refuse the same things the same way.
 func ask(ctx context.Context, cfg Config, lib Library, question string, k int) (answer.Answer, error) {
-	if k < 1 || k > 50 {
-		return answer.Answer{}, errorf(http.StatusBadRequest, "bad_k", "k must be between 1 and 50, got %d", k)
-	}
-	if n := utf8.RuneCountInString(question); n > MaxQuestionChars {
-		return answer.Answer{}, errorf(http.StatusBadRequest, "question_too_long", "the question has %d characters; the limit is %d", n, MaxQuestionChars)
-	}
-	if err := answer.CheckQuestion(question); err != nil {
-		return answer.Answer{}, errorf(http.StatusBadRequest, "bad_question", "%v", err)
+	return answerWith(ctx, cfg, question, k, func() (answer.Answer, error) { return lib.Ask(ctx, question, k) })
+}
+
+// askStream is ask with the answer's text sent as it is written.
+func askStream(ctx context.Context, cfg Config, lib Library, question string, onText func(string)) (answer.Answer, error) {
+	k := cfg.DefaultK
+	return answerWith(ctx, cfg, question, k, func() (answer.Answer, error) { return lib.AskStream(ctx, question, k, onText) })
+}
+
+func answerWith(ctx context.Context, cfg Config, question string, k int, answerIt func() (answer.Answer, error)) (answer.Answer, error) {
+	if err := checkAsk(question, k); err != nil {
+		return answer.Answer{}, err
 	}
 	log := logger(ctx)
 	if cfg.LogQuestions {
@@ -59,7 +77,7 @@ func ask(ctx context.Context, cfg Config, lib Library, question string, k int) (
 	} else {
 		log.Debug("question", "question", question, "k", k)
 	}
-	a, err := lib.Ask(ctx, question, k)
+	a, err := answerIt()
 	switch {
 	case errors.Is(err, corpus.ErrNotReady):
 		return a, errNotReady
@@ -68,7 +86,7 @@ func ask(ctx context.Context, cfg Config, lib Library, question string, k int) (
 	case err != nil:
 		return a, err
 	}
-	log.Debug("answered", "found", a.Found, "citations", len(a.Citations), "took_ms", a.TookMS)
+	log.Debug("answered", "found", a.Found, "mode", a.Mode, "citations", len(a.Citations), "took_ms", a.TookMS)
 	return a, nil
 }
 

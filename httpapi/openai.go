@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -103,37 +104,51 @@ func handleChatCompletions(cfg Config, lib Library) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		id, created := "chatcmpl-"+randomID(), time.Now().Unix()
+		if req.Stream {
+			var includeUsage bool
+			if req.StreamOptions != nil {
+				includeUsage = req.StreamOptions.IncludeUsage
+			}
+			streamChat(w, r, cfg, lib, question, chatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: Model}, includeUsage)
+			return
+		}
 		a, err := ask(r.Context(), cfg, lib, question, cfg.DefaultK)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		id, created := "chatcmpl-"+randomID(), time.Now().Unix()
 		body, sources := replyText(a)
 		u := usage{PromptTokens: tokens(question), CompletionTokens: tokens(body) + tokens(sources)}
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
-		citations := a.Citations
-		if citations == nil {
-			citations = []answer.Citation{}
-		}
-		if !req.Stream {
-			encode(w, http.StatusOK, chatResponse{ID: id, Object: "chat.completion", Created: created, Model: Model,
-				Choices: []chatChoice{{Message: chatMessage{Role: "assistant", Content: body + sources}, FinishReason: "stop"}},
-				Usage:   u, Citations: citations})
-			return
-		}
-		var final *usage
-		if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
-			final = &u
-		}
-		streamReply(w, chatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: Model}, body, sources, citations, final)
+		encode(w, http.StatusOK, chatResponse{ID: id, Object: "chat.completion", Created: created, Model: Model,
+			Choices: []chatChoice{{Message: chatMessage{Role: "assistant", Content: body + sources}, FinishReason: "stop"}},
+			Usage:   u, Citations: nonNil(a.Citations)})
 	})
 }
 
-// streamReply sends the reply as server-sent events in the OpenAI chunk
-// format: the role, the answer and its sources as content deltas, a last
-// chunk with the finish reason and the citations, then "data: [DONE]".
-func streamReply(w http.ResponseWriter, base chatChunk, body, sources string, citations []answer.Citation, u *usage) {
+func nonNil(c []answer.Citation) []answer.Citation {
+	if c == nil {
+		return []answer.Citation{}
+	}
+	return c
+}
+
+// streamChat sends the reply as server-sent events in the OpenAI chunk
+// format: the role, the answer's text as it is written (a language
+// model's, checked as it goes; an extractive answer in one piece), its
+// sources, a last chunk with the finish reason and the citations, the
+// usage when asked for, then "data: [DONE]". A request that cannot be
+// answered gets its JSON error before any event.
+func streamChat(w http.ResponseWriter, r *http.Request, cfg Config, lib Library, question string, base chatChunk, includeUsage bool) {
+	if err := checkAsk(question, cfg.DefaultK); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if lib.Index() == nil {
+		writeError(w, r, errNotReady)
+		return
+	}
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Time{}) // a slow reader is bounded by its own connection, not a fixed deadline
 	h := w.Header()
@@ -142,47 +157,62 @@ func streamReply(w http.ResponseWriter, base chatChunk, body, sources string, ci
 	h.Set("X-Accel-Buffering", "no") // proxies must not hold events back
 	w.WriteHeader(http.StatusOK)
 
-	send := func(c chatChunk) bool {
-		b, err := json.Marshal(c)
-		if err != nil {
-			return false
+	broken := false
+	send := func(v any) {
+		if broken {
+			return
 		}
-		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
-			return false
+		b, err := json.Marshal(v)
+		if err == nil {
+			_, err = fmt.Fprintf(w, "data: %s\n\n", b)
 		}
-		return rc.Flush() == nil
+		if err == nil {
+			err = rc.Flush()
+		}
+		broken = err != nil
 	}
 	chunk := func(d chatDelta, finish *string) chatChunk {
 		c := base
 		c.Choices = []streamChoice{{Delta: d, FinishReason: finish}}
 		return c
 	}
-	pieces := []chatDelta{{Role: "assistant"}}
-	for _, p := range []string{body, sources} {
-		if p != "" {
-			pieces = append(pieces, chatDelta{Content: p})
+	send(chunk(chatDelta{Role: "assistant"}, nil))
+	a, err := askStream(r.Context(), cfg, lib, question, func(text string) {
+		if text != "" {
+			send(chunk(chatDelta{Content: text}, nil))
+		}
+	})
+	if err != nil {
+		// The status is sent: the error travels as an event, as OpenAI's do.
+		var e *Error
+		if !errors.As(err, &e) {
+			logger(r.Context()).Error("streamed answer failed", "err", err)
+			e = &Error{Code: "internal", Message: "something went wrong on our side; the error is logged"}
+		}
+		var body errorBody
+		body.Error.Code, body.Error.Message = e.Code, e.Message
+		send(body)
+	} else {
+		body, sources := replyText(a)
+		if sources != "" {
+			send(chunk(chatDelta{Content: sources}, nil))
+		}
+		stop := "stop"
+		last := chunk(chatDelta{}, &stop)
+		last.Citations = nonNil(a.Citations)
+		send(last)
+		if includeUsage {
+			u := usage{PromptTokens: tokens(question), CompletionTokens: tokens(body) + tokens(sources)}
+			u.TotalTokens = u.PromptTokens + u.CompletionTokens
+			c := base
+			c.Choices, c.Usage = []streamChoice{}, &u
+			send(c)
 		}
 	}
-	for _, d := range pieces {
-		if !send(chunk(d, nil)) {
-			return
-		}
+	if !broken {
+		fmt.Fprint(w, "data: [DONE]\n\n")
+		rc.Flush()
 	}
-	stop := "stop"
-	last := chunk(chatDelta{}, &stop)
-	last.Citations = citations
-	if !send(last) {
-		return
-	}
-	if u != nil {
-		c := base
-		c.Choices, c.Usage = []streamChoice{}, u
-		if !send(c) {
-			return
-		}
-	}
-	fmt.Fprint(w, "data: [DONE]\n\n")
-	rc.Flush()
 }
 
 // lastUserMessage is the question: the text of the last message from the

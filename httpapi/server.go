@@ -18,6 +18,9 @@ import (
 // Library is what the API serves from (a *corpus.Live).
 type Library interface {
 	Ask(ctx context.Context, question string, k int) (answer.Answer, error)
+	// AskStream is Ask with the answer's text sent to onText as it is
+	// written (in one piece when the answerer cannot stream).
+	AskStream(ctx context.Context, question string, k int, onText func(string)) (answer.Answer, error)
 	// Index is the index being served, nil before the first load.
 	Index() *retrieval.Index
 	Reindex(ctx context.Context) (corpus.Result, error)

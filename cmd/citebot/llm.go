@@ -59,8 +59,28 @@ func (l llmFlags) resolve(getenv func(string) string) (llmSettings, error) {
 // configured (falling back to extractive answers on any model trouble),
 // else extractive.
 func composer(c config, llm llmSettings, log *slog.Logger, onFallback func(reason string)) func(*retrieval.Index) corpus.AnswerFunc {
-	if llm.URL == "" {
+	gen := generative(c, llm, log, onFallback)
+	if gen == nil {
 		return func(ix *retrieval.Index) corpus.AnswerFunc { return newExtractive(ix, c).Answer }
+	}
+	return func(ix *retrieval.Index) corpus.AnswerFunc { return gen(ix).Answer }
+}
+
+// streamer makes the streaming answerer for each index when a model is
+// configured; nil otherwise (answers are then sent whole).
+func streamer(c config, llm llmSettings, log *slog.Logger, onFallback func(reason string)) func(*retrieval.Index) corpus.StreamFunc {
+	gen := generative(c, llm, log, onFallback)
+	if gen == nil {
+		return nil
+	}
+	return func(ix *retrieval.Index) corpus.StreamFunc { return gen(ix).Stream }
+}
+
+// generative makes the generative composer for an index, or nil without a
+// model.
+func generative(c config, llm llmSettings, log *slog.Logger, onFallback func(reason string)) func(*retrieval.Index) answer.Generative {
+	if llm.URL == "" {
+		return nil
 	}
 	cfg := openai.DefaultConfig(llm.Key)
 	cfg.BaseURL = llm.URL
@@ -68,8 +88,8 @@ func composer(c config, llm llmSettings, log *slog.Logger, onFallback func(reaso
 	// each reply, this bounds a connection that hangs regardless.
 	cfg.HTTPClient = &http.Client{Timeout: llm.Timeout + 10*time.Second}
 	client := openai.NewClientWithConfig(cfg)
-	return func(ix *retrieval.Index) corpus.AnswerFunc {
+	return func(ix *retrieval.Index) answer.Generative {
 		return answer.Generative{Index: ix, Client: client, Model: llm.Model, Timeout: llm.Timeout,
-			Extractive: newExtractive(ix, c), Log: log, OnFallback: onFallback}.Answer
+			Extractive: newExtractive(ix, c), Log: log, OnFallback: onFallback}
 	}
 }

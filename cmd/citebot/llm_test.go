@@ -21,12 +21,26 @@ func fakeModel(t *testing.T, status *atomic.Int32, content string, delay time.Du
 			http.NotFound(w, r)
 			return
 		}
-		io.Copy(io.Discard, r.Body)
+		var req struct {
+			Stream bool `json:"stream"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
 		time.Sleep(delay)
 		w.Header().Set("Content-Type", "application/json")
 		if s := int(status.Load()); s != 200 {
 			w.WriteHeader(s)
 			io.WriteString(w, `{"error": {"message": "down", "type": "server_error"}}`)
+			return
+		}
+		if req.Stream {
+			// The content in pieces of about ten bytes, as tokens come.
+			w.Header().Set("Content-Type", "text/event-stream")
+			for i := 0; i < len(content); i += 10 {
+				b, _ := json.Marshal(map[string]any{"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m",
+					"choices": []map[string]any{{"index": 0, "delta": map[string]string{"content": content[i:min(i+10, len(content))]}}}})
+				io.WriteString(w, "data: "+string(b)+"\n\n")
+			}
+			io.WriteString(w, "data: [DONE]\n\n")
 			return
 		}
 		b, _ := json.Marshal(map[string]any{"id": "c1", "object": "chat.completion", "created": 1, "model": "m",
@@ -111,4 +125,54 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Streaming through serve: the model's text arrives in several content
+// chunks, checked (the invalid [7] never shows), and the last chunk holds
+// the citations; the pieces join into exactly the answer.
+func TestServeStreamsModelText(t *testing.T) {
+	var status atomic.Int32
+	status.Store(200)
+	srv := fakeModel(t, &status, "The agreement came into effect on January 5, 2012 [1][7]. It covers terrorism [2].", 0)
+	s := startServe(t, nil, "--docs", seeds, "--index", seedIndex(t), "--llm-url", srv.URL+"/v1", "--llm-model", "m", "--answer-cache", "0")
+	s.waitReady(t)
+	body := `{"model": "citebot", "stream": true, "messages": [{"role": "user", "content": "When did the SCO agreement come into effect?"}]}`
+	resp, err := http.Post(s.url+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var text strings.Builder
+	pieces := 0
+	var citations []answer.Citation
+	for _, ev := range strings.Split(strings.TrimSpace(string(raw)), "\n\n") {
+		data := strings.TrimPrefix(ev, "data: ")
+		if data == "[DONE]" {
+			break
+		}
+		var c struct {
+			Choices []struct {
+				Delta struct{ Content string } `json:"delta"`
+			} `json:"choices"`
+			Citations []answer.Citation `json:"citations"`
+		}
+		if err := json.Unmarshal([]byte(data), &c); err != nil {
+			t.Fatalf("event %q: %v", ev, err)
+		}
+		if len(c.Choices) > 0 && c.Choices[0].Delta.Content != "" && !strings.HasPrefix(c.Choices[0].Delta.Content, "\n\nSources:") {
+			pieces++
+			text.WriteString(c.Choices[0].Delta.Content)
+		}
+		if c.Citations != nil {
+			citations = c.Citations
+		}
+	}
+	got := text.String()
+	if pieces < 2 || strings.Contains(got, "[7]") || !strings.Contains(got, "January 5, 2012 [1]") {
+		t.Errorf("streamed answer in %d pieces: %q", pieces, got)
+	}
+	if len(citations) == 0 || !strings.Contains(citations[0].Quote, "2012") {
+		t.Errorf("citations %+v", citations)
+	}
 }

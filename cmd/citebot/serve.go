@@ -155,7 +155,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return retrieval.UpdateFrom(ctx, prev, c.Docs, c.Index, c.MaxFileBytes, rc)
 	}
 	compose := composer(c, llm, log, metrics.LLMFallback)
-	live := corpus.New(ctx, update, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics})
+	live := corpus.New(ctx, update, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics,
+		Streamer: streamer(c, llm, log, metrics.LLMFallback)})
 	defer live.Wait()
 
 	var tgBot *bot.Bot
