@@ -44,6 +44,10 @@ type Answer struct {
 	Citations []Citation `json:"citations"`
 	Passages  []Passage  `json:"passages"`
 	TookMS    int64      `json:"took_ms"`
+	// Note is said beside the answer, in the asker's language: that
+	// questions in the documents' language work best (no model could
+	// translate this one). Not part of the answer's claims.
+	Note string `json:"note,omitempty"`
 }
 
 // Citation is a span the answer cites; N is its [n] marker.

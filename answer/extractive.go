@@ -41,6 +41,9 @@ var DefaultTuning = Tuning{MinCoverage: 0.5, MaxSentences: 2, ContextWeight: 0.5
 type Extractive struct {
 	Index  Searcher
 	Tuning Tuning
+	// CorpusScript is the documents' script (see Script); a question in
+	// another one gets a Note.
+	CorpusScript string
 }
 
 // candidate is one sentence of a retrieved passage.
@@ -71,6 +74,7 @@ func (e Extractive) Answer(ctx context.Context, question string, k int) (Answer,
 		return Answer{}, fmt.Errorf("answer: %w", err)
 	}
 	a := e.compose(question, ps)
+	a.Note = LanguageNote(Script(question), e.CorpusScript)
 	a.TookMS = time.Since(start).Milliseconds()
 	return a, nil
 }

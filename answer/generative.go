@@ -33,6 +33,9 @@ type Generative struct {
 	Log        *slog.Logger
 	// OnFallback, when set, is told each fallback's reason (metrics).
 	OnFallback func(reason string)
+	// CorpusScript is the documents' script (see Script): a question in
+	// another is rewritten into the documents' language for retrieval.
+	CorpusScript string
 }
 
 // Fallback reasons, for logs and metrics.
@@ -61,14 +64,15 @@ func (g Generative) Answer(ctx context.Context, question string, k int) (Answer,
 	if err := CheckQuestion(question); err != nil {
 		return Answer{}, err
 	}
-	ps, err := g.Index.Search(ctx, question, k)
+	search := g.searchQuestion(ctx, question)
+	ps, err := g.Index.Search(ctx, search, k)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: %w", err)
 	}
 	if len(ps) == 0 {
 		return g.fallback(ctx, question, k, start, "")
 	}
-	reply, reason := g.complete(ctx, question, ps)
+	reply, reason := g.complete(ctx, promptQuestion(question, search), ps)
 	if reason != "" {
 		return g.fallback(ctx, question, k, start, reason)
 	}
@@ -251,11 +255,11 @@ func support(ix Searcher, p retrieval.Passage, claim string) (start, end int) {
 	if len(sentences) == 0 {
 		return 0, min(len(p.Text), MaxCitationBytes)
 	}
-	claimTerms := termSet(claim)
+	want := claimTerms(claim)
 	weight := func(terms map[string]bool, skip map[string]bool) float64 {
 		w := 0.0
 		for t := range terms {
-			if claimTerms[t] && !skip[t] {
+			if want[t] && !skip[t] {
 				if idf, ok := ix.IDF(t); ok {
 					w += idf
 				} else {
@@ -295,7 +299,8 @@ func (g Generative) Stream(ctx context.Context, question string, k int, onText f
 	if err := CheckQuestion(question); err != nil {
 		return Answer{}, err
 	}
-	ps, err := g.Index.Search(ctx, question, k)
+	search := g.searchQuestion(ctx, question)
+	ps, err := g.Index.Search(ctx, search, k)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: %w", err)
 	}
@@ -315,7 +320,7 @@ func (g Generative) Stream(ctx context.Context, question string, k int, onText f
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	stream, err := g.Client.CreateChatCompletionStream(cctx, openai.ChatCompletionRequest{
-		Model: g.Model, Messages: Prompt(question, ps), Temperature: 1e-6, Stream: true,
+		Model: g.Model, Messages: Prompt(promptQuestion(question, search), ps), Temperature: 1e-6, Stream: true,
 	})
 	if err != nil {
 		return whole(g.fallback(ctx, question, k, start, g.reason(ctx, cctx, err)))

@@ -299,3 +299,94 @@ func TestGenerativeStream(t *testing.T) {
 		})
 	}
 }
+
+// A follow-up is rewritten into a standalone question (from the earlier
+// turns) before retrieval; a question in another script is rewritten into
+// the documents' language, and answered in the asker's.
+func TestGenerativeRewrites(t *testing.T) {
+	tests := []struct {
+		name, question string
+		history        []Turn
+		rewrite        string
+		reply          string
+		wantQuote      string
+		wantLang       string // in the rewrite request
+	}{
+		{"follow-up", "And when did its lamp become electric?",
+			[]Turn{{"user", "When was the Cape Arrow lighthouse built?"}, {"assistant", "It was built in 1871 [1]."}},
+			"When was the lamp of the Cape Arrow lighthouse converted to electricity?",
+			"The lamp became electric in 1932 [1].", "1932", "English"},
+		{"Russian question", "Когда был построен маяк Кейп-Эрроу?", nil,
+			"When was the Cape Arrow lighthouse built?",
+			"Маяк был построен в 1871 году [1].", "1871", "English"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeLLM(t, func(req openai.ChatCompletionRequest) (int, string) {
+				if strings.Contains(req.Messages[0].Content, "standalone search question") {
+					return completion(tt.rewrite)
+				}
+				return completion(tt.reply)
+			})
+			g, reasons := f.generative(t, time.Second)
+			g.CorpusScript = "latin"
+			ctx := WithHistory(context.Background(), tt.history)
+			a, err := g.Answer(ctx, tt.question, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Mode != ModeGenerative || len(a.Citations) == 0 || !strings.Contains(a.Citations[0].Quote, tt.wantQuote) || len(*reasons) != 0 {
+				t.Fatalf("answer %+v (fallbacks %v)", a, *reasons)
+			}
+			if a.Question != tt.question {
+				t.Errorf("question %q, want it as asked", a.Question)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if len(f.requests) != 2 {
+				t.Fatalf("%d requests, want a rewrite and an answer", len(f.requests))
+			}
+			rw, ans := f.requests[0].Messages, f.requests[1].Messages
+			if !strings.Contains(rw[0].Content, tt.wantLang) || !strings.Contains(rw[1].Content, tt.question) {
+				t.Errorf("rewrite request %+v", rw)
+			}
+			for _, turn := range tt.history {
+				if !strings.Contains(rw[1].Content, turn.Text) {
+					t.Errorf("the rewrite request lacks the turn %q", turn.Text)
+				}
+			}
+			if !strings.Contains(ans[1].Content, tt.question) || !strings.Contains(ans[1].Content, tt.rewrite) {
+				t.Errorf("the answer request lacks the question as asked or as understood:\n%s", ans[1].Content)
+			}
+		})
+	}
+}
+
+// Without history and in the documents' script, the model is asked once.
+func TestGenerativeNoRewriteNeeded(t *testing.T) {
+	f := newFakeLLM(t, func(openai.ChatCompletionRequest) (int, string) { return completion("Built in 1871 [1].") })
+	g, _ := f.generative(t, time.Second)
+	g.CorpusScript = "latin"
+	if _, err := g.Answer(context.Background(), "When was the Cape Arrow lighthouse built?", 3); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.requests) != 1 {
+		t.Errorf("%d requests, want 1", len(f.requests))
+	}
+}
+
+// Without a model, a question in another script is answered from what
+// matches, with a note in the asker's language.
+func TestExtractiveLanguageNote(t *testing.T) {
+	ex := Extractive{Index: tinyIndex(t), Tuning: DefaultTuning, CorpusScript: "latin"}
+	a, err := ex.Answer(context.Background(), "Когда построили маяк Cape Arrow?", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Note != languageNotes["cyrillic"] {
+		t.Errorf("note %q, want the Russian one", a.Note)
+	}
+	if a, _ := ex.Answer(context.Background(), "When was the Cape Arrow lighthouse built?", 3); a.Note != "" {
+		t.Errorf("a note for an English question: %q", a.Note)
+	}
+}

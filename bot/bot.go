@@ -38,6 +38,9 @@ import (
 // Library is what the bot answers from (a *corpus.Live).
 type Library interface {
 	Ask(ctx context.Context, question string, k int) (answer.Answer, error)
+	// AskStream is Ask with the answer's text sent to onText as it is
+	// written (a language model's), or in one piece.
+	AskStream(ctx context.Context, question string, k int, onText func(string)) (answer.Answer, error)
 	// Index is the index being served, nil before the first load.
 	Index() *retrieval.Index
 	Reindex(ctx context.Context) (corpus.Result, error)
@@ -88,6 +91,7 @@ type Bot struct {
 	typingEvery time.Duration
 
 	exampleMu sync.Mutex // held while example questions are worked out
+	history   *histories
 
 	mu      sync.Mutex
 	work    context.Context // handlers run in it; set by Run
@@ -137,6 +141,7 @@ func New(ctx context.Context, cfg Config, lib Library) (*Bot, error) {
 		buttons: newButtons(cfg.ButtonTTL, buttonBytes, time.Now), send: newSender(cfg.Limits, log), secret: cfg.WebhookSecret,
 		typingEvery: typingEvery}
 	b.queues = newQueues(log)
+	b.history = newHistories(time.Now)
 	if cfg.WebhookURL != "" && b.secret == "" {
 		var raw [24]byte
 		rand.Read(raw[:])

@@ -55,6 +55,15 @@ func (s *spyLibrary) Ask(ctx context.Context, q string, k int) (answer.Answer, e
 	return s.testLibrary.Ask(ctx, q, k)
 }
 
+// AskStream answers through Ask (and its hook), the text in one piece.
+func (s *spyLibrary) AskStream(ctx context.Context, q string, k int, onText func(string)) (answer.Answer, error) {
+	a, err := s.Ask(ctx, q, k)
+	if err == nil {
+		onText(a.Answer)
+	}
+	return a, err
+}
+
 func (s *spyLibrary) Reindex(ctx context.Context) (corpus.Result, error) {
 	s.mu.Lock()
 	s.reindexed++

@@ -171,10 +171,11 @@ func (b *Bot) answer(ctx context.Context, m *models.Message, p *phrases, questio
 		b.reply(ctx, m, textBlocks(fmt.Sprintf(p.tooLong, maxQuestionChars)), nil)
 		return
 	}
+	grow := b.newGrowing(ctx, replyTarget(m))
 	a, err := func() (answer.Answer, error) {
 		// Deferred: a panicking Ask must not leave "typing…" renewed forever.
 		defer b.typing(ctx, replyTarget(m))()
-		return b.lib.Ask(ctx, question, b.cfg.K)
+		return b.askGrowing(answer.WithHistory(ctx, b.history.get(m.Chat.ID)), grow, question)
 	}()
 	switch {
 	case errors.Is(err, corpus.ErrNotReady):
@@ -188,7 +189,8 @@ func (b *Bot) answer(ctx context.Context, m *models.Message, p *phrases, questio
 		b.reply(ctx, m, textBlocks(p.failed), nil)
 		return
 	}
-	b.log.Info("telegram: answered", "chat", m.Chat.ID, "found", a.Found, "citations", len(a.Citations))
+	b.log.Info("telegram: answered", "chat", m.Chat.ID, "found", a.Found, "mode", a.Mode, "citations", len(a.Citations))
+	b.history.add(m.Chat.ID, question, a.Answer)
 	if !a.Found {
 		a.Answer = p.notFound // the refusal in the user's language
 	}
@@ -196,7 +198,11 @@ func (b *Bot) answer(ctx context.Context, m *models.Message, p *phrases, questio
 	for i := range srcs {
 		srcs[i].Thread = replyTarget(m).thread
 	}
-	b.reply(ctx, m, FormatAnswer(a, p.labels, quoteChars), b.keyboard(srcs))
+	blocks := FormatAnswer(a, p.labels, quoteChars)
+	if a.Note != "" {
+		blocks = append(blocks, Block{Spans: []Span{{Text: a.Note, Style: "i"}}})
+	}
+	grow.finish(blocks, b.keyboard(srcs))
 }
 
 // answerSources are the sources a button may show: for an answer, each

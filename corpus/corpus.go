@@ -148,13 +148,17 @@ func (l *Live) Ask(ctx context.Context, question string, k int) (answer.Answer, 
 	}
 	start := time.Now()
 	key := cacheKey{question, k}
-	a, ok := s.cache.get(key)
+	c := s.cache
+	if len(answer.History(ctx)) > 0 {
+		c = nil // a follow-up means something else in each conversation
+	}
+	a, ok := c.get(key)
 	if !ok {
 		var err error
 		if a, err = s.ans(ctx, question, k); err != nil {
 			return a, err
 		}
-		s.cache.put(key, a)
+		c.put(key, a)
 	}
 	a.TookMS = time.Since(start).Milliseconds()
 	if l.opt.Observer != nil {
@@ -172,7 +176,11 @@ func (l *Live) AskStream(ctx context.Context, question string, k int, onText fun
 		return answer.Answer{}, ErrNotReady
 	}
 	key := cacheKey{question, k}
-	if _, ok := s.cache.get(key); ok || s.stream == nil {
+	c := s.cache
+	if len(answer.History(ctx)) > 0 {
+		c = nil
+	}
+	if _, ok := c.get(key); ok || s.stream == nil {
 		a, err := l.Ask(ctx, question, k)
 		if err == nil {
 			onText(a.Answer)
@@ -184,7 +192,7 @@ func (l *Live) AskStream(ctx context.Context, question string, k int, onText fun
 	if err != nil {
 		return a, err
 	}
-	s.cache.put(key, a)
+	c.put(key, a)
 	a.TookMS = time.Since(start).Milliseconds()
 	if l.opt.Observer != nil {
 		l.opt.Observer.Answered(a.Found)

@@ -104,6 +104,9 @@ func handleChatCompletions(cfg Config, lib Library) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		// The turns before the question let a language model read a
+		// follow-up ("and when did it enter into force?").
+		r = r.WithContext(answer.WithHistory(r.Context(), earlierTurns(req.Messages)))
 		id, created := "chatcmpl-"+randomID(), time.Now().Unix()
 		if req.Stream {
 			var includeUsage bool
@@ -221,34 +224,61 @@ func lastUserMessage(msgs []openai.ChatCompletionMessage) (string, error) {
 	if len(msgs) == 0 {
 		return "", errorf(http.StatusBadRequest, "missing_messages", `the body needs "messages", with at least one message from the user`)
 	}
-	for i := len(msgs) - 1; i >= 0; i-- {
-		m := msgs[i]
-		if m.Role != openai.ChatMessageRoleUser {
-			continue
-		}
-		text := m.Content
-		if len(m.MultiContent) > 0 {
-			var parts []string
-			for _, p := range m.MultiContent {
-				if p.Type == openai.ChatMessagePartTypeText {
-					parts = append(parts, p.Text)
-				}
-			}
-			text = strings.Join(parts, "\n")
-		}
-		return text, nil
+	if i := lastUser(msgs); i >= 0 {
+		return messageText(msgs[i]), nil
 	}
 	return "", errorf(http.StatusBadRequest, "missing_question", `no message has the role "user"; the last user message is the question`)
+}
+
+func lastUser(msgs []openai.ChatCompletionMessage) int {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == openai.ChatMessageRoleUser {
+			return i
+		}
+	}
+	return -1
+}
+
+func messageText(m openai.ChatCompletionMessage) string {
+	if len(m.MultiContent) == 0 {
+		return m.Content
+	}
+	var parts []string
+	for _, p := range m.MultiContent {
+		if p.Type == openai.ChatMessagePartTypeText {
+			parts = append(parts, p.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// earlierTurns are the user's and the assistant's messages before the
+// question, the assistant's without the sources list citebot appends.
+func earlierTurns(msgs []openai.ChatCompletionMessage) []answer.Turn {
+	var turns []answer.Turn
+	for _, m := range msgs[:max(0, lastUser(msgs))] {
+		if m.Role != openai.ChatMessageRoleUser && m.Role != openai.ChatMessageRoleAssistant {
+			continue
+		}
+		text, _, _ := strings.Cut(messageText(m), "\n\nSources:\n")
+		if text = strings.TrimSpace(text); text != "" {
+			turns = append(turns, answer.Turn{Role: m.Role, Text: text})
+		}
+	}
+	return turns
 }
 
 // replyText renders an answer for a chat client: the answer with its [n]
 // markers, then a "Sources" list with each citation's title, file and
 // lines (the exact quotes travel in the citations array).
 func replyText(a answer.Answer) (body, sources string) {
-	if len(a.Citations) == 0 {
-		return a.Answer, ""
-	}
 	var b strings.Builder
+	if a.Note != "" {
+		b.WriteString("\n\n(" + a.Note + ")")
+	}
+	if len(a.Citations) == 0 {
+		return a.Answer, b.String()
+	}
 	b.WriteString("\n\nSources:\n")
 	for _, c := range a.Citations {
 		fmt.Fprintf(&b, "[%d] %s — %s, %s\n", c.N, c.Title, c.Document, lines(c.LineStart, c.LineEnd))

@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,10 +19,21 @@ import (
 )
 
 // Embedder turns text into a vector. Name is recorded in the manifest so that
-// an index built by one model is never queried with another's vectors.
+// an index built by one model is never queried with another's vectors; the
+// vectors' dimension is recorded beside it, since a server may change its
+// model under the same name.
 type Embedder struct {
 	Name  string
 	Embed chromem.EmbeddingFunc
+	// EmbedBatch, when set, embeds many texts at once, in order: a
+	// remote model takes them in batches rather than one request per
+	// chunk. Nil embeds each text with Embed, on all cores.
+	EmbedBatch func(ctx context.Context, texts []string) ([][]float32, error)
+	// Dimension, when set, asks the model how long its vectors are now.
+	// Updates call it to notice a model swapped behind the same name (a
+	// server's, say) and re-embed everything; nil when the name fixes the
+	// dimension, as the embedded model's does.
+	Dimension func(ctx context.Context) (int, error)
 }
 
 // Fusion says how keyword and vector rankings are combined.
@@ -92,6 +104,18 @@ type Versions struct {
 	Chunker   string `json:"chunker"`
 	Tokenizer string `json:"tokenizer"`
 	Embedder  string `json:"embedder"`
+	// Dimension is the length of the index's vectors: known only once
+	// something is embedded, so Config.versions leaves it 0. Indexes
+	// saved before it was recorded have 0 too, "unknown": their
+	// embedder's name is trusted.
+	Dimension int `json:"dimension,omitempty"`
+}
+
+// sameBuilder reports whether v and w name the same chunker, tokenizer and
+// embedder, whatever dimensions they record.
+func (v Versions) sameBuilder(w Versions) bool {
+	v.Dimension, w.Dimension = 0, 0
+	return v == w
 }
 
 // versions records the chunker's options beside its version: other
@@ -118,25 +142,22 @@ const collectionName = "chunks"
 
 // Build indexes docs. Documents whose SHA256 and versions match prev are
 // reused from it (chunks and vectors), so only new and changed documents are
-// chunked and embedded. prev may be nil.
+// chunked and embedded. prev may be nil. When the embedder's vectors turn
+// out to have another dimension than prev's, nothing of prev is reused.
 func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, prev *Index) (*Index, Summary, error) {
 	start := time.Now()
 	if cfg.Embedder.Embed == nil {
 		// chromem-go would silently fall back to OpenAI over the network.
 		return nil, Summary{}, errors.New("build index: no embedder configured")
 	}
-	if prev != nil && prev.versions != cfg.versions() {
+	if prev != nil && !prev.versions.sameBuilder(cfg.versions()) {
 		prev = nil
 	}
 	var sum Summary
 	sum.Skipped = append([]Skipped{}, skipped...)
 
-	type work struct {
-		chunks  []Chunk
-		vectors [][]float32
-	}
-	results := make([]work, len(docs))
-	var todo []int
+	results := make([]docVectors, len(docs))
+	var todo, reused []int
 	seen := make(map[string]bool, len(docs))
 	for i, d := range docs {
 		seen[d.ID] = true
@@ -144,7 +165,8 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 			if old, ok := prev.byID[d.ID]; ok {
 				if old.SHA256 == d.SHA256 {
 					chunks, vecs := prev.docVectors(old)
-					results[i] = work{chunks, vecs}
+					results[i] = docVectors{chunks, vecs}
+					reused = append(reused, i)
 					sum.Unchanged++
 					continue
 				}
@@ -165,22 +187,26 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 		}
 	}
 
-	err := forEachParallel(ctx, len(todo), func(ctx context.Context, j int) error {
-		d := docs[todo[j]]
-		chunks := ChunkDocument(d, cfg.Chunk)
-		vecs := make([][]float32, len(chunks))
-		for k, c := range chunks {
-			v, err := cfg.Embedder.Embed(ctx, embedText(d, c))
-			if err != nil {
-				return fmt.Errorf("embed %s: %w", d.ID, err)
-			}
-			vecs[k] = v
-		}
-		results[todo[j]] = work{chunks, vecs}
-		return nil
-	})
+	dim, err := embedDocuments(ctx, docs, todo, results, cfg.Chunk, cfg.Embedder)
 	if err != nil {
 		return nil, Summary{}, err
+	}
+	var prevDim int
+	if prev != nil {
+		prevDim = prev.dimension()
+	}
+	if len(reused) > 0 && dim != 0 && prevDim != 0 && dim != prevDim {
+		// The model changed under the same name: the reused vectors
+		// cannot be compared with the new ones, so all are made anew.
+		again, err := embedDocuments(ctx, docs, reused, results, cfg.Chunk, cfg.Embedder)
+		if err != nil {
+			return nil, Summary{}, err
+		}
+		if again != 0 && again != dim {
+			return nil, Summary{}, fmt.Errorf("embed: %s changed its dimension while indexing (%d, then %d)", cfg.Embedder.Name, dim, again)
+		}
+		sum = Summary{Added: len(docs), Skipped: sum.Skipped}
+		prevDim = 0
 	}
 
 	ix := &Index{cfg: cfg, versions: cfg.versions(), byID: make(map[string]*docEntry, len(docs)), skipped: sum.Skipped}
@@ -200,10 +226,95 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 	if err := ix.buildVectors(ctx, vdocs); err != nil {
 		return nil, Summary{}, err
 	}
+	ix.versions.Dimension = cmp.Or(ix.flat.dim, dim, prevDim)
 	ix.buildKeywords()
 	sum.Chunks = len(ix.chunks)
 	sum.TookMS = time.Since(start).Milliseconds()
 	return ix, sum, nil
+}
+
+// docVectors is one document's chunks and their vectors.
+type docVectors struct {
+	chunks  []Chunk
+	vectors [][]float32
+}
+
+// embedDocuments chunks and embeds docs[i] for each i in idx, into
+// results[i], and returns the dimension of the vectors made (0 when none
+// were). An embedder with EmbedBatch gets all the texts in one call, to
+// send in batches; otherwise each text is embedded on its own, on all
+// cores.
+func embedDocuments(ctx context.Context, docs []Document, idx []int, results []docVectors, opts ChunkOptions, e Embedder) (int, error) {
+	err := forEachParallel(ctx, len(idx), func(_ context.Context, j int) error {
+		chunks := ChunkDocument(docs[idx[j]], opts)
+		results[idx[j]] = docVectors{chunks, make([][]float32, len(chunks))}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	type ref struct{ doc, chunk int }
+	var refs []ref
+	for _, i := range idx {
+		for k := range results[i].chunks {
+			refs = append(refs, ref{i, k})
+		}
+	}
+	text := func(r ref) string { return embedText(docs[r.doc], results[r.doc].chunks[r.chunk]) }
+	if e.EmbedBatch != nil {
+		if len(refs) > 0 {
+			texts := make([]string, len(refs))
+			for j, r := range refs {
+				texts[j] = text(r)
+			}
+			vecs, err := e.EmbedBatch(ctx, texts)
+			if err != nil {
+				return 0, fmt.Errorf("embed %d chunks of %d documents: %w", len(texts), len(idx), err)
+			}
+			if len(vecs) != len(texts) {
+				return 0, fmt.Errorf("embed: %s returned %d vectors for %d chunks", e.Name, len(vecs), len(texts))
+			}
+			for j, r := range refs {
+				results[r.doc].vectors[r.chunk] = vecs[j]
+			}
+		}
+	} else {
+		err := forEachParallel(ctx, len(refs), func(ctx context.Context, j int) error {
+			r := refs[j]
+			v, err := e.Embed(ctx, text(r))
+			if err != nil {
+				return fmt.Errorf("embed %s: %w", docs[r.doc].ID, err)
+			}
+			results[r.doc].vectors[r.chunk] = v
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	// An empty vector is no vector (the chunk is found by its words only);
+	// all others must agree, or cosine scores would mean nothing.
+	dim, first := 0, ""
+	for _, r := range refs {
+		v := results[r.doc].vectors[r.chunk]
+		switch {
+		case len(v) == 0:
+		case dim == 0:
+			dim, first = len(v), docs[r.doc].ID
+		case len(v) != dim:
+			return 0, fmt.Errorf("embed: %s gave vectors of %d dimensions (%s) and of %d (%s)", e.Name, dim, first, len(v), docs[r.doc].ID)
+		}
+	}
+	return dim, nil
+}
+
+// dimension is the length of the index's vectors: those it holds, else
+// the one recorded (0 when unknown).
+func (ix *Index) dimension() int {
+	if ix.flat != nil && ix.flat.dim != 0 {
+		return ix.flat.dim
+	}
+	return ix.versions.Dimension
 }
 
 // embedText is what a chunk's vector is made of: its own words plus the

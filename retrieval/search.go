@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 )
 
 // MaxPassageBytes bounds a merged passage (CONTRACT.md).
@@ -75,6 +76,9 @@ func (ix *Index) SearchDocuments(ctx context.Context, query string, n int) ([]Do
 	return out, nil
 }
 
+// queryEmbedTimeout bounds the wait for a question's vector.
+const queryEmbedTimeout = 5 * time.Second
+
 // rank fuses the keyword and vector rankings of chunks, best first.
 func (ix *Index) rank(ctx context.Context, query string, candidates int) ([]scored, error) {
 	if strings.TrimSpace(query) == "" {
@@ -83,9 +87,21 @@ func (ix *Index) rank(ctx context.Context, query string, candidates int) ([]scor
 	kw := ix.kw.search(queryTerms(query), candidates)
 	var vec []scored
 	if w := ix.cfg.Fusion.VectorWeight; w > 0 && ix.vectors.Count() > 0 {
-		qv, err := ix.cfg.Embedder.Embed(ctx, query)
+		// An embedding service that is down must not stop answers: the
+		// question is ranked by keywords alone (which decide most of the
+		// ranking anyway), after a short wait at most.
+		ectx, cancel := context.WithTimeout(ctx, queryEmbedTimeout)
+		qv, err := ix.cfg.Embedder.Embed(ectx, query)
+		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("search: embed query: %w", err)
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("search: embed query: %w", err)
+			}
+			return fuse(kw, nil, ix.cfg.Fusion), nil
+		}
+		if len(qv) != ix.flat.dim {
+			// Scoring it would give every chunk 0: an error says why.
+			return nil, fmt.Errorf("search: the question's vector has %d dimensions, the index's %d: the embedding model (%s) changed since the index was built; reindex", len(qv), ix.flat.dim, ix.cfg.Embedder.Name)
 		}
 		if !isZero(qv) {
 			vec = ix.flat.search(normalize(qv), candidates)

@@ -235,6 +235,9 @@ func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if err := ix.indexVectors(ctx); err != nil {
 		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}
+	if d := data.Versions.Dimension; d != 0 && ix.flat.dim != 0 && d != ix.flat.dim {
+		return nil, fmt.Errorf("open index %s: %w: vectors of %d dimensions, %d recorded", path, ErrCorrupt, ix.flat.dim, d)
+	}
 	ix.buildKeywords()
 	return ix, nil
 }

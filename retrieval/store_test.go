@@ -163,7 +163,7 @@ func TestOpenMatchesBuilt(t *testing.T) {
 	if got, want := opened.Skipped(), built.Skipped(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Skipped after Open = %+v, want %+v", got, want)
 	}
-	if got, want := opened.versions, cfg.versions(); got != want {
+	if got, want := opened.versions, builtVersions(cfg); got != want {
 		t.Errorf("versions after Open = %+v, want %+v", got, want)
 	}
 	for _, d := range built.Documents() {
@@ -191,7 +191,7 @@ func TestOpenMatchesBuilt(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadManifest: %v", err)
 	}
-	if got, want := m.Versions, cfg.versions(); got != want {
+	if got, want := m.Versions, builtVersions(cfg); got != want {
 		t.Errorf("manifest versions = %+v, want %+v", got, want)
 	}
 	if got, want := m.Chunks, built.NumChunks(); got != want {

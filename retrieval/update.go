@@ -51,7 +51,11 @@ func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxF
 	}
 	switch {
 	case err == nil:
-		if why := prev.staleVersions(cfg); why != "" {
+		why, err := prev.staleVersions(ctx, cfg)
+		if err != nil {
+			return UpdateResult{}, err
+		}
+		if why != "" {
 			res.Rebuilt = why
 			prev = nil
 		}
@@ -113,18 +117,46 @@ func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxF
 var ErrNotSaved = errors.New("index not saved")
 
 // staleVersions says why an index built by other code or another model
-// cannot be reused, or "".
-func (ix *Index) staleVersions(cfg Config) string {
+// cannot be reused, or "". An embedder that can tell its dimension is
+// asked for it, so that a model swapped behind the same name is noticed;
+// an error means it could not answer.
+func (ix *Index) staleVersions(ctx context.Context, cfg Config) (string, error) {
 	want := cfg.versions()
 	switch {
 	case ix.versions.Chunker != want.Chunker:
-		return fmt.Sprintf("chunker version changed (%s -> %s)", ix.versions.Chunker, want.Chunker)
+		return fmt.Sprintf("chunker version changed (%s -> %s)", ix.versions.Chunker, want.Chunker), nil
 	case ix.versions.Tokenizer != want.Tokenizer:
-		return fmt.Sprintf("tokenizer version changed (%s -> %s)", ix.versions.Tokenizer, want.Tokenizer)
+		return fmt.Sprintf("tokenizer version changed (%s -> %s)", ix.versions.Tokenizer, want.Tokenizer), nil
 	case ix.versions.Embedder != want.Embedder:
-		return fmt.Sprintf("embedder changed (%s -> %s)", ix.versions.Embedder, want.Embedder)
+		return fmt.Sprintf("embedder changed (%s -> %s)", ix.versions.Embedder, want.Embedder), nil
 	}
-	return ""
+	if have := ix.dimension(); have != 0 {
+		got, err := embedderDimension(ctx, cfg.Embedder)
+		if err != nil {
+			return "", err
+		}
+		if got != 0 && got != have {
+			return dimensionChanged(have, got), nil
+		}
+	}
+	return "", nil
+}
+
+// embedderDimension asks the embedder how long its vectors are; 0 when it
+// cannot tell (the name fixes it).
+func embedderDimension(ctx context.Context, e Embedder) (int, error) {
+	if e.Dimension == nil {
+		return 0, nil
+	}
+	d, err := e.Dimension(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("check the dimension of %s: %w", e.Name, err)
+	}
+	return d, nil
+}
+
+func dimensionChanged(from, to int) string {
+	return fmt.Sprintf("embedder dimension changed (%d -> %d)", from, to)
 }
 
 // sameDocuments reports whether docs are exactly the indexed documents at
@@ -154,7 +186,18 @@ func Refresh(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, 
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if m, err := ReadManifest(indexDir); err == nil && m.Versions == cfg.versions() && m.matches(docs, skipped) && snapshotVerifies(indexDir, m.SnapshotSHA256) {
+	if m, err := ReadManifest(indexDir); err == nil && m.Versions.sameBuilder(cfg.versions()) && m.matches(docs, skipped) && snapshotVerifies(indexDir, m.SnapshotSHA256) {
+		// A manifest without a dimension predates its recording: the
+		// embedder's name is trusted, as it was then.
+		if m.Versions.Dimension != 0 {
+			d, err := embedderDimension(ctx, cfg.Embedder)
+			if err != nil {
+				return UpdateResult{}, err
+			}
+			if d != 0 && d != m.Versions.Dimension {
+				return Update(ctx, docsDir, indexDir, maxFileBytes, cfg)
+			}
+		}
 		if skipped == nil {
 			skipped = []Skipped{}
 		}

@@ -281,7 +281,7 @@ func TestUpdateRebuildsOnConfigChange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := ix.versions, tt.cfg.versions(); got != want {
+			if got, want := ix.versions, builtVersions(tt.cfg); got != want {
 				t.Errorf("saved versions = %+v, want %+v", got, want)
 			}
 			// The rebuilt index is then reused under the new config.

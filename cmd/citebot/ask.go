@@ -101,6 +101,9 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 // with its title, file, lines and the exact quote.
 func writeAnswer(w io.Writer, a answer.Answer) {
 	fmt.Fprintln(w, a.Answer)
+	if a.Note != "" {
+		fmt.Fprintf(w, "(%s)\n", a.Note)
+	}
 	if len(a.Citations) == 0 {
 		return
 	}

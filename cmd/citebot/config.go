@@ -24,6 +24,10 @@ type config struct {
 	Index        string `yaml:"-"`
 	K            int    `yaml:"-"`
 	MaxFileBytes int64  `yaml:"-"`
+	// An external embedding model (both URL and model, or neither).
+	EmbedURL   string `yaml:"-"`
+	EmbedModel string `yaml:"-"`
+	EmbedKey   string `yaml:"-"`
 
 	Chunk struct {
 		MaxBytes int `yaml:"max_bytes"`
@@ -66,6 +70,9 @@ type commonFlags struct {
 	k          *int
 	maxBytes   *int64
 	json       *bool
+	embedURL   *string
+	embedModel *string
+	embedKey   *string
 }
 
 func newFlags(name string, stderr io.Writer) *commonFlags {
@@ -80,6 +87,9 @@ func newFlags(name string, stderr io.Writer) *commonFlags {
 		k:          fs.Int("k", d.K, "passages to retrieve (1-50)"),
 		maxBytes:   fs.Int64("max-file-bytes", d.MaxFileBytes, "skip files larger than this"),
 		json:       fs.Bool("json", false, "print JSON"),
+		embedURL:   fs.String("embed-url", "", "OpenAI-compatible API base URL, e.g. http://localhost:11434/v1, whose embeddings replace the embedded word vectors (with --embed-model)"),
+		embedModel: fs.String("embed-model", "", "the embedding model at --embed-url, e.g. nomic-embed-text"),
+		embedKey:   fs.String("embed-key", "", "API key for --embed-url (default $OPENAI_API_KEY; prefer CITEBOT_EMBED_KEY: flags show in ps)"),
 	}
 }
 
@@ -90,7 +100,7 @@ var sections = map[string]bool{"chunk": true, "bm25": true, "fusion": true, "ans
 // commandFlags are the flags of every command: a config file shared by
 // several commands may set a flag that only some of them have.
 var commandFlags = map[string]bool{"docs": true, "index": true, "k": true, "max-file-bytes": true,
-	"json": true, "set": true, "beir": true, "split": true, "v": true,
+	"json": true, "embed-url": true, "embed-model": true, "embed-key": true, "set": true, "beir": true, "split": true, "v": true,
 	"addr": true, "admin-token": true, "rate-limit": true, "rate-burst": true, "log-level": true, "log-format": true,
 	"log-questions": true, "answer-cache": true, "shutdown-timeout": true,
 	"telegram-allow": true, "telegram-admins": true, "telegram-webhook-url": true, "telegram-webhook-secret": true,
@@ -139,6 +149,10 @@ func (f *commonFlags) load(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	c.Docs, c.Index, c.K, c.MaxFileBytes = *f.docs, *f.index, *f.k, *f.maxBytes
+	c.EmbedURL, c.EmbedModel, c.EmbedKey = *f.embedURL, *f.embedModel, *f.embedKey
+	if c.EmbedKey == "" {
+		c.EmbedKey = getenv("OPENAI_API_KEY")
+	}
 	return c, c.validate()
 }
 
@@ -221,6 +235,10 @@ func (c config) validate() error {
 		return usagef("fusion.vector_weight must be within [0, 1]")
 	case c.Answer.MaxSentences < 1 || c.Answer.MaxSentences > 3:
 		return usagef("answer.max_sentences must be 1, 2 or 3")
+	case c.EmbedURL != "" && c.EmbedModel == "":
+		return usagef("embed-url is set but embed-model is not: give both to use an external embedding model, or neither")
+	case c.EmbedModel != "" && c.EmbedURL == "":
+		return usagef("embed-model is set but embed-url is not: give both to use an external embedding model, or neither")
 	}
 	return nil
 }

@@ -89,7 +89,8 @@ func generative(c config, llm llmSettings, log *slog.Logger, onFallback func(rea
 	cfg.HTTPClient = &http.Client{Timeout: llm.Timeout + 10*time.Second}
 	client := openai.NewClientWithConfig(cfg)
 	return func(ix *retrieval.Index) answer.Generative {
+		ex := newExtractive(ix, c)
 		return answer.Generative{Index: ix, Client: client, Model: llm.Model, Timeout: llm.Timeout,
-			Extractive: newExtractive(ix, c), Log: log, OnFallback: onFallback}
+			Extractive: ex, Log: log, OnFallback: onFallback, CorpusScript: ex.CorpusScript}
 	}
 }

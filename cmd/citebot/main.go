@@ -19,11 +19,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"citebot/answer"
+	"citebot/embedding"
 	"citebot/retrieval"
 )
 
@@ -146,9 +149,24 @@ func retrievalConfig(c config) (retrieval.Config, error) {
 		}
 		rc.Chunk.Boilerplate = append(rc.Chunk.Boilerplate, bp...)
 	}
+	if c.EmbedURL != "" {
+		e, err := externalEmbedder(c, slog.Default())
+		rc.Embedder = e
+		return rc, err
+	}
 	var err error
 	rc.Embedder, err = retrieval.DefaultEmbedder()
 	return rc, err
+}
+
+// externalEmbedder is the OpenAI-compatible embeddings endpoint of
+// --embed-url and --embed-model; log hears of its retries.
+func externalEmbedder(c config, log *slog.Logger) (retrieval.Embedder, error) {
+	o, err := embedding.NewOpenAI(embedding.OpenAIConfig{URL: c.EmbedURL, Model: c.EmbedModel, Key: c.EmbedKey, Logger: log})
+	if err != nil {
+		return retrieval.Embedder{}, usageError{err}
+	}
+	return retrieval.Embedder{Name: o.Name(), Embed: o.Embed, EmbedBatch: o.EmbedBatch, Dimension: o.Dimension}, nil
 }
 
 // openIndex brings the index up to date (building it when there is none,
@@ -180,5 +198,20 @@ func openIndex(ctx context.Context, c config, stderr io.Writer) (*retrieval.Inde
 }
 
 func newExtractive(ix *retrieval.Index, c config) answer.Extractive {
-	return answer.Extractive{Index: ix, Tuning: c.Answer}
+	return answer.Extractive{Index: ix, Tuning: c.Answer, CorpusScript: corpusScript(ix)}
+}
+
+// corpusScript is the script most of the documents are written in, from
+// the first few kilobytes of each of up to a hundred documents.
+func corpusScript(ix *retrieval.Index) string {
+	var sample strings.Builder
+	for i, d := range ix.Documents() {
+		if i == 100 {
+			break
+		}
+		if doc, ok := ix.Document(d.ID); ok {
+			sample.WriteString(doc.Text[:min(len(doc.Text), 4096)])
+		}
+	}
+	return answer.Script(sample.String())
 }

@@ -1,0 +1,62 @@
+package answer
+
+import (
+	"unicode"
+)
+
+// Script names the writing system most letters of a text are in: "latin",
+// "cyrillic", "greek", "arabic", "hebrew", "han", "other", or "" for a
+// text without letters. It stands in for the language: the corpus's
+// language and a question's are compared by it.
+func Script(text string) string {
+	counts := map[string]int{}
+	for _, r := range text {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		switch {
+		case unicode.Is(unicode.Latin, r):
+			counts["latin"]++
+		case unicode.Is(unicode.Cyrillic, r):
+			counts["cyrillic"]++
+		case unicode.Is(unicode.Greek, r):
+			counts["greek"]++
+		case unicode.Is(unicode.Arabic, r):
+			counts["arabic"]++
+		case unicode.Is(unicode.Hebrew, r):
+			counts["hebrew"]++
+		case unicode.Is(unicode.Han, r), unicode.Is(unicode.Hiragana, r), unicode.Is(unicode.Katakana, r), unicode.Is(unicode.Hangul, r):
+			counts["han"]++
+		default:
+			counts["other"]++
+		}
+	}
+	best, n := "", 0
+	for s, c := range counts {
+		if c > n || c == n && s < best {
+			best, n = s, c
+		}
+	}
+	return best
+}
+
+// languageNotes tell, in the asker's script, that questions in the
+// documents' language work best (said when no language model can
+// translate the question).
+var languageNotes = map[string]string{
+	"latin":    "Questions in the documents' language work best.",
+	"cyrillic": "Лучше всего работают вопросы на языке документов.",
+}
+
+// LanguageNote is the note for a question in another script than the
+// corpus's, in the question's script (English when there is none for it);
+// "" when the scripts agree or either is unknown.
+func LanguageNote(questionScript, corpusScript string) string {
+	if questionScript == "" || corpusScript == "" || questionScript == corpusScript {
+		return ""
+	}
+	if n, ok := languageNotes[questionScript]; ok {
+		return n
+	}
+	return languageNotes["latin"]
+}

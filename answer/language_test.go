@@ -1,0 +1,26 @@
+package answer
+
+import "testing"
+
+func TestScriptAndNote(t *testing.T) {
+	for text, want := range map[string]string{
+		"When did the treaty enter into force?": "latin",
+		"Когда договор вступил в силу?":         "cyrillic",
+		"Когда вступил в силу SCO agreement?":   "cyrillic",
+		"2012?":  "",
+		"条约何时生效": "han",
+	} {
+		if got := Script(text); got != want {
+			t.Errorf("Script(%q) = %q, want %q", text, got, want)
+		}
+	}
+	if n := LanguageNote("cyrillic", "latin"); n != languageNotes["cyrillic"] {
+		t.Errorf("note for a Russian question over English documents: %q", n)
+	}
+	if n := LanguageNote("han", "latin"); n != languageNotes["latin"] {
+		t.Errorf("note for a script without its own: %q", n)
+	}
+	if LanguageNote("latin", "latin") != "" || LanguageNote("", "latin") != "" || LanguageNote("cyrillic", "") != "" {
+		t.Error("a note where the scripts agree or are unknown")
+	}
+}

@@ -1,0 +1,138 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	tg "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"citebot/answer"
+)
+
+// editEvery is the least time between two edits of a growing answer
+// (Telegram's limit is about one message a second per chat).
+var editEvery = time.Second
+
+// growing shows an answer while it is written (a language model's): after
+// the first second the text so far is sent, then the message is edited as
+// more comes, at most once per editEvery. An answer that comes at once is
+// sent the ordinary way, in one go.
+type growing struct {
+	b     *Bot
+	ctx   context.Context
+	to    target
+	start time.Time
+
+	mu       sync.Mutex
+	text     strings.Builder
+	msgID    int // the message being grown, 0 before it is sent
+	lastEdit time.Time
+	shown    string
+}
+
+func (b *Bot) newGrowing(ctx context.Context, to target) *growing {
+	return &growing{b: b, ctx: ctx, to: to, start: time.Now()}
+}
+
+// add takes the next piece of the answer's text.
+func (g *growing) add(piece string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.text.WriteString(piece)
+	now := time.Now()
+	if now.Sub(g.start) < editEvery || now.Sub(g.lastEdit) < editEvery {
+		return
+	}
+	// The text so far, plain and escaped, within one message.
+	msgs := Split(Plain(g.text.String()+" …", ""), maxMessage)
+	if len(msgs) == 0 || msgs[0] == g.shown {
+		return
+	}
+	g.lastEdit, g.shown = now, msgs[0]
+	if g.msgID == 0 {
+		g.msgID = g.b.sendOne(g.ctx, g.to, msgs[0], nil)
+		return
+	}
+	g.b.editOne(g.ctx, g.to.chat, g.msgID, msgs[0], nil)
+}
+
+// finish replaces the growing message with the final answer (its first
+// part, with the keyboard when it is the only one) and sends the rest; or
+// sends everything when nothing was shown yet.
+func (g *growing) finish(blocks []Block, kb *inlineKeyboard) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.msgID == 0 {
+		g.b.sendBlocks(g.ctx, g.to, blocks, kb)
+		return
+	}
+	msgs := Split(blocks, maxMessage)
+	if len(msgs) == 0 {
+		return
+	}
+	var first *inlineKeyboard
+	if len(msgs) == 1 {
+		first = kb
+	}
+	if time.Since(g.lastEdit) < editEvery {
+		sleepCtx(g.ctx, editEvery-time.Since(g.lastEdit))
+	}
+	g.b.editOne(g.ctx, g.to.chat, g.msgID, msgs[0], first)
+	rest := g.to
+	rest.replyTo = 0
+	for i, text := range msgs[1:] {
+		var k *inlineKeyboard
+		if i == len(msgs)-2 {
+			k = kb
+		}
+		g.b.sendOne(g.ctx, rest, text, k)
+	}
+}
+
+// sendOne sends one HTML message and returns its id (0 when it failed).
+func (b *Bot) sendOne(ctx context.Context, to target, text string, kb *inlineKeyboard) int {
+	params := &tg.SendMessageParams{ChatID: to.chat, MessageThreadID: to.thread, Text: text, ParseMode: models.ParseModeHTML,
+		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()}}
+	if to.replyTo != 0 {
+		params.ReplyParameters = &models.ReplyParameters{MessageID: to.replyTo, AllowSendingWithoutReply: true}
+	}
+	if kb != nil {
+		params.ReplyMarkup = kb
+	}
+	var id int
+	err := b.send.do(ctx, to.chat, func(ctx context.Context) error {
+		m, err := b.api.SendMessage(ctx, params)
+		if err == nil && m != nil {
+			id = m.ID
+		}
+		return err
+	})
+	if err != nil {
+		b.log.Error("telegram: sendMessage", "chat", to.chat, "err", err)
+	}
+	return id
+}
+
+// editOne replaces a message's text (and keyboard).
+func (b *Bot) editOne(ctx context.Context, chat int64, id int, text string, kb *inlineKeyboard) {
+	params := &tg.EditMessageTextParams{ChatID: chat, MessageID: id, Text: text, ParseMode: models.ParseModeHTML,
+		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()}}
+	if kb != nil {
+		params.ReplyMarkup = kb
+	}
+	err := b.send.do(ctx, chat, func(ctx context.Context) error {
+		_, err := b.api.EditMessageText(ctx, params)
+		return err
+	})
+	if err != nil {
+		b.log.Warn("telegram: editMessageText", "chat", chat, "err", err)
+	}
+}
+
+// askGrowing asks with the answer shown as it is written.
+func (b *Bot) askGrowing(ctx context.Context, g *growing, question string) (answer.Answer, error) {
+	return b.lib.AskStream(ctx, question, b.cfg.K, g.add)
+}
