@@ -3,6 +3,9 @@ package answer
 import (
 	"context"
 	"testing"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
 
 	"citebot/retrieval"
 )
@@ -33,6 +36,39 @@ func BenchmarkAnswerSeeds(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		if _, err := ex.Answer(context.Background(), questions[i%len(questions)], 5); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGenerativeOverhead is a generative answer over the seeds against
+// a fake model that replies at once (on loopback): what citebot itself
+// adds to a model's time — retrieval, the prompt, the HTTP round trip and
+// the citation check.
+func BenchmarkGenerativeOverhead(b *testing.B) {
+	cfg, err := retrieval.DefaultConfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs, skipped, err := retrieval.Load("../seeds", 1<<30, func(s string) string { return retrieval.DocumentTitle(s, cfg.Chunk.Boilerplate) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, _, err := retrieval.Build(context.Background(), docs, skipped, cfg, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := newFakeLLM(b, func(openai.ChatCompletionRequest) (int, string) {
+		return completion("The agreement came into effect on January 5, 2012 [1]. It concerns cooperation against terrorism [2].")
+	})
+	oc := openai.DefaultConfig("k")
+	oc.BaseURL = f.server.URL + "/v1"
+	g := Generative{Index: ix, Client: openai.NewClientWithConfig(oc), Model: "fake", Timeout: 5 * time.Second,
+		Extractive: Extractive{Index: ix, Tuning: DefaultTuning}}
+	b.ReportAllocs()
+	for b.Loop() {
+		a, err := g.Answer(context.Background(), "When did the SCO agreement come into effect?", 5)
+		if err != nil || a.Mode != ModeGenerative {
+			b.Fatalf("%v %q", err, a.Mode)
 		}
 	}
 }
