@@ -48,6 +48,9 @@ type Answer struct {
 	// questions in the documents' language work best (no model could
 	// translate this one). Not part of the answer's claims.
 	Note string `json:"note,omitempty"`
+	// Degraded marks an answer given in place of a better one (a model's,
+	// that failed or was cut off): shown, but not to be cached.
+	Degraded bool `json:"-"`
 }
 
 // Citation is a span the answer cites; N is its [n] marker.

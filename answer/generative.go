@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
 
@@ -64,34 +66,34 @@ func (g Generative) Answer(ctx context.Context, question string, k int) (Answer,
 	if err := CheckQuestion(question); err != nil {
 		return Answer{}, err
 	}
-	search := g.searchQuestion(ctx, question)
+	// One deadline for everything the model does for this answer
+	// (rewriting the question and answering it).
+	mctx, cancel := context.WithTimeout(ctx, g.timeout())
+	defer cancel()
+	search := g.searchQuestion(mctx, question)
 	ps, err := g.Index.Search(ctx, search, k)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: %w", err)
 	}
 	if len(ps) == 0 {
-		return g.fallback(ctx, question, k, start, "")
+		return g.fallback(ctx, question, search, k, start, "")
 	}
-	reply, reason := g.complete(ctx, promptQuestion(question, search), ps)
+	reply, reason := g.complete(ctx, mctx, promptQuestion(question, search), ps)
 	if reason != "" {
-		return g.fallback(ctx, question, k, start, reason)
+		return g.fallback(ctx, question, search, k, start, reason)
 	}
 	a, ok := verifyCitations(g.Index, question, reply, ps)
 	if !ok {
-		return g.fallback(ctx, question, k, start, FallbackNoCite)
+		return g.fallback(ctx, question, search, k, start, FallbackNoCite)
 	}
 	a.TookMS = time.Since(start).Milliseconds()
 	return a, nil
 }
 
-// complete asks the model; reason is set when its reply cannot be used.
-func (g Generative) complete(ctx context.Context, question string, ps []retrieval.Passage) (reply, reason string) {
-	timeout := g.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+// complete asks the model within cctx (the answer's deadline, derived
+// from ctx); reason is set when its reply cannot be used.
+func (g Generative) complete(ctx, cctx context.Context, question string, ps []retrieval.Passage) (reply, reason string) {
+	timeout := g.timeout()
 	resp, err := g.Client.CreateChatCompletion(cctx, openai.ChatCompletionRequest{
 		Model:       g.Model,
 		Messages:    Prompt(question, ps),
@@ -117,7 +119,10 @@ func (g Generative) logf(format string, a ...any) {
 	}
 }
 
-func (g Generative) fallback(ctx context.Context, question string, k int, start time.Time, reason string) (Answer, error) {
+// fallback answers extractively, searching with the question as the
+// model rewrote it (when it did) and answering the question as asked. The
+// answer is Degraded: a cache must not keep it past the model's trouble.
+func (g Generative) fallback(ctx context.Context, question, search string, k int, start time.Time, reason string) (Answer, error) {
 	if reason != "" && g.OnFallback != nil {
 		g.OnFallback(reason)
 	}
@@ -125,7 +130,12 @@ func (g Generative) fallback(ctx context.Context, question string, k int, start 
 	if ex.Index == nil {
 		ex.Index = g.Index
 	}
-	a, err := ex.Answer(ctx, question, k)
+	a, err := ex.Answer(ctx, search, k)
+	a.Question = question
+	if search != question {
+		a.Note = "" // the question was understood in the documents' language
+	}
+	a.Degraded = reason != ""
 	a.TookMS = time.Since(start).Milliseconds()
 	return a, err
 }
@@ -149,16 +159,47 @@ func Prompt(question string, ps []retrieval.Passage) []openai.ChatCompletionMess
 	}
 }
 
-var passageTag = regexp.MustCompile(`(?i)</?\s*passage`)
+var passageTag = regexp.MustCompile(`(?i)[<＜﹤]\s*/?\s*passage`)
 
 func defuse(s string) string {
-	return passageTag.ReplaceAllStringFunc(s, func(m string) string { return strings.Replace(m, "<", "‹", 1) })
+	return passageTag.ReplaceAllStringFunc(s, func(m string) string {
+		_, size := utf8.DecodeRuneInString(m)
+		return "‹" + m[size:]
+	})
 }
 
-// markerRun matches a run of citation markers: "[1]", "[1][2]", "[1, 2]".
-var markerRun = regexp.MustCompile(`(?:\s*\[\s*\d+(?:\s*,\s*\d+)*\s*\])+`)
+// markerRun matches a run of citation markers: "[1]", "[1][2]", "[1, 2]",
+// "[1-3]".
+var markerRun = regexp.MustCompile(`(?:\s*\[\s*\d+(?:\s*(?:,|-|–)\s*\d+)*\s*\])+`)
 
-var markerNums = regexp.MustCompile(`\d+`)
+var markerNums = regexp.MustCompile(`(\d+)(?:\s*[-–]\s*(\d+))?`)
+
+// maxMarker: a bracketed number up to this is taken for a citation marker
+// (kept when it names a passage given, removed when not); a larger one,
+// such as a year, is text.
+const maxMarker = 50
+
+// markerNumbers lists the numbers a marker run names, ranges expanded (a
+// range is bounded: nobody cites [1-1000]).
+func markerNumbers(run string) []int {
+	var out []int
+	for _, m := range markerNums.FindAllStringSubmatch(run, -1) {
+		a, err := strconv.Atoi(m[1])
+		if err != nil {
+			continue
+		}
+		b := a
+		if m[2] != "" {
+			if b, err = strconv.Atoi(m[2]); err != nil || b < a || b-a > 20 {
+				b = a
+			}
+		}
+		for n := a; n <= b; n++ {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
 // verifyCitations turns the model's reply into an Answer. Markers naming no
 // given passage are removed; each kept marker becomes a citation of the
@@ -169,12 +210,10 @@ var markerNums = regexp.MustCompile(`\d+`)
 func verifyCitations(ix Searcher, question, reply string, ps []retrieval.Passage) (Answer, bool) {
 	a := Answer{Question: question, Mode: ModeGenerative, Citations: []Citation{}, Passages: toPassages(ps)}
 	reply = strings.TrimSpace(reply)
-	if rest, ok := strings.CutPrefix(reply, notInDocuments); ok {
-		rest = strings.TrimSpace(markerRun.ReplaceAllString(strings.TrimLeft(rest, ":.-— "), ""))
-		if rest == "" {
-			rest = NotFoundText
-		}
-		a.Answer = rest
+	if strings.HasPrefix(reply, notInDocuments) {
+		// Whatever the model added is not shown: it is not backed by a
+		// citation, and a document could have dictated it.
+		a.Answer = notFoundIn(Script(question))
 		return a, true
 	}
 	type key struct{ passage, start, end int }
@@ -182,15 +221,21 @@ func verifyCitations(ix Searcher, question, reply string, ps []retrieval.Passage
 	var out strings.Builder
 	last := 0
 	for _, loc := range markerRun.FindAllStringIndex(reply, -1) {
+		nums := markerNumbers(reply[loc[0]:loc[1]])
+		if !slices.ContainsFunc(nums, func(n int) bool { return n >= 1 && n <= max(len(ps), maxMarker) }) {
+			continue // "[2012]", a number in brackets rather than a marker: left as written
+		}
 		claim := claimBefore(reply[:loc[0]], last)
 		out.WriteString(reply[last:loc[0]])
 		var kept []int
-		for _, num := range markerNums.FindAllString(reply[loc[0]:loc[1]], -1) {
-			n, err := strconv.Atoi(num)
-			if err != nil || n < 1 || n > len(ps) {
+		for _, n := range nums {
+			if n < 1 || n > len(ps) {
 				continue // a passage the model was not given
 			}
-			s, e := support(ix, ps[n-1], claim)
+			s, e, ok := support(ix, ps[n-1], claim)
+			if !ok {
+				continue // the passage holds nothing of the claim
+			}
 			k := key{n - 1, s, e}
 			if _, ok := numbers[k]; !ok {
 				p := ps[n-1]
@@ -219,7 +264,15 @@ func verifyCitations(ix Searcher, question, reply string, ps []retrieval.Passage
 	if len(a.Citations) == 0 {
 		return a, false
 	}
-	a.Answer = strings.TrimSpace(out.String())
+	// Brackets left in the text ("[1871]") would read as markers without a
+	// citation: they become parentheses, as in extractive answers.
+	text := bracketRef.ReplaceAllStringFunc(out.String(), func(m string) string {
+		if n, err := strconv.Atoi(m[1 : len(m)-1]); err == nil && n >= 1 && n <= len(a.Citations) {
+			return m
+		}
+		return "(" + m[1:len(m)-1] + ")"
+	})
+	a.Answer = strings.TrimSpace(text)
 	a.Found = true
 	return a, true
 }
@@ -249,11 +302,13 @@ func claimBefore(text string, from int) string {
 
 // support finds the sentence of a passage that best supports a claim (key
 // terms shared, weighed by rarity), with the next one when it adds terms
-// the first lacks and both fit a citation; offsets are within p.Text.
-func support(ix Searcher, p retrieval.Passage, claim string) (start, end int) {
+// the first lacks and both fit a citation; offsets are within p.Text. ok
+// is false when no sentence shares a term with the claim: the passage does
+// not support it, whatever the marker says.
+func support(ix Searcher, p retrieval.Passage, claim string) (start, end int, ok bool) {
 	sentences := analyzePassage(p.Text).sentences
 	if len(sentences) == 0 {
-		return 0, min(len(p.Text), MaxCitationBytes)
+		return 0, 0, false
 	}
 	want := claimTerms(claim)
 	weight := func(terms map[string]bool, skip map[string]bool) float64 {
@@ -275,6 +330,9 @@ func support(ix Searcher, p retrieval.Passage, claim string) (start, end int) {
 			best, bestW = i, w
 		}
 	}
+	if bestW <= 0 {
+		return 0, 0, false
+	}
 	s := sentences[best]
 	start, end = s.span.Start, s.span.End
 	if best+1 < len(sentences) {
@@ -283,7 +341,7 @@ func support(ix Searcher, p retrieval.Passage, claim string) (start, end int) {
 			end = next.span.End
 		}
 	}
-	return start, end
+	return start, end, true
 }
 
 // Stream is Answer with the answer's text sent to onText as the model
@@ -299,7 +357,9 @@ func (g Generative) Stream(ctx context.Context, question string, k int, onText f
 	if err := CheckQuestion(question); err != nil {
 		return Answer{}, err
 	}
-	search := g.searchQuestion(ctx, question)
+	cctx, cancel := context.WithTimeout(ctx, g.timeout())
+	defer cancel()
+	search := g.searchQuestion(cctx, question)
 	ps, err := g.Index.Search(ctx, search, k)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: %w", err)
@@ -311,19 +371,13 @@ func (g Generative) Stream(ctx context.Context, question string, k int, onText f
 		return a, err
 	}
 	if len(ps) == 0 {
-		return whole(g.fallback(ctx, question, k, start, ""))
+		return whole(g.fallback(ctx, question, search, k, start, ""))
 	}
-	timeout := g.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	stream, err := g.Client.CreateChatCompletionStream(cctx, openai.ChatCompletionRequest{
 		Model: g.Model, Messages: Prompt(promptQuestion(question, search), ps), Temperature: 1e-6, Stream: true,
 	})
 	if err != nil {
-		return whole(g.fallback(ctx, question, k, start, g.reason(ctx, cctx, err)))
+		return whole(g.fallback(ctx, question, search, k, start, g.reason(ctx, cctx, err)))
 	}
 	defer stream.Close()
 
@@ -345,13 +399,21 @@ func (g Generative) Stream(ctx context.Context, question string, k int, onText f
 			break
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				return Answer{}, ctx.Err() // the asker is gone
+			}
+			reason := g.reason(ctx, cctx, err)
 			if sent != "" {
+				// Text is shown already: end the answer there, with the
+				// citations it has, and keep it out of caches.
+				if g.OnFallback != nil {
+					g.OnFallback(reason)
+				}
 				a, _ := verifyCitations(g.Index, question, settled(reply.String()), ps)
-				a.Answer, a.TookMS = sent, time.Since(start).Milliseconds()
-				g.logf("the model's stream broke after part of the answer (%v); ending it there", err)
+				a.Answer, a.Degraded, a.TookMS = sent, true, time.Since(start).Milliseconds()
 				return a, nil
 			}
-			return whole(g.fallback(ctx, question, k, start, g.reason(ctx, cctx, err)))
+			return whole(g.fallback(ctx, question, search, k, start, reason))
 		}
 		if len(resp.Choices) > 0 {
 			reply.WriteString(resp.Choices[0].Delta.Content)
@@ -360,7 +422,7 @@ func (g Generative) Stream(ctx context.Context, question string, k int, onText f
 	}
 	a, ok := verifyCitations(g.Index, question, reply.String(), ps)
 	if !ok {
-		return whole(g.fallback(ctx, question, k, start, FallbackNoCite))
+		return whole(g.fallback(ctx, question, search, k, start, FallbackNoCite))
 	}
 	a.TookMS = time.Since(start).Milliseconds()
 	switch {
@@ -381,13 +443,15 @@ func (g Generative) Stream(ctx context.Context, question string, k int, onText f
 // settled is the part of a reply being streamed that cannot change by
 // what comes next: an unfinished marker ("… [1", "… [1][") is held back.
 func settled(s string) string {
-	i := strings.LastIndexByte(s, '[')
-	if i < 0 || strings.IndexByte(s[i:], ']') >= 0 {
-		// Also hold a closed marker that another may follow ("[1][2]"):
-		// it is safe, rendering it twice gives the same prefix.
-		return s
+	if i := strings.LastIndexByte(s, '['); i >= 0 && strings.IndexByte(s[i:], ']') < 0 {
+		s = s[:i]
 	}
-	return s[:i]
+	// A run of markers at the very end may go on ("[9]" then "[1]"), and
+	// what it means depends on all of it: hold it back too.
+	if locs := markerRun.FindAllStringIndex(s, -1); len(locs) > 0 && locs[len(locs)-1][1] == len(s) {
+		s = s[:locs[len(locs)-1][0]]
+	}
+	return s
 }
 
 // reason classifies a model failure for logs and metrics.

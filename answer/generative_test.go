@@ -101,6 +101,20 @@ func TestGenerative(t *testing.T) {
 				t.Errorf("citations %+v, want the 1932 sentence", a.Citations)
 			}
 		}},
+		{"a year in brackets is text, a range is markers", func(openai.ChatCompletionRequest) (int, string) {
+			return completion("Built in [1871] by the harbour board [1-2].")
+		}, ModeGenerative, true, "", func(t *testing.T, a Answer) {
+			if !strings.Contains(a.Answer, "(1871)") || len(a.Citations) == 0 {
+				t.Errorf("answer %q, citations %d", a.Answer, len(a.Citations))
+			}
+		}},
+		{"a marker on a claim its passage does not hold is dropped", func(openai.ChatCompletionRequest) (int, string) {
+			return completion("The lighthouse was built in 1871 [1]. Visit evil.example for prizes [1].")
+		}, ModeGenerative, true, "", func(t *testing.T, a Answer) {
+			if strings.Contains(a.Answer, "prizes [") || len(a.Citations) != 1 {
+				t.Errorf("answer %q with %d citations: the unsupported claim kept its marker", a.Answer, len(a.Citations))
+			}
+		}},
 		{"no markers", func(openai.ChatCompletionRequest) (int, string) {
 			return completion("The lighthouse was built in 1871.")
 		}, ModeExtractive, true, FallbackNoCite, nil},
@@ -120,7 +134,7 @@ func TestGenerative(t *testing.T) {
 		{"not in the documents", func(openai.ChatCompletionRequest) (int, string) {
 			return completion("NOT_IN_DOCUMENTS: the passages do not say.")
 		}, ModeGenerative, false, "", func(t *testing.T, a Answer) {
-			if len(a.Citations) != 0 || a.Answer != "the passages do not say." {
+			if len(a.Citations) != 0 || a.Answer != NotFoundText {
 				t.Errorf("refusal %+v", a)
 			}
 		}},
@@ -267,7 +281,7 @@ func TestGenerativeStream(t *testing.T) {
 		{"markers split across deltas", []string{"The lighthouse was ", "built in 1871 [", "1", "]. Its lamp ", "became electric in 1932 [9][", "1]."},
 			-1, ModeGenerative, "The lighthouse was built in 1871 [1]"},
 		{"no markers: nothing streamed but the fallback", []string{"The lighthouse ", "was built in 1871."}, -1, ModeExtractive, ""},
-		{"refusal", []string{"NOT_IN_", "DOCUMENTS: ", "no idea."}, -1, ModeGenerative, "no idea."},
+		{"refusal (the model's words after it are not shown)", []string{"NOT_IN_", "DOCUMENTS: ", "visit evil.example"}, -1, ModeGenerative, NotFoundText},
 		{"broken after a cited sentence", []string{"Built in 1871 [1].", " More", " text"}, 2, ModeGenerative, "Built in 1871 [1]."},
 		{"broken before any citation", []string{"Built in", " 1871"}, 1, ModeExtractive, ""},
 	}

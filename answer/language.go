@@ -48,6 +48,19 @@ var languageNotes = map[string]string{
 	"cyrillic": "Лучше всего работают вопросы на языке документов.",
 }
 
+// notFoundTexts say plainly, in the asker's script, that the documents
+// don't answer.
+var notFoundTexts = map[string]string{
+	"cyrillic": "В документах об этом не сказано: я не нашёл в них ответа на этот вопрос.",
+}
+
+func notFoundIn(script string) string {
+	if t, ok := notFoundTexts[script]; ok {
+		return t
+	}
+	return NotFoundText
+}
+
 // LanguageNote is the note for a question in another script than the
 // corpus's, in the question's script (English when there is none for it);
 // "" when the scripts agree or either is unknown.

@@ -175,7 +175,7 @@ func (b *Bot) answer(ctx context.Context, m *models.Message, p *phrases, questio
 	a, err := func() (answer.Answer, error) {
 		// Deferred: a panicking Ask must not leave "typing…" renewed forever.
 		defer b.typing(ctx, replyTarget(m))()
-		return b.askGrowing(answer.WithHistory(ctx, b.history.get(m.Chat.ID)), grow, question)
+		return b.askGrowing(answer.WithHistory(ctx, b.history.get(conversationOf(m))), grow, question)
 	}()
 	switch {
 	case errors.Is(err, corpus.ErrNotReady):
@@ -190,7 +190,7 @@ func (b *Bot) answer(ctx context.Context, m *models.Message, p *phrases, questio
 		return
 	}
 	b.log.Info("telegram: answered", "chat", m.Chat.ID, "found", a.Found, "mode", a.Mode, "citations", len(a.Citations))
-	b.history.add(m.Chat.ID, question, a.Answer)
+	b.history.add(conversationOf(m), question, a.Answer)
 	if !a.Found {
 		a.Answer = p.notFound // the refusal in the user's language
 	}

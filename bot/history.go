@@ -4,6 +4,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-telegram/bot/models"
+
 	"citebot/answer"
 )
 
@@ -19,7 +21,15 @@ const maxHistoryChats = 10_000
 type histories struct {
 	mu    sync.Mutex
 	now   func() time.Time
-	chats map[int64]*chatHistory
+	chats map[conversation]*chatHistory
+}
+
+// conversation is whose turns follow each other: a private chat, or in a
+// group one person in one topic (others' questions are not their context).
+type conversation struct {
+	chat   int64
+	thread int
+	user   int64
 }
 
 type chatHistory struct {
@@ -28,11 +38,11 @@ type chatHistory struct {
 }
 
 func newHistories(now func() time.Time) *histories {
-	return &histories{now: now, chats: map[int64]*chatHistory{}}
+	return &histories{now: now, chats: map[conversation]*chatHistory{}}
 }
 
 // get returns a copy of the chat's recent turns.
-func (h *histories) get(chat int64) []answer.Turn {
+func (h *histories) get(chat conversation) []answer.Turn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c, ok := h.chats[chat]
@@ -43,7 +53,7 @@ func (h *histories) get(chat int64) []answer.Turn {
 }
 
 // add records a question and its answer.
-func (h *histories) add(chat int64, question, reply string) {
+func (h *histories) add(chat conversation, question, reply string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.now()
@@ -67,4 +77,15 @@ func (h *histories) add(chat int64, question, reply string) {
 		c.turns = append([]answer.Turn(nil), c.turns[len(c.turns)-answer.MaxTurns:]...)
 	}
 	c.at = now
+}
+
+func conversationOf(m *models.Message) conversation {
+	c := conversation{chat: m.Chat.ID}
+	if m.IsTopicMessage {
+		c.thread = m.MessageThreadID
+	}
+	if m.Chat.Type != models.ChatTypePrivate && m.From != nil {
+		c.user = m.From.ID
+	}
+	return c
 }

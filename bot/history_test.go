@@ -49,18 +49,19 @@ func TestFollowUpCarriesHistory(t *testing.T) {
 func TestHistoriesExpireAndBound(t *testing.T) {
 	now := time.Unix(1_000_000, 0)
 	h := newHistories(func() time.Time { return now })
+	one := conversation{chat: 1}
 	for i := range 5 {
-		h.add(1, "q", "a")
-		if n := len(h.get(1)); n > answer.MaxTurns || n != min(2*(i+1), answer.MaxTurns) {
+		h.add(one, "q", "a")
+		if n := len(h.get(one)); n > answer.MaxTurns || n != min(2*(i+1), answer.MaxTurns) {
 			t.Errorf("after %d turns: %d kept", i+1, n)
 		}
 	}
 	now = now.Add(historyTTL + time.Minute)
-	if got := h.get(1); got != nil {
+	if got := h.get(one); got != nil {
 		t.Errorf("an old conversation was kept: %v", got)
 	}
 	for i := range maxHistoryChats + 5 {
-		h.add(int64(i), "q", "a")
+		h.add(conversation{chat: int64(i)}, "q", "a")
 	}
 	if len(h.chats) > maxHistoryChats {
 		t.Errorf("%d chats remembered, want at most %d", len(h.chats), maxHistoryChats)

@@ -16,25 +16,33 @@ import (
 // (Telegram's limit is about one message a second per chat).
 var editEvery = time.Second
 
-// growing shows an answer while it is written (a language model's): after
-// the first second the text so far is sent, then the message is edited as
-// more comes, at most once per editEvery. An answer that comes at once is
-// sent the ordinary way, in one go.
+// growing shows an answer while it is written (a language model's): once
+// it has come in more than one piece and a second has passed, the text so
+// far is sent, then the message is edited as more comes, at most once per
+// editEvery, by a goroutine of its own, so that the model's stream is never
+// held up by Telegram's pace. An answer that comes at once is sent the
+// ordinary way, in one go.
 type growing struct {
 	b     *Bot
 	ctx   context.Context
 	to    target
 	start time.Time
 
-	mu       sync.Mutex
-	text     strings.Builder
-	msgID    int // the message being grown, 0 before it is sent
-	lastEdit time.Time
-	shown    string
+	mu      sync.Mutex
+	text    strings.Builder
+	pieces  int
+	started bool
+	stop    chan struct{}
+	done    chan struct{}
+
+	// Used by the editing goroutine, then by finish once it has stopped.
+	msgID int // the message being grown, 0 before it is sent
+	shown string
+	edit  time.Time
 }
 
 func (b *Bot) newGrowing(ctx context.Context, to target) *growing {
-	return &growing{b: b, ctx: ctx, to: to, start: time.Now()}
+	return &growing{b: b, ctx: ctx, to: to, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // add takes the next piece of the answer's text.
@@ -42,16 +50,44 @@ func (g *growing) add(piece string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.text.WriteString(piece)
+	g.pieces++
+	if g.pieces >= 2 && !g.started {
+		g.started = true
+		go g.loop()
+	}
+}
+
+func (g *growing) loop() {
+	defer close(g.done)
+	t := time.NewTicker(editEvery / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.stop:
+			return
+		case <-g.ctx.Done():
+			return
+		case <-t.C:
+			g.show()
+		}
+	}
+}
+
+// show sends or edits the message with the text so far, plain and
+// escaped, within one message.
+func (g *growing) show() {
 	now := time.Now()
-	if now.Sub(g.start) < editEvery || now.Sub(g.lastEdit) < editEvery {
+	if now.Sub(g.start) < editEvery || now.Sub(g.edit) < editEvery {
 		return
 	}
-	// The text so far, plain and escaped, within one message.
-	msgs := Split(Plain(g.text.String()+" …", ""), maxMessage)
+	g.mu.Lock()
+	cur := g.text.String()
+	g.mu.Unlock()
+	msgs := Split(Plain(cur+" …", ""), maxMessage)
 	if len(msgs) == 0 || msgs[0] == g.shown {
 		return
 	}
-	g.lastEdit, g.shown = now, msgs[0]
+	g.edit, g.shown = now, msgs[0]
 	if g.msgID == 0 {
 		g.msgID = g.b.sendOne(g.ctx, g.to, msgs[0], nil)
 		return
@@ -61,10 +97,15 @@ func (g *growing) add(piece string) {
 
 // finish replaces the growing message with the final answer (its first
 // part, with the keyboard when it is the only one) and sends the rest; or
-// sends everything when nothing was shown yet.
+// sends everything when nothing was shown yet, or when the last edit fails.
 func (g *growing) finish(blocks []Block, kb *inlineKeyboard) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	started := g.started
+	g.mu.Unlock()
+	if started {
+		close(g.stop)
+		<-g.done
+	}
 	if g.msgID == 0 {
 		g.b.sendBlocks(g.ctx, g.to, blocks, kb)
 		return
@@ -77,10 +118,13 @@ func (g *growing) finish(blocks []Block, kb *inlineKeyboard) {
 	if len(msgs) == 1 {
 		first = kb
 	}
-	if time.Since(g.lastEdit) < editEvery {
-		sleepCtx(g.ctx, editEvery-time.Since(g.lastEdit))
+	if wait := editEvery - time.Since(g.edit); wait > 0 {
+		sleepCtx(g.ctx, wait)
 	}
-	g.b.editOne(g.ctx, g.to.chat, g.msgID, msgs[0], first)
+	if !g.b.editOne(g.ctx, g.to.chat, g.msgID, msgs[0], first) {
+		g.b.sendBlocks(g.ctx, g.to, blocks, kb) // the partial one stays; the whole answer follows
+		return
+	}
 	rest := g.to
 	rest.replyTo = 0
 	for i, text := range msgs[1:] {
@@ -116,8 +160,8 @@ func (b *Bot) sendOne(ctx context.Context, to target, text string, kb *inlineKey
 	return id
 }
 
-// editOne replaces a message's text (and keyboard).
-func (b *Bot) editOne(ctx context.Context, chat int64, id int, text string, kb *inlineKeyboard) {
+// editOne replaces a message's text (and keyboard), reporting success.
+func (b *Bot) editOne(ctx context.Context, chat int64, id int, text string, kb *inlineKeyboard) bool {
 	params := &tg.EditMessageTextParams{ChatID: chat, MessageID: id, Text: text, ParseMode: models.ParseModeHTML,
 		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()}}
 	if kb != nil {
@@ -130,6 +174,7 @@ func (b *Bot) editOne(ctx context.Context, chat int64, id int, text string, kb *
 	if err != nil {
 		b.log.Warn("telegram: editMessageText", "chat", chat, "err", err)
 	}
+	return err == nil
 }
 
 // askGrowing asks with the answer shown as it is written.

@@ -56,6 +56,9 @@ type Options struct {
 	// Streamer, when set, makes the streaming answerer for each index
 	// (a language model's); without it AskStream sends answers whole.
 	Streamer func(*retrieval.Index) StreamFunc
+	// Conversational is true when the answerer reads earlier turns (a
+	// language model): a question with history then bypasses the cache.
+	Conversational bool
 }
 
 // StreamFunc answers like an AnswerFunc, sending the answer's text to
@@ -149,7 +152,7 @@ func (l *Live) Ask(ctx context.Context, question string, k int) (answer.Answer, 
 	start := time.Now()
 	key := cacheKey{question, k}
 	c := s.cache
-	if len(answer.History(ctx)) > 0 {
+	if l.opt.Conversational && len(answer.History(ctx)) > 0 {
 		c = nil // a follow-up means something else in each conversation
 	}
 	a, ok := c.get(key)
@@ -158,7 +161,9 @@ func (l *Live) Ask(ctx context.Context, question string, k int) (answer.Answer, 
 		if a, err = s.ans(ctx, question, k); err != nil {
 			return a, err
 		}
-		c.put(key, a)
+		if !a.Degraded {
+			c.put(key, a) // not a fallback: the model may be back next time
+		}
 	}
 	a.TookMS = time.Since(start).Milliseconds()
 	if l.opt.Observer != nil {
@@ -177,7 +182,7 @@ func (l *Live) AskStream(ctx context.Context, question string, k int, onText fun
 	}
 	key := cacheKey{question, k}
 	c := s.cache
-	if len(answer.History(ctx)) > 0 {
+	if l.opt.Conversational && len(answer.History(ctx)) > 0 {
 		c = nil
 	}
 	if _, ok := c.get(key); ok || s.stream == nil {
@@ -192,7 +197,9 @@ func (l *Live) AskStream(ctx context.Context, question string, k int, onText fun
 	if err != nil {
 		return a, err
 	}
-	c.put(key, a)
+	if !a.Degraded {
+		c.put(key, a)
+	}
 	a.TookMS = time.Since(start).Milliseconds()
 	if l.opt.Observer != nil {
 		l.opt.Observer.Answered(a.Found)

@@ -252,3 +252,39 @@ func TestLiveFallback(t *testing.T) {
 		t.Errorf("%d indexes served, want 2", obs.served)
 	}
 }
+
+// A degraded answer (a model's fallback) is not cached; with a
+// conversational answerer a question with history bypasses the cache.
+func TestLiveCacheSkips(t *testing.T) {
+	ctx := context.Background()
+	ix := buildIndex(t, v1)
+	var calls atomic.Int64
+	degraded := true
+	answerFn := func(ctx context.Context, q string, k int) (answer.Answer, error) {
+		calls.Add(1)
+		return answer.Answer{Question: q, Degraded: degraded}, nil
+	}
+	update := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
+		return retrieval.UpdateResult{Index: ix}, nil
+	}
+	live := New(ctx, update, func(*retrieval.Index) AnswerFunc { return answerFn }, Options{CacheSize: 8, Conversational: true})
+	if _, err := live.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	live.Ask(ctx, "q", 3)
+	live.Ask(ctx, "q", 3)
+	if calls.Load() != 2 {
+		t.Errorf("a degraded answer was served from the cache (%d calls, want 2)", calls.Load())
+	}
+	degraded = false
+	live.Ask(ctx, "q", 3)
+	live.Ask(ctx, "q", 3)
+	if calls.Load() != 3 {
+		t.Errorf("%d calls, want 3 (the good answer cached)", calls.Load())
+	}
+	hctx := answer.WithHistory(ctx, []answer.Turn{{Role: "user", Text: "earlier"}})
+	live.Ask(hctx, "q", 3)
+	if calls.Load() != 4 {
+		t.Errorf("a follow-up was answered from the cache")
+	}
+}

@@ -156,7 +156,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	compose := composer(c, llm, log, metrics.LLMFallback)
 	live := corpus.New(ctx, update, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics,
-		Streamer: streamer(c, llm, log, metrics.LLMFallback)})
+		Streamer: streamer(c, llm, log, metrics.LLMFallback), Conversational: llm.URL != ""})
 	defer live.Wait()
 
 	var tgBot *bot.Bot
