@@ -2,6 +2,7 @@ package answer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -103,6 +104,9 @@ func (g Generative) complete(ctx, cctx context.Context, question string, ps []re
 	case err != nil && cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil:
 		g.logf("the model did not answer within %v", timeout)
 		return "", FallbackTimeout
+	case err != nil && isJSONError(err):
+		g.logf("the model's reply is not a chat completion: %v", err)
+		return "", FallbackMalformed
 	case err != nil:
 		g.logf("the model failed: %v", err)
 		return "", FallbackError
@@ -111,6 +115,14 @@ func (g Generative) complete(ctx, cctx context.Context, question string, ps []re
 		return "", FallbackMalformed
 	}
 	return resp.Choices[0].Message.Content, ""
+}
+
+// isJSONError reports whether a client error is a reply that did not
+// decode (as opposed to an HTTP or network failure).
+func isJSONError(err error) bool {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.As(err, &syn) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 func (g Generative) logf(format string, a ...any) {

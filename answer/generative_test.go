@@ -122,8 +122,11 @@ func TestGenerative(t *testing.T) {
 			return 500, `{"error": {"message": "overloaded", "type": "server_error"}}`
 		}, ModeExtractive, true, FallbackError, nil},
 		{"malformed reply", func(openai.ChatCompletionRequest) (int, string) {
-			return 200, `{"choices": "not a list"`
-		}, ModeExtractive, true, FallbackError, nil},
+			return 200, `{"choices": "not a list"}`
+		}, ModeExtractive, true, FallbackMalformed, nil},
+		{"truncated reply", func(openai.ChatCompletionRequest) (int, string) {
+			return 200, `{"choices": [{"message": {"content": "Bu`
+		}, ModeExtractive, true, FallbackMalformed, nil},
 		{"empty choices", func(openai.ChatCompletionRequest) (int, string) {
 			return 200, `{"id": "x", "object": "chat.completion", "choices": []}`
 		}, ModeExtractive, true, FallbackMalformed, nil},
