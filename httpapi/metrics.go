@@ -23,6 +23,7 @@ type Metrics struct {
 	documents  prometheus.Gauge
 	chunks     prometheus.Gauge
 	fallbacks  *prometheus.CounterVec
+	changes    *prometheus.CounterVec
 }
 
 // NewMetrics registers citebot's metrics, with the Go runtime's and the
@@ -55,7 +56,10 @@ func NewMetrics() *Metrics {
 	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "citebot_llm_fallbacks_total", Help: "Generative answers that fell back to extractive ones, by reason.",
 	}, []string{"reason"})
-	reg.MustRegister(m.requests, m.latency, m.answers, m.reindexes, m.reindexDur, m.documents, m.chunks, m.fallbacks,
+	m.changes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "citebot_document_changes_total", Help: "Documents added, changed or removed, as found by reindexes.",
+	}, []string{"kind"})
+	reg.MustRegister(m.requests, m.latency, m.answers, m.reindexes, m.reindexDur, m.documents, m.chunks, m.fallbacks, m.changes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range []string{"found", "refused"} {
 		m.answers.WithLabelValues(r) // present from the start, at 0
@@ -107,4 +111,11 @@ func (m *Metrics) Served(docs, chunks int) {
 // one (answer.Generative.OnFallback).
 func (m *Metrics) LLMFallback(reason string) {
 	m.fallbacks.WithLabelValues(reason).Inc()
+}
+
+// DocumentsChanged counts what a reindex found changed.
+func (m *Metrics) DocumentsChanged(added, changed, removed int) {
+	m.changes.WithLabelValues("added").Add(float64(added))
+	m.changes.WithLabelValues("changed").Add(float64(changed))
+	m.changes.WithLabelValues("removed").Add(float64(removed))
 }

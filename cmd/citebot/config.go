@@ -104,7 +104,8 @@ var commandFlags = map[string]bool{"docs": true, "index": true, "k": true, "max-
 	"addr": true, "admin-token": true, "rate-limit": true, "rate-burst": true, "log-level": true, "log-format": true,
 	"log-questions": true, "answer-cache": true, "shutdown-timeout": true,
 	"telegram-allow": true, "telegram-admins": true, "telegram-webhook-url": true, "telegram-webhook-secret": true,
-	"llm-url": true, "llm-model": true, "llm-key": true, "llm-timeout": true}
+	"llm-url": true, "llm-model": true, "llm-key": true, "llm-timeout": true,
+	"watch": true, "watch-delay": true}
 
 // envName is a flag's environment variable (CONTRACT.md).
 func envName(flagName string) string {

@@ -20,6 +20,7 @@ import (
 	"citebot/corpus"
 	"citebot/httpapi"
 	"citebot/retrieval"
+	"citebot/watch"
 )
 
 // serveFlags are the flags only serve has.
@@ -37,6 +38,8 @@ type serveFlags struct {
 	telegramAdmins  *string
 	webhookURL      *string
 	webhookSecret   *string
+	watch           *bool
+	watchDelay      *time.Duration
 }
 
 func addServeFlags(f *commonFlags) serveFlags {
@@ -55,6 +58,8 @@ func addServeFlags(f *commonFlags) serveFlags {
 		telegramAdmins:  fs.String("telegram-admins", "", "Telegram user ids that may run /reindex, comma-separated"),
 		webhookURL:      fs.String("telegram-webhook-url", "", "public HTTPS URL that reaches POST /telegram/webhook of this server; switches the bot from long polling to a webhook"),
 		webhookSecret:   fs.String("telegram-webhook-secret", "", "secret token Telegram sends with each webhook update (random when empty; set it when several replicas share the webhook)"),
+		watch:           fs.Bool("watch", false, "reindex live when files in --docs are added, changed, renamed or removed"),
+		watchDelay:      fs.Duration("watch-delay", 2*time.Second, "with --watch, how long changes must settle before the reindex"),
 	}
 }
 
@@ -83,6 +88,8 @@ func (s serveFlags) validate() error {
 		return usagef("answer-cache must be ≥ 0, got %d", *s.answerCache)
 	case *s.shutdownTimeout <= 0:
 		return usagef("shutdown-timeout must be positive, got %v", *s.shutdownTimeout)
+	case *s.watchDelay <= 0:
+		return usagef("watch-delay must be positive, got %v", *s.watchDelay)
 	case strings.TrimSpace(*s.adminToken) != *s.adminToken:
 		return usagef("admin-token has surrounding spaces; a bearer token cannot carry them")
 	case *s.webhookURL != "" && !strings.HasPrefix(*s.webhookURL, "https://") && !strings.HasPrefix(*s.webhookURL, "http://"):
@@ -203,6 +210,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer wg.Done()
 		loadFirst(ctx, live, c, rc, log)
 	}()
+	if *sf.watch {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := watch.Folder(ctx, c.Docs, *sf.watchDelay, log, func(ctx context.Context, changed []string) {
+				log.Info("documents changed; reindexing", "files", len(changed), "changed", firstFew(changed, 10))
+				res, err := live.Reindex(ctx)
+				logReindex(log, res, err)
+				if err == nil {
+					metrics.DocumentsChanged(res.Added, res.Changed, res.Removed)
+				}
+			})
+			if err != nil {
+				log.Error("watching the documents stopped; reindex by SIGHUP or POST /v1/reindex", "err", err)
+			}
+		}()
+	}
 	if tgBot != nil {
 		wg.Add(1)
 		go func() {
@@ -283,4 +307,12 @@ func logReindex(log *slog.Logger, res corpus.Result, err error) {
 			log.Warn("the new index serves but could not be saved", "warning", res.Warning)
 		}
 	}
+}
+
+// firstFew names at most n of the changed paths, for a log line.
+func firstFew(paths []string, n int) string {
+	if len(paths) <= n {
+		return strings.Join(paths, ", ")
+	}
+	return strings.Join(paths[:n], ", ") + fmt.Sprintf(" and %d more", len(paths)-n)
 }
