@@ -91,7 +91,9 @@ func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxF
 			// The manifest summarises the snapshot: a crash between the
 			// two renames in Save, or a deleted or damaged manifest,
 			// leaves it describing something else. Rewrite it from the
-			// snapshot just read, which stays as it is.
+			// snapshot just read, which stays as it is; the crash may also
+			// have left the manifest's temporary file.
+			removeStaleTemps(indexDir)
 			if err := writeManifest(indexDir, prev.manifest(prev.snapCreated, prev.snapSHA)); err != nil {
 				return res, fmt.Errorf("%w: repair index manifest: %w", ErrNotSaved, err)
 			}
