@@ -92,6 +92,12 @@ func Load(dir string, maxBytes int64, title func(text string) string) ([]Documen
 				skipped = append(skipped, Skipped{Document: rel, Reason: "not a regular file"})
 				return nil
 			}
+			// ... but only within the folder: a link must not publish a
+			// file from elsewhere on the machine.
+			if d.Type()&fs.ModeSymlink != 0 && !within(root, path) {
+				skipped = append(skipped, Skipped{Document: rel, Reason: "symbolic link to a file outside the documents folder (not followed)"})
+				return nil
+			}
 		}
 		doc, reason := readDocument(path, rel, maxBytes)
 		if reason != "" {
@@ -116,6 +122,21 @@ func Load(dir string, maxBytes int64, title func(text string) string) ([]Documen
 		return nil, skipped, noDocuments(dir, skipped)
 	}
 	return docs, skipped, nil
+}
+
+// within reports whether the symbolic link path resolves to a file inside
+// root (both with every link resolved).
+func within(root, path string) bool {
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	base, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(base, target)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 // noDocuments is the error for a folder with nothing to index; it lists

@@ -341,3 +341,50 @@ func TestLoadSymlinkedFolder(t *testing.T) {
 		}
 	}
 }
+
+// A symbolic link inside the folder to a file outside it is not followed
+// (it would publish that file); one to a file inside is.
+func TestLoadSymlinkOutside(t *testing.T) {
+	root := t.TempDir()
+	docs := filepath.Join(root, "docs")
+	writeDocsTree(t, docs, map[string]string{"a.txt": "Notes\n\nThe harbour of Vardø froze in 1966.\n", "sub/b.md": "# B\n\nThe treaty was signed in 1921.\n"})
+	secret := filepath.Join(root, "secret.txt")
+	if err := os.WriteFile(secret, []byte("Secret\n\nTOP SECRET PASSWORD hunter2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		"outside.txt":     secret,
+		"sub/relative.md": "../../secret.txt",
+		"inside.txt":      filepath.Join(docs, "a.txt"),
+		"sub/up.txt":      "../a.txt",
+	} {
+		if err := os.Symlink(target, filepath.Join(docs, link)); err != nil {
+			t.Skipf("symbolic links: %v", err)
+		}
+	}
+	got, skipped, err := Load(docs, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, d := range got {
+		ids[d.ID] = true
+		if strings.Contains(d.Text, "hunter2") {
+			t.Errorf("%s publishes the file outside the folder", d.ID)
+		}
+	}
+	for _, want := range []string{"a.txt", "sub/b.md", "inside.txt", "sub/up.txt"} {
+		if !ids[want] {
+			t.Errorf("%s not loaded (links inside the folder are followed)", want)
+		}
+	}
+	reasons := map[string]string{}
+	for _, s := range skipped {
+		reasons[s.Document] = s.Reason
+	}
+	for _, link := range []string{"outside.txt", "sub/relative.md"} {
+		if !strings.Contains(reasons[link], "outside the documents folder") {
+			t.Errorf("%s: skipped with %q, want the reason that it leads outside", link, reasons[link])
+		}
+	}
+}
