@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -58,6 +59,24 @@ type Config struct {
 	Embedder Embedder
 }
 
+// Duplicate is a file with the same bytes as an indexed one: found under
+// its own name too, indexed once.
+type Duplicate struct {
+	Document string `json:"document"`
+	SameAs   string `json:"same_as"`
+}
+
+// duplicatesOf lists the aliases of docs.
+func duplicatesOf(docs []Document) []Duplicate {
+	var out []Duplicate
+	for _, d := range docs {
+		for _, a := range d.Aliases {
+			out = append(out, Duplicate{Document: a, SameAs: d.ID})
+		}
+	}
+	return out
+}
+
 // Summary reports what an indexing run did (CONTRACT.md, "The index summary").
 type Summary struct {
 	Added     int       `json:"added"`
@@ -67,6 +86,8 @@ type Summary struct {
 	Skipped   []Skipped `json:"skipped"`
 	Chunks    int       `json:"chunks"`
 	TookMS    int64     `json:"took_ms"`
+	// Duplicates lists files with the same bytes as an indexed one.
+	Duplicates []Duplicate `json:"duplicates,omitempty"`
 }
 
 // docEntry is one indexed document and where its chunks sit in Index.chunks.
@@ -215,6 +236,9 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 		e := &docEntry{Document: d, lines: NewLineIndex(d.Text), firstChunk: len(ix.chunks), numChunks: len(results[i].chunks)}
 		ix.docs = append(ix.docs, e)
 		ix.byID[d.ID] = e
+		for _, a := range d.Aliases {
+			ix.byID[a] = e
+		}
 		for k, c := range results[i].chunks {
 			ix.chunks = append(ix.chunks, c)
 			ix.chunkDoc = append(ix.chunkDoc, e)
@@ -230,6 +254,7 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 	ix.buildKeywords()
 	sum.Chunks = len(ix.chunks)
 	sum.TookMS = time.Since(start).Milliseconds()
+	sum.Duplicates = duplicatesOf(docs)
 	return ix, sum, nil
 }
 
@@ -446,13 +471,23 @@ type DocumentInfo struct {
 	Bytes  int    `json:"bytes"`
 	Chunks int    `json:"chunks"`
 	SHA256 string `json:"sha256"`
+	// SameAs, for a duplicate file, is the indexed document with its
+	// bytes (citations name that one).
+	SameAs string `json:"same_as,omitempty"`
 }
 
-// Documents lists the indexed documents, sorted by ID.
+// Documents lists the indexed documents, and duplicate files under their
+// own names, sorted by ID.
 func (ix *Index) Documents() []DocumentInfo {
-	out := make([]DocumentInfo, len(ix.docs))
-	for i, d := range ix.docs {
-		out[i] = DocumentInfo{ID: d.ID, Title: d.Title, Bytes: len(d.Text), Chunks: d.numChunks, SHA256: d.SHA256}
+	out := make([]DocumentInfo, 0, len(ix.docs))
+	for _, d := range ix.docs {
+		out = append(out, DocumentInfo{ID: d.ID, Title: d.Title, Bytes: len(d.Text), Chunks: d.numChunks, SHA256: d.SHA256})
+		for _, a := range d.Aliases {
+			out = append(out, DocumentInfo{ID: a, Title: d.Title, Bytes: len(d.Text), Chunks: d.numChunks, SHA256: d.SHA256, SameAs: d.ID})
+		}
+	}
+	if len(out) > len(ix.docs) {
+		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	}
 	return out
 }

@@ -117,11 +117,28 @@ func Load(dir string, maxBytes int64, title func(text string) string) ([]Documen
 		return nil, nil, fmt.Errorf("docs folder: %w (%w)", err, ErrNoDocuments)
 	}
 	sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })
+	docs = foldDuplicates(docs)
 	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Document < skipped[j].Document })
 	if len(docs) == 0 {
 		return nil, skipped, noDocuments(dir, skipped)
 	}
 	return docs, skipped, nil
+}
+
+// foldDuplicates keeps one document per content: the first path (in ID
+// order) is indexed, the others become its Aliases. docs must be sorted.
+func foldDuplicates(docs []Document) []Document {
+	first := map[string]int{} // sha256 -> index in out
+	out := docs[:0]
+	for _, d := range docs {
+		if i, ok := first[d.SHA256]; ok {
+			out[i].Aliases = append(out[i].Aliases, d.ID)
+			continue
+		}
+		first[d.SHA256] = len(out)
+		out = append(out, d)
+	}
+	return out
 }
 
 // within reports whether the symbolic link path resolves to a file inside

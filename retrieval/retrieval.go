@@ -13,6 +13,9 @@ type Document struct {
 	Title  string // from the document: a Markdown "# " heading or the first substantial line
 	Text   string // the file's bytes, unchanged (BOM and CRLF included)
 	SHA256 string // hex sha256 of Text
+	// Aliases are the other paths holding exactly these bytes: a file
+	// copied under another name is indexed once, found under every name.
+	Aliases []string
 }
 
 // Span is a half-open byte range [Start, End) of a document's Text.

@@ -49,6 +49,7 @@ type snapshotData struct {
 type snapshotDoc struct {
 	ID, Title, SHA256, Text string
 	Chunks                  []Chunk
+	Aliases                 []string // gob: absent in snapshots before duplicates were folded
 }
 
 // Manifest describes an index: which documents, at which hashes, built by
@@ -69,6 +70,8 @@ type ManifestDocument struct {
 	SHA256 string `json:"sha256"`
 	Bytes  int    `json:"bytes"`
 	Chunks int    `json:"chunks"`
+	// Duplicates are the other paths with these bytes.
+	Duplicates []string `json:"duplicates,omitempty"`
 }
 
 // Save writes the index into dir as one snapshot, atomically: a temporary
@@ -89,7 +92,7 @@ func (ix *Index) Save(dir string) error {
 	}
 	data := snapshotData{Versions: ix.versions, Created: time.Now().UTC(), Skipped: ix.skipped, Vectors: vec.Bytes()}
 	for _, d := range ix.docs {
-		data.Docs = append(data.Docs, snapshotDoc{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Text: d.Text,
+		data.Docs = append(data.Docs, snapshotDoc{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Text: d.Text, Aliases: d.Aliases,
 			Chunks: ix.chunks[d.firstChunk : d.firstChunk+d.numChunks]})
 	}
 	h := sha256.New()
@@ -120,7 +123,7 @@ func (ix *Index) Save(dir string) error {
 func (ix *Index) manifest(created time.Time, snapSHA string) Manifest {
 	m := Manifest{Versions: ix.versions, Created: created, SnapshotSHA256: snapSHA, Skipped: ix.skipped, Chunks: len(ix.chunks)}
 	for _, d := range ix.docs {
-		m.Documents = append(m.Documents, ManifestDocument{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Bytes: len(d.Text), Chunks: d.numChunks})
+		m.Documents = append(m.Documents, ManifestDocument{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Bytes: len(d.Text), Chunks: d.numChunks, Duplicates: d.Aliases})
 	}
 	if m.Skipped == nil {
 		m.Skipped = []Skipped{}
@@ -212,7 +215,7 @@ func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	ix := &Index{cfg: cfg, versions: data.Versions, byID: make(map[string]*docEntry, len(data.Docs)), skipped: data.Skipped,
 		snapSHA: hex.EncodeToString(raw[len(raw)-sha256.Size:]), snapCreated: data.Created}
 	for _, sd := range data.Docs {
-		e := &docEntry{Document: Document{ID: sd.ID, Title: sd.Title, SHA256: sd.SHA256, Text: sd.Text},
+		e := &docEntry{Document: Document{ID: sd.ID, Title: sd.Title, SHA256: sd.SHA256, Text: sd.Text, Aliases: sd.Aliases},
 			lines: NewLineIndex(sd.Text), firstChunk: len(ix.chunks), numChunks: len(sd.Chunks)}
 		for _, c := range sd.Chunks {
 			if c.Start < 0 || c.End > len(sd.Text) || c.Start >= c.End {
@@ -223,6 +226,9 @@ func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 		}
 		ix.docs = append(ix.docs, e)
 		ix.byID[e.ID] = e
+		for _, a := range sd.Aliases {
+			ix.byID[a] = e
+		}
 	}
 	ix.db = chromem.NewDB()
 	if err := ix.db.ImportFromReader(bytes.NewReader(data.Vectors), ""); err != nil {

@@ -169,7 +169,7 @@ func TestOpenMatchesBuilt(t *testing.T) {
 	for _, d := range built.Documents() {
 		bd, _ := built.Document(d.ID)
 		od, ok := opened.Document(d.ID)
-		if !ok || od != bd {
+		if !ok || !reflect.DeepEqual(od, bd) {
 			t.Errorf("Document(%s) after Open differs from the built one", d.ID)
 		}
 	}

@@ -68,7 +68,8 @@ func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxF
 	}
 	if prev != nil && prev.sameDocuments(docs) {
 		res.Index = prev
-		res.Summary = Summary{Unchanged: len(docs), Skipped: skipped, Chunks: len(prev.chunks), TookMS: time.Since(start).Milliseconds()}
+		res.Summary = Summary{Unchanged: len(docs), Skipped: skipped, Chunks: len(prev.chunks), TookMS: time.Since(start).Milliseconds(),
+			Duplicates: duplicatesOf(docs)}
 		if res.Summary.Skipped == nil {
 			res.Summary.Skipped = []Skipped{}
 		}
@@ -169,7 +170,7 @@ func (ix *Index) sameDocuments(docs []Document) bool {
 	}
 	for i, d := range docs {
 		e := ix.docs[i]
-		if e.ID != d.ID || e.SHA256 != d.SHA256 || e.Title != d.Title {
+		if e.ID != d.ID || e.SHA256 != d.SHA256 || e.Title != d.Title || !slices.Equal(e.Aliases, d.Aliases) {
 			return false
 		}
 	}
@@ -203,7 +204,7 @@ func Refresh(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, 
 		if skipped == nil {
 			skipped = []Skipped{}
 		}
-		return UpdateResult{Summary: Summary{Unchanged: len(docs), Skipped: skipped, Chunks: m.Chunks,
+		return UpdateResult{Summary: Summary{Unchanged: len(docs), Skipped: skipped, Chunks: m.Chunks, Duplicates: duplicatesOf(docs),
 			TookMS: time.Since(start).Milliseconds()}}, nil
 	}
 	return Update(ctx, docsDir, indexDir, maxFileBytes, cfg)
@@ -215,7 +216,7 @@ func (m Manifest) matches(docs []Document, skipped []Skipped) bool {
 	}
 	for i, d := range docs {
 		e := m.Documents[i]
-		if e.ID != d.ID || e.SHA256 != d.SHA256 || e.Title != d.Title {
+		if e.ID != d.ID || e.SHA256 != d.SHA256 || e.Title != d.Title || !slices.Equal(e.Duplicates, d.Aliases) {
 			return false
 		}
 	}

@@ -502,3 +502,67 @@ func TestUpdateFromMemory(t *testing.T) {
 		t.Errorf("Open after re-saving: %v", err)
 	}
 }
+
+// Files with the same bytes are indexed once and found under every name;
+// the summary, the manifest and the reopened index say so, and adding or
+// removing a copy is noticed.
+func TestUpdateDuplicates(t *testing.T) {
+	ctx := context.Background()
+	cfg := benchConfig(t)
+	docsDir, indexDir := t.TempDir(), t.TempDir()
+	text := "Harbour notes\n\nThe harbour of Vardø froze in 1966.\n"
+	writeDocsTree(t, docsDir, map[string]string{"a.txt": text, "copy/b.txt": text, "other.txt": "Other\n\nThe treaty was signed in 1921.\n"})
+	res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Duplicate{{Document: "copy/b.txt", SameAs: "a.txt"}}
+	if !reflect.DeepEqual(res.Summary.Duplicates, want) || res.Summary.Added != 2 {
+		t.Errorf("summary %+v, want 2 added and %v", res.Summary, want)
+	}
+	check := func(ix *Index, aliases ...string) {
+		t.Helper()
+		var listed []string
+		for _, d := range ix.Documents() {
+			listed = append(listed, d.ID+"="+d.SameAs)
+		}
+		wantListed := []string{"a.txt="}
+		for _, a := range aliases {
+			wantListed = append(wantListed, a+"=a.txt")
+		}
+		wantListed = append(wantListed, "other.txt=")
+		slices.Sort(wantListed)
+		if !slices.Equal(listed, wantListed) {
+			t.Errorf("documents %v, want %v", listed, wantListed)
+		}
+		for _, a := range aliases {
+			if d, ok := ix.Document(a); !ok || d.ID != "a.txt" || d.Text != text {
+				t.Errorf("Document(%s) = %+v, %v: want a.txt's", a, d.ID, ok)
+			}
+		}
+		if n := len(docChunks(ix, "a.txt")); n == 0 || ix.NumChunks() != n+len(docChunks(ix, "other.txt")) {
+			t.Errorf("%d chunks: the copy must not be indexed again", ix.NumChunks())
+		}
+	}
+	check(res.Index, "copy/b.txt")
+	reopened, err := Open(ctx, indexDir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(reopened, "copy/b.txt")
+	m, err := ReadManifest(indexDir)
+	if err != nil || !reflect.DeepEqual(m.Documents[0].Duplicates, []string{"copy/b.txt"}) {
+		t.Errorf("manifest %+v, %v", m.Documents, err)
+	}
+
+	// Another copy: noticed, nothing re-embedded for it.
+	writeDocsTree(t, docsDir, map[string]string{"z.txt": text})
+	res, err = Refresh(ctx, docsDir, indexDir, 0, cfg)
+	if err != nil || res.Index == nil {
+		t.Fatalf("refresh after a new copy: %v (index %v): the copy must be noticed", err, res.Index != nil)
+	}
+	check(res.Index, "copy/b.txt", "z.txt")
+	if len(res.Summary.Duplicates) != 2 {
+		t.Errorf("duplicates %v", res.Summary.Duplicates)
+	}
+}

@@ -36,6 +36,12 @@ func runIndex(ctx context.Context, args []string, getenv func(string) string, st
 	if res.Rebuilt != "" && res.Rebuilt != "no index" {
 		fmt.Fprintf(stdout, "  rebuilt from scratch: %s\n", res.Rebuilt)
 	}
+	if len(s.Duplicates) > 0 {
+		fmt.Fprintf(stdout, "  duplicates (indexed once, found under every name) %d:\n", len(s.Duplicates))
+		for _, d := range s.Duplicates {
+			fmt.Fprintf(stdout, "    %s: same as %s\n", d.Document, d.SameAs)
+		}
+	}
 	if len(s.Skipped) > 0 {
 		fmt.Fprintf(stdout, "  skipped %d:\n", len(s.Skipped))
 		for _, sk := range s.Skipped {
