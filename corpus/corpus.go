@@ -145,6 +145,19 @@ func (l *Live) served(ix *retrieval.Index) {
 // question asked again (same text, same k) come from a cache that lives
 // and dies with the index, so they never outlive a reindex.
 func (l *Live) Ask(ctx context.Context, question string, k int) (answer.Answer, error) {
+	return l.ask(ctx, question, k, nil)
+}
+
+// AskStream is Ask with the answer's text sent to onText as it is
+// written, when the answerer can stream (a language model); otherwise, and
+// for an answer in the cache, the text is sent in one piece.
+func (l *Live) AskStream(ctx context.Context, question string, k int, onText func(string)) (answer.Answer, error) {
+	return l.ask(ctx, question, k, onText)
+}
+
+// ask is Ask and AskStream: the cache, then the streaming answerer when
+// there is text to stream to and one to stream with, else the plain one.
+func (l *Live) ask(ctx context.Context, question string, k int, onText func(string)) (answer.Answer, error) {
 	s := l.cur.Load()
 	if s == nil {
 		return answer.Answer{}, ErrNotReady
@@ -156,49 +169,24 @@ func (l *Live) Ask(ctx context.Context, question string, k int) (answer.Answer, 
 		c = nil // a follow-up means something else in each conversation
 	}
 	a, ok := c.get(key)
+	streamed := false
 	if !ok {
 		var err error
-		if a, err = s.ans(ctx, question, k); err != nil {
+		if onText != nil && s.stream != nil {
+			a, err = s.stream(ctx, question, k, onText)
+			streamed = true
+		} else {
+			a, err = s.ans(ctx, question, k)
+		}
+		if err != nil {
 			return a, err
 		}
 		if !a.Degraded {
 			c.put(key, a) // not a fallback: the model may be back next time
 		}
 	}
-	a.TookMS = time.Since(start).Milliseconds()
-	if l.opt.Observer != nil {
-		l.opt.Observer.Answered(a.Found)
-	}
-	return a, nil
-}
-
-// AskStream is Ask with the answer's text sent to onText as it is
-// written, when the answerer can stream (a language model); otherwise, and
-// for an answer in the cache, the text is sent in one piece.
-func (l *Live) AskStream(ctx context.Context, question string, k int, onText func(string)) (answer.Answer, error) {
-	s := l.cur.Load()
-	if s == nil {
-		return answer.Answer{}, ErrNotReady
-	}
-	key := cacheKey{question, k}
-	c := s.cache
-	if l.opt.Conversational && len(answer.History(ctx)) > 0 {
-		c = nil
-	}
-	if _, ok := c.get(key); ok || s.stream == nil {
-		a, err := l.Ask(ctx, question, k)
-		if err == nil {
-			onText(a.Answer)
-		}
-		return a, err
-	}
-	start := time.Now()
-	a, err := s.stream(ctx, question, k, onText)
-	if err != nil {
-		return a, err
-	}
-	if !a.Degraded {
-		c.put(key, a)
+	if onText != nil && !streamed {
+		onText(a.Answer)
 	}
 	a.TookMS = time.Since(start).Milliseconds()
 	if l.opt.Observer != nil {
