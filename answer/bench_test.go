@@ -10,9 +10,9 @@ import (
 	"citebot/retrieval"
 )
 
-// BenchmarkAnswerSeeds is one extractive answer over the shipped seeds,
-// the work behind every POST /v1/ask that misses the answer cache.
-func BenchmarkAnswerSeeds(b *testing.B) {
+// seedsIndex indexes the shipped seeds with the shipped configuration.
+func seedsIndex(b *testing.B) *retrieval.Index {
+	b.Helper()
 	cfg, err := retrieval.DefaultConfig()
 	if err != nil {
 		b.Fatal(err)
@@ -25,6 +25,13 @@ func BenchmarkAnswerSeeds(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return ix
+}
+
+// BenchmarkAnswerSeeds is one extractive answer over the shipped seeds,
+// the work behind every POST /v1/ask that misses the answer cache.
+func BenchmarkAnswerSeeds(b *testing.B) {
+	ix := seedsIndex(b)
 	ex := Extractive{Index: ix, Tuning: DefaultTuning}
 	questions := []string{
 		"When did the SCO agreement come into effect?",
@@ -45,18 +52,7 @@ func BenchmarkAnswerSeeds(b *testing.B) {
 // adds to a model's time — retrieval, the prompt, the HTTP round trip and
 // the citation check.
 func BenchmarkGenerativeOverhead(b *testing.B) {
-	cfg, err := retrieval.DefaultConfig()
-	if err != nil {
-		b.Fatal(err)
-	}
-	docs, skipped, err := retrieval.Load("../seeds", 1<<30, func(s string) string { return retrieval.DocumentTitle(s, cfg.Chunk.Boilerplate) })
-	if err != nil {
-		b.Fatal(err)
-	}
-	ix, _, err := retrieval.Build(context.Background(), docs, skipped, cfg, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ix := seedsIndex(b)
 	f := newFakeLLM(b, func(openai.ChatCompletionRequest) (int, string) {
 		return completion("The agreement came into effect on January 5, 2012 [1]. It concerns cooperation against terrorism [2].")
 	})

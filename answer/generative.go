@@ -64,17 +64,11 @@ Rules:
 // Answer answers question from the k best passages.
 func (g Generative) Answer(ctx context.Context, question string, k int) (Answer, error) {
 	start := time.Now()
-	if err := CheckQuestion(question); err != nil {
-		return Answer{}, err
-	}
-	// One deadline for everything the model does for this answer
-	// (rewriting the question and answering it).
 	mctx, cancel := context.WithTimeout(ctx, g.timeout())
 	defer cancel()
-	search := g.searchQuestion(mctx, question)
-	ps, err := g.Index.Search(ctx, search, k)
+	search, ps, err := g.retrieve(ctx, mctx, question, k)
 	if err != nil {
-		return Answer{}, fmt.Errorf("answer: %w", err)
+		return Answer{}, err
 	}
 	if len(ps) == 0 {
 		return g.fallback(ctx, question, search, k, start, "")
@@ -89,6 +83,20 @@ func (g Generative) Answer(ctx context.Context, question string, k int) (Answer,
 	}
 	a.TookMS = time.Since(start).Milliseconds()
 	return a, nil
+}
+
+// retrieve checks the question and finds its passages, searching with
+// the model's standalone rewrite when there is one. mctx is the answer's
+// one deadline for everything the model does (rewriting and answering).
+func (g Generative) retrieve(ctx, mctx context.Context, question string, k int) (search string, ps []retrieval.Passage, err error) {
+	if err := CheckQuestion(question); err != nil {
+		return "", nil, err
+	}
+	search = g.searchQuestion(mctx, question)
+	if ps, err = g.Index.Search(ctx, search, k); err != nil {
+		return "", nil, fmt.Errorf("answer: %w", err)
+	}
+	return search, ps, nil
 }
 
 // complete asks the model within cctx (the answer's deadline, derived
@@ -366,15 +374,11 @@ func support(ix Searcher, p retrieval.Passage, claim string) (start, end int, ok
 // text was sent ends the answer there, with the citations it has.
 func (g Generative) Stream(ctx context.Context, question string, k int, onText func(string)) (Answer, error) {
 	start := time.Now()
-	if err := CheckQuestion(question); err != nil {
-		return Answer{}, err
-	}
 	cctx, cancel := context.WithTimeout(ctx, g.timeout())
 	defer cancel()
-	search := g.searchQuestion(cctx, question)
-	ps, err := g.Index.Search(ctx, search, k)
+	search, ps, err := g.retrieve(ctx, cctx, question, k)
 	if err != nil {
-		return Answer{}, fmt.Errorf("answer: %w", err)
+		return Answer{}, err
 	}
 	whole := func(a Answer, err error) (Answer, error) {
 		if err == nil {

@@ -39,7 +39,7 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 	if err != nil {
 		return err
 	}
-	ask := composer(c, llm, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)(ix)
+	ask := composer(c, generative(c, llm, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil))(ix)
 	if len(rest) > 0 {
 		a, err := ask(ctx, question, c.K)
 		if err != nil {

@@ -58,8 +58,7 @@ func (l llmFlags) resolve(getenv func(string) string) (llmSettings, error) {
 // composer makes the answerer for each index: generative when a model is
 // configured (falling back to extractive answers on any model trouble),
 // else extractive.
-func composer(c config, llm llmSettings, log *slog.Logger, onFallback func(reason string)) func(*retrieval.Index) corpus.AnswerFunc {
-	gen := generative(c, llm, log, onFallback)
+func composer(c config, gen func(*retrieval.Index) answer.Generative) func(*retrieval.Index) corpus.AnswerFunc {
 	if gen == nil {
 		return func(ix *retrieval.Index) corpus.AnswerFunc { return newExtractive(ix, c).Answer }
 	}
@@ -68,8 +67,7 @@ func composer(c config, llm llmSettings, log *slog.Logger, onFallback func(reaso
 
 // streamer makes the streaming answerer for each index when a model is
 // configured; nil otherwise (answers are then sent whole).
-func streamer(c config, llm llmSettings, log *slog.Logger, onFallback func(reason string)) func(*retrieval.Index) corpus.StreamFunc {
-	gen := generative(c, llm, log, onFallback)
+func streamer(gen func(*retrieval.Index) answer.Generative) func(*retrieval.Index) corpus.StreamFunc {
 	if gen == nil {
 		return nil
 	}

@@ -161,9 +161,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	update := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
 		return retrieval.UpdateFrom(ctx, prev, c.Docs, c.Index, c.MaxFileBytes, rc)
 	}
-	compose := composer(c, llm, log, metrics.LLMFallback)
+	gen := generative(c, llm, log, metrics.LLMFallback)
+	compose := composer(c, gen)
 	live := corpus.New(ctx, update, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics,
-		Streamer: streamer(c, llm, log, metrics.LLMFallback), Conversational: llm.URL != ""})
+		Streamer: streamer(gen), Conversational: gen != nil})
 	defer live.Wait()
 
 	var tgBot *bot.Bot
