@@ -62,6 +62,7 @@ type Citation struct {
 	End       int     `json:"end"`
 	LineStart int     `json:"line_start"`
 	LineEnd   int     `json:"line_end"`
+	Page      int     `json:"page,omitempty"` // 1-based, for documents with pages (PDF)
 	Quote     string  `json:"quote"`
 	Score     float64 `json:"score"`
 }
@@ -75,6 +76,7 @@ type Passage struct {
 	End       int     `json:"end"`
 	LineStart int     `json:"line_start"`
 	LineEnd   int     `json:"line_end"`
+	Page      int     `json:"page,omitempty"` // the page holding start, for documents with pages (PDF)
 	Text      string  `json:"text"`
 	Score     float64 `json:"score"`
 }
@@ -106,7 +108,7 @@ func toPassages(ps []retrieval.Passage) []Passage {
 	out := make([]Passage, len(ps))
 	for i, p := range ps {
 		out[i] = Passage{Rank: i + 1, Document: p.DocID, Title: p.Title, Start: p.Start, End: p.End,
-			LineStart: p.LineStart, LineEnd: p.LineEnd, Text: p.Text, Score: round(p.Score)}
+			LineStart: p.LineStart, LineEnd: p.LineEnd, Page: p.Page, Text: p.Text, Score: round(p.Score)}
 	}
 	return out
 }

@@ -244,6 +244,7 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 			Start: p.Start + c.span.Start, End: p.Start + c.span.End,
 			LineStart: p.LineStart + strings.Count(p.Text[:c.span.Start], "\n"),
 			LineEnd:   p.LineStart + strings.Count(p.Text[:c.span.End-1], "\n"),
+			Page:      p.PageAt(p.Start + c.span.Start),
 			Quote:     quote, Score: round(c.score),
 		})
 	}
@@ -634,7 +635,7 @@ func (e Extractive) authorLine(keys []retrieval.KeyTerm, ps []retrieval.Passage)
 		}
 		line := 1 + strings.Count(doc.Text[:start], "\n")
 		return Citation{N: 1, Document: doc.ID, Title: doc.Title, Start: start, End: end,
-			LineStart: line, LineEnd: line, Quote: doc.Text[start:end], Score: 1}, true
+			LineStart: line, LineEnd: line, Page: doc.Page(start), Quote: doc.Text[start:end], Score: 1}, true
 	}
 	return Citation{}, false
 }

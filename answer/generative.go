@@ -265,6 +265,7 @@ func verifyCitations(ix Searcher, question, reply string, ps []retrieval.Passage
 					Start: p.Start + s, End: p.Start + e,
 					LineStart: p.LineStart + strings.Count(p.Text[:s], "\n"),
 					LineEnd:   p.LineStart + strings.Count(p.Text[:e-1], "\n"),
+					Page:      p.PageAt(p.Start + s),
 					Quote:     p.Text[s:e], Score: round(p.Score),
 				})
 			}

@@ -15,6 +15,7 @@ type source struct {
 	N                  int
 	Document, Title    string
 	LineStart, LineEnd int
+	Page               int    // 1-based page of LineStart's passage, 0 without pages
 	Text               string // exact bytes of the document, as answered
 	Thread             int    // the forum topic the answer went to
 }

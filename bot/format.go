@@ -61,6 +61,7 @@ type Labels struct {
 	Lines   string // a range of lines: "lines" as in "lines 12–14"
 	Line    string // one line: "line" as in "line 12"
 	Closest string // heading above the closest passages of a refusal: "Closest passages"
+	Page    string // a page of a PDF: "p." as in "p. 3"
 }
 
 func (l Labels) withDefaults() Labels {
@@ -69,6 +70,9 @@ func (l Labels) withDefaults() Labels {
 	}
 	if l.Lines == "" {
 		l.Lines = "lines"
+	}
+	if l.Page == "" {
+		l.Page = "p."
 	}
 	if l.Line == "" {
 		l.Line = "line"
@@ -90,6 +94,20 @@ func (l Labels) LineRange(a, b int) string {
 		return l.Line + " " + strconv.Itoa(a)
 	}
 	return l.Lines + " " + strconv.Itoa(a) + "–" + strconv.Itoa(b)
+}
+
+// Location renders where a span is: its line range, after its page for
+// documents with pages ("p. 3, lines 5–9"; page 0 means none).
+func (l Labels) Location(page, a, b int) string {
+	lines := l.LineRange(a, b)
+	if page < 1 {
+		return lines
+	}
+	p := l.withDefaults().Page + " " + strconv.Itoa(page)
+	if lines == "" {
+		return p
+	}
+	return p + ", " + lines
 }
 
 // Span is a run of plain (unescaped) text in one style.
@@ -190,7 +208,7 @@ func FormatAnswer(a answer.Answer, l Labels, quoteChars int) []Block {
 			spans = append(spans,
 				Span{Text: "[" + strconv.Itoa(c.N) + "] "},
 				Span{Text: title, Style: "b"})
-			if loc := location(doc, l.LineRange(c.LineStart, c.LineEnd)); len(loc) > 0 {
+			if loc := location(doc, l.Location(c.Page, c.LineStart, c.LineEnd)); len(loc) > 0 {
 				spans = append(spans, Span{Text: "\n"})
 				spans = append(spans, loc...)
 			}
@@ -212,7 +230,7 @@ func FormatAnswer(a answer.Answer, l Labels, quoteChars int) []Block {
 		}
 		title, doc := names(p.Title, p.Document)
 		spans = append(spans, Span{Text: "• "}, Span{Text: title, Style: "b"})
-		if loc := location(doc, l.LineRange(p.LineStart, p.LineEnd)); len(loc) > 0 {
+		if loc := location(doc, l.Location(p.Page, p.LineStart, p.LineEnd)); len(loc) > 0 {
 			if doc != "" {
 				spans = append(spans, Span{Text: " — "})
 			} else {

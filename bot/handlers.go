@@ -211,10 +211,10 @@ func answerSources(a answer.Answer) []source {
 	var out []source
 	if a.Found {
 		for _, c := range a.Citations {
-			s := source{N: c.N, Document: c.Document, Title: c.Title, LineStart: c.LineStart, LineEnd: c.LineEnd, Text: c.Quote}
+			s := source{N: c.N, Document: c.Document, Title: c.Title, LineStart: c.LineStart, LineEnd: c.LineEnd, Page: c.Page, Text: c.Quote}
 			for _, ps := range a.Passages {
 				if ps.Document == c.Document && ps.Start <= c.Start && c.End <= ps.End {
-					s.LineStart, s.LineEnd, s.Text = ps.LineStart, ps.LineEnd, ps.Text
+					s.LineStart, s.LineEnd, s.Page, s.Text = ps.LineStart, ps.LineEnd, ps.Page, ps.Text
 					break
 				}
 			}
@@ -226,7 +226,7 @@ func answerSources(a answer.Answer) []source {
 		if i == closestShown {
 			break
 		}
-		out = append(out, source{N: i + 1, Document: ps.Document, Title: ps.Title, LineStart: ps.LineStart, LineEnd: ps.LineEnd, Text: ps.Text})
+		out = append(out, source{N: i + 1, Document: ps.Document, Title: ps.Title, LineStart: ps.LineStart, LineEnd: ps.LineEnd, Page: ps.Page, Text: ps.Text})
 	}
 	return out
 }
@@ -285,7 +285,7 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) func(con
 	b.answerCallback(ctx, cq.ID, "")
 	head := Block{Spans: []Span{{Text: fmt.Sprintf("[%d] ", src.N)}, {Text: src.Title, Style: "b"}, {Text: "\n"},
 		{Text: src.Document, Style: "i"}}}
-	if lines := p.labels.LineRange(src.LineStart, src.LineEnd); lines != "" {
+	if lines := p.labels.Location(src.Page, src.LineStart, src.LineEnd); lines != "" {
 		head.Spans = append(head.Spans, Span{Text: ", " + lines})
 	}
 	blocks := append([]Block{head}, Plain(src.Text, "")...)

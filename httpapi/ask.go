@@ -93,7 +93,10 @@ func answerWith(ctx context.Context, cfg Config, question string, k int, answerI
 var errNotReady = errorf(http.StatusServiceUnavailable, "not_ready", "the index is still loading; try again shortly")
 
 // lines says which lines a span covers, for people.
-func lines(a, b int) string {
+func lines(page, a, b int) string {
+	if page > 0 {
+		return "p. " + strconv.Itoa(page) + ", " + lines(0, a, b)
+	}
 	if a == b {
 		return "line " + strconv.Itoa(a)
 	}

@@ -281,7 +281,7 @@ func replyText(a answer.Answer) (body, sources string) {
 	}
 	b.WriteString("\n\nSources:\n")
 	for _, c := range a.Citations {
-		fmt.Fprintf(&b, "[%d] %s — %s, %s\n", c.N, c.Title, c.Document, lines(c.LineStart, c.LineEnd))
+		fmt.Fprintf(&b, "[%d] %s — %s, %s\n", c.N, c.Title, c.Document, lines(c.Page, c.LineStart, c.LineEnd))
 	}
 	return a.Answer, b.String()
 }

@@ -467,12 +467,23 @@ type paragraph struct {
 // between blank or boilerplate lines. A block is one paragraph when its
 // lines are hard-wrapped prose; list items, references and long lines (the
 // seeds keep one paragraph per line) each make their own, and headings
-// always stand alone.
-func paragraphs(text string, lines []docLine) []paragraph {
+// always stand alone. A page break (pages: where each page starts) ends
+// a paragraph and stops merging, so that every chunk lies on one page.
+func paragraphs(text string, lines []docLine, pages []int) []paragraph {
 	var out []paragraph
 	section := ""
 	prevContent := -1 // index of the previous content line in the current block
+	page := 0         // index in pages of the next page start
 	for i, l := range lines {
+		if page < len(pages) && l.start >= pages[page] {
+			for page < len(pages) && l.start >= pages[page] {
+				page++
+			}
+			if len(out) > 0 {
+				out[len(out)-1].breakAfter = true
+			}
+			prevContent = -1
+		}
 		switch l.kind {
 		case lineBlank:
 			prevContent = -1
@@ -539,7 +550,7 @@ func ChunkDocument(doc Document, opt ChunkOptions) []Chunk {
 	lines := classifyLines(text, bp, 0)
 	title, _ := pickTitle(text, lines)
 	markHeadings(text, lines, title)
-	paras := paragraphs(text, lines)
+	paras := paragraphs(text, lines, doc.Pages)
 	if len(paras) == 0 {
 		return nil
 	}
@@ -589,6 +600,7 @@ func (c *chunker) emit(s, e int, section string, header bool) {
 		LineStart: c.li.Line(s),
 		LineEnd:   c.li.Line(e - 1),
 		Section:   section,
+		Page:      c.doc.Page(s),
 		Header:    header,
 	})
 }
@@ -678,7 +690,13 @@ func (c *chunker) header(lines []docLine) {
 		return
 	}
 	end := len(c.doc.Text)
+	if p := c.doc.Page(lines[first].start); p > 0 && p < len(c.doc.Pages) {
+		end = c.doc.Pages[p] // the header stays on its page
+	}
 	for _, l := range lines[first:] {
+		if l.start >= end {
+			break
+		}
 		if l.kind == lineBoilerplate {
 			end = l.start
 			break

@@ -16,6 +16,7 @@ import (
 
 	"github.com/philippgille/chromem-go"
 
+	"citebot/retrieval/extract"
 	"citebot/retrieval/wordvec"
 )
 
@@ -145,6 +146,9 @@ func (v Versions) sameBuilder(w Versions) bool {
 func (c Config) versions() Versions {
 	h := sha256.New()
 	fmt.Fprintf(h, "%d\n", c.Chunk.MaxBytes)
+	// Extracted documents' text comes from the extractors: other ones
+	// give other text, offsets and chunks.
+	fmt.Fprintf(h, "%s\n", extract.Version)
 	// Hash the patterns the chunker applies: nil means the defaults, while
 	// an empty list turns removal off; hashing the field as given would
 	// make those two opposite settings look the same.
@@ -471,6 +475,8 @@ type DocumentInfo struct {
 	Bytes  int    `json:"bytes"`
 	Chunks int    `json:"chunks"`
 	SHA256 string `json:"sha256"`
+	// Pages is the page count of a document with pages (PDF).
+	Pages int `json:"pages,omitempty"`
 	// SameAs, for a duplicate file, is the indexed document with its
 	// bytes (citations name that one).
 	SameAs string `json:"same_as,omitempty"`
@@ -481,9 +487,9 @@ type DocumentInfo struct {
 func (ix *Index) Documents() []DocumentInfo {
 	out := make([]DocumentInfo, 0, len(ix.docs))
 	for _, d := range ix.docs {
-		out = append(out, DocumentInfo{ID: d.ID, Title: d.Title, Bytes: len(d.Text), Chunks: d.numChunks, SHA256: d.SHA256})
+		out = append(out, DocumentInfo{ID: d.ID, Title: d.Title, Bytes: len(d.Text), Chunks: d.numChunks, SHA256: d.SHA256, Pages: len(d.Pages)})
 		for _, a := range d.Aliases {
-			out = append(out, DocumentInfo{ID: a, Title: d.Title, Bytes: len(d.Text), Chunks: d.numChunks, SHA256: d.SHA256, SameAs: d.ID})
+			out = append(out, DocumentInfo{ID: a, Title: d.Title, Bytes: len(d.Text), Chunks: d.numChunks, SHA256: d.SHA256, Pages: len(d.Pages), SameAs: d.ID})
 		}
 	}
 	if len(out) > len(ix.docs) {

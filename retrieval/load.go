@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"citebot/retrieval/extract"
 )
 
 // DefaultMaxFileBytes is the largest file indexed unless configured
@@ -29,8 +31,9 @@ type Skipped struct {
 // CLI maps it to exit code 2 because it is the user's input that is wrong.
 var ErrNoDocuments = errors.New("no documents")
 
-// Load reads every .txt and .md file under dir (recursively, hidden files
-// and folders ignored) as a Document. Files that cannot be indexed are
+// Load reads every supported file under dir (recursively, hidden files
+// and folders ignored) as a Document: .txt and .md files as they are,
+// PDF, DOCX and HTML files as their extracted text (package extract). Files that cannot be indexed are
 // returned as Skipped with a reason instead of failing the whole load: one
 // bad file must not take the corpus down. A missing or unreadable dir, or
 // one with no indexable file, is an error wrapping ErrNoDocuments or the
@@ -81,9 +84,8 @@ func Load(dir string, maxBytes int64, title func(text string) string) ([]Documen
 		if d.IsDir() {
 			return nil
 		}
-		ext := strings.ToLower(filepath.Ext(d.Name()))
-		if ext != ".txt" && ext != ".md" {
-			skipped = append(skipped, Skipped{Document: rel, Reason: "unsupported file type (only .txt and .md are indexed)"})
+		if !Supported(d.Name()) {
+			skipped = append(skipped, Skipped{Document: rel, Reason: "unsupported file type (indexed: " + supportedList + ")"})
 			return nil
 		}
 		if !d.Type().IsRegular() {
@@ -104,7 +106,7 @@ func Load(dir string, maxBytes int64, title func(text string) string) ([]Documen
 			skipped = append(skipped, Skipped{Document: rel, Reason: reason})
 			return nil
 		}
-		if title != nil {
+		if title != nil && doc.Title == "" {
 			doc.Title = title(doc.Text)
 		}
 		if doc.Title == "" {
@@ -167,7 +169,7 @@ func noDocuments(dir string, skipped []Skipped) error {
 		}
 		fmt.Fprintf(&b, "; skipped %s: %s", s.Document, s.Reason)
 	}
-	return fmt.Errorf("docs folder %s: %w to index (.txt or .md)%s", dir, ErrNoDocuments, b.String())
+	return fmt.Errorf("docs folder %s: %w to index (%s)%s", dir, ErrNoDocuments, supportedList, b.String())
 }
 
 // readDocument reads one file and decides whether it is indexable text.
@@ -193,11 +195,49 @@ func readDocument(path, rel string, maxBytes int64) (Document, string) {
 	if int64(len(buf)) > maxBytes {
 		return Document{}, fmt.Sprintf("too large: over %d bytes", maxBytes)
 	}
+	sum := sha256.Sum256(buf)
+	doc := Document{ID: rel, SHA256: hex.EncodeToString(sum[:])}
+	if x := extract.For(rel); x != nil {
+		// The text is bounded like a text file: what is indexed and
+		// served stays within the limit whatever the format's overhead.
+		t, err := x(buf, int(maxBytes))
+		if err != nil {
+			return Document{}, extractReason(rel, err)
+		}
+		doc.Text, doc.Pages, doc.Title = t.Text, t.Pages, t.Title
+		return doc, ""
+	}
 	if reason := textProblem(buf); reason != "" {
 		return Document{}, reason
 	}
-	sum := sha256.Sum256(buf)
-	return Document{ID: rel, Text: string(buf), SHA256: hex.EncodeToString(sum[:])}, ""
+	doc.Text = string(buf)
+	return doc, ""
+}
+
+// Supported reports whether a file name has one of the indexed formats'
+// extensions.
+func Supported(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".txt", ".md", ".markdown":
+		return true
+	}
+	return extract.For(name) != nil
+}
+
+const supportedList = ".txt, .md, .pdf, .docx, .html"
+
+// extractReason is the skip reason for a file extraction failed on.
+func extractReason(name string, err error) string {
+	kind := strings.ToUpper(strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), "."))
+	switch {
+	case errors.Is(err, extract.ErrEncrypted):
+		return "encrypted " + kind + " (needs a password; save an unprotected copy)"
+	case errors.Is(err, extract.ErrNoText):
+		return kind + " has no extractable text (a scan without a text layer?)"
+	case errors.Is(err, extract.ErrTooLarge):
+		return "too large: " + err.Error()
+	}
+	return "cannot read " + kind + ": " + err.Error()
 }
 
 // textProblem says why data is not indexable UTF-8 text, or "".

@@ -72,9 +72,9 @@ func TestLoad(t *testing.T) {
 		"bom-only.txt":    "empty",
 		"big.txt":         "too large",
 		"image.png":       "unsupported file type",
-		"report.docx":     "unsupported file type",
+		"report.docx":     "cannot read DOCX: not a DOCX file",
 		"noext":           "unsupported file type",
-		"sub/archive.pdf": "unsupported file type",
+		"sub/archive.pdf": "cannot read PDF: broken PDF",
 		"dangling.txt":    "not a regular file",
 	}
 

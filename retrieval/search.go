@@ -24,7 +24,15 @@ type Passage struct {
 	LineEnd   int
 	Text      string // exactly the document's bytes [Start, End)
 	Score     float64
+	// Page is the 1-based page holding Start, 0 for documents without
+	// pages; PageAt gives the page of any offset in the passage.
+	Page  int
+	pages []int
 }
+
+// PageAt returns the 1-based page holding the document offset off (a
+// passage may run across a page break), 0 for documents without pages.
+func (p Passage) PageAt(off int) int { return pageAt(p.pages, off) }
 
 // DocScore is a document's rank score: the best score of its chunks.
 type DocScore struct {
@@ -218,6 +226,8 @@ func (ix *Index) passages(ranked []scored, k int) []Passage {
 		p.Text = d.Text[p.Start:p.End]
 		p.LineStart = d.lines.Line(p.Start)
 		p.LineEnd = d.lines.Line(p.End - 1)
+		p.pages = d.Pages
+		p.Page = d.Page(p.Start)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
 	return out

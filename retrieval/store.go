@@ -50,6 +50,7 @@ type snapshotDoc struct {
 	ID, Title, SHA256, Text string
 	Chunks                  []Chunk
 	Aliases                 []string // gob: absent in snapshots before duplicates were folded
+	Pages                   []int    // where each page starts (PDF); absent before pages were kept
 }
 
 // Manifest describes an index: which documents, at which hashes, built by
@@ -70,6 +71,7 @@ type ManifestDocument struct {
 	SHA256 string `json:"sha256"`
 	Bytes  int    `json:"bytes"`
 	Chunks int    `json:"chunks"`
+	Pages  int    `json:"pages,omitempty"` // page count, for documents with pages (PDF)
 	// Duplicates are the other paths with these bytes.
 	Duplicates []string `json:"duplicates,omitempty"`
 }
@@ -92,7 +94,7 @@ func (ix *Index) Save(dir string) error {
 	}
 	data := snapshotData{Versions: ix.versions, Created: time.Now().UTC(), Skipped: ix.skipped, Vectors: vec.Bytes()}
 	for _, d := range ix.docs {
-		data.Docs = append(data.Docs, snapshotDoc{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Text: d.Text, Aliases: d.Aliases,
+		data.Docs = append(data.Docs, snapshotDoc{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Text: d.Text, Aliases: d.Aliases, Pages: d.Pages,
 			Chunks: ix.chunks[d.firstChunk : d.firstChunk+d.numChunks]})
 	}
 	h := sha256.New()
@@ -123,7 +125,7 @@ func (ix *Index) Save(dir string) error {
 func (ix *Index) manifest(created time.Time, snapSHA string) Manifest {
 	m := Manifest{Versions: ix.versions, Created: created, SnapshotSHA256: snapSHA, Skipped: ix.skipped, Chunks: len(ix.chunks)}
 	for _, d := range ix.docs {
-		m.Documents = append(m.Documents, ManifestDocument{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Bytes: len(d.Text), Chunks: d.numChunks, Duplicates: d.Aliases})
+		m.Documents = append(m.Documents, ManifestDocument{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Bytes: len(d.Text), Chunks: d.numChunks, Pages: len(d.Pages), Duplicates: d.Aliases})
 	}
 	if m.Skipped == nil {
 		m.Skipped = []Skipped{}
@@ -215,7 +217,7 @@ func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	ix := &Index{cfg: cfg, versions: data.Versions, byID: make(map[string]*docEntry, len(data.Docs)), skipped: data.Skipped,
 		snapSHA: hex.EncodeToString(raw[len(raw)-sha256.Size:]), snapCreated: data.Created}
 	for _, sd := range data.Docs {
-		e := &docEntry{Document: Document{ID: sd.ID, Title: sd.Title, SHA256: sd.SHA256, Text: sd.Text, Aliases: sd.Aliases},
+		e := &docEntry{Document: Document{ID: sd.ID, Title: sd.Title, SHA256: sd.SHA256, Text: sd.Text, Aliases: sd.Aliases, Pages: sd.Pages},
 			lines: NewLineIndex(sd.Text), firstChunk: len(ix.chunks), numChunks: len(sd.Chunks)}
 		for _, c := range sd.Chunks {
 			if c.Start < 0 || c.End > len(sd.Text) || c.Start >= c.End {

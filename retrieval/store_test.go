@@ -204,7 +204,7 @@ func TestOpenMatchesBuilt(t *testing.T) {
 	if got, want := docs, built.Documents(); !reflect.DeepEqual(got, want) {
 		t.Errorf("manifest documents:\n got %+v\nwant %+v", got, want)
 	}
-	if got, want := m.Skipped, []Skipped{{Document: "skip.bin", Reason: "unsupported file type (only .txt and .md are indexed)"}}; !reflect.DeepEqual(got, want) {
+	if got, want := m.Skipped, []Skipped{{Document: "skip.bin", Reason: "unsupported file type (indexed: .txt, .md, .pdf, .docx, .html)"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("manifest skipped = %+v, want %+v", got, want)
 	}
 	raw := mustReadFile(t, filepath.Join(indexDir, SnapshotFile))

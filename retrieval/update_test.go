@@ -88,7 +88,7 @@ func checkSummary(tb testing.TB, got Summary, want Summary) {
 	}
 }
 
-var jpegSkipped = []Skipped{{Document: "ignored.jpeg", Reason: "unsupported file type (only .txt and .md are indexed)"}}
+var jpegSkipped = []Skipped{{Document: "ignored.jpeg", Reason: "unsupported file type (indexed: .txt, .md, .pdf, .docx, .html)"}}
 
 func TestUpdateIncremental(t *testing.T) {
 	ctx := context.Background()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"citebot/answer"
@@ -110,7 +111,7 @@ func writeAnswer(w io.Writer, a answer.Answer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Sources:")
 	for _, c := range a.Citations {
-		fmt.Fprintf(w, "[%d] %s\n    %s, %s\n", c.N, c.Title, c.Document, lines(c.LineStart, c.LineEnd))
+		fmt.Fprintf(w, "[%d] %s\n    %s, %s\n", c.N, c.Title, c.Document, lines(c.Page, c.LineStart, c.LineEnd))
 		for _, l := range strings.Split(strings.TrimRight(c.Quote, "\r\n"), "\n") {
 			fmt.Fprintf(w, "    > %s\n", strings.TrimRight(l, "\r"))
 		}
@@ -122,12 +123,15 @@ func writeAnswerLine(w io.Writer, a answer.Answer) {
 	var b strings.Builder
 	b.WriteString(a.Answer)
 	for _, c := range a.Citations {
-		fmt.Fprintf(&b, " | [%d] %s %s", c.N, c.Document, lines(c.LineStart, c.LineEnd))
+		fmt.Fprintf(&b, " | [%d] %s %s", c.N, c.Document, lines(c.Page, c.LineStart, c.LineEnd))
 	}
 	fmt.Fprintln(w, b.String())
 }
 
-func lines(a, b int) string {
+func lines(page, a, b int) string {
+	if page > 0 {
+		return "p. " + strconv.Itoa(page) + ", " + lines(0, a, b)
+	}
 	if a == b {
 		return fmt.Sprintf("line %d", a)
 	}
