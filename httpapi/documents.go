@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"citebot/retrieval"
+	"citebot/retrieval/extract"
 )
 
 func handleDocuments(lib Library) http.Handler {
@@ -47,6 +48,11 @@ func handleDocument(lib Library) http.Handler {
 		// The whole document's hash names its content; a span's tag adds
 		// the span, so caches never mix the two.
 		etag := `"` + doc.SHA256
+		if extract.For(doc.ID) != nil {
+			// Extracted text is the file's bytes seen by one version
+			// of the extractors: a new one may serve other text.
+			etag += "." + extract.Version
+		}
 		if start != 0 || end != len(doc.Text) {
 			etag += "-" + strconv.Itoa(start) + "-" + strconv.Itoa(end)
 		}

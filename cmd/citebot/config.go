@@ -82,7 +82,7 @@ func newFlags(name string, stderr io.Writer) *commonFlags {
 	return &commonFlags{
 		fs:         fs,
 		configFile: fs.String("config", "", "YAML config file (every setting is documented in configs/citebot.yaml)"),
-		docs:       fs.String("docs", d.Docs, "folder of documents to index (.txt and .md)"),
+		docs:       fs.String("docs", d.Docs, "folder of documents to index (.txt, .md, .pdf, .docx, .html)"),
 		index:      fs.String("index", d.Index, "index folder"),
 		k:          fs.Int("k", d.K, "passages to retrieve (1-50)"),
 		maxBytes:   fs.Int64("max-file-bytes", d.MaxFileBytes, "skip files larger than this"),
