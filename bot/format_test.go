@@ -278,6 +278,26 @@ func TestLineRange(t *testing.T) {
 	}
 }
 
+func TestLocation(t *testing.T) {
+	ru := Labels{Line: "строка", Lines: "строки", Page: "стр."}
+	tests := []struct {
+		l          Labels
+		page, a, b int
+		want       string
+	}{
+		{Labels{}, 0, 5, 9, "lines 5–9"},
+		{Labels{}, 3, 41, 41, "p. 3, line 41"},
+		{ru, 2, 5, 9, "стр. 2, строки 5–9"},
+		{Labels{}, 4, 0, 0, "p. 4"},
+		{Labels{}, 0, 0, 0, ""},
+	}
+	for _, tt := range tests {
+		if got := tt.l.Location(tt.page, tt.a, tt.b); got != tt.want {
+			t.Errorf("Location(%d, %d, %d) = %q, want %q", tt.page, tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
 func TestBlockHTML(t *testing.T) {
 	tests := []struct {
 		b    Block
