@@ -299,7 +299,19 @@ var knownHeading = regexp.MustCompile(`(?i)^(?:(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]
 func markHeadings(text string, lines []docLine, title int) {
 	for i := range lines {
 		l := &lines[i]
-		if l.kind != lineText || l.fenced || i == title {
+		if l.kind != lineText || l.fenced {
+			continue
+		}
+		if setextUnderlined(text, lines, i) {
+			// "Methods\n=======": the underline only marks the heading
+			// and is left out like a blank line.
+			lines[i+1].kind = lineBlank
+			if i != title {
+				l.kind = lineHeading
+			}
+			continue
+		}
+		if i == title {
 			continue
 		}
 		line := text[l.start:l.end]
@@ -315,6 +327,21 @@ func markHeadings(text string, lines []docLine, title int) {
 			l.kind = lineHeading
 		}
 	}
+}
+
+// setextUnderlined reports whether line i is a Markdown setext heading: a
+// line on its own (after a blank line or at the start) underlined by a line
+// of at least three '=' or '-'.
+func setextUnderlined(text string, lines []docLine, i int) bool {
+	if i+1 >= len(lines) || (i > 0 && lines[i-1].kind != lineBlank && lines[i-1].kind != lineBoilerplate) {
+		return false
+	}
+	u := lines[i+1]
+	if u.kind != lineText || u.fenced || lines[i].list {
+		return false
+	}
+	under := strings.TrimSpace(text[u.start:u.end])
+	return len(under) >= 3 && (strings.Trim(under, "=") == "" || strings.Trim(under, "-") == "")
 }
 
 // sectionName is what a heading line contributes as Chunk.Section: the

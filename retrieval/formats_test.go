@@ -209,3 +209,34 @@ func TestSearchFormats(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkdownSections(t *testing.T) {
+	doc := Document{ID: "notes.md", Text: "Field Notes on Rivers\n=====================\n\nA study of rivers in the north of the region and their floods.\n\nSources\n-------\n\nThe Tana river floods every May according to the survey.\n\n## Fish\n\nSalmon return to the Tana in June.\n\n    ---\n"}
+	chunks := ChunkDocument(doc, ChunkOptions{})
+	sections := map[string]string{}
+	for _, c := range chunks {
+		sections[doc.Text[c.Start:c.End]] = c.Section
+	}
+	for text, want := range map[string]string{
+		"The Tana river floods every May according to the survey.": "Sources",
+		"Salmon return to the Tana in June.":                         "Fish",
+	} {
+		found := false
+		for span, sec := range sections {
+			if strings.Contains(span, text) {
+				found = true
+				if sec != want {
+					t.Errorf("%q is in section %q, want %q", text, sec, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%q is in no chunk: %q", text, sections)
+		}
+	}
+	for _, sec := range sections {
+		if strings.ContainsAny(sec, "=-") {
+			t.Errorf("a setext underline is part of a section name: %q", sec)
+		}
+	}
+}
