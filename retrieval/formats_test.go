@@ -242,3 +242,39 @@ func TestMarkdownSections(t *testing.T) {
 		}
 	}
 }
+
+// An unchanged file's extracted text is taken from what the index knows;
+// a changed one is extracted again.
+func TestLoadKnown(t *testing.T) {
+	dir := t.TempDir()
+	data := extracttest.PDF(formatPages...)
+	if err := os.WriteFile(filepath.Join(dir, "report.pdf"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256Hex(string(data))
+	asked := 0
+	known := func(id, sha string) (Document, bool) {
+		asked++
+		if id == "report.pdf" && sha == sum {
+			return Document{ID: id, SHA256: sha, Title: "Known", Text: "known text\n", Pages: []int{0}}, true
+		}
+		return Document{}, false
+	}
+	docs, _, err := LoadKnown(dir, 0, nil, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asked != 1 || docs[0].Text != "known text\n" || docs[0].Title != "Known" {
+		t.Errorf("unchanged file: asked %d times, got %+v", asked, docs[0])
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.pdf"), extracttest.PDF(formatPages[1:]...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	docs, _, err = LoadKnown(dir, 0, nil, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(docs[0].Text, formatPages[1][0]) || len(docs[0].Pages) != 2 {
+		t.Errorf("changed file not extracted again: %q %v", head(docs[0].Text), docs[0].Pages)
+	}
+}

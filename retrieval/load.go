@@ -39,6 +39,19 @@ var ErrNoDocuments = errors.New("no documents")
 // one with no indexable file, is an error wrapping ErrNoDocuments or the
 // file-system error.
 func Load(dir string, maxBytes int64, title func(text string) string) ([]Document, []Skipped, error) {
+	return LoadKnown(dir, maxBytes, title, nil)
+}
+
+// Known returns a document extracted before from a file with this path
+// and sha256, if there is one: extracting a PDF costs far more than
+// hashing it, so an unchanged file's text (and title) is taken from the
+// index. Pass one only for an index built by the running versions of the
+// extractors and chunker.
+type Known func(id, sha256 string) (Document, bool)
+
+// LoadKnown is Load reusing the extracted text of files that known has
+// seen with the same bytes (nil: extract everything).
+func LoadKnown(dir string, maxBytes int64, title func(text string) string, known Known) ([]Document, []Skipped, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxFileBytes
 	}
@@ -101,7 +114,7 @@ func Load(dir string, maxBytes int64, title func(text string) string) ([]Documen
 				return nil
 			}
 		}
-		doc, reason := readDocument(path, rel, maxBytes)
+		doc, reason := readDocument(path, rel, maxBytes, known)
 		if reason != "" {
 			skipped = append(skipped, Skipped{Document: rel, Reason: reason})
 			return nil
@@ -174,7 +187,7 @@ func noDocuments(dir string, skipped []Skipped) error {
 
 // readDocument reads one file and decides whether it is indexable text.
 // The reason is empty when it is.
-func readDocument(path, rel string, maxBytes int64) (Document, string) {
+func readDocument(path, rel string, maxBytes int64, known Known) (Document, string) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Document{}, "unreadable: " + errReason(err)
@@ -198,6 +211,12 @@ func readDocument(path, rel string, maxBytes int64) (Document, string) {
 	sum := sha256.Sum256(buf)
 	doc := Document{ID: rel, SHA256: hex.EncodeToString(sum[:])}
 	if x := extract.For(rel); x != nil {
+		if known != nil {
+			if k, ok := known(rel, doc.SHA256); ok && k.SHA256 == doc.SHA256 {
+				doc.Text, doc.Pages, doc.Title = k.Text, k.Pages, k.Title
+				return doc, ""
+			}
+		}
 		// The text is bounded like a text file: what is indexed and
 		// served stays within the limit whatever the format's overhead.
 		t, err := x(buf, int(maxBytes))
