@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -110,14 +109,20 @@ type Index struct {
 	chunks   []Chunk
 	chunkDoc []*docEntry
 	kw       *keywordIndex
-	db       *chromem.DB
-	vectors  *chromem.Collection
 	flat     *flatVectors
 	skipped  []Skipped
-	// snapSHA and snapCreated identify the snapshot the index was opened
-	// from, so that Update can rewrite a manifest that disagrees with it.
+	// snapSHA and snapCreated identify the root snapshot the index was
+	// opened from or saved to, so that Update can rewrite a manifest that
+	// disagrees with it.
 	snapSHA     string
 	snapCreated time.Time
+	// Where the documents are stored: segOf names the segment file in
+	// the folder segDir holding each document ("" when none does yet),
+	// and segments describes those files. A save into segDir writes only
+	// the documents without one. Read-only once the index is shared.
+	segDir   string
+	segOf    map[string]string
+	segments map[string]segmentRef
 }
 
 // Versions identifies the code and model that built an index; any difference
@@ -187,10 +192,9 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 	for i, d := range docs {
 		seen[d.ID] = true
 		if prev != nil {
-			if old, ok := prev.byID[d.ID]; ok {
+			if old, ok := prev.byID[d.ID]; ok && old.ID == d.ID {
 				if old.SHA256 == d.SHA256 {
-					chunks, vecs := prev.docVectors(old)
-					results[i] = docVectors{chunks, vecs}
+					results[i] = docVectors{chunks: prev.chunks[old.firstChunk : old.firstChunk+old.numChunks], from: old}
 					reused = append(reused, i)
 					sum.Unchanged++
 					continue
@@ -234,25 +238,53 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 		prevDim = 0
 	}
 
-	ix := &Index{cfg: cfg, versions: cfg.versions(), byID: make(map[string]*docEntry, len(docs)), skipped: sum.Skipped}
-	var vdocs []chromem.Document
+	ix := &Index{cfg: cfg, versions: cfg.versions(), byID: make(map[string]*docEntry, len(docs)), skipped: sum.Skipped,
+		segOf: make(map[string]string, len(docs))}
+	if prev != nil {
+		// Unchanged documents stay where prev's segments hold them.
+		ix.segDir, ix.segments = prev.segDir, prev.segments
+	}
+	total := 0
+	for i := range docs {
+		total += len(results[i].chunks)
+	}
+	ix.chunks = make([]Chunk, 0, total)
+	ix.chunkDoc = make([]*docEntry, 0, total)
 	for i, d := range docs {
-		e := &docEntry{Document: d, lines: NewLineIndex(d.Text), firstChunk: len(ix.chunks), numChunks: len(results[i].chunks)}
+		e := &docEntry{Document: d, firstChunk: len(ix.chunks), numChunks: len(results[i].chunks)}
+		if old := results[i].from; old != nil {
+			e.lines = old.lines
+			if seg := prev.segOf[d.ID]; seg != "" {
+				ix.segOf[d.ID] = seg
+			}
+		} else {
+			e.lines = NewLineIndex(d.Text)
+		}
 		ix.docs = append(ix.docs, e)
 		ix.byID[d.ID] = e
 		for _, a := range d.Aliases {
 			ix.byID[a] = e
 		}
-		for k, c := range results[i].chunks {
+		for _, c := range results[i].chunks {
 			ix.chunks = append(ix.chunks, c)
 			ix.chunkDoc = append(ix.chunkDoc, e)
-			if v := results[i].vectors[k]; !isZero(v) {
-				vdocs = append(vdocs, chromem.Document{ID: vectorID(c), Embedding: v})
-			}
 		}
 	}
-	if err := ix.buildVectors(ctx, vdocs); err != nil {
-		return nil, Summary{}, err
+	ix.flat = &flatVectors{valid: make([]bool, len(ix.chunks))}
+	for i, e := range ix.docs {
+		var err error
+		if old := results[i].from; old != nil {
+			err = ix.flat.copyRows(e.firstChunk, prev.flat, old.firstChunk, old.numChunks)
+		} else {
+			for k, v := range results[i].vectors {
+				if err = ix.flat.set(e.firstChunk+k, v); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			return nil, Summary{}, fmt.Errorf("build index: %s: %w", e.ID, err)
+		}
 	}
 	ix.versions.Dimension = cmp.Or(ix.flat.dim, dim, prevDim)
 	ix.buildKeywords()
@@ -262,10 +294,12 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 	return ix, sum, nil
 }
 
-// docVectors is one document's chunks and their vectors.
+// docVectors is one document's chunks and their vectors, or, for a
+// document reused from the previous index, its entry there.
 type docVectors struct {
 	chunks  []Chunk
 	vectors [][]float32
+	from    *docEntry
 }
 
 // embedDocuments chunks and embeds docs[i] for each i in idx, into
@@ -276,7 +310,7 @@ type docVectors struct {
 func embedDocuments(ctx context.Context, docs []Document, idx []int, results []docVectors, opts ChunkOptions, e Embedder) (int, error) {
 	err := forEachParallel(ctx, len(idx), func(_ context.Context, j int) error {
 		chunks := ChunkDocument(docs[idx[j]], opts)
-		results[idx[j]] = docVectors{chunks, make([][]float32, len(chunks))}
+		results[idx[j]] = docVectors{chunks: chunks, vectors: make([][]float32, len(chunks))}
 		return nil
 	})
 	if err != nil {
@@ -373,45 +407,6 @@ func isZero(v []float32) bool {
 		}
 	}
 	return true
-}
-
-// docVectors returns a previously indexed document's chunks and vectors, so
-// an unchanged document costs no chunking and no embedding.
-func (ix *Index) docVectors(e *docEntry) ([]Chunk, [][]float32) {
-	chunks := ix.chunks[e.firstChunk : e.firstChunk+e.numChunks]
-	vecs := make([][]float32, len(chunks))
-	for k := range chunks {
-		if row := e.firstChunk + k; ix.flat.valid[row] {
-			vecs[k] = slices.Clone(ix.flat.data[row*ix.flat.dim : (row+1)*ix.flat.dim])
-		} // else it had no vector (no known words) and gets none again
-	}
-	return chunks, vecs
-}
-
-func (ix *Index) buildVectors(ctx context.Context, vdocs []chromem.Document) error {
-	ix.db = chromem.NewDB()
-	coll, err := ix.db.CreateCollection(collectionName, nil, ix.cfg.Embedder.Embed)
-	if err != nil {
-		return fmt.Errorf("create vector collection: %w", err)
-	}
-	ix.vectors = coll
-	if len(vdocs) > 0 {
-		if err := coll.AddDocuments(ctx, vdocs, runtime.GOMAXPROCS(0)); err != nil {
-			return fmt.Errorf("add vectors: %w", err)
-		}
-	}
-	return ix.indexVectors(ctx)
-}
-
-// indexVectors builds the flat copy of the store's vectors the query path
-// scans.
-func (ix *Index) indexVectors(ctx context.Context) error {
-	flat, err := newFlatVectors(ctx, ix)
-	if err != nil {
-		return err
-	}
-	ix.flat = flat
-	return nil
 }
 
 func (ix *Index) buildKeywords() {

@@ -94,7 +94,7 @@ func (ix *Index) rank(ctx context.Context, query string, candidates int) ([]scor
 	}
 	kw := ix.kw.search(queryTerms(query), candidates)
 	var vec []scored
-	if w := ix.cfg.Fusion.VectorWeight; w > 0 && ix.vectors.Count() > 0 {
+	if w := ix.cfg.Fusion.VectorWeight; w > 0 && ix.flat.n > 0 {
 		// An embedding service that is down must not stop answers: the
 		// question is ranked by keywords alone (which decide most of the
 		// ranking anyway), after a short wait at most.

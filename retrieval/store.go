@@ -3,6 +3,7 @@ package retrieval
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/gob"
@@ -13,31 +14,96 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/philippgille/chromem-go"
 )
 
-// Files of an index folder. The snapshot is the source of truth; the
-// manifest beside it is a readable summary (and a cheap staleness check)
-// that is rewritten from the snapshot whenever they disagree.
+// Files of an index folder. The root snapshot lists the documents and the
+// segment files that hold them (text, chunks and vectors). Segments are
+// immutable once written and shared by successive roots, so saving after a
+// small change writes one small segment and a new root rather than the
+// whole corpus again; renaming the root into place is what commits a save.
+// The manifest beside them is a readable summary (and a cheap staleness
+// check) that is rewritten from the root whenever they disagree.
 const (
 	SnapshotFile = "index.snap"
 	ManifestFile = "manifest.json"
+	// SegmentGlob matches segment files. Those the root does not list
+	// are leftovers of a save that crashed before its commit, or of the
+	// root it replaced; the next save removes them.
+	SegmentGlob = "seg-*.snap"
+	// lockFile serialises the processes saving into one folder: a save
+	// removes the segments no root lists, which must never be the
+	// uncommitted ones of another save.
+	lockFile = ".lock"
 )
 
-// snapshotMagic starts every snapshot; the trailing line is the format
-// version, bumped whenever snapshotData changes shape.
-const snapshotMagic = "citebot-snapshot\n1\n"
+// Magic lines start every file; the trailing number is the format
+// version, bumped whenever the encoded shape changes.
+const (
+	// snapshotMagicV1 starts the single-file snapshot of earlier
+	// versions, which still opens (and is replaced by segments at the
+	// next save).
+	snapshotMagicV1 = "citebot-snapshot\n1\n"
+	rootMagic       = "citebot-snapshot\n2\n"
+	segmentMagic    = "citebot-segment\n1\n"
+)
 
 // ErrNoIndex means the index folder has no snapshot yet.
 var ErrNoIndex = errors.New("no index")
 
-// ErrCorrupt means a snapshot exists but cannot be read back; the file is
-// left in place for inspection and `citebot index` replaces it.
+// ErrCorrupt means a snapshot exists but cannot be read back; the files are
+// left in place for inspection and `citebot index` replaces them.
 var ErrCorrupt = errors.New("index snapshot is corrupt")
 
-type snapshotData struct {
+// rootData is the root snapshot: everything about the index but the
+// documents' text, chunks and vectors, which its segments hold.
+type rootData struct {
+	Versions Versions
+	Created  time.Time
+	Skipped  []Skipped
+	Docs     []rootDoc // sorted by ID
+	// Segments are the files Docs refer to.
+	Segments []segmentRef
+}
+
+// rootDoc is one document's entry in the root: enough to tell whether the
+// file changed and to write the manifest without reading a segment.
+type rootDoc struct {
+	ID, Title, SHA256 string
+	Aliases           []string
+	Pages             int // page count (PDF)
+	Chunks            int
+	Bytes             int // of its text
+	Segment           string
+}
+
+// segmentRef identifies a segment file, so that a missing, swapped or
+// damaged one is noticed.
+type segmentRef struct {
+	Name   string
+	SHA256 string // the checksum trailer
+	Size   int64
+	// TextBytes counts the text of every document written into the
+	// segment: beside the bytes of those still listed, it tells how much
+	// of the file is dead.
+	TextBytes int64
+}
+
+// snapshotDoc is a document as a segment (or a version 1 snapshot) holds
+// it. In a segment Title and Aliases are empty: the root holds them, so
+// that a copy of a file appearing elsewhere rewrites only the root.
+type snapshotDoc struct {
+	ID, Title, SHA256, Text string
+	Chunks                  []Chunk
+	Aliases                 []string // gob: absent in snapshots before duplicates were folded
+	Pages                   []int    // where each page starts (PDF); absent before pages were kept
+}
+
+// snapshotDataV1 is the single-file snapshot of format version 1.
+type snapshotDataV1 struct {
 	Versions Versions
 	Created  time.Time
 	Docs     []snapshotDoc
@@ -46,22 +112,17 @@ type snapshotData struct {
 	Vectors []byte
 }
 
-type snapshotDoc struct {
-	ID, Title, SHA256, Text string
-	Chunks                  []Chunk
-	Aliases                 []string // gob: absent in snapshots before duplicates were folded
-	Pages                   []int    // where each page starts (PDF); absent before pages were kept
-}
-
 // Manifest describes an index: which documents, at which hashes, built by
 // which chunker and embedder.
 type Manifest struct {
 	Versions       Versions           `json:"versions"`
 	Created        time.Time          `json:"created"`
-	SnapshotSHA256 string             `json:"snapshot_sha256"` // the snapshot's checksum trailer: sha256 of the bytes before it
+	SnapshotSHA256 string             `json:"snapshot_sha256"` // the root snapshot's checksum trailer: sha256 of the bytes before it
 	Documents      []ManifestDocument `json:"documents"`
 	Skipped        []Skipped          `json:"skipped"`
 	Chunks         int                `json:"chunks"`
+	// Segments is how many segment files hold the documents.
+	Segments int `json:"segments"`
 }
 
 // ManifestDocument is one document's entry in the manifest.
@@ -76,61 +137,269 @@ type ManifestDocument struct {
 	Duplicates []string `json:"duplicates,omitempty"`
 }
 
-// Save writes the index into dir as one snapshot, atomically: a temporary
-// file is written, fsynced and renamed over the old snapshot, and the
-// directory is fsynced, so a crash leaves either the old index or the new
-// one. chromem-go's NewPersistentDB is avoided on purpose (DESIGN.md).
+// Save writes the index into dir: the documents no segment in dir holds
+// yet into new segment files, then the root that lists them all, then the
+// manifest. Every file is written to a temporary file, fsynced and renamed
+// into place, and the directory fsynced, so a crash leaves either the old
+// index or the new one: the old root keeps listing the old segments until
+// the new root replaces it. Segments no root lists any more are removed
+// after that. chromem-go's NewPersistentDB is avoided on purpose
+// (DESIGN.md); each segment holds a chromem-go export of its vectors.
 //
-// Save records the snapshot's identity in ix, so call it before ix is
-// shared with other goroutines.
+// Save records where the documents were written in ix, so call it before
+// ix is shared with other goroutines.
 func (ix *Index) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
-	removeStaleTemps(dir)
-	var vec bytes.Buffer
-	if err := ix.db.ExportToWriter(&vec, false, ""); err != nil {
-		return fmt.Errorf("save index: export vectors: %w", err)
+	unlock, err := lockIndex(dir)
+	if err != nil {
+		return fmt.Errorf("save index: %w", err)
 	}
-	data := snapshotData{Versions: ix.versions, Created: time.Now().UTC(), Skipped: ix.skipped, Vectors: vec.Bytes()}
-	for _, d := range ix.docs {
-		data.Docs = append(data.Docs, snapshotDoc{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Text: d.Text, Aliases: d.Aliases, Pages: d.Pages,
-			Chunks: ix.chunks[d.firstChunk : d.firstChunk+d.numChunks]})
+	defer unlock()
+	removeGarbage(dir)
+
+	stored := ix.storedSegments(dir)
+	root := ix.root(time.Now().UTC())
+	entries := make(map[string]*docEntry, len(ix.docs))
+	for i, d := range root.Docs {
+		if !stored[d.Segment] {
+			root.Docs[i].Segment = ""
+		}
+		entries[d.ID] = ix.docs[i]
 	}
-	h := sha256.New()
-	err := writeAtomic(filepath.Join(dir, SnapshotFile), func(w io.Writer) error {
-		mw := io.MultiWriter(w, h)
-		if _, err := io.WriteString(mw, snapshotMagic); err != nil {
-			return err
+	sum, err := commitRoot(dir, root, ix.segments, func(ids []string) ([]segmentDoc, error) {
+		out := make([]segmentDoc, len(ids))
+		for i, id := range ids {
+			out[i] = ix.segmentDoc(entries[id])
 		}
-		if err := gob.NewEncoder(mw).Encode(&data); err != nil {
-			return err
-		}
-		// The checksum trailer catches truncation and bit rot that gob
-		// might decode into plausible garbage.
-		_, err := w.Write(h.Sum(nil))
-		return err
+		return out, nil
 	})
 	if err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
-	m := ix.manifest(data.Created, hex.EncodeToString(h.Sum(nil)))
-	if err := writeManifest(dir, m); err != nil {
-		return fmt.Errorf("save index: %w", err)
+	ix.segDir, ix.segOf, ix.segments = absDir(dir), make(map[string]string, len(root.Docs)), make(map[string]segmentRef, len(root.Segments))
+	for _, d := range root.Docs {
+		ix.segOf[d.ID] = d.Segment
 	}
-	ix.snapSHA, ix.snapCreated = m.SnapshotSHA256, m.Created
+	for _, s := range root.Segments {
+		ix.segments[s.Name] = s
+	}
+	ix.snapSHA, ix.snapCreated = sum, root.Created
 	return nil
 }
 
-func (ix *Index) manifest(created time.Time, snapSHA string) Manifest {
-	m := Manifest{Versions: ix.versions, Created: created, SnapshotSHA256: snapSHA, Skipped: ix.skipped, Chunks: len(ix.chunks)}
-	for _, d := range ix.docs {
-		m.Documents = append(m.Documents, ManifestDocument{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Bytes: len(d.Text), Chunks: d.numChunks, Pages: len(d.Pages), Duplicates: d.Aliases})
+// storedSegments lists the segments in dir that hold documents of ix:
+// those it was opened from or saved to, still present at their size.
+func (ix *Index) storedSegments(dir string) map[string]bool {
+	out := map[string]bool{}
+	if ix.segDir == "" || ix.segDir != absDir(dir) {
+		return out
+	}
+	for name, ref := range ix.segments {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Size() == ref.Size {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// segmentDoc is one indexed document as a segment stores it.
+func (ix *Index) segmentDoc(e *docEntry) segmentDoc {
+	chunks := ix.chunks[e.firstChunk : e.firstChunk+e.numChunks]
+	sd := segmentDoc{doc: snapshotDoc{ID: e.ID, SHA256: e.SHA256, Text: e.Text, Pages: e.Pages, Chunks: chunks},
+		vectors: make([][]float32, len(chunks))}
+	for k := range chunks {
+		sd.vectors[k] = ix.flat.row(e.firstChunk + k)
+	}
+	return sd
+}
+
+// Segment sizes and counts: what a save writes and when it compacts.
+const (
+	// segmentTargetBytes is the text a save puts in one segment when it
+	// writes many documents (a first build): several segments are
+	// written, and later read, in parallel.
+	segmentTargetBytes = 16 << 20
+	// maxSegments bounds how many segments an index has: beyond it a
+	// save merges the smallest ones, which are those of earlier small
+	// saves, into its own.
+	maxSegments = 32
+	// maxDeadShare is the share of the listed segments' text that may
+	// belong to documents since changed or removed before a save
+	// rewrites every document into new segments.
+	maxDeadShare = 0.3
+)
+
+// commitRoot saves root into dir: documents without a Segment, and those
+// of segments compaction picks, are written by load into new segments,
+// whose names and references are filled in; then the root is written,
+// which commits the save, then the manifest; last, segments no longer
+// listed are removed. known describes the segments root's documents
+// refer to. The caller holds dir's lock. It returns the root's checksum.
+func commitRoot(dir string, root *rootData, known map[string]segmentRef, load func(ids []string) ([]segmentDoc, error)) (string, error) {
+	rewrite := compaction(root.Docs, known)
+	var pending []int
+	for i, d := range root.Docs {
+		if d.Segment == "" || rewrite[d.Segment] {
+			root.Docs[i].Segment = ""
+			pending = append(pending, i)
+		}
+	}
+	root.Segments = root.Segments[:0]
+	for _, name := range listedSegments(root.Docs) {
+		root.Segments = append(root.Segments, known[name])
+	}
+	parts := splitParts(root.Docs, pending)
+	refs := make([]segmentRef, len(parts))
+	err := forEachParallel(context.Background(), len(parts), func(_ context.Context, p int) error {
+		ids := make([]string, len(parts[p]))
+		for j, i := range parts[p] {
+			ids[j] = root.Docs[i].ID
+		}
+		docs, err := load(ids)
+		if err != nil {
+			return err
+		}
+		refs[p], err = writeSegment(dir, docs)
+		return err
+	})
+	if err != nil {
+		// Whatever was written is listed nowhere.
+		for _, r := range refs {
+			if r.Name != "" {
+				os.Remove(filepath.Join(dir, r.Name))
+			}
+		}
+		return "", err
+	}
+	for p, part := range parts {
+		for _, i := range part {
+			root.Docs[i].Segment = refs[p].Name
+		}
+		root.Segments = append(root.Segments, refs[p])
+	}
+	slices.SortFunc(root.Segments, func(a, b segmentRef) int { return cmp.Compare(a.Name, b.Name) })
+	sum, err := writeRoot(dir, root)
+	if err != nil {
+		// The new segments stay: the root may have been renamed into
+		// place before the error (fsyncing the folder, say). If it was
+		// not, the next save removes them.
+		return "", err
+	}
+	if err := writeManifest(dir, manifestOf(root, sum)); err != nil {
+		return "", err
+	}
+	removeUnlisted(dir, root)
+	return sum, nil
+}
+
+// compaction picks the segments whose documents a save rewrites: all of
+// them when too much of what they hold is dead, else, when there are too
+// many, the smallest. Both keep reading an index fast without making a
+// small save rewrite the corpus.
+func compaction(docs []rootDoc, known map[string]segmentRef) map[string]bool {
+	live := map[string]int64{}
+	for _, d := range docs {
+		if d.Segment != "" {
+			live[d.Segment] += int64(d.Bytes)
+		}
+	}
+	var total, alive int64
+	var refs []segmentRef
+	for name, n := range live {
+		ref := known[name]
+		refs = append(refs, ref)
+		total += ref.TextBytes
+		alive += n
+	}
+	rewrite := map[string]bool{}
+	if total > 0 && float64(total-alive) > maxDeadShare*float64(total) {
+		for _, r := range refs {
+			rewrite[r.Name] = true
+		}
+		return rewrite
+	}
+	if len(refs)+1 > maxSegments {
+		slices.SortFunc(refs, func(a, b segmentRef) int { return cmp.Or(cmp.Compare(a.Size, b.Size), cmp.Compare(a.Name, b.Name)) })
+		for _, r := range refs[:len(refs)+1-maxSegments/2] {
+			rewrite[r.Name] = true
+		}
+	}
+	return rewrite
+}
+
+// listedSegments names the segments docs refer to, sorted.
+func listedSegments(docs []rootDoc) []string {
+	var names []string
+	for _, d := range docs {
+		if d.Segment != "" {
+			names = append(names, d.Segment)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// splitParts groups the pending documents (indexes into docs, in order)
+// into segments of about segmentTargetBytes of text each.
+func splitParts(docs []rootDoc, pending []int) [][]int {
+	var total int64
+	for _, i := range pending {
+		total += int64(docs[i].Bytes)
+	}
+	n := max(1, int((total+segmentTargetBytes-1)/segmentTargetBytes))
+	if len(pending) == 0 {
+		return nil
+	}
+	n = min(n, len(pending))
+	parts := make([][]int, 0, n)
+	var cur []int
+	var acc int64
+	for k, i := range pending {
+		cur = append(cur, i)
+		acc += int64(docs[i].Bytes)
+		// Cut where the running total crosses the next part's share, so
+		// that parts come out about even.
+		if len(parts) < n-1 && acc*int64(n) >= total*int64(len(parts)+1) && k < len(pending)-1 {
+			parts = append(parts, cur)
+			cur = nil
+		}
+	}
+	return append(parts, cur)
+}
+
+// manifestOf is the manifest of a root whose checksum is sum.
+func manifestOf(root *rootData, sum string) Manifest {
+	m := Manifest{Versions: root.Versions, Created: root.Created, SnapshotSHA256: sum, Skipped: root.Skipped, Segments: len(root.Segments),
+		Documents: make([]ManifestDocument, 0, len(root.Docs))}
+	for _, d := range root.Docs {
+		m.Documents = append(m.Documents, ManifestDocument{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Bytes: d.Bytes, Chunks: d.Chunks, Pages: d.Pages, Duplicates: d.Aliases})
+		m.Chunks += d.Chunks
 	}
 	if m.Skipped == nil {
 		m.Skipped = []Skipped{}
 	}
 	return m
+}
+
+// manifest is the manifest of the snapshot ix was opened from or saved to,
+// created at created with checksum sum.
+func (ix *Index) manifest(created time.Time, sum string) Manifest {
+	return manifestOf(ix.root(created), sum)
+}
+
+// root describes ix as a root snapshot created at created would.
+func (ix *Index) root(created time.Time) *rootData {
+	root := &rootData{Versions: ix.versions, Created: created, Skipped: ix.skipped, Docs: make([]rootDoc, 0, len(ix.docs))}
+	for _, e := range ix.docs {
+		root.Docs = append(root.Docs, rootDoc{ID: e.ID, Title: e.Title, SHA256: e.SHA256, Aliases: e.Aliases, Pages: len(e.Pages), Chunks: e.numChunks,
+			Bytes: len(e.Text), Segment: ix.segOf[e.ID]})
+	}
+	for _, name := range listedSegments(root.Docs) {
+		root.Segments = append(root.Segments, ix.segments[name])
+	}
+	return root
 }
 
 func writeManifest(dir string, m Manifest) error {
@@ -141,15 +410,135 @@ func writeManifest(dir string, m Manifest) error {
 	})
 }
 
-// removeStaleTemps deletes temporary files a crashed Save left behind; the
-// snapshot they were to become never replaced the old one.
+// writeRoot writes the root snapshot and returns its checksum.
+func writeRoot(dir string, root *rootData) (string, error) {
+	h := sha256.New()
+	err := writeAtomic(filepath.Join(dir, SnapshotFile), func(w io.Writer) error {
+		mw := io.MultiWriter(w, h)
+		if _, err := io.WriteString(mw, rootMagic); err != nil {
+			return err
+		}
+		if err := gob.NewEncoder(mw).Encode(root); err != nil {
+			return err
+		}
+		// The checksum trailer catches truncation and bit rot that gob
+		// might decode into plausible garbage.
+		_, err := w.Write(h.Sum(nil))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("write root snapshot: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// readRoot reads the root snapshot of dir and returns it with its
+// checksum. An error wraps ErrNoIndex when there is none and ErrCorrupt
+// when it cannot be read back; errOldFormat says it is a version 1
+// snapshot, raw then holding its bytes.
+func readRoot(dir string) (root *rootData, sum string, raw []byte, err error) {
+	path := filepath.Join(dir, SnapshotFile)
+	raw, err = os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", nil, fmt.Errorf("open index %s: %w", dir, ErrNoIndex)
+	}
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("open index: %w", err)
+	}
+	if bytes.HasPrefix(raw, []byte(snapshotMagicV1)) {
+		return nil, "", raw, errOldFormat
+	}
+	body, trailer, err := verifyChecksum(raw, rootMagic)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
+	}
+	root = new(rootData)
+	if err := gob.NewDecoder(bytes.NewReader(body[len(rootMagic):])).Decode(root); err != nil {
+		return nil, "", nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
+	}
+	return root, hex.EncodeToString(trailer), nil, nil
+}
+
+// errOldFormat marks a version 1 snapshot.
+var errOldFormat = errors.New("snapshot of format version 1")
+
+// verifyChecksum checks a file's magic and checksum trailer and returns
+// the bytes before the trailer and the trailer.
+func verifyChecksum(raw []byte, magic string) (body, sum []byte, err error) {
+	if len(raw) < len(magic)+sha256.Size || string(raw[:len(magic)]) != magic {
+		return nil, nil, errors.New("not a citebot file of this kind and version")
+	}
+	body, sum = raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+		return nil, nil, errors.New("checksum mismatch (truncated or damaged)")
+	}
+	return body, sum, nil
+}
+
+// segmentsPresent reports whether every segment root lists is in dir at
+// its recorded size: a cheap check that a save or a crash did not leave
+// the root pointing at nothing (Open verifies the checksums).
+func segmentsPresent(dir string, root *rootData) bool {
+	refs := make(map[string]segmentRef, len(root.Segments))
+	for _, r := range root.Segments {
+		refs[r.Name] = r
+	}
+	for _, name := range listedSegments(root.Docs) {
+		r, ok := refs[name]
+		if !ok {
+			return false
+		}
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() != r.Size {
+			return false
+		}
+	}
+	return true
+}
+
+// removeGarbage deletes what crashed saves left in dir: temporary files,
+// and segments the root does not list (renamed into place, never
+// committed). When the root cannot be read, segments stay: they may be
+// what someone wants to inspect. The caller holds dir's lock.
+func removeGarbage(dir string) {
+	removeStaleTemps(dir)
+	root, _, raw, err := readRoot(dir)
+	switch {
+	case err == nil:
+		removeUnlisted(dir, root)
+	case errors.Is(err, errOldFormat) && raw != nil:
+		removeUnlisted(dir, &rootData{})
+	}
+}
+
+// removeStaleTemps deletes temporary files a crashed save left behind;
+// the files they were to become never replaced the old ones.
 func removeStaleTemps(dir string) {
-	for _, name := range []string{SnapshotFile, ManifestFile} {
-		stale, _ := filepath.Glob(filepath.Join(dir, "."+name+".tmp-*"))
+	for _, pattern := range []string{"." + SnapshotFile + ".tmp-*", "." + ManifestFile + ".tmp-*", "." + SegmentGlob + ".tmp-*"} {
+		stale, _ := filepath.Glob(filepath.Join(dir, pattern))
 		for _, f := range stale {
 			os.Remove(f)
 		}
 	}
+}
+
+// removeUnlisted deletes the segments in dir that root does not list.
+func removeUnlisted(dir string, root *rootData) {
+	listed := listedSegments(root.Docs)
+	files, _ := filepath.Glob(filepath.Join(dir, SegmentGlob))
+	for _, f := range files {
+		if _, found := slices.BinarySearch(listed, filepath.Base(f)); !found {
+			os.Remove(f)
+		}
+	}
+}
+
+// absDir names a folder independently of the working directory, so that
+// an index knows whether a save goes where its segments are.
+func absDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return filepath.Clean(dir)
 }
 
 // writeAtomic writes path through a temporary file in the same directory.
@@ -195,33 +584,138 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 }
 
 // Open loads the index saved in dir. It returns an error wrapping ErrNoIndex
-// when there is none, and one wrapping ErrCorrupt when the snapshot cannot be
-// read back. An index built by other chunker, tokenizer or embedder versions
-// loads fine; Build notices and rebuilds it.
+// when there is none, and one wrapping ErrCorrupt when the root snapshot or
+// one of its segments cannot be read back. An index built by other chunker,
+// tokenizer or embedder versions loads fine; Build notices and rebuilds it.
 func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if cfg.Embedder.Embed == nil {
 		return nil, errors.New("open index: no embedder configured")
 	}
-	path := filepath.Join(dir, SnapshotFile)
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("open index %s: %w", dir, ErrNoIndex)
+	ix, err := open(ctx, dir, cfg)
+	var se *segmentError
+	if errors.As(err, &se) {
+		// Another process may have saved between our reading the root
+		// and its segments, and removed one the old root listed: a new
+		// root then lists what to read.
+		if _, sum, _, rerr := readRoot(dir); rerr == nil && sum != se.rootSHA {
+			ix, err = open(ctx, dir, cfg)
+		}
+	}
+	return ix, err
+}
+
+// segmentError is a segment that cannot be read; it wraps ErrCorrupt.
+type segmentError struct {
+	rootSHA string // of the root that lists it
+	err     error
+}
+
+func (e *segmentError) Error() string { return e.err.Error() }
+func (e *segmentError) Unwrap() error { return e.err }
+
+// testHookRootRead, when set, runs once Open has read a root and before
+// it reads the segments.
+var testHookRootRead func()
+
+func open(ctx context.Context, dir string, cfg Config) (*Index, error) {
+	root, sum, raw, err := readRoot(dir)
+	if errors.Is(err, errOldFormat) {
+		return openV1(ctx, dir, raw, cfg)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open index: %w", err)
+		return nil, err
 	}
-	data, err := decodeSnapshot(raw)
+	if testHookRootRead != nil {
+		testHookRootRead()
+	}
+	names := listedSegments(root.Docs)
+	refs := make(map[string]segmentRef, len(root.Segments))
+	for _, r := range root.Segments {
+		refs[r.Name] = r
+	}
+	segs := make([]*segment, len(names))
+	err = forEachParallel(ctx, len(names), func(_ context.Context, i int) error {
+		ref, ok := refs[names[i]]
+		if !ok {
+			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, ErrCorrupt, names[i])
+		}
+		s, err := readSegment(dir, ref)
+		if err != nil {
+			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %v", dir, ErrCorrupt, err)}
+		}
+		segs[i] = s
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]*segment, len(names))
+	for i, name := range names {
+		byName[name] = segs[i]
+	}
+	ix := &Index{cfg: cfg, versions: root.Versions, skipped: root.Skipped, snapSHA: sum, snapCreated: root.Created,
+		segDir: absDir(dir), segOf: make(map[string]string, len(root.Docs)), segments: refs}
+	docs := make([]snapshotDoc, len(root.Docs))
+	for i, rd := range root.Docs {
+		seg := byName[rd.Segment]
+		sd, ok := seg.docs[rd.ID]
+		if !ok || sd.SHA256 != rd.SHA256 || len(sd.Chunks) != rd.Chunks || len(sd.Text) != rd.Bytes {
+			return nil, fmt.Errorf("open index %s: %w: segment %s does not hold %s as the root describes it", dir, ErrCorrupt, rd.Segment, rd.ID)
+		}
+		sd.Title, sd.Aliases = rd.Title, rd.Aliases
+		docs[i] = *sd
+		ix.segOf[rd.ID] = rd.Segment
+	}
+	vectors := func(i int) *chromem.Collection { return byName[root.Docs[i].Segment].vectors }
+	if err := ix.assemble(ctx, docs, vectors); err != nil {
+		return nil, fmt.Errorf("open index %s: %w: %v", dir, ErrCorrupt, err)
+	}
+	return ix, nil
+}
+
+// openV1 opens a version 1 snapshot, which holds everything in one file;
+// the index has no segments, so its next save writes them all.
+func openV1(ctx context.Context, dir string, raw []byte, cfg Config) (*Index, error) {
+	path := filepath.Join(dir, SnapshotFile)
+	body, trailer, err := verifyChecksum(raw, snapshotMagicV1)
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}
-	ix := &Index{cfg: cfg, versions: data.Versions, byID: make(map[string]*docEntry, len(data.Docs)), skipped: data.Skipped,
-		snapSHA: hex.EncodeToString(raw[len(raw)-sha256.Size:]), snapCreated: data.Created}
-	for _, sd := range data.Docs {
+	var data snapshotDataV1
+	if err := gob.NewDecoder(bytes.NewReader(body[len(snapshotMagicV1):])).Decode(&data); err != nil {
+		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
+	}
+	db := chromem.NewDB()
+	if err := db.ImportFromReader(bytes.NewReader(data.Vectors), ""); err != nil {
+		return nil, fmt.Errorf("open index %s: %w: vectors: %v", path, ErrCorrupt, err)
+	}
+	coll := db.GetCollection(collectionName, noEmbedding)
+	if coll == nil {
+		return nil, fmt.Errorf("open index %s: %w: no vector collection", path, ErrCorrupt)
+	}
+	ix := &Index{cfg: cfg, versions: data.Versions, skipped: data.Skipped, snapSHA: hex.EncodeToString(trailer), snapCreated: data.Created}
+	if err := ix.assemble(ctx, data.Docs, func(int) *chromem.Collection { return coll }); err != nil {
+		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
+	}
+	return ix, nil
+}
+
+// assemble fills ix with docs, whose vectors the collection vectors(i)
+// holds, and builds the search structures.
+func (ix *Index) assemble(ctx context.Context, docs []snapshotDoc, vectors func(i int) *chromem.Collection) error {
+	ix.byID = make(map[string]*docEntry, len(docs))
+	total := 0
+	for _, sd := range docs {
+		total += len(sd.Chunks)
+	}
+	ix.chunks = make([]Chunk, 0, total)
+	ix.chunkDoc = make([]*docEntry, 0, total)
+	for _, sd := range docs {
 		e := &docEntry{Document: Document{ID: sd.ID, Title: sd.Title, SHA256: sd.SHA256, Text: sd.Text, Aliases: sd.Aliases, Pages: sd.Pages},
-			lines: NewLineIndex(sd.Text), firstChunk: len(ix.chunks), numChunks: len(sd.Chunks)}
+			firstChunk: len(ix.chunks), numChunks: len(sd.Chunks)}
 		for _, c := range sd.Chunks {
 			if c.Start < 0 || c.End > len(sd.Text) || c.Start >= c.End {
-				return nil, fmt.Errorf("open index %s: %w: chunk %d-%d outside %s", path, ErrCorrupt, c.Start, c.End, sd.ID)
+				return fmt.Errorf("chunk %d-%d outside %s", c.Start, c.End, sd.ID)
 			}
 			ix.chunks = append(ix.chunks, c)
 			ix.chunkDoc = append(ix.chunkDoc, e)
@@ -232,47 +726,29 @@ func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 			ix.byID[a] = e
 		}
 	}
-	ix.db = chromem.NewDB()
-	if err := ix.db.ImportFromReader(bytes.NewReader(data.Vectors), ""); err != nil {
-		return nil, fmt.Errorf("open index %s: %w: vectors: %v", path, ErrCorrupt, err)
+	_ = forEachParallel(ctx, len(ix.docs), func(_ context.Context, i int) error {
+		ix.docs[i].lines = NewLineIndex(ix.docs[i].Text)
+		return nil
+	})
+	ix.flat = &flatVectors{valid: make([]bool, len(ix.chunks))}
+	for i, e := range ix.docs {
+		coll := vectors(i)
+		for k := range e.numChunks {
+			row := e.firstChunk + k
+			d, err := coll.GetByID(ctx, vectorID(ix.chunks[row]))
+			if err != nil {
+				continue // not stored: the chunk had no known word
+			}
+			if err := ix.flat.set(row, d.Embedding); err != nil {
+				return fmt.Errorf("chunk %s: %w", vectorID(ix.chunks[row]), err)
+			}
+		}
 	}
-	ix.vectors = ix.db.GetCollection(collectionName, cfg.Embedder.Embed)
-	if ix.vectors == nil {
-		return nil, fmt.Errorf("open index %s: %w: no vector collection", path, ErrCorrupt)
-	}
-	if err := ix.indexVectors(ctx); err != nil {
-		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
-	}
-	if d := data.Versions.Dimension; d != 0 && ix.flat.dim != 0 && d != ix.flat.dim {
-		return nil, fmt.Errorf("open index %s: %w: vectors of %d dimensions, %d recorded", path, ErrCorrupt, ix.flat.dim, d)
+	if d := ix.versions.Dimension; d != 0 && ix.flat.dim != 0 && d != ix.flat.dim {
+		return fmt.Errorf("vectors of %d dimensions, %d recorded", ix.flat.dim, d)
 	}
 	ix.buildKeywords()
-	return ix, nil
-}
-
-// verifySnapshot checks a snapshot's magic and checksum trailer and
-// returns the encoded body and the checksum.
-func verifySnapshot(raw []byte) (body, sum []byte, err error) {
-	if len(raw) < len(snapshotMagic)+sha256.Size || string(raw[:len(snapshotMagic)]) != snapshotMagic {
-		return nil, nil, errors.New("not a citebot snapshot of this version")
-	}
-	body, sum = raw[:len(raw)-sha256.Size], raw[len(raw)-sha256.Size:]
-	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
-		return nil, nil, errors.New("checksum mismatch (truncated or damaged)")
-	}
-	return body, sum, nil
-}
-
-func decodeSnapshot(raw []byte) (*snapshotData, error) {
-	body, _, err := verifySnapshot(raw)
-	if err != nil {
-		return nil, err
-	}
-	var data snapshotData
-	if err := gob.NewDecoder(bytes.NewReader(body[len(snapshotMagic):])).Decode(&data); err != nil {
-		return nil, err
-	}
-	return &data, nil
+	return nil
 }
 
 // ReadManifest reads the manifest of the index in dir.

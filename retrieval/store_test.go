@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/gob"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -15,6 +18,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/philippgille/chromem-go"
 )
 
 // seedQuestions are asked of the seed corpus; the ranking is not checked
@@ -99,13 +105,57 @@ func dirNames(tb testing.TB, dir string) []string {
 	return names
 }
 
-// checkIndexFiles fails unless dir holds exactly a snapshot and a manifest:
-// a temporary file left behind means a write was not cleaned up.
+// checkIndexFiles fails unless dir holds exactly a root snapshot, the
+// segments it lists, a manifest and the lock file: a temporary file or an
+// unlisted segment left behind means a save was not cleaned up.
 func checkIndexFiles(tb testing.TB, dir string) {
 	tb.Helper()
-	if got, want := dirNames(tb, dir), []string{SnapshotFile, ManifestFile}; !slices.Equal(got, want) {
+	root, _, _, err := readRoot(dir)
+	if err != nil {
+		tb.Fatalf("read root: %v", err)
+	}
+	want := append([]string{lockFile, SnapshotFile, ManifestFile}, listedSegments(root.Docs)...)
+	slices.Sort(want)
+	if got := dirNames(tb, dir); !slices.Equal(got, want) {
 		tb.Errorf("index folder holds %q, want %q", got, want)
 	}
+}
+
+// indexFiles reads every file of an index folder.
+func indexFiles(tb testing.TB, dir string) map[string][]byte {
+	tb.Helper()
+	out := map[string][]byte{}
+	for _, name := range dirNames(tb, dir) {
+		out[name] = mustReadFile(tb, filepath.Join(dir, name))
+	}
+	return out
+}
+
+// writeIndexFiles makes dir hold exactly files.
+func writeIndexFiles(tb testing.TB, dir string, files map[string][]byte) {
+	tb.Helper()
+	for _, name := range dirNames(tb, dir) {
+		if _, ok := files[name]; !ok {
+			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// segmentNames lists the segments the root in dir lists.
+func segmentNames(tb testing.TB, dir string) []string {
+	tb.Helper()
+	root, _, _, err := readRoot(dir)
+	if err != nil {
+		tb.Fatalf("read root: %v", err)
+	}
+	return listedSegments(root.Docs)
 }
 
 // docChunks returns the chunks an index holds for one document.
@@ -248,72 +298,153 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
-// encodeSnapshot writes data the way Save does, checksum included, so that
-// tests can craft snapshots that pass the checksum but are inconsistent.
-func encodeSnapshot(tb testing.TB, data *snapshotData) []byte {
+// encodeFile frames body the way Save does: magic, body, checksum.
+func encodeFile(magic string, body []byte) []byte {
+	b := append([]byte(magic), body...)
+	sum := sha256.Sum256(b)
+	return append(b, sum[:]...)
+}
+
+// encodeRoot encodes a root snapshot, checksum included, so that tests can
+// craft roots that pass the checksum but are inconsistent.
+func encodeRoot(tb testing.TB, root *rootData) []byte {
 	tb.Helper()
 	var b bytes.Buffer
-	b.WriteString(snapshotMagic)
-	if err := gob.NewEncoder(&b).Encode(data); err != nil {
+	if err := gob.NewEncoder(&b).Encode(root); err != nil {
 		tb.Fatal(err)
 	}
-	sum := sha256.Sum256(b.Bytes())
-	return append(b.Bytes(), sum[:]...)
+	return encodeFile(rootMagic, b.Bytes())
+}
+
+// encodeSegment encodes a segment from its parts: the documents, the
+// vector export's bytes.
+func encodeSegment(tb testing.TB, docs []snapshotDoc, vectors []byte) []byte {
+	tb.Helper()
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(&segmentDocs{Docs: docs}); err != nil {
+		tb.Fatal(err)
+	}
+	start := len(segmentMagic) + b.Len()
+	b.Write(vectors)
+	b.Write(binary.BigEndian.AppendUint64(nil, uint64(start)))
+	return encodeFile(segmentMagic, b.Bytes())
+}
+
+// decodeRootFile decodes a root snapshot's bytes.
+func decodeRootFile(tb testing.TB, raw []byte) *rootData {
+	tb.Helper()
+	var root rootData
+	if err := gob.NewDecoder(bytes.NewReader(raw[len(rootMagic) : len(raw)-sha256.Size])).Decode(&root); err != nil {
+		tb.Fatal(err)
+	}
+	return &root
+}
+
+// withSegment returns the files of an index with segment name replaced
+// by data, the root's reference updated to match, so that only the
+// segment's contents are wrong.
+func withSegment(tb testing.TB, files map[string][]byte, name string, data []byte) map[string][]byte {
+	tb.Helper()
+	out := maps.Clone(files)
+	out[name] = data
+	root := decodeRootFile(tb, files[SnapshotFile])
+	for i, r := range root.Segments {
+		if r.Name == name {
+			sum := sha256.Sum256(data[:len(data)-sha256.Size])
+			root.Segments[i].SHA256, root.Segments[i].Size = hex.EncodeToString(sum[:]), int64(len(data))
+		}
+	}
+	out[SnapshotFile] = encodeRoot(tb, root)
+	return out
 }
 
 func TestOpenCorrupt(t *testing.T) {
 	ctx := context.Background()
 	cfg := benchConfig(t)
 	docsDir, goodDir, good := buildIndexDir(t, smallCorpus(), cfg)
-	raw := mustReadFile(t, filepath.Join(goodDir, SnapshotFile))
-	manifest := mustReadFile(t, filepath.Join(goodDir, ManifestFile))
-	flip := func(i int) []byte {
-		b := slices.Clone(raw)
+	files := indexFiles(t, goodDir)
+	raw := files[SnapshotFile]
+	segName := segmentNames(t, goodDir)[0]
+	seg := files[segName]
+	flip := func(b []byte, i int) []byte {
+		b = slices.Clone(b)
 		b[i] ^= 0x20
 		return b
+	}
+	with := func(name string, data []byte) map[string][]byte {
+		out := maps.Clone(files)
+		if data == nil {
+			delete(out, name)
+		} else {
+			out[name] = data
+		}
+		return out
 	}
 	garbage := make([]byte, 4096)
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range garbage {
 		garbage[i] = byte(r.Uint32())
 	}
-	outside, err := decodeSnapshot(raw)
+	// Segments whose checksum and size match the root's reference but
+	// whose contents do not fit it.
+	s, err := readSegment(goodDir, segmentRef{Name: segName, SHA256: decodeRootFile(t, raw).Segments[0].SHA256, Size: int64(len(seg))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	outside.Docs[1].Chunks[0].End = len(outside.Docs[1].Text) + 1
-	noVectors, err := decodeSnapshot(raw)
-	if err != nil {
-		t.Fatal(err)
+	var docs []snapshotDoc
+	for _, id := range slices.Sorted(maps.Keys(s.docs)) {
+		docs = append(docs, *s.docs[id])
 	}
-	noVectors.Vectors = []byte("not chromem-go's export")
+	vecStart := binary.BigEndian.Uint64(seg[len(seg)-sha256.Size-8:])
+	vectors := seg[vecStart : len(seg)-sha256.Size-8]
+	outside := slices.Clone(docs)
+	outside[1].Chunks = slices.Clone(outside[1].Chunks)
+	outside[1].Chunks[0].End = len(outside[1].Text) + 1
+	otherText := slices.Clone(docs)
+	otherText[0].Text += "!"
+	root := decodeRootFile(t, raw)
+	root.Docs[0].Segment = "seg-0000000000000000.snap"
+	unlisted := encodeRoot(t, root)
+	root = decodeRootFile(t, raw)
+	root.Docs[2].Chunks++
+	chunkCount := encodeRoot(t, root)
 
 	tests := []struct {
-		name string
-		data []byte
+		name  string
+		files map[string][]byte
 	}{
-		{"empty file", nil},
-		{"truncated to half", raw[:len(raw)/2]},
-		{"last byte missing", raw[:len(raw)-1]},
-		{"byte flipped in the body", flip(len(raw) / 2)},
-		{"byte flipped in the checksum", flip(len(raw) - 1)},
-		{"byte flipped in the magic", flip(0)},
-		{"other format version", append([]byte(strings.Replace(snapshotMagic, "\n1\n", "\n999\n", 1)), raw[len(snapshotMagic):]...)},
-		{"garbage", garbage},
-		{"magic then garbage", append([]byte(snapshotMagic), garbage...)},
-		{"chunk outside its document", encodeSnapshot(t, outside)},
-		{"vectors unreadable", encodeSnapshot(t, noVectors)},
+		{"root empty", with(SnapshotFile, []byte{})},
+		{"root truncated to half", with(SnapshotFile, raw[:len(raw)/2])},
+		{"root's last byte missing", with(SnapshotFile, raw[:len(raw)-1])},
+		{"byte flipped in the root", with(SnapshotFile, flip(raw, len(raw)/2))},
+		{"byte flipped in the root's checksum", with(SnapshotFile, flip(raw, len(raw)-1))},
+		{"byte flipped in the magic", with(SnapshotFile, flip(raw, 0))},
+		{"other format version", with(SnapshotFile, append([]byte(strings.Replace(rootMagic, "\n2\n", "\n999\n", 1)), raw[len(rootMagic):]...))},
+		{"root garbage", with(SnapshotFile, garbage)},
+		{"magic then garbage", with(SnapshotFile, append([]byte(rootMagic), garbage...))},
+		{"segment missing", with(segName, nil)},
+		{"segment empty", with(segName, []byte{})},
+		{"segment truncated", with(segName, seg[:len(seg)-1])},
+		{"byte flipped in a segment", with(segName, flip(seg, len(seg)/3))},
+		{"segment's checksum zeroed", with(segName, append(seg[:len(seg)-sha256.Size:len(seg)-sha256.Size], make([]byte, sha256.Size)...))},
+		{"root lists a segment it does not describe", with(SnapshotFile, unlisted)},
+		{"root counts other chunks", with(SnapshotFile, chunkCount)},
+		{"chunk outside its document", withSegment(t, files, segName, encodeSegment(t, outside, vectors))},
+		{"segment holds other text", withSegment(t, files, segName, encodeSegment(t, otherText, vectors))},
+		{"vectors unreadable", withSegment(t, files, segName, encodeSegment(t, docs, []byte("not chromem-go's export")))},
+		{"vectors offset outside the file", withSegment(t, files, segName, encodeFile(segmentMagic, binary.BigEndian.AppendUint64([]byte("x"), 1<<40)))},
+		{"old format damaged", with(SnapshotFile, flip(encodeV1(t, good.Index), 100))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			indexDir := t.TempDir()
-			writeDocsTree(t, indexDir, map[string]string{SnapshotFile: string(tt.data), ManifestFile: string(manifest)})
+			writeIndexFiles(t, indexDir, tt.files)
 			if _, err := Open(ctx, indexDir, cfg); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("Open error = %v, want one wrapping ErrCorrupt", err)
 			}
-			// Open leaves the damaged file in place for inspection.
-			if got := mustReadFile(t, filepath.Join(indexDir, SnapshotFile)); !bytes.Equal(got, tt.data) {
-				t.Errorf("Open changed the corrupt snapshot")
+			// Open leaves the damaged files in place for inspection.
+			if got := indexFiles(t, indexDir); !reflect.DeepEqual(got, tt.files) {
+				t.Errorf("Open changed the index folder")
 			}
 			res, err := Update(ctx, docsDir, indexDir, 0, cfg)
 			if err != nil {
@@ -338,6 +469,39 @@ func TestOpenCorrupt(t *testing.T) {
 			checkIndexFiles(t, indexDir)
 		})
 	}
+}
+
+// encodeV1 encodes ix as a snapshot of format version 1 (one file).
+func encodeV1(tb testing.TB, ix *Index) []byte {
+	tb.Helper()
+	db := chromem.NewDB()
+	coll, err := db.CreateCollection(collectionName, nil, noEmbedding)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	data := snapshotDataV1{Versions: ix.versions, Created: time.Now().UTC(), Skipped: ix.skipped}
+	for _, e := range ix.docs {
+		sd := ix.segmentDoc(e)
+		sd.doc.Title, sd.doc.Aliases = e.Title, e.Aliases
+		data.Docs = append(data.Docs, sd.doc)
+		for k, v := range sd.vectors {
+			if v != nil {
+				if err := coll.AddDocument(context.Background(), chromem.Document{ID: vectorID(sd.doc.Chunks[k]), Embedding: v}); err != nil {
+					tb.Fatal(err)
+				}
+			}
+		}
+	}
+	var vec bytes.Buffer
+	if err := db.ExportToWriter(&vec, false, ""); err != nil {
+		tb.Fatal(err)
+	}
+	data.Vectors = vec.Bytes()
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(&data); err != nil {
+		tb.Fatal(err)
+	}
+	return encodeFile(snapshotMagicV1, b.Bytes())
 }
 
 func TestWriteAtomic(t *testing.T) {

@@ -1,14 +1,13 @@
 package retrieval
 
 import (
+	"cmp"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,8 +27,8 @@ type UpdateResult struct {
 // docsDir: only new and changed documents are chunked and embedded, removed
 // ones are dropped, and the result is saved atomically. When nothing changed
 // the old index is returned without rewriting it. A corrupt snapshot is
-// rebuilt from the documents; until the new one is saved the old file stays
-// where it is. When saving fails the error wraps ErrNotSaved and the
+// rebuilt from the documents; until the new one is saved the old files stay
+// where they are. When saving fails the error wraps ErrNotSaved and the
 // result still carries the index.
 func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
 	return UpdateFrom(ctx, nil, docsDir, indexDir, maxFileBytes, cfg)
@@ -40,18 +39,45 @@ func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, c
 // reading the snapshot back from indexDir.
 func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
 	start := time.Now()
-	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg)
+	var root *rootData
+	k := prev.knownFrom(cfg)
+	if prev == nil {
+		root, _, _, _ = readRoot(indexDir)
+		k = root.knownFrom(indexDir, cfg)
+	}
+	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg, k)
 	if err != nil {
 		return UpdateResult{}, err
 	}
+	return update(ctx, prev, root, docs, skipped, indexDir, cfg, start)
+}
+
+// update is UpdateFrom once the documents are loaded. Without prev, root
+// is the root snapshot of indexDir when it could be read: an index built
+// by other versions is rebuilt without reading its segments.
+func update(ctx context.Context, prev *Index, root *rootData, docs []Document, skipped []Skipped, indexDir string, cfg Config, start time.Time) (UpdateResult, error) {
 	var res UpdateResult
 	inMemory := prev != nil
+	var err error
+	if !inMemory && root != nil {
+		// The root tells whether the index can be reused before its
+		// segments are read.
+		why, err := staleVersions(ctx, root.Versions, root.Versions.Dimension, cfg)
+		if err != nil {
+			return UpdateResult{}, err
+		}
+		if why != "" {
+			return build(ctx, nil, docs, skipped, indexDir, cfg, start, why)
+		}
+	}
 	if !inMemory {
 		prev, err = Open(ctx, indexDir, cfg)
 	}
 	switch {
+	case err == nil && !inMemory && root != nil:
+		// Checked above.
 	case err == nil:
-		why, err := prev.staleVersions(ctx, cfg)
+		why, err := staleVersions(ctx, prev.versions, prev.dimension(), cfg)
 		if err != nil {
 			return UpdateResult{}, err
 		}
@@ -75,12 +101,13 @@ func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxF
 		}
 		m, merr := ReadManifest(indexDir)
 		manifestOK := merr == nil && m.SnapshotSHA256 == prev.snapSHA
-		sameSkipped := slices.Equal(prev.skipped, skipped) || len(prev.skipped) == 0 && len(skipped) == 0
 		switch {
-		case !sameSkipped || prev.snapSHA == "" || inMemory && !manifestOK:
+		case !sameSkipped(prev.skipped, skipped) || prev.snapSHA == "" || inMemory && !manifestOK:
 			// Save a copy: prev may be answering searches right now, and
 			// an index held in memory may not be what the folder holds
 			// (it was never saved, or the folder was changed under it).
+			// The segments still in the folder are kept, so this writes
+			// little more than a root.
 			cp := *prev
 			cp.skipped = skipped
 			res.Index = &cp
@@ -89,24 +116,29 @@ func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxF
 			}
 			res.Saved = true
 		case !manifestOK:
-			// The manifest summarises the snapshot: a crash between the
-			// two renames in Save, or a deleted or damaged manifest,
-			// leaves it describing something else. Rewrite it from the
-			// snapshot just read, which stays as it is; the crash may also
-			// have left the manifest's temporary file.
-			removeStaleTemps(indexDir)
-			if err := writeManifest(indexDir, prev.manifest(prev.snapCreated, prev.snapSHA)); err != nil {
+			// The manifest summarises the root: a crash between the two
+			// renames in Save, or a deleted or damaged manifest, leaves
+			// it describing something else. Rewrite it from the root
+			// just read, which stays as it is; the crash may also have
+			// left the manifest's temporary file.
+			if err := repairManifest(indexDir, prev.snapSHA, prev.manifest(prev.snapCreated, prev.snapSHA)); err != nil {
 				return res, fmt.Errorf("%w: repair index manifest: %w", ErrNotSaved, err)
 			}
 		}
 		return res, nil
 	}
+	return build(ctx, prev, docs, skipped, indexDir, cfg, start, res.Rebuilt)
+}
+
+// build builds the index of docs, reusing what it can of prev, and saves
+// it; rebuilt says why prev is nil, if it is.
+func build(ctx context.Context, prev *Index, docs []Document, skipped []Skipped, indexDir string, cfg Config, start time.Time, rebuilt string) (UpdateResult, error) {
 	ix, sum, err := Build(ctx, docs, skipped, cfg, prev)
 	if err != nil {
 		return UpdateResult{}, err
 	}
 	sum.TookMS = time.Since(start).Milliseconds()
-	res.Index, res.Summary = ix, sum
+	res := UpdateResult{Index: ix, Summary: sum, Rebuilt: rebuilt}
 	if err := ix.Save(indexDir); err != nil {
 		return res, fmt.Errorf("%w: %w", ErrNotSaved, err)
 	}
@@ -114,32 +146,52 @@ func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxF
 	return res, nil
 }
 
+// repairManifest rewrites the manifest m of the root whose checksum is
+// sum, unless another save replaced that root meanwhile (its own manifest
+// then follows).
+func repairManifest(dir, sum string, m Manifest) error {
+	unlock, err := lockIndex(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, now, _, err := readRoot(dir); err == nil && now != sum {
+		return nil
+	}
+	removeStaleTemps(dir)
+	return writeManifest(dir, m)
+}
+
+func sameSkipped(a, b []Skipped) bool {
+	return slices.Equal(a, b) || len(a) == 0 && len(b) == 0
+}
+
 // ErrNotSaved means Update built or refreshed an index it could not write:
 // the result's Index is complete and usable, the folder keeps whatever it
 // held before. A command that only needs answers can go on with a warning.
 var ErrNotSaved = errors.New("index not saved")
 
-// staleVersions says why an index built by other code or another model
-// cannot be reused, or "". An embedder that can tell its dimension is
-// asked for it, so that a model swapped behind the same name is noticed;
-// an error means it could not answer.
-func (ix *Index) staleVersions(ctx context.Context, cfg Config) (string, error) {
+// staleVersions says why an index built with versions v, of vectors of
+// dim dimensions (0 when unknown), cannot be reused, or "". An embedder
+// that can tell its dimension is asked for it, so that a model swapped
+// behind the same name is noticed; an error means it could not answer.
+func staleVersions(ctx context.Context, v Versions, dim int, cfg Config) (string, error) {
 	want := cfg.versions()
 	switch {
-	case ix.versions.Chunker != want.Chunker:
-		return fmt.Sprintf("chunker version changed (%s -> %s)", ix.versions.Chunker, want.Chunker), nil
-	case ix.versions.Tokenizer != want.Tokenizer:
-		return fmt.Sprintf("tokenizer version changed (%s -> %s)", ix.versions.Tokenizer, want.Tokenizer), nil
-	case ix.versions.Embedder != want.Embedder:
-		return fmt.Sprintf("embedder changed (%s -> %s)", ix.versions.Embedder, want.Embedder), nil
+	case v.Chunker != want.Chunker:
+		return fmt.Sprintf("chunker version changed (%s -> %s)", v.Chunker, want.Chunker), nil
+	case v.Tokenizer != want.Tokenizer:
+		return fmt.Sprintf("tokenizer version changed (%s -> %s)", v.Tokenizer, want.Tokenizer), nil
+	case v.Embedder != want.Embedder:
+		return fmt.Sprintf("embedder changed (%s -> %s)", v.Embedder, want.Embedder), nil
 	}
-	if have := ix.dimension(); have != 0 {
+	if dim != 0 {
 		got, err := embedderDimension(ctx, cfg.Embedder)
 		if err != nil {
 			return "", err
 		}
-		if got != 0 && got != have {
-			return dimensionChanged(have, got), nil
+		if got != 0 && got != dim {
+			return dimensionChanged(dim, got), nil
 		}
 	}
 	return "", nil
@@ -178,75 +230,286 @@ func (ix *Index) sameDocuments(docs []Document) bool {
 }
 
 // Refresh is Update for callers that need only the summary, such as
-// `citebot index`: when the manifest shows the documents, versions and
-// skipped files unchanged and the snapshot's checksum verifies, it answers
-// without decoding the snapshot or rebuilding the keyword index, which is
-// most of a no-change run's time. Otherwise it falls back to Update, and
-// the result's Index is then set.
+// `citebot index`. When the root snapshot was built by the same versions
+// and lists segments that are all in place, it works from the root alone:
+// added and changed documents are chunked and embedded into a new segment,
+// and a new root and manifest are written, without reading the other
+// segments (Open verifies their checksums) or building the search
+// structures; when nothing changed nothing is written. The result's Index
+// is then nil. Otherwise it falls back to Update, and the Index is set.
 func Refresh(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
 	start := time.Now()
-	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg)
+	root, sum, _, _ := readRoot(indexDir)
+	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg, root.knownFrom(indexDir, cfg))
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if m, err := ReadManifest(indexDir); err == nil && m.Versions.sameBuilder(cfg.versions()) && m.matches(docs, skipped) && snapshotVerifies(indexDir, m.SnapshotSHA256) {
-		// A manifest without a dimension predates its recording: the
-		// embedder's name is trusted, as it was then.
-		if m.Versions.Dimension != 0 {
-			d, err := embedderDimension(ctx, cfg.Embedder)
-			if err != nil {
-				return UpdateResult{}, err
-			}
-			if d != 0 && d != m.Versions.Dimension {
-				return Update(ctx, docsDir, indexDir, maxFileBytes, cfg)
-			}
+	if root != nil && root.Versions.sameBuilder(cfg.versions()) && segmentsPresent(indexDir, root) {
+		res, done, err := refreshFromRoot(ctx, root, sum, docs, skipped, indexDir, cfg, start)
+		if err != nil || done {
+			return res, err
 		}
-		if skipped == nil {
-			skipped = []Skipped{}
-		}
-		return UpdateResult{Summary: Summary{Unchanged: len(docs), Skipped: skipped, Chunks: m.Chunks, Duplicates: duplicatesOf(docs),
-			TookMS: time.Since(start).Milliseconds()}}, nil
 	}
-	return Update(ctx, docsDir, indexDir, maxFileBytes, cfg)
+	return update(ctx, nil, root, docs, skipped, indexDir, cfg, start)
 }
 
-func (m Manifest) matches(docs []Document, skipped []Skipped) bool {
-	if len(docs) != len(m.Documents) || !slices.Equal(m.Skipped, skipped) && !(len(m.Skipped) == 0 && len(skipped) == 0) {
-		return false
+// refreshFromRoot is Refresh's work from the root snapshot root, whose
+// checksum is sum. It reports false, having written nothing, when only a
+// full update will do: the embedder's dimension changed, or another
+// process saved meanwhile.
+func refreshFromRoot(ctx context.Context, root *rootData, sum string, docs []Document, skipped []Skipped, dir string, cfg Config, start time.Time) (UpdateResult, bool, error) {
+	// A root without a dimension records no vector: the embedder's name
+	// is trusted.
+	rootDim := root.Versions.Dimension
+	if rootDim != 0 {
+		d, err := embedderDimension(ctx, cfg.Embedder)
+		if err != nil {
+			return UpdateResult{}, false, err
+		}
+		if d != 0 && d != rootDim {
+			return UpdateResult{}, false, nil
+		}
 	}
+	old := make(map[string]rootDoc, len(root.Docs))
+	for _, d := range root.Docs {
+		old[d.ID] = d
+	}
+	s := Summary{Skipped: skipped, Duplicates: duplicatesOf(docs)}
+	if s.Skipped == nil {
+		s.Skipped = []Skipped{}
+	}
+	next := &rootData{Versions: cfg.versions(), Created: time.Now().UTC(), Skipped: skipped, Docs: make([]rootDoc, len(docs))}
+	var todo []int
+	fresh := map[string]int{}
+	sameAliases := true
 	for i, d := range docs {
-		e := m.Documents[i]
-		if e.ID != d.ID || e.SHA256 != d.SHA256 || e.Title != d.Title || !slices.Equal(e.Duplicates, d.Aliases) {
-			return false
+		next.Docs[i] = rootDoc{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Aliases: d.Aliases, Pages: len(d.Pages), Bytes: len(d.Text)}
+		o, ok := old[d.ID]
+		switch {
+		case ok && o.SHA256 == d.SHA256:
+			next.Docs[i].Chunks, next.Docs[i].Segment = o.Chunks, o.Segment
+			s.Unchanged++
+			sameAliases = sameAliases && slices.Equal(o.Aliases, d.Aliases)
+			continue
+		case ok:
+			s.Changed++
+		default:
+			s.Added++
 		}
+		todo = append(todo, i)
+		fresh[d.ID] = i
 	}
-	return true
+	s.Removed = len(root.Docs) - s.Unchanged - s.Changed
+	done := func(res UpdateResult) (UpdateResult, bool, error) {
+		for _, d := range next.Docs {
+			res.Summary.Chunks += d.Chunks
+		}
+		res.Summary.TookMS = time.Since(start).Milliseconds()
+		return res, true, nil
+	}
+	if len(todo) == 0 && s.Removed == 0 && sameAliases && sameSkipped(root.Skipped, skipped) {
+		next.Docs = root.Docs
+		if m, err := ReadManifest(dir); err == nil && m.SnapshotSHA256 == sum {
+			return done(UpdateResult{Summary: s})
+		}
+		// As in Update: the manifest describes another root (a crash
+		// between the renames) or is damaged; the root stays as it is.
+		if err := repairManifest(dir, sum, manifestOf(root, sum)); err != nil {
+			return UpdateResult{}, false, fmt.Errorf("%w: repair index manifest: %w", ErrNotSaved, err)
+		}
+		return done(UpdateResult{Summary: s})
+	}
+
+	results := make([]docVectors, len(docs))
+	dim, err := embedDocuments(ctx, docs, todo, results, cfg.Chunk, cfg.Embedder)
+	if err != nil {
+		return UpdateResult{}, false, err
+	}
+	if dim != 0 && rootDim != 0 && dim != rootDim {
+		return UpdateResult{}, false, nil
+	}
+	next.Versions.Dimension = cmp.Or(rootDim, dim)
+	for _, i := range todo {
+		next.Docs[i].Chunks = len(results[i].chunks)
+	}
+
+	unlock, err := lockIndex(dir)
+	if err != nil {
+		return UpdateResult{}, false, fmt.Errorf("%w: %w", ErrNotSaved, err)
+	}
+	defer unlock()
+	if _, now, _, err := readRoot(dir); err != nil || now != sum {
+		return UpdateResult{}, false, nil
+	}
+	removeGarbage(dir)
+	refs := make(map[string]segmentRef, len(root.Segments))
+	for _, r := range root.Segments {
+		refs[r.Name] = r
+	}
+	was := make(map[string]string, len(root.Docs))
+	for _, d := range next.Docs {
+		was[d.ID] = d.Segment
+	}
+	// Compaction may rewrite documents of old segments: those are read
+	// once each, as the new segments ask for them.
+	var mu sync.Mutex
+	opened := map[string]*segment{}
+	readOld := func(name string) (*segment, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if s, ok := opened[name]; ok {
+			return s, nil
+		}
+		s, err := readSegment(dir, refs[name])
+		if err != nil {
+			return nil, fmt.Errorf("compact: %w: %v", ErrCorrupt, err)
+		}
+		opened[name] = s
+		return s, nil
+	}
+	load := func(ids []string) ([]segmentDoc, error) {
+		out := make([]segmentDoc, len(ids))
+		for j, id := range ids {
+			if i, ok := fresh[id]; ok {
+				out[j] = newSegmentDoc(docs[i], results[i])
+				continue
+			}
+			seg, err := readOld(was[id])
+			if err != nil {
+				return nil, err
+			}
+			if out[j], err = seg.segmentDoc(ctx, id); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	if _, err := commitRoot(dir, next, refs, load); err != nil {
+		if errors.Is(err, ErrCorrupt) {
+			// A segment to compact is damaged: Update notices it too,
+			// and rebuilds.
+			return UpdateResult{}, false, nil
+		}
+		return UpdateResult{}, false, fmt.Errorf("%w: %w", ErrNotSaved, err)
+	}
+	return done(UpdateResult{Summary: s, Saved: true})
 }
 
-// snapshotVerifies reports whether the snapshot in dir is whole and is the
-// one the manifest describes.
-func snapshotVerifies(dir, want string) bool {
-	raw, err := os.ReadFile(filepath.Join(dir, SnapshotFile))
-	if err != nil {
-		return false
+// newSegmentDoc is a freshly chunked and embedded document as a segment
+// stores it, its vectors unit length as the index holds them.
+func newSegmentDoc(d Document, r docVectors) segmentDoc {
+	sd := segmentDoc{doc: snapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Pages: d.Pages, Chunks: r.chunks}, vectors: make([][]float32, len(r.chunks))}
+	for k, v := range r.vectors {
+		if !isZero(v) {
+			sd.vectors[k] = unitVector(v)
+		}
 	}
-	_, sum, err := verifySnapshot(raw)
-	return err == nil && hex.EncodeToString(sum) == want
+	return sd
 }
+
+// known is what an index built by the running chunker and extractors
+// says about the files it holds, so that loading an unchanged one costs
+// little more than hashing it: its title (finding one classifies the
+// text's lines, most of loading's time on a large corpus of text files)
+// and, for PDF, DOCX and HTML files, its extracted text (extraction costs
+// far more than hashing). Titles come from the chunker's rules, so a change
+// to those changes ChunkerVersion, and nothing is known then.
+type known struct {
+	titles map[string]string // by sha256
+	doc    Known
+}
+
+// knownFrom is what ix knows, or nil.
+func (ix *Index) knownFrom(cfg Config) *known {
+	if ix == nil || !ix.versions.sameBuilder(cfg.versions()) {
+		return nil
+	}
+	k := &known{titles: make(map[string]string, len(ix.docs))}
+	for _, d := range ix.docs {
+		k.titles[d.SHA256] = d.Title
+	}
+	k.doc = func(id, sha string) (Document, bool) {
+		e, ok := ix.byID[id]
+		if !ok || e.SHA256 != sha {
+			return Document{}, false
+		}
+		return e.Document, true
+	}
+	return k
+}
+
+// knownFrom is Index.knownFrom for the index whose root in dir is r. An
+// extracted document's text is read from its segment when asked for, each
+// segment once; one that cannot be read knows nothing.
+func (r *rootData) knownFrom(dir string, cfg Config) *known {
+	if r == nil || !r.Versions.sameBuilder(cfg.versions()) {
+		return nil
+	}
+	k := &known{titles: make(map[string]string, len(r.Docs))}
+	byID := make(map[string]rootDoc, len(r.Docs))
+	for _, d := range r.Docs {
+		k.titles[d.SHA256] = d.Title
+		byID[d.ID] = d
+		for _, a := range d.Aliases {
+			byID[a] = d
+		}
+	}
+	refs := make(map[string]segmentRef, len(r.Segments))
+	for _, s := range r.Segments {
+		refs[s.Name] = s
+	}
+	var mu sync.Mutex
+	read := map[string]map[string]*snapshotDoc{}
+	k.doc = func(id, sha string) (Document, bool) {
+		d, ok := byID[id]
+		if !ok || d.SHA256 != sha || d.Segment == "" {
+			return Document{}, false
+		}
+		mu.Lock()
+		docs, ok := read[d.Segment]
+		if !ok {
+			docs, _ = readSegmentDocs(dir, refs[d.Segment])
+			read[d.Segment] = docs
+		}
+		mu.Unlock()
+		sd, ok := docs[d.ID]
+		if !ok || sd.SHA256 != sha {
+			return Document{}, false
+		}
+		return Document{ID: id, Title: d.Title, SHA256: sha, Text: sd.Text, Pages: sd.Pages}, true
+	}
+	return k
+}
+
+// titlePending is the title Load gives a document whose title must come
+// from its text: loadDocuments then finds it, or knows it already. No
+// title found in a document can contain a NUL byte.
+const titlePending = "\x00title pending\x00"
 
 // loadDocuments loads the docs folder for cfg: titles from the configured
 // boilerplate, and documents that hold nothing but site chrome skipped
-// with a reason rather than indexed as empty.
-func loadDocuments(dir string, maxFileBytes int64, cfg Config) ([]Document, []Skipped, error) {
-	docs, skipped, err := Load(dir, maxFileBytes, func(text string) string {
-		return DocumentTitle(text, cfg.Chunk.Boilerplate)
-	})
+// with a reason rather than indexed as empty. What k knows (it may be nil)
+// is not worked out again.
+func loadDocuments(dir string, maxFileBytes int64, cfg Config, k *known) ([]Document, []Skipped, error) {
+	var titles map[string]string
+	var doc Known
+	if k != nil {
+		titles, doc = k.titles, k.doc
+	}
+	docs, skipped, err := LoadKnown(dir, maxFileBytes, func(string) string { return titlePending }, doc)
 	if err != nil {
 		return nil, skipped, err
 	}
 	kept := docs[:0]
 	for _, d := range docs {
-		if hasContent(d.Text, cfg.Chunk.Boilerplate) {
+		title, indexed := titles[d.SHA256]
+		if d.Title == titlePending {
+			if !indexed {
+				title = cmp.Or(DocumentTitle(d.Text, cfg.Chunk.Boilerplate), d.ID)
+			}
+			d.Title = title
+		}
+		if indexed || hasContent(d.Text, cfg.Chunk.Boilerplate) {
 			kept = append(kept, d)
 		} else {
 			skipped = append(skipped, Skipped{Document: d.ID, Reason: "no text to index (only site chrome)"})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -44,12 +45,12 @@ func (l *embedLog) take() []string {
 
 // indexState is what an update must leave alone when nothing changed.
 type indexState struct {
-	snap, manifest []byte
-	mtime          time.Time
+	files map[string][]byte
+	mtime time.Time
 }
 
-// agedState backdates the snapshot so that a rewrite shows in its mtime,
-// then records the folder's state.
+// agedState backdates the root snapshot so that a rewrite shows in its
+// mtime, then records the folder's files.
 func agedState(tb testing.TB, dir string) indexState {
 	tb.Helper()
 	path := filepath.Join(dir, SnapshotFile)
@@ -57,7 +58,7 @@ func agedState(tb testing.TB, dir string) indexState {
 	if err := os.Chtimes(path, old, old); err != nil {
 		tb.Fatal(err)
 	}
-	return indexState{mustReadFile(tb, path), mustReadFile(tb, filepath.Join(dir, ManifestFile)), old}
+	return indexState{indexFiles(tb, dir), old}
 }
 
 func (s indexState) check(tb testing.TB, dir string) {
@@ -69,11 +70,14 @@ func (s indexState) check(tb testing.TB, dir string) {
 	if !fi.ModTime().Equal(s.mtime) {
 		tb.Errorf("snapshot mtime = %v, want %v (not rewritten)", fi.ModTime(), s.mtime)
 	}
-	if !bytes.Equal(mustReadFile(tb, filepath.Join(dir, SnapshotFile)), s.snap) {
-		tb.Errorf("snapshot bytes changed, want them untouched")
+	got := indexFiles(tb, dir)
+	if !slices.Equal(slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(s.files))) {
+		tb.Errorf("index folder holds %q, want %q (untouched)", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(s.files)))
 	}
-	if !bytes.Equal(mustReadFile(tb, filepath.Join(dir, ManifestFile)), s.manifest) {
-		tb.Errorf("manifest bytes changed, want them untouched")
+	for name, b := range s.files {
+		if g, ok := got[name]; ok && !bytes.Equal(g, b) {
+			tb.Errorf("%s changed, want it untouched", name)
+		}
 	}
 }
 
@@ -555,14 +559,18 @@ func TestUpdateDuplicates(t *testing.T) {
 		t.Errorf("manifest %+v, %v", m.Documents, err)
 	}
 
-	// Another copy: noticed, nothing re-embedded for it.
+	// Another copy: noticed, nothing re-embedded for it, and saved.
 	writeDocsTree(t, docsDir, map[string]string{"z.txt": text})
 	res, err = Refresh(ctx, docsDir, indexDir, 0, cfg)
-	if err != nil || res.Index == nil {
-		t.Fatalf("refresh after a new copy: %v (index %v): the copy must be noticed", err, res.Index != nil)
+	if err != nil || !res.Saved {
+		t.Fatalf("refresh after a new copy: %v (saved %v): the copy must be noticed", err, res.Saved)
 	}
-	check(res.Index, "copy/b.txt", "z.txt")
 	if len(res.Summary.Duplicates) != 2 {
 		t.Errorf("duplicates %v", res.Summary.Duplicates)
 	}
+	reopened, err = Open(ctx, indexDir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(reopened, "copy/b.txt", "z.txt")
 }

@@ -2,43 +2,103 @@ package retrieval
 
 import (
 	"container/heap"
-	"context"
 	"fmt"
+	"math"
 	"runtime"
+	"slices"
 	"sync"
 )
 
-// flatVectors is a contiguous copy of the vector store's embeddings, in
-// chunk order, for the query path. chromem-go stays the store (and the
-// snapshot format), but its exhaustive query takes a mutex per document and
-// a map walk per query: 5 ms at 20k chunks on two cores here, against a
-// 1 ms budget. A flat scan with a private top-k heap per core does the same
-// cosine ranking in a fraction of that.
+// flatVectors holds the index's embeddings, one row per chunk in chunk
+// order, for the query path. chromem-go stays the on-disk format (each
+// segment holds a chromem-go export of its vectors), but its exhaustive
+// query takes a mutex per document and a map walk per query: 5 ms at 20k
+// chunks on two cores here, against a 1 ms budget. A flat scan with a
+// private top-k heap per core does the same cosine ranking in a fraction
+// of that, and an update copies the rows of unchanged documents instead of
+// adding each vector to a collection again.
 type flatVectors struct {
-	dim   int
-	data  []float32 // len(chunks)*dim; rows of chunks without a vector are zero
+	dim   int       // 0 until a row is set
+	data  []float32 // len(valid)*dim; rows of chunks without a vector are zero
 	valid []bool
+	n     int // rows set
 }
 
-func newFlatVectors(ctx context.Context, ix *Index) (*flatVectors, error) {
-	fv := &flatVectors{valid: make([]bool, len(ix.chunks))}
-	for i, c := range ix.chunks {
-		id := vectorID(c)
-		d, err := ix.vectors.GetByID(ctx, id)
-		if err != nil {
-			continue // not in the store: the chunk had no known word
-		}
-		if fv.dim == 0 {
-			fv.dim = len(d.Embedding)
-			fv.data = make([]float32, len(ix.chunks)*fv.dim)
-		}
-		if len(d.Embedding) != fv.dim {
-			return nil, fmt.Errorf("vector of chunk %s has %d dimensions, others %d", id, len(d.Embedding), fv.dim)
-		}
-		copy(fv.data[i*fv.dim:], d.Embedding)
-		fv.valid[i] = true
+// set stores the vector of row i, made unit length as chromem-go makes
+// the vectors it stores, so that a vector read back from a segment is the
+// one set here. An empty or all-zero vector is no vector: the chunk is
+// found by its words only.
+func (fv *flatVectors) set(i int, v []float32) error {
+	if isZero(v) {
+		return nil
 	}
-	return fv, nil
+	if fv.dim == 0 {
+		fv.dim = len(v)
+		fv.data = make([]float32, len(fv.valid)*fv.dim)
+	}
+	if len(v) != fv.dim {
+		return fmt.Errorf("vector of %d dimensions, others %d", len(v), fv.dim)
+	}
+	copy(fv.data[i*fv.dim:(i+1)*fv.dim], unitVector(v))
+	if !fv.valid[i] {
+		fv.valid[i] = true
+		fv.n++
+	}
+	return nil
+}
+
+// copyRows copies n rows of src, from row from on, to rows to on: an
+// unchanged document's vectors, already unit length.
+func (fv *flatVectors) copyRows(to int, src *flatVectors, from, n int) error {
+	if !slices.Contains(src.valid[from:from+n], true) {
+		return nil
+	}
+	if fv.dim == 0 {
+		fv.dim = src.dim
+		fv.data = make([]float32, len(fv.valid)*fv.dim)
+	}
+	if src.dim != fv.dim {
+		return fmt.Errorf("vectors of %d dimensions, others %d", src.dim, fv.dim)
+	}
+	copy(fv.data[to*fv.dim:(to+n)*fv.dim], src.data[from*fv.dim:(from+n)*fv.dim])
+	for k := range n {
+		if src.valid[from+k] && !fv.valid[to+k] {
+			fv.valid[to+k] = true
+			fv.n++
+		}
+	}
+	return nil
+}
+
+// row returns the vector of row i (shared, not to be modified), or nil.
+func (fv *flatVectors) row(i int) []float32 {
+	if !fv.valid[i] {
+		return nil
+	}
+	return fv.data[i*fv.dim : (i+1)*fv.dim : (i+1)*fv.dim]
+}
+
+// unitVector is v scaled to unit length exactly as chromem-go's
+// AddDocument scales it (same tolerance, same arithmetic); v itself when
+// it already is.
+func unitVector(v []float32) []float32 {
+	var sq float64
+	for _, x := range v {
+		sq += float64(x) * float64(x)
+	}
+	if math.Abs(math.Sqrt(sq)-1) < 1e-6 {
+		return v
+	}
+	var norm float32
+	for _, x := range v {
+		norm += x * x
+	}
+	norm = float32(math.Sqrt(float64(norm)))
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = x / norm
+	}
+	return out
 }
 
 // search returns the n chunks most similar to the unit vector q.

@@ -158,13 +158,21 @@ func TestIndexSurvivesKill(t *testing.T) {
 		t.Fatalf("first index: %+v, want %d added", s, len(oldSet))
 	}
 	t.Logf("old corpus: %d documents, indexed from scratch in %v", len(oldSet), took.Round(time.Millisecond))
-	oldSnap := readFileT(t, filepath.Join(ix, retrieval.SnapshotFile))
-	oldManifest := readFileT(t, filepath.Join(ix, retrieval.ManifestFile))
+	oldFiles := map[string][]byte{}
+	entries, err := os.ReadDir(ix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		oldFiles[e.Name()] = readFileT(t, filepath.Join(ix, e.Name()))
+	}
+	oldManifest := oldFiles[retrieval.ManifestFile]
 	restoreOld := func() {
 		t.Helper()
-		// Temporary files a killed run left stay where they are: the
-		// next run must cope with them.
-		for name, b := range map[string][]byte{retrieval.SnapshotFile: oldSnap, retrieval.ManifestFile: oldManifest} {
+		// The old root, manifest and segments are put back. Temporary
+		// files and segments a killed run left stay where they are, as
+		// do the new index's segments: the next run must cope with them.
+		for name, b := range oldFiles {
 			if err := os.WriteFile(filepath.Join(ix, name), b, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -216,23 +224,34 @@ func TestIndexSurvivesKill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var segments []string
 		for _, e := range entries {
 			switch name := e.Name(); {
-			case name == retrieval.SnapshotFile || name == retrieval.ManifestFile:
-			case strings.HasPrefix(name, "."+retrieval.SnapshotFile+".tmp-"), strings.HasPrefix(name, "."+retrieval.ManifestFile+".tmp-"):
+			case name == retrieval.SnapshotFile || name == retrieval.ManifestFile || name == ".lock":
+			case isMatch(retrieval.SegmentGlob, name):
+				segments = append(segments, name)
+			case strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-"):
 				temps = append(temps, name)
 			default:
 				t.Errorf("%s: unexpected file %s in the index folder", what, name)
 			}
 		}
-		if len(temps) > 2 {
-			t.Errorf("%s: temporary files pile up: %q", what, temps)
-		}
-		// Open is a function of the snapshot's bytes: a snapshot already
-		// opened and searched (the old one, put back or left alone by a
-		// kill) is not opened again, which under -race takes a while.
+		// Open is a function of the root snapshot's bytes and of the
+		// segments it lists: an index already opened and searched (the
+		// old one, put back or left alone by a kill) is not opened
+		// again, which under -race takes a while.
 		raw := readFileT(t, filepath.Join(ix, retrieval.SnapshotFile))
-		sum := sha256.Sum256(raw)
+		h := sha256.New()
+		h.Write(raw)
+		for _, name := range segments {
+			fi, err := os.Stat(filepath.Join(ix, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(h, "\n%s %d", name, fi.Size())
+		}
+		var sum [sha256.Size]byte
+		h.Sum(sum[:0])
 		snap, ok := opened[sum]
 		if !ok {
 			x, err := retrieval.Open(ctx, ix, cfg)
@@ -264,13 +283,25 @@ func TestIndexSurvivesKill(t *testing.T) {
 		if manifest == "" {
 			t.Errorf("%s: the manifest lists %d documents, neither the old corpus nor the new one", what, len(got))
 		}
+		trailer := hex.EncodeToString(raw[max(0, len(raw)-sha256.Size):])
 		switch {
 		case manifest == snap:
-			if trailer := hex.EncodeToString(raw[max(0, len(raw)-sha256.Size):]); m.SnapshotSHA256 != trailer {
+			if m.SnapshotSHA256 != trailer {
 				t.Errorf("%s: the manifest describes snapshot %s, the folder holds %s", what, m.SnapshotSHA256, trailer)
 			}
 		case manifest != "old" || snap != "new":
 			t.Errorf("%s: the manifest describes the %s corpus, the snapshot the %s one", what, manifest, snap)
+		}
+		// Segments the root does not list are leftovers, like temporary
+		// files: the manifest, when it describes this root, says how
+		// many it lists.
+		if m.SnapshotSHA256 == trailer {
+			for i := m.Segments; i < len(segments); i++ {
+				temps = append(temps, "unlisted segment")
+			}
+		}
+		if len(temps) > 3 {
+			t.Errorf("%s: leftovers pile up: %q", what, temps)
 		}
 		return snap, manifest, temps
 	}
@@ -414,10 +445,18 @@ type killAt struct {
 	delay     time.Duration
 }
 
-// snapshotTemps lists the snapshot temporary files in an index folder.
+// snapshotTemps lists the temporary files of snapshots (root and
+// segments) in an index folder.
 func snapshotTemps(dir string) []string {
-	m, _ := filepath.Glob(filepath.Join(dir, "."+retrieval.SnapshotFile+".tmp-*"))
-	return m
+	root, _ := filepath.Glob(filepath.Join(dir, "."+retrieval.SnapshotFile+".tmp-*"))
+	segments, _ := filepath.Glob(filepath.Join(dir, "."+retrieval.SegmentGlob+".tmp-*"))
+	return append(root, segments...)
+}
+
+// isMatch reports whether name matches the glob pattern.
+func isMatch(pattern, name string) bool {
+	ok, _ := filepath.Match(pattern, name)
+	return ok
 }
 
 func isSubset(a, b []string) bool {

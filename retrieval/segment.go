@@ -1,0 +1,204 @@
+package retrieval
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/gob"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/philippgille/chromem-go"
+)
+
+// A segment file holds some documents of an index, immutable once written:
+//
+//	segmentMagic
+//	gob of segmentDocs: the documents' text, chunks and pages
+//	chromem-go's export of a database holding those documents' vectors
+//	8 bytes: where the export starts (big-endian offset from the file's start)
+//	sha256 of everything above
+//
+// Vectors stay in chromem-go's own format (DESIGN.md), one small database
+// per segment; the offset lets the export be imported from the file's
+// bytes in place.
+type segmentDocs struct {
+	Docs []snapshotDoc
+}
+
+// segmentDoc is one document to be written into a segment: its chunks
+// and, for each chunk, its unit vector or nil.
+type segmentDoc struct {
+	doc     snapshotDoc
+	vectors [][]float32
+}
+
+// segment is a segment file read back.
+type segment struct {
+	docs    map[string]*snapshotDoc
+	vectors *chromem.Collection
+}
+
+// noEmbedding is the embedding function of the collections segments are
+// written from and read into: they hold vectors made elsewhere, and
+// chromem-go would otherwise fall back to OpenAI over the network.
+func noEmbedding(context.Context, string) ([]float32, error) {
+	return nil, errors.New("segment vectors are stored, not embedded")
+}
+
+// writeSegment writes docs into a new segment file in dir and returns its
+// reference.
+func writeSegment(dir string, docs []segmentDoc) (segmentRef, error) {
+	name, err := newSegmentName()
+	if err != nil {
+		return segmentRef{}, err
+	}
+	db := chromem.NewDB()
+	coll, err := db.CreateCollection(collectionName, nil, noEmbedding)
+	if err != nil {
+		return segmentRef{}, fmt.Errorf("segment vectors: %w", err)
+	}
+	ref := segmentRef{Name: name}
+	data := segmentDocs{Docs: make([]snapshotDoc, len(docs))}
+	ctx := context.Background()
+	for i, d := range docs {
+		data.Docs[i] = d.doc
+		ref.TextBytes += int64(len(d.doc.Text))
+		for k, v := range d.vectors {
+			if v == nil {
+				continue
+			}
+			if err := coll.AddDocument(ctx, chromem.Document{ID: vectorID(d.doc.Chunks[k]), Embedding: v}); err != nil {
+				return segmentRef{}, fmt.Errorf("segment vectors: %w", err)
+			}
+		}
+	}
+	h := sha256.New()
+	err = writeAtomic(filepath.Join(dir, name), func(w io.Writer) error {
+		cw := &countingWriter{w: io.MultiWriter(w, h)}
+		if _, err := io.WriteString(cw, segmentMagic); err != nil {
+			return err
+		}
+		if err := gob.NewEncoder(cw).Encode(&data); err != nil {
+			return err
+		}
+		start := cw.n
+		if err := db.ExportToWriter(cw, false, "", collectionName); err != nil {
+			return err
+		}
+		if err := binary.Write(cw, binary.BigEndian, uint64(start)); err != nil {
+			return err
+		}
+		ref.Size = cw.n + sha256.Size
+		_, err := w.Write(h.Sum(nil))
+		return err
+	})
+	if err != nil {
+		return segmentRef{}, fmt.Errorf("write segment: %w", err)
+	}
+	ref.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return ref, nil
+}
+
+// readSegment reads and verifies the segment ref names in dir.
+func readSegment(dir string, ref segmentRef) (*segment, error) {
+	docs, vectors, err := readSegmentFile(dir, ref)
+	if err != nil {
+		return nil, err
+	}
+	db := chromem.NewDB()
+	if err := db.ImportFromReader(bytes.NewReader(vectors), ""); err != nil {
+		return nil, fmt.Errorf("segment %s: vectors: %w", ref.Name, err)
+	}
+	s := &segment{docs: docs, vectors: db.GetCollection(collectionName, noEmbedding)}
+	if s.vectors == nil {
+		return nil, fmt.Errorf("segment %s: no vector collection", ref.Name)
+	}
+	return s, nil
+}
+
+// readSegmentDocs reads and verifies the segment ref names in dir, and
+// decodes its documents only.
+func readSegmentDocs(dir string, ref segmentRef) (map[string]*snapshotDoc, error) {
+	docs, _, err := readSegmentFile(dir, ref)
+	return docs, err
+}
+
+// readSegmentFile reads and verifies a segment file and returns its
+// documents, by ID, and the bytes of its vectors' export.
+func readSegmentFile(dir string, ref segmentRef) (map[string]*snapshotDoc, []byte, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, ref.Name))
+	if err != nil {
+		return nil, nil, fmt.Errorf("segment: %w", err)
+	}
+	if int64(len(raw)) != ref.Size {
+		return nil, nil, fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, len(raw), ref.Size)
+	}
+	body, sum, err := verifyChecksum(raw, segmentMagic)
+	if err != nil {
+		return nil, nil, fmt.Errorf("segment %s: %w", ref.Name, err)
+	}
+	if hex.EncodeToString(sum) != ref.SHA256 {
+		return nil, nil, fmt.Errorf("segment %s: not the file the root lists (checksum %x, %s recorded)", ref.Name, sum, ref.SHA256)
+	}
+	if len(body) < len(segmentMagic)+8 {
+		return nil, nil, fmt.Errorf("segment %s: too short", ref.Name)
+	}
+	end := len(body) - 8
+	start := binary.BigEndian.Uint64(body[end:])
+	if start < uint64(len(segmentMagic)) || start > uint64(end) {
+		return nil, nil, fmt.Errorf("segment %s: vectors at %d, outside the file", ref.Name, start)
+	}
+	var data segmentDocs
+	if err := gob.NewDecoder(bytes.NewReader(body[len(segmentMagic):start])).Decode(&data); err != nil {
+		return nil, nil, fmt.Errorf("segment %s: %w", ref.Name, err)
+	}
+	docs := make(map[string]*snapshotDoc, len(data.Docs))
+	for i := range data.Docs {
+		docs[data.Docs[i].ID] = &data.Docs[i]
+	}
+	return docs, body[start:end], nil
+}
+
+// segmentDoc returns a document of the segment as a save rewrites it.
+func (s *segment) segmentDoc(ctx context.Context, id string) (segmentDoc, error) {
+	d, ok := s.docs[id]
+	if !ok {
+		return segmentDoc{}, fmt.Errorf("segment lacks %s", id)
+	}
+	sd := segmentDoc{doc: *d, vectors: make([][]float32, len(d.Chunks))}
+	for k, c := range d.Chunks {
+		if v, err := s.vectors.GetByID(ctx, vectorID(c)); err == nil {
+			sd.vectors[k] = v.Embedding
+		}
+	}
+	return sd, nil
+}
+
+// newSegmentName is a fresh segment file name: random, so that names
+// never repeat, even across a crash or two processes.
+func newSegmentName() (string, error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return strings.Replace(SegmentGlob, "*", hex.EncodeToString(b[:]), 1), nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
