@@ -524,3 +524,30 @@ func TestConcurrentSaves(t *testing.T) {
 	}
 	checkIndexFiles(t, dir)
 }
+
+// A run with nothing to save still removes what a crashed save left:
+// temporary files, and segments the root does not list. The root and its
+// segments stay as they are.
+func TestNothingToSaveCleansUp(t *testing.T) {
+	ctx := context.Background()
+	cfg := benchConfig(t)
+	docsDir, indexDir, _ := buildIndexDir(t, smallCorpus(), cfg)
+	for _, tt := range []struct {
+		name   string
+		update func(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error)
+	}{
+		{"Update", Update},
+		{"Refresh", Refresh},
+	} {
+		state := agedState(t, indexDir)
+		leftovers := map[string]string{"seg-00000000deadbeef.snap": "never committed", "." + SnapshotFile + ".tmp-123": "half a root",
+			".seg-0000000000000001.snap.tmp-456": "half a segment", "." + ManifestFile + ".tmp-789": "{"}
+		writeDocsTree(t, indexDir, leftovers)
+		res, err := tt.update(ctx, docsDir, indexDir, 0, cfg)
+		if err != nil || res.Saved {
+			t.Fatalf("%s: %v, Saved %v; want nothing saved", tt.name, err, res.Saved)
+		}
+		checkIndexFiles(t, indexDir)
+		state.check(t, indexDir)
+	}
+}

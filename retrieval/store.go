@@ -290,7 +290,9 @@ func commitRoot(dir string, root *rootData, known map[string]segmentRef, load fu
 	if err := writeManifest(dir, manifestOf(root, sum)); err != nil {
 		return "", err
 	}
-	removeUnlisted(dir, root)
+	for _, f := range garbage(dir, root) {
+		os.Remove(f)
+	}
 	return sum, nil
 }
 
@@ -495,41 +497,64 @@ func segmentsPresent(dir string, root *rootData) bool {
 	return true
 }
 
-// removeGarbage deletes what crashed saves left in dir: temporary files,
-// and segments the root does not list (renamed into place, never
-// committed). When the root cannot be read, segments stay: they may be
-// what someone wants to inspect. The caller holds dir's lock.
-func removeGarbage(dir string) {
-	removeStaleTemps(dir)
-	root, _, raw, err := readRoot(dir)
-	switch {
-	case err == nil:
-		removeUnlisted(dir, root)
-	case errors.Is(err, errOldFormat) && raw != nil:
-		removeUnlisted(dir, &rootData{})
-	}
-}
-
-// removeStaleTemps deletes temporary files a crashed save left behind;
-// the files they were to become never replaced the old ones.
-func removeStaleTemps(dir string) {
+// garbage lists what crashed saves left in dir: temporary files, and
+// segments root does not list (renamed into place, never committed, or
+// listed by the root it replaced). Without a root (nil: there is none that
+// can be read) segments are not garbage: they may be what someone wants
+// to inspect.
+func garbage(dir string, root *rootData) []string {
+	var out []string
 	for _, pattern := range []string{"." + SnapshotFile + ".tmp-*", "." + ManifestFile + ".tmp-*", "." + SegmentGlob + ".tmp-*"} {
-		stale, _ := filepath.Glob(filepath.Join(dir, pattern))
-		for _, f := range stale {
-			os.Remove(f)
+		temps, _ := filepath.Glob(filepath.Join(dir, pattern))
+		out = append(out, temps...)
+	}
+	if root == nil {
+		return out
+	}
+	listed := listedSegments(root.Docs)
+	segments, _ := filepath.Glob(filepath.Join(dir, SegmentGlob))
+	for _, f := range segments {
+		if _, found := slices.BinarySearch(listed, filepath.Base(f)); !found {
+			out = append(out, f)
 		}
+	}
+	return out
+}
+
+// currentRoot is the root in dir for garbage: an empty one for a version
+// 1 snapshot (it lists no segment), nil when there is none to read.
+func currentRoot(dir string) *rootData {
+	root, _, _, err := readRoot(dir)
+	switch {
+	case errors.Is(err, errOldFormat):
+		return &rootData{}
+	case err != nil:
+		return nil
+	}
+	return root
+}
+
+// removeGarbage deletes the garbage in dir. The caller holds dir's lock,
+// so no save is under way whose segments no root lists yet.
+func removeGarbage(dir string) {
+	for _, f := range garbage(dir, currentRoot(dir)) {
+		os.Remove(f)
 	}
 }
 
-// removeUnlisted deletes the segments in dir that root does not list.
-func removeUnlisted(dir string, root *rootData) {
-	listed := listedSegments(root.Docs)
-	files, _ := filepath.Glob(filepath.Join(dir, SegmentGlob))
-	for _, f := range files {
-		if _, found := slices.BinarySearch(listed, filepath.Base(f)); !found {
-			os.Remove(f)
-		}
+// tidy removes the garbage in dir, if there is any, so that a run with
+// nothing to save still cleans up after a crashed one. It is best effort:
+// a folder it cannot lock or write (read-only) keeps its garbage.
+func tidy(dir string) {
+	if len(garbage(dir, currentRoot(dir))) == 0 {
+		return
 	}
+	unlock, err := lockIndex(dir)
+	if err != nil {
+		return
+	}
+	defer unlock()
+	removeGarbage(dir)
 }
 
 // absDir names a folder independently of the working directory, so that

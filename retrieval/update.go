@@ -119,11 +119,12 @@ func update(ctx context.Context, prev *Index, root *rootData, docs []Document, s
 			// The manifest summarises the root: a crash between the two
 			// renames in Save, or a deleted or damaged manifest, leaves
 			// it describing something else. Rewrite it from the root
-			// just read, which stays as it is; the crash may also have
-			// left the manifest's temporary file.
+			// just read, which stays as it is.
 			if err := repairManifest(indexDir, prev.snapSHA, prev.manifest(prev.snapCreated, prev.snapSHA)); err != nil {
 				return res, fmt.Errorf("%w: repair index manifest: %w", ErrNotSaved, err)
 			}
+		default:
+			tidy(indexDir)
 		}
 		return res, nil
 	}
@@ -148,7 +149,9 @@ func build(ctx context.Context, prev *Index, docs []Document, skipped []Skipped,
 
 // repairManifest rewrites the manifest m of the root whose checksum is
 // sum, unless another save replaced that root meanwhile (its own manifest
-// then follows).
+// then follows). A save that crashed between its root and its manifest
+// also left the manifest's temporary file, and the segments its root no
+// longer lists: they go too.
 func repairManifest(dir, sum string, m Manifest) error {
 	unlock, err := lockIndex(dir)
 	if err != nil {
@@ -158,7 +161,7 @@ func repairManifest(dir, sum string, m Manifest) error {
 	if _, now, _, err := readRoot(dir); err == nil && now != sum {
 		return nil
 	}
-	removeStaleTemps(dir)
+	removeGarbage(dir)
 	return writeManifest(dir, m)
 }
 
@@ -310,6 +313,7 @@ func refreshFromRoot(ctx context.Context, root *rootData, sum string, docs []Doc
 	if len(todo) == 0 && s.Removed == 0 && sameAliases && sameSkipped(root.Skipped, skipped) {
 		next.Docs = root.Docs
 		if m, err := ReadManifest(dir); err == nil && m.SnapshotSHA256 == sum {
+			tidy(dir)
 			return done(UpdateResult{Summary: s})
 		}
 		// As in Update: the manifest describes another root (a crash
