@@ -3,7 +3,9 @@ package retrieval
 import (
 	"cmp"
 	"container/heap"
+	"context"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 )
@@ -42,96 +44,274 @@ type docUnits struct {
 // counting units). A long document's chunks are units of their own, so that
 // in a corpus of a few long documents words still tell passages apart.
 
+// posting is a term's raw count in each field of one chunk. The length
+// normalisation, which depends on every chunk's lengths, is applied at
+// query time from per-chunk weights: an update then keeps the postings of
+// unchanged documents as they are, however the average lengths move.
+// Counts beyond the fields' widths saturate; no chunk, heading or title
+// comes near them.
 type posting struct {
-	chunk int32
-	// tf is the field-weighted, length-normalised term frequency, computed
-	// once at build time so that a query only sums.
-	tf float32
+	chunk   int32
+	body    uint16
+	section uint8
+	title   uint8
 }
+
+// termPostings is a term's postings, in chunk order, and the number of
+// units holding it.
+type termPostings struct {
+	postings []posting
+	df       int
+}
+
+// fieldLengths is how many terms each field of a chunk has.
+type fieldLengths struct{ body, section, title int }
+
+// fieldWeights is what one occurrence of a term in each field of a chunk
+// adds to the term's frequency: the field's weight over the chunk's
+// length normalisation in that field.
+type fieldWeights struct{ body, section, title float64 }
 
 // keywordIndex is an inverted index over chunks.
 type keywordIndex struct {
-	params   BM25Params
-	n        int
-	postings map[string][]posting
-	idf      map[string]float64
+	params  BM25Params
+	n       int
+	units   int
+	terms   map[string]*termPostings
+	lengths []fieldLengths // per chunk
+	weights []fieldWeights // per chunk
 	// accumulators recycles the dense score arrays: one allocation per
 	// query of n floats would dominate search time on large corpora.
 	accumulators sync.Pool
 }
 
-func newKeywordIndex(fields []fieldTerms, docs []docUnits, p BM25Params) *keywordIndex {
-	ix := &keywordIndex{params: p, n: len(fields), postings: make(map[string][]posting)}
-	var sumBody, sumSec, sumTitle float64
-	for _, f := range fields {
-		sumBody += float64(len(f.body))
-		sumSec += float64(len(f.section))
-		sumTitle += float64(len(f.title))
-	}
-	avg := func(sum float64, n int) float64 {
-		if n == 0 || sum == 0 {
-			return 1
-		}
-		return sum / float64(n)
-	}
-	avgBody, avgSec, avgTitle := avg(sumBody, ix.n), avg(sumSec, ix.n), avg(sumTitle, ix.n)
-	norm := func(length int, avgLen float64) float64 {
-		return 1 - p.B + p.B*float64(length)/avgLen
-	}
-	tf := make(map[string]float64)
-	for i, f := range fields {
-		clear(tf)
-		add := func(terms []string, w, nrm float64) {
-			if w == 0 {
-				return
+// chunkCounts is what the keyword index keeps of one chunk: each term's
+// counts in the chunk's fields, and the fields' lengths.
+type chunkCounts struct {
+	terms   []termCount
+	lengths fieldLengths
+}
+
+type termCount struct {
+	term   string
+	counts posting // chunk unset
+}
+
+// countTerms counts the terms of one chunk's fields.
+func countTerms(f fieldTerms) chunkCounts {
+	at := make(map[string]int, len(f.body)/2+len(f.section)+len(f.title))
+	var out []termCount
+	count := func(terms []string, add func(p *posting)) {
+		for _, t := range terms {
+			i, ok := at[t]
+			if !ok {
+				i = len(out)
+				at[t] = i
+				out = append(out, termCount{term: t})
 			}
-			for _, t := range terms {
-				tf[t] += w / nrm
+			add(&out[i].counts)
+		}
+	}
+	count(f.body, func(p *posting) {
+		if p.body < math.MaxUint16 {
+			p.body++
+		}
+	})
+	count(f.section, func(p *posting) {
+		if p.section < math.MaxUint8 {
+			p.section++
+		}
+	})
+	count(f.title, func(p *posting) {
+		if p.title < math.MaxUint8 {
+			p.title++
+		}
+	})
+	return chunkCounts{terms: out, lengths: fieldLengths{len(f.body), len(f.section), len(f.title)}}
+}
+
+// updateKeywordIndex indexes chunks, of docs: a chunk c with reuse[c] >= 0
+// is chunk reuse[c] of prev (chunks[c] is then empty), the others are
+// counted afresh. Postings of prev are remapped, not recounted, so an
+// update after a small change costs a pass over the postings instead of
+// tokenizing the corpus again; prev is not modified. prev and reuse are
+// nil for a new index.
+func updateKeywordIndex(prev *keywordIndex, reuse []int32, chunks []chunkCounts, docs []docUnits, p BM25Params) *keywordIndex {
+	n := len(chunks)
+	ix := &keywordIndex{params: p, n: n, lengths: make([]fieldLengths, n)}
+
+	// Chunks counted afresh, their postings grouped by term in chunk
+	// order: ranges of chunks on all cores, then joined in range order.
+	ranges := make([]map[string][]posting, min(runtime.GOMAXPROCS(0), n/4096+1))
+	_ = forEachParallel(context.Background(), len(ranges), func(_ context.Context, r int) error {
+		m := map[string][]posting{}
+		for c := r * n / len(ranges); c < (r+1)*n/len(ranges); c++ {
+			if reuse != nil && reuse[c] >= 0 {
+				ix.lengths[c] = prev.lengths[reuse[c]]
+				continue
+			}
+			ix.lengths[c] = chunks[c].lengths
+			for _, tc := range chunks[c].terms {
+				tc.counts.chunk = int32(c)
+				m[tc.term] = append(m[tc.term], tc.counts)
 			}
 		}
-		add(f.body, 1, norm(len(f.body), avgBody))
-		add(f.section, p.SectionWeight, norm(len(f.section), avgSec))
-		add(f.title, p.TitleWeight, norm(len(f.title), avgTitle))
-		for t, v := range tf {
-			ix.postings[t] = append(ix.postings[t], posting{chunk: int32(i), tf: float32(v)})
+		ranges[r] = m
+		return nil
+	})
+	fresh := ranges[0]
+	for _, m := range ranges[1:] {
+		for t, ps := range m {
+			fresh[t] = append(fresh[t], ps...)
 		}
 	}
 
-	chunkDoc := make([]int32, ix.n)
+	// Where each chunk of prev went (-1: gone), and whether any moved:
+	// a term whose postings all stay where they were keeps them.
+	var remap []int32
+	if prev != nil {
+		remap = make([]int32, prev.n)
+		for i := range remap {
+			remap[i] = -1
+		}
+		for c, old := range reuse {
+			if old >= 0 {
+				remap[old] = int32(c)
+			}
+		}
+	}
+	chunkDoc := make([]int32, n)
 	for i, d := range docs {
 		for c := d.first; c < d.first+d.count; c++ {
 			chunkDoc[c] = int32(i)
 		}
 	}
-
-	// IDF over units: a short document, or a chunk of a long one.
-	units := 0
+	// A unit is a short document or a chunk of a long one.
 	for _, d := range docs {
 		if d.short {
-			units++
+			ix.units++
 		} else {
-			units += d.count
+			ix.units += d.count
 		}
 	}
-	ix.idf = make(map[string]float64, len(ix.postings))
-	for t, ps := range ix.postings {
-		df, last := 0, int32(-1)
+	df := func(ps []posting) int {
+		n, last := 0, int32(-1)
 		for _, p := range ps {
 			d := chunkDoc[p.chunk]
-			if !docs[d].short {
-				df++
-			} else if d != last {
-				df++ // postings are in chunk order, so a document's are adjacent
+			if !docs[d].short || d != last {
+				n++ // postings are in chunk order, so a document's are adjacent
 			}
 			last = d
 		}
-		ix.idf[t] = math.Log(1 + (float64(units)-float64(df)+0.5)/(float64(df)+0.5))
+		return n
+	}
+
+	var names []string
+	if prev != nil {
+		names = make([]string, 0, len(prev.terms)+len(fresh))
+		for t := range prev.terms {
+			names = append(names, t)
+		}
+	}
+	for t := range fresh {
+		if prev == nil || prev.terms[t] == nil {
+			names = append(names, t)
+		}
+	}
+	entries := make([]*termPostings, len(names))
+	_ = forEachParallel(context.Background(), len(names), func(_ context.Context, i int) error {
+		t := names[i]
+		var old []posting
+		if prev != nil {
+			if tp := prev.terms[t]; tp != nil {
+				old = tp.postings
+			}
+		}
+		switch ps := mergePostings(old, remap, fresh[t]); {
+		case len(ps) == 0:
+		case len(old) > 0 && &ps[0] == &old[0]:
+			// The same chunks of the same documents hold it.
+			entries[i] = prev.terms[t]
+		default:
+			entries[i] = &termPostings{postings: ps, df: df(ps)}
+		}
+		return nil
+	})
+	ix.terms = make(map[string]*termPostings, len(names))
+	for i, t := range names {
+		if entries[i] != nil {
+			ix.terms[t] = entries[i]
+		}
+	}
+
+	ix.weights = make([]fieldWeights, n)
+	var sumBody, sumSec, sumTitle float64
+	for _, l := range ix.lengths {
+		sumBody += float64(l.body)
+		sumSec += float64(l.section)
+		sumTitle += float64(l.title)
+	}
+	avg := func(sum float64) float64 {
+		if n == 0 || sum == 0 {
+			return 1
+		}
+		return sum / float64(n)
+	}
+	avgBody, avgSec, avgTitle := avg(sumBody), avg(sumSec), avg(sumTitle)
+	norm := func(length int, avgLen float64) float64 {
+		return 1 - p.B + p.B*float64(length)/avgLen
+	}
+	for c, l := range ix.lengths {
+		ix.weights[c] = fieldWeights{body: 1 / norm(l.body, avgBody), section: p.SectionWeight / norm(l.section, avgSec),
+			title: p.TitleWeight / norm(l.title, avgTitle)}
 	}
 	ix.accumulators.New = func() any {
 		a := make([]float64, ix.n)
 		return &a
 	}
 	return ix
+}
+
+// mergePostings is a term's postings after an update: old ones moved by
+// remap (dropped where it says -1) merged with fresh ones, in chunk order.
+// When nothing moved and nothing is added, old itself is returned: it is
+// never modified, so two indexes may share it.
+func mergePostings(old []posting, remap []int32, fresh []posting) []posting {
+	if len(old) == 0 {
+		return fresh
+	}
+	if len(fresh) == 0 {
+		same := true
+		for _, p := range old {
+			if remap[p.chunk] != p.chunk {
+				same = false
+				break
+			}
+		}
+		if same {
+			return old
+		}
+	}
+	out := make([]posting, 0, len(old)+len(fresh))
+	j := 0
+	for _, p := range old {
+		to := remap[p.chunk]
+		if to < 0 {
+			continue
+		}
+		for j < len(fresh) && fresh[j].chunk < to {
+			out = append(out, fresh[j])
+			j++
+		}
+		p.chunk = to
+		out = append(out, p)
+	}
+	return append(out, fresh[j:]...)
+}
+
+// idf is the inverse document frequency of a term held by df units.
+func (ix *keywordIndex) idf(df int) float64 {
+	return math.Log(1 + (float64(ix.units)-float64(df)+0.5)/(float64(df)+0.5))
 }
 
 // search returns up to n chunks by BM25 score, best first. Repeated query
@@ -152,12 +332,17 @@ func (ix *keywordIndex) search(terms []weightedTerm, n int) []scored {
 			continue
 		}
 		seen[t] = true
-		idf := ix.idf[t] * wt.weight
-		for _, p := range ix.postings[t] {
+		tp := ix.terms[t]
+		if tp == nil {
+			continue
+		}
+		idf := ix.idf(tp.df) * wt.weight
+		for _, p := range tp.postings {
 			if scores[p.chunk] == 0 {
 				touched = append(touched, p.chunk)
 			}
-			tf := float64(p.tf)
+			w := &ix.weights[p.chunk]
+			tf := float64(p.body)*w.body + float64(p.section)*w.section + float64(p.title)*w.title
 			scores[p.chunk] += idf * tf * (k1 + 1) / (k1 + tf)
 		}
 	}
@@ -202,6 +387,9 @@ func topN(s []scored, n int) []scored {
 // termIDF is a term's inverse document frequency, and whether the corpus
 // has the term at all.
 func (ix *keywordIndex) termIDF(t string) (float64, bool) {
-	v, ok := ix.idf[t]
-	return v, ok
+	tp, ok := ix.terms[t]
+	if !ok {
+		return 0, false
+	}
+	return ix.idf(tp.df), true
 }

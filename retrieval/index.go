@@ -287,7 +287,19 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 		}
 	}
 	ix.versions.Dimension = cmp.Or(ix.flat.dim, dim, prevDim)
-	ix.buildKeywords()
+	var reusedFrom []*docEntry
+	for i := range docs {
+		if old := results[i].from; old != nil {
+			if reusedFrom == nil {
+				reusedFrom = make([]*docEntry, len(docs))
+			}
+			reusedFrom[i] = old
+		}
+	}
+	if reusedFrom == nil {
+		prev = nil
+	}
+	ix.buildKeywords(prev, reusedFrom)
 	sum.Chunks = len(ix.chunks)
 	sum.TookMS = time.Since(start).Milliseconds()
 	sum.Duplicates = duplicatesOf(docs)
@@ -409,23 +421,51 @@ func isZero(v []float32) bool {
 	return true
 }
 
-func (ix *Index) buildKeywords() {
-	fields := make([]fieldTerms, len(ix.chunks))
+// buildKeywords builds the keyword index. Chunks of documents reused from
+// prev (reused[i] is the entry in prev of ix.docs[i], or nil) keep their
+// postings there; only the others are tokenized.
+func (ix *Index) buildKeywords(prev *Index, reused []*docEntry) {
+	counts := make([]chunkCounts, len(ix.chunks))
+	var reuse []int32
+	if prev != nil {
+		reuse = make([]int32, len(ix.chunks))
+		for i := range reuse {
+			reuse[i] = -1
+		}
+		for i, old := range reused {
+			if old == nil {
+				continue
+			}
+			e := ix.docs[i]
+			for k := range e.numChunks {
+				reuse[e.firstChunk+k] = int32(old.firstChunk + k)
+			}
+		}
+	}
 	titles := make(map[*docEntry][]string, len(ix.docs))
-	for _, d := range ix.docs {
-		titles[d] = Terms(d.Title)
+	for i, d := range ix.docs {
+		if reused == nil || reused[i] == nil {
+			titles[d] = Terms(d.Title)
+		}
 	}
 	_ = forEachParallel(context.Background(), len(ix.chunks), func(_ context.Context, i int) error {
+		if reuse != nil && reuse[i] >= 0 {
+			return nil
+		}
 		c := ix.chunks[i]
 		d := ix.chunkDoc[i]
-		fields[i] = fieldTerms{body: Terms(d.Text[c.Start:c.End]), section: Terms(c.Section), title: titles[d]}
+		counts[i] = countTerms(fieldTerms{body: Terms(d.Text[c.Start:c.End]), section: Terms(c.Section), title: titles[d]})
 		return nil
 	})
 	docs := make([]docUnits, len(ix.docs))
 	for i, d := range ix.docs {
 		docs[i] = docUnits{short: len(d.Text) <= MaxPassageBytes, first: d.firstChunk, count: d.numChunks}
 	}
-	ix.kw = newKeywordIndex(fields, docs, ix.cfg.BM25)
+	var prevKW *keywordIndex
+	if prev != nil {
+		prevKW = prev.kw
+	}
+	ix.kw = updateKeywordIndex(prevKW, reuse, counts, docs, ix.cfg.BM25)
 }
 
 // forEachParallel runs fn for 0..n-1 on all cores and stops at the first

@@ -551,3 +551,88 @@ func TestNothingToSaveCleansUp(t *testing.T) {
 		state.check(t, indexDir)
 	}
 }
+
+// An update's keyword index, made by moving the postings of unchanged
+// documents, is the one a build from scratch makes: same postings, counts
+// and weights, so the same rankings.
+func TestKeywordIndexUpdateMatchesBuild(t *testing.T) {
+	ctx := context.Background()
+	cfg := benchConfig(t)
+	files := numberedCorpus(8)
+	docsDir := t.TempDir()
+	writeDocsTree(t, docsDir, files)
+	load := func() ([]Document, []Skipped) {
+		docs, skipped, err := loadDocuments(docsDir, 0, cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return docs, skipped
+	}
+	docs, skipped := load()
+	prev, _, err := Build(ctx, docs, skipped, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first document grows (every later chunk moves), one in the
+	// middle goes, two come (one between others, one last), one gets a
+	// copy, and one gets words no other has.
+	writeDocsTree(t, docsDir, map[string]string{
+		"doc00.txt":  files["doc00.txt"] + topicDoc("", "aquifer recharge appendix", 3),
+		"doc03b.txt": topicDoc("Report on volcanoes", "volcano magma eruption", 2),
+		"zz.txt":     topicDoc("Report on lichens", "lichen fungus symbiosis", 2),
+		"doc05.txt":  files["doc05.txt"] + "Zyxwv qwerty appear here only.\n",
+		"doc06b.txt": files["doc06.txt"],
+	})
+	if err := os.Remove(filepath.Join(docsDir, "doc04.txt")); err != nil {
+		t.Fatal(err)
+	}
+	docs, skipped = load()
+	got, sum, err := Build(ctx, docs, skipped, cfg, prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Unchanged == 0 {
+		t.Fatalf("nothing reused: %+v", sum)
+	}
+	want, _, err := Build(ctx, docs, skipped, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, w := got.kw, want.kw
+	if g.n != w.n || g.units != w.units || !reflect.DeepEqual(g.lengths, w.lengths) || !reflect.DeepEqual(g.weights, w.weights) {
+		t.Errorf("chunks, units, lengths or weights differ: %d/%d chunks, %d/%d units", g.n, w.n, g.units, w.units)
+	}
+	if !reflect.DeepEqual(g.terms, w.terms) {
+		for term, tp := range w.terms {
+			if !reflect.DeepEqual(g.terms[term], tp) {
+				t.Errorf("term %q: got %+v, want %+v", term, g.terms[term], tp)
+				break
+			}
+		}
+		t.Errorf("postings differ: %d terms, want %d", len(g.terms), len(w.terms))
+	}
+	for _, q := range []string{"aquifer recharge appendix", "volcano magma", "zyxwv", "glacier moraine report5", "lichen symbiosis"} {
+		gs, _ := got.Search(ctx, q, 5)
+		ws, _ := want.Search(ctx, q, 5)
+		if !reflect.DeepEqual(gs, ws) {
+			t.Errorf("Search(%q):\n got %+v\nwant %+v", q, gs, ws)
+		}
+	}
+	// The previous index is as it was.
+	again, _, err := Build(ctx, prev.documentsForTest(), prev.skipped, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(prev.kw.terms, again.kw.terms) {
+		t.Errorf("the update modified the previous index's postings")
+	}
+}
+
+// documentsForTest returns the documents ix indexes.
+func (ix *Index) documentsForTest() []Document {
+	var out []Document
+	for _, d := range ix.docs {
+		out = append(out, d.Document)
+	}
+	return out
+}

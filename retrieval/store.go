@@ -772,7 +772,7 @@ func (ix *Index) assemble(ctx context.Context, docs []snapshotDoc, vectors func(
 	if d := ix.versions.Dimension; d != 0 && ix.flat.dim != 0 && d != ix.flat.dim {
 		return fmt.Errorf("vectors of %d dimensions, %d recorded", ix.flat.dim, d)
 	}
-	ix.buildKeywords()
+	ix.buildKeywords(nil, nil)
 	return nil
 }
 
