@@ -123,6 +123,9 @@ type Index struct {
 	segDir   string
 	segOf    map[string]string
 	segments map[string]segmentRef
+	// remote, for an index kept in an external engine (UpdateRemote),
+	// ranks there; kw and flat are then nil.
+	remote *remoteState
 }
 
 // Versions identifies the code and model that built an index; any difference
@@ -550,7 +553,12 @@ func (ix *Index) NumChunks() int { return len(ix.chunks) }
 
 // IDF is a term's inverse document frequency over chunks, and whether the
 // corpus contains it; answer composers weigh question words with it.
-func (ix *Index) IDF(term string) (float64, bool) { return ix.kw.termIDF(term) }
+func (ix *Index) IDF(term string) (float64, bool) {
+	if ix.remote != nil {
+		return ix.remoteIDF(term)
+	}
+	return ix.kw.termIDF(term)
+}
 
 // DefaultEmbedder is the embedded word-vector model, the offline default.
 func DefaultEmbedder() (Embedder, error) {

@@ -92,6 +92,9 @@ func (ix *Index) rank(ctx context.Context, query string, candidates int) ([]scor
 	if strings.TrimSpace(query) == "" {
 		return nil, fmt.Errorf("search: empty query")
 	}
+	if ix.remote != nil {
+		return ix.remoteRank(ctx, query, candidates)
+	}
 	kw := ix.kw.search(queryTerms(query), candidates)
 	var vec []scored
 	if w := ix.cfg.Fusion.VectorWeight; w > 0 && ix.flat.n > 0 {

@@ -149,6 +149,9 @@ type ManifestDocument struct {
 // Save records where the documents were written in ix, so call it before
 // ix is shared with other goroutines.
 func (ix *Index) Save(dir string) error {
+	if ix.remote != nil {
+		return errors.New("save index: it is kept in a remote store, not in a folder")
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}

@@ -40,7 +40,12 @@ import (
 	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
 	wgrpc "github.com/weaviate/weaviate-go-client/v5/weaviate/grpc"
 	"github.com/weaviate/weaviate/entities/models"
+
+	"citebot/retrieval"
 )
+
+// Store is a retrieval.Remote.
+var _ retrieval.Remote = (*Store)(nil)
 
 // Config says where the server is and how to name the collections.
 type Config struct {
@@ -243,19 +248,12 @@ func docID(doc string) strfmt.UUID {
 
 var metaID = strfmt.UUID(uuid.NewSHA1(idSpace, []byte("meta")).String())
 
-// Chunk is one chunk as the store keeps it.
-type Chunk struct {
-	N                               int // ordinal within the document
-	Vector                          []float32
-	Terms, TitleTerms, SectionTerms []string
-}
-
 // batchSize keeps one gRPC batch well under the server's message limits.
 const batchSize = 500
 
 // PutDocument replaces a document's objects: its chunks (any left from a
 // longer earlier version are deleted) and its stored body.
-func (s *Store) PutDocument(ctx context.Context, id string, body []byte, chunks []Chunk) error {
+func (s *Store) PutDocument(ctx context.Context, id string, body []byte, chunks []retrieval.RemoteChunk) error {
 	if err := s.DeleteDocument(ctx, id); err != nil {
 		return err
 	}
@@ -363,25 +361,10 @@ func (s *Store) PutMeta(ctx context.Context, data []byte) error {
 	return s.batch(ctx, "write the manifest", []*models.Object{{Class: s.meta, ID: metaID, Properties: map[string]any{"json": string(data)}}})
 }
 
-// Query is a hybrid search: BM25 over the terms (each field weighted)
-// fused with vector similarity by relative score.
-type Query struct {
-	Terms                      []string
-	Vector                     []float32 // nil: keywords only
-	Alpha                      float64   // weight of the vector side, 0..1
-	TitleWeight, SectionWeight float64
-	Limit                      int
-}
-
-// Hit is a chunk found by a search.
-type Hit struct {
-	Doc   string
-	N     int
-	Score float64
-}
-
-// Search runs q and returns up to q.Limit chunks, best first.
-func (s *Store) Search(ctx context.Context, q Query) ([]Hit, error) {
+// Search runs a hybrid query, BM25 over the terms (each field weighted)
+// fused with vector similarity by relative score, and returns up to
+// q.Limit chunks, best first.
+func (s *Store) Search(ctx context.Context, q retrieval.RemoteQuery) ([]retrieval.RemoteHit, error) {
 	if q.Limit <= 0 || len(q.Terms) == 0 && len(q.Vector) == 0 {
 		return nil, nil
 	}
@@ -406,10 +389,10 @@ func (s *Store) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if err != nil {
 		return nil, s.wrap("search", err)
 	}
-	hits := make([]Hit, 0, len(res))
+	hits := make([]retrieval.RemoteHit, 0, len(res))
 	for _, r := range res {
 		doc, _ := r.Properties["doc"].(string)
-		hits = append(hits, Hit{Doc: doc, N: toInt(r.Properties["n"]), Score: float64(r.Metadata.Score)})
+		hits = append(hits, retrieval.RemoteHit{Doc: doc, N: toInt(r.Properties["n"]), Score: float64(r.Metadata.Score)})
 	}
 	return hits, nil
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"citebot/retrieval"
 )
 
 // testStore connects to the server named by CITEBOT_WEAVIATE_URL (and
@@ -48,7 +50,7 @@ func TestStoreRoundTrip(t *testing.T) {
 		t.Fatalf("meta before any write: ok=%v err=%v", ok, err)
 	}
 	vec := func(x, y float32) []float32 { return []float32{x, y, 0, 0} }
-	docs := map[string][]Chunk{
+	docs := map[string][]retrieval.RemoteChunk{
 		"a.txt": {
 			{N: 0, Vector: vec(1, 0), Terms: []string{"harbour", "froze", "1966"}, TitleTerms: []string{"harbour"}},
 			{N: 1, Vector: vec(0.9, 0.1), Terms: []string{"ferri", "depart", "morn"}},
@@ -79,15 +81,15 @@ func TestStoreRoundTrip(t *testing.T) {
 
 	tests := []struct {
 		name string
-		q    Query
-		want []Hit // Doc and N only
+		q    retrieval.RemoteQuery
+		want []retrieval.RemoteHit // Doc and N only
 	}{
-		{"keywords", Query{Terms: []string{"froze"}, Limit: 5}, []Hit{{Doc: "a.txt", N: 0}}},
-		{"cyrillic", Query{Terms: []string{"замерзл"}, Limit: 5}, []Hit{{Doc: "ru.md", N: 0}}},
-		{"section field", Query{Terms: []string{"истор"}, SectionWeight: 0.5, Limit: 5}, []Hit{{Doc: "ru.md", N: 0}}},
-		{"vector only", Query{Vector: vec(0, 1), Alpha: 1, Limit: 1}, []Hit{{Doc: "ru.md", N: 0}}},
-		{"hybrid", Query{Terms: []string{"ferri"}, Vector: vec(0.9, 0.1), Alpha: 0.5, Limit: 1}, []Hit{{Doc: "a.txt", N: 1}}},
-		{"no limit", Query{Terms: []string{"froze"}}, nil},
+		{"keywords", retrieval.RemoteQuery{Terms: []string{"froze"}, Limit: 5}, []retrieval.RemoteHit{{Doc: "a.txt", N: 0}}},
+		{"cyrillic", retrieval.RemoteQuery{Terms: []string{"замерзл"}, Limit: 5}, []retrieval.RemoteHit{{Doc: "ru.md", N: 0}}},
+		{"section field", retrieval.RemoteQuery{Terms: []string{"истор"}, SectionWeight: 0.5, Limit: 5}, []retrieval.RemoteHit{{Doc: "ru.md", N: 0}}},
+		{"vector only", retrieval.RemoteQuery{Vector: vec(0, 1), Alpha: 1, Limit: 1}, []retrieval.RemoteHit{{Doc: "ru.md", N: 0}}},
+		{"hybrid", retrieval.RemoteQuery{Terms: []string{"ferri"}, Vector: vec(0.9, 0.1), Alpha: 0.5, Limit: 1}, []retrieval.RemoteHit{{Doc: "a.txt", N: 1}}},
+		{"no limit", retrieval.RemoteQuery{Terms: []string{"froze"}}, nil},
 	}
 	for _, tt := range tests {
 		hits, err := s.Search(ctx, tt.q)
@@ -95,9 +97,9 @@ func TestStoreRoundTrip(t *testing.T) {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
 		}
-		var got []Hit
+		var got []retrieval.RemoteHit
 		for _, h := range hits {
-			got = append(got, Hit{Doc: h.Doc, N: h.N})
+			got = append(got, retrieval.RemoteHit{Doc: h.Doc, N: h.N})
 		}
 		if len(got) > len(tt.want) {
 			got = got[:len(tt.want)]
@@ -112,10 +114,10 @@ func TestStoreRoundTrip(t *testing.T) {
 
 	// Writing a document again replaces its chunks: none of the old
 	// version's is left.
-	if err := s.PutDocument(ctx, "a.txt", []byte("v2"), []Chunk{{N: 0, Vector: vec(1, 0), Terms: []string{"lighthous"}}}); err != nil {
+	if err := s.PutDocument(ctx, "a.txt", []byte("v2"), []retrieval.RemoteChunk{{N: 0, Vector: vec(1, 0), Terms: []string{"lighthous"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if hits, _ := s.Search(ctx, Query{Terms: []string{"ferri"}, Limit: 5}); len(hits) != 0 {
+	if hits, _ := s.Search(ctx, retrieval.RemoteQuery{Terms: []string{"ferri"}, Limit: 5}); len(hits) != 0 {
 		t.Errorf("a replaced chunk is still found: %v", hits)
 	}
 	if err := s.DeleteDocument(ctx, "a.txt"); err != nil {
@@ -124,7 +126,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	if _, ok, _ := s.Document(ctx, "a.txt"); ok {
 		t.Error("deleted document still stored")
 	}
-	if hits, _ := s.Search(ctx, Query{Terms: []string{"lighthous"}, Limit: 5}); len(hits) != 0 {
+	if hits, _ := s.Search(ctx, retrieval.RemoteQuery{Terms: []string{"lighthous"}, Limit: 5}); len(hits) != 0 {
 		t.Errorf("a deleted document's chunk is still found: %v", hits)
 	}
 	if err := s.DeleteDocument(ctx, "never-there.txt"); err != nil {

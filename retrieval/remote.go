@@ -1,0 +1,428 @@
+package retrieval
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Remote is an external engine that keeps an index's chunks, their
+// vectors and keyword terms, and ranks them (weaviatestore.Store is the
+// one citebot ships). Documents' bodies and the manifest live there too,
+// so that any number of stateless replicas build the same view of the
+// corpus from it.
+type Remote interface {
+	// Ensure prepares the engine's collections, with BM25's k1 and b.
+	Ensure(ctx context.Context, k1, b float64) error
+	// PutDocument replaces a document's chunks and stored body.
+	PutDocument(ctx context.Context, id string, body []byte, chunks []RemoteChunk) error
+	// DeleteDocument removes a document; an unknown one is no error.
+	DeleteDocument(ctx context.Context, id string) error
+	// Document returns a stored body; ok is false for an unknown id.
+	Document(ctx context.Context, id string) (body []byte, ok bool, err error)
+	// Meta returns the stored manifest; ok is false when there is none.
+	Meta(ctx context.Context) (data []byte, ok bool, err error)
+	PutMeta(ctx context.Context, data []byte) error
+	// Search ranks chunks by BM25 over their terms fused with vector
+	// similarity (Alpha: the vector side's weight).
+	Search(ctx context.Context, q RemoteQuery) ([]RemoteHit, error)
+	// DocFreq counts the chunks holding a term.
+	DocFreq(ctx context.Context, term string) (int, error)
+}
+
+// RemoteChunk is a chunk as a Remote keeps it: citebot's vector and its
+// terms, tokenized and stemmed the way the embedded index does it.
+type RemoteChunk struct {
+	N                               int // ordinal within the document
+	Vector                          []float32
+	Terms, TitleTerms, SectionTerms []string
+}
+
+// RemoteQuery is a hybrid query.
+type RemoteQuery struct {
+	Terms                      []string
+	Vector                     []float32 // unit length; nil ranks by keywords only
+	Alpha                      float64
+	TitleWeight, SectionWeight float64
+	Limit                      int
+}
+
+// RemoteHit is a chunk a Remote found: the N-th chunk of document Doc.
+type RemoteHit struct {
+	Doc   string
+	N     int
+	Score float64
+}
+
+// RemoteManifest is the manifest a Remote holds. Generation changes with
+// every reindex that changed something: replicas compare it with their
+// view's to notice another replica's reindex.
+type RemoteManifest struct {
+	Generation int64              `json:"generation"`
+	Versions   Versions           `json:"versions"`
+	Created    time.Time          `json:"created"`
+	Documents  []ManifestDocument `json:"documents"`
+	Skipped    []Skipped          `json:"skipped"`
+	Chunks     int                `json:"chunks"`
+}
+
+// remoteBody is one document's stored body: the text that is cited and
+// served, and its chunks' spans.
+type remoteBody struct {
+	Doc    Document
+	Chunks []Chunk
+}
+
+// remoteState is what an index served from a Remote adds: the engine, the
+// manifest generation it was built from, and document frequencies asked
+// of the engine so far (for IDF).
+type remoteState struct {
+	store      Remote
+	generation int64
+	mu         sync.Mutex
+	df         map[string]int
+}
+
+// ReadRemoteManifest returns the manifest held by r; ok is false when
+// there is none yet.
+func ReadRemoteManifest(ctx context.Context, r Remote) (m RemoteManifest, ok bool, err error) {
+	data, ok, err := r.Meta(ctx)
+	if err != nil || !ok {
+		return m, ok, err
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, false, fmt.Errorf("remote manifest: %w: %v", ErrCorrupt, err)
+	}
+	return m, true, nil
+}
+
+// Generation is the remote manifest generation the index was built from,
+// 0 for an embedded index.
+func (ix *Index) Generation() int64 {
+	if ix == nil || ix.remote == nil {
+		return 0
+	}
+	return ix.remote.generation
+}
+
+// UpdateRemote is Update for an index kept in r: the documents in docsDir
+// (none when docsDir is empty: a replica that only serves) are compared
+// with r's manifest, new and changed ones are chunked, embedded and
+// written, removed ones deleted, and the manifest written last with a new
+// generation. The result's Index is a view of what r holds: documents and
+// chunk spans in memory (reused from prev where unchanged), ranking in r.
+func UpdateRemote(ctx context.Context, prev *Index, docsDir string, maxFileBytes int64, cfg Config, r Remote) (UpdateResult, error) {
+	start := time.Now()
+	if cfg.Embedder.Embed == nil {
+		return UpdateResult{}, errors.New("update remote index: no embedder configured")
+	}
+	m, have, err := ReadRemoteManifest(ctx, r)
+	if err != nil && !errors.Is(err, ErrCorrupt) {
+		return UpdateResult{}, err
+	}
+	var res UpdateResult
+	switch {
+	case errors.Is(err, ErrCorrupt):
+		res.Rebuilt = err.Error()
+		have = false
+	case !have:
+		res.Rebuilt = "no index"
+	case !m.Versions.sameBuilder(cfg.versions()):
+		res.Rebuilt = "chunker, tokenizer or embedder version changed"
+	default:
+		d, err := embedderDimension(ctx, cfg.Embedder)
+		if err != nil {
+			return UpdateResult{}, err
+		}
+		if d != 0 && m.Versions.Dimension != 0 && d != m.Versions.Dimension {
+			res.Rebuilt = dimensionChanged(m.Versions.Dimension, d)
+		}
+	}
+	if docsDir == "" {
+		if !have {
+			return UpdateResult{}, fmt.Errorf("remote index: %w (and no documents folder to build one from)", ErrNoIndex)
+		}
+		ix, err := remoteView(ctx, r, m, prev, cfg)
+		if err != nil {
+			return UpdateResult{}, err
+		}
+		res.Index = ix
+		res.Summary = Summary{Unchanged: len(m.Documents), Skipped: orEmpty(m.Skipped), Chunks: m.Chunks,
+			TookMS: time.Since(start).Milliseconds()}
+		return res, nil
+	}
+	var k *known
+	if prev != nil && prev.remote != nil {
+		k = prev.knownFrom(cfg)
+	}
+	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg, k)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	old := map[string]ManifestDocument{}
+	if have && res.Rebuilt == "" {
+		for _, d := range m.Documents {
+			old[d.ID] = d
+		}
+	}
+	var sum Summary
+	var todo []int
+	seen := map[string]bool{}
+	for i, d := range docs {
+		seen[d.ID] = true
+		o, ok := old[d.ID]
+		switch {
+		case !ok:
+			sum.Added++
+		case o.SHA256 != d.SHA256 || o.Title != d.Title || !slices.Equal(o.Duplicates, d.Aliases):
+			sum.Changed++
+		default:
+			sum.Unchanged++
+			continue
+		}
+		todo = append(todo, i)
+	}
+	var removed []string
+	if have {
+		for _, d := range m.Documents {
+			if !seen[d.ID] {
+				removed = append(removed, d.ID)
+			}
+		}
+	}
+	sum.Removed = len(removed)
+	sum.Skipped = orEmpty(skipped)
+	sum.Duplicates = duplicatesOf(docs)
+	sameSkipped := slices.Equal(m.Skipped, skipped) || len(m.Skipped) == 0 && len(skipped) == 0
+	next := m
+	if len(todo) > 0 || len(removed) > 0 || !have || res.Rebuilt != "" || !sameSkipped {
+		if err := r.Ensure(ctx, cfg.BM25.K1, cfg.BM25.B); err != nil {
+			return UpdateResult{}, err
+		}
+		results := make([]docVectors, len(docs))
+		dim, err := embedDocuments(ctx, docs, todo, results, cfg.Chunk, cfg.Embedder)
+		if err != nil {
+			return UpdateResult{}, err
+		}
+		// A few writes at a time: the engine batches within a document.
+		sem := make(chan struct{}, 4)
+		err = forEachParallel(ctx, len(todo), func(ctx context.Context, j int) error {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			i := todo[j]
+			return putRemote(ctx, r, docs[i], results[i])
+		})
+		if err != nil {
+			return UpdateResult{}, fmt.Errorf("update remote index: %w", err)
+		}
+		for _, id := range removed {
+			if err := r.DeleteDocument(ctx, id); err != nil {
+				return UpdateResult{}, fmt.Errorf("update remote index: %w", err)
+			}
+		}
+		next = RemoteManifest{Generation: max(m.Generation+1, time.Now().UnixNano()), Versions: cfg.versions(), Created: time.Now().UTC(),
+			Skipped: sum.Skipped}
+		next.Versions.Dimension = cmp.Or(dim, m.Versions.Dimension)
+		written := make(map[int]bool, len(todo))
+		for _, i := range todo {
+			written[i] = true
+		}
+		for i, d := range docs {
+			n := old[d.ID].Chunks
+			if written[i] {
+				n = len(results[i].chunks)
+			}
+			next.Documents = append(next.Documents, ManifestDocument{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Bytes: len(d.Text),
+				Chunks: n, Pages: len(d.Pages), Duplicates: d.Aliases})
+			next.Chunks += n
+		}
+		data, err := json.Marshal(next)
+		if err != nil {
+			return UpdateResult{}, err
+		}
+		// The manifest goes last: a replica reading it finds every
+		// document it lists already written.
+		if err := r.PutMeta(ctx, data); err != nil {
+			return UpdateResult{}, fmt.Errorf("update remote index: %w", err)
+		}
+		res.Saved = true
+	}
+	ix, err := remoteView(ctx, r, next, prev, cfg)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	sum.Chunks = len(ix.chunks)
+	sum.TookMS = time.Since(start).Milliseconds()
+	res.Index, res.Summary = ix, sum
+	return res, nil
+}
+
+// putRemote writes one document: its body, and its chunks with their
+// vectors and terms.
+func putRemote(ctx context.Context, r Remote, d Document, dv docVectors) error {
+	var body bytes.Buffer
+	if err := gob.NewEncoder(&body).Encode(remoteBody{Doc: d, Chunks: dv.chunks}); err != nil {
+		return fmt.Errorf("encode %s: %w", d.ID, err)
+	}
+	title := Terms(d.Title)
+	chunks := make([]RemoteChunk, len(dv.chunks))
+	for n, c := range dv.chunks {
+		chunks[n] = RemoteChunk{N: n, Terms: Terms(d.Text[c.Start:c.End]), TitleTerms: title, SectionTerms: Terms(c.Section)}
+		if v := dv.vectors[n]; !isZero(v) {
+			chunks[n].Vector = normalize(v)
+		}
+	}
+	return r.PutDocument(ctx, d.ID, body.Bytes(), chunks)
+}
+
+// remoteView builds the in-memory side of an index kept in r: documents
+// and chunk spans (fetched for documents prev does not hold at the same
+// hash), no postings and no vectors.
+func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cfg Config) (*Index, error) {
+	bodies := make([]*remoteBody, len(m.Documents))
+	var fetch []int
+	for i, md := range m.Documents {
+		if prev != nil && prev.remote != nil {
+			if e, ok := prev.byID[md.ID]; ok && e.ID == md.ID && e.SHA256 == md.SHA256 && e.Title == md.Title {
+				bodies[i] = &remoteBody{Doc: e.Document, Chunks: prev.chunks[e.firstChunk : e.firstChunk+e.numChunks]}
+				continue
+			}
+		}
+		fetch = append(fetch, i)
+	}
+	err := forEachParallel(ctx, len(fetch), func(ctx context.Context, j int) error {
+		i := fetch[j]
+		id := m.Documents[i].ID
+		raw, ok, err := r.Document(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			// Removed since the manifest was read (a reindex running
+			// elsewhere): the next view will not list it.
+			return nil
+		}
+		var b remoteBody
+		if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(&b); err != nil {
+			return fmt.Errorf("remote index: %w: body of %s: %v", ErrCorrupt, id, err)
+		}
+		for _, c := range b.Chunks {
+			if c.Start < 0 || c.End > len(b.Doc.Text) || c.Start >= c.End {
+				return fmt.Errorf("remote index: %w: chunk %d-%d outside %s", ErrCorrupt, c.Start, c.End, id)
+			}
+		}
+		bodies[i] = &b
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load remote index: %w", err)
+	}
+	ix := &Index{cfg: cfg, versions: m.Versions, byID: make(map[string]*docEntry, len(m.Documents)), skipped: m.Skipped,
+		remote: &remoteState{store: r, generation: m.Generation, df: map[string]int{}}}
+	sort.SliceStable(bodies, func(i, j int) bool {
+		if bodies[i] == nil || bodies[j] == nil {
+			return bodies[j] == nil && bodies[i] != nil
+		}
+		return bodies[i].Doc.ID < bodies[j].Doc.ID
+	})
+	for _, b := range bodies {
+		if b == nil {
+			continue
+		}
+		e := &docEntry{Document: b.Doc, lines: NewLineIndex(b.Doc.Text), firstChunk: len(ix.chunks), numChunks: len(b.Chunks)}
+		ix.docs = append(ix.docs, e)
+		ix.byID[e.ID] = e
+		for _, a := range e.Aliases {
+			ix.byID[a] = e
+		}
+		for _, c := range b.Chunks {
+			ix.chunks = append(ix.chunks, c)
+			ix.chunkDoc = append(ix.chunkDoc, e)
+		}
+	}
+	return ix, nil
+}
+
+// remoteRank ranks chunks in the remote engine: BM25 over the question's
+// terms fused with its vector's similarity, the embedded index's weights.
+func (ix *Index) remoteRank(ctx context.Context, query string, candidates int) ([]scored, error) {
+	var terms []string
+	for _, t := range queryTerms(query) {
+		if !slices.Contains(terms, t.term) {
+			terms = append(terms, t.term)
+		}
+	}
+	q := RemoteQuery{Terms: terms, Alpha: ix.cfg.Fusion.VectorWeight, TitleWeight: ix.cfg.BM25.TitleWeight,
+		SectionWeight: ix.cfg.BM25.SectionWeight, Limit: candidates}
+	if q.Alpha > 0 {
+		ectx, cancel := context.WithTimeout(ctx, queryEmbedTimeout)
+		qv, err := ix.cfg.Embedder.Embed(ectx, query)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, fmt.Errorf("search: embed query: %w", err)
+		case err == nil && !isZero(qv):
+			q.Vector = normalize(qv)
+		}
+	}
+	if len(q.Terms) == 0 && q.Vector == nil {
+		return nil, nil
+	}
+	hits, err := ix.remote.store.Search(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	out := make([]scored, 0, len(hits))
+	for _, h := range hits {
+		e, ok := ix.byID[h.Doc]
+		if !ok || e.ID != h.Doc || h.N < 0 || h.N >= e.numChunks {
+			continue // written after this view was built
+		}
+		out = append(out, scored{chunk: e.firstChunk + h.N, score: h.Score})
+	}
+	return out, nil
+}
+
+// remoteIDF is IDF over the remote engine's chunks: document frequencies
+// are asked once per term and view.
+func (ix *Index) remoteIDF(term string) (float64, bool) {
+	rs := ix.remote
+	rs.mu.Lock()
+	df, ok := rs.df[term]
+	rs.mu.Unlock()
+	if !ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		n, err := rs.store.DocFreq(ctx, strings.TrimSpace(term))
+		cancel()
+		if err != nil {
+			return 0, false
+		}
+		df = n
+		rs.mu.Lock()
+		rs.df[term] = df
+		rs.mu.Unlock()
+	}
+	if df == 0 {
+		return 0, false
+	}
+	n := float64(len(ix.chunks))
+	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5)), true
+}
+
+// orEmpty makes a nil list an empty one: the summary's JSON says [].
+func orEmpty(s []Skipped) []Skipped {
+	if s == nil {
+		return []Skipped{}
+	}
+	return s
+}
