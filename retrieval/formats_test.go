@@ -221,7 +221,7 @@ func TestMarkdownSections(t *testing.T) {
 	}
 	for text, want := range map[string]string{
 		"The Tana river floods every May according to the survey.": "Sources",
-		"Salmon return to the Tana in June.":                         "Fish",
+		"Salmon return to the Tana in June.":                       "Fish",
 	} {
 		found := false
 		for span, sec := range sections {

@@ -169,6 +169,32 @@ func UpdateRemote(ctx context.Context, prev *Index, docsDir string, maxFileBytes
 	if err != nil {
 		return UpdateResult{}, err
 	}
+	return syncRemote(ctx, start, res, m, have, docs, skipped, cfg, r, prev)
+}
+
+// BuildRemote is UpdateRemote for documents already loaded (a benchmark's
+// corpus, say): r is brought to hold exactly docs.
+func BuildRemote(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, r Remote, prev *Index) (UpdateResult, error) {
+	start := time.Now()
+	m, have, err := ReadRemoteManifest(ctx, r)
+	var res UpdateResult
+	switch {
+	case errors.Is(err, ErrCorrupt):
+		res.Rebuilt, have = err.Error(), false
+	case err != nil:
+		return UpdateResult{}, err
+	case !have:
+		res.Rebuilt = "no index"
+	case !m.Versions.sameBuilder(cfg.versions()):
+		res.Rebuilt = "chunker, tokenizer or embedder version changed"
+	}
+	return syncRemote(ctx, start, res, m, have, docs, skipped, cfg, r, prev)
+}
+
+// syncRemote writes what differs between docs and the manifest m into r,
+// and returns the view of the result.
+func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m RemoteManifest, have bool, docs []Document, skipped []Skipped,
+	cfg Config, r Remote, prev *Index) (UpdateResult, error) {
 	old := map[string]ManifestDocument{}
 	if have && res.Rebuilt == "" {
 		for _, d := range m.Documents {

@@ -41,7 +41,7 @@ func TestUpdateRemote(t *testing.T) {
 		t.Errorf("remote view: %d chunks, %d documents; embedded %d chunks", remote.NumChunks(), len(remote.Documents()), local.Index.NumChunks())
 	}
 	questions := map[string]string{
-		"When did the SCO agreement come into effect?":                      "January 5, 2012",
+		"When did the SCO agreement come into effect?":                     "January 5, 2012",
 		"When was the SCO Information Security Working Group established?": "Information Security Working Group was established",
 	}
 	for q, fact := range questions {
