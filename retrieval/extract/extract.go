@@ -25,7 +25,7 @@ import (
 
 // Version names the extractors' output format. It is recorded with an
 // index; when it changes, extracted documents are extracted again.
-const Version = "extract-1"
+const Version = "extract-2"
 
 // Text is a document's extracted text.
 type Text struct {
@@ -74,19 +74,31 @@ type builder struct {
 	b     strings.Builder
 	limit int
 	space bool // a space is pending before the next word
-	err   error
+	// marker is a line prefix ("- ", "# ") waiting for the line's first
+	// word: an item or heading that turns out empty leaves nothing, and
+	// a block opening inside one (<li><p>) does not split it from its
+	// marker.
+	marker string
+	err    error
+}
+
+// dropped reports whether r is left out of the text: NUL, invalid UTF-8
+// and control characters other than tab and line ends.
+func dropped(r rune) bool {
+	return r == utf8.RuneError || r == 0 || (unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r')
 }
 
 // inline appends inline text, collapsing white space to single spaces.
 func (w *builder) inline(s string) {
 	for _, r := range s {
-		if r == utf8.RuneError || r == 0 || (unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r') {
+		if dropped(r) {
 			continue
 		}
 		if unicode.IsSpace(r) {
 			w.space = true
 			continue
 		}
+		w.flushMarker()
 		if w.space && w.b.Len() > 0 && !w.atLineStart() && !w.afterSpace() {
 			w.b.WriteByte(' ')
 		}
@@ -98,9 +110,13 @@ func (w *builder) inline(s string) {
 
 // raw appends preformatted text as it is (only line ends normalised).
 func (w *builder) raw(s string) {
+	if s == "" {
+		return
+	}
+	w.flushMarker()
 	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 	for _, r := range s {
-		if r == utf8.RuneError || r == 0 || (unicode.IsControl(r) && r != '\t' && r != '\n') {
+		if dropped(r) {
 			continue
 		}
 		w.b.WriteRune(r)
@@ -108,6 +124,26 @@ func (w *builder) raw(s string) {
 	w.space = false
 	w.check()
 }
+
+// setMarker starts a line prefix, written with the line's first word.
+func (w *builder) setMarker(m string) {
+	w.marker = m
+	w.space = false
+}
+
+// dropMarker forgets a marker no word followed.
+func (w *builder) dropMarker() { w.marker = "" }
+
+func (w *builder) flushMarker() {
+	if w.marker != "" {
+		w.b.WriteString(w.marker)
+		w.marker = ""
+	}
+}
+
+// soft separates words without breaking the line: what a block boundary
+// is inside a table cell.
+func (w *builder) soft() { w.space = true }
 
 func (w *builder) atLineStart() bool {
 	s := w.b.String()
@@ -121,6 +157,9 @@ func (w *builder) afterSpace() bool {
 
 // lineBreak ends the current line.
 func (w *builder) lineBreak() {
+	if w.marker != "" {
+		return
+	}
 	w.space = false
 	if w.b.Len() > 0 && !w.atLineStart() {
 		w.b.WriteByte('\n')
@@ -129,6 +168,9 @@ func (w *builder) lineBreak() {
 
 // block ends the current block: what follows starts after a blank line.
 func (w *builder) block() {
+	if w.marker != "" {
+		return
+	}
 	w.space = false
 	s := w.b.String()
 	switch {
@@ -157,4 +199,46 @@ func (w *builder) text() (string, error) {
 		return "", ErrNoText
 	}
 	return s + "\n", nil
+}
+
+// cleanMessage makes a parser's message fit an error a maintainer reads:
+// the library quotes the bytes it choked on, which may be anything.
+func cleanMessage(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, " "))
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+// cleanError is an error with its message made fit to show, wrapping the
+// original for errors.Is.
+type cleanError struct {
+	msg string
+	err error
+}
+
+func (e *cleanError) Error() string { return e.msg }
+func (e *cleanError) Unwrap() error { return e.err }
+
+// clean returns err with a message fit to show: parsers quote the bytes
+// they stopped at, and the message ends up in an index summary.
+func clean(err error) error {
+	if err == nil {
+		return nil
+	}
+	if msg := cleanMessage(err.Error()); msg != err.Error() {
+		return &cleanError{msg: msg, err: err}
+	}
+	return err
 }

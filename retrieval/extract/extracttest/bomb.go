@@ -3,7 +3,10 @@ package extracttest
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
+	"hash/adler32"
 	"hash/crc32"
+	"strings"
 )
 
 // ZipBombDOCX returns a zip posing as a DOCX whose word/document.xml
@@ -46,8 +49,13 @@ func (m Bomb) DOCX() []byte {
 		fill = " "
 	}
 	n := max(m.Size-int64(len(bombPrefix)+len(bombSuffix)), 0)
-	comp := deflateRepeat([]byte(bombPrefix), fill, n, []byte(bombSuffix))
-	size := int64(len(bombPrefix)) + n + int64(len(bombSuffix))
+	// Whole units of the fill, then spaces up to the size: markup cut
+	// in the middle would make the document malformed, not big.
+	pad := n % int64(len(fill))
+	n -= pad
+	suffix := []byte(strings.Repeat(" ", int(pad)) + bombSuffix)
+	comp := deflateRepeat([]byte(bombPrefix), fill, n, suffix)
+	size := int64(len(bombPrefix)) + n + int64(len(suffix))
 	declared := m.Declared
 	if declared == 0 {
 		declared = size
@@ -64,7 +72,7 @@ func (m Bomb) DOCX() []byte {
 	w, err := zw.CreateRaw(&zip.FileHeader{
 		Name:               "word/document.xml",
 		Method:             zip.Deflate,
-		CRC32:              repeatCRC([]byte(bombPrefix), fill, n, []byte(bombSuffix)),
+		CRC32:              repeatCRC([]byte(bombPrefix), fill, n, suffix),
 		CompressedSize64:   uint64(len(comp)),
 		UncompressedSize64: uint64(declared),
 	})
@@ -76,6 +84,62 @@ func (m Bomb) DOCX() []byte {
 		panic(err)
 	}
 	return b.Bytes()
+}
+
+// ZlibRepeat returns a zlib stream (what PDF's FlateDecode reads) of
+// prefix, n bytes of unit repeated, then suffix: about n/1000 bytes
+// however large n is, made without compressing n bytes.
+func ZlibRepeat(prefix, unit string, n int64, suffix string) []byte {
+	if unit == "" {
+		unit = " "
+	}
+	// The header: deflate, 32 KiB window, no dictionary, check bits.
+	out := []byte{0x78, 0x01}
+	out = append(out, deflateRepeat([]byte(prefix), unit, n, []byte(suffix))...)
+	sum := adler32.Checksum([]byte(prefix))
+	sum = adlerCombine(sum, adlerRepeat(unit, n), n)
+	sum = adlerCombine(sum, adler32.Checksum([]byte(suffix)), int64(len(suffix)))
+	return binary.BigEndian.AppendUint32(out, sum)
+}
+
+// adlerRepeat is the Adler-32 of n bytes of unit repeated, by doubling.
+func adlerRepeat(unit string, n int64) uint32 {
+	d := int64(len(unit))
+	whole, rest := n/d, n%d
+	sum := uint32(1) // the Adler-32 of nothing
+	block, blockLen := adler32.Checksum([]byte(unit)), d
+	for k := whole; k > 0; k >>= 1 {
+		if k&1 == 1 {
+			sum = adlerCombine(sum, block, blockLen)
+		}
+		block = adlerCombine(block, block, blockLen)
+		blockLen *= 2
+	}
+	return adlerCombine(sum, adler32.Checksum([]byte(unit[:rest])), rest)
+}
+
+// adlerCombine is the Adler-32 of two strings joined, from each one's
+// and the second's length (zlib's adler32_combine).
+func adlerCombine(a1, a2 uint32, len2 int64) uint32 {
+	const base = 65521
+	rem := uint32(len2 % base)
+	sum1 := a1 & 0xffff
+	sum2 := rem * sum1 % base
+	sum1 += a2&0xffff + base - 1
+	sum2 += a1>>16 + a2>>16 + base - rem
+	if sum1 >= base {
+		sum1 -= base
+	}
+	if sum1 >= base {
+		sum1 -= base
+	}
+	if sum2 >= base<<1 {
+		sum2 -= base << 1
+	}
+	if sum2 >= base {
+		sum2 -= base
+	}
+	return sum1 | sum2<<16
 }
 
 // repeatCRC is the CRC-32 of prefix, n bytes of unit repeated, suffix.

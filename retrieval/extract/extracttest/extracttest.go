@@ -1,7 +1,8 @@
 // Package extracttest generates the documents that tests of text
-// extraction need: PDFs (plain, compressed, encrypted, or built object by
-// object to be broken on purpose), DOCX packages (and zip bombs posing as
-// them) and deeply nested HTML.
+// extraction need: PDFs (plain, compressed, encrypted, with object
+// streams, decompression bombs, or built object by object to be broken on
+// purpose), DOCX packages (password-protected ones, and zip bombs posing
+// as them) and deeply nested HTML.
 //
 // The documents are made in code rather than checked in as binary
 // fixtures, so a test shows what its input contains, and every fact a

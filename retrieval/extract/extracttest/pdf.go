@@ -40,6 +40,10 @@ type PDFOptions struct {
 	// security handler (strings inside object bodies are left alone:
 	// the generated pages have none).
 	Encrypt *Encryption
+	// ObjectStreams writes the objects that are not streams into one
+	// object stream, indexed by a cross-reference stream, as PDF 1.5
+	// producers do, instead of a cross-reference table.
+	ObjectStreams bool
 }
 
 // Encryption configures the standard security handler.
@@ -98,6 +102,9 @@ type Object struct {
 	Body string
 	// Stream, when not nil, makes the object a stream with this data.
 	Stream []byte
+	// Filter, when set, says Stream is already encoded with this filter
+	// ("FlateDecode"): it is written as it is, never compressed again.
+	Filter string
 }
 
 // Objects writes a PDF of the given objects, numbered from 1 in order,
@@ -107,7 +114,11 @@ type Object struct {
 // loops, missing objects) around otherwise valid syntax.
 func (o PDFOptions) Objects(trailer string, objs ...Object) []byte {
 	version := o.Version
-	if version == "" {
+	switch {
+	case version != "":
+	case o.ObjectStreams:
+		version = "1.5"
+	default:
 		version = "1.4"
 	}
 	var b bytes.Buffer
@@ -122,6 +133,9 @@ func (o PDFOptions) Objects(trailer string, objs ...Object) []byte {
 		trailer += fmt.Sprintf(" /Encrypt %d 0 R /ID [<%x> <%x>]", len(objs), id, id)
 	}
 
+	if o.ObjectStreams {
+		return o.objectStreams(&b, trailer, enc, objs)
+	}
 	offsets := make([]int, len(objs))
 	for i, obj := range objs {
 		num := i + 1
@@ -131,16 +145,7 @@ func (o PDFOptions) Objects(trailer string, objs ...Object) []byte {
 			fmt.Fprintf(&b, "%s\nendobj\n", obj.Body)
 			continue
 		}
-		data, filter := obj.Stream, ""
-		if o.Compress {
-			data, filter = deflate(data), " /Filter /FlateDecode"
-		}
-		if enc != nil {
-			data = enc.crypt(num, 0, data)
-		}
-		fmt.Fprintf(&b, "<< %s /Length %d%s >>\nstream\n", obj.Body, len(data), filter)
-		b.Write(data)
-		b.WriteString("\nendstream\nendobj\n")
+		o.writeStream(&b, enc, num, obj)
 	}
 
 	xref := b.Len()
@@ -150,6 +155,85 @@ func (o PDFOptions) Objects(trailer string, objs ...Object) []byte {
 		fmt.Fprintf(&b, "%010d 00000 n \n", off)
 	}
 	fmt.Fprintf(&b, "trailer\n<< /Size %d %s >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, trailer, xref)
+	return b.Bytes()
+}
+
+// ContentBombPDF returns a one-page PDF whose content stream is a few
+// kilobytes of FlateDecode data that decompress to size bytes: a line of
+// text, then "0 " (operands without an operator) to the size.
+func ContentBombPDF(size int64) []byte {
+	const head = "BT /F1 12 Tf 72 720 Td (Bomb.) Tj ET\n"
+	return PDFOptions{}.Objects("/Root 1 0 R",
+		Object{Body: "<< /Type /Catalog /Pages 2 0 R >>"},
+		Object{Body: "<< /Type /Pages /Kids [4 0 R] /Count 1 >>"},
+		Object{Body: "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"},
+		Object{Body: "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>"},
+		Object{Stream: ZlibRepeat(head, "0 ", max(size-int64(len(head)), 0), ""), Filter: "FlateDecode"})
+}
+
+// writeStream writes a stream object's dictionary and data, after its
+// "n 0 obj" line.
+func (o PDFOptions) writeStream(b *bytes.Buffer, enc *encryptor, num int, obj Object) {
+	data, filter := obj.Stream, ""
+	switch {
+	case obj.Filter != "":
+		filter = " /Filter /" + obj.Filter
+	case o.Compress:
+		data, filter = deflate(data), " /Filter /FlateDecode"
+	}
+	if enc != nil {
+		data = enc.crypt(num, 0, data)
+	}
+	fmt.Fprintf(b, "<< %s /Length %d%s >>\nstream\n", obj.Body, len(data), filter)
+	b.Write(data)
+	b.WriteString("\nendstream\nendobj\n")
+}
+
+// objectStreams writes the rest of a file after its header: the stream
+// objects as they are, the others in one object stream, then a
+// cross-reference stream (PDF 32000-1:2008, 7.5.7 and 7.5.8).
+func (o PDFOptions) objectStreams(b *bytes.Buffer, trailer string, enc *encryptor, objs []Object) []byte {
+	type entry struct{ kind, a, c int } // the three fields of an entry
+	entries := make([]entry, len(objs)+3)
+	entries[0] = entry{0, 0, 65535}
+	objStm, xrefNum := len(objs)+1, len(objs)+2
+	var index, bodies strings.Builder
+	n := 0
+	for i, obj := range objs {
+		num := i + 1
+		// The encryption dictionary must stay outside, readable before
+		// anything is decrypted.
+		if obj.Stream == nil && !(enc != nil && num == len(objs)) {
+			fmt.Fprintf(&index, "%d %d ", num, bodies.Len())
+			bodies.WriteString(obj.Body + "\n")
+			entries[num] = entry{2, objStm, n}
+			n++
+			continue
+		}
+		entries[num] = entry{1, b.Len(), 0}
+		fmt.Fprintf(b, "%d 0 obj\n", num)
+		if obj.Stream == nil {
+			fmt.Fprintf(b, "%s\nendobj\n", obj.Body)
+			continue
+		}
+		o.writeStream(b, enc, num, obj)
+	}
+	entries[objStm] = entry{1, b.Len(), 0}
+	fmt.Fprintf(b, "%d 0 obj\n", objStm)
+	o.writeStream(b, enc, objStm, Object{
+		Body:   fmt.Sprintf("/Type /ObjStm /N %d /First %d", n, index.Len()),
+		Stream: []byte(index.String() + bodies.String()),
+	})
+	entries[xrefNum] = entry{1, b.Len(), 0}
+	var data []byte
+	for _, e := range entries {
+		data = append(data, byte(e.kind), byte(e.a>>24), byte(e.a>>16), byte(e.a>>8), byte(e.a), byte(e.c>>8), byte(e.c))
+	}
+	xref := b.Len()
+	// The cross-reference stream is never encrypted.
+	fmt.Fprintf(b, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] %s /Length %d >>\nstream\n", xrefNum, len(entries), trailer, len(data))
+	b.Write(data)
+	fmt.Fprintf(b, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", xref)
 	return b.Bytes()
 }
 
@@ -341,17 +425,6 @@ func (x *encryptor) crypt(num, gen int, data []byte) []byte {
 func (x *encryptor) dict() string {
 	return fmt.Sprintf("<< /Filter /Standard /V %d /R %d /Length %d /O <%x> /U <%x> /P %d >>",
 		x.v, x.rev, 8*x.n, x.o, x.u, x.p)
-}
-
-// ObjectKey returns the RC4 key of object num (generation 0) in a PDF
-// encrypted with e and the given first /ID string, per algorithm 1: the
-// key a conforming reader decrypts that object's strings and streams with.
-func ObjectKey(e Encryption, id []byte, num int) []byte {
-	x := newEncryptor(e, id)
-	h := md5.New()
-	h.Write(x.key)
-	h.Write([]byte{byte(num), byte(num >> 8), byte(num >> 16), 0, 0})
-	return h.Sum(nil)[:min(x.n+5, 16)]
 }
 
 func rc4XOR(key, data []byte) []byte {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package extracttest
+
+const raceEnabled = false

@@ -1,0 +1,7 @@
+//go:build race
+
+package extract
+
+// raceEnabled: the race detector slows code down several times over,
+// which tests with time bounds allow for.
+const raceEnabled = true
