@@ -231,10 +231,12 @@ func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m Remote
 	sum.Duplicates = duplicatesOf(docs)
 	sameSkipped := slices.Equal(m.Skipped, skipped) || len(m.Skipped) == 0 && len(skipped) == 0
 	next := m
+	// Every sync: the BM25 parameters may have been changed in the
+	// config, and they are the engine's.
+	if err := r.Ensure(ctx, cfg.BM25.K1, cfg.BM25.B); err != nil {
+		return UpdateResult{}, err
+	}
 	if len(todo) > 0 || len(removed) > 0 || !have || res.Rebuilt != "" || !sameSkipped {
-		if err := r.Ensure(ctx, cfg.BM25.K1, cfg.BM25.B); err != nil {
-			return UpdateResult{}, err
-		}
 		results := make([]docVectors, len(docs))
 		dim, err := embedDocuments(ctx, docs, todo, results, cfg.Chunk, cfg.Embedder)
 		if err != nil {
@@ -303,7 +305,14 @@ func putRemote(ctx context.Context, r Remote, d Document, dv docVectors) error {
 	title := Terms(d.Title)
 	chunks := make([]RemoteChunk, len(dv.chunks))
 	for n, c := range dv.chunks {
-		chunks[n] = RemoteChunk{N: n, Terms: Terms(d.Text[c.Start:c.End]), TitleTerms: title, SectionTerms: Terms(c.Section)}
+		// The title and section words join the chunk's own: Weaviate
+		// scores boosted properties as separate BM25 sums, which on
+		// SciFact test lost 0.07 nDCG@10 against citebot's BM25F; one
+		// field holding all three keeps within 0.01 (README).
+		terms := Terms(d.Text[c.Start:c.End])
+		terms = append(terms, title...)
+		terms = append(terms, Terms(c.Section)...)
+		chunks[n] = RemoteChunk{N: n, Terms: terms}
 		if v := dv.vectors[n]; !isZero(v) {
 			chunks[n].Vector = normalize(v)
 		}
@@ -388,8 +397,7 @@ func (ix *Index) remoteRank(ctx context.Context, query string, candidates int) (
 			terms = append(terms, t.term)
 		}
 	}
-	q := RemoteQuery{Terms: terms, Alpha: ix.cfg.Fusion.VectorWeight, TitleWeight: ix.cfg.BM25.TitleWeight,
-		SectionWeight: ix.cfg.BM25.SectionWeight, Limit: candidates}
+	q := RemoteQuery{Terms: terms, Alpha: ix.cfg.Fusion.VectorWeight, Limit: candidates}
 	if q.Alpha > 0 {
 		ectx, cancel := context.WithTimeout(ctx, queryEmbedTimeout)
 		qv, err := ix.cfg.Embedder.Embed(ectx, query)

@@ -28,6 +28,12 @@ type config struct {
 	EmbedURL   string `yaml:"-"`
 	EmbedModel string `yaml:"-"`
 	EmbedKey   string `yaml:"-"`
+	// Where the index is kept: "embedded" (--index folder) or
+	// "weaviate" (a Weaviate server, for stateless replicas).
+	Store          string `yaml:"-"`
+	WeaviateURL    string `yaml:"-"`
+	WeaviateGRPC   string `yaml:"-"`
+	WeaviatePrefix string `yaml:"-"`
 
 	Chunk struct {
 		MaxBytes int `yaml:"max_bytes"`
@@ -43,7 +49,8 @@ type config struct {
 }
 
 func defaultConfig() config {
-	c := config{Docs: "./seeds", Index: "./data/index", K: 5, MaxFileBytes: retrieval.DefaultMaxFileBytes}
+	c := config{Docs: "./seeds", Index: "./data/index", K: 5, MaxFileBytes: retrieval.DefaultMaxFileBytes,
+		Store: "embedded", WeaviatePrefix: "Citebot"}
 	c.Chunk.MaxBytes = 1000 // about a paragraph: sharp BM25 scores, readable passages
 	c.BM25 = retrieval.DefaultBM25
 	c.Fusion = retrieval.DefaultFusion
@@ -73,6 +80,10 @@ type commonFlags struct {
 	embedURL   *string
 	embedModel *string
 	embedKey   *string
+	store      *string
+	wvURL      *string
+	wvGRPC     *string
+	wvPrefix   *string
 }
 
 func newFlags(name string, stderr io.Writer) *commonFlags {
@@ -90,6 +101,10 @@ func newFlags(name string, stderr io.Writer) *commonFlags {
 		embedURL:   fs.String("embed-url", "", "OpenAI-compatible API base URL, e.g. http://localhost:11434/v1, whose embeddings replace the embedded word vectors (with --embed-model)"),
 		embedModel: fs.String("embed-model", "", "the embedding model at --embed-url, e.g. nomic-embed-text"),
 		embedKey:   fs.String("embed-key", "", "API key for --embed-url (default $OPENAI_API_KEY; prefer CITEBOT_EMBED_KEY: flags show in ps)"),
+		store:      fs.String("store", d.Store, "where the index is kept: embedded (the --index folder) or weaviate (--weaviate-url; replicas share it)"),
+		wvURL:      fs.String("weaviate-url", "", "with --store weaviate, the server's REST endpoint, e.g. http://127.0.0.1:8080"),
+		wvGRPC:     fs.String("weaviate-grpc", "", "with --store weaviate, the server's gRPC host:port (default: the URL's host, port 50051)"),
+		wvPrefix:   fs.String("weaviate-prefix", d.WeaviatePrefix, "with --store weaviate, the start of the collections' names (one corpus per prefix)"),
 	}
 }
 
@@ -105,7 +120,8 @@ var commandFlags = map[string]bool{"docs": true, "index": true, "k": true, "max-
 	"log-questions": true, "answer-cache": true, "shutdown-timeout": true,
 	"telegram-allow": true, "telegram-admins": true, "telegram-webhook-url": true, "telegram-webhook-secret": true,
 	"llm-url": true, "llm-model": true, "llm-key": true, "llm-timeout": true,
-	"watch": true, "watch-delay": true}
+	"watch": true, "watch-delay": true,
+	"store": true, "weaviate-url": true, "weaviate-grpc": true, "weaviate-prefix": true, "weaviate-poll": true}
 
 // envName is a flag's environment variable (CONTRACT.md).
 func envName(flagName string) string {
@@ -151,6 +167,7 @@ func (f *commonFlags) load(getenv func(string) string) (config, error) {
 	}
 	c.Docs, c.Index, c.K, c.MaxFileBytes = *f.docs, *f.index, *f.k, *f.maxBytes
 	c.EmbedURL, c.EmbedModel, c.EmbedKey = *f.embedURL, *f.embedModel, *f.embedKey
+	c.Store, c.WeaviateURL, c.WeaviateGRPC, c.WeaviatePrefix = *f.store, *f.wvURL, *f.wvGRPC, *f.wvPrefix
 	if c.EmbedKey == "" {
 		c.EmbedKey = getenv("OPENAI_API_KEY")
 	}
@@ -238,6 +255,10 @@ func (c config) validate() error {
 		return usagef("answer.max_sentences must be 1, 2 or 3")
 	case c.EmbedURL != "" && c.EmbedModel == "":
 		return usagef("embed-url is set but embed-model is not: give both to use an external embedding model, or neither")
+	case c.Store != "embedded" && c.Store != "weaviate":
+		return usagef("store must be embedded or weaviate, got %q", c.Store)
+	case c.Store == "weaviate" && c.WeaviateURL == "":
+		return usagef("store weaviate needs --weaviate-url (or CITEBOT_WEAVIATE_URL)")
 	case c.EmbedModel != "" && c.EmbedURL == "":
 		return usagef("embed-model is set but embed-url is not: give both to use an external embedding model, or neither")
 	}

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -58,10 +59,27 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		r, err := evalBEIR(ctx, *beir, *split, rc)
+		build := func(ctx context.Context, docs []retrieval.Document) (*retrieval.Index, error) {
+			ix, _, err := retrieval.Build(ctx, docs, nil, rc, nil)
+			return ix, err
+		}
+		if c.Store == "weaviate" {
+			// Collections of its own: an evaluation must never touch
+			// the corpus the service answers from.
+			s, err := remoteStore(ctx, c, "Eval")
+			if err != nil {
+				return err
+			}
+			build = func(ctx context.Context, docs []retrieval.Document) (*retrieval.Index, error) {
+				res, err := retrieval.BuildRemote(ctx, docs, nil, rc, s, nil)
+				return res.Index, err
+			}
+		}
+		r, err := evalBEIR(ctx, *beir, *split, build)
 		if err != nil {
 			return err
 		}
+		r.Store = c.Store
 		if *f.json {
 			return json.NewEncoder(stdout).Encode(r)
 		}
@@ -244,9 +262,16 @@ type beirReport struct {
 	MRR10     float64 `json:"mrr_at_10"`
 	IndexMS   int64   `json:"index_ms"`
 	QueryP50  float64 `json:"query_p50_ms"`
+	QueryP99  float64 `json:"query_p99_ms"`
+	// QPS is queries answered per second with 8 clients at once.
+	QPS   float64 `json:"queries_per_second"`
+	Store string  `json:"store"`
 }
 
-func evalBEIR(ctx context.Context, dir, split string, rc retrieval.Config) (beirReport, error) {
+// buildFunc indexes a benchmark's documents: in memory, or in Weaviate.
+type buildFunc func(ctx context.Context, docs []retrieval.Document) (*retrieval.Index, error)
+
+func evalBEIR(ctx context.Context, dir, split string, build buildFunc) (beirReport, error) {
 	r := beirReport{Split: split}
 	docs, err := readBEIRCorpus(filepath.Join(dir, "corpus.jsonl"))
 	if err != nil {
@@ -261,7 +286,7 @@ func evalBEIR(ctx context.Context, dir, split string, rc retrieval.Config) (beir
 		return r, err
 	}
 	start := time.Now()
-	ix, _, err := retrieval.Build(ctx, docs, nil, rc, nil)
+	ix, err := build(ctx, docs)
 	if err != nil {
 		return r, err
 	}
@@ -326,8 +351,48 @@ func evalBEIR(ctx context.Context, dir, split string, rc retrieval.Config) (beir
 		r.MRR10 /= n
 		sort.Float64s(times)
 		r.QueryP50 = times[len(times)/2]
+		r.QueryP99 = times[min(len(times)-1, len(times)*99/100)]
 	}
+	// Throughput: every query again, 8 at a time.
+	start = time.Now()
+	err = forEach(ctx, len(ids), 8, func(i int) error {
+		_, err := ix.SearchDocuments(ctx, queries[ids[i]], 100)
+		return err
+	})
+	if err != nil {
+		return r, err
+	}
+	r.QPS = float64(len(ids)) / time.Since(start).Seconds()
 	return r, nil
+}
+
+// forEach runs fn for 0..n-1 on workers goroutines; the first error wins.
+func forEach(ctx context.Context, n, workers int, fn func(i int) error) error {
+	var next atomic.Int64
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					errs <- ctx.Err()
+					return
+				}
+				if err := fn(i); err != nil {
+					next.Store(int64(n))
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var first error
+	for range workers {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 func (r beirReport) write(w io.Writer) {
@@ -338,7 +403,9 @@ func (r beirReport) write(w io.Writer) {
 	fmt.Fprintf(tw, "Recall@100\t%.4f\n", r.Recall100)
 	fmt.Fprintf(tw, "MRR@10\t%.4f\n", r.MRR10)
 	fmt.Fprintf(tw, "index time\t%d ms\n", r.IndexMS)
-	fmt.Fprintf(tw, "query p50\t%.2f ms\n", r.QueryP50)
+	fmt.Fprintf(tw, "store\t%s\n", r.Store)
+	fmt.Fprintf(tw, "query p50, p99\t%.2f ms, %.2f ms\n", r.QueryP50, r.QueryP99)
+	fmt.Fprintf(tw, "throughput\t%.0f queries/s (8 at a time)\n", r.QPS)
 	tw.Flush()
 }
 

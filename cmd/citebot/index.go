@@ -22,7 +22,12 @@ func runIndex(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	res, err := retrieval.Refresh(ctx, c.Docs, c.Index, c.MaxFileBytes, rc)
+	var res retrieval.UpdateResult
+	if c.Store == "weaviate" {
+		res, err = updateIndex(ctx, c, rc, nil)
+	} else {
+		res, err = retrieval.Refresh(ctx, c.Docs, c.Index, c.MaxFileBytes, rc)
+	}
 	if err != nil {
 		return err
 	}
@@ -31,7 +36,7 @@ func runIndex(ctx context.Context, args []string, getenv func(string) string, st
 		enc := json.NewEncoder(stdout)
 		return enc.Encode(s)
 	}
-	fmt.Fprintf(stdout, "indexed %s into %s in %d ms\n", c.Docs, c.Index, s.TookMS)
+	fmt.Fprintf(stdout, "indexed %s into %s in %d ms\n", c.Docs, where(c), s.TookMS)
 	fmt.Fprintf(stdout, "  added %d, changed %d, removed %d, unchanged %d; %d chunks\n", s.Added, s.Changed, s.Removed, s.Unchanged, s.Chunks)
 	if res.Rebuilt != "" && res.Rebuilt != "no index" {
 		fmt.Fprintf(stdout, "  rebuilt from scratch: %s\n", res.Rebuilt)

@@ -28,6 +28,7 @@ import (
 	"citebot/answer"
 	"citebot/embedding"
 	"citebot/retrieval"
+	"citebot/retrieval/weaviatestore"
 )
 
 func main() {
@@ -169,6 +170,38 @@ func externalEmbedder(c config, log *slog.Logger) (retrieval.Embedder, error) {
 	return retrieval.Embedder{Name: o.Name(), Embed: o.Embed, EmbedBatch: o.EmbedBatch, Dimension: o.Dimension}, nil
 }
 
+// remoteStore connects to the Weaviate server of --weaviate-url with the
+// collections of --weaviate-prefix (plus suffix, for an evaluation's own).
+func remoteStore(ctx context.Context, c config, suffix string) (*weaviatestore.Store, error) {
+	s, err := weaviatestore.Open(ctx, weaviatestore.Config{URL: c.WeaviateURL, GRPC: c.WeaviateGRPC, Prefix: c.WeaviatePrefix + suffix})
+	if err != nil && !errors.Is(err, weaviatestore.ErrUnavailable) {
+		return nil, usageError{err}
+	}
+	return s, err
+}
+
+// updateIndex brings the index up to date with the documents: in the --index
+// folder, or in Weaviate for --store weaviate (prev is the index in
+// memory, nil for none).
+func updateIndex(ctx context.Context, c config, rc retrieval.Config, prev *retrieval.Index) (retrieval.UpdateResult, error) {
+	if c.Store == "weaviate" {
+		s, err := remoteStore(ctx, c, "")
+		if err != nil {
+			return retrieval.UpdateResult{}, err
+		}
+		return retrieval.UpdateRemote(ctx, prev, c.Docs, c.MaxFileBytes, rc, s)
+	}
+	return retrieval.UpdateFrom(ctx, prev, c.Docs, c.Index, c.MaxFileBytes, rc)
+}
+
+// where names the place the index is kept, for messages.
+func where(c config) string {
+	if c.Store == "weaviate" {
+		return "Weaviate at " + c.WeaviateURL + " (" + c.WeaviatePrefix + "*)"
+	}
+	return c.Index
+}
+
 // openIndex brings the index up to date (building it when there is none,
 // so that a newcomer's first command just works) and returns it.
 func openIndex(ctx context.Context, c config, stderr io.Writer) (*retrieval.Index, retrieval.Config, error) {
@@ -176,7 +209,7 @@ func openIndex(ctx context.Context, c config, stderr io.Writer) (*retrieval.Inde
 	if err != nil {
 		return nil, rc, err
 	}
-	res, err := retrieval.Update(ctx, c.Docs, c.Index, c.MaxFileBytes, rc)
+	res, err := updateIndex(ctx, c, rc, nil)
 	if errors.Is(err, retrieval.ErrNotSaved) && res.Index != nil {
 		// A read-only index folder must not stop answers: they come from
 		// the index in memory, and the folder keeps what it had.
@@ -188,7 +221,7 @@ func openIndex(ctx context.Context, c config, stderr io.Writer) (*retrieval.Inde
 	}
 	if res.Saved {
 		s := res.Summary
-		fmt.Fprintf(stderr, "citebot: indexed %s into %s (%d added, %d changed, %d removed, %d chunks", c.Docs, c.Index, s.Added, s.Changed, s.Removed, s.Chunks)
+		fmt.Fprintf(stderr, "citebot: indexed %s into %s (%d added, %d changed, %d removed, %d chunks", c.Docs, where(c), s.Added, s.Changed, s.Removed, s.Chunks)
 		if res.Rebuilt != "" && res.Rebuilt != "no index" {
 			fmt.Fprintf(stderr, "; rebuilt: %s", res.Rebuilt)
 		}

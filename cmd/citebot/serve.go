@@ -20,6 +20,7 @@ import (
 	"citebot/corpus"
 	"citebot/httpapi"
 	"citebot/retrieval"
+	"citebot/retrieval/weaviatestore"
 	"citebot/watch"
 )
 
@@ -40,6 +41,7 @@ type serveFlags struct {
 	webhookSecret   *string
 	watch           *bool
 	watchDelay      *time.Duration
+	weaviatePoll    *time.Duration
 }
 
 func addServeFlags(f *commonFlags) serveFlags {
@@ -60,6 +62,7 @@ func addServeFlags(f *commonFlags) serveFlags {
 		webhookSecret:   fs.String("telegram-webhook-secret", "", "secret token Telegram sends with each webhook update (random when empty; set it when several replicas share the webhook)"),
 		watch:           fs.Bool("watch", false, "reindex live when files in --docs are added, changed, renamed or removed"),
 		watchDelay:      fs.Duration("watch-delay", 2*time.Second, "with --watch, how long changes must settle before the reindex"),
+		weaviatePoll:    fs.Duration("weaviate-poll", 2*time.Second, "with --store weaviate, how often to check whether another replica reindexed (0: never)"),
 	}
 }
 
@@ -88,6 +91,8 @@ func (s serveFlags) validate() error {
 		return usagef("answer-cache must be ≥ 0, got %d", *s.answerCache)
 	case *s.shutdownTimeout <= 0:
 		return usagef("shutdown-timeout must be positive, got %v", *s.shutdownTimeout)
+	case *s.weaviatePoll < 0:
+		return usagef("weaviate-poll must be ≥ 0, got %v", *s.weaviatePoll)
 	case *s.watchDelay <= 0:
 		return usagef("watch-delay must be positive, got %v", *s.watchDelay)
 	case strings.TrimSpace(*s.adminToken) != *s.adminToken:
@@ -158,12 +163,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	metrics := httpapi.NewMetrics()
-	update := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
-		return retrieval.UpdateFrom(ctx, prev, c.Docs, c.Index, c.MaxFileBytes, rc)
+	updater := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
+		return updateIndex(ctx, c, rc, prev)
 	}
 	gen := generative(c, llm, log, metrics.LLMFallback)
 	compose := composer(c, gen)
-	live := corpus.New(ctx, update, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics,
+	live := corpus.New(ctx, updater, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics,
 		Streamer: streamer(gen), Conversational: gen != nil})
 	defer live.Wait()
 
@@ -201,7 +206,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	log.Info("listening", "addr", ln.Addr().String(), "docs", c.Docs, "index", c.Index, "reindex_enabled", *sf.adminToken != "")
+	log.Info("listening", "addr", ln.Addr().String(), "docs", c.Docs, "index", where(c), "reindex_enabled", *sf.adminToken != "")
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -226,6 +231,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			if err != nil {
 				log.Error("watching the documents stopped; reindex by SIGHUP or POST /v1/reindex", "err", err)
 			}
+		}()
+	}
+	if c.Store == "weaviate" && *sf.weaviatePoll > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			followRemote(ctx, live, c, *sf.weaviatePoll, log)
 		}()
 	}
 	if tgBot != nil {
@@ -282,13 +294,60 @@ func loadFirst(ctx context.Context, live *corpus.Live, c config, rc retrieval.Co
 		return
 	}
 	log.Error("could not index the documents", "docs", c.Docs, "err", err)
-	ix, oerr := retrieval.Open(ctx, c.Index, rc)
+	var ix *retrieval.Index
+	var oerr error
+	if c.Store == "weaviate" {
+		// What the store holds serves, as another replica left it.
+		var res retrieval.UpdateResult
+		fc := c
+		fc.Docs = ""
+		res, oerr = updateIndex(ctx, fc, rc, nil)
+		ix = res.Index
+	} else {
+		ix, oerr = retrieval.Open(ctx, c.Index, rc)
+	}
 	if oerr != nil {
 		log.Error("no index to serve: /readyz answers 503 until a reindex (POST /v1/reindex or SIGHUP) succeeds", "index", c.Index, "err", oerr)
 		return
 	}
 	if live.Fallback(ix) {
 		log.Warn("serving the index saved before; fix the documents and reindex", "index", c.Index, "documents", len(ix.Documents()))
+	}
+}
+
+// followRemote reindexes whenever the store's manifest generation differs
+// from the served index's: another replica reindexed (or the store was
+// rebuilt), and this one must answer from the same documents. A reindex
+// here writes nothing the other did not (the documents match), it only
+// builds the new view.
+func followRemote(ctx context.Context, live *corpus.Live, c config, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var s *weaviatestore.Store
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if s == nil {
+			var err error
+			if s, err = remoteStore(ctx, c, ""); err != nil {
+				log.Debug("weaviate not reachable; will check again", "err", err)
+				continue
+			}
+		}
+		m, ok, err := retrieval.ReadRemoteManifest(ctx, s)
+		if err != nil || !ok {
+			continue
+		}
+		ix := live.Index()
+		if ix != nil && ix.Generation() == m.Generation {
+			continue
+		}
+		log.Info("the store changed (another replica reindexed); reloading", "generation", m.Generation)
+		res, err := live.Reindex(ctx)
+		logReindex(log, res, err)
 	}
 }
 
