@@ -68,6 +68,9 @@ type RemoteHit struct {
 // every reindex that changed something: replicas compare it with their
 // view's to notice another replica's reindex.
 type RemoteManifest struct {
+	// Layout names what the engine's objects hold (remoteLayout); the
+	// store is rewritten when it differs.
+	Layout     string             `json:"layout"`
 	Generation int64              `json:"generation"`
 	Versions   Versions           `json:"versions"`
 	Created    time.Time          `json:"created"`
@@ -75,6 +78,10 @@ type RemoteManifest struct {
 	Skipped    []Skipped          `json:"skipped"`
 	Chunks     int                `json:"chunks"`
 }
+
+// remoteLayout is the version of what putRemote writes: bump it whenever
+// the terms, vectors or bodies written change shape.
+const remoteLayout = "remote-2"
 
 // remoteBody is one document's stored body: the text that is cited and
 // served, and its chunks' spans.
@@ -139,6 +146,8 @@ func UpdateRemote(ctx context.Context, prev *Index, docsDir string, maxFileBytes
 		res.Rebuilt = "no index"
 	case !m.Versions.sameBuilder(cfg.versions()):
 		res.Rebuilt = "chunker, tokenizer or embedder version changed"
+	case m.Layout != remoteLayout:
+		res.Rebuilt = "the store's layout changed (" + cmp.Or(m.Layout, "none") + " → " + remoteLayout + ")"
 	default:
 		d, err := embedderDimension(ctx, cfg.Embedder)
 		if err != nil {
@@ -187,6 +196,8 @@ func BuildRemote(ctx context.Context, docs []Document, skipped []Skipped, cfg Co
 		res.Rebuilt = "no index"
 	case !m.Versions.sameBuilder(cfg.versions()):
 		res.Rebuilt = "chunker, tokenizer or embedder version changed"
+	case m.Layout != remoteLayout:
+		res.Rebuilt = "the store's layout changed (" + cmp.Or(m.Layout, "none") + " → " + remoteLayout + ")"
 	}
 	return syncRemote(ctx, start, res, m, have, docs, skipped, cfg, r, prev)
 }
@@ -258,7 +269,7 @@ func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m Remote
 				return UpdateResult{}, fmt.Errorf("update remote index: %w", err)
 			}
 		}
-		next = RemoteManifest{Generation: max(m.Generation+1, time.Now().UnixNano()), Versions: cfg.versions(), Created: time.Now().UTC(),
+		next = RemoteManifest{Layout: remoteLayout, Generation: max(m.Generation+1, time.Now().UnixNano()), Versions: cfg.versions(), Created: time.Now().UTC(),
 			Skipped: sum.Skipped}
 		next.Versions.Dimension = cmp.Or(dim, m.Versions.Dimension)
 		written := make(map[int]bool, len(todo))
