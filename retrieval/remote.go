@@ -133,30 +133,11 @@ func UpdateRemote(ctx context.Context, prev *Index, docsDir string, maxFileBytes
 	if cfg.Embedder.Embed == nil {
 		return UpdateResult{}, errors.New("update remote index: no embedder configured")
 	}
-	m, have, err := ReadRemoteManifest(ctx, r)
-	if err != nil && !errors.Is(err, ErrCorrupt) {
+	m, have, rebuilt, err := remoteBase(ctx, r, cfg)
+	if err != nil {
 		return UpdateResult{}, err
 	}
-	var res UpdateResult
-	switch {
-	case errors.Is(err, ErrCorrupt):
-		res.Rebuilt = err.Error()
-		have = false
-	case !have:
-		res.Rebuilt = "no index"
-	case !m.Versions.sameBuilder(cfg.versions()):
-		res.Rebuilt = "chunker, tokenizer or embedder version changed"
-	case m.Layout != remoteLayout:
-		res.Rebuilt = "the store's layout changed (" + cmp.Or(m.Layout, "none") + " → " + remoteLayout + ")"
-	default:
-		d, err := embedderDimension(ctx, cfg.Embedder)
-		if err != nil {
-			return UpdateResult{}, err
-		}
-		if d != 0 && m.Versions.Dimension != 0 && d != m.Versions.Dimension {
-			res.Rebuilt = dimensionChanged(m.Versions.Dimension, d)
-		}
-	}
+	res := UpdateResult{Rebuilt: rebuilt}
 	if docsDir == "" {
 		if !have {
 			return UpdateResult{}, fmt.Errorf("remote index: %w (and no documents folder to build one from)", ErrNoIndex)
@@ -185,21 +166,40 @@ func UpdateRemote(ctx context.Context, prev *Index, docsDir string, maxFileBytes
 // corpus, say): r is brought to hold exactly docs.
 func BuildRemote(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, r Remote, prev *Index) (UpdateResult, error) {
 	start := time.Now()
-	m, have, err := ReadRemoteManifest(ctx, r)
-	var res UpdateResult
+	m, have, rebuilt, err := remoteBase(ctx, r, cfg)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	res := UpdateResult{Rebuilt: rebuilt}
+	return syncRemote(ctx, start, res, m, have, docs, skipped, cfg, r, prev)
+}
+
+// remoteBase reads r's manifest and says why what r holds cannot be
+// reused ("" when it can): no index yet, a damaged manifest, other
+// versions, another layout, or an embedding model of another dimension.
+// have is false when there is no usable manifest.
+func remoteBase(ctx context.Context, r Remote, cfg Config) (m RemoteManifest, have bool, rebuilt string, err error) {
+	m, have, err = ReadRemoteManifest(ctx, r)
 	switch {
 	case errors.Is(err, ErrCorrupt):
-		res.Rebuilt, have = err.Error(), false
+		return m, false, err.Error(), nil
 	case err != nil:
-		return UpdateResult{}, err
+		return m, false, "", err
 	case !have:
-		res.Rebuilt = "no index"
+		return m, false, "no index", nil
 	case !m.Versions.sameBuilder(cfg.versions()):
-		res.Rebuilt = "chunker, tokenizer or embedder version changed"
+		return m, true, "chunker, tokenizer or embedder version changed", nil
 	case m.Layout != remoteLayout:
-		res.Rebuilt = "the store's layout changed (" + cmp.Or(m.Layout, "none") + " → " + remoteLayout + ")"
+		return m, true, "the store's layout changed (" + cmp.Or(m.Layout, "none") + " → " + remoteLayout + ")", nil
 	}
-	return syncRemote(ctx, start, res, m, have, docs, skipped, cfg, r, prev)
+	d, err := embedderDimension(ctx, cfg.Embedder)
+	if err != nil {
+		return m, true, "", err
+	}
+	if d != 0 && m.Versions.Dimension != 0 && d != m.Versions.Dimension {
+		return m, true, dimensionChanged(m.Versions.Dimension, d), nil
+	}
+	return m, true, "", nil
 }
 
 // syncRemote writes what differs between docs and the manifest m into r,
