@@ -124,6 +124,22 @@ func (l *Live) Fallback(ix *retrieval.Index) bool {
 	return true
 }
 
+// Follow serves ix, an index built elsewhere from the same shared store (a
+// replica reloading after another replica's reindex), in place of the
+// current one, unless ix is older than it: generations only move forward.
+func (l *Live) Follow(ix *retrieval.Index) bool {
+	for {
+		cur := l.cur.Load()
+		if cur != nil && (cur.ix == ix || cur.ix.Generation() >= ix.Generation()) {
+			return false
+		}
+		if l.cur.CompareAndSwap(cur, l.newState(ix)) {
+			l.served(ix)
+			return true
+		}
+	}
+}
+
 func (l *Live) newState(ix *retrieval.Index) *state {
 	s := &state{ix: ix, ans: l.compose(ix)}
 	if l.opt.Streamer != nil {

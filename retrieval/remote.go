@@ -24,7 +24,14 @@ import (
 type Remote interface {
 	// Ensure prepares the engine's collections, with BM25's k1 and b.
 	Ensure(ctx context.Context, k1, b float64) error
-	// PutDocument replaces a document's chunks and stored body.
+	// Drop deletes the collections and all they hold: a rebuild starts
+	// empty, without objects of an earlier build (or of another vector
+	// size, which the engine would refuse beside the new ones).
+	Drop(ctx context.Context) error
+	// PutDocument replaces a document's chunks and stored body: the new
+	// ones are written over the old (same ids), then chunks beyond the
+	// new count deleted, so that a failure leaves a document whole, old
+	// or new, never missing.
 	PutDocument(ctx context.Context, id string, body []byte, chunks []RemoteChunk) error
 	// DeleteDocument removes a document; an unknown one is no error.
 	DeleteDocument(ctx context.Context, id string) error
@@ -81,7 +88,7 @@ type RemoteManifest struct {
 
 // remoteLayout is the version of what putRemote writes: bump it whenever
 // the terms, vectors or bodies written change shape.
-const remoteLayout = "remote-2"
+const remoteLayout = "remote-3"
 
 // remoteBody is one document's stored body: the text that is cited and
 // served, and its chunks' spans.
@@ -242,6 +249,11 @@ func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m Remote
 	sum.Duplicates = duplicatesOf(docs)
 	sameSkipped := slices.Equal(m.Skipped, skipped) || len(m.Skipped) == 0 && len(skipped) == 0
 	next := m
+	if res.Rebuilt != "" && res.Rebuilt != "no index" {
+		if err := r.Drop(ctx); err != nil {
+			return UpdateResult{}, fmt.Errorf("update remote index: start the rebuild empty: %w", err)
+		}
+	}
 	// Every sync: the BM25 parameters may have been changed in the
 	// config, and they are the engine's.
 	if err := r.Ensure(ctx, cfg.BM25.K1, cfg.BM25.B); err != nil {
@@ -338,8 +350,10 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 	bodies := make([]*remoteBody, len(m.Documents))
 	var fetch []int
 	for i, md := range m.Documents {
-		if prev != nil && prev.remote != nil {
-			if e, ok := prev.byID[md.ID]; ok && e.ID == md.ID && e.SHA256 == md.SHA256 && e.Title == md.Title {
+		if prev != nil && prev.remote != nil && prev.versions.sameBuilder(m.Versions) {
+			// Reused only when chunked the same way: the engine's chunk
+			// numbers must name the spans held here.
+			if e, ok := prev.byID[md.ID]; ok && e.ID == md.ID && e.SHA256 == md.SHA256 && e.Title == md.Title && slices.Equal(e.Aliases, md.Duplicates) {
 				bodies[i] = &remoteBody{Doc: e.Document, Chunks: prev.chunks[e.firstChunk : e.firstChunk+e.numChunks]}
 				continue
 			}
@@ -355,8 +369,9 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 		}
 		if !ok {
 			// Removed since the manifest was read (a reindex running
-			// elsewhere): the next view will not list it.
-			return nil
+			// elsewhere): this view cannot be whole; the caller keeps
+			// serving the one it has and tries again.
+			return fmt.Errorf("remote index: %s is listed but not stored (a reindex is running?)", id)
 		}
 		var b remoteBody
 		if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(&b); err != nil {
@@ -366,6 +381,9 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 			if c.Start < 0 || c.End > len(b.Doc.Text) || c.Start >= c.End {
 				return fmt.Errorf("remote index: %w: chunk %d-%d outside %s", ErrCorrupt, c.Start, c.End, id)
 			}
+		}
+		if b.Doc.SHA256 != m.Documents[i].SHA256 {
+			return fmt.Errorf("remote index: %s is stored at another version than listed (a reindex is running?)", id)
 		}
 		bodies[i] = &b
 		return nil
@@ -460,7 +478,9 @@ func (ix *Index) remoteIDF(term string) (float64, bool) {
 	if df == 0 {
 		return 0, false
 	}
-	n := float64(len(ix.chunks))
+	// The count is the store's now, the chunks the view's: a reindex
+	// elsewhere may have added some, and IDF must not go negative.
+	n := math.Max(float64(len(ix.chunks)), float64(df))
 	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5)), true
 }
 

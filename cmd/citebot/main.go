@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"citebot/answer"
@@ -172,12 +173,29 @@ func externalEmbedder(c config, log *slog.Logger) (retrieval.Embedder, error) {
 
 // remoteStore connects to the Weaviate server of --weaviate-url with the
 // collections of --weaviate-prefix (plus suffix, for an evaluation's own).
+// One connection per store for the whole process: the client keeps a gRPC
+// connection it cannot close, and reloads must not open one each.
+var (
+	storesMu sync.Mutex
+	stores   = map[weaviatestore.Config]*weaviatestore.Store{}
+)
+
 func remoteStore(ctx context.Context, c config, suffix string) (*weaviatestore.Store, error) {
-	s, err := weaviatestore.Open(ctx, weaviatestore.Config{URL: c.WeaviateURL, GRPC: c.WeaviateGRPC, Prefix: c.WeaviatePrefix + suffix})
-	if err != nil && !errors.Is(err, weaviatestore.ErrUnavailable) {
-		return nil, usageError{err}
+	cfg := weaviatestore.Config{URL: c.WeaviateURL, GRPC: c.WeaviateGRPC, Prefix: c.WeaviatePrefix + suffix}
+	storesMu.Lock()
+	defer storesMu.Unlock()
+	if s, ok := stores[cfg]; ok {
+		return s, nil
 	}
-	return s, err
+	s, err := weaviatestore.Open(ctx, cfg)
+	if err != nil {
+		if !errors.Is(err, weaviatestore.ErrUnavailable) {
+			return nil, usageError{err}
+		}
+		return nil, err
+	}
+	stores[cfg] = s
+	return s, nil
 }
 
 // updateIndex brings the index up to date with the documents: in the --index

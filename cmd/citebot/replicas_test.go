@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"citebot/retrieval/weaviatestore"
 )
 
 // weaviateArgs are the flags that put a serve replica on the test's
@@ -20,8 +23,18 @@ func weaviateArgs(t *testing.T) []string {
 	if u == "" {
 		t.Skip("no Weaviate server: set CITEBOT_WEAVIATE_URL (and CITEBOT_WEAVIATE_GRPC) to run the replica tests; .ci/run starts one")
 	}
+	prefix := fmt.Sprintf("R%x", rand.Uint64())
+	t.Cleanup(func() {
+		s, err := weaviatestore.Open(context.Background(), weaviatestore.Config{URL: u, GRPC: os.Getenv("CITEBOT_WEAVIATE_GRPC"), Prefix: prefix})
+		if err == nil {
+			err = s.Drop(context.Background())
+		}
+		if err != nil {
+			t.Errorf("drop the test's collections: %v", err)
+		}
+	})
 	return []string{"--store", "weaviate", "--weaviate-url", u, "--weaviate-grpc", os.Getenv("CITEBOT_WEAVIATE_GRPC"),
-		"--weaviate-prefix", fmt.Sprintf("R%x", rand.Uint64()), "--weaviate-poll", "100ms"}
+		"--weaviate-prefix", prefix, "--weaviate-poll", "100ms"}
 }
 
 // Two serve replicas on one Weaviate: a reindex through one is answered

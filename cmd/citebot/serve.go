@@ -20,7 +20,6 @@ import (
 	"citebot/corpus"
 	"citebot/httpapi"
 	"citebot/retrieval"
-	"citebot/retrieval/weaviatestore"
 	"citebot/watch"
 )
 
@@ -237,7 +236,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			followRemote(ctx, live, c, *sf.weaviatePoll, log)
+			followRemote(ctx, live, c, rc, *sf.weaviatePoll, log)
 		}()
 	}
 	if tgBot != nil {
@@ -315,39 +314,48 @@ func loadFirst(ctx context.Context, live *corpus.Live, c config, rc retrieval.Co
 	}
 }
 
-// followRemote reindexes whenever the store's manifest generation differs
+// followRemote reloads whenever the store's manifest generation differs
 // from the served index's: another replica reindexed (or the store was
-// rebuilt), and this one must answer from the same documents. A reindex
-// here writes nothing the other did not (the documents match), it only
-// builds the new view.
-func followRemote(ctx context.Context, live *corpus.Live, c config, every time.Duration, log *slog.Logger) {
+// rebuilt), and this one must answer from the same documents. It only
+// reads the store: writing is for explicit reindexes, so replicas whose
+// folders differ (a rolling update, a stale mount) never overwrite each
+// other in turn.
+func followRemote(ctx context.Context, live *corpus.Live, c config, rc retrieval.Config, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var s *weaviatestore.Store
+	view := c
+	view.Docs = ""
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if s == nil {
-			var err error
-			if s, err = remoteStore(ctx, c, ""); err != nil {
-				log.Debug("weaviate not reachable; will check again", "err", err)
-				continue
-			}
+		s, err := remoteStore(ctx, c, "")
+		if err != nil {
+			log.Warn("weaviate not reachable; will check again", "err", err)
+			continue
 		}
 		m, ok, err := retrieval.ReadRemoteManifest(ctx, s)
 		if err != nil || !ok {
+			if err != nil {
+				log.Warn("reading the store's manifest failed; will check again", "err", err)
+			}
 			continue
 		}
 		ix := live.Index()
-		if ix != nil && ix.Generation() == m.Generation {
+		if ix != nil && ix.Generation() >= m.Generation {
 			continue
 		}
-		log.Info("the store changed (another replica reindexed); reloading", "generation", m.Generation)
-		res, err := live.Reindex(ctx)
-		logReindex(log, res, err)
+		res, err := updateIndex(ctx, view, rc, ix)
+		if err != nil {
+			log.Warn("reloading from the store failed; the served index stays", "generation", m.Generation, "err", err)
+			continue
+		}
+		if live.Follow(res.Index) {
+			log.Info("the store changed (another replica reindexed); reloaded", "generation", res.Index.Generation(),
+				"documents", len(res.Index.Documents()), "chunks", res.Index.NumChunks())
+		}
 	}
 }
 

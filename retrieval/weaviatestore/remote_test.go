@@ -2,6 +2,7 @@ package weaviatestore
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,5 +135,30 @@ func TestUpdateRemote(t *testing.T) {
 				t.Errorf("a removed document's chunk is still found")
 			}
 		}
+	}
+
+	// A store written by another layout is rebuilt from empty: nothing of
+	// the old build is left to be found or counted.
+	if err := s.PutDocument(ctx, "stray.txt", []byte("x"), []retrieval.RemoteChunk{{N: 0, Terms: []string{"zzstray"}}}); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := retrieval.ReadRemoteManifest(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Layout = "remote-0"
+	raw, _ := json.Marshal(m)
+	if err := s.PutMeta(ctx, raw); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := retrieval.UpdateRemote(ctx, seen.Index, docs, 0, cfg, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rebuilt.Rebuilt, "layout") || rebuilt.Summary.Added != 3 {
+		t.Errorf("other layout: rebuilt %q, %+v", rebuilt.Rebuilt, rebuilt.Summary)
+	}
+	if n, err := s.DocFreq(ctx, "zzstray"); err != nil || n != 0 {
+		t.Errorf("a chunk of the old build survived the rebuild: %d, %v", n, err)
 	}
 }

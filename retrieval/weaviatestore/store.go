@@ -174,7 +174,9 @@ func (s *Store) Ensure(ctx context.Context, k1, b float64) error {
 			ReplicationConfig: &models.ReplicationConfig{Factor: int64(s.replication)},
 			Properties: []*models.Property{
 				text("doc", models.PropertyTokenizationField, true, false),
-				{Name: "n", DataType: []string{"int"}, IndexFilterable: ptr(false), IndexRangeFilters: ptr(false)},
+				// Filterable: a shorter new version deletes the chunks
+				// numbered past its end.
+				{Name: "n", DataType: []string{"int"}, IndexFilterable: ptr(true), IndexRangeFilters: ptr(false)},
 				// Filterable too: document frequencies are counted with
 				// a filter on a term.
 				text("terms", models.PropertyTokenizationWhitespace, true, true),
@@ -254,9 +256,6 @@ const batchSize = 500
 // PutDocument replaces a document's objects: its chunks (any left from a
 // longer earlier version are deleted) and its stored body.
 func (s *Store) PutDocument(ctx context.Context, id string, body []byte, chunks []retrieval.RemoteChunk) error {
-	if err := s.DeleteDocument(ctx, id); err != nil {
-		return err
-	}
 	objs := make([]*models.Object, 0, len(chunks)+1)
 	for _, c := range chunks {
 		o := &models.Object{Class: s.chunk, ID: chunkID(id, c.N), Properties: map[string]any{
@@ -270,7 +269,36 @@ func (s *Store) PutDocument(ctx context.Context, id string, body []byte, chunks 
 	}
 	objs = append(objs, &models.Object{Class: s.doc, ID: docID(id), Properties: map[string]any{
 		"doc": id, "body": encodeBlob(body)}})
-	return s.batch(ctx, "write "+id, objs)
+	// Overwrite first (the ids are the same), then trim: a failure
+	// midway leaves the old version or the new one, never nothing.
+	if err := s.batch(ctx, "write "+id, objs); err != nil {
+		return err
+	}
+	stale := filters.Where().WithOperator(filters.And).WithOperands([]*filters.WhereBuilder{
+		filters.Where().WithPath([]string{"doc"}).WithOperator(filters.Equal).WithValueText(id),
+		filters.Where().WithPath([]string{"n"}).WithOperator(filters.GreaterThanEqual).WithValueInt(int64(len(chunks))),
+	})
+	return s.deleteWhere(ctx, s.chunk, stale, "trim "+id)
+}
+
+// deleteWhere deletes every object of class matching where.
+func (s *Store) deleteWhere(ctx context.Context, class string, where *filters.WhereBuilder, what string) error {
+	for {
+		r, err := s.c.Batch().ObjectsBatchDeleter().WithClassName(class).WithWhere(where).WithOutput("minimal").Do(ctx)
+		if err != nil {
+			return s.wrap(what, err)
+		}
+		if r.Results == nil {
+			return nil
+		}
+		if r.Results.Failed > 0 {
+			return fmt.Errorf("weaviate: %s: %d objects not deleted", what, r.Results.Failed)
+		}
+		// One call deletes at most the server's query limit.
+		if r.Results.Matches < r.Results.Limit || r.Results.Matches == 0 {
+			return nil
+		}
+	}
 }
 
 func (s *Store) batch(ctx context.Context, what string, objs []*models.Object) error {
@@ -293,22 +321,10 @@ func (s *Store) batch(ctx context.Context, what string, objs []*models.Object) e
 // store does not hold is no error.
 func (s *Store) DeleteDocument(ctx context.Context, id string) error {
 	where := filters.Where().WithPath([]string{"doc"}).WithOperator(filters.Equal).WithValueText(id)
+	// Chunks first: a document whose body is gone is gone for every view.
 	for _, class := range []string{s.chunk, s.doc} {
-		for {
-			r, err := s.c.Batch().ObjectsBatchDeleter().WithClassName(class).WithWhere(where).WithOutput("minimal").Do(ctx)
-			if err != nil {
-				return s.wrap("delete "+id, err)
-			}
-			if r.Results == nil {
-				break
-			}
-			if r.Results.Failed > 0 {
-				return fmt.Errorf("weaviate: delete %s: %d objects not deleted", id, r.Results.Failed)
-			}
-			// One call deletes at most the server's query limit.
-			if r.Results.Matches < r.Results.Limit || r.Results.Matches == 0 {
-				break
-			}
+		if err := s.deleteWhere(ctx, class, where, "delete "+id); err != nil {
+			return err
 		}
 	}
 	return nil
