@@ -2,11 +2,16 @@ package bot
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"hash/crc32"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"citebot/retrieval"
 )
 
 // source is what a source button shows when pressed: the full passage a
@@ -16,6 +21,7 @@ type source struct {
 	Document, Title    string
 	LineStart, LineEnd int
 	Page               int    // 1-based page of LineStart's passage, 0 without pages
+	Start, End         int    // the span of Text in the document
 	Text               string // exact bytes of the document, as answered
 	Thread             int    // the forum topic the answer went to
 }
@@ -44,8 +50,11 @@ func newButtons(ttl time.Duration, max int, now func() time.Time) *buttons {
 	return &buttons{ttl: ttl, max: max, now: now, entries: map[string]buttonSet{}}
 }
 
-// callbackPrefix marks citebot's callback data: "s:<key>:<n>", 16 + a few
-// bytes, well within Telegram's 64.
+// callbackPrefix marks citebot's callback data:
+// "s:<key>:<n>:<ref>", at most 64 bytes as Telegram requires. The key
+// finds the sources kept here; ref names the passage itself (document,
+// span, checksum, topic), so that a replica that did not send the answer,
+// or this one after a restart, can still show it (see sourceRef).
 const callbackPrefix = "s:"
 
 // put stores the sources of one message and returns their callback data,
@@ -71,10 +80,90 @@ func (b *buttons) put(sources []source) []string {
 	b.used += size
 	b.order = append(b.order, key)
 	data := make([]string, len(sources))
-	for i := range sources {
+	for i, s := range sources {
 		data[i] = callbackPrefix + key + ":" + strconv.Itoa(i)
+		if ref := s.ref(); len(data[i])+1+len(ref) <= 64 {
+			data[i] += ":" + ref
+		}
 	}
 	return data
+}
+
+// sourceRef is a passage named without server state: the first 6 bytes of
+// the sha256 of its document's id, its span, the CRC-32 of its text (a
+// reindex that changed the document makes the button expire rather than
+// show other text) and the forum topic. About 35 bytes.
+type sourceRef struct {
+	N          int
+	doc        string // base64url of the id hash prefix
+	start, end int
+	crc        uint32
+	thread     int
+}
+
+func docKey(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(h[:6])
+}
+
+func (s source) ref() string {
+	return docKey(s.Document) + "." + strconv.FormatInt(int64(s.Start), 36) + "." + strconv.FormatInt(int64(s.End), 36) + "." +
+		strconv.FormatUint(uint64(crc32.ChecksumIEEE([]byte(s.Text))), 36) + "." + strconv.FormatInt(int64(s.Thread), 36)
+}
+
+// parseRef reads the ref part of callback data; ok is false when there is
+// none or it is malformed.
+func parseRef(data string) (sourceRef, bool) {
+	rest, ok := strings.CutPrefix(data, callbackPrefix)
+	if !ok {
+		return sourceRef{}, false
+	}
+	parts := strings.SplitN(rest, ":", 3)
+	if len(parts) != 3 {
+		return sourceRef{}, false
+	}
+	n, err := strconv.Atoi(parts[1])
+	f := strings.Split(parts[2], ".")
+	if err != nil || n < 0 || len(f) != 5 || len(f[0]) != 8 {
+		return sourceRef{}, false
+	}
+	var nums [4]int64
+	for i, s := range f[1:] {
+		v, err := strconv.ParseInt(s, 36, 64)
+		if err != nil || v < 0 || v > math.MaxInt32*2 {
+			return sourceRef{}, false
+		}
+		nums[i] = v
+	}
+	if nums[0] >= nums[1] || nums[2] > math.MaxUint32 {
+		return sourceRef{}, false
+	}
+	return sourceRef{N: n + 1, doc: f[0], start: int(nums[0]), end: int(nums[1]), crc: uint32(nums[2]), thread: int(nums[3])}, true
+}
+
+// resolve finds the passage r names in ix: the document whose id hashes to
+// r.doc, holding a span with the same checksum. ok is false when the
+// index no longer holds that text.
+func (r sourceRef) resolve(ix *retrieval.Index) (source, bool) {
+	if ix == nil {
+		return source{}, false
+	}
+	for _, info := range ix.Documents() {
+		if docKey(info.ID) != r.doc {
+			continue
+		}
+		d, ok := ix.Document(info.ID)
+		if !ok || r.end > len(d.Text) {
+			return source{}, false
+		}
+		text := d.Text[r.start:r.end]
+		if crc32.ChecksumIEEE([]byte(text)) != r.crc {
+			return source{}, false
+		}
+		return source{N: r.N, Document: info.ID, Title: d.Title, Start: r.start, End: r.end, Text: text, Thread: r.thread,
+			LineStart: 1 + strings.Count(d.Text[:r.start], "\n"), LineEnd: 1 + strings.Count(d.Text[:r.end-1], "\n"), Page: d.Page(r.start)}, true
+	}
+	return source{}, false
 }
 
 // get returns the source behind callback data; ok is false for data that
@@ -85,6 +174,7 @@ func (b *buttons) get(data string) (source, bool) {
 		return source{}, false
 	}
 	key, idx, ok := strings.Cut(rest, ":")
+	idx, _, _ = strings.Cut(idx, ":") // the ref, if any, is not needed here
 	i, err := strconv.Atoi(idx)
 	if !ok || err != nil || i < 0 {
 		return source{}, false

@@ -211,10 +211,11 @@ func answerSources(a answer.Answer) []source {
 	var out []source
 	if a.Found {
 		for _, c := range a.Citations {
-			s := source{N: c.N, Document: c.Document, Title: c.Title, LineStart: c.LineStart, LineEnd: c.LineEnd, Page: c.Page, Text: c.Quote}
+			s := source{N: c.N, Document: c.Document, Title: c.Title, LineStart: c.LineStart, LineEnd: c.LineEnd, Page: c.Page,
+				Start: c.Start, End: c.End, Text: c.Quote}
 			for _, ps := range a.Passages {
 				if ps.Document == c.Document && ps.Start <= c.Start && c.End <= ps.End {
-					s.LineStart, s.LineEnd, s.Page, s.Text = ps.LineStart, ps.LineEnd, ps.Page, ps.Text
+					s.LineStart, s.LineEnd, s.Page, s.Start, s.End, s.Text = ps.LineStart, ps.LineEnd, ps.Page, ps.Start, ps.End, ps.Text
 					break
 				}
 			}
@@ -226,7 +227,7 @@ func answerSources(a answer.Answer) []source {
 		if i == closestShown {
 			break
 		}
-		out = append(out, source{N: i + 1, Document: ps.Document, Title: ps.Title, LineStart: ps.LineStart, LineEnd: ps.LineEnd, Page: ps.Page, Text: ps.Text})
+		out = append(out, source{N: i + 1, Document: ps.Document, Title: ps.Title, LineStart: ps.LineStart, LineEnd: ps.LineEnd, Page: ps.Page, Start: ps.Start, End: ps.End, Text: ps.Text})
 	}
 	return out
 }
@@ -278,6 +279,13 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) func(con
 		return nil
 	}
 	src, ok := b.buttons.get(cq.Data)
+	if !ok {
+		// Not sent from here (another replica answered, or this one
+		// restarted): the button names its passage.
+		if ref, valid := parseRef(cq.Data); valid {
+			src, ok = ref.resolve(b.lib.Index())
+		}
+	}
 	if !ok {
 		b.answerCallback(ctx, cq.ID, p.expired)
 		return nil

@@ -231,12 +231,23 @@ func TestStaleAndUnknownButtons(t *testing.T) {
 	h := launch(t, nil, Config{ButtonTTL: 250 * time.Millisecond})
 	msg := h.ask(privateText(42, "en", "When did the harbour of Vardø freeze?"))
 	kb := sourceButtons(t, msg, "The harbour of Vardø froze in 1966, and again in 1987.")
-	key := strings.Split(kb[0].CallbackData, ":")[1]
+	parts := strings.Split(kb[0].CallbackData, ":")
+	key := parts[1]
+	if len(parts) != 4 {
+		t.Fatalf("callback data %q: want s:key:n:ref", kb[0].CallbackData)
+	}
+	ref := strings.Split(parts[3], ".")
+	ref[3] = "1" // another checksum: the document no longer holds that text
+	otherText := strings.Join(parts[:3], ":") + ":" + strings.Join(ref, ".")
 	time.Sleep(300 * time.Millisecond)
 
 	const expired = "This button has expired. Ask the question again to get fresh sources."
 	for _, tc := range []struct{ name, data string }{
-		{"expired", kb[0].CallbackData},
+		{"expired, without a ref", strings.Join(parts[:3], ":")},
+		{"ref to text the document no longer holds", otherText},
+		{"ref to an unknown document", strings.Join(parts[:3], ":") + ":AAAAAAAA.0.3h.8ze3q6.0"},
+		{"malformed ref", strings.Join(parts[:3], ":") + ":x.y"},
+		{"ref past the end", strings.Join(parts[:3], ":") + ":" + ref[0] + ".0.zzzzzz.1.0"},
 		{"empty", ""},
 		{"garbage", "garbage"},
 		{"prefix only", "s:"},
@@ -255,6 +266,14 @@ func TestStaleAndUnknownButtons(t *testing.T) {
 	if got := h.sent(42); len(got) != 1 {
 		t.Errorf("stale buttons sent messages: %d, want only the answer", len(got))
 	}
+	// Past its time here, the button still names its passage, which the
+	// index still holds: it shows, as it would on a replica that never
+	// saw the answer.
+	if cb := h.press(42, 42, "en", kb[0].CallbackData); cb.Params["text"] != "" {
+		t.Errorf("a button whose passage is still indexed: %q", cb.Params["text"])
+	}
+	msgs := h.waitSent(42, 2)
+	passageOf(t, msgs[1], 1, "The harbour of Vardø froze in 1966, and again in 1987.", "harbour.txt", "lines 1–5")
 	// Still serving, and new buttons work.
 	msg = h.ask(privateText(42, "en", "Where did fishing boats winter?"))
 	if !strings.Contains(text(msg), "Kirkenes") {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -88,18 +89,57 @@ func TestServeReplicas(t *testing.T) {
 		t.Errorf("a replica wrote an index folder (%v)", err)
 	}
 
-	// A Telegram update posted to b (the load balancer's choice) is
-	// answered from the shared corpus.
-	req, _ := http.NewRequest("POST", b.url+"/telegram/webhook", strings.NewReader(strings.Replace(strings.Replace(tgQuestion, "%d", "11", 1),
-		"When did the SCO agreement come into effect?", "When did the harbour of Vardø freeze?", 1)))
-	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "shared-Secret")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	// A Telegram update posted to a (the load balancer's choice) is
+	// answered from the shared corpus...
+	postUpdate := func(s *server, update string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.url+"/telegram/webhook", strings.NewReader(update))
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "shared-Secret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("webhook on %s: %d", s.url, resp.StatusCode)
+		}
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("webhook on b: %d", resp.StatusCode)
+	postUpdate(a, strings.Replace(strings.Replace(tgQuestion, "%d", "11", 1),
+		"When did the SCO agreement come into effect?", "When did the harbour of Vardø freeze?", 1))
+	sent := api.waitSent(t, "sendMessage", "1966")
+	var markup struct {
+		InlineKeyboard [][]struct {
+			CallbackData string `json:"callback_data"`
+		} `json:"inline_keyboard"`
 	}
-	api.waitSent(t, "sendMessage", "1966")
+	if err := json.Unmarshal([]byte(sent["reply_markup"]), &markup); err != nil || len(markup.InlineKeyboard) == 0 {
+		t.Fatalf("answer's buttons: %v %q", err, sent["reply_markup"])
+	}
+	// ...and its source button, pressed, reaches b, which never saw the
+	// answer: b shows the passage all the same.
+	press := fmt.Sprintf(`{"update_id": 12, "callback_query": {"id": "cb1", "from": {"id": 42, "is_bot": false, "first_name": "Ann"}, "chat_instance": "1",
+		"message": {"message_id": 9, "date": 0, "chat": {"id": 42, "type": "private"}, "text": "answer"}, "data": %q}}`, markup.InlineKeyboard[0][0].CallbackData)
+	postUpdate(b, press)
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		// The answer and then the passage, both holding the sentence.
+		n := 0
+		for _, p := range api.all() {
+			if p["method"] == "sendMessage" && strings.Contains(p["text"], "froze in 1966") {
+				n++
+			}
+		}
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("b never showed the passage of a's button: %v", api.all())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, p := range api.all() {
+		if p["method"] == "answerCallbackQuery" && p["text"] != "" {
+			t.Errorf("b answered the button with %q", p["text"])
+		}
+	}
 }

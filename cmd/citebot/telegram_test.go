@@ -62,6 +62,13 @@ func (a *tinyBotAPI) queue(update string) {
 	a.mu.Unlock()
 }
 
+// all returns a copy of every call made so far.
+func (a *tinyBotAPI) all() []map[string]string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]map[string]string(nil), a.sent...)
+}
+
 func (a *tinyBotAPI) waitSent(t *testing.T, method, contains string) map[string]string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
