@@ -48,20 +48,20 @@ type Remote interface {
 }
 
 // RemoteChunk is a chunk as a Remote keeps it: citebot's vector and its
-// terms, tokenized and stemmed the way the embedded index does it.
+// terms (its own, its document title's and its section heading's),
+// tokenized and stemmed the way the embedded index does it.
 type RemoteChunk struct {
-	N                               int // ordinal within the document
-	Vector                          []float32
-	Terms, TitleTerms, SectionTerms []string
+	N      int // ordinal within the document
+	Vector []float32
+	Terms  []string
 }
 
 // RemoteQuery is a hybrid query.
 type RemoteQuery struct {
-	Terms                      []string
-	Vector                     []float32 // unit length; nil ranks by keywords only
-	Alpha                      float64
-	TitleWeight, SectionWeight float64
-	Limit                      int
+	Terms  []string
+	Vector []float32 // unit length; nil ranks by keywords only
+	Alpha  float64
+	Limit  int
 }
 
 // RemoteHit is a chunk a Remote found: the N-th chunk of document Doc.
@@ -88,7 +88,7 @@ type RemoteManifest struct {
 
 // remoteLayout is the version of what putRemote writes: bump it whenever
 // the terms, vectors or bodies written change shape.
-const remoteLayout = "remote-3"
+const remoteLayout = "remote-4"
 
 // remoteBody is one document's stored body: the text that is cited and
 // served, and its chunks' spans.
@@ -137,9 +137,6 @@ func (ix *Index) Generation() int64 {
 // chunk spans in memory (reused from prev where unchanged), ranking in r.
 func UpdateRemote(ctx context.Context, prev *Index, docsDir string, maxFileBytes int64, cfg Config, r Remote) (UpdateResult, error) {
 	start := time.Now()
-	if cfg.Embedder.Embed == nil {
-		return UpdateResult{}, errors.New("update remote index: no embedder configured")
-	}
 	m, have, rebuilt, err := remoteBase(ctx, r, cfg)
 	if err != nil {
 		return UpdateResult{}, err
@@ -186,6 +183,10 @@ func BuildRemote(ctx context.Context, docs []Document, skipped []Skipped, cfg Co
 // versions, another layout, or an embedding model of another dimension.
 // have is false when there is no usable manifest.
 func remoteBase(ctx context.Context, r Remote, cfg Config) (m RemoteManifest, have bool, rebuilt string, err error) {
+	if cfg.Embedder.Embed == nil {
+		// Documents and questions alike need vectors.
+		return m, false, "", errors.New("remote index: no embedder configured")
+	}
 	m, have, err = ReadRemoteManifest(ctx, r)
 	switch {
 	case errors.Is(err, ErrCorrupt):

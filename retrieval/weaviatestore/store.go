@@ -180,8 +180,6 @@ func (s *Store) Ensure(ctx context.Context, k1, b float64) error {
 				// Filterable too: document frequencies are counted with
 				// a filter on a term.
 				text("terms", models.PropertyTokenizationWhitespace, true, true),
-				text("title_terms", models.PropertyTokenizationWhitespace, false, true),
-				text("section_terms", models.PropertyTokenizationWhitespace, false, true),
 			},
 		},
 		{
@@ -260,7 +258,6 @@ func (s *Store) PutDocument(ctx context.Context, id string, body []byte, chunks 
 	for _, c := range chunks {
 		o := &models.Object{Class: s.chunk, ID: chunkID(id, c.N), Properties: map[string]any{
 			"doc": id, "n": c.N, "terms": strings.Join(c.Terms, " "),
-			"title_terms": strings.Join(c.TitleTerms, " "), "section_terms": strings.Join(c.SectionTerms, " "),
 		}}
 		if len(c.Vector) > 0 {
 			o.Vector = c.Vector
@@ -377,20 +374,15 @@ func (s *Store) PutMeta(ctx context.Context, data []byte) error {
 	return s.batch(ctx, "write the manifest", []*models.Object{{Class: s.meta, ID: metaID, Properties: map[string]any{"json": string(data)}}})
 }
 
-// Search runs a hybrid query, BM25 over the terms (each field weighted)
-// fused with vector similarity by relative score, and returns up to
-// q.Limit chunks, best first.
+// Search runs a hybrid query, BM25 over the terms fused with vector
+// similarity by relative score, and returns up to q.Limit chunks, best
+// first. One BM25 field: Weaviate scores boosted properties as separate
+// BM25 sums, which lost 0.07 nDCG@10 on SciFact against citebot's BM25F.
 func (s *Store) Search(ctx context.Context, q retrieval.RemoteQuery) ([]retrieval.RemoteHit, error) {
 	if q.Limit <= 0 || len(q.Terms) == 0 && len(q.Vector) == 0 {
 		return nil, nil
 	}
 	props := []string{"terms"}
-	if q.TitleWeight > 0 {
-		props = append(props, fmt.Sprintf("title_terms^%g", q.TitleWeight))
-	}
-	if q.SectionWeight > 0 {
-		props = append(props, fmt.Sprintf("section_terms^%g", q.SectionWeight))
-	}
 	search := s.c.Experimental().Search().WithCollection(s.chunk).WithLimit(q.Limit).
 		WithProperties("doc", "n").WithMetadata(&graphql.Metadata{Score: true})
 	switch {

@@ -52,10 +52,10 @@ func TestStoreRoundTrip(t *testing.T) {
 	vec := func(x, y float32) []float32 { return []float32{x, y, 0, 0} }
 	docs := map[string][]retrieval.RemoteChunk{
 		"a.txt": {
-			{N: 0, Vector: vec(1, 0), Terms: []string{"harbour", "froze", "1966"}, TitleTerms: []string{"harbour"}},
+			{N: 0, Vector: vec(1, 0), Terms: []string{"harbour", "froze", "1966"}},
 			{N: 1, Vector: vec(0.9, 0.1), Terms: []string{"ferri", "depart", "morn"}},
 		},
-		"ru.md": {{N: 0, Vector: vec(0, 1), Terms: []string{"гаван", "замерзл"}, SectionTerms: []string{"истор"}}},
+		"ru.md": {{N: 0, Vector: vec(0, 1), Terms: []string{"гаван", "замерзл", "истор"}}},
 	}
 	for id, chunks := range docs {
 		if err := s.PutDocument(ctx, id, []byte("body of "+id), chunks); err != nil {
@@ -86,7 +86,7 @@ func TestStoreRoundTrip(t *testing.T) {
 	}{
 		{"keywords", retrieval.RemoteQuery{Terms: []string{"froze"}, Limit: 5}, []retrieval.RemoteHit{{Doc: "a.txt", N: 0}}},
 		{"cyrillic", retrieval.RemoteQuery{Terms: []string{"замерзл"}, Limit: 5}, []retrieval.RemoteHit{{Doc: "ru.md", N: 0}}},
-		{"section field", retrieval.RemoteQuery{Terms: []string{"истор"}, SectionWeight: 0.5, Limit: 5}, []retrieval.RemoteHit{{Doc: "ru.md", N: 0}}},
+		{"second term", retrieval.RemoteQuery{Terms: []string{"истор"}, Limit: 5}, []retrieval.RemoteHit{{Doc: "ru.md", N: 0}}},
 		{"vector only", retrieval.RemoteQuery{Vector: vec(0, 1), Alpha: 1, Limit: 1}, []retrieval.RemoteHit{{Doc: "ru.md", N: 0}}},
 		{"hybrid", retrieval.RemoteQuery{Terms: []string{"ferri"}, Vector: vec(0.9, 0.1), Alpha: 0.5, Limit: 1}, []retrieval.RemoteHit{{Doc: "a.txt", N: 1}}},
 		{"no limit", retrieval.RemoteQuery{Terms: []string{"froze"}}, nil},
