@@ -1,5 +1,6 @@
 // Command storestable prints eval --beir --json reports of two stores side
-// by side (bench/stores.sh).
+// by side (bench/stores.sh); a third report, of the second store's first
+// run, gives its index time.
 package main
 
 import (
@@ -23,11 +24,11 @@ type report struct {
 }
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: storestable EMBEDDED.json WEAVIATE.json")
+	if len(os.Args) != 3 && len(os.Args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: storestable EMBEDDED.json WEAVIATE.json [WEAVIATE-BUILD.json]")
 		os.Exit(2)
 	}
-	var rs [2]report
+	var rs [3]report
 	for i, path := range os.Args[1:] {
 		raw, err := os.ReadFile(path)
 		if err == nil {
@@ -39,6 +40,9 @@ func main() {
 		}
 	}
 	a, b := rs[0], rs[1]
+	if len(os.Args) == 4 {
+		b.IndexMS = rs[2].IndexMS
+	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "SciFact %s (%d queries, %d chunks)\t%s\t%s\t\n", a.Split, a.Queries, a.Chunks, a.Store, b.Store)
 	fmt.Fprintf(tw, "nDCG@10\t%.4f\t%.4f\t  difference %+.4f\n", a.NDCG10, b.NDCG10, b.NDCG10-a.NDCG10)
