@@ -22,7 +22,7 @@ import (
 
 func runEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("eval", stderr)
-	set := f.fs.String("set", "", "QA file (JSON lines: question, answerable, document, evidence)")
+	set := f.fs.String("set", "", "QA file (JSON lines: question, answerable, document, evidence or spans, lang)")
 	beir := f.fs.String("beir", "", "BEIR folder (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv)")
 	split := f.fs.String("split", "test", "BEIR qrels split")
 	verbose := f.fs.Bool("v", false, "list every miss")
@@ -88,14 +88,17 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	}
 }
 
-// qaRow is one line of a QA set (shared/eval format).
+// qaRow is one line of a QA set. Its gold answer is an evidence string
+// (the shared/eval format) or byte spans of Document (the format of
+// testdata/xquad/qa.jsonl), any one of which counts; a row may give both.
 type qaRow struct {
-	ID         string `json:"id"`
-	Lang       string `json:"lang"`
-	Question   string `json:"question"`
-	Answerable bool   `json:"answerable"`
-	Document   string `json:"document"`
-	Evidence   string `json:"evidence"`
+	ID         string  `json:"id"`
+	Lang       string  `json:"lang"`
+	Question   string  `json:"question"`
+	Answerable bool    `json:"answerable"`
+	Document   string  `json:"document"`
+	Evidence   string  `json:"evidence"`
+	Spans      [][]int `json:"spans"`
 }
 
 func readQA(path string) ([]qaRow, error) {
@@ -116,8 +119,16 @@ func readQA(path string) ([]qaRow, error) {
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			return nil, usagef("QA set %s line %d: %w", path, n, err)
 		}
-		if r.Question == "" || (r.Answerable && r.Evidence == "") {
-			return nil, usagef("QA set %s line %d: needs a question, and evidence when answerable", path, n)
+		if r.Question == "" || (r.Answerable && r.Evidence == "" && len(r.Spans) == 0) {
+			return nil, usagef("QA set %s line %d: needs a question, and evidence or spans when answerable", path, n)
+		}
+		if len(r.Spans) > 0 && r.Document == "" {
+			return nil, usagef("QA set %s line %d: spans need the document they are offsets into", path, n)
+		}
+		for _, s := range r.Spans {
+			if len(s) != 2 || s[0] < 0 || s[0] >= s[1] {
+				return nil, usagef("QA set %s line %d: span %v is not [start, end] with 0 <= start < end", path, n, s)
+			}
 		}
 		rows = append(rows, r)
 	}
@@ -130,38 +141,101 @@ func readQA(path string) ([]qaRow, error) {
 	return rows, nil
 }
 
-// qaReport holds the QA metrics. Recall and MRR count a passage as
-// relevant when it holds the whole evidence string (of the right document
-// when the row names one); a cited-evidence hit is an answer one of whose
-// quotes holds the evidence.
+// holds reports whether a passage or citation (document, byte span, text)
+// holds the row's gold answer: it contains the whole evidence string (in
+// the row's document when it names one), or, as bench/xquad/score.py
+// counts it, it is in the row's document and overlaps at least half of
+// the bytes of one of the gold spans.
+func (r qaRow) holds(doc string, start, end int, text string) bool {
+	if r.Evidence != "" && (r.Document == "" || doc == r.Document) && strings.Contains(text, r.Evidence) {
+		return true
+	}
+	if doc != r.Document {
+		return false
+	}
+	for _, s := range r.Spans {
+		if 2*(min(end, s[1])-max(start, s[0])) >= s[1]-s[0] {
+			return true
+		}
+	}
+	return false
+}
+
+// gold names what the row's gold answer is, for the list of misses.
+func (r qaRow) gold() string {
+	if r.Evidence != "" {
+		return "evidence"
+	}
+	return "gold span"
+}
+
+// qaReport holds the QA metrics, defined as bench/xquad/score.py defines
+// them (see qaRow.holds for when a passage or citation holds the gold
+// answer): Recall@k, a top-k passage holds it; MRR, over the rank of the
+// first such passage; cited hit, a citation holds it; cited hit@1, the
+// first citation does; refusals are answers with found false.
 type qaReport struct {
-	K               int                `json:"k"`
-	Questions       int                `json:"questions"`
-	Answerable      int                `json:"answerable"`
-	Unanswerable    int                `json:"unanswerable"`
-	RecallAtK       float64            `json:"recall_at_k"`
-	MRR             float64            `json:"mrr"`
-	CitedHit        float64            `json:"cited_evidence_hit"`
-	FalseRefusals   int                `json:"answerable_refused"`
-	Refused         int                `json:"unanswerable_refused"`
-	AbstentionRate  float64            `json:"abstention_accuracy"`
-	MeanMS          float64            `json:"mean_ms"`
-	Misses          []qaMiss           `json:"misses"`
-	RecallByLang    map[string]float64 `json:"recall_by_lang"`
-	CitedHitsByLang map[string]float64 `json:"cited_hit_by_lang"`
+	K                int                `json:"k"`
+	Questions        int                `json:"questions"`
+	Answerable       int                `json:"answerable"`
+	Unanswerable     int                `json:"unanswerable"`
+	RecallAtK        float64            `json:"recall_at_k"`
+	MRR              float64            `json:"mrr"`
+	CitedHit         float64            `json:"cited_evidence_hit"`
+	CitedHit1        float64            `json:"cited_evidence_hit_at_1"`
+	FalseRefusals    int                `json:"answerable_refused"`
+	Refused          int                `json:"unanswerable_refused"`
+	FalseRefusalRate float64            `json:"answerable_refused_rate"`
+	RefusedRate      float64            `json:"unanswerable_refused_rate"`
+	AbstentionRate   float64            `json:"abstention_accuracy"`
+	MeanMS           float64            `json:"mean_ms"`
+	Misses           []qaMiss           `json:"misses"`
+	RecallByLang     map[string]float64 `json:"recall_by_lang"`
+	CitedHitsByLang  map[string]float64 `json:"cited_hit_by_lang"`
+	// ByLang has the figures per language (the rows' lang field; rows
+	// without one count under "").
+	ByLang map[string]*qaLang `json:"by_lang"`
+}
+
+// qaLang is one language's share of a qaReport.
+type qaLang struct {
+	Questions        int     `json:"questions"`
+	Answerable       int     `json:"answerable"`
+	Unanswerable     int     `json:"unanswerable"`
+	RecallAtK        float64 `json:"recall_at_k"`
+	CitedHit         float64 `json:"cited_evidence_hit"`
+	CitedHit1        float64 `json:"cited_evidence_hit_at_1"`
+	FalseRefusals    int     `json:"answerable_refused"`
+	Refused          int     `json:"unanswerable_refused"`
+	FalseRefusalRate float64 `json:"answerable_refused_rate"`
+	RefusedRate      float64 `json:"unanswerable_refused_rate"`
+
+	recall, cited, cited1 int
+}
+
+func (l *qaLang) finish() {
+	if l.Answerable > 0 {
+		n := float64(l.Answerable)
+		l.RecallAtK, l.CitedHit, l.CitedHit1 = float64(l.recall)/n, float64(l.cited)/n, float64(l.cited1)/n
+		l.FalseRefusalRate = float64(l.FalseRefusals) / n
+	}
+	if l.Unanswerable > 0 {
+		l.RefusedRate = float64(l.Refused) / float64(l.Unanswerable)
+	}
 }
 
 type qaMiss struct {
-	ID     string `json:"id"`
-	What   string `json:"what"`
-	Answer string `json:"answer"`
+	ID       string `json:"id"`
+	Question string `json:"question"`
+	What     string `json:"what"`
+	Answer   string `json:"answer"`
 }
 
 func evalQA(ctx context.Context, ex answer.Extractive, rows []qaRow, k int) (qaReport, error) {
-	r := qaReport{K: k, Questions: len(rows), Misses: []qaMiss{}, RecallByLang: map[string]float64{}, CitedHitsByLang: map[string]float64{}}
-	type langCount struct{ n, recall, cited float64 }
-	langs := map[string]*langCount{}
-	var recall, rr, cited float64
+	r := qaReport{K: k, Questions: len(rows), Misses: []qaMiss{}, RecallByLang: map[string]float64{},
+		CitedHitsByLang: map[string]float64{}, ByLang: map[string]*qaLang{}}
+	var all qaLang
+	var rr float64
 	var took time.Duration
 	for _, row := range rows {
 		start := time.Now()
@@ -170,65 +244,89 @@ func evalQA(ctx context.Context, ex answer.Extractive, rows []qaRow, k int) (qaR
 		if err != nil {
 			return r, fmt.Errorf("eval %s: %w", row.ID, err)
 		}
+		miss := func(what string) {
+			r.Misses = append(r.Misses, qaMiss{row.ID, row.Question, what, a.Answer})
+		}
+		lang := r.ByLang[row.Lang]
+		if lang == nil {
+			lang = &qaLang{}
+			r.ByLang[row.Lang] = lang
+		}
+		lang.Questions++
+		all.Questions++
 		if !row.Answerable {
-			r.Unanswerable++
+			lang.Unanswerable++
+			all.Unanswerable++
 			if !a.Found {
-				r.Refused++
+				lang.Refused++
+				all.Refused++
 			} else {
-				r.Misses = append(r.Misses, qaMiss{row.ID, "answered an unanswerable question", a.Answer})
+				miss("answered an unanswerable question")
 			}
 			continue
 		}
-		r.Answerable++
-		lc := langs[row.Lang]
-		if lc == nil {
-			lc = &langCount{}
-			langs[row.Lang] = lc
+		lang.Answerable++
+		all.Answerable++
+		if !a.Found {
+			lang.FalseRefusals++
+			all.FalseRefusals++
+			miss("refused an answerable question")
 		}
-		lc.n++
 		rank := 0
-		for i, p := range a.Passages {
-			if (row.Document == "" || p.Document == row.Document) && strings.Contains(p.Text, row.Evidence) {
+		for i, p := range a.Passages[:min(k, len(a.Passages))] {
+			if row.holds(p.Document, p.Start, p.End, p.Text) {
 				rank = i + 1
 				break
 			}
 		}
 		if rank > 0 {
-			recall++
-			lc.recall++
+			lang.recall++
+			all.recall++
 			rr += 1 / float64(rank)
 		} else {
-			r.Misses = append(r.Misses, qaMiss{row.ID, "evidence not in the top " + strconv.Itoa(k) + " passages", a.Answer})
+			miss(row.gold() + " not in the top " + strconv.Itoa(k) + " passages")
 		}
-		if !a.Found {
-			r.FalseRefusals++
-			r.Misses = append(r.Misses, qaMiss{row.ID, "refused an answerable question", a.Answer})
-			continue
-		}
-		hit := false
-		for _, c := range a.Citations {
-			if (row.Document == "" || c.Document == row.Document) && strings.Contains(c.Quote, row.Evidence) {
-				hit = true
+		cited := -1
+		for i, c := range a.Citations {
+			if row.holds(c.Document, c.Start, c.End, c.Quote) {
+				cited = i
+				break
 			}
 		}
-		if hit {
-			cited++
-			lc.cited++
-		} else {
-			r.Misses = append(r.Misses, qaMiss{row.ID, "evidence not cited", a.Answer})
+		switch {
+		case cited == 0:
+			lang.cited1++
+			all.cited1++
+			fallthrough
+		case cited > 0:
+			lang.cited++
+			all.cited++
+		}
+		switch {
+		case cited > 0:
+			miss(row.gold() + " cited, but not by the first citation")
+		case cited < 0 && a.Found:
+			miss(row.gold() + " not cited")
 		}
 	}
+	all.finish()
+	r.Answerable, r.Unanswerable = all.Answerable, all.Unanswerable
+	r.RecallAtK, r.CitedHit, r.CitedHit1 = all.RecallAtK, all.CitedHit, all.CitedHit1
+	r.FalseRefusals, r.Refused = all.FalseRefusals, all.Refused
+	r.FalseRefusalRate, r.RefusedRate = all.FalseRefusalRate, all.RefusedRate
 	if r.Answerable > 0 {
-		n := float64(r.Answerable)
-		r.RecallAtK, r.MRR, r.CitedHit = recall/n, rr/n, cited/n
+		r.MRR = rr / float64(r.Answerable)
 	}
 	if r.Questions > 0 {
 		r.AbstentionRate = float64(r.Refused+r.Answerable-r.FalseRefusals) / float64(r.Questions)
 		r.MeanMS = float64(took.Microseconds()) / 1000 / float64(r.Questions)
 	}
-	for l, lc := range langs {
-		r.RecallByLang[l] = lc.recall / lc.n
-		r.CitedHitsByLang[l] = lc.cited / lc.n
+	for l, lang := range r.ByLang {
+		lang.finish()
+		if lang.Answerable > 0 {
+			r.RecallByLang[l] = lang.RecallAtK
+			r.CitedHitsByLang[l] = lang.CitedHit
+		}
 	}
 	return r, nil
 }
@@ -239,13 +337,32 @@ func (r qaReport) write(w io.Writer, verbose bool) {
 	fmt.Fprintf(tw, "Recall@%d\t%.3f\n", r.K, r.RecallAtK)
 	fmt.Fprintf(tw, "MRR\t%.3f\n", r.MRR)
 	fmt.Fprintf(tw, "cited-evidence hit\t%.3f\n", r.CitedHit)
-	fmt.Fprintf(tw, "unanswerable refused\t%d/%d\n", r.Refused, r.Unanswerable)
-	fmt.Fprintf(tw, "answerable refused\t%d/%d\n", r.FalseRefusals, r.Answerable)
+	fmt.Fprintf(tw, "cited-evidence hit@1\t%.3f\n", r.CitedHit1)
+	fmt.Fprintf(tw, "unanswerable refused\t%d/%d (%.3f)\n", r.Refused, r.Unanswerable, r.RefusedRate)
+	fmt.Fprintf(tw, "answerable refused\t%d/%d (%.3f)\n", r.FalseRefusals, r.Answerable, r.FalseRefusalRate)
 	fmt.Fprintf(tw, "mean time per question\t%.1f ms\n", r.MeanMS)
+	tw.Flush()
+
+	fmt.Fprintln(w)
+	langs := make([]string, 0, len(r.ByLang))
+	for l := range r.ByLang {
+		langs = append(langs, l)
+	}
+	sort.Strings(langs)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "lang\tquestions\tRecall@%d\thit\thit@1\tanswerable refused\tunanswerable refused\n", r.K)
+	for _, l := range langs {
+		x, name := r.ByLang[l], l
+		if name == "" {
+			name = `""`
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.3f\t%d/%d (%.3f)\t%d/%d (%.3f)\n", name, x.Questions, x.RecallAtK, x.CitedHit, x.CitedHit1,
+			x.FalseRefusals, x.Answerable, x.FalseRefusalRate, x.Refused, x.Unanswerable, x.RefusedRate)
+	}
 	tw.Flush()
 	if verbose {
 		for _, m := range r.Misses {
-			fmt.Fprintf(w, "miss %s: %s\n    %s\n", m.ID, m.What, m.Answer)
+			fmt.Fprintf(w, "miss %s: %s\n    question: %s\n    answer: %s\n", m.ID, m.What, m.Question, m.Answer)
 		}
 	}
 }
