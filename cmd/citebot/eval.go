@@ -45,7 +45,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		r, err := evalQA(ctx, newExtractive(ix, c), rows, c.K)
+		r, err := evalQA(ctx, newExtractive(ix, c).Answer, rows, c.K)
 		if err != nil {
 			return err
 		}
@@ -231,7 +231,10 @@ type qaMiss struct {
 	Answer   string `json:"answer"`
 }
 
-func evalQA(ctx context.Context, ex answer.Extractive, rows []qaRow, k int) (qaReport, error) {
+// askFunc answers a question from k retrieved passages.
+type askFunc func(ctx context.Context, question string, k int) (answer.Answer, error)
+
+func evalQA(ctx context.Context, ask askFunc, rows []qaRow, k int) (qaReport, error) {
 	r := qaReport{K: k, Questions: len(rows), Misses: []qaMiss{}, RecallByLang: map[string]float64{},
 		CitedHitsByLang: map[string]float64{}, ByLang: map[string]*qaLang{}}
 	var all qaLang
@@ -239,7 +242,7 @@ func evalQA(ctx context.Context, ex answer.Extractive, rows []qaRow, k int) (qaR
 	var took time.Duration
 	for _, row := range rows {
 		start := time.Now()
-		a, err := ex.Answer(ctx, row.Question, k)
+		a, err := ask(ctx, row.Question, k)
 		took += time.Since(start)
 		if err != nil {
 			return r, fmt.Errorf("eval %s: %w", row.ID, err)
