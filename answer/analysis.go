@@ -1,7 +1,10 @@
 package answer
 
 import (
+	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"citebot/retrieval"
 )
@@ -21,6 +24,12 @@ type sentence struct {
 	terms map[string]bool // the same, as a set
 	date  bool            // holds a year or a month
 	num   bool            // holds a digit
+	// names are the terms of words capitalised inside the sentence (a
+	// first word is capitalised by grammar), numbers the terms that are
+	// numbers: what a who, where or how-many question asks for.
+	names   []string
+	numbers []string
+	anaphor bool // opens by referring back to what came before
 }
 
 // memo maps a text to its analysis. It depends on the text only (and on the
@@ -85,10 +94,52 @@ func analyzePassage(text string) *textAnalysis {
 			for _, t := range seq {
 				terms[t] = true
 			}
-			a.sentences = append(a.sentences, sentence{span: s, seq: seq, terms: terms, date: kind(st, "date"), num: kind(st, "number")})
+			names, numbers := namesAndNumbers(st)
+			a.sentences = append(a.sentences, sentence{span: s, seq: seq, terms: terms, date: kind(st, "date"), num: kind(st, "number"),
+				names: names, numbers: numbers, anaphor: opensWithAnaphor(st)})
 		}
 		return a
 	})
+}
+
+// namesAndNumbers returns the terms of a sentence's capitalised words but
+// the first, and of its numbers.
+func namesAndNumbers(s string) (names, numbers []string) {
+	first := true
+	retrieval.ForEachWordCase(s, func(w string, capital bool) {
+		isFirst := first
+		first = false
+		r, _ := utf8.DecodeRuneInString(w)
+		switch {
+		case unicode.IsDigit(r):
+			numbers = append(numbers, w)
+		case capital && !isFirst:
+			for _, t := range retrieval.Terms(w) {
+				names = append(names, t)
+			}
+		}
+	})
+	return names, numbers
+}
+
+// anaphors open a sentence that continues the previous one's subject.
+var anaphors = map[string]bool{"this": true, "these": true, "that": true, "those": true, "it": true, "its": true,
+	"they": true, "their": true, "them": true, "such": true, "he": true, "she": true, "his": true, "her": true,
+	"there": true, "here": true, "latter": true, "former": true, "both": true,
+	"этот": true, "эта": true, "это": true, "эти": true, "этой": true, "этом": true, "он": true, "она": true,
+	"оно": true, "они": true, "его": true, "её": true, "ее": true, "их": true, "такой": true, "такая": true, "такие": true}
+
+// opensWithAnaphor reports whether one of a sentence's first two words
+// refers back ("This region …", "During this hold …" does not count).
+func opensWithAnaphor(s string) bool {
+	n, found := 0, false
+	retrieval.ForEachWordCase(s, func(w string, _ bool) {
+		n++
+		if n <= 2 && !found {
+			found = anaphors[strings.ToLower(w)]
+		}
+	})
+	return found
 }
 
 // contextTerms are the terms of a passage's section heading and title.

@@ -43,7 +43,11 @@ type Answer struct {
 	Mode      string     `json:"mode"`
 	Citations []Citation `json:"citations"`
 	Passages  []Passage  `json:"passages"`
-	TookMS    int64      `json:"took_ms"`
+	// Confidence is the calibrated probability that the first citation
+	// answers the question (the answer model's); below the model's
+	// threshold the answer is a refusal and this says how near it came.
+	Confidence float64 `json:"confidence"`
+	TookMS     int64   `json:"took_ms"`
 	// Note is said beside the answer, in the asker's language: that
 	// questions in the documents' language work best (no model could
 	// translate this one). Not part of the answer's claims.
@@ -94,6 +98,9 @@ func CheckQuestion(q string) error {
 
 // Searcher is what the composers need of an index.
 type Searcher interface {
+	// Analyze analyses a question once for the search and the model.
+	Analyze(question string) retrieval.Query
+	SearchQuery(ctx context.Context, q retrieval.Query, k int) ([]retrieval.Passage, error)
 	Search(ctx context.Context, query string, k int) ([]retrieval.Passage, error)
 	// IDF weighs a term by its rarity in the corpus; ok is false for a
 	// term the corpus does not contain.

@@ -246,7 +246,7 @@ func TestExtractiveRejectsBadQuestions(t *testing.T) {
 func TestComposeNoPassages(t *testing.T) {
 	ex := Extractive{Index: tinyIndex(t), Tuning: DefaultTuning}
 	for _, ps := range [][]retrieval.Passage{nil, {}} {
-		a := ex.compose("When was the lighthouse built?", ps)
+		a := ex.compose(retrieval.AnalyzeQuery("When was the lighthouse built?"), ps)
 		if a.Found || a.Answer != NotFoundText {
 			t.Errorf("no passages: found %v, answer %q", a.Found, a.Answer)
 		}
@@ -268,7 +268,7 @@ func TestComposeOffsets(t *testing.T) {
 	p := retrieval.Passage{DocID: "orchard.txt", Title: "Orchard notes", Start: start, End: end,
 		LineStart: 1 + strings.Count(text[:start], "\n"), LineEnd: 1 + strings.Count(text[:end-1], "\n"),
 		Text: text[start:end], Score: 1}
-	a := ex.compose("When were most trees planted in the orchard?", []retrieval.Passage{p})
+	a := ex.compose(ix.Analyze("When were most trees planted in the orchard?"), []retrieval.Passage{p})
 	if !a.Found {
 		t.Fatalf("refused: %q", a.Answer)
 	}
@@ -281,7 +281,7 @@ func TestComposeOffsets(t *testing.T) {
 func TestTuningMaxSentences(t *testing.T) {
 	ix := tinyIndex(t)
 	for _, n := range []int{0, 1, 2, 3} {
-		ex := Extractive{Index: ix, Tuning: Tuning{MinCoverage: DefaultTuning.MinCoverage, MaxSentences: n, ContextWeight: DefaultTuning.ContextWeight}}
+		ex := Extractive{Index: ix, Tuning: Tuning{MaxSentences: n, MinConfidence: 0.01}}
 		a, err := ex.Answer(context.Background(), "When was the Cape Arrow lighthouse built and when was its lamp converted to electricity?", 5)
 		if err != nil {
 			t.Fatal(err)

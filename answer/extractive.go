@@ -3,9 +3,7 @@ package answer
 import (
 	"context"
 	"fmt"
-	"math"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,47 +13,29 @@ import (
 	"citebot/retrieval"
 )
 
-// Tuning are the extractive composer's knobs, calibrated on the dev set
-// (README, "Tuning").
+// Tuning are the extractive composer's settings; the answer model decides
+// the rest.
 type Tuning struct {
-	// MinCoverage is the share of the question's key-term weight that the
-	// best passage (with its title and section) must hold; below it the
-	// composer answers "the documents don't say".
-	MinCoverage float64 `yaml:"min_coverage" json:"min_coverage"`
+	// MinConfidence, when above 0, replaces the model's threshold: below
+	// it the composer answers "the documents don't say". Higher refuses
+	// more and quotes wrongly less.
+	MinConfidence float64 `yaml:"min_confidence" json:"min_confidence"`
 	// MaxSentences caps how many sentences an answer quotes (1 to 3).
 	MaxSentences int `yaml:"max_sentences" json:"max_sentences"`
-	// ContextWeight is how much a key term found only in a sentence's
-	// section heading or document title counts, relative to one in the
-	// sentence itself.
-	ContextWeight float64 `yaml:"context_weight" json:"context_weight"`
-	// LengthPenalty is subtracted per 800 bytes of sentence: of two
-	// sentences holding the same key terms the shorter says it more
-	// directly.
-	LengthPenalty float64 `yaml:"length_penalty" json:"length_penalty"`
 }
 
-// DefaultTuning is the calibrated default.
-var DefaultTuning = Tuning{MinCoverage: 0.5, MaxSentences: 2, ContextWeight: 0.5, LengthPenalty: 0.1}
+// DefaultTuning keeps the model's threshold.
+var DefaultTuning = Tuning{MaxSentences: 2}
 
 // Extractive answers by quoting sentences of the retrieved passages.
 type Extractive struct {
 	Index  Searcher
 	Tuning Tuning
+	// Model scores the candidate sentences; nil is DefaultModel().
+	Model *Model
 	// CorpusScript is the documents' script (see Script); a question in
 	// another one gets a Note.
 	CorpusScript string
-}
-
-// candidate is one sentence of a retrieved passage.
-type candidate struct {
-	passage  int // index into the passages
-	span     retrieval.Span
-	own      float64 // key-term weight the sentence itself holds
-	context  float64 // key-term weight held only by its section or title
-	score    float64
-	terms    map[string]bool
-	position int // order within the passage
-	sentence sentence
 }
 
 // Answer answers question from the k best passages.
@@ -69,11 +49,12 @@ func (e Extractive) Answer(ctx context.Context, question string, k int) (Answer,
 		a.TookMS = time.Since(start).Milliseconds()
 		return a, err
 	}
-	ps, err := e.Index.Search(ctx, question, k)
+	q := e.Index.Analyze(question)
+	ps, err := e.Index.SearchQuery(ctx, q, k)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: %w", err)
 	}
-	a := e.compose(question, ps)
+	a := e.compose(q, ps)
 	a.Note = LanguageNote(Script(question), e.CorpusScript)
 	a.TookMS = time.Since(start).Milliseconds()
 	return a, nil
@@ -83,7 +64,8 @@ func (e Extractive) Answer(ctx context.Context, question string, k int) (Answer,
 // question names. The search uses the words that name the document only:
 // "author" or "wrote" would rank passages that talk about authors.
 func (e Extractive) answerAuthor(ctx context.Context, question string, k int) (Answer, error) {
-	a := Answer{Question: question, Mode: ModeExtractive, Citations: []Citation{}, Passages: []Passage{}, Answer: NotFoundText}
+	a := Answer{Question: question, Mode: ModeExtractive, Citations: []Citation{}, Passages: []Passage{},
+		Answer: notFoundIn(Script(question))}
 	var words []string
 	for _, kt := range retrieval.KeyTerms(question) {
 		if !authorWords[kt.Terms[0]] {
@@ -93,127 +75,78 @@ func (e Extractive) answerAuthor(ctx context.Context, question string, k int) (A
 	if len(words) == 0 {
 		return a, nil // "Who wrote it?" names no document
 	}
-	ps, err := e.Index.Search(ctx, strings.Join(words, " "), k)
+	q := e.Index.Analyze(strings.Join(words, " "))
+	ps, err := e.Index.SearchQuery(ctx, q, k)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: %w", err)
 	}
 	a.Passages = toPassages(ps)
 	// Quoting a sentence that merely mentions the document would pass for
 	// an answer; without a byline the documents don't say.
-	if c, ok := e.authorLine(retrieval.KeyTerms(question), ps); ok {
+	if c, ok := e.authorLine(q, ps); ok {
 		a.Answer = flatten(c.Quote) + " [1]"
 		a.Found = true
+		a.Confidence = 1
 		a.Citations = []Citation{c}
 	}
 	return a, nil
 }
 
-func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
-	t := e.Tuning
-	if t.MaxSentences < 1 {
-		t.MaxSentences = 1
-	}
-	a := Answer{Question: question, Mode: ModeExtractive, Citations: []Citation{}, Passages: toPassages(ps)}
-	keys := contentKeys(retrieval.KeyTerms(question))
-	weights, total := e.weigh(keys)
+// Candidate is a sentence of a retrieved passage as the answer model sees
+// it, in document offsets: what tools/train labels and fits on.
+type Candidate struct {
+	Document   string
+	Start, End int
+	Features   []float64
+}
 
-	var cands []candidate
-	for pi, p := range ps {
-		ctxTerms := contextTerms(p.Section, p.Title)
-		for si, s := range analyzePassage(p.Text).sentences {
-			if isHeading(p.Text, s.span, p.Section) {
-				continue // a heading names a topic; it answers nothing
-			}
-			c := candidate{passage: pi, span: s.span, terms: s.terms, position: si, sentence: s}
-			c.own = windowWeight(s.seq, keys, weights)
-			for i, kt := range keys {
-				if !hasAny(s.terms, kt.Terms) && hasAny(ctxTerms, kt.Terms) {
-					c.context += weights[i]
-				}
-			}
-			cands = append(cands, c)
-		}
+// Candidates analyses a question, retrieves its k best passages and
+// describes each of their sentences for the model, as Answer does.
+func (e Extractive) Candidates(ctx context.Context, question string, k int) ([]Candidate, []retrieval.Passage, error) {
+	q := e.Index.Analyze(question)
+	ps, err := e.Index.SearchQuery(ctx, q, k)
+	if err != nil {
+		return nil, nil, fmt.Errorf("answer: %w", err)
 	}
-	if total == 0 || len(cands) == 0 {
-		a.Answer = NotFoundText
-		return a
+	f := newQuestionFacts(q, e.Index.NumChunks())
+	var out []Candidate
+	for _, c := range f.candidates(ps) {
+		p := ps[c.passage]
+		out = append(out, Candidate{Document: p.DocID, Start: p.Start + c.span.Start, End: p.Start + c.span.End, Features: c.x})
 	}
-	want := expects(question)
-	top := ps[0].Score
-	for i := range cands {
-		c := &cands[i]
-		rel := 0.0
-		if top > 0 {
-			rel = ps[c.passage].Score / top
-		}
-		c.score = (c.own+t.ContextWeight*c.context)/total + 0.15*rel - t.LengthPenalty*float64(c.span.Len())/MaxCitationBytes
-		if c.sentence.holds(want) {
-			c.score += 0.1
-		}
-	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
-	best := cands[0]
-	if e.unknownName(keys) {
-		// A name the documents never mention ("Brazil", "NATO"): whatever
-		// else the question shares with them, they are not about it.
-		a.Answer = NotFoundText
-		return a
-	}
-	coverage, missing := e.passageCoverage(keys, weights, ps[best.passage])
-	// With three key terms or fewer each one is the question: "the speed
-	// of light" is not answered by a passage about speed.
-	if coverage/total < t.MinCoverage || len(keys) <= 3 && missing > 0 {
-		a.Answer = NotFoundText
-		return a
-	}
+	return out, ps, nil
+}
 
-	chosen := []candidate{best}
-	covered := coveredKeys(keys, best.terms)
-	// A sentence that goes on about the best one's subject ("This
-	// agreement, which came into effect …") often holds the very fact asked
-	// for, with the subject's name left behind in the sentence before. It
-	// is quoted when it adds a key term or the kind of fact asked for.
-	if next, ok := following(cands, best); ok && t.MaxSentences > 1 {
-		bp := ps[best.passage].Text[best.span.Start:best.span.End]
-		np := ps[next.passage].Text[next.span.Start:next.span.End]
-		adds := next.sentence.holds(want)
-		for i, kt := range keys {
-			adds = adds || !covered[i] && hasAny(next.terms, kt.Terms)
-		}
-		if continues(np) && adds || strings.HasSuffix(strings.TrimSpace(bp), ":") {
-			chosen = append(chosen, next)
-			for i, kt := range keys {
-				if hasAny(next.terms, kt.Terms) {
-					covered[i] = true
-				}
-			}
-		}
+func (e Extractive) model() *Model {
+	if e.Model != nil {
+		return e.Model
 	}
-	for _, c := range cands[1:] {
-		if len(chosen) >= t.MaxSentences {
-			break
-		}
-		if slices.ContainsFunc(chosen, func(o candidate) bool { return o.passage == c.passage && o.position == c.position }) {
-			continue
-		}
-		// A further sentence must add a key term the answer lacks, and be
-		// nearly as good as the best: quoting the runner-up for its own
-		// sake only lengthens the answer.
-		gain := 0.0
-		for i, kt := range keys {
-			if !covered[i] && hasAny(c.terms, kt.Terms) {
-				gain += weights[i]
-			}
-		}
-		if gain/total < 0.2 || c.score < 0.6*best.score {
-			continue
-		}
-		chosen = append(chosen, c)
-		for i, kt := range keys {
-			if hasAny(c.terms, kt.Terms) {
-				covered[i] = true
-			}
-		}
+	return DefaultModel()
+}
+
+func (e Extractive) compose(q retrieval.Query, ps []retrieval.Passage) Answer {
+	a := Answer{Question: q.Text, Mode: ModeExtractive, Citations: []Citation{}, Passages: toPassages(ps),
+		Answer: notFoundIn(Script(q.Text))}
+	f := newQuestionFacts(q, e.Index.NumChunks())
+	cands := f.candidates(ps)
+	m := e.model()
+	probs := make([]float64, len(cands))
+	for i, c := range cands {
+		probs[i] = m.Prob(c.x)
+	}
+	threshold := m.Threshold
+	if e.Tuning.MinConfidence > 0 {
+		threshold = e.Tuning.MinConfidence
+	}
+	quoted, confidence, found := Choose(probs, threshold, m.Second)
+	a.Confidence = round(confidence)
+	if !found {
+		return a
+	}
+	chosen := make([]candidate, 0, len(quoted))
+	for _, i := range quoted[:min(len(quoted), max(1, e.Tuning.MaxSentences))] {
+		cands[i].p = probs[i]
+		chosen = append(chosen, cands[i])
 	}
 	// Quote in document order so that the answer reads as the source
 	// does; documents in the order of their best sentence.
@@ -245,127 +178,12 @@ func (e Extractive) compose(question string, ps []retrieval.Passage) Answer {
 			LineStart: p.LineStart + strings.Count(p.Text[:c.span.Start], "\n"),
 			LineEnd:   p.LineStart + strings.Count(p.Text[:c.span.End-1], "\n"),
 			Page:      p.PageAt(p.Start + c.span.Start),
-			Quote:     quote, Score: round(c.score),
+			Quote:     quote, Score: round(c.p),
 		})
 	}
 	a.Answer = b.String()
 	a.Found = true
 	return a
-}
-
-// weigh gives each key term its weight. A term of the corpus weighs its
-// IDF. A word the corpus never uses is either a name (written with a
-// capital inside the question; such questions are refused, see
-// unknownName), weighing double the rarest term, or an ordinary word, often
-// just the asker's paraphrase ("willing" for "open to"), which weighs the
-// mean of the question's known terms so that one paraphrase cannot sink an
-// answer.
-func (e Extractive) weigh(keys []retrieval.KeyTerm) ([]float64, float64) {
-	n := float64(e.Index.NumChunks())
-	unseen := math.Log(1 + (n+0.5)/1.5)
-	w := make([]float64, len(keys))
-	var known, sumKnown float64
-	for i, kt := range keys {
-		for _, t := range kt.Terms {
-			if v, ok := e.Index.IDF(t); ok && v > w[i] {
-				w[i] = v
-			}
-		}
-		if w[i] > 0 {
-			known++
-			sumKnown += w[i]
-		}
-	}
-	var total float64
-	for i, kt := range keys {
-		switch {
-		case w[i] > 0:
-		case kt.Entity:
-			w[i] = 2 * unseen
-		case known > 0:
-			w[i] = sumKnown / known
-		default:
-			w[i] = unseen
-		}
-		total += w[i]
-	}
-	return w, total
-}
-
-// unknownName reports whether a key term written as a name appears
-// nowhere in the corpus.
-func (e Extractive) unknownName(keys []retrieval.KeyTerm) bool {
-	for _, kt := range keys {
-		if !kt.Entity {
-			continue
-		}
-		known := false
-		for _, t := range kt.Terms {
-			if _, ok := e.Index.IDF(t); ok {
-				known = true
-			}
-		}
-		if !known {
-			return true
-		}
-	}
-	return false
-}
-
-// passageCoverage is the key-term weight a passage holds in its text,
-// section or title, and how many key terms it lacks.
-func (e Extractive) passageCoverage(keys []retrieval.KeyTerm, weights []float64, p retrieval.Passage) (float64, int) {
-	terms, ctx := analyzePassage(p.Text).terms, contextTerms(p.Section, p.Title)
-	var c float64
-	missing := 0
-	for i, kt := range keys {
-		if hasAny(terms, kt.Terms) || hasAny(ctx, kt.Terms) {
-			c += weights[i]
-		} else {
-			missing++
-		}
-	}
-	return c, missing
-}
-
-// following is the sentence right after c in its passage.
-func following(cands []candidate, c candidate) (candidate, bool) {
-	for _, o := range cands {
-		if o.passage == c.passage && o.position == c.position+1 {
-			return o, true
-		}
-	}
-	return candidate{}, false
-}
-
-// anaphors open a sentence that continues the previous one's subject.
-var anaphors = []string{"this ", "these ", "that ", "those ", "it ", "its ", "they ", "their ", "such ",
-	"he ", "she ", "his ", "her ", "the latter", "the former", "this,", "it,",
-	"этот ", "эта ", "это ", "эти ", "он ", "она ", "оно ", "они ", "его ", "её ", "их ", "такой ", "такая ", "такие "}
-
-func continues(sentence string) bool {
-	l := strings.ToLower(strings.TrimSpace(sentence))
-	for _, a := range anaphors {
-		if strings.HasPrefix(l, a) {
-			return true
-		}
-	}
-	return false
-}
-
-// expects names the kind of fact a question asks for: "date" for when-
-// questions, "number" for how-many ones, "" otherwise.
-func expects(q string) string {
-	l := strings.ToLower(strings.TrimSpace(q))
-	switch {
-	case strings.HasPrefix(l, "when "), strings.HasPrefix(l, "since when"), strings.Contains(l, "what year"),
-		strings.Contains(l, "which year"), strings.Contains(l, "what date"), strings.HasPrefix(l, "когда"),
-		strings.Contains(l, "в каком году"):
-		return "date"
-	case strings.HasPrefix(l, "how many"), strings.HasPrefix(l, "how much"), strings.HasPrefix(l, "сколько"):
-		return "number"
-	}
-	return ""
 }
 
 // months are the words (or, in Russian, the stems) that make a sentence
@@ -440,53 +258,6 @@ func isWordByte(c byte) bool {
 	return isDigit(c) || c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
 }
 
-// window is how many content words a sentence's key terms should fall
-// within to count fully, and outside how much one counts beyond it: a
-// sentence about the subject names the question's terms together, one
-// that merely passes by them ("… the Treaty on the Establishment of …")
-// scatters them.
-const (
-	window  = 12
-	outside = 0.5
-)
-
-// windowWeight is the key-term weight a sentence holds: in full for the
-// terms in its densest window of content words, in part for the others.
-func windowWeight(seq []string, keys []retrieval.KeyTerm, weights []float64) float64 {
-	key := make([]int, len(seq)) // key term at each position, or -1
-	var all float64
-	seen := make(map[int]bool)
-	for p, t := range seq {
-		key[p] = -1
-		for i, kt := range keys {
-			if slices.Contains(kt.Terms, t) {
-				key[p] = i
-				if !seen[i] {
-					seen[i] = true
-					all += weights[i]
-				}
-				break
-			}
-		}
-	}
-	best := 0.0
-	for s := range seq {
-		if key[s] < 0 {
-			continue
-		}
-		in := make(map[int]bool)
-		var w float64
-		for p := s; p < len(seq) && p < s+window; p++ {
-			if k := key[p]; k >= 0 && !in[k] {
-				in[k] = true
-				w += weights[k]
-			}
-		}
-		best = max(best, w)
-	}
-	return best + outside*(all-best)
-}
-
 // isHeading reports whether a sentence of passage text is its section
 // heading, or a whole line shaped like a numbered heading ("3. Shanghai
 // Cooperation Organization's Contribution …"): a heading names a topic and
@@ -503,16 +274,6 @@ func isHeading(text string, s retrieval.Span, section string) bool {
 }
 
 var numberedHeading = regexp.MustCompile(`^(\d{1,2}\.)+(\d{1,2})?\.?\s+\p{Lu}`)
-
-func coveredKeys(keys []retrieval.KeyTerm, terms map[string]bool) map[int]bool {
-	out := make(map[int]bool)
-	for i, kt := range keys {
-		if hasAny(terms, kt.Terms) {
-			out[i] = true
-		}
-	}
-	return out
-}
 
 func termSet(text string) map[string]bool {
 	s := make(map[string]bool)
@@ -599,14 +360,8 @@ var authorWords = stems("wrote", "write", "written", "writes", "authored", "auth
 // first non-empty line after the title, when it is short and reads like
 // names. The document is the best-ranked one whose title and header cover
 // the question's other key terms.
-func (e Extractive) authorLine(keys []retrieval.KeyTerm, ps []retrieval.Passage) (Citation, bool) {
-	var topic []retrieval.KeyTerm
-	for _, kt := range keys {
-		if !authorWords[kt.Terms[0]] {
-			topic = append(topic, kt)
-		}
-	}
-	weights, total := e.weigh(topic)
+func (e Extractive) authorLine(q retrieval.Query, ps []retrieval.Passage) (Citation, bool) {
+	f := newQuestionFacts(q, e.Index.NumChunks())
 	seen := map[string]bool{}
 	for _, p := range ps {
 		if seen[p.DocID] {
@@ -621,15 +376,11 @@ func (e Extractive) authorLine(keys []retrieval.KeyTerm, ps []retrieval.Passage)
 		if !ok {
 			continue
 		}
-		if total > 0 {
-			about := termSet(doc.Title + "\n" + doc.Text[:min(len(doc.Text), end+600)])
-			var c float64
-			for i, kt := range topic {
-				if hasAny(about, kt.Terms) {
-					c += weights[i]
-				}
-			}
-			if c/total < e.Tuning.MinCoverage {
+		if f.total > 0 {
+			// The document must be the one named: its title and header
+			// hold most of the naming words' weight.
+			held, _ := f.held(termSet(doc.Title + "\n" + doc.Text[:min(len(doc.Text), end+600)]))
+			if held/f.total < 0.5 {
 				continue
 			}
 		}

@@ -384,6 +384,12 @@ func topN(s []scored, n int) []scored {
 	return s
 }
 
+// has reports whether the corpus holds a term.
+func (ix *keywordIndex) has(t string) bool {
+	_, ok := ix.terms[t]
+	return ok
+}
+
 // termIDF is a term's inverse document frequency, and whether the corpus
 // has the term at all.
 func (ix *keywordIndex) termIDF(t string) (float64, bool) {

@@ -126,6 +126,9 @@ type Index struct {
 	// remote, for an index kept in an external engine (UpdateRemote),
 	// ranks there; kw and flat are then nil.
 	remote *remoteState
+	// sounds indexes the corpus's terms by sound key (soundsLike), built
+	// at the first question that needs it; copies of the index share it.
+	sounds *soundIndex
 }
 
 // Versions identifies the code and model that built an index; any difference
@@ -241,7 +244,7 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 		prevDim = 0
 	}
 
-	ix := &Index{cfg: cfg, versions: cfg.versions(), byID: make(map[string]*docEntry, len(docs)), skipped: sum.Skipped,
+	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: cfg.versions(), byID: make(map[string]*docEntry, len(docs)), skipped: sum.Skipped,
 		segOf: make(map[string]string, len(docs))}
 	if prev != nil {
 		// Unchanged documents stay where prev's segments hold them.

@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -14,21 +15,132 @@ import (
 type KeyTerm struct {
 	Word  string   // the word as written, lower-cased
 	Terms []string // its stem, plus translations' stems for foreign words
+	// Weights holds, for each of Terms, how surely it renders the word
+	// (0–1]: 1 for the word's own stem and for a name found in the
+	// corpus by its sound, less for a dictionary's second and third
+	// translations.
+	Weights []float64
 	// Entity marks a word written with a capital inside the question (a
 	// name or an acronym): a corpus that never mentions it cannot answer.
 	Entity bool
+	// IDF is the rarest of Terms' weight in the corpus, 0 when the corpus
+	// holds none of them (set by Index.Analyze).
+	IDF float64
 }
 
-// queryTerms are the weighted BM25 terms of a question: each key term
-// counts once in all, shared between its own stem and its translations,
-// so that a Russian word with three renderings does not outweigh an
-// English word with one.
-func queryTerms(q string) []weightedTerm {
-	var out []weightedTerm
-	for _, kt := range KeyTerms(q) {
-		w := 1 / float64(len(kt.Terms))
+// Known reports whether the corpus holds any of the key term's Terms.
+func (kt KeyTerm) Known() bool { return kt.IDF > 0 }
+
+// Match is how surely a set of terms holds the key term: the weight of
+// the best of its Terms found there, 0 when none is.
+func (kt KeyTerm) Match(has func(term string) bool) float64 {
+	best := 0.0
+	for i, t := range kt.Terms {
+		if w := kt.weight(i); w > best && has(t) {
+			best = w
+		}
+	}
+	return best
+}
+
+func (kt KeyTerm) weight(i int) float64 {
+	if i < len(kt.Weights) {
+		return kt.Weights[i]
+	}
+	return 1
+}
+
+// Query is a question analysed once, for everything that needs it: the
+// keyword search, the answer model's features and the refusal.
+type Query struct {
+	Text string
+	Keys []KeyTerm
+	// Wants is the kind of fact the question asks for.
+	Wants Want
+	// Foreign marks a question mostly in another script than Latin, whose
+	// words reach the corpus through translation only.
+	Foreign bool
+}
+
+// Want is the kind of fact a question asks for.
+type Want string
+
+// The kinds of fact a question can ask for; WantOther when its words do
+// not say.
+const (
+	WantOther  Want = ""
+	WantDate   Want = "date"
+	WantNumber Want = "number"
+	WantPerson Want = "person"
+	WantPlace  Want = "place"
+)
+
+// AnalyzeQuery analyses a question without an index: key terms with
+// dictionary translations, unweighted. Index.Analyze adds what only the
+// corpus knows.
+func AnalyzeQuery(q string) Query {
+	keys := KeyTerms(q)
+	foreign := false
+	latin, cyr := 0, 0
+	for _, r := range q {
+		switch {
+		case unicode.Is(unicode.Latin, r):
+			latin++
+		case unicode.Is(unicode.Cyrillic, r):
+			cyr++
+		}
+	}
+	foreign = cyr > latin
+	return Query{Text: q, Keys: keys, Wants: wants(q), Foreign: foreign}
+}
+
+// Analyze analyses a question against this index: names written in
+// Cyrillic are matched to the corpus's own words by their sound, and every
+// key term gets its IDF, looked up once.
+func (ix *Index) Analyze(q string) Query {
+	query := AnalyzeQuery(q)
+	for i := range query.Keys {
+		kt := &query.Keys[i]
+		if isCyrillicWord(kt.Word) {
+			for _, t := range ix.soundsLike(kt.Word, kt.Terms[0]) {
+				if j := slices.Index(kt.Terms, t); j >= 0 {
+					kt.Weights[j] = 1
+				} else {
+					kt.Terms = append(kt.Terms, t)
+					kt.Weights = append(kt.Weights, 1)
+				}
+			}
+		}
 		for _, t := range kt.Terms {
-			out = append(out, weightedTerm{t, w})
+			if v, ok := ix.IDF(t); ok && v > kt.IDF {
+				kt.IDF = v
+			}
+		}
+	}
+	return query
+}
+
+// bm25Terms are the weighted BM25 terms of a query: each key term counts
+// once in all, shared between the renderings the corpus holds in
+// proportion to their weights, so that a Russian word with three
+// renderings does not outweigh an English word with one, and one the
+// corpus lacks does not dilute one it has.
+func (q Query) bm25Terms(known func(string) bool) []weightedTerm {
+	var out []weightedTerm
+	for _, kt := range q.Keys {
+		sum := 0.0
+		for i, t := range kt.Terms {
+			if known == nil || known(t) {
+				sum += kt.weight(i)
+			}
+		}
+		if sum == 0 {
+			continue
+		}
+		for i, t := range kt.Terms {
+			if known == nil || known(t) {
+				out = append(out, weightedTerm{t, kt.weight(i) / sum})
+			}
 		}
 	}
 	return out
@@ -45,7 +157,7 @@ func KeyTerms(q string) []KeyTerm {
 	var out []KeyTerm
 	seen := make(map[string]bool)
 	first := true
-	forEachWordCase(q, func(w string, capital bool) {
+	ForEachWordCase(q, func(w string, capital bool) {
 		lw := lower(w)
 		t, ok := term(lw)
 		isFirst := first
@@ -54,15 +166,16 @@ func KeyTerms(q string) []KeyTerm {
 			return
 		}
 		seen[t] = true
-		kt := KeyTerm{Word: lw, Terms: []string{t}}
-		r, _ := utf8.DecodeRuneInString(lw)
-		if unicode.Is(unicode.Cyrillic, r) {
-			// The documents may be English: add the translations' stems.
-			// A Russian capital marks no name as reliably as an English
-			// one does (concepts are capitalised), so no entity here.
-			for _, en := range rulex.Translate(t) {
+		kt := KeyTerm{Word: lw, Terms: []string{t}, Weights: []float64{1}}
+		if isCyrillicWord(lw) {
+			// The documents may be English: add the translations' stems,
+			// the dictionary's first rendering weighing most. A Russian
+			// capital marks no name as reliably as an English one does
+			// (concepts are capitalised), so no entity here.
+			for n, en := range translate(lw, t) {
 				if et, ok := term(en); ok && !slices.Contains(kt.Terms, et) {
 					kt.Terms = append(kt.Terms, et)
+					kt.Weights = append(kt.Weights, 1/float64(n+1))
 				}
 			}
 		} else {
@@ -71,6 +184,77 @@ func KeyTerms(q string) []KeyTerm {
 		out = append(out, kt)
 	})
 	return out
+}
+
+// translate renders a Russian word in English: numerals and months from
+// closed lists (the general dictionary misses or garbles them), then the
+// dictionary's words for its stem.
+func translate(word, stem string) []string {
+	var out []string
+	for _, c := range closedClass {
+		if strings.HasPrefix(word, c.prefix) && len(word) <= len(c.prefix)+c.ending {
+			out = append(out, c.en...)
+			break
+		}
+	}
+	return append(out, rulex.Translate(stem)...)
+}
+
+// closedClass are Russian numerals and months, as a word's beginning and
+// how many bytes of ending may follow it (case endings), with their
+// English renderings: digits for numbers as documents write them.
+var closedClass = []struct {
+	prefix string
+	ending int
+	en     []string
+}{
+	{"один", 6, []string{"1", "one"}}, {"одн", 6, []string{"1", "one"}},
+	{"два", 2, []string{"2", "two"}}, {"две", 2, []string{"2", "two"}}, {"двух", 4, []string{"2", "two"}},
+	{"три", 2, []string{"3", "three"}}, {"трех", 4, []string{"3", "three"}}, {"трёх", 4, []string{"3", "three"}},
+	{"четыр", 8, []string{"4", "four"}}, {"пят", 4, []string{"5", "five"}}, {"шест", 4, []string{"6", "six"}},
+	{"сем", 4, []string{"7", "seven"}}, {"восем", 4, []string{"8", "eight"}}, {"девят", 4, []string{"9", "nine"}},
+	{"десят", 4, []string{"10", "ten"}}, {"сто", 4, []string{"100", "hundred"}},
+	{"тысяч", 6, []string{"thousand"}}, {"миллион", 8, []string{"million"}}, {"миллиард", 8, []string{"billion"}},
+	{"январ", 4, []string{"january"}}, {"феврал", 4, []string{"february"}}, {"март", 4, []string{"march"}},
+	{"апрел", 4, []string{"april"}}, {"ма", 2, []string{"may"}}, {"июн", 4, []string{"june"}},
+	{"июл", 4, []string{"july"}}, {"август", 4, []string{"august"}}, {"сентябр", 4, []string{"september"}},
+	{"октябр", 4, []string{"october"}}, {"ноябр", 4, []string{"november"}}, {"декабр", 4, []string{"december"}},
+}
+
+func isCyrillicWord(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.Is(unicode.Cyrillic, r)
+}
+
+// wants tells the kind of fact a question asks for from its question
+// words, English or Russian.
+func wants(q string) Want {
+	l := " " + strings.Join(strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}), " ") + " "
+	has := func(ps ...string) bool {
+		for _, p := range ps {
+			if strings.Contains(l, " "+p+" ") {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("when", "what year", "which year", "what date", "what century", "which century", "what decade",
+		"когда", "в каком году", "в каком веке", "какого числа", "в какой год", "какой год", "в каком месяце"):
+		return WantDate
+	case has("how many", "how much", "how long", "how old", "how far", "how large", "how big", "how high",
+		"what percentage", "what percent", "what number", "what amount",
+		"сколько", "какой процент", "какова длина", "какова площадь", "каков размер", "какое количество"):
+		return WantNumber
+	case has("who", "whom", "whose", "кто", "кого", "кому", "кем", "чей", "чья", "чьи"):
+		return WantPerson
+	case has("where", "what country", "which country", "what city", "which city", "где", "куда", "откуда",
+		"в какой стране", "в каком городе"):
+		return WantPlace
+	}
+	return WantOther
 }
 
 func lower(w string) string {
@@ -84,9 +268,9 @@ func lower(w string) string {
 	return string(b)
 }
 
-// forEachWordCase is forEachWord keeping the original case and telling
-// whether the word starts with a capital letter.
-func forEachWordCase(text string, fn func(w string, capital bool)) {
+// ForEachWordCase calls fn with each word of text as written (the words
+// Terms sees), telling whether it starts with a capital letter.
+func ForEachWordCase(text string, fn func(w string, capital bool)) {
 	start := -1
 	flush := func(end int) {
 		if start >= 0 {

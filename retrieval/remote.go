@@ -392,7 +392,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 	if err != nil {
 		return nil, fmt.Errorf("load remote index: %w", err)
 	}
-	ix := &Index{cfg: cfg, versions: m.Versions, byID: make(map[string]*docEntry, len(m.Documents)), skipped: m.Skipped,
+	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: m.Versions, byID: make(map[string]*docEntry, len(m.Documents)), skipped: m.Skipped,
 		remote: &remoteState{store: r, generation: m.Generation, df: map[string]int{}}}
 	sort.SliceStable(bodies, func(i, j int) bool {
 		if bodies[i] == nil || bodies[j] == nil {
@@ -420,9 +420,9 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 
 // remoteRank ranks chunks in the remote engine: BM25 over the question's
 // terms fused with its vector's similarity, the embedded index's weights.
-func (ix *Index) remoteRank(ctx context.Context, query string, candidates int) ([]scored, error) {
+func (ix *Index) remoteRank(ctx context.Context, query Query, candidates int) ([]scored, error) {
 	var terms []string
-	for _, t := range queryTerms(query) {
+	for _, t := range query.bm25Terms(nil) {
 		if !slices.Contains(terms, t.term) {
 			terms = append(terms, t.term)
 		}
@@ -430,7 +430,7 @@ func (ix *Index) remoteRank(ctx context.Context, query string, candidates int) (
 	q := RemoteQuery{Terms: terms, Alpha: ix.cfg.Fusion.VectorWeight, Limit: candidates}
 	if q.Alpha > 0 {
 		ectx, cancel := context.WithTimeout(ctx, queryEmbedTimeout)
-		qv, err := ix.cfg.Embedder.Embed(ectx, query)
+		qv, err := ix.cfg.Embedder.Embed(ectx, query.Text)
 		cancel()
 		switch {
 		case err != nil && ctx.Err() != nil:

@@ -45,10 +45,18 @@ func (ix *Index) Search(ctx context.Context, query string, k int) ([]Passage, er
 	if k <= 0 {
 		return nil, nil
 	}
+	return ix.SearchQuery(ctx, ix.Analyze(query), k)
+}
+
+// SearchQuery is Search for a question already analysed (Analyze).
+func (ix *Index) SearchQuery(ctx context.Context, q Query, k int) ([]Passage, error) {
+	if k <= 0 {
+		return nil, nil
+	}
 	// There are never more passages than chunks; clamping also keeps 3k
 	// and 4k below from overflowing into a negative slice bound.
 	k = min(k, len(ix.chunks))
-	ranked, err := ix.rank(ctx, query, max(ix.cfg.Fusion.Candidates, 4*k))
+	ranked, err := ix.rank(ctx, q, max(ix.cfg.Fusion.Candidates, 4*k))
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +72,7 @@ func (ix *Index) SearchDocuments(ctx context.Context, query string, n int) ([]Do
 		return nil, nil
 	}
 	n = min(n, len(ix.docs)) // so that 3n cannot overflow
-	ranked, err := ix.rank(ctx, query, max(ix.cfg.Fusion.Candidates, 3*n))
+	ranked, err := ix.rank(ctx, ix.Analyze(query), max(ix.cfg.Fusion.Candidates, 3*n))
 	if err != nil {
 		return nil, err
 	}
@@ -88,14 +96,15 @@ func (ix *Index) SearchDocuments(ctx context.Context, query string, n int) ([]Do
 const queryEmbedTimeout = 5 * time.Second
 
 // rank fuses the keyword and vector rankings of chunks, best first.
-func (ix *Index) rank(ctx context.Context, query string, candidates int) ([]scored, error) {
+func (ix *Index) rank(ctx context.Context, q Query, candidates int) ([]scored, error) {
+	query := q.Text
 	if strings.TrimSpace(query) == "" {
 		return nil, fmt.Errorf("search: empty query")
 	}
 	if ix.remote != nil {
-		return ix.remoteRank(ctx, query, candidates)
+		return ix.remoteRank(ctx, q, candidates)
 	}
-	kw := ix.kw.search(queryTerms(query), candidates)
+	kw := ix.kw.search(q.bm25Terms(ix.kw.has), candidates)
 	var vec []scored
 	if w := ix.cfg.Fusion.VectorWeight; w > 0 && ix.flat.n > 0 {
 		// An embedding service that is down must not stop answers: the

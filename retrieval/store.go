@@ -681,7 +681,7 @@ func open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	for i, name := range names {
 		byName[name] = segs[i]
 	}
-	ix := &Index{cfg: cfg, versions: root.Versions, skipped: root.Skipped, snapSHA: sum, snapCreated: root.Created,
+	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: root.Versions, skipped: root.Skipped, snapSHA: sum, snapCreated: root.Created,
 		segDir: absDir(dir), segOf: make(map[string]string, len(root.Docs)), segments: refs}
 	docs := make([]snapshotDoc, len(root.Docs))
 	for i, rd := range root.Docs {
@@ -721,7 +721,7 @@ func openV1(ctx context.Context, dir string, raw []byte, cfg Config) (*Index, er
 	if coll == nil {
 		return nil, fmt.Errorf("open index %s: %w: no vector collection", path, ErrCorrupt)
 	}
-	ix := &Index{cfg: cfg, versions: data.Versions, skipped: data.Skipped, snapSHA: hex.EncodeToString(trailer), snapCreated: data.Created}
+	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: data.Versions, skipped: data.Skipped, snapSHA: hex.EncodeToString(trailer), snapCreated: data.Created}
 	if err := ix.assemble(ctx, data.Docs, func(int) *chromem.Collection { return coll }); err != nil {
 		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}

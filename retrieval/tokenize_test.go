@@ -113,7 +113,7 @@ func FuzzTerms(f *testing.F) {
 		// A question's key terms must be the terms its words get in the
 		// index, or questions would miss the text they quote.
 		var want []string
-		forEachWordCase(s, func(w string, _ bool) {
+		ForEachWordCase(s, func(w string, _ bool) {
 			if term, ok := term(lower(w)); ok && !slices.Contains(want, term) {
 				want = append(want, term)
 			}

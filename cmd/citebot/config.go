@@ -241,12 +241,8 @@ func (c config) validate() error {
 		return usagef("fusion.rrf_k must be positive, got %v", c.Fusion.RRFK)
 	case c.Fusion.Candidates < 1 || c.Fusion.Candidates > 10000:
 		return usagef("fusion.candidates must be between 1 and 10000, got %d", c.Fusion.Candidates)
-	case c.Answer.MinCoverage < 0 || c.Answer.MinCoverage > 1:
-		return usagef("answer.min_coverage must be within [0, 1]")
-	case c.Answer.ContextWeight < 0 || c.Answer.ContextWeight > 1:
-		return usagef("answer.context_weight must be within [0, 1]")
-	case c.Answer.LengthPenalty < 0 || c.Answer.LengthPenalty > 1:
-		return usagef("answer.length_penalty must be within [0, 1]")
+	case c.Answer.MinConfidence < 0 || c.Answer.MinConfidence > 1:
+		return usagef("answer.min_confidence must be within [0, 1] (0 keeps the model's threshold)")
 	case c.Fusion.Method != "weighted" && c.Fusion.Method != "rrf":
 		return usagef("fusion.method must be weighted or rrf, got %q", c.Fusion.Method)
 	case c.Fusion.VectorWeight < 0 || c.Fusion.VectorWeight > 1:

@@ -1,0 +1,382 @@
+package answer
+
+import (
+	"math"
+
+	"citebot/retrieval"
+)
+
+// The answer model sees each candidate sentence as a vector of features:
+// how much of the question it holds and how closely, what its passage and
+// context hold, whether it holds the kind of fact asked for and something
+// the question does not already say. The weights are fitted on questions
+// written by other people (tools/train); nothing here is tuned by hand.
+
+// The model's inputs, in order.
+const (
+	fOwn           = iota // key-term weight the sentence holds, share of the question's
+	fWindow               // the same within its densest window of content words
+	fContext              // held only by the section heading or title
+	fPassage              // held by the passage with its heading and title
+	fPassageMiss          // share of key terms the passage and its context lack
+	fBigram               // share of the question's neighbouring key terms found together
+	fBm25                 // the sentence's own BM25 over the question's terms, per total weight
+	fRank                 // 1/(1+the passage's rank)
+	fScore                // the passage's score over the best passage's
+	fRelOwn               // own over the best own among the candidates
+	fBestOwn              // 1 when no candidate holds more
+	fDateAsked            // the question asks when, and the sentence holds a date
+	fNumberAsked          // asks how many/much, and the sentence holds a number the question lacks
+	fNameAsked            // asks who or where, and the sentence holds a name the question lacks
+	fWants                // the question asks for a kind of fact at all
+	fNovel                // share of the sentence's terms the question lacks
+	fNovelName            // the sentence names something the question does not
+	fUnknown              // share of the question's weight the corpus lacks
+	fUnknownEntity        // a name in the question the corpus never mentions
+	fKeys                 // 1/(number of key terms)
+	fLength               // log of the sentence's bytes
+	fFirst                // the first sentence of its passage
+	fForeign              // the question is in another script than the corpus
+	fForeignOwn           // own, for such a question
+	fForeignPass          // passage, for such a question
+	fPrevOwn              // own of the sentence before, in the passage
+	fNextOwn              // own of the sentence after
+	fAnaphor              // the sentence opens by referring back (this, it, they …)
+	fCarried              // own, with the sentence before for one that refers back to it
+	numFeatures
+)
+
+// featureNames name the features in the model file, which is refused
+// when fitted on other ones.
+var featureNames = [numFeatures]string{
+	fOwn:           "own",
+	fWindow:        "window",
+	fContext:       "context",
+	fPassage:       "passage",
+	fPassageMiss:   "passage_miss",
+	fBigram:        "bigram",
+	fBm25:          "bm25",
+	fRank:          "rank",
+	fScore:         "score",
+	fRelOwn:        "rel_own",
+	fBestOwn:       "best_own",
+	fDateAsked:     "date_asked",
+	fNumberAsked:   "number_asked",
+	fNameAsked:     "name_asked",
+	fWants:         "wants",
+	fNovel:         "novel",
+	fNovelName:     "novel_name",
+	fUnknown:       "unknown",
+	fUnknownEntity: "unknown_entity",
+	fKeys:          "keys",
+	fLength:        "length",
+	fFirst:         "first",
+	fForeign:       "foreign",
+	fForeignOwn:    "foreign_own",
+	fForeignPass:   "foreign_pass",
+	fPrevOwn:       "prev_own",
+	fNextOwn:       "next_own",
+	fAnaphor:       "anaphor",
+	fCarried:       "carried",
+}
+
+// questionFacts is what the features need of the question, computed once.
+type questionFacts struct {
+	keys    []retrieval.KeyTerm
+	weights []float64 // per key
+	total   float64
+	unknown float64 // share of total the corpus lacks
+	entity  bool    // a name the corpus lacks
+	terms   map[string]bool
+	wants   retrieval.Want
+	foreign bool
+}
+
+func newQuestionFacts(q retrieval.Query, numChunks int) questionFacts {
+	f := questionFacts{keys: contentKeys(q.Keys), wants: q.Wants, foreign: q.Foreign, terms: map[string]bool{}}
+	unseen := math.Log(1 + (float64(numChunks)+0.5)/1.5)
+	f.weights = make([]float64, len(f.keys))
+	var known, sumKnown float64
+	for i, kt := range f.keys {
+		for _, t := range kt.Terms {
+			f.terms[t] = true
+		}
+		if kt.Known() {
+			f.weights[i] = kt.IDF
+			known++
+			sumKnown += kt.IDF
+		}
+	}
+	var missing float64
+	for i, kt := range f.keys {
+		if kt.Known() {
+			continue
+		}
+		// A word the corpus never uses is either a name, weighing double
+		// the rarest term, or an ordinary word, often the asker's
+		// paraphrase, weighing the mean of the known ones.
+		switch {
+		case kt.Entity:
+			f.weights[i] = 2 * unseen
+			f.entity = true
+		case known > 0:
+			f.weights[i] = sumKnown / known
+		default:
+			f.weights[i] = unseen
+		}
+		missing += f.weights[i]
+	}
+	for _, w := range f.weights {
+		f.total += w
+	}
+	if f.total > 0 {
+		f.unknown = missing / f.total
+	}
+	return f
+}
+
+// held is the key-term weight a set of terms holds, and how many key terms
+// it misses.
+func (f *questionFacts) held(set map[string]bool) (float64, int) {
+	has := func(t string) bool { return set[t] }
+	var w float64
+	miss := 0
+	for i, kt := range f.keys {
+		if m := kt.Match(has); m > 0 {
+			w += f.weights[i] * m
+		} else {
+			miss++
+		}
+	}
+	return w, miss
+}
+
+// window is how many content words a sentence's key terms should fall
+// within to count as said together.
+const window = 12
+
+// sentenceFeatures fills the features a sentence has on its own; those
+// that compare it with the other candidates are set by relate.
+func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[string]bool, avgLen float64) {
+	n := float64(len(f.keys))
+	own, _ := f.held(s.terms)
+	var ctxOnly float64
+	for i, kt := range f.keys {
+		if kt.Match(func(t string) bool { return s.terms[t] }) == 0 && kt.Match(func(t string) bool { return ctx[t] }) > 0 {
+			ctxOnly += f.weights[i]
+		}
+	}
+	// Positions of key terms in the sentence, for the window and bigrams.
+	key := make([]int, len(s.seq))
+	val := make([]float64, len(s.seq))
+	tf := make([]float64, len(f.keys))
+	for p, t := range s.seq {
+		key[p] = -1
+		for i, kt := range f.keys {
+			for j, kt2 := range kt.Terms {
+				if kt2 == t {
+					key[p], val[p] = i, f.weights[i]*kt.Weights[j]
+					tf[i]++
+					break
+				}
+			}
+			if key[p] >= 0 {
+				break
+			}
+		}
+	}
+	best := 0.0
+	for st := range s.seq {
+		if key[st] < 0 {
+			continue
+		}
+		seen := map[int]bool{}
+		var w float64
+		for p := st; p < len(s.seq) && p < st+window; p++ {
+			if k := key[p]; k >= 0 && !seen[k] {
+				seen[k] = true
+				w += val[p]
+			}
+		}
+		best = max(best, w)
+	}
+	pairs := 0
+	for i := 0; i+1 < len(f.keys); i++ {
+		for p := range s.seq {
+			if key[p] != i {
+				continue
+			}
+			found := false
+			for q := max(0, p-3); q < min(len(s.seq), p+4); q++ {
+				if key[q] == i+1 {
+					found = true
+					break
+				}
+			}
+			if found {
+				pairs++
+				break
+			}
+		}
+	}
+	const k1, b = 1.2, 0.75
+	var bm float64
+	norm := k1 * (1 - b + b*float64(len(s.seq))/max(avgLen, 1))
+	for i, c := range tf {
+		if c > 0 {
+			bm += f.weights[i] * c * (k1 + 1) / (c + norm)
+		}
+	}
+	novel := 0
+	for _, t := range s.seq {
+		if !f.terms[t] {
+			novel++
+		}
+	}
+	novelName := false
+	for _, t := range s.names {
+		if !f.terms[t] {
+			novelName = true
+			break
+		}
+	}
+	novelNumber := false
+	for _, t := range s.numbers {
+		if !f.terms[t] {
+			novelNumber = true
+			break
+		}
+	}
+	x[fOwn] = own / f.total
+	x[fWindow] = best / f.total
+	x[fContext] = ctxOnly / f.total
+	x[fBigram] = float64(pairs) / max(1, n-1)
+	x[fBm25] = bm / f.total
+	x[fDateAsked] = b2f(f.wants == retrieval.WantDate && s.date)
+	x[fNumberAsked] = b2f(f.wants == retrieval.WantNumber && novelNumber)
+	x[fNameAsked] = b2f((f.wants == retrieval.WantPerson || f.wants == retrieval.WantPlace) && novelName)
+	x[fWants] = b2f(f.wants != retrieval.WantOther)
+	if len(s.seq) > 0 {
+		x[fNovel] = float64(novel) / float64(len(s.seq))
+	}
+	x[fNovelName] = b2f(novelName)
+	x[fUnknown] = f.unknown
+	x[fUnknownEntity] = b2f(f.entity)
+	x[fKeys] = 1 / max(n, 1)
+	x[fLength] = math.Log(float64(1 + s.span.Len()))
+	x[fForeign] = b2f(f.foreign)
+	x[fForeignOwn] = x[fForeign] * x[fOwn]
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// candidate is one sentence of a retrieved passage, as the model sees it.
+type candidate struct {
+	passage  int // index into the passages
+	position int // order within the passage
+	span     retrieval.Span
+	sentence *sentence
+	x        []float64
+	p        float64 // the model's probability that it answers
+}
+
+// candidates describes every sentence of the passages for the model.
+func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
+	var out []candidate
+	if len(ps) == 0 || f.total == 0 {
+		return nil
+	}
+	var lens, count float64
+	for _, p := range ps {
+		for _, s := range analyzePassage(p.Text).sentences {
+			lens += float64(len(s.seq))
+			count++
+		}
+	}
+	avgLen := lens / max(count, 1)
+	top := ps[0].Score
+	// Passages of one document may overlap: a sentence is a candidate
+	// once, in its best-ranked passage.
+	type docSpan struct {
+		doc        string
+		start, end int
+	}
+	seen := map[docSpan]bool{}
+	for pi, p := range ps {
+		a := analyzePassage(p.Text)
+		ctx := contextTerms(p.Section, p.Title)
+		all := make(map[string]bool, len(a.terms)+len(ctx))
+		for t := range a.terms {
+			all[t] = true
+		}
+		for t := range ctx {
+			all[t] = true
+		}
+		pw, miss := f.held(all)
+		rel := 0.0
+		if top > 0 {
+			rel = p.Score / top
+		}
+		for si := range a.sentences {
+			s := &a.sentences[si]
+			if isHeading(p.Text, s.span, p.Section) {
+				continue // a heading names a topic; it answers nothing
+			}
+			if k := (docSpan{p.DocID, p.Start + s.span.Start, p.Start + s.span.End}); seen[k] {
+				continue
+			} else {
+				seen[k] = true
+			}
+			x := make([]float64, numFeatures)
+			f.sentenceFeatures(x, s, ctx, avgLen)
+			x[fPassage] = pw / f.total
+			x[fPassageMiss] = float64(miss) / float64(len(f.keys))
+			x[fRank] = 1 / float64(2+pi)
+			x[fScore] = rel
+			x[fFirst] = b2f(si == 0)
+			x[fForeignPass] = x[fForeign] * x[fPassage]
+			out = append(out, candidate{passage: pi, position: si, span: s.span, sentence: s, x: x})
+		}
+	}
+	// Neighbours: a sentence that goes on about the one before ("This
+	// region includes …") often holds the fact asked for, with the
+	// subject's name left behind.
+	for i := range out {
+		c := &out[i]
+		c.x[fCarried] = c.x[fOwn]
+		if i > 0 && out[i-1].passage == c.passage && out[i-1].position == c.position-1 {
+			c.x[fPrevOwn] = out[i-1].x[fOwn]
+			if c.sentence.anaphor {
+				both := make(map[string]bool, len(c.sentence.terms)+len(out[i-1].sentence.terms))
+				for t := range c.sentence.terms {
+					both[t] = true
+				}
+				for t := range out[i-1].sentence.terms {
+					both[t] = true
+				}
+				held, _ := f.held(both)
+				c.x[fCarried] = held / f.total
+			}
+		}
+		if i+1 < len(out) && out[i+1].passage == c.passage && out[i+1].position == c.position+1 {
+			c.x[fNextOwn] = out[i+1].x[fOwn]
+		}
+		c.x[fAnaphor] = b2f(c.sentence.anaphor)
+	}
+	best := 0.0
+	for _, c := range out {
+		best = max(best, c.x[fOwn])
+	}
+	for _, c := range out {
+		if best > 0 {
+			c.x[fRelOwn] = c.x[fOwn] / best
+		}
+		c.x[fBestOwn] = b2f(c.x[fOwn] >= best)
+	}
+	return out
+}

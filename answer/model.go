@@ -1,0 +1,116 @@
+package answer
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+)
+
+// Model is the fitted answer model: a logistic regression over the
+// features of a candidate sentence (featureNames) giving the probability
+// that the sentence answers the question. The best candidate is quoted
+// when its probability reaches Threshold; a runner-up is quoted beside it
+// when its own reaches Second.
+//
+// The file is written by tools/train, which fits it on committed data
+// (testdata/: the XQuAD development half and the seeds dev set); a test
+// checks that training again reproduces it.
+type Model struct {
+	Features []string `json:"features"`
+	// Mean and Scale standardise each feature before the weights apply.
+	Mean    []float64 `json:"mean"`
+	Scale   []float64 `json:"scale"`
+	Weights []float64 `json:"weights"`
+	Bias    float64   `json:"bias"`
+	// Threshold is the probability below which the documents "don't
+	// say": chosen on out-of-fold predictions for the operating point
+	// Trained describes.
+	Threshold float64 `json:"threshold"`
+	// Second is the probability at which a runner-up sentence is quoted
+	// too.
+	Second float64 `json:"second"`
+	// Trained says how the model was fitted and what it scored.
+	Trained string `json:"trained"`
+}
+
+//go:embed model.json
+var modelJSON []byte
+
+// DefaultModel is the model built into the binary. It is read at first
+// use, so that tools/train can run while the file is being refitted; a
+// test checks that it reads.
+var DefaultModel = sync.OnceValue(func() *Model {
+	m, err := ParseModel(modelJSON)
+	if err != nil {
+		panic(fmt.Sprintf("answer: the built-in model: %v", err))
+	}
+	return m
+})
+
+// ParseModel reads a model file, checking that it was fitted on the
+// features this build computes.
+func ParseModel(b []byte) (*Model, error) {
+	var m Model
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if !slices.Equal(m.Features, featureNames[:]) {
+		return nil, fmt.Errorf("model: fitted on features %q, this build computes %q", m.Features, featureNames)
+	}
+	n := len(m.Features)
+	if len(m.Mean) != n || len(m.Scale) != n || len(m.Weights) != n {
+		return nil, fmt.Errorf("model: %d features but %d means, %d scales, %d weights", n, len(m.Mean), len(m.Scale), len(m.Weights))
+	}
+	for i, s := range m.Scale {
+		if s <= 0 || math.IsNaN(s) || math.IsInf(s, 0) {
+			return nil, fmt.Errorf("model: feature %s has scale %v", m.Features[i], s)
+		}
+	}
+	if m.Threshold < 0 || m.Threshold > 1 || m.Second < 0 || m.Second > 1 {
+		return nil, fmt.Errorf("model: threshold %v and second %v must be within [0, 1]", m.Threshold, m.Second)
+	}
+	return &m, nil
+}
+
+// Prob is the probability that a candidate with features x answers.
+func (m *Model) Prob(x []float64) float64 {
+	z := m.Bias
+	for i, w := range m.Weights {
+		z += w * (x[i] - m.Mean[i]) / m.Scale[i]
+	}
+	return 1 / (1 + math.Exp(-z))
+}
+
+// FeatureNames lists the features a model is fitted on, in order.
+func FeatureNames() []string { return slices.Clone(featureNames[:]) }
+
+// Choose picks what an answer quotes from its candidates' probabilities:
+// the best candidate, and the runner-up when it reaches second; found is
+// false when the best is below threshold. Ties go to the earlier
+// candidate (the better-ranked passage).
+func Choose(probs []float64, threshold, second float64) (quoted []int, confidence float64, found bool) {
+	best, next := -1, -1
+	for i, p := range probs {
+		switch {
+		case best < 0 || p > probs[best]:
+			best, next = i, best
+		case next < 0 || p > probs[next]:
+			next = i
+		}
+	}
+	if best < 0 {
+		return nil, 0, false
+	}
+	confidence = probs[best]
+	if confidence < threshold {
+		return nil, confidence, false
+	}
+	quoted = []int{best}
+	if next >= 0 && probs[next] >= second {
+		quoted = append(quoted, next)
+	}
+	return quoted, confidence, true
+}

@@ -1,0 +1,164 @@
+package retrieval
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// A name asked about in Russian ("Пэнтерс", "Джаред Аллен") is in no
+// dictionary; the English corpus writes it "Panthers", "Jared Allen".
+// soundsLike finds such words in the corpus's own vocabulary: both sides
+// are reduced to a rough sound key (transliteration, then the consonants
+// in order), and a Russian word's renderings are the corpus terms with its
+// key. Many international words (система, метод) match their English
+// cognates the same way.
+
+// translit spells a Cyrillic word in Latin letters the way English texts
+// render Russian names.
+var translit = map[rune]string{
+	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "e", 'ж': "zh", 'з': "z",
+	'и': "i", 'й': "y", 'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r",
+	'с': "s", 'т': "t", 'у': "u", 'ф': "f", 'х': "kh", 'ц': "ts", 'ч': "ch", 'ш': "sh", 'щ': "shch",
+	'ъ': "", 'ы': "y", 'ь': "", 'э': "e", 'ю': "yu", 'я': "ya", 'і': "i", 'ї': "i", 'є': "e", 'ґ': "g",
+}
+
+// transliterate returns the Latin spelling of a lower-case Cyrillic word,
+// or "" when it holds letters translit does not know.
+func transliterate(w string) string {
+	var b strings.Builder
+	for _, r := range w {
+		l, ok := translit[r]
+		if !ok {
+			if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+				b.WriteRune(r)
+				continue
+			}
+			return ""
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// soundKey reduces a lower-case Latin word to its consonants in order, the
+// spellings of one sound made one letter (th and t, ph and f, c and k, dzh
+// and j), doubled letters single, vowels and h dropped but for a first
+// vowel, which stays as "a". Keys shorter than three letters say too
+// little and are "".
+func soundKey(w string) string {
+	for _, r := range [...][2]string{{"shch", "s"}, {"dzh", "j"}, {"zh", "j"}, {"kh", "h"}, {"ch", "c"},
+		{"sh", "s"}, {"th", "t"}, {"ph", "f"}, {"ck", "k"}, {"ts", "c"}, {"tz", "c"}, {"x", "ks"}, {"q", "k"}} {
+		w = strings.ReplaceAll(w, r[0], r[1])
+	}
+	var b []byte
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch c {
+		case 'c':
+			if i+1 < len(w) && (w[i+1] == 'e' || w[i+1] == 'i') {
+				c = 's'
+			} else {
+				c = 'k'
+			}
+		case 'w':
+			c = 'v'
+		case 'z':
+			c = 's'
+		}
+		vowel := strings.IndexByte("aeiouy", c) >= 0
+		switch {
+		case i == 0 && vowel:
+			c = 'a'
+		case vowel, c == 'h' && i > 0:
+			continue
+		case c < 'a' || c > 'z':
+			return ""
+		}
+		if len(b) > 0 && b[len(b)-1] == c {
+			continue
+		}
+		b = append(b, c)
+	}
+	if len(b) < 3 {
+		return ""
+	}
+	return string(b)
+}
+
+// soundsLike returns the corpus's terms that sound like a Cyrillic word
+// (stem is the word's Russian stem: names are matched with and without
+// their case ending).
+func (ix *Index) soundsLike(word, stem string) []string {
+	si := ix.sounds
+	if si == nil {
+		si = new(soundIndex)
+	}
+	si.once.Do(func() { si.keys = ix.soundKeys() })
+	var out []string
+	for _, w := range []string{word, stem} {
+		l := transliterate(w)
+		if l == "" {
+			continue
+		}
+		t, ok := term(l)
+		if !ok {
+			continue
+		}
+		for _, c := range si.keys[soundKey(t)] {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// soundIndex maps sound keys to the corpus's terms with that key.
+type soundIndex struct {
+	once sync.Once
+	keys map[string][]string
+}
+
+// soundKeys indexes the corpus's Latin terms by sound key. It runs once
+// per index, at the first question in Cyrillic.
+func (ix *Index) soundKeys() map[string][]string {
+	keys := map[string][]string{}
+	add := func(t string) {
+		if t == "" || t[0] < 'a' || t[0] > 'z' {
+			return
+		}
+		if k := soundKey(t); k != "" && !slices.Contains(keys[k], t) {
+			keys[k] = append(keys[k], t)
+		}
+	}
+	if ix.kw != nil {
+		for t := range ix.kw.terms {
+			add(t)
+		}
+	} else {
+		ix.forEachDocWord(add)
+	}
+	for _, ts := range keys {
+		slices.Sort(ts) // map order must not decide a query's terms
+	}
+	return keys
+}
+
+// forEachDocWord calls fn with the term of each distinct word of the
+// documents, for an index whose keyword postings live elsewhere.
+func (ix *Index) forEachDocWord(fn func(term string)) {
+	seen := map[string]bool{}
+	for _, d := range ix.docs {
+		forEachWord(d.Text, func(w string) {
+			if seen[w] {
+				return
+			}
+			seen[w] = true
+			if t, ok := term(w); ok {
+				fn(t)
+			}
+		})
+	}
+}

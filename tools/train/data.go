@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"citebot/answer"
+)
+
+// dataSet is a document folder with questions about it.
+type dataSet struct {
+	name, docs, qa string
+}
+
+// qaRow is a line of a question file: gold as byte spans of document
+// (XQuAD) or as an evidence string (the seeds dev set).
+type qaRow struct {
+	ID         string   `json:"id"`
+	Lang       string   `json:"lang"`
+	Question   string   `json:"question"`
+	Answerable bool     `json:"answerable"`
+	Document   string   `json:"document"`
+	Spans      [][2]int `json:"spans"`
+	Evidence   string   `json:"evidence"`
+}
+
+// question is one question with its candidates, labelled.
+type question struct {
+	id, lang, set string
+	text          string
+	group         string // the article: folds never split one
+	answerable    bool
+	retrieved     bool // a top passage holds the gold
+	cands         []answer.Candidate
+	labels        []bool
+	quotes        []string // the candidates' text, for reports
+}
+
+func (q *question) quote(i int) string {
+	if i < 0 || i >= len(q.quotes) {
+		return "(none)"
+	}
+	return strings.Join(strings.Fields(q.quotes[i]), " ")
+}
+
+func (s dataSet) questions(ctx context.Context, k int) ([]question, error) {
+	rows, err := readRows(s.qa)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := newIndex(ctx, s.docs)
+	if err != nil {
+		return nil, err
+	}
+	ex := answer.Extractive{Index: ix, Tuning: answer.DefaultTuning}
+	out := make([]question, 0, len(rows))
+	for _, r := range rows {
+		cands, ps, err := ex.Candidates(ctx, r.Question, k)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", s.name, r.ID, err)
+		}
+		q := question{text: r.Question, id: r.ID, lang: r.Lang, set: s.name, group: s.name + "/" + r.Document, answerable: r.Answerable, cands: cands}
+		if r.Document == "" {
+			q.group = s.name
+		}
+		holds := func(doc string, start, end int) bool {
+			if !r.Answerable || r.Document != "" && doc != r.Document {
+				return false
+			}
+			for _, sp := range r.Spans {
+				if min(end, sp[1])-max(start, sp[0]) >= (sp[1]-sp[0]+1)/2 {
+					return true
+				}
+			}
+			if r.Evidence != "" {
+				d, ok := ix.Document(doc)
+				return ok && end <= len(d.Text) && strings.Contains(d.Text[start:end], r.Evidence)
+			}
+			return false
+		}
+		for _, p := range ps {
+			if holds(p.DocID, p.Start, p.End) {
+				q.retrieved = true
+			}
+		}
+		q.labels = make([]bool, len(cands))
+		for i, c := range cands {
+			q.labels[i] = holds(c.Document, c.Start, c.End)
+			if d, ok := ix.Document(c.Document); ok {
+				q.quotes = append(q.quotes, d.Text[c.Start:c.End])
+			}
+		}
+		out = append(out, q)
+	}
+	return out, nil
+}
+
+func readRows(path string) ([]qaRow, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var rows []qaRow
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var r qaRow
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, n, err)
+		}
+		if r.Lang == "" {
+			r.Lang = "en"
+		}
+		rows = append(rows, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rows, nil
+}
