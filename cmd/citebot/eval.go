@@ -175,23 +175,25 @@ func (r qaRow) gold() string {
 // first such passage; cited hit, a citation holds it; cited hit@1, the
 // first citation does; refusals are answers with found false.
 type qaReport struct {
-	K                int                `json:"k"`
-	Questions        int                `json:"questions"`
-	Answerable       int                `json:"answerable"`
-	Unanswerable     int                `json:"unanswerable"`
-	RecallAtK        float64            `json:"recall_at_k"`
-	MRR              float64            `json:"mrr"`
-	CitedHit         float64            `json:"cited_evidence_hit"`
-	CitedHit1        float64            `json:"cited_evidence_hit_at_1"`
-	FalseRefusals    int                `json:"answerable_refused"`
-	Refused          int                `json:"unanswerable_refused"`
-	FalseRefusalRate float64            `json:"answerable_refused_rate"`
-	RefusedRate      float64            `json:"unanswerable_refused_rate"`
-	AbstentionRate   float64            `json:"abstention_accuracy"`
-	MeanMS           float64            `json:"mean_ms"`
-	Misses           []qaMiss           `json:"misses"`
-	RecallByLang     map[string]float64 `json:"recall_by_lang"`
-	CitedHitsByLang  map[string]float64 `json:"cited_hit_by_lang"`
+	K                int     `json:"k"`
+	Questions        int     `json:"questions"`
+	Answerable       int     `json:"answerable"`
+	Unanswerable     int     `json:"unanswerable"`
+	RecallAtK        float64 `json:"recall_at_k"`
+	MRR              float64 `json:"mrr"`
+	CitedHit         float64 `json:"cited_evidence_hit"`
+	CitedHit1        float64 `json:"cited_evidence_hit_at_1"`
+	FalseRefusals    int     `json:"answerable_refused"`
+	Refused          int     `json:"unanswerable_refused"`
+	FalseRefusalRate float64 `json:"answerable_refused_rate"`
+	RefusedRate      float64 `json:"unanswerable_refused_rate"`
+	AbstentionRate   float64 `json:"abstention_accuracy"`
+	MeanMS           float64 `json:"mean_ms"`
+	// MeanConfidence is the answers\' mean confidence, over all questions.
+	MeanConfidence  float64            `json:"mean_confidence"`
+	Misses          []qaMiss           `json:"misses"`
+	RecallByLang    map[string]float64 `json:"recall_by_lang"`
+	CitedHitsByLang map[string]float64 `json:"cited_hit_by_lang"`
 	// ByLang has the figures per language (the rows' lang field; rows
 	// without one count under "").
 	ByLang map[string]*qaLang `json:"by_lang"`
@@ -209,11 +211,16 @@ type qaLang struct {
 	Refused          int     `json:"unanswerable_refused"`
 	FalseRefusalRate float64 `json:"answerable_refused_rate"`
 	RefusedRate      float64 `json:"unanswerable_refused_rate"`
+	MeanConfidence   float64 `json:"mean_confidence"`
 
 	recall, cited, cited1 int
+	confidence            float64
 }
 
 func (l *qaLang) finish() {
+	if l.Questions > 0 {
+		l.MeanConfidence = l.confidence / float64(l.Questions)
+	}
 	if l.Answerable > 0 {
 		n := float64(l.Answerable)
 		l.RecallAtK, l.CitedHit, l.CitedHit1 = float64(l.recall)/n, float64(l.cited)/n, float64(l.cited1)/n
@@ -257,6 +264,8 @@ func evalQA(ctx context.Context, ask askFunc, rows []qaRow, k int) (qaReport, er
 		}
 		lang.Questions++
 		all.Questions++
+		lang.confidence += a.Confidence
+		all.confidence += a.Confidence
 		if !row.Answerable {
 			lang.Unanswerable++
 			all.Unanswerable++
@@ -317,6 +326,7 @@ func evalQA(ctx context.Context, ask askFunc, rows []qaRow, k int) (qaReport, er
 	r.RecallAtK, r.CitedHit, r.CitedHit1 = all.RecallAtK, all.CitedHit, all.CitedHit1
 	r.FalseRefusals, r.Refused = all.FalseRefusals, all.Refused
 	r.FalseRefusalRate, r.RefusedRate = all.FalseRefusalRate, all.RefusedRate
+	r.MeanConfidence = all.MeanConfidence
 	if r.Answerable > 0 {
 		r.MRR = rr / float64(r.Answerable)
 	}
@@ -343,6 +353,7 @@ func (r qaReport) write(w io.Writer, verbose bool) {
 	fmt.Fprintf(tw, "cited-evidence hit@1\t%.3f\n", r.CitedHit1)
 	fmt.Fprintf(tw, "unanswerable refused\t%d/%d (%.3f)\n", r.Refused, r.Unanswerable, r.RefusedRate)
 	fmt.Fprintf(tw, "answerable refused\t%d/%d (%.3f)\n", r.FalseRefusals, r.Answerable, r.FalseRefusalRate)
+	fmt.Fprintf(tw, "mean confidence\t%.3f\n", r.MeanConfidence)
 	fmt.Fprintf(tw, "mean time per question\t%.1f ms\n", r.MeanMS)
 	tw.Flush()
 

@@ -122,8 +122,8 @@ func TestEvalQAMetrics(t *testing.T) {
 		{ID: "none", Question: "q7", Answerable: true, Evidence: "1871"},
 	}
 	answers := map[string]answer.Answer{
-		"q1": {Found: true, Passages: []answer.Passage{pass(0, 100)}, Citations: []answer.Citation{cite(10, 20)}},
-		"q2": {Found: true, Passages: []answer.Passage{pass(200, 300), pass(0, 100)}, Citations: []answer.Citation{cite(40, 50), cite(12, 30)}},
+		"q1": {Found: true, Confidence: 0.9, Passages: []answer.Passage{pass(0, 100)}, Citations: []answer.Citation{cite(10, 20)}},
+		"q2": {Found: true, Confidence: 0.5, Passages: []answer.Passage{pass(200, 300), pass(0, 100)}, Citations: []answer.Citation{cite(40, 50), cite(12, 30)}},
 		"q3": {Found: false, Passages: []answer.Passage{pass(200, 300), pass(300, 400)}},
 		"q4": {Found: false},
 		"q5": {Found: true, Passages: []answer.Passage{pass(0, 100)}, Citations: []answer.Citation{cite(40, 50)}},
@@ -167,6 +167,8 @@ func TestEvalQAMetrics(t *testing.T) {
 		{"ru hit", r.ByLang["ru"].CitedHit, 0},
 		{"ru refused rate", r.ByLang["ru"].RefusedRate, 0},
 		{`"" hit@1`, r.ByLang[""].CitedHit1, 1},
+		{"mean confidence", r.MeanConfidence, 1.4 / 7},
+		{"en mean confidence", r.ByLang["en"].MeanConfidence, 1.4 / 4},
 		{"recall by lang, en", r.RecallByLang["en"], 2.0 / 3},
 		{"cited hit by lang, ru", r.CitedHitsByLang["ru"], 0},
 	}
