@@ -13,7 +13,7 @@ import (
 // version has different spans, so the indexer re-chunks every document
 // when it changes; bump it with any change to chunk or sentence output
 // (the golden files in testdata/chunks show such changes).
-const ChunkerVersion = "chunk-4"
+const ChunkerVersion = "chunk-5"
 
 // Limits on chunk sizes, in bytes.
 const (

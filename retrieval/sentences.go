@@ -20,9 +20,15 @@ const maxSentenceBytes = 800
 // headings) need context on both sides of the period that regular
 // expressions express badly.
 //
-// A line break always ends a sentence: the documents are line-oriented
-// (one paragraph, heading or reference per line), and a span that crosses a
-// line would glue a heading to the text under it. Within a line a sentence
+// A hard line break ends a sentence. A soft one, where a hard-wrapped
+// paragraph (a .txt folded at 72 columns, the lines of a PDF page, a wrapped
+// Markdown paragraph) goes on on the next line, is whitespace like any
+// other, so that a sentence of the text is one span however its lines were
+// wrapped: spans stay exact bytes of the text and may then hold '\n'.
+// wraps.soft says which breaks are soft; in line-oriented documents such as
+// the seeds (one paragraph, heading or reference per line) none is, since a
+// span across such lines would glue a heading or a title to the text under
+// it. Within a run of lines a sentence
 // ends at . ! ? or … (plus closing quotes and brackets) followed by
 // whitespace and something that can start a sentence: an upper-case letter,
 // a digit, an opening quote or bracket. Initials ("T.A. Polyakova"),
@@ -35,19 +41,19 @@ const maxSentenceBytes = 800
 func SplitSentences(text string, within Span) []Span {
 	s, e := clampSpan(len(text), within)
 	out := make([]Span, 0, (e-s)/120+1)
-	// A range may start mid-line (a chunk that is a window of sentences);
-	// what precedes it on the line still decides whether "12." opens a
-	// numbered line or ends a sentence, so the sentences of a chunk are the
-	// sentences of the document.
-	ctx := strings.LastIndexByte(text[:s], '\n') + 1
+	w := wraps{text: text}
+	// A range may start mid-line or mid-paragraph (a chunk that is a window
+	// of sentences); what precedes it in its run of lines still decides
+	// whether "12." opens a numbered line or ends a sentence, and which
+	// breaks are soft depends on the text alone, never on the range, so the
+	// sentences of a chunk are the sentences of the document.
+	ls := strings.LastIndexByte(text[:s], '\n') + 1
+	ctx := w.runStart(ls)
 	for s < e {
-		le := e
-		if j := strings.IndexByte(text[s:e], '\n'); j >= 0 {
-			le = s + j
-		}
+		le := w.runEnd(ls, e)
 		out = splitLine(text, ctx, s, le, out)
 		s = le + 1
-		ctx = s
+		ls, ctx = s, s
 	}
 	return out
 }
@@ -71,8 +77,359 @@ func clampSpan(n int, sp Span) (int, int) {
 	return s, e
 }
 
-// splitLine appends the sentences of text[ls:le], a line or the end of
-// one (no '\n' inside), whose line starts at ctx <= ls.
+// Bounds on a wrap width, in columns. Nobody hard-wraps prose wider than
+// maxWrapColumns, so a block with longer lines is line-oriented text (a
+// paragraph per line) whose lines merely happen to be of similar length.
+// In a block narrower than minWrapColumns (menus, front matter, a column
+// of figures) a line and a word fill the width by chance.
+const (
+	minWrapColumns = 40
+	maxWrapColumns = 200
+)
+
+// wraps decides which line breaks of a text are soft, that is, inside a
+// hard-wrapped paragraph. A break is hard when either side is blank, when
+// either line is a boundary line (a Markdown ATX heading, a setext
+// underline or thematic break, a code fence, a table row) or when the next
+// line opens an item (a list item, a numbered heading, a quote). Otherwise
+// it is soft when the text shows that the line was wrapped:
+//
+//   - the next line starts with a lower-case letter, so it goes on with the
+//     sentence of this one; or
+//   - the line is full: the next line's first word would not have fitted
+//     after it (line + space + word > W), where W, the wrap width of the
+//     block, is its longest line. A block is the run of lines between
+//     blank and boundary lines. W counts only when the block looks
+//     wrapped: at least two, and at least half, of its lines that have a
+//     next line in the block (one that opens no item) are full. A width
+//     that one line sets alone is a title's or an affiliation's, not a
+//     margin. W must also lie within minWrapColumns..maxWrapColumns.
+//
+// Lines are measured in runes, as columns, with their indentation. A line
+// ending in a terminator may be soft as well: the break is then whitespace
+// and the usual rules decide whether the terminator ends the sentence
+// ("Russia.\nThe" does, "p.\n140" and "T.A.\nPolyakova" do not), exactly as
+// they would have decided on one line. The decision reads the block around
+// the break and nothing else, so a passage split on its own (a chunk's
+// text) splits like the same lines in the whole document, bar blocks cut
+// at its edges. Headings that only a word list recognises ("Results" on a
+// line of its own) are not boundaries here.
+type wraps struct {
+	text string
+	// The block last measured, text[bs:be], and its wrap width W in runes,
+	// 0 when the block shows none.
+	bs, be, width int
+}
+
+// soft reports whether the line break text[nl] ('\n') that ends the line
+// starting at ls is a soft wrap.
+func (w *wraps) soft(ls, nl int) bool {
+	text := w.text
+	a, b := trimSpan(text, ls, nl)
+	if a == b || isBoundaryLine(text[a:b]) {
+		return false
+	}
+	c, d := trimSpan(text, nl+1, lineEnd(text, nl+1))
+	if c == d || isBoundaryLine(text[c:d]) || opensItem(text[c:d]) {
+		return false
+	}
+	if r, _ := utf8.DecodeRuneInString(text[c:d]); unicode.IsLower(r) {
+		return true
+	}
+	width := w.widthAt(ls)
+	return width > 0 && full(text, ls, b, c, d, width)
+}
+
+// full reports whether the line text[ls:b] (b past its last non-space)
+// leaves no room for the first word of the next line, trimmed to
+// text[c:d], within width columns.
+func full(text string, ls, b, c, d, width int) bool {
+	word := strings.IndexFunc(text[c:d], isSpaceRune)
+	if word < 0 {
+		word = d - c
+	}
+	return utf8.RuneCountInString(text[ls:b])+1+utf8.RuneCountInString(text[c:c+word]) > width
+}
+
+// widthAt returns the wrap width W of the block holding the content line
+// that starts at ls, or 0 when neither it nor a neighbour shows one.
+func (w *wraps) widthAt(ls int) int {
+	if w.bs <= ls && ls < w.be {
+		return w.width
+	}
+	text := w.text
+	bs := blockStart(text, ls)
+	be, width := measureBlock(text, bs)
+	if width == 0 {
+		// A paragraph of two or three lines cannot show its margin; the
+		// text around it, set in the same width, can.
+		if p := prevBlock(text, bs); p >= 0 {
+			_, width = measureBlock(text, blockStart(text, p))
+		}
+		if p := nextBlock(text, be); width == 0 && p >= 0 {
+			_, width = measureBlock(text, p)
+		}
+	}
+	w.bs, w.be, w.width = bs, be, width
+	return width
+}
+
+// blockStart returns the start of the first line of the block holding the
+// content line that starts at ls.
+func blockStart(text string, ls int) int {
+	for ls > 0 {
+		ps := strings.LastIndexByte(text[:ls-1], '\n') + 1
+		if a, b := trimSpan(text, ps, ls-1); a == b || isBoundaryLine(text[a:b]) {
+			break
+		}
+		ls = ps
+	}
+	return ls
+}
+
+// prevBlock returns the start of the last line of the block before the one
+// starting at bs, when only blank lines lie between them, or -1.
+func prevBlock(text string, bs int) int {
+	for bs > 0 {
+		ps := strings.LastIndexByte(text[:bs-1], '\n') + 1
+		a, b := trimSpan(text, ps, bs-1)
+		if a < b {
+			if isBoundaryLine(text[a:b]) {
+				return -1
+			}
+			return ps
+		}
+		bs = ps
+	}
+	return -1
+}
+
+// nextBlock returns the start of the block after the one ending at be (the
+// start of the line after its last), when only blank lines lie between
+// them, or -1.
+func nextBlock(text string, be int) int {
+	for be < len(text) {
+		le := lineEnd(text, be)
+		a, b := trimSpan(text, be, le)
+		if a < b {
+			if isBoundaryLine(text[a:b]) {
+				return -1
+			}
+			return be
+		}
+		be = le + 1
+	}
+	return -1
+}
+
+// measureBlock returns the end of the block whose first line starts at bs
+// (the start of the line after its last) and its wrap width W, or 0 when
+// the block does not show one. W is its longest line, not counting lines
+// of a single word: a word longer than the width (an address) overflows
+// the margin rather than setting it.
+func measureBlock(text string, bs int) (be, width int) {
+	longest := 0
+	be = bs
+	for p := bs; p <= len(text); p = be {
+		le := lineEnd(text, p)
+		a, b := trimSpan(text, p, le)
+		if a == b || (p != bs && isBoundaryLine(text[a:b])) {
+			break
+		}
+		if strings.IndexByte(text[a:b], ' ') >= 0 {
+			longest = max(longest, utf8.RuneCountInString(text[p:b]))
+		}
+		be = le + 1
+	}
+	if longest < minWrapColumns || longest > maxWrapColumns {
+		return be, 0
+	}
+	filled, lines := 0, 0
+	for p := bs; ; {
+		le := lineEnd(text, p)
+		if le+1 >= be {
+			break // the block's last line
+		}
+		_, b := trimSpan(text, p, le)
+		c, d := trimSpan(text, le+1, lineEnd(text, le+1))
+		if !opensItem(text[c:d]) {
+			lines++
+			if full(text, p, b, c, d, longest) {
+				filled++
+			}
+		}
+		p = le + 1
+	}
+	if filled >= 2 && 2*filled >= lines {
+		return be, longest
+	}
+	return be, 0
+}
+
+// runStart returns where the run of soft-wrapped lines holding the line
+// that starts at ls begins.
+func (w *wraps) runStart(ls int) int {
+	for ls > 0 {
+		ps := strings.LastIndexByte(w.text[:ls-1], '\n') + 1
+		if !w.soft(ps, ls-1) {
+			break
+		}
+		ls = ps
+	}
+	return ls
+}
+
+// runEnd returns the first hard line break at or after the line that
+// starts at ls, or e if there is none before e.
+func (w *wraps) runEnd(ls, e int) int {
+	for {
+		j := strings.IndexByte(w.text[ls:e], '\n')
+		if j < 0 {
+			return e
+		}
+		if !w.soft(ls, ls+j) {
+			return ls + j
+		}
+		ls += j + 1
+	}
+}
+
+// lineEnd returns the index of the '\n' ending the line at p, or len(text).
+func lineEnd(text string, p int) int {
+	if j := strings.IndexByte(text[p:], '\n'); j >= 0 {
+		return p + j
+	}
+	return len(text)
+}
+
+// isBoundaryLine reports whether a trimmed, non-empty line stands apart
+// from the lines around it whatever their lengths: a Markdown ATX heading
+// ("## Methods"), a setext underline or thematic break ("=====", "---",
+// "* * *"), a code fence, or a table row ("| a | b |", "a | b").
+func isBoundaryLine(line string) bool {
+	switch line[0] {
+	case '#':
+		n := 1
+		for n < len(line) && line[n] == '#' {
+			n++
+		}
+		if n <= 6 && (n == len(line) || line[n] == ' ' || line[n] == '\t') {
+			return true
+		}
+	case '|':
+		return true
+	case '`', '~':
+		if strings.HasPrefix(line, "```") || strings.HasPrefix(line, "~~~") {
+			return true
+		}
+	case '=', '-', '*', '_':
+		marks := 0
+		for i := 0; i < len(line); i++ {
+			switch line[i] {
+			case line[0]:
+				marks++
+			case ' ', '\t':
+			default:
+				marks = -len(line)
+			}
+		}
+		if marks >= 3 {
+			return true
+		}
+	}
+	return strings.Contains(line, " | ")
+}
+
+// opensItem reports whether a trimmed, non-empty line starts something of
+// its own: a list item ("- ", "* ", "+ ", "• ", "– ", "1. ", "12) ",
+// "(a) ", "[3] ", "a) "), a numbered heading ("3.1. The", "IV. Results")
+// or a quotation ("> "). Markers that are common inside sentences do not
+// count: a year in brackets ("(1996) contains"), a citation followed by
+// punctuation ("[9]."), a page number ("4. 62]").
+func opensItem(line string) bool {
+	switch line[0] {
+	case '-', '*', '+', '>':
+		return len(line) == 1 || spaceAt(line, 1)
+	case '(', '[':
+		// "(1) ", "[12] ", "(a) ", "(iv) ", but not "(1996) " or "[9]."
+		digits, letters := 0, 0
+		p := 1
+		for ; p < len(line); p++ {
+			if isDigitByte(line[p]) {
+				digits++
+			} else if 'a' <= line[p] && line[p] <= 'z' {
+				letters++
+			} else {
+				break
+			}
+		}
+		if digits > 0 && letters > 0 || digits > 3 || letters > 4 || digits+letters == 0 {
+			return false
+		}
+		return p < len(line) && (line[p] == ')' || line[p] == ']') && spaceAt(line, p+1)
+	}
+	if strings.HasPrefix(line, "•") {
+		return true
+	}
+	if strings.HasPrefix(line, "–") || strings.HasPrefix(line, "—") {
+		return spaceAt(line, len("–"))
+	}
+	if 'a' <= line[0] && line[0] <= 'z' {
+		return len(line) > 2 && line[1] == ')' && spaceAt(line, 2)
+	}
+	// "1. ", "12) ", and numbered headings: groups of one or two digits
+	// joined by periods, then a space and a capital ("3.1. The", "3.1
+	// The"). Four digits or more are years or quantities ("2019. The").
+	n := 0
+	for n < len(line) && isDigitByte(line[n]) {
+		n++
+	}
+	if n > 0 {
+		if n <= 3 && n+1 < len(line) && (line[n] == '.' || line[n] == ')') && spaceAt(line, n+1) {
+			// "4. 62]" goes on with a page reference
+			rest := strings.TrimLeftFunc(line[n+1:], isSpaceRune)
+			return rest != "" && !isDigitByte(rest[0])
+		}
+		p, dots := 0, 0
+		for {
+			g := 0
+			for p < len(line) && isDigitByte(line[p]) {
+				p++
+				g++
+			}
+			if g == 0 || g > 2 {
+				return false
+			}
+			if p+1 >= len(line) || line[p] != '.' {
+				break
+			}
+			p++
+			dots++
+			if !isDigitByte(line[p]) {
+				break
+			}
+		}
+		if dots == 0 || !spaceAt(line, p) {
+			return false
+		}
+		r, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(line[p:], isSpaceRune))
+		return unicode.IsUpper(r)
+	}
+	// "IV. Results"
+	q := 0
+	for q < len(line) && strings.IndexByte("IVX", line[q]) >= 0 {
+		q++
+	}
+	if q > 0 && q < len(line) && line[q] == '.' && spaceAt(line, q+1) {
+		r, _ := utf8.DecodeRuneInString(strings.TrimLeftFunc(line[q+1:], isSpaceRune))
+		return unicode.IsUpper(r)
+	}
+	return false
+}
+
+// splitLine appends the sentences of text[ls:le], a run of soft-wrapped
+// lines or the end of one (no hard line break inside), whose run starts at
+// ctx <= ls.
 func splitLine(text string, ctx, ls, le int, out []Span) []Span {
 	ls, le = trimSpan(text, ls, le)
 	if ls >= le {
@@ -97,7 +454,7 @@ func splitLine(text string, ctx, ls, le int, out []Span) []Span {
 }
 
 // sentenceBreak decides whether the terminator at text[i] ends a sentence
-// of the trimmed line text[ls:le]. If it does, the sentence ends at end and
+// of the trimmed run of lines text[ls:le]. If it does, the sentence ends at end and
 // the next one starts at next; either way scanning resumes at resume (> i).
 func sentenceBreak(text string, ls, i, le int) (end, next, resume int) {
 	j := i // past the run of terminators: "?!", "...", "…"
@@ -119,7 +476,7 @@ func sentenceBreak(text string, ls, i, le int) (end, next, resume int) {
 		k += n
 	}
 	if k >= le {
-		return -1, -1, le // the line break ends the sentence anyway
+		return -1, -1, le // the hard line break ends the sentence anyway
 	}
 	// Only a lone period can be an abbreviation or a glued run-on; "?!",
 	// "..." and "etc.)" are always real ends when a capital follows.
