@@ -494,10 +494,14 @@ type paragraph struct {
 // between blank or boilerplate lines. A block is one paragraph when its
 // lines are hard-wrapped prose; list items, references and long lines (the
 // seeds keep one paragraph per line) each make their own, and headings
-// always stand alone. A page break (pages: where each page starts) ends
-// a paragraph and stops merging, so that every chunk lies on one page.
+// always stand alone. A line break that SplitSentences reads as a soft wrap
+// never ends a paragraph (unless a heading, chrome or a page break
+// intervenes), whatever the lines' lengths, so that chunks of wrapped text
+// end where sentences end. A page break (pages: where each page starts)
+// ends a paragraph and stops merging, so that every chunk lies on one page.
 func paragraphs(text string, lines []docLine, pages []int) []paragraph {
 	var out []paragraph
+	w := wraps{text: text}
 	section := ""
 	prevContent := -1 // index of the previous content line in the current block
 	page := 0         // index in pages of the next page start
@@ -527,8 +531,9 @@ func paragraphs(text string, lines []docLine, pages []int) []paragraph {
 			prevContent = -1
 			continue
 		}
-		join := prevContent >= 0 && !l.list && !out[len(out)-1].heading &&
-			lines[prevContent].end-lines[prevContent].start <= wrapWidth
+		join := prevContent >= 0 && !out[len(out)-1].heading &&
+			(!l.list && lines[prevContent].end-lines[prevContent].start <= wrapWidth ||
+				w.soft(lineStart(text, lines[prevContent].start), lineStart(text, l.start)-1))
 		if join {
 			out[len(out)-1].end = l.end
 		} else {
@@ -537,6 +542,11 @@ func paragraphs(text string, lines []docLine, pages []int) []paragraph {
 		prevContent = i
 	}
 	return out
+}
+
+// lineStart returns the start of the line holding text[p].
+func lineStart(text string, p int) int {
+	return strings.LastIndexByte(text[:p], '\n') + 1
 }
 
 // ChunkDocument cuts a document into chunks: byte spans of doc.Text that

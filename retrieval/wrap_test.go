@@ -302,3 +302,45 @@ func TestSplitSentencesWrappedLong(t *testing.T) {
 		t.Errorf("%d pieces of a %d-byte sentence", len(spans), len(text))
 	}
 }
+
+// TestChunkWrapped checks that chunks of hard-wrapped text end where
+// sentences end: every sentence of the document lies whole in a chunk,
+// whatever the width the text was folded to (150 columns is wider than the
+// chunker's own wrapWidth, 120 bytes).
+func TestChunkWrapped(t *testing.T) {
+	for _, width := range []int{72, 150} {
+		for _, seed := range seedDocuments(t) {
+			doc := Document{ID: seed.ID, Text: fold(seed.Text, width)}
+			for _, max := range []int{0, 300} {
+				opt := ChunkOptions{MaxBytes: max}
+				chunks := ChunkDocument(doc, opt)
+				checkChunks(t, doc, opt, chunks)
+				for _, sp := range SplitSentences(doc.Text, Span{0, len(doc.Text)}) {
+					if !inSomeChunk(chunks, sp) && !boilerplateNear(doc.Text, sp) {
+						t.Errorf("%s at %d columns, MaxBytes %d: no chunk holds the sentence %q", doc.ID, width, max, doc.Text[sp.Start:sp.End])
+					}
+				}
+			}
+		}
+	}
+}
+
+func inSomeChunk(chunks []Chunk, sp Span) bool {
+	for _, c := range chunks {
+		if !c.Header && c.Start <= sp.Start && sp.End <= c.End {
+			return true
+		}
+	}
+	return false
+}
+
+// boilerplateNear reports whether the sentence overlaps a line the chunker
+// drops as site chrome: such a sentence is in no chunk by design.
+func boilerplateNear(text string, sp Span) bool {
+	for _, l := range classifyLines(text, DefaultBoilerplate(), 0) {
+		if l.kind == lineBoilerplate && l.start < sp.End && sp.Start < l.end {
+			return true
+		}
+	}
+	return false
+}
