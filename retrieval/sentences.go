@@ -148,7 +148,7 @@ func full(text string, ls, b, c, d, width int) bool {
 	if word < 0 {
 		word = d - c
 	}
-	return utf8.RuneCountInString(text[ls:b])+1+utf8.RuneCountInString(text[c:c+word]) > width
+	return columns(text[ls:b])+1+columns(text[c:c+word]) > width
 }
 
 // widthAt returns the wrap width W of the block holding the content line
@@ -228,7 +228,7 @@ func nextBlock(text string, be int) int {
 // of a single word: a word longer than the width (an address) overflows
 // the margin rather than setting it.
 func measureBlock(text string, bs int) (be, width int) {
-	longest := 0
+	longest, lines := 0, 0 // lines: those with a next line that opens no item
 	be = bs
 	for p := bs; p <= len(text); p = be {
 		le := lineEnd(text, p)
@@ -236,34 +236,32 @@ func measureBlock(text string, bs int) (be, width int) {
 		if a == b || (p != bs && isBoundaryLine(text[a:b])) {
 			break
 		}
+		if p != bs && !opensItem(text[a:b]) {
+			lines++
+		}
 		if strings.IndexByte(text[a:b], ' ') >= 0 {
-			longest = max(longest, utf8.RuneCountInString(text[p:b]))
+			longest = max(longest, columns(text[p:b]))
 		}
 		be = le + 1
 	}
-	if longest < minWrapColumns || longest > maxWrapColumns {
+	if longest < minWrapColumns || longest > maxWrapColumns || lines < 2 {
 		return be, 0
 	}
-	filled, lines := 0, 0
+	filled := 0
 	for p := bs; ; {
 		le := lineEnd(text, p)
 		if le+1 >= be {
-			break // the block's last line
+			return be, 0 // the block's last line
 		}
 		_, b := trimSpan(text, p, le)
 		c, d := trimSpan(text, le+1, lineEnd(text, le+1))
-		if !opensItem(text[c:d]) {
-			lines++
-			if full(text, p, b, c, d, longest) {
-				filled++
+		if !opensItem(text[c:d]) && full(text, p, b, c, d, longest) {
+			if filled++; filled >= 2 && 2*filled >= lines {
+				return be, longest
 			}
 		}
 		p = le + 1
 	}
-	if filled >= 2 && 2*filled >= lines {
-		return be, longest
-	}
-	return be, 0
 }
 
 // runStart returns where the run of soft-wrapped lines holding the line
@@ -292,6 +290,30 @@ func (w *wraps) runEnd(ls, e int) int {
 		}
 		ls += j + 1
 	}
+}
+
+// columns counts the runes of s, the width it takes in a monospaced text
+// (a stray continuation byte takes none), eight ASCII bytes at a time.
+func columns(s string) int {
+	n, i := 0, 0
+	for ; i+8 <= len(s); i += 8 {
+		_ = s[i+7]
+		if s[i]|s[i+1]|s[i+2]|s[i+3]|s[i+4]|s[i+5]|s[i+6]|s[i+7] < utf8.RuneSelf {
+			n += 8
+			continue
+		}
+		for _, c := range []byte(s[i : i+8]) {
+			if c&0xC0 != 0x80 {
+				n++
+			}
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i]&0xC0 != 0x80 {
+			n++
+		}
+	}
+	return n
 }
 
 // lineEnd returns the index of the '\n' ending the line at p, or len(text).
@@ -337,7 +359,18 @@ func isBoundaryLine(line string) bool {
 			return true
 		}
 	}
-	return strings.Contains(line, " | ")
+	// strings.Contains(line, " | "), but looking for the rare '|' first.
+	for i := 1; i+1 < len(line); i++ {
+		j := strings.IndexByte(line[i:len(line)-1], '|')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if line[i-1] == ' ' && line[i+1] == ' ' {
+			return true
+		}
+	}
+	return false
 }
 
 // opensItem reports whether a trimmed, non-empty line starts something of

@@ -344,3 +344,11 @@ func boilerplateNear(text string, sp Span) bool {
 	}
 	return false
 }
+
+func TestColumns(t *testing.T) {
+	for _, s := range []string{"", "abc", "information security of the Union", "Это важно. Следующее предложение", "aя€😀 mixed widths and more ASCII text"} {
+		if got, want := columns(s), utf8.RuneCountInString(s); got != want {
+			t.Errorf("columns(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
