@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"citebot/retrieval"
+	"citebot/retrieval/wordvec"
 )
 
 // textAnalysis is what the composer derives from a passage's text alone:
@@ -30,6 +31,9 @@ type sentence struct {
 	names   []string
 	numbers []string
 	anaphor bool // opens by referring back to what came before
+	// vec is the sentence's embedded word-vector mean (unit length, or
+	// zeros when no word is known).
+	vec []float32
 }
 
 // memo maps a text to its analysis. It depends on the text only (and on the
@@ -45,8 +49,9 @@ type memo struct {
 }
 
 // analysisCost estimates the heap an analysis holds: measured at about
-// ten times the text (term strings, slices and maps per sentence).
-func analysisCost(text string) int { return 10*len(text) + 256 }
+// ten times the text (term strings, slices and maps per sentence), plus a
+// 400-byte vector per sentence of some 150 bytes.
+func analysisCost(text string) int { return 13*len(text) + 256 }
 
 func newMemo(budget int) *memo { return &memo{budget: budget, m: map[string]*textAnalysis{}} }
 
@@ -96,7 +101,7 @@ func analyzePassage(text string) *textAnalysis {
 			}
 			names, numbers := namesAndNumbers(st)
 			a.sentences = append(a.sentences, sentence{span: s, seq: seq, terms: terms, date: kind(st, "date"), num: kind(st, "number"),
-				names: names, numbers: numbers, anaphor: opensWithAnaphor(st)})
+				names: names, numbers: numbers, anaphor: opensWithAnaphor(st), vec: embedSentence(st)})
 		}
 		return a
 	})
@@ -140,6 +145,35 @@ func opensWithAnaphor(s string) bool {
 		}
 	})
 	return found
+}
+
+// vectors is the embedded word-vector model, for sentence similarity; nil
+// when it cannot be read (the feature is then 0 everywhere).
+var vectors = sync.OnceValue(func() *wordvec.Model {
+	m, err := wordvec.Default()
+	if err != nil {
+		return nil
+	}
+	return m
+})
+
+func embedSentence(s string) []float32 {
+	if m := vectors(); m != nil {
+		return m.Embed(s)
+	}
+	return nil
+}
+
+// cosine of two unit vectors (0 when either is missing or zero).
+func cosine(a, b []float32) float64 {
+	if len(a) != len(b) {
+		return 0
+	}
+	var s float32
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return float64(s)
 }
 
 // contextTerms are the terms of a passage's section heading and title.

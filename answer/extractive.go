@@ -318,6 +318,10 @@ func stems(words ...string) map[string]bool {
 	return m
 }
 
+// maxKeys bounds the key terms a question is weighed by: a question is
+// a sentence, not a document pasted in.
+const maxKeys = 64
+
 // contentKeys drops the key terms a passage need not hold: words about
 // the documents, and numbers when nothing else is asked ("[1] what?").
 func contentKeys(keys []retrieval.KeyTerm) []retrieval.KeyTerm {
@@ -326,6 +330,9 @@ func contentKeys(keys []retrieval.KeyTerm) []retrieval.KeyTerm {
 	for _, kt := range keys {
 		if metaWords[kt.Terms[0]] {
 			continue
+		}
+		if len(out) == maxKeys {
+			break
 		}
 		if !isNumber(kt.Word) {
 			words = true

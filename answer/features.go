@@ -43,6 +43,7 @@ const (
 	fNextOwn              // own of the sentence after
 	fAnaphor              // the sentence opens by referring back (this, it, they …)
 	fCarried              // own, with the sentence before for one that refers back to it
+	fVector               // cosine of the question's and the sentence's word-vector means
 	numFeatures
 )
 
@@ -78,6 +79,7 @@ var featureNames = [numFeatures]string{
 	fNextOwn:       "next_own",
 	fAnaphor:       "anaphor",
 	fCarried:       "carried",
+	fVector:        "vector",
 }
 
 // questionFacts is what the features need of the question, computed once.
@@ -90,10 +92,15 @@ type questionFacts struct {
 	terms   map[string]bool
 	wants   retrieval.Want
 	foreign bool
+	vec     []float32 // the question's word-vector mean, nil for a foreign one
 }
 
 func newQuestionFacts(q retrieval.Query, numChunks int) questionFacts {
 	f := questionFacts{keys: contentKeys(q.Keys), wants: q.Wants, foreign: q.Foreign, terms: map[string]bool{}}
+	if !q.Foreign {
+		f.vec = embedSentence(q.Text)
+	}
+
 	unseen := math.Log(1 + (float64(numChunks)+0.5)/1.5)
 	f.weights = make([]float64, len(f.keys))
 	var known, sumKnown float64
@@ -135,10 +142,17 @@ func newQuestionFacts(q retrieval.Query, numChunks int) questionFacts {
 	return f
 }
 
-// held is the key-term weight a set of terms holds, and how many key terms
-// it misses.
-func (f *questionFacts) held(set map[string]bool) (float64, int) {
-	has := func(t string) bool { return set[t] }
+// held is the key-term weight the union of sets of terms holds, and how
+// many key terms it misses.
+func (f *questionFacts) held(sets ...map[string]bool) (float64, int) {
+	has := func(t string) bool {
+		for _, s := range sets {
+			if s[t] {
+				return true
+			}
+		}
+		return false
+	}
 	var w float64
 	miss := 0
 	for i, kt := range f.keys {
@@ -160,9 +174,11 @@ const window = 12
 func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[string]bool, avgLen float64) {
 	n := float64(len(f.keys))
 	own, _ := f.held(s.terms)
+	inSentence := func(t string) bool { return s.terms[t] }
+	inContext := func(t string) bool { return ctx[t] }
 	var ctxOnly float64
 	for i, kt := range f.keys {
-		if kt.Match(func(t string) bool { return s.terms[t] }) == 0 && kt.Match(func(t string) bool { return ctx[t] }) > 0 {
+		if kt.Match(inSentence) == 0 && kt.Match(inContext) > 0 {
 			ctxOnly += f.weights[i]
 		}
 	}
@@ -190,11 +206,11 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[strin
 		if key[st] < 0 {
 			continue
 		}
-		seen := map[int]bool{}
+		var seen uint64 // key terms counted, by index (contentKeys keeps at most 64)
 		var w float64
 		for p := st; p < len(s.seq) && p < st+window; p++ {
-			if k := key[p]; k >= 0 && !seen[k] {
-				seen[k] = true
+			if k := key[p]; k >= 0 && seen&(1<<k) == 0 {
+				seen |= 1 << k
 				w += val[p]
 			}
 		}
@@ -266,6 +282,7 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[strin
 	x[fLength] = math.Log(float64(1 + s.span.Len()))
 	x[fForeign] = b2f(f.foreign)
 	x[fForeignOwn] = x[fForeign] * x[fOwn]
+	x[fVector] = cosine(f.vec, s.vec)
 }
 
 func b2f(b bool) float64 {
@@ -310,14 +327,7 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 	for pi, p := range ps {
 		a := analyzePassage(p.Text)
 		ctx := contextTerms(p.Section, p.Title)
-		all := make(map[string]bool, len(a.terms)+len(ctx))
-		for t := range a.terms {
-			all[t] = true
-		}
-		for t := range ctx {
-			all[t] = true
-		}
-		pw, miss := f.held(all)
+		pw, miss := f.held(a.terms, ctx)
 		rel := 0.0
 		if top > 0 {
 			rel = p.Score / top
@@ -352,14 +362,7 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		if i > 0 && out[i-1].passage == c.passage && out[i-1].position == c.position-1 {
 			c.x[fPrevOwn] = out[i-1].x[fOwn]
 			if c.sentence.anaphor {
-				both := make(map[string]bool, len(c.sentence.terms)+len(out[i-1].sentence.terms))
-				for t := range c.sentence.terms {
-					both[t] = true
-				}
-				for t := range out[i-1].sentence.terms {
-					both[t] = true
-				}
-				held, _ := f.held(both)
+				held, _ := f.held(c.sentence.terms, out[i-1].sentence.terms)
 				c.x[fCarried] = held / f.total
 			}
 		}

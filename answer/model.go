@@ -9,9 +9,10 @@ import (
 	"sync"
 )
 
-// Model is the fitted answer model: a logistic regression over the
-// features of a candidate sentence (featureNames) giving the probability
-// that the sentence answers the question. The best candidate is quoted
+// Model is the fitted answer model: over the features of a candidate
+// sentence (featureNames) it gives the probability that the sentence
+// answers the question, as a logistic regression (Weights) or as boosted
+// trees (Trees) whose summed leaves are the log-odds. The best candidate is quoted
 // when its probability reaches Threshold; a runner-up is quoted beside it
 // when its own reaches Second.
 //
@@ -23,8 +24,9 @@ type Model struct {
 	// Mean and Scale standardise each feature before the weights apply.
 	Mean    []float64 `json:"mean"`
 	Scale   []float64 `json:"scale"`
-	Weights []float64 `json:"weights"`
+	Weights []float64 `json:"weights,omitempty"`
 	Bias    float64   `json:"bias"`
+	Trees   []Tree    `json:"trees,omitempty"`
 	// Threshold is the probability below which the documents "don't
 	// say": chosen on out-of-fold predictions for the operating point
 	// Trained describes.
@@ -61,12 +63,23 @@ func ParseModel(b []byte) (*Model, error) {
 		return nil, fmt.Errorf("model: fitted on features %q, this build computes %q", m.Features, featureNames)
 	}
 	n := len(m.Features)
-	if len(m.Mean) != n || len(m.Scale) != n || len(m.Weights) != n {
-		return nil, fmt.Errorf("model: %d features but %d means, %d scales, %d weights", n, len(m.Mean), len(m.Scale), len(m.Weights))
-	}
-	for i, s := range m.Scale {
-		if s <= 0 || math.IsNaN(s) || math.IsInf(s, 0) {
-			return nil, fmt.Errorf("model: feature %s has scale %v", m.Features[i], s)
+	if len(m.Trees) > 0 {
+		if len(m.Weights) > 0 {
+			return nil, fmt.Errorf("model: both weights and trees")
+		}
+		for i, t := range m.Trees {
+			if err := t.check(n); err != nil {
+				return nil, fmt.Errorf("model: tree %d: %w", i, err)
+			}
+		}
+	} else {
+		if len(m.Mean) != n || len(m.Scale) != n || len(m.Weights) != n {
+			return nil, fmt.Errorf("model: %d features but %d means, %d scales, %d weights", n, len(m.Mean), len(m.Scale), len(m.Weights))
+		}
+		for i, s := range m.Scale {
+			if s <= 0 || math.IsNaN(s) || math.IsInf(s, 0) {
+				return nil, fmt.Errorf("model: feature %s has scale %v", m.Features[i], s)
+			}
 		}
 	}
 	if m.Threshold < 0 || m.Threshold > 1 || m.Second < 0 || m.Second > 1 {
@@ -81,7 +94,56 @@ func (m *Model) Prob(x []float64) float64 {
 	for i, w := range m.Weights {
 		z += w * (x[i] - m.Mean[i]) / m.Scale[i]
 	}
+	for _, t := range m.Trees {
+		z += t.Eval(x)
+	}
 	return 1 / (1 + math.Exp(-z))
+}
+
+// Tree is a regression tree over the features, its root first.
+type Tree []Node
+
+// Node is a split (x[Feature] <= Threshold goes Left, else Right) or, with
+// Feature -1, a leaf adding Value to the log-odds.
+type Node struct {
+	Feature   int     `json:"f"`
+	Threshold float64 `json:"t,omitempty"`
+	Left      int     `json:"l,omitempty"`
+	Right     int     `json:"r,omitempty"`
+	Value     float64 `json:"v,omitempty"`
+}
+
+// Eval is the tree's value for x.
+func (t Tree) Eval(x []float64) float64 {
+	i := 0
+	for {
+		n := &t[i]
+		if n.Feature < 0 {
+			return n.Value
+		}
+		if x[n.Feature] <= n.Threshold {
+			i = n.Left
+		} else {
+			i = n.Right
+		}
+	}
+}
+
+// check makes sure a tree read from a file ends in leaves for every x:
+// children come after their parent, features are in range.
+func (t Tree) check(features int) error {
+	if len(t) == 0 {
+		return fmt.Errorf("empty")
+	}
+	for i, n := range t {
+		if n.Feature < 0 {
+			continue
+		}
+		if n.Feature >= features || n.Left <= i || n.Right <= i || n.Left >= len(t) || n.Right >= len(t) {
+			return fmt.Errorf("node %d is malformed", i)
+		}
+	}
+	return nil
 }
 
 // FeatureNames lists the features a model is fitted on, in order.

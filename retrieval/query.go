@@ -162,7 +162,7 @@ func KeyTerms(q string) []KeyTerm {
 		t, ok := term(lw)
 		isFirst := first
 		first = false
-		if !ok || seen[t] {
+		if !ok || seen[t] || questionWords[lw] {
 			return
 		}
 		seen[t] = true
@@ -185,6 +185,21 @@ func KeyTerms(q string) []KeyTerm {
 	})
 	return out
 }
+
+// questionWords are Russian interrogative and relative words, which ask
+// rather than name what the answer is about (the Snowball stop list lacks
+// them; English ones are stop words already). They are dropped from
+// questions only: documents are indexed as they are.
+var questionWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`как какой какая какое какие каким какого какому каких какую какими каком
+		который которая которое которые которого которой которому которую которым котором которых
+		кто кем кого кому ком что чем чего чему чём где когда куда откуда почему зачем сколько
+		чей чья чьё чье чьи чьей чьего каков какова каково каковы именно называется называют называли звали`) {
+		m[w] = true
+	}
+	return m
+}()
 
 // translate renders a Russian word in English: numerals and months from
 // closed lists (the general dictionary misses or garbles them), then the

@@ -87,9 +87,9 @@ func soundKey(w string) string {
 	return string(b)
 }
 
-// soundsLike returns the corpus's terms that sound like a Cyrillic word
-// (stem is the word's Russian stem: names are matched with and without
-// their case ending).
+// soundsLike returns the corpus's terms for names that sound like a
+// Cyrillic word, matched with and without its case ending (stem is the
+// word's Russian stem).
 func (ix *Index) soundsLike(word, stem string) []string {
 	si := ix.sounds
 	if si == nil {
@@ -102,11 +102,7 @@ func (ix *Index) soundsLike(word, stem string) []string {
 		if l == "" {
 			continue
 		}
-		t, ok := term(l)
-		if !ok {
-			continue
-		}
-		for _, c := range si.keys[soundKey(t)] {
+		for _, c := range si.keys[soundKey(l)] {
 			if !slices.Contains(out, c) {
 				out = append(out, c)
 			}
@@ -115,50 +111,41 @@ func (ix *Index) soundsLike(word, stem string) []string {
 	return out
 }
 
-// soundIndex maps sound keys to the corpus's terms with that key.
+// soundIndex maps sound keys to the terms of the corpus's names with
+// that key.
 type soundIndex struct {
 	once sync.Once
 	keys map[string][]string
 }
 
-// soundKeys indexes the corpus's Latin terms by sound key. It runs once
-// per index, at the first question in Cyrillic.
+// soundKeys indexes the words the documents write with a capital (names,
+// mostly: matching every word by sound would also match unrelated common
+// ones) by the sound key of the word as written, to its term. It runs once
+// per index, at the first question in Cyrillic, over the documents' text.
 func (ix *Index) soundKeys() map[string][]string {
 	keys := map[string][]string{}
-	add := func(t string) {
-		if t == "" || t[0] < 'a' || t[0] > 'z' {
-			return
-		}
-		if k := soundKey(t); k != "" && !slices.Contains(keys[k], t) {
-			keys[k] = append(keys[k], t)
-		}
-	}
-	if ix.kw != nil {
-		for t := range ix.kw.terms {
-			add(t)
-		}
-	} else {
-		ix.forEachDocWord(add)
-	}
-	for _, ts := range keys {
-		slices.Sort(ts) // map order must not decide a query's terms
-	}
-	return keys
-}
-
-// forEachDocWord calls fn with the term of each distinct word of the
-// documents, for an index whose keyword postings live elsewhere.
-func (ix *Index) forEachDocWord(fn func(term string)) {
 	seen := map[string]bool{}
 	for _, d := range ix.docs {
-		forEachWord(d.Text, func(w string) {
-			if seen[w] {
+		ForEachWordCase(d.Text, func(w string, capital bool) {
+			if !capital || seen[w] {
 				return
 			}
 			seen[w] = true
-			if t, ok := term(w); ok {
-				fn(t)
+			lw := lower(w)
+			if lw[0] < 'a' || lw[0] > 'z' {
+				return
+			}
+			t, ok := term(lw)
+			if !ok {
+				return
+			}
+			if k := soundKey(lw); k != "" && !slices.Contains(keys[k], t) {
+				keys[k] = append(keys[k], t)
 			}
 		})
 	}
+	for _, ts := range keys {
+		slices.Sort(ts)
+	}
+	return keys
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"citebot/answer"
+	"citebot/retrieval"
 )
 
 // dataSet is a document folder with questions about it.
@@ -95,6 +96,63 @@ func (s dataSet) questions(ctx context.Context, k int) ([]question, error) {
 			}
 		}
 		out = append(out, q)
+	}
+	return out, nil
+}
+
+// offTopicEvery: every how many questions of an article are also asked
+// of the collection without it.
+const offTopicEvery = 3
+
+// offTopic makes unanswerable questions of the kind people ask most: about
+// a subject the documents do not cover at all (XQuAD's own unanswerable
+// questions are about a left-out paragraph of an article that is there).
+// Every n-th question about an article is asked of the collection without
+// that article. They belong to the article's fold.
+func (s dataSet) offTopic(ctx context.Context, k, every int) ([]question, error) {
+	rows, err := readRows(s.qa)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := loadDocs(s.docs)
+	if err != nil {
+		return nil, err
+	}
+	var out []question
+	for _, d := range docs {
+		var others []retrieval.Document
+		for _, o := range docs {
+			if o.ID != d.ID {
+				others = append(others, o)
+			}
+		}
+		ix, err := buildIndex(ctx, others)
+		if err != nil {
+			return nil, err
+		}
+		ex := answer.Extractive{Index: ix, Tuning: answer.DefaultTuning}
+		n := 0
+		for _, r := range rows {
+			if r.Document != d.ID {
+				continue
+			}
+			n++
+			if n%every != 0 {
+				continue
+			}
+			cands, _, err := ex.Candidates(ctx, r.Question, k)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", s.name, r.ID, err)
+			}
+			q := question{text: r.Question, id: r.ID + "-off", lang: r.Lang, set: s.name + "-off", group: s.name + "/" + r.Document,
+				cands: cands, labels: make([]bool, len(cands))}
+			for _, c := range cands {
+				if dd, ok := ix.Document(c.Document); ok {
+					q.quotes = append(q.quotes, dd.Text[c.Start:c.End])
+				}
+			}
+			out = append(out, q)
+		}
 	}
 	return out, nil
 }

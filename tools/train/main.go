@@ -62,6 +62,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		qs = append(qs, got...)
 	}
+	off, err := sets[0].offTopic(ctx, *k, offTopicEvery)
+	if err != nil {
+		return err
+	}
+	qs = append(qs, off...)
 	m, report, err := train(qs, *folds, *verbose)
 	if err != nil {
 		return err
@@ -93,6 +98,10 @@ func writeFile(path string, b []byte) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
 		return err
@@ -105,17 +114,33 @@ func writeFile(path string, b []byte) error {
 
 // newIndex indexes a folder as citebot does by default.
 func newIndex(ctx context.Context, dir string) (*retrieval.Index, error) {
+	docs, err := loadDocs(dir)
+	if err != nil {
+		return nil, err
+	}
+	return buildIndex(ctx, docs)
+}
+
+func loadDocs(dir string) ([]retrieval.Document, error) {
 	cfg, err := retrieval.DefaultConfig()
 	if err != nil {
 		return nil, err
 	}
-	docs, skipped, err := retrieval.Load(dir, 1<<30, func(s string) string { return retrieval.DocumentTitle(s, cfg.Chunk.Boilerplate) })
+	docs, _, err := retrieval.Load(dir, 1<<30, func(s string) string { return retrieval.DocumentTitle(s, cfg.Chunk.Boilerplate) })
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
 	if len(docs) == 0 {
 		return nil, fmt.Errorf("%s holds no documents", dir)
 	}
-	ix, _, err := retrieval.Build(ctx, docs, skipped, cfg, nil)
+	return docs, nil
+}
+
+func buildIndex(ctx context.Context, docs []retrieval.Document) (*retrieval.Index, error) {
+	cfg, err := retrieval.DefaultConfig()
+	if err != nil {
+		return nil, err
+	}
+	ix, _, err := retrieval.Build(ctx, docs, nil, cfg, nil)
 	return ix, err
 }
