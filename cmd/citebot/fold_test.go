@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"citebot/answer"
+)
+
+// TestAskFoldedSeeds answers the dev set over the seeds hard-wrapped at 72
+// columns and over the seeds as they are: folding only turns spaces into
+// newlines, so byte offsets agree and the cited spans must be the same.
+func TestAskFoldedSeeds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("indexes the seeds twice")
+	}
+	docs := filepath.Join(t.TempDir(), "docs")
+	files, err := filepath.Glob(filepath.Join(seeds, "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no seeds: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(docs, filepath.Base(f)), fold(string(b), 72))
+	}
+	ix := filepath.Join(t.TempDir(), "index")
+	mustRun(t, nil, "", "index", "--docs", docs, "--index", ix)
+
+	rows, err := readQA(devSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var questions strings.Builder
+	for _, r := range rows {
+		questions.WriteString(r.Question + "\n")
+	}
+	orig := mustRun(t, nil, questions.String(), "ask", "--docs", seeds, "--index", seedIndex(t), "--json")
+	folded := mustRun(t, nil, questions.String(), "ask", "--docs", docs, "--index", ix, "--json")
+	want := strings.Split(strings.TrimSpace(orig.stdout), "\n")
+	got := strings.Split(strings.TrimSpace(folded.stdout), "\n")
+	if len(got) != len(rows) || len(want) != len(rows) {
+		t.Fatalf("%d and %d answers to %d questions", len(got), len(want), len(rows))
+	}
+	for i, r := range rows {
+		g, w := decodeAnswer(t, []byte(got[i])), decodeAnswer(t, []byte(want[i]))
+		if gs, ws := citedSpans(g.Citations), citedSpans(w.Citations); gs != ws || g.Found != w.Found {
+			t.Errorf("%s %q: folded seeds cite %s (found %v), the seeds %s (found %v)", r.ID, r.Question, gs, g.Found, ws, w.Found)
+		}
+	}
+}
+
+func citedSpans(cs []answer.Citation) string {
+	var b strings.Builder
+	for _, c := range cs {
+		fmt.Fprintf(&b, "[%s %d-%d]", c.Document, c.Start, c.End)
+	}
+	return b.String()
+}
+
+// fold hard-wraps text at width runes as retrieval's tests do: each line
+// longer than width is broken at the last space that leaves at most width
+// runes before it (or the first space after a longer word); only ' ' turns
+// into '\n'.
+func fold(text string, width int) string {
+	b := []byte(text)
+	for ls := 0; ls < len(b); {
+		le := bytes.IndexByte(b[ls:], '\n')
+		if le < 0 {
+			le = len(b)
+		} else {
+			le += ls
+		}
+		for s := ls; utf8.RuneCount(b[s:le]) > width; {
+			cut, col := -1, 0
+			for p := s; p < le; col++ {
+				if b[p] == ' ' && p > s {
+					if col > width && cut >= 0 {
+						break
+					}
+					cut = p
+					if col > width {
+						break
+					}
+				}
+				_, n := utf8.DecodeRune(b[p:le])
+				p += n
+			}
+			if cut < 0 {
+				break
+			}
+			b[cut] = '\n'
+			s = cut + 1
+		}
+		ls = le + 1
+	}
+	return string(b)
+}
