@@ -183,7 +183,39 @@ func classifyLines(text string, bp []*regexp.Regexp, limit int) []docLine {
 		}
 		pos = le + 1
 	}
-	return lines
+	return joinWrapped(text, lines)
+}
+
+// joinWrapped merges the lines of each run of hard-wrapped text lines, the
+// lines SplitSentences reads as one (see wraps), into one docLine, so that
+// a title or a heading wrapped over two lines is read as the one line it
+// was before wrapping. Chrome, blank and fenced lines are never merged.
+func joinWrapped(text string, lines []docLine) []docLine {
+	w := wraps{text: text}
+	out := lines[:0] // in place: out never passes the line being read
+	rawPrev := 0     // start of the line before l
+	for i, l := range lines {
+		if i > 0 {
+			prev := &out[len(out)-1]
+			if prev.kind == lineText && l.kind == lineText && !prev.fenced && !l.fenced &&
+				w.soft(lineStart(text, rawPrev), lineStart(text, l.start)-1) {
+				prev.end = l.end
+				rawPrev = l.start
+				continue
+			}
+		}
+		rawPrev = l.start
+		out = append(out, l)
+	}
+	return out
+}
+
+// oneLine makes a title or section name that wraps over lines one line.
+func oneLine(s string) string {
+	if strings.ContainsAny(s, "\r\n") {
+		return strings.Join(strings.Fields(s), " ")
+	}
+	return s
 }
 
 func matchesAny(res []*regexp.Regexp, line string) bool {
@@ -215,7 +247,7 @@ func pickTitle(text string, lines []docLine) (int, string) {
 		}
 		if !l.fenced && strings.HasPrefix(line, "# ") {
 			if t := markdownHeadingText(line); t != "" {
-				return i, t
+				return i, oneLine(t)
 			}
 		}
 		if len(line) > 300 {
@@ -235,7 +267,7 @@ func pickTitle(text string, lines []docLine) (int, string) {
 		return -1, ""
 	}
 	l := lines[pick]
-	return pick, shortTitle(text[l.start:l.end])
+	return pick, shortTitle(oneLine(text[l.start:l.end]))
 }
 
 // shortTitle keeps a fallback title (a first line that is really a
@@ -348,9 +380,9 @@ func setextUnderlined(text string, lines []docLine, i int) bool {
 // line itself, trimmed, without Markdown's '#' markers.
 func sectionName(line string) string {
 	if t := markdownHeadingText(line); t != "" {
-		return t
+		return oneLine(t)
 	}
-	return line
+	return oneLine(line)
 }
 
 func standsAlone(lines []docLine, i int) bool {

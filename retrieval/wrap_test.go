@@ -352,3 +352,29 @@ func TestColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestChunkWrappedHeadings: a title or heading wrapped over two lines is
+// read as one line, and its name has no line break.
+func TestChunkWrappedHeadings(t *testing.T) {
+	body := "The two states agreed on the main points of the treaty that was signed\n" +
+		"in Minsk. The agreement, which came into effect on January 5, 2012,\n" +
+		"facilitated cooperation in the field of international information\n" +
+		"security between the member states of the organization."
+	text := "Translate this page:\n\n" +
+		"The Role of the Shanghai Cooperation Organization in the Development of\n" +
+		"International Legal Norms in the Field of Information Security\n\n" +
+		body + "\n\n" +
+		"3.1. The Effectiveness Analysis of Information Security Activities of\n" +
+		"the Shanghai Cooperation Organization\n\n" + body + "\n"
+	doc := Document{ID: "wrapped.txt", Text: text}
+	wantTitle := "The Role of the Shanghai Cooperation Organization in the Development of International Legal Norms in the Field of Information Security"
+	if got := DocumentTitle(text, nil); got != wantTitle {
+		t.Errorf("title %q, want %q", got, wantTitle)
+	}
+	chunks := ChunkDocument(doc, ChunkOptions{})
+	checkChunks(t, doc, ChunkOptions{}, chunks)
+	last := chunks[len(chunks)-1]
+	if want := "3.1. The Effectiveness Analysis of Information Security Activities of the Shanghai Cooperation Organization"; last.Section != want {
+		t.Errorf("last chunk's section %q, want %q", last.Section, want)
+	}
+}
