@@ -134,8 +134,9 @@ const (
 	lineHeading
 )
 
-// docLine is one line of a document: its content span (trimmed, so
-// without '\r' or a BOM) and what the chunker makes of it.
+// docLine is one line of a document, or a run of lines that SplitSentences
+// reads as one (hard-wrapped text, see joinWrapped): its content span
+// (trimmed, so without '\r' or a BOM) and what the chunker makes of it.
 type docLine struct {
 	start, end int
 	kind       lineKind

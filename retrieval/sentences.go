@@ -98,22 +98,28 @@ const (
 //     sentence of this one; or
 //   - the line is full: the next line's first word would not have fitted
 //     after it (line + space + word > W), where W, the wrap width of the
-//     block, is its longest line. A block is the run of lines between
-//     blank and boundary lines. W counts only when the block looks
-//     wrapped: at least two, and at least half, of its lines that have a
-//     next line in the block (one that opens no item) are full. A width
-//     that one line sets alone is a title's or an affiliation's, not a
-//     margin. W must also lie within minWrapColumns..maxWrapColumns.
+//     block, is its longest line that holds a space (a single word longer
+//     than the width, an address, overflows the margin rather than sets
+//     it). A block is the run of lines between blank and boundary lines.
+//     W counts only when the block looks wrapped: at least two, and at
+//     least half, of its lines that have a next line in the block (one
+//     that opens no item) are full; a width that one line sets alone is a
+//     title's or an affiliation's, not a margin. W must also lie within
+//     minWrapColumns..maxWrapColumns. A block too short to show a width
+//     (a paragraph of two lines) takes that of the block next to it, when
+//     only blank lines lie between them: the paragraphs of one text are
+//     wrapped alike.
 //
 // Lines are measured in runes, as columns, with their indentation. A line
 // ending in a terminator may be soft as well: the break is then whitespace
 // and the usual rules decide whether the terminator ends the sentence
 // ("Russia.\nThe" does, "p.\n140" and "T.A.\nPolyakova" do not), exactly as
 // they would have decided on one line. The decision reads the block around
-// the break and nothing else, so a passage split on its own (a chunk's
-// text) splits like the same lines in the whole document, bar blocks cut
-// at its edges. Headings that only a word list recognises ("Results" on a
-// line of its own) are not boundaries here.
+// the break (and its neighbours) and nothing else, never a statistic of the
+// whole document, so a passage split on its own (a chunk's text) splits
+// like the same lines in the whole document, bar blocks cut at its edges.
+// Headings that only a word list recognises ("Results" on a line of its
+// own) are not boundaries here.
 type wraps struct {
 	text string
 	// The block last measured, text[bs:be], and its wrap width W in runes,
