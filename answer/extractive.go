@@ -138,7 +138,7 @@ func (e Extractive) compose(q retrieval.Query, ps []retrieval.Passage) Answer {
 	if e.Tuning.MinConfidence > 0 {
 		threshold = e.Tuning.MinConfidence
 	}
-	quoted, confidence, found := Choose(probs, threshold, m.Second)
+	quoted, confidence, found := Choose(probs, threshold)
 	a.Confidence = round(confidence)
 	if !found {
 		return a

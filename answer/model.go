@@ -31,9 +31,6 @@ type Model struct {
 	// say": chosen on out-of-fold predictions for the operating point
 	// Trained describes.
 	Threshold float64 `json:"threshold"`
-	// Second is the probability at which a runner-up sentence is quoted
-	// too.
-	Second float64 `json:"second"`
 	// Trained says how the model was fitted and what it scored.
 	Trained string `json:"trained"`
 }
@@ -82,8 +79,8 @@ func ParseModel(b []byte) (*Model, error) {
 			}
 		}
 	}
-	if m.Threshold < 0 || m.Threshold > 1 || m.Second < 0 || m.Second > 1 {
-		return nil, fmt.Errorf("model: threshold %v and second %v must be within [0, 1]", m.Threshold, m.Second)
+	if m.Threshold < 0 || m.Threshold > 1 || math.IsNaN(m.Threshold) {
+		return nil, fmt.Errorf("model: threshold %v must be within [0, 1]", m.Threshold)
 	}
 	return &m, nil
 }
@@ -150,10 +147,10 @@ func (t Tree) check(features int) error {
 func FeatureNames() []string { return slices.Clone(featureNames[:]) }
 
 // Choose picks what an answer quotes from its candidates' probabilities:
-// the best candidate, and the runner-up when it reaches second; found is
-// false when the best is below threshold. Ties go to the earlier
+// the best candidate, and the runner-up when it too reaches threshold;
+// found is false when the best is below it. Ties go to the earlier
 // candidate (the better-ranked passage).
-func Choose(probs []float64, threshold, second float64) (quoted []int, confidence float64, found bool) {
+func Choose(probs []float64, threshold float64) (quoted []int, confidence float64, found bool) {
 	best, next := -1, -1
 	for i, p := range probs {
 		switch {
@@ -171,7 +168,7 @@ func Choose(probs []float64, threshold, second float64) (quoted []int, confidenc
 		return nil, confidence, false
 	}
 	quoted = []int{best}
-	if next >= 0 && probs[next] >= second {
+	if next >= 0 && probs[next] >= threshold {
 		quoted = append(quoted, next)
 	}
 	return quoted, confidence, true

@@ -150,7 +150,7 @@ func TestGroupCommandsAndButtons(t *testing.T) {
 	}
 	// An unknown command in a group is someone else's business.
 	h.f.push(groupText(chat, 7, models.ChatTypeSupergroup, "/frobnicate"))
-	msg := h.ask(groupText(chat, 7, models.ChatTypeSupergroup, "/ask When was the Treaty of Examples signed?"))
+	msg := h.ask(groupText(chat, 7, models.ChatTypeSupergroup, "/ask When was the Treaty of Examples signed and when did it enter into force?"))
 	if !strings.Contains(text(msg), "1921") {
 		t.Fatalf("answer %q", text(msg))
 	}

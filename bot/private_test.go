@@ -198,7 +198,7 @@ func TestAnswerHTMLAndButtons(t *testing.T) {
 	})
 
 	t.Run("two citations", func(t *testing.T) {
-		msg := h.ask(privateText(43, "en", "When was the Treaty of Examples signed?"))
+		msg := h.ask(privateText(43, "en", "When was the Treaty of Examples signed and when did it enter into force?"))
 		s := shown(text(msg))
 		for _, want := range []string{
 			"The Treaty of Examples was signed in Oslo on 3 March 1921. [1]",

@@ -177,7 +177,7 @@ func predict(m *answer.Model, q *question) outcome {
 	for i, c := range q.cands {
 		probs[i] = m.Prob(c.Features)
 	}
-	quoted, conf, _ := answer.Choose(probs, 0, 0)
+	quoted, conf, _ := answer.Choose(probs, 0)
 	o.best = conf
 	if len(quoted) > 0 {
 		o.bestIdx = quoted[0]
@@ -274,7 +274,7 @@ type figures struct {
 	recall, hit1, hit, falseRefusal, refused, accuracy, top1, oracle float64
 }
 
-func measure(os []outcome, threshold, second float64, keep func(*question) bool) figures {
+func measure(os []outcome, threshold float64, keep func(*question) bool) figures {
 	var f figures
 	var rec, h1, h, fr, ref, acc float64
 	for _, o := range os {
@@ -308,7 +308,7 @@ func measure(os []outcome, threshold, second float64, keep func(*question) bool)
 			h1++
 			h++
 			acc++
-		case o.nextRight && o.nextP >= second:
+		case o.nextRight && o.nextP >= threshold:
 			h++
 			acc++
 		}
@@ -339,7 +339,7 @@ func chooseThreshold(os []outcome) float64 {
 	bestT, bestAcc := 0.0, -1.0
 	for i := 0; i <= 100; i++ {
 		t := float64(i) / 100
-		if acc := measure(os, t, t, func(*question) bool { return true }).accuracy; acc > bestAcc {
+		if acc := measure(os, t, func(*question) bool { return true }).accuracy; acc > bestAcc {
 			bestT, bestAcc = t, acc
 		}
 	}
@@ -379,8 +379,7 @@ func train(qs []question, folds int, verbose bool) (*answer.Model, string, error
 	if err != nil {
 		return nil, "", err
 	}
-	// A runner-up is quoted too when the model would answer with it alone.
-	m.Threshold, m.Second = t, t
+	m.Threshold = t
 	m.Trained = fmt.Sprintf("boosted trees (%d of depth %d, shrinkage %g) fitted by go run ./tools/train on testdata/xquad and testdata/seeds-dev.jsonl; "+
 		"threshold %.2f answers the most out-of-fold questions rightly; cross-validated over articles: %s",
 		defaultBoost.trees, defaultBoost.depth, defaultBoost.rate, t, strings.Join(lines, "; "))
@@ -393,7 +392,7 @@ func report(b *strings.Builder, name string, oof []outcome, t float64) []string 
 	fmt.Fprintf(b, "%s, threshold %.2f:\n", name, t)
 	var lines []string
 	for _, part := range []struct{ set, lang string }{{"xquad", "en"}, {"xquad", "ru"}, {"xquad-off", "en"}, {"xquad-off", "ru"}, {"seeds", ""}} {
-		f := measure(oof, t, t, func(q *question) bool { return q.set == part.set && (part.lang == "" || q.lang == part.lang) })
+		f := measure(oof, t, func(q *question) bool { return q.set == part.set && (part.lang == "" || q.lang == part.lang) })
 		lines = append(lines, strings.Join(strings.Fields(fmt.Sprintf("%s %s %s", part.set, part.lang, f)), " "))
 		fmt.Fprintf(b, "  %s\n", lines[len(lines)-1])
 	}
