@@ -134,7 +134,7 @@ func (e Extractive) compose(q retrieval.Query, ps []retrieval.Passage) Answer {
 	for i, c := range cands {
 		probs[i] = m.Prob(c.x)
 	}
-	threshold := m.Threshold
+	threshold := m.ThresholdFor(q.Foreign)
 	if e.Tuning.MinConfidence > 0 {
 		threshold = e.Tuning.MinConfidence
 	}

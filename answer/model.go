@@ -31,6 +31,11 @@ type Model struct {
 	// say": chosen on out-of-fold predictions for the operating point
 	// Trained describes.
 	Threshold float64 `json:"threshold"`
+	// ForeignThreshold is Threshold for a question in another script than
+	// the documents', which reaches them through translation only: its
+	// evidence is weaker, and the operating point is chosen on such
+	// questions alone.
+	ForeignThreshold float64 `json:"foreign_threshold"`
 	// Trained says how the model was fitted and what it scored.
 	Trained string `json:"trained"`
 }
@@ -79,10 +84,21 @@ func ParseModel(b []byte) (*Model, error) {
 			}
 		}
 	}
-	if m.Threshold < 0 || m.Threshold > 1 || math.IsNaN(m.Threshold) {
-		return nil, fmt.Errorf("model: threshold %v must be within [0, 1]", m.Threshold)
+	for _, t := range []float64{m.Threshold, m.ForeignThreshold} {
+		if t < 0 || t > 1 || math.IsNaN(t) {
+			return nil, fmt.Errorf("model: threshold %v must be within [0, 1]", t)
+		}
 	}
 	return &m, nil
+}
+
+// ThresholdFor is the threshold for a question in the documents' script
+// or, foreign, in another.
+func (m *Model) ThresholdFor(foreign bool) float64 {
+	if foreign {
+		return m.ForeignThreshold
+	}
+	return m.Threshold
 }
 
 // Prob is the probability that a candidate with features x answers.

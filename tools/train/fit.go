@@ -274,7 +274,7 @@ type figures struct {
 	recall, hit1, hit, falseRefusal, refused, accuracy, top1, oracle float64
 }
 
-func measure(os []outcome, threshold float64, keep func(*question) bool) figures {
+func measure(os []outcome, th thresholds, keep func(*question) bool) figures {
 	var f figures
 	var rec, h1, h, fr, ref, acc float64
 	for _, o := range os {
@@ -282,6 +282,7 @@ func measure(os []outcome, threshold float64, keep func(*question) bool) figures
 			continue
 		}
 		f.n++
+		threshold := th.of(o.q)
 		found := o.best >= threshold
 		if !o.q.answerable {
 			f.unanswerable++
@@ -332,18 +333,36 @@ func (f figures) String() string {
 		f.answerable, f.unanswerable, f.recall, f.hit, f.hit1, f.falseRefusal, f.refused, f.accuracy, f.top1, f.oracle)
 }
 
-// chooseThreshold is the operating point: the threshold that answers the
-// most questions rightly (a hit, or a refusal of an unanswerable one) over
-// all out-of-fold predictions, every language and set together.
-func chooseThreshold(os []outcome) float64 {
-	bestT, bestAcc := 0.0, -1.0
-	for i := 0; i <= 100; i++ {
-		t := float64(i) / 100
-		if acc := measure(os, t, func(*question) bool { return true }).accuracy; acc > bestAcc {
-			bestT, bestAcc = t, acc
-		}
+// thresholds are the operating points for questions in the documents'
+// language and in another (the Russian questions).
+type thresholds struct{ native, foreign float64 }
+
+func (th thresholds) of(q *question) float64 {
+	if q.foreign() {
+		return th.foreign
 	}
-	return bestT
+	return th.native
+}
+
+func (q *question) foreign() bool { return q.lang == "ru" }
+
+// chooseThresholds is the operating point: for the questions in the
+// documents' language and, apart, for those in another, the threshold
+// that answers the most of them rightly (a hit, or a refusal of an
+// unanswerable or off-topic one) over all out-of-fold predictions.
+func chooseThresholds(os []outcome) thresholds {
+	best := func(foreign bool) float64 {
+		bestT, bestAcc := 0.0, -1.0
+		for i := 0; i <= 100; i++ {
+			t := float64(i) / 100
+			keep := func(q *question) bool { return q.foreign() == foreign }
+			if acc := measure(os, thresholds{t, t}, keep).accuracy; acc > bestAcc {
+				bestT, bestAcc = t, acc
+			}
+		}
+		return bestT
+	}
+	return thresholds{best(false), best(true)}
 }
 
 // train measures the learners against each other by cross-validation,
@@ -359,7 +378,7 @@ func train(qs []question, folds int, verbose bool) (*answer.Model, string, error
 	if err != nil {
 		return nil, "", err
 	}
-	report(&b, "logistic regression", logOOF, chooseThreshold(logOOF))
+	report(&b, "logistic regression", logOOF, chooseThresholds(logOOF))
 	lw, err := listwiseTop1(qs, folds)
 	if err != nil {
 		return nil, "", err
@@ -370,7 +389,7 @@ func train(qs []question, folds int, verbose bool) (*answer.Model, string, error
 	if err != nil {
 		return nil, "", err
 	}
-	t := chooseThreshold(oof)
+	t := chooseThresholds(oof)
 	lines := report(&b, "boosted trees (the model)", oof, t)
 	if verbose {
 		b.WriteString(misses(oof))
@@ -379,17 +398,17 @@ func train(qs []question, folds int, verbose bool) (*answer.Model, string, error
 	if err != nil {
 		return nil, "", err
 	}
-	m.Threshold = t
+	m.Threshold, m.ForeignThreshold = t.native, t.foreign
 	m.Trained = fmt.Sprintf("boosted trees (%d of depth %d, shrinkage %g) fitted by go run ./tools/train on testdata/xquad and testdata/seeds-dev.jsonl; "+
-		"threshold %.2f answers the most out-of-fold questions rightly; cross-validated over articles: %s",
-		defaultBoost.trees, defaultBoost.depth, defaultBoost.rate, t, strings.Join(lines, "; "))
+		"thresholds %.2f (English) and %.2f (Russian) answer the most out-of-fold questions rightly; cross-validated over articles: %s",
+		defaultBoost.trees, defaultBoost.depth, defaultBoost.rate, t.native, t.foreign, strings.Join(lines, "; "))
 	return m, b.String(), nil
 }
 
 // report writes a learner's out-of-fold figures per set and language, and
 // returns them as lines.
-func report(b *strings.Builder, name string, oof []outcome, t float64) []string {
-	fmt.Fprintf(b, "%s, threshold %.2f:\n", name, t)
+func report(b *strings.Builder, name string, oof []outcome, t thresholds) []string {
+	fmt.Fprintf(b, "%s, thresholds %.2f and, for Russian questions, %.2f:\n", name, t.native, t.foreign)
 	var lines []string
 	for _, part := range []struct{ set, lang string }{{"xquad", "en"}, {"xquad", "ru"}, {"xquad-off", "en"}, {"xquad-off", "ru"}, {"seeds", ""}} {
 		f := measure(oof, t, func(q *question) bool { return q.set == part.set && (part.lang == "" || q.lang == part.lang) })
