@@ -99,13 +99,18 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 }
 
 // writeAnswer prints an answer for a person: the answer, then each source
-// with its title, file, lines and the exact quote.
+// with its title, file, lines and the exact quote, then the confidence (for
+// a refusal, how near the closest sentence came).
 func writeAnswer(w io.Writer, a answer.Answer) {
 	fmt.Fprintln(w, a.Answer)
 	if a.Note != "" {
 		fmt.Fprintf(w, "(%s)\n", a.Note)
 	}
+	conf := confidenceText(a)
 	if len(a.Citations) == 0 {
+		if conf != "" {
+			fmt.Fprintf(w, "(%s)\n", conf)
+		}
 		return
 	}
 	fmt.Fprintln(w)
@@ -116,16 +121,38 @@ func writeAnswer(w io.Writer, a answer.Answer) {
 			fmt.Fprintf(w, "    > %s\n", strings.TrimRight(l, "\r"))
 		}
 	}
+	if conf != "" {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, conf)
+	}
 }
 
-// writeAnswerLine prints an answer on one line, sources inline.
+// writeAnswerLine prints an answer on one line, sources and confidence
+// inline.
 func writeAnswerLine(w io.Writer, a answer.Answer) {
 	var b strings.Builder
 	b.WriteString(a.Answer)
 	for _, c := range a.Citations {
 		fmt.Fprintf(&b, " | [%d] %s %s", c.N, c.Document, lines(c.Page, c.LineStart, c.LineEnd))
 	}
+	if conf := confidenceText(a); conf != "" {
+		b.WriteString(" | " + conf)
+	}
 	fmt.Fprintln(w, b.String())
+}
+
+// confidenceText renders the answer model's confidence: "confidence 0.87" for
+// an answer, "closest: confidence 0.12" for a refusal (how near the best
+// sentence came to answering). It is "" when there is no such figure: an
+// answer a language model wrote (confidence 0), or no sentence to judge.
+func confidenceText(a answer.Answer) string {
+	if a.Confidence <= 0 {
+		return ""
+	}
+	if a.Found {
+		return fmt.Sprintf("confidence %.2f", a.Confidence)
+	}
+	return fmt.Sprintf("closest: confidence %.2f", a.Confidence)
 }
 
 func lines(page, a, b int) string {

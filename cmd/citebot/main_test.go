@@ -784,8 +784,11 @@ func TestAskStdin(t *testing.T) {
 		if len(lines) != len(questions) {
 			t.Fatalf("%d output lines for %d questions:\n%s", len(lines), len(questions), r.stdout)
 		}
-		if lines[1] != answer.NotFoundText {
-			t.Errorf("line 2 = %q, want the refusal", lines[1])
+		if !strings.HasPrefix(lines[1], answer.NotFoundText+" | closest: confidence 0.") {
+			t.Errorf("line 2 = %q, want the refusal and how near the closest sentence came", lines[1])
+		}
+		if !regexp.MustCompile(`^.* \[1\] \| \[1\] \S+ lines? [\d-]+ \| confidence (0\.\d\d|1\.00)$`).MatchString(lines[0]) {
+			t.Errorf("line 1 = %q, want the answer, its sources and its confidence", lines[0])
 		}
 	})
 	t.Run("bad line", func(t *testing.T) {
@@ -933,25 +936,88 @@ func TestEvalBEIR(t *testing.T) {
 	})
 }
 
-// TestAskGolden pins the human output of ask for one seed question. Run
-// `go test ./cmd/citebot -run Golden -update` after a deliberate change.
+// TestAskGolden pins the human output of ask for one seed question and one
+// the seeds do not answer (the refusal says how near the closest sentence
+// came). Run `go test ./cmd/citebot -run Golden -update` after a deliberate
+// change.
 func TestAskGolden(t *testing.T) {
 	ix := seedIndex(t)
-	r := mustRun(t, nil, "", "ask", "--docs", seeds, "--index", ix, "Where was the Digital International Relations conference held?")
-	golden := filepath.Join("testdata", "ask.golden")
-	if *update {
-		writeFile(t, golden, r.stdout)
+	tests := []struct {
+		golden, question string
+		found            bool
+	}{
+		{"ask.golden", "Where was the Digital International Relations conference held?", true},
+		{"ask_refusal.golden", "What is the boiling point of ethanol?", false},
 	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			r := mustRun(t, nil, "", "ask", "--docs", seeds, "--index", ix, tt.question)
+			golden := filepath.Join("testdata", tt.golden)
+			if *update {
+				writeFile(t, golden, r.stdout)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if r.stdout != string(want) {
+				t.Errorf("ask output differs from %s (run with -update if intended):\n got:\n%s\nwant:\n%s", golden, r.stdout, want)
+			}
+			// Whatever the wording, the human output quotes each citation
+			// exactly and ends with the confidence on a line of its own.
+			if tt.found {
+				if !strings.Contains(r.stdout, "Sources:") || !strings.Contains(r.stdout, "    > ") {
+					t.Errorf("human output has no sources:\n%s", r.stdout)
+				}
+				if !regexp.MustCompile(`\n\nconfidence (0\.\d\d|1\.00)\n$`).MatchString(r.stdout) {
+					t.Errorf("human output does not end with its confidence:\n%s", r.stdout)
+				}
+				return
+			}
+			if !strings.HasPrefix(r.stdout, answer.NotFoundText+"\n") || !regexp.MustCompile(`\n\(closest: confidence 0\.\d\d\)\n$`).MatchString(r.stdout) {
+				t.Errorf("refusal output is not the refusal and how near the closest sentence came:\n%s", r.stdout)
+			}
+		})
 	}
-	if r.stdout != string(want) {
-		t.Errorf("ask output differs from %s (run with -update if intended):\n got:\n%s\nwant:\n%s", golden, r.stdout, want)
+}
+
+// TestWriteAnswerConfidence: the confidence is shown when the answer model
+// gave one, and never for an answer a language model wrote (confidence 0)
+// or a refusal with no sentence to judge.
+func TestWriteAnswerConfidence(t *testing.T) {
+	cite := []answer.Citation{{N: 1, Title: "T", Document: "d.txt", LineStart: 2, LineEnd: 2, Quote: "Q."}}
+	tests := []struct {
+		name     string
+		a        answer.Answer
+		text     string // the last line of writeAnswer's output
+		line     string // writeAnswerLine's output
+		notShown bool
+	}{
+		{"extractive", answer.Answer{Answer: "Q. [1]", Found: true, Mode: answer.ModeExtractive, Citations: cite, Confidence: 0.874},
+			"confidence 0.87", "Q. [1] | [1] d.txt line 2 | confidence 0.87", false},
+		{"refusal", answer.Answer{Answer: answer.NotFoundText, Mode: answer.ModeExtractive, Confidence: 0.12},
+			"(closest: confidence 0.12)", answer.NotFoundText + " | closest: confidence 0.12", false},
+		{"generative", answer.Answer{Answer: "Q [1].", Found: true, Mode: answer.ModeGenerative, Citations: cite},
+			"    > Q.", "Q [1]. | [1] d.txt line 2", true},
+		{"refusal, no passages", answer.Answer{Answer: answer.NotFoundText, Mode: answer.ModeExtractive},
+			answer.NotFoundText, answer.NotFoundText, true},
 	}
-	// Whatever the wording, the human output quotes each citation exactly.
-	if !strings.Contains(r.stdout, "Sources:") || !strings.Contains(r.stdout, "    > ") {
-		t.Errorf("human output has no sources:\n%s", r.stdout)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var text, line strings.Builder
+			writeAnswer(&text, tt.a)
+			writeAnswerLine(&line, tt.a)
+			out := strings.Split(strings.TrimSuffix(text.String(), "\n"), "\n")
+			if got := out[len(out)-1]; got != tt.text {
+				t.Errorf("writeAnswer ends with %q, want %q:\n%s", got, tt.text, text.String())
+			}
+			if got := strings.TrimSuffix(line.String(), "\n"); got != tt.line {
+				t.Errorf("writeAnswerLine = %q, want %q", got, tt.line)
+			}
+			if shown := strings.Contains(text.String(), "confidence"); shown == tt.notShown {
+				t.Errorf("confidence shown = %v, want %v:\n%s", shown, !tt.notShown, text.String())
+			}
+		})
 	}
 }
 
