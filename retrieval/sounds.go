@@ -24,12 +24,36 @@ var translit = map[rune]string{
 	'ъ': "", 'ы': "y", 'ь': "", 'э': "e", 'ю': "yu", 'я': "ya", 'і': "i", 'ї': "i", 'є': "e", 'ґ': "g",
 }
 
-// transliterate returns the Latin spelling of a lower-case Cyrillic word,
-// or "" when it holds letters translit does not know.
-func transliterate(w string) string {
+// transliterations returns the Latin spellings of a lower-case Cyrillic
+// word: г and х stand for g and kh in Russian names but for h and k in
+// names taken from English and German (Гарвард, Хубилай), so each gets
+// both readings. Nil when the word holds letters translit does not know.
+func transliterations(w string) []string {
+	var out []string
+	for _, g := range []string{"g", "h"} {
+		for _, kh := range []string{"kh", "k"} {
+			if g == "h" && !strings.ContainsRune(w, 'г') || kh == "k" && !strings.ContainsRune(w, 'х') {
+				continue
+			}
+			if l := transliterate(w, g, kh); l != "" {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// transliterate spells w with g and kh for г and х.
+func transliterate(w, g, kh string) string {
 	var b strings.Builder
 	for _, r := range w {
 		l, ok := translit[r]
+		switch r {
+		case 'г':
+			l = g
+		case 'х':
+			l = kh
+		}
 		if !ok {
 			if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
 				b.WriteRune(r)
@@ -98,17 +122,33 @@ func (ix *Index) soundsLike(word, stem string) []string {
 	si.once.Do(func() { si.keys = ix.soundKeys() })
 	var out []string
 	for _, w := range []string{word, stem} {
-		l := transliterate(w)
-		if l == "" {
-			continue
-		}
-		for _, c := range si.keys[soundKey(l)] {
-			if !slices.Contains(out, c) {
-				out = append(out, c)
+		for _, l := range transliterations(w) {
+			for _, c := range si.keys[soundKey(l)] {
+				if !slices.Contains(out, c) {
+					out = append(out, c)
+				}
 			}
 		}
 	}
 	return out
+}
+
+// latinFolds spell Latin letters with diacritics as their base letters
+// ("Börte" sounds like "Борте").
+var latinFolds = strings.NewReplacer("à", "a", "á", "a", "â", "a", "ã", "a", "ä", "a", "å", "a", "ā", "a",
+	"ç", "c", "č", "c", "ć", "c", "è", "e", "é", "e", "ê", "e", "ë", "e", "ē", "e", "ì", "i", "í", "i",
+	"î", "i", "ï", "i", "ī", "i", "ñ", "n", "ń", "n", "ò", "o", "ó", "o", "ô", "o", "õ", "o", "ö", "o",
+	"ø", "o", "ō", "o", "ù", "u", "ú", "u", "û", "u", "ü", "u", "ū", "u", "ý", "y", "ÿ", "y", "š", "s",
+	"ś", "s", "ž", "z", "ź", "z", "ż", "z", "ł", "l", "ß", "ss", "æ", "ae", "œ", "oe")
+
+// foldLatin spells a lower-case word without diacritics.
+func foldLatin(w string) string {
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			return latinFolds.Replace(w)
+		}
+	}
+	return w
 }
 
 // soundIndex maps sound keys to the terms of the corpus's names with
@@ -132,14 +172,11 @@ func (ix *Index) soundKeys() map[string][]string {
 			}
 			seen[w] = true
 			lw := lower(w)
-			if lw[0] < 'a' || lw[0] > 'z' {
-				return
-			}
 			t, ok := term(lw)
 			if !ok {
 				return
 			}
-			if k := soundKey(lw); k != "" && !slices.Contains(keys[k], t) {
+			if k := soundKey(foldLatin(lw)); k != "" && !slices.Contains(keys[k], t) {
 				keys[k] = append(keys[k], t)
 			}
 		})

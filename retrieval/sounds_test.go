@@ -1,0 +1,155 @@
+package retrieval
+
+import (
+	"context"
+	"slices"
+	"testing"
+)
+
+func TestSoundKey(t *testing.T) {
+	tests := []struct{ a, b string }{
+		{"penters", "panthers"}, // Пэнтерс
+		{"dzhared", "jared"},    // Джаред
+		{"allen", "allen"},      // Аллен
+		{"bronkos", "broncos"},  // Бронкос
+		{"denvera", "denver"},   // Денвера: a case ending that is a vowel
+		{"harvard", "harvard"},  // Гарвард read with h
+		{"kubilaya", "kublai"},  // Хубилая read with k
+		{"borte", foldLatin("börte")},
+		{"tyuringa", "turing"},
+	}
+	for _, tt := range tests {
+		ka, kb := soundKey(tt.a), soundKey(tt.b)
+		if ka == "" || ka != kb {
+			t.Errorf("soundKey(%q) = %q, soundKey(%q) = %q: want the same, non-empty", tt.a, ka, tt.b, kb)
+		}
+	}
+	for _, w := range []string{"", "ab", "kim", "a1b", "ü"} {
+		if k := soundKey(w); len(k) != 0 && len(k) < 3 {
+			t.Errorf("soundKey(%q) = %q: keys under three letters say too little", w, k)
+		}
+	}
+	if soundKey("allen") == soundKey("ellison") {
+		t.Error("allen and ellison share a key")
+	}
+}
+
+func TestTransliterations(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"пэнтерс", []string{"penters"}},
+		{"джаред", []string{"dzhared"}},
+		{"гарвард", []string{"garvard", "harvard"}},
+		{"хубилай", []string{"khubilay", "kubilay"}},
+		{"щука", []string{"shchuka"}},
+		{"ok", []string{"ok"}},
+		{"日本", nil},
+	}
+	for _, tt := range tests {
+		if got := transliterations(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("transliterations(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestAnalyzeRussianNames: names asked about in Russian reach the corpus's
+// own spelling of them, and only names do (words the documents write in
+// lower case are not matched by sound).
+func TestAnalyzeRussianNames(t *testing.T) {
+	docs := []Document{{ID: "a.txt", Title: "Super Bowl 50", Text: "Super Bowl 50\n\nThe Carolina Panthers lost to the Denver Broncos. " +
+		"Jared Allen sacked the quarterback. Börte was his wife. The system failed.\n"}}
+	ix, _, err := Build(context.Background(), docs, nil, benchConfig(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := ix.Analyze("Кого победили Пэнтерс и что сделал Джаред Аллен? Кто такая Бортэ? Какая система?")
+	renders := map[string][]string{}
+	for _, k := range q.Keys {
+		renders[k.Word] = k.Terms
+	}
+	for word, want := range map[string]string{"пэнтерс": "panther", "джаред": "jare", "аллен": "allen", "бортэ": "börte"} {
+		if !slices.Contains(renders[word], want) {
+			t.Errorf("%s renders as %q, want %q among them", word, renders[word], want)
+		}
+	}
+	if got := ix.soundsLike("система", "систем"); slices.Contains(got, "system") {
+		t.Errorf("soundsLike(система) = %q: a word the documents write in lower case is not a name", got)
+	}
+	for _, k := range q.Keys {
+		if k.Word == "кого" || k.Word == "что" || k.Word == "какая" {
+			t.Errorf("question word %q kept as a key term", k.Word)
+		}
+		if !k.Known() && (k.Word == "пэнтерс" || k.Word == "аллен") {
+			t.Errorf("%s has no IDF though the corpus holds it", k.Word)
+		}
+	}
+}
+
+func TestAnalyzeQuery(t *testing.T) {
+	tests := []struct {
+		q       string
+		wants   Want
+		foreign bool
+	}{
+		{"When did the SCO agreement come into effect?", WantDate, false},
+		{"In what year was it signed?", WantDate, false},
+		{"How many nations are within the Amazon Basin?", WantNumber, false},
+		{"Who wrote the report?", WantPerson, false},
+		{"Where was the conference held?", WantPlace, false},
+		{"What is MGIMO?", WantOther, false},
+		{"Когда была принята Концепция?", WantDate, true},
+		{"В каком году основан город?", WantDate, true},
+		{"Сколько стран входит в ШОС?", WantNumber, true},
+		{"Кто написал статью?", WantPerson, true},
+		{"Где прошла конференция?", WantPlace, true},
+		{"", WantOther, false},
+	}
+	for _, tt := range tests {
+		q := AnalyzeQuery(tt.q)
+		if q.Wants != tt.wants || q.Foreign != tt.foreign || q.Text != tt.q {
+			t.Errorf("AnalyzeQuery(%q) wants %q foreign %v, want %q %v", tt.q, q.Wants, q.Foreign, tt.wants, tt.foreign)
+		}
+	}
+}
+
+// TestRussianNumeralsAndMonths: closed word classes the dictionary misses
+// are rendered as documents write them.
+func TestRussianNumeralsAndMonths(t *testing.T) {
+	tests := map[string][]string{
+		"двух":      {"2", "two"},
+		"пяти":      {"5", "five"},
+		"январе":    {"januari"},
+		"декабря":   {"decemb"},
+		"тысяч":     {"thousand"},
+		"миллионов": {"million"},
+	}
+	for word, want := range tests {
+		keys := KeyTerms(word)
+		if len(keys) != 1 {
+			t.Fatalf("KeyTerms(%q) = %v", word, keys)
+		}
+		for _, w := range want {
+			if !slices.Contains(keys[0].Terms, w) {
+				t.Errorf("%s renders as %q, want %q among them", word, keys[0].Terms, w)
+			}
+		}
+	}
+}
+
+func TestBM25TermsShareAKeyTerm(t *testing.T) {
+	q := Query{Keys: []KeyTerm{
+		{Word: "a", Terms: []string{"x", "y", "z"}, Weights: []float64{1, 0.5, 0.5}},
+		{Word: "b", Terms: []string{"b"}, Weights: []float64{1}},
+	}}
+	known := func(t string) bool { return t != "x" }
+	got := q.bm25Terms(known)
+	want := []weightedTerm{{"y", 0.5}, {"z", 0.5}, {"b", 1}}
+	if !slices.Equal(got, want) {
+		t.Errorf("bm25Terms = %v, want %v: a key term counts once, shared by the renderings the corpus has", got, want)
+	}
+	if got := (Query{Keys: []KeyTerm{{Word: "q", Terms: []string{"q"}}}}).bm25Terms(func(string) bool { return false }); len(got) != 0 {
+		t.Errorf("a key term the corpus lacks gives terms %v", got)
+	}
+}
