@@ -960,7 +960,10 @@ func TestAskGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v (run with -update to create it)", err)
 			}
-			if r.stdout != string(want) {
+			// The confidence's figure moves whenever the answer model is
+			// fitted again: it is compared by its format (below), not its
+			// digits, so that retraining does not churn the golden files.
+			if anyFigure(r.stdout) != anyFigure(string(want)) {
 				t.Errorf("ask output differs from %s (run with -update if intended):\n got:\n%s\nwant:\n%s", golden, r.stdout, want)
 			}
 			// Whatever the wording, the human output quotes each citation
@@ -979,6 +982,13 @@ func TestAskGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+var confidenceFigure = regexp.MustCompile(`confidence \d\.\d\d`)
+
+// anyFigure blanks the digits of the confidences in ask's output.
+func anyFigure(out string) string {
+	return confidenceFigure.ReplaceAllString(out, "confidence #.##")
 }
 
 // TestWriteAnswerConfidence: the confidence is shown when the answer model

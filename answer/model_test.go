@@ -1,0 +1,105 @@
+package answer
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestDefaultModelReads(t *testing.T) {
+	m := DefaultModel()
+	if len(m.Trees) == 0 && len(m.Weights) == 0 {
+		t.Fatal("the built-in model has neither trees nor weights")
+	}
+	for _, th := range []float64{m.Threshold, m.ForeignThreshold} {
+		if th <= 0 || th >= 1 {
+			t.Errorf("threshold %v: a model that always or never answers", th)
+		}
+	}
+	if m.Trained == "" {
+		t.Error("the model does not say how it was trained")
+	}
+}
+
+func TestChoose(t *testing.T) {
+	tests := []struct {
+		name      string
+		probs     []float64
+		threshold float64
+		quoted    []int
+		conf      float64
+		found     bool
+	}{
+		{"none", nil, 0.2, nil, 0, false},
+		{"below the threshold", []float64{0.1, 0.15}, 0.2, nil, 0.15, false},
+		{"best only", []float64{0.1, 0.9, 0.15}, 0.2, []int{1}, 0.9, true},
+		{"runner-up too", []float64{0.3, 0.9, 0.15}, 0.2, []int{1, 0}, 0.9, true},
+		{"ties go to the earlier", []float64{0.5, 0.5}, 0.6, nil, 0.5, false},
+		{"ties go to the earlier, found", []float64{0.7, 0.7, 0.7}, 0.6, []int{0, 1}, 0.7, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q, c, f := Choose(tt.probs, tt.threshold)
+			if !slices.Equal(q, tt.quoted) || c != tt.conf || f != tt.found {
+				t.Errorf("Choose(%v, %v) = %v, %v, %v; want %v, %v, %v", tt.probs, tt.threshold, q, c, f, tt.quoted, tt.conf, tt.found)
+			}
+		})
+	}
+}
+
+func TestParseModelRejects(t *testing.T) {
+	names := `["` + joinNames() + `"]`
+	tests := map[string]string{
+		"not JSON":             `{`,
+		"other features":       `{"features":["own"],"mean":[0],"scale":[1],"weights":[1],"threshold":0.5}`,
+		"short weights":        `{"features":` + names + `,"weights":[1],"threshold":0.5}`,
+		"threshold above 1":    `{"features":` + names + `,"trees":[[{"f":-1,"v":1}]],"threshold":2}`,
+		"looping tree":         `{"features":` + names + `,"trees":[[{"f":0,"t":1,"l":0,"r":0}]],"threshold":0.5}`,
+		"feature out of range": `{"features":` + names + `,"trees":[[{"f":999,"t":1,"l":1,"r":2},{"f":-1},{"f":-1}]],"threshold":0.5}`,
+		"empty tree":           `{"features":` + names + `,"trees":[[]],"threshold":0.5}`,
+	}
+	for name, in := range tests {
+		if _, err := ParseModel([]byte(in)); err == nil {
+			t.Errorf("%s: ParseModel accepted %s", name, in)
+		}
+	}
+}
+
+func joinNames() string {
+	s := ""
+	for i, n := range featureNames {
+		if i > 0 {
+			s += `","`
+		}
+		s += n
+	}
+	return s
+}
+
+// FuzzParseModel: whatever a model file holds, ParseModel refuses it or
+// gives a model whose probabilities are numbers in [0, 1], in bounded time.
+func FuzzParseModel(f *testing.F) {
+	f.Add(modelJSON)
+	names := `["` + joinNames() + `"]`
+	f.Add([]byte(`{"features":` + names + `,"trees":[[{"f":3,"t":0.5,"l":1,"r":2},{"f":-1,"v":-1},{"f":-1,"v":1}]],"threshold":0.3,"foreign_threshold":0.3}`))
+	f.Add([]byte(`{"features":` + names + `,"trees":[[{"f":1,"t":0.5,"l":2,"r":1}]],"threshold":0.3}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseModel(b)
+		if err != nil {
+			return
+		}
+		for _, x := range [][]float64{make([]float64, numFeatures), filled(math.Inf(1)), filled(-1e300), filled(math.NaN())} {
+			if p := m.Prob(x); !(p >= 0 && p <= 1) && !math.IsNaN(x[0]) {
+				t.Fatalf("Prob = %v", p)
+			}
+		}
+	})
+}
+
+func filled(v float64) []float64 {
+	x := make([]float64, numFeatures)
+	for i := range x {
+		x[i] = v
+	}
+	return x
+}
