@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +63,9 @@ type Labels struct {
 	Line    string // one line: "line" as in "line 12"
 	Closest string // heading above the closest passages of a refusal: "Closest passages"
 	Page    string // a page of a PDF: "p." as in "p. 3"
+	// Confidence names the answer model's confidence under the sources:
+	// "Confidence" as in "Confidence: 87%".
+	Confidence string
 }
 
 func (l Labels) withDefaults() Labels {
@@ -80,7 +84,21 @@ func (l Labels) withDefaults() Labels {
 	if l.Closest == "" {
 		l.Closest = "Closest passages"
 	}
+	if l.Confidence == "" {
+		l.Confidence = "Confidence"
+	}
 	return l
+}
+
+// ConfidenceLine renders a confidence (0–1) for people: "Confidence: 87%".
+// Above 0 the percentage is at least 1%, so that a small confidence never
+// reads as none.
+func (l Labels) ConfidenceLine(c float64) string {
+	p := int(math.Round(min(max(c, 0), 1) * 100))
+	if p == 0 && c > 0 {
+		p = 1
+	}
+	return l.withDefaults().Confidence + ": " + strconv.Itoa(p) + "%"
 }
 
 // LineRange renders a line range for people: "line 5" or "lines 5–9". It is
@@ -182,8 +200,12 @@ func (b Block) blank() bool {
 //	<i>file</i>, lines a–b
 //	<blockquote>the quote, cut at a word boundary…</blockquote>
 //
-// The heading shares the first citation's block so that it never ends a
-// message alone. For a refusal (a.Found false) the answer text comes first,
+// and, when the answer model gave one, the confidence in italics at the end of
+// the last citation's block ("<i>Confidence: 87%</i>"). A model-written answer
+// has no confidence (0) and shows none; a refusal shows none either, since a
+// percentage beside "the documents don't say" would read as doubt about the
+// refusal. The heading shares the first citation's block, and the confidence
+// the last one's, so that neither stands alone in a message. For a refusal (a.Found false) the answer text comes first,
 // then, when there are passages, the Closest heading and up to three passages
 // as "• <b>Title</b> — <i>file</i>, lines a–b" with a short quote each.
 // Quotes are cut to at most quoteChars characters; quoteChars ≤ 0 leaves the
@@ -213,6 +235,9 @@ func FormatAnswer(a answer.Answer, l Labels, quoteChars int) []Block {
 				spans = append(spans, loc...)
 			}
 			spans = appendQuote(spans, c.Quote, quoteChars)
+			if i == len(a.Citations)-1 && a.Confidence > 0 {
+				spans = append(spans, Span{Text: "\n"}, Span{Text: l.ConfidenceLine(a.Confidence), Style: "i"})
+			}
 			blocks = append(blocks, Block{Spans: spans})
 		}
 		return blocks

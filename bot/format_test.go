@@ -366,17 +366,19 @@ func sampleAnswer() answer.Answer {
 				Quote: "Signed by: <b>Kazakhstan</b>, China, Kyrgyzstan, Russia, Tajikistan & Uzbekistan; observers <i>Mongolia</i> and India.",
 				Score: 0.71},
 		},
-		Passages: []answer.Passage{{Rank: 1, Document: "001_8b87d517e2a49063.txt", Title: "x", Text: "y"}},
-		TookMS:   3,
+		Passages:   []answer.Passage{{Rank: 1, Document: "001_8b87d517e2a49063.txt", Title: "x", Text: "y"}},
+		Confidence: 0.874,
+		TookMS:     3,
 	}
 }
 
 func sampleRefusal() answer.Answer {
 	return answer.Answer{
-		Question: "What is the capital of Atlantis?",
-		Answer:   "The documents do not say what the capital of Atlantis is.",
-		Found:    false,
-		Mode:     answer.ModeExtractive,
+		Question:   "What is the capital of Atlantis?",
+		Answer:     "The documents do not say what the capital of Atlantis is.",
+		Found:      false,
+		Confidence: 0.12, // how near the closest sentence came: not shown
+		Mode:       answer.ModeExtractive,
 		Passages: []answer.Passage{
 			{Rank: 1, Document: "myths/atlantis.txt", Title: "Plato & the <Lost> City", LineStart: 3, LineEnd: 9,
 				Text: "Atlantis is a fictional island mentioned in Plato's works Timaeus and Critias,\n\nwhere it represents the antagonist naval power that besieges \"Ancient Athens\"."},
@@ -388,7 +390,7 @@ func sampleRefusal() answer.Answer {
 }
 
 func TestFormatAnswerGolden(t *testing.T) {
-	labels := Labels{Sources: "Sources", Lines: "lines", Line: "line", Closest: "Closest passages"}
+	labels := Labels{Sources: "Sources", Lines: "lines", Line: "line", Closest: "Closest passages", Confidence: "Confidence"}
 	tests := []struct {
 		name string
 		a    answer.Answer
@@ -444,7 +446,7 @@ func TestFormatAnswer(t *testing.T) {
 	}
 	for i, want := range []string{
 		"<b>Sources</b>\n[1] <b>The Role of the SCO in Regional Security</b>\n<i>001_8b87d517e2a49063.txt</i>, line 60\n<blockquote>The agreement on cooperation came into…</blockquote>",
-		"[2] <b>&lt;script&gt;alert('x')&lt;/script&gt; Treaties &amp; Signatories</b>\n<i>reports/2012 Q&amp;A.md</i>, lines 12–14\n<blockquote>Signed by: &lt;b&gt;Kazakhstan&lt;/b&gt;, China…</blockquote>",
+		"[2] <b>&lt;script&gt;alert('x')&lt;/script&gt; Treaties &amp; Signatories</b>\n<i>reports/2012 Q&amp;A.md</i>, lines 12–14\n<blockquote>Signed by: &lt;b&gt;Kazakhstan&lt;/b&gt;, China…</blockquote>\n<i>Confidence: 87%</i>",
 	} {
 		if got := blocks[i+1].HTML(); got != want {
 			t.Errorf("citation block %d = %q, want %q", i, got, want)
@@ -461,11 +463,28 @@ func TestFormatAnswer(t *testing.T) {
 	if got := blocks[1].HTML(); strings.Contains(got, "blockquote") || !strings.HasPrefix(got, "<b>Источники</b>\n") {
 		t.Errorf("citation block = %q", got)
 	}
+	if got, want := FormatAnswer(a, russian.labels, 0)[1].HTML(), "\n<i>Уверенность: 87%</i>"; !strings.HasSuffix(got, want) {
+		t.Errorf("Russian citation block = %q, want it to end with %q", got, want)
+	}
 
-	// A refusal shows at most three passages; no title falls back to the file.
+	// A model-written answer has no confidence (0): none is shown.
+	a.Mode, a.Confidence = answer.ModeGenerative, 0
+	for _, b := range FormatAnswer(a, Labels{}, 40) {
+		if strings.Contains(b.HTML(), "Confidence") {
+			t.Errorf("generative answer shows a confidence: %q", b.HTML())
+		}
+	}
+
+	// A refusal shows at most three passages, and no confidence; no title
+	// falls back to the file.
 	blocks = FormatAnswer(sampleRefusal(), Labels{}, 30)
 	if len(blocks) != 4 {
 		t.Fatalf("refusal: got %d blocks, want 4", len(blocks))
+	}
+	for _, b := range blocks {
+		if strings.Contains(b.HTML(), "Confidence") || strings.Contains(b.HTML(), "%") {
+			t.Errorf("refusal shows a confidence: %q", b.HTML())
+		}
 	}
 	if got, want := blocks[2].HTML(), "• <b>notes.md</b>, line 1\n<blockquote>Capitals: see the atlas.</blockquote>"; got != want {
 		t.Errorf("refusal passage 2 = %q, want %q", got, want)
@@ -477,6 +496,25 @@ func TestFormatAnswer(t *testing.T) {
 	// Nothing to say, nothing to send.
 	if got := Split(FormatAnswer(answer.Answer{Found: true}, Labels{}, 100), 4096); len(got) != 0 {
 		t.Errorf("empty answer gave messages %q", got)
+	}
+}
+
+func TestConfidenceLine(t *testing.T) {
+	for _, tt := range []struct {
+		c    float64
+		l    Labels
+		want string
+	}{
+		{0.874, Labels{}, "Confidence: 87%"},
+		{0.875, russian.labels, "Уверенность: 88%"},
+		{1, english.labels, "Confidence: 100%"},
+		{0.004, Labels{}, "Confidence: 1%"}, // above 0 never reads as none
+		{0, Labels{}, "Confidence: 0%"},
+		{1.5, Labels{}, "Confidence: 100%"},
+	} {
+		if got := tt.l.ConfidenceLine(tt.c); got != tt.want {
+			t.Errorf("ConfidenceLine(%v) = %q, want %q", tt.c, got, tt.want)
+		}
 	}
 }
 
