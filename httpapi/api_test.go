@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -1240,6 +1241,56 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	for key := range documented {
 		if !served[key] {
 			t.Errorf("openapi.json describes %q, which routes.go does not serve", key)
+		}
+	}
+}
+
+// TestOpenAPIAnswerSchema: the answer object's schema names every field
+// answer.Answer, answer.Citation and answer.Passage encode, and describes
+// confidence (a number within [0, 1]) in the answer and in the chat
+// completion, which carries it beside its citations.
+func TestOpenAPIAnswerSchema(t *testing.T) {
+	type property struct {
+		Type        string   `json:"type"`
+		Minimum     *float64 `json:"minimum"`
+		Maximum     *float64 `json:"maximum"`
+		Description string   `json:"description"`
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Required   []string            `json:"required"`
+				Properties map[string]property `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	schemas := doc.Components.Schemas
+	for name, v := range map[string]any{"Answer": answer.Answer{}, "Citation": answer.Citation{}, "Passage": answer.Passage{}} {
+		ty := reflect.TypeOf(v)
+		for i := 0; i < ty.NumField(); i++ {
+			field, _, _ := strings.Cut(ty.Field(i).Tag.Get("json"), ",")
+			if field == "" || field == "-" {
+				continue
+			}
+			if _, ok := schemas[name].Properties[field]; !ok {
+				t.Errorf("schema %s lacks %q (%s.%s)", name, field, ty.Name(), ty.Field(i).Name)
+			}
+		}
+	}
+	if !slices.Contains(schemas["Answer"].Required, "confidence") {
+		t.Errorf("Answer schema: confidence is not required (every answer has one): %v", schemas["Answer"].Required)
+	}
+	for _, name := range []string{"Answer", "ChatResponse"} {
+		p, ok := schemas[name].Properties["confidence"]
+		if !ok {
+			t.Errorf("schema %s has no confidence", name)
+			continue
+		}
+		if p.Type != "number" || p.Minimum == nil || *p.Minimum != 0 || p.Maximum == nil || *p.Maximum != 1 || p.Description == "" {
+			t.Errorf("schema %s: confidence is %+v, want a described number within [0, 1]", name, p)
 		}
 	}
 }

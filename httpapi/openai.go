@@ -62,6 +62,10 @@ type chatResponse struct {
 	Choices   []chatChoice      `json:"choices"`
 	Usage     usage             `json:"usage"`
 	Citations []answer.Citation `json:"citations"`
+	// Confidence is the answer object's: the answer model's calibrated
+	// probability that the first citation answers (0 for an answer a
+	// language model wrote).
+	Confidence float64 `json:"confidence"`
 }
 
 type chatDelta struct {
@@ -78,14 +82,16 @@ type streamChoice struct {
 // chatChunk is one streamed event. Citations is omitzero, not omitempty:
 // only the finish chunk sets it, and there an answer without citations
 // must still say "citations": [], as the non-streaming reply does.
+// Confidence, likewise, only in the finish chunk (where 0 is said).
 type chatChunk struct {
-	ID        string            `json:"id"`
-	Object    string            `json:"object"`
-	Created   int64             `json:"created"`
-	Model     string            `json:"model"`
-	Choices   []streamChoice    `json:"choices"`
-	Usage     *usage            `json:"usage,omitempty"`
-	Citations []answer.Citation `json:"citations,omitzero"`
+	ID         string            `json:"id"`
+	Object     string            `json:"object"`
+	Created    int64             `json:"created"`
+	Model      string            `json:"model"`
+	Choices    []streamChoice    `json:"choices"`
+	Usage      *usage            `json:"usage,omitempty"`
+	Citations  []answer.Citation `json:"citations,omitzero"`
+	Confidence *float64          `json:"confidence,omitempty"`
 }
 
 func handleChatCompletions(cfg Config, lib Library) http.Handler {
@@ -126,7 +132,7 @@ func handleChatCompletions(cfg Config, lib Library) http.Handler {
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
 		encode(w, http.StatusOK, chatResponse{ID: id, Object: "chat.completion", Created: created, Model: Model,
 			Choices: []chatChoice{{Message: chatMessage{Role: "assistant", Content: body + sources}, FinishReason: "stop"}},
-			Usage:   u, Citations: nonNil(a.Citations)})
+			Usage:   u, Citations: nonNil(a.Citations), Confidence: a.Confidence})
 	})
 }
 
@@ -140,9 +146,9 @@ func nonNil(c []answer.Citation) []answer.Citation {
 // streamChat sends the reply as server-sent events in the OpenAI chunk
 // format: the role, the answer's text as it is written (a language
 // model's, checked as it goes; an extractive answer in one piece), its
-// sources, a last chunk with the finish reason and the citations, the
-// usage when asked for, then "data: [DONE]". A request that cannot be
-// answered gets its JSON error before any event.
+// sources, a last chunk with the finish reason, the citations and the
+// confidence, the usage when asked for, then "data: [DONE]". A request
+// that cannot be answered gets its JSON error before any event.
 func streamChat(w http.ResponseWriter, r *http.Request, cfg Config, lib Library, question string, base chatChunk, includeUsage bool) {
 	if err := checkAsk(question, cfg.DefaultK); err != nil {
 		writeError(w, r, err)
@@ -202,7 +208,7 @@ func streamChat(w http.ResponseWriter, r *http.Request, cfg Config, lib Library,
 		}
 		stop := "stop"
 		last := chunk(chatDelta{}, &stop)
-		last.Citations = nonNil(a.Citations)
+		last.Citations, last.Confidence = nonNil(a.Citations), &a.Confidence
 		send(last)
 		if includeUsage {
 			u := usage{PromptTokens: tokens(question), CompletionTokens: tokens(body) + tokens(sources)}

@@ -112,7 +112,8 @@ type rawChatResponse struct {
 		CompletionTokens int `json:"completion_tokens"`
 		TotalTokens      int `json:"total_tokens"`
 	} `json:"usage"`
-	Citations []answer.Citation `json:"citations"`
+	Citations  []answer.Citation `json:"citations"`
+	Confidence *float64          `json:"confidence"`
 }
 
 func decodeChatResponse(t *testing.T, r rawResult) rawChatResponse {
@@ -289,6 +290,11 @@ func TestChatCompletion(t *testing.T) {
 				t.Errorf("Sources %q lacks %q", sources, want)
 			}
 			checkCitations(t, env, content, raw.Citations)
+			// Beside the citations, the answer's confidence, as /v1/ask gives it.
+			asked := env.ask(t, tc.q)
+			if raw.Confidence == nil || *raw.Confidence != asked.Confidence || asked.Confidence <= 0 || asked.Confidence > 1 {
+				t.Errorf("confidence %v, want /v1/ask's %v (within (0, 1])", raw.Confidence, asked.Confidence)
+			}
 		})
 	}
 
@@ -378,6 +384,11 @@ func TestChatCompletionNotFound(t *testing.T) {
 	}
 	if got := string(fields["citations"]); got != "[]" {
 		t.Errorf(`"citations" is %s, want []`, got)
+	}
+	// How near the closest sentence came: below the threshold.
+	var conf float64
+	if err := json.Unmarshal(fields["confidence"], &conf); err != nil || conf < 0 || conf >= 1 {
+		t.Errorf(`"confidence" is %s (%v), want a number within [0, 1)`, fields["confidence"], err)
 	}
 }
 
@@ -500,6 +511,8 @@ func collectStream(t *testing.T, chunks []sseChunk) streamResult {
 			res.finish = c
 		} else if _, ok := c.raw["citations"]; ok {
 			t.Errorf("chunk %d carries citations but does not finish", i)
+		} else if _, ok := c.raw["confidence"]; ok {
+			t.Errorf("chunk %d carries confidence but does not finish", i)
 		}
 	}
 	if res.finish == nil {
@@ -593,6 +606,10 @@ func TestChatCompletionStream(t *testing.T) {
 			}
 			if len(plain.Citations) == 0 && string(res.finish.raw["citations"]) != "[]" {
 				t.Errorf("finish chunk citations %s, want []", res.finish.raw["citations"])
+			}
+			var conf *float64
+			if err := json.Unmarshal(res.finish.raw["confidence"], &conf); err != nil || conf == nil || plain.Confidence == nil || *conf != *plain.Confidence {
+				t.Errorf("finish chunk confidence %s (%v), want the non-streaming reply's %v", res.finish.raw["confidence"], err, plain.Confidence)
 			}
 			checkCitations(t, env, res.content, res.finish.Citations)
 
