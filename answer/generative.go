@@ -226,7 +226,9 @@ func markerNumbers(run string) []int {
 // sentence(s) of its passage that best support the text before it (back to
 // the previous marker or sentence end); citations are numbered in order.
 // ok is false when no valid citation is left (and the reply is not the
-// model saying the passages don't answer).
+// model saying the passages don't answer). Confidence stays 0: it is the
+// extractive answer model's probability, and no such model judged what the
+// language model wrote (a fallback answer carries the extractive one's).
 func verifyCitations(ix Searcher, question, reply string, ps []retrieval.Passage) (Answer, bool) {
 	a := Answer{Question: question, Mode: ModeGenerative, Citations: []Citation{}, Passages: toPassages(ps)}
 	reply = strings.TrimSpace(reply)
