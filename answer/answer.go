@@ -46,6 +46,8 @@ type Answer struct {
 	// Confidence is the calibrated probability that the first citation
 	// answers the question (the answer model's); below the model's
 	// threshold the answer is a refusal and this says how near it came.
+	// 0 for an answer a language model wrote: the model has no figure
+	// for text it did not choose.
 	Confidence float64 `json:"confidence"`
 	TookMS     int64   `json:"took_ms"`
 	// Note is said beside the answer, in the asker's language: that

@@ -5,11 +5,14 @@
 //
 // Every candidate sentence of every question's top passages is labelled by
 // whether it holds the gold answer (at least half of a gold span's bytes,
-// as the XQuAD scorer counts, or the whole evidence string), and a logistic
-// regression is fitted on their features. Figures are reported by
-// cross-validation over articles (a fold's articles are never seen by the
-// model that answers them); the refusal threshold is chosen on those
-// out-of-fold predictions, and the final model is fitted on everything.
+// as the XQuAD scorer counts, or the whole evidence string). Off-topic
+// questions (an article's questions asked of the collection without it)
+// are added as unanswerable. Boosted trees, a logistic regression and a
+// listwise ranker are fitted on the candidates' features and measured
+// against each other by cross-validation over articles (a fold's articles
+// are never seen by the model that answers them); the refusal thresholds
+// are chosen on the trees' out-of-fold predictions, and the trees, fitted
+// on everything, are the model.
 //
 //	go run ./tools/train            # writes answer/model.json, prints the report
 //	go run ./tools/train -check     # fails when answer/model.json differs
