@@ -205,36 +205,48 @@ var questionWords = func() map[string]bool {
 // closed lists (the general dictionary misses or garbles them), then the
 // dictionary's words for its stem.
 func translate(word, stem string) []string {
-	var out []string
-	for _, c := range closedClass {
-		if strings.HasPrefix(word, c.prefix) && len(word) <= len(c.prefix)+c.ending {
-			out = append(out, c.en...)
-			break
-		}
-	}
-	return append(out, rulex.Translate(stem)...)
+	return append(slices.Clone(closedClass[word]), rulex.Translate(stem)...)
 }
 
-// closedClass are Russian numerals and months, as a word's beginning and
-// how many bytes of ending may follow it (case endings), with their
-// English renderings: digits for numbers as documents write them.
-var closedClass = []struct {
-	prefix string
-	ending int
-	en     []string
-}{
-	{"один", 6, []string{"1", "one"}}, {"одн", 6, []string{"1", "one"}},
-	{"два", 2, []string{"2", "two"}}, {"две", 2, []string{"2", "two"}}, {"двух", 4, []string{"2", "two"}},
-	{"три", 2, []string{"3", "three"}}, {"трех", 4, []string{"3", "three"}}, {"трёх", 4, []string{"3", "three"}},
-	{"четыр", 8, []string{"4", "four"}}, {"пят", 4, []string{"5", "five"}}, {"шест", 4, []string{"6", "six"}},
-	{"сем", 4, []string{"7", "seven"}}, {"восем", 4, []string{"8", "eight"}}, {"девят", 4, []string{"9", "nine"}},
-	{"десят", 4, []string{"10", "ten"}}, {"сто", 4, []string{"100", "hundred"}},
-	{"тысяч", 6, []string{"thousand"}}, {"миллион", 8, []string{"million"}}, {"миллиард", 8, []string{"billion"}},
-	{"январ", 4, []string{"january"}}, {"феврал", 4, []string{"february"}}, {"март", 4, []string{"march"}},
-	{"апрел", 4, []string{"april"}}, {"ма", 2, []string{"may"}}, {"июн", 4, []string{"june"}},
-	{"июл", 4, []string{"july"}}, {"август", 4, []string{"august"}}, {"сентябр", 4, []string{"september"}},
-	{"октябр", 4, []string{"october"}}, {"ноябр", 4, []string{"november"}}, {"декабр", 4, []string{"december"}},
-}
+// closedClass maps the forms of Russian numerals and months to English
+// renderings: digits for numbers, as documents write them. Whole forms,
+// not stems: a stem such as "сто" (100) would also take "стол" (table).
+var closedClass = func() map[string][]string {
+	m := map[string][]string{}
+	add := func(en string, forms string) {
+		for _, f := range strings.Fields(forms) {
+			m[f] = append(m[f], strings.Fields(en)...)
+		}
+	}
+	add("1 one", "один одна одно одного одной одному одним одном одну")
+	add("2 two", "два две двух двум двумя")
+	add("3 three", "три трех трёх трем трём тремя")
+	add("4 four", "четыре четырех четырёх четырем четырём четырьмя")
+	add("5 five", "пять пяти пятью")
+	add("6 six", "шесть шести шестью")
+	add("7 seven", "семь семи")
+	add("8 eight", "восемь восьми восемью восьмью")
+	add("9 nine", "девять девяти девятью")
+	add("10 ten", "десять десяти десятью")
+	add("100 hundred", "сто ста")
+	for _, n := range []struct{ en, stem string }{{"thousand", "тысяч"}, {"million", "миллион"}, {"billion", "миллиард"}} {
+		forms := n.stem
+		for _, e := range []string{"а", "и", "у", "ей", "ам", "ами", "ах", "ов", "ом", "е", "ы"} {
+			forms += " " + n.stem + e
+		}
+		add(n.en, forms)
+	}
+	for _, mo := range []struct{ en, forms string }{
+		{"january", "январь января январе январём январем"}, {"february", "февраль февраля феврале"},
+		{"march", "март марта марте"}, {"april", "апрель апреля апреле"}, {"may", "май мая мае"},
+		{"june", "июнь июня июне"}, {"july", "июль июля июле"}, {"august", "август августа августе"},
+		{"september", "сентябрь сентября сентябре"}, {"october", "октябрь октября октябре"},
+		{"november", "ноябрь ноября ноябре"}, {"december", "декабрь декабря декабре"},
+	} {
+		add(mo.en, mo.forms)
+	}
+	return m
+}()
 
 func isCyrillicWord(w string) bool {
 	r, _ := utf8.DecodeRuneInString(w)

@@ -138,6 +138,22 @@ func TestRussianNumeralsAndMonths(t *testing.T) {
 	}
 }
 
+// TestRussianNotNumerals: words that begin like a numeral or a month are
+// not rendered as one.
+func TestRussianNotNumerals(t *testing.T) {
+	for _, word := range []string{"стол", "мак", "пятно", "маршрут", "стока"} {
+		keys := KeyTerms(word)
+		if len(keys) != 1 {
+			t.Fatalf("KeyTerms(%q) = %v", word, keys)
+		}
+		for _, bad := range []string{"100", "hundred", "may", "5", "five", "7", "seven", "march", "august"} {
+			if slices.Contains(keys[0].Terms, bad) {
+				t.Errorf("%s renders as %q", word, keys[0].Terms)
+			}
+		}
+	}
+}
+
 func TestBM25TermsShareAKeyTerm(t *testing.T) {
 	q := Query{Keys: []KeyTerm{
 		{Word: "a", Terms: []string{"x", "y", "z"}, Weights: []float64{1, 0.5, 0.5}},
