@@ -564,9 +564,13 @@ func paragraphs(text string, lines []docLine, pages []int) []paragraph {
 			prevContent = -1
 			continue
 		}
+		// In a block that shows its wrap width, the splitter's reading of
+		// each break decides; in one that does not, short lines are
+		// taken for wrapped prose.
+		prevStart := lineStart(text, lines[max(prevContent, 0)].start)
 		join := prevContent >= 0 && !out[len(out)-1].heading &&
-			(!l.list && lines[prevContent].end-lines[prevContent].start <= wrapWidth ||
-				w.soft(lineStart(text, lines[prevContent].start), lineStart(text, l.start)-1))
+			(!l.list && lines[prevContent].end-lines[prevContent].start <= wrapWidth && w.widthAt(prevStart) == 0 ||
+				w.soft(prevStart, lineStart(text, l.start)-1))
 		if join {
 			out[len(out)-1].end = l.end
 		} else {

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"citebot/answer"
+	"citebot/qaset"
 	"citebot/retrieval"
 )
 
@@ -88,89 +91,21 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	}
 }
 
-// qaRow is one line of a QA set. Its gold answer is an evidence string
-// (the shared/eval format) or byte spans of Document (the format of
-// testdata/xquad/qa.jsonl), any one of which counts; a row may give both.
-type qaRow struct {
-	ID         string  `json:"id"`
-	Lang       string  `json:"lang"`
-	Question   string  `json:"question"`
-	Answerable bool    `json:"answerable"`
-	Document   string  `json:"document"`
-	Evidence   string  `json:"evidence"`
-	Spans      [][]int `json:"spans"`
-}
+// qaRow is one line of a QA set (package qaset).
+type qaRow = qaset.Row
 
+// readQA reads a QA set; a file that is missing or not a QA set is the
+// user's mistake.
 func readQA(path string) ([]qaRow, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, usagef("QA set: %w", err)
+	rows, err := qaset.Read(path)
+	if err != nil && (errors.Is(err, qaset.ErrInvalid) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission)) {
+		return nil, usagef("%w", err)
 	}
-	defer f.Close()
-	var rows []qaRow
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		var r qaRow
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			return nil, usagef("QA set %s line %d: %w", path, n, err)
-		}
-		if r.Question == "" || (r.Answerable && r.Evidence == "" && len(r.Spans) == 0) {
-			return nil, usagef("QA set %s line %d: needs a question, and evidence or spans when answerable", path, n)
-		}
-		if len(r.Spans) > 0 && r.Document == "" {
-			return nil, usagef("QA set %s line %d: spans need the document they are offsets into", path, n)
-		}
-		for _, s := range r.Spans {
-			if len(s) != 2 || s[0] < 0 || s[0] >= s[1] {
-				return nil, usagef("QA set %s line %d: span %v is not [start, end] with 0 <= start < end", path, n, s)
-			}
-		}
-		rows = append(rows, r)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("QA set %s: %w", path, err)
-	}
-	if len(rows) == 0 {
-		return nil, usagef("QA set %s: no questions", path)
-	}
-	return rows, nil
-}
-
-// holds reports whether a passage or citation (document, byte span, text)
-// holds the row's gold answer: it contains the whole evidence string (in
-// the row's document when it names one), or, as bench/xquad/score.py
-// counts it, it is in the row's document and overlaps at least half of
-// the bytes of one of the gold spans.
-func (r qaRow) holds(doc string, start, end int, text string) bool {
-	if r.Evidence != "" && (r.Document == "" || doc == r.Document) && strings.Contains(text, r.Evidence) {
-		return true
-	}
-	if doc != r.Document {
-		return false
-	}
-	for _, s := range r.Spans {
-		if 2*(min(end, s[1])-max(start, s[0])) >= s[1]-s[0] {
-			return true
-		}
-	}
-	return false
-}
-
-// gold names what the row's gold answer is, for the list of misses.
-func (r qaRow) gold() string {
-	if r.Evidence != "" {
-		return "evidence"
-	}
-	return "gold span"
+	return rows, err
 }
 
 // qaReport holds the QA metrics, defined as bench/xquad/score.py defines
-// them (see qaRow.holds for when a passage or citation holds the gold
+// them (see qaset.Row.Holds for when a passage or citation holds the gold
 // answer): Recall@k, a top-k passage holds it; MRR, over the rank of the
 // first such passage; cited hit, a citation holds it; cited hit@1, the
 // first citation does; refusals are answers with found false.
@@ -286,7 +221,7 @@ func evalQA(ctx context.Context, ask askFunc, rows []qaRow, k int) (qaReport, er
 		}
 		rank := 0
 		for i, p := range a.Passages[:min(k, len(a.Passages))] {
-			if row.holds(p.Document, p.Start, p.End, p.Text) {
+			if row.Holds(p.Document, p.Start, p.End, p.Text) {
 				rank = i + 1
 				break
 			}
@@ -296,11 +231,11 @@ func evalQA(ctx context.Context, ask askFunc, rows []qaRow, k int) (qaReport, er
 			all.recall++
 			rr += 1 / float64(rank)
 		} else {
-			miss(row.gold() + " not in the top " + strconv.Itoa(k) + " passages")
+			miss(row.Gold() + " not in the top " + strconv.Itoa(k) + " passages")
 		}
 		cited := -1
 		for i, c := range a.Citations {
-			if row.holds(c.Document, c.Start, c.End, c.Quote) {
+			if row.Holds(c.Document, c.Start, c.End, c.Quote) {
 				cited = i
 				break
 			}
@@ -316,9 +251,9 @@ func evalQA(ctx context.Context, ask askFunc, rows []qaRow, k int) (qaReport, er
 		}
 		switch {
 		case cited > 0:
-			miss(row.gold() + " cited, but not by the first citation")
+			miss(row.Gold() + " cited, but not by the first citation")
 		case cited < 0 && a.Found:
-			miss(row.gold() + " not cited")
+			miss(row.Gold() + " not cited")
 		}
 	}
 	all.finish()

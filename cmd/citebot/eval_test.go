@@ -101,7 +101,7 @@ func TestQAHolds(t *testing.T) {
 		{"evidence, another document", evidenceIn, "b.txt", 0, 9, "built in 1871.", false},
 	}
 	for _, tt := range tests {
-		if got := tt.row.holds(tt.doc, tt.start, tt.end, tt.text); got != tt.want {
+		if got := tt.row.Holds(tt.doc, tt.start, tt.end, tt.text); got != tt.want {
 			t.Errorf("%s: holds(%s, %d, %d) = %v, want %v", tt.name, tt.doc, tt.start, tt.end, got, tt.want)
 		}
 	}

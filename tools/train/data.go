@@ -1,32 +1,18 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"citebot/answer"
+	"citebot/qaset"
 	"citebot/retrieval"
 )
 
 // dataSet is a document folder with questions about it.
 type dataSet struct {
 	name, docs, qa string
-}
-
-// qaRow is a line of a question file: gold as byte spans of document
-// (XQuAD) or as an evidence string (the seeds dev set).
-type qaRow struct {
-	ID         string   `json:"id"`
-	Lang       string   `json:"lang"`
-	Question   string   `json:"question"`
-	Answerable bool     `json:"answerable"`
-	Document   string   `json:"document"`
-	Spans      [][2]int `json:"spans"`
-	Evidence   string   `json:"evidence"`
 }
 
 // question is one question with its candidates, labelled.
@@ -49,7 +35,7 @@ func (q *question) quote(i int) string {
 }
 
 func (s dataSet) questions(ctx context.Context, k int) ([]question, error) {
-	rows, err := readRows(s.qa)
+	rows, err := qaset.Read(s.qa)
 	if err != nil {
 		return nil, err
 	}
@@ -64,24 +50,17 @@ func (s dataSet) questions(ctx context.Context, k int) ([]question, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", s.name, r.ID, err)
 		}
-		q := question{text: r.Question, id: r.ID, lang: r.Lang, set: s.name, group: s.name + "/" + r.Document, answerable: r.Answerable, cands: cands}
+		lang := r.Lang
+		if lang == "" {
+			lang = "en"
+		}
+		q := question{text: r.Question, id: r.ID, lang: lang, set: s.name, group: s.name + "/" + r.Document, answerable: r.Answerable, cands: cands}
 		if r.Document == "" {
 			q.group = s.name
 		}
 		holds := func(doc string, start, end int) bool {
-			if !r.Answerable || r.Document != "" && doc != r.Document {
-				return false
-			}
-			for _, sp := range r.Spans {
-				if min(end, sp[1])-max(start, sp[0]) >= (sp[1]-sp[0]+1)/2 {
-					return true
-				}
-			}
-			if r.Evidence != "" {
-				d, ok := ix.Document(doc)
-				return ok && end <= len(d.Text) && strings.Contains(d.Text[start:end], r.Evidence)
-			}
-			return false
+			d, ok := ix.Document(doc)
+			return r.Answerable && ok && end <= len(d.Text) && r.Holds(doc, start, end, d.Text[start:end])
 		}
 		for _, p := range ps {
 			if holds(p.DocID, p.Start, p.End) {
@@ -110,7 +89,7 @@ const offTopicEvery = 3
 // Every n-th question about an article is asked of the collection without
 // that article. They belong to the article's fold.
 func (s dataSet) offTopic(ctx context.Context, k, every int) ([]question, error) {
-	rows, err := readRows(s.qa)
+	rows, err := qaset.Read(s.qa)
 	if err != nil {
 		return nil, err
 	}
@@ -155,32 +134,4 @@ func (s dataSet) offTopic(ctx context.Context, k, every int) ([]question, error)
 		}
 	}
 	return out, nil
-}
-
-func readRows(path string) ([]qaRow, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var rows []qaRow
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for n := 1; sc.Scan(); n++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var r qaRow
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", path, n, err)
-		}
-		if r.Lang == "" {
-			r.Lang = "en"
-		}
-		rows = append(rows, r)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return rows, nil
 }
