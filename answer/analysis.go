@@ -24,7 +24,6 @@ type sentence struct {
 	seq   []string        // terms in order
 	terms map[string]bool // the same, as a set
 	date  bool            // holds a year or a month
-	num   bool            // holds a digit
 	// names are the terms of words capitalised inside the sentence (a
 	// first word is capitalised by grammar), numbers the terms that are
 	// numbers: what a who, where or how-many question asks for.
@@ -100,11 +99,23 @@ func analyzePassage(text string) *textAnalysis {
 				terms[t] = true
 			}
 			names, numbers := namesAndNumbers(st)
-			a.sentences = append(a.sentences, sentence{span: s, seq: seq, terms: terms, date: kind(st, "date"), num: kind(st, "number"),
+			a.sentences = append(a.sentences, sentence{span: s, seq: seq, terms: terms, date: kind(st, "date"),
 				names: names, numbers: numbers, anaphor: opensWithAnaphor(st), vec: embedSentence(st)})
 		}
 		return a
 	})
+}
+
+// numberWords are numbers written as words ("nine nations"); "one" is
+// left out, being mostly a pronoun.
+var numberWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`two three four five six seven eight nine ten eleven twelve thirteen fourteen
+		fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety
+		hundred hundreds thousand thousands million millions billion billions trillion dozen dozens half`) {
+		numberWords[w] = true
+	}
 }
 
 // namesAndNumbers returns the terms of a sentence's capitalised words but
@@ -116,12 +127,10 @@ func namesAndNumbers(s string) (names, numbers []string) {
 		first = false
 		r, _ := utf8.DecodeRuneInString(w)
 		switch {
-		case unicode.IsDigit(r):
-			numbers = append(numbers, w)
+		case unicode.IsDigit(r), numberWords[strings.ToLower(w)]:
+			numbers = append(numbers, strings.ToLower(w))
 		case capital && !isFirst:
-			for _, t := range retrieval.Terms(w) {
-				names = append(names, t)
-			}
+			names = append(names, retrieval.Terms(w)...)
 		}
 	})
 	return names, numbers
@@ -181,15 +190,4 @@ func contextTerms(section, title string) map[string]bool {
 	return contexts.get(section+"\n"+title, func(s string) *textAnalysis {
 		return &textAnalysis{terms: termSet(s)}
 	}).terms
-}
-
-// holds reports whether a sentence holds the kind of fact wanted.
-func (s sentence) holds(want string) bool {
-	switch want {
-	case "date":
-		return s.date
-	case "number":
-		return s.num
-	}
-	return false
 }

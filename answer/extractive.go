@@ -283,15 +283,6 @@ func termSet(text string) map[string]bool {
 	return s
 }
 
-func hasAny(set map[string]bool, terms []string) bool {
-	for _, t := range terms {
-		if set[t] {
-			return true
-		}
-	}
-	return false
-}
-
 // flatten joins a quote's lines for the answer text and turns the
 // document's own bracketed references ("[4]", "[3, p. 32]") into
 // parentheses, so that every [n] in an answer is one of its citations. The

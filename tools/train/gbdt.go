@@ -11,14 +11,13 @@ import (
 // step over its rows), on features cut into quantile bins. Deterministic:
 // the same rows give the same trees.
 type boostParams struct {
-	trees    int
-	depth    int
-	rate     float64 // shrinkage
-	lambda   float64 // L2 on leaf values
-	minLeaf  int     // rows
-	bins     int
-	minHess  float64
-	baseRate float64 // the prior's share of positives, for the bias
+	trees   int
+	depth   int
+	rate    float64 // shrinkage
+	lambda  float64 // L2 on leaf values
+	minLeaf int     // rows
+	bins    int
+	minHess float64
 }
 
 var defaultBoost = boostParams{trees: 150, depth: 3, rate: 0.1, lambda: 1, minLeaf: 20, bins: 32, minHess: 1}
