@@ -128,7 +128,7 @@ func namesAndNumbers(s string) (names, numbers []string) {
 		r, _ := utf8.DecodeRuneInString(w)
 		switch {
 		case unicode.IsDigit(r), numberWords[strings.ToLower(w)]:
-			numbers = append(numbers, strings.ToLower(w))
+			numbers = append(numbers, retrieval.Terms(w)...)
 		case capital && !isFirst:
 			names = append(names, retrieval.Terms(w)...)
 		}
@@ -144,7 +144,7 @@ var anaphors = map[string]bool{"this": true, "these": true, "that": true, "those
 	"оно": true, "они": true, "его": true, "её": true, "ее": true, "их": true, "такой": true, "такая": true, "такие": true}
 
 // opensWithAnaphor reports whether one of a sentence's first two words
-// refers back ("This region …", "During this hold …" does not count).
+// refers back ("This region …", "During this hold …").
 func opensWithAnaphor(s string) bool {
 	n, found := 0, false
 	retrieval.ForEachWordCase(s, func(w string, _ bool) {

@@ -46,10 +46,11 @@ func (e Extractive) Answer(ctx context.Context, question string, k int) (Answer,
 	}
 	if authorQuestion.MatchString(question) {
 		a, err := e.answerAuthor(ctx, question, k)
+		a.Note = LanguageNote(Script(question), e.CorpusScript)
 		a.TookMS = time.Since(start).Milliseconds()
 		return a, err
 	}
-	q := e.Index.Analyze(question)
+	q := e.analyze(question)
 	ps, err := e.Index.SearchQuery(ctx, q, k)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: %w", err)
@@ -86,6 +87,8 @@ func (e Extractive) answerAuthor(ctx context.Context, question string, k int) (A
 	if c, ok := e.authorLine(q, ps); ok {
 		a.Answer = flatten(c.Quote) + " [1]"
 		a.Found = true
+		// A byline is the document's own statement of who wrote it, not
+		// a sentence the model weighed.
 		a.Confidence = 1
 		a.Citations = []Citation{c}
 	}
@@ -103,7 +106,7 @@ type Candidate struct {
 // Candidates analyses a question, retrieves its k best passages and
 // describes each of their sentences for the model, as Answer does.
 func (e Extractive) Candidates(ctx context.Context, question string, k int) ([]Candidate, []retrieval.Passage, error) {
-	q := e.Index.Analyze(question)
+	q := e.analyze(question)
 	ps, err := e.Index.SearchQuery(ctx, q, k)
 	if err != nil {
 		return nil, nil, fmt.Errorf("answer: %w", err)
@@ -115,6 +118,18 @@ func (e Extractive) Candidates(ctx context.Context, question string, k int) ([]C
 		out = append(out, Candidate{Document: p.DocID, Start: p.Start + c.span.Start, End: p.Start + c.span.End, Features: c.x})
 	}
 	return out, ps, nil
+}
+
+// analyze analyses a question once. Whether it is foreign is decided by
+// the documents' script when it is known (a Russian question over Russian
+// documents is not foreign); the analysis alone takes a Latin corpus.
+func (e Extractive) analyze(question string) retrieval.Query {
+	q := e.Index.Analyze(question)
+	if e.CorpusScript != "" {
+		s := Script(question)
+		q.Foreign = s != "" && s != e.CorpusScript
+	}
+	return q
 }
 
 func (e Extractive) model() *Model {
@@ -138,13 +153,13 @@ func (e Extractive) compose(q retrieval.Query, ps []retrieval.Passage) Answer {
 	if e.Tuning.MinConfidence > 0 {
 		threshold = e.Tuning.MinConfidence
 	}
-	quoted, confidence, found := Choose(probs, threshold)
+	quoted, confidence, found := Choose(probs, threshold, e.Tuning.MaxSentences)
 	a.Confidence = round(confidence)
 	if !found {
 		return a
 	}
 	chosen := make([]candidate, 0, len(quoted))
-	for _, i := range quoted[:min(len(quoted), max(1, e.Tuning.MaxSentences))] {
+	for _, i := range quoted {
 		cands[i].p = probs[i]
 		chosen = append(chosen, cands[i])
 	}
@@ -186,11 +201,19 @@ func (e Extractive) compose(q retrieval.Query, ps []retrieval.Passage) Answer {
 	return a
 }
 
-// months are the words (or, in Russian, the stems) that make a sentence
-// hold a date; matched at the start of a word, ignoring case.
-var months = []string{"january", "february", "march", "april", "may", "june", "july", "august",
-	"september", "october", "november", "december",
-	"январ", "феврал", "март", "апрел", "мая", "июн", "июл", "август", "сентябр", "октябр", "ноябр", "декабр"}
+// months are the words, English and Russian in their case forms, that
+// make a sentence hold a date. "May" is also a verb, and counts only
+// beside a number ("May 5", "5 May 1999").
+var months = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`january february march april june july august september october november december
+		январь января январе январём январем февраль февраля феврале март марта марте апрель апреля апреле
+		май мая мае июнь июня июне июль июля июле август августа августе сентябрь сентября сентябре
+		октябрь октября октябре ноябрь ноября ноябре декабрь декабря декабре`) {
+		m[w] = true
+	}
+	return m
+}()
 
 // kind reports whether a sentence holds the kind of fact wanted. It runs
 // for every candidate sentence of every answer, so it scans by hand: the
@@ -226,30 +249,26 @@ func hasYear(s string) bool {
 	return false
 }
 
-// hasMonth reports whether a word of s starts with a month's name.
+// hasMonth reports whether a word of s is a month's name.
 func hasMonth(s string) bool {
-	prevLetter := false
-	for i, r := range s {
-		letter := unicode.IsLetter(r)
-		if letter && !prevLetter && monthInitial(r) {
-			for _, m := range months {
-				if len(s)-i >= len(m) && strings.EqualFold(s[i:i+len(m)], m) {
-					return true
-				}
-			}
+	found := false
+	prevNumber := false
+	var prev string
+	retrieval.ForEachWordCase(s, func(w string, _ bool) {
+		if found {
+			return
 		}
-		prevLetter = letter
-	}
-	return false
-}
-
-// monthInitial is a quick test before comparing a word with every month.
-func monthInitial(r rune) bool {
-	switch unicode.ToLower(r) {
-	case 'j', 'f', 'm', 'a', 's', 'o', 'n', 'd', 'я', 'ф', 'и', 'с', 'н', 'д', 'м', 'а', 'о':
-		return true
-	}
-	return false
+		number := isDigit(w[0])
+		lw := strings.ToLower(w)
+		switch {
+		case lw == "may" && prevNumber, prev == "may" && number:
+			found = true
+		case lw != "may" && months[lw]:
+			found = true
+		}
+		prev, prevNumber = lw, number
+	})
+	return found
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -346,8 +365,9 @@ func isNumber(w string) bool {
 }
 
 // authorQuestion matches questions about who wrote a document, which the
-// document answers by its byline, not by a sentence.
-var authorQuestion = regexp.MustCompile(`(?i)\bwho\s+(?:wrote|writes|has written|authored|is the author|are the authors|was the author)\b|\bкто\s+(?:написал|автор)`)
+// document answers by its byline, not by a sentence. (Go's \b knows only
+// ASCII letters, hence the explicit boundary before "кто".)
+var authorQuestion = regexp.MustCompile(`(?i)\bwho\s+(?:wrote|writes|has written|authored|is the author|are the authors|was the author)\b|(?:^|[^\p{L}])кто\s+(?:написал|автор)`)
 
 // authorWords are the question's words that ask for the author rather
 // than name the document.

@@ -120,7 +120,12 @@ func TestKind(t *testing.T) {
 		{"Version 1499 only.", "date", false},
 		{"He said it at the summit.", "date", false},
 		{"Remarks were made.", "date", false},
-		{"They met in Mayhem.", "date", true}, // a word starting with a month, as the regular expression did
+		{"They met in Mayhem.", "date", false}, // a word starting with a month is not one
+		{"The mayor may come when he marched in.", "date", false},
+		{"It was signed on May 5.", "date", true},
+		{"It was signed on 5 May.", "date", true},
+		{"Маяк виден в январе.", "date", true},
+		{"Маяк виден издалека.", "date", false},
 		{"There were 3 states.", "number", true},
 		{"There were three states.", "number", false},
 	}

@@ -170,7 +170,8 @@ func (f *questionFacts) held(sets ...map[string]bool) (float64, int) {
 const window = 12
 
 // sentenceFeatures fills the features a sentence has on its own; those
-// that compare it with the other candidates are set by relate.
+// of its passage and those that compare it with the other candidates are
+// set by candidates.
 func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[string]bool, avgLen float64) {
 	n := float64(len(f.keys))
 	own, _ := f.held(s.terms)

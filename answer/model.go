@@ -3,9 +3,11 @@ package answer
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"sync"
 )
 
@@ -146,7 +148,7 @@ func (t Tree) Eval(x []float64) float64 {
 // children come after their parent, features are in range.
 func (t Tree) check(features int) error {
 	if len(t) == 0 {
-		return fmt.Errorf("empty")
+		return errors.New("empty")
 	}
 	for i, n := range t {
 		if n.Feature < 0 {
@@ -163,29 +165,31 @@ func (t Tree) check(features int) error {
 func FeatureNames() []string { return slices.Clone(featureNames[:]) }
 
 // Choose picks what an answer quotes from its candidates' probabilities:
-// the best candidate, and the runner-up when it too reaches threshold;
-// found is false when the best is below it. Ties go to the earlier
-// candidate (the better-ranked passage).
-func Choose(probs []float64, threshold float64) (quoted []int, confidence float64, found bool) {
-	best, next := -1, -1
+// the best candidate and, up to most in all, the next best ones that
+// reach threshold too (the model would answer with each alone), best
+// first; found is false when the best is below threshold. Ties go to the
+// earlier candidate (the better-ranked passage); a probability that is
+// not a number counts as none.
+func Choose(probs []float64, threshold float64, most int) (quoted []int, confidence float64, found bool) {
+	order := make([]int, 0, len(probs))
 	for i, p := range probs {
-		switch {
-		case best < 0 || p > probs[best]:
-			best, next = i, best
-		case next < 0 || p > probs[next]:
-			next = i
+		if !math.IsNaN(p) {
+			order = append(order, i)
 		}
 	}
-	if best < 0 {
+	sort.SliceStable(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
+	if len(order) == 0 {
 		return nil, 0, false
 	}
-	confidence = probs[best]
-	if confidence < threshold {
+	confidence = probs[order[0]]
+	if !(confidence >= threshold) {
 		return nil, confidence, false
 	}
-	quoted = []int{best}
-	if next >= 0 && probs[next] >= threshold {
-		quoted = append(quoted, next)
+	for _, i := range order[:min(len(order), max(most, 1))] {
+		if probs[i] < threshold {
+			break
+		}
+		quoted = append(quoted, i)
 	}
 	return quoted, confidence, true
 }

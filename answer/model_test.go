@@ -36,14 +36,25 @@ func TestChoose(t *testing.T) {
 		{"runner-up too", []float64{0.3, 0.9, 0.15}, 0.2, []int{1, 0}, 0.9, true},
 		{"ties go to the earlier", []float64{0.5, 0.5}, 0.6, nil, 0.5, false},
 		{"ties go to the earlier, found", []float64{0.7, 0.7, 0.7}, 0.6, []int{0, 1}, 0.7, true},
+		{"not a number counts as none", []float64{math.NaN(), 0.7}, 0.6, []int{1}, 0.7, true},
+		{"only NaN", []float64{math.NaN()}, 0.6, nil, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			q, c, f := Choose(tt.probs, tt.threshold)
+			q, c, f := Choose(tt.probs, tt.threshold, 2)
 			if !slices.Equal(q, tt.quoted) || c != tt.conf || f != tt.found {
 				t.Errorf("Choose(%v, %v) = %v, %v, %v; want %v, %v, %v", tt.probs, tt.threshold, q, c, f, tt.quoted, tt.conf, tt.found)
 			}
 		})
+	}
+}
+
+func TestChooseMost(t *testing.T) {
+	probs := []float64{0.5, 0.9, 0.7, 0.1}
+	for most, want := range map[int][]int{0: {1}, 1: {1}, 2: {1, 2}, 3: {1, 2, 0}} {
+		if q, _, _ := Choose(probs, 0.3, most); !slices.Equal(q, want) {
+			t.Errorf("Choose(most %d) = %v, want %v", most, q, want)
+		}
 	}
 }
 

@@ -195,7 +195,10 @@ var questionWords = func() map[string]bool {
 	for _, w := range strings.Fields(`как какой какая какое какие каким какого какому каких какую какими каком
 		который которая которое которые которого которой которому которую которым котором которых
 		кто кем кого кому ком что чем чего чему чём где когда куда откуда почему зачем сколько
-		чей чья чьё чье чьи чьей чьего каков какова каково каковы именно называется называют называли звали`) {
+		чей чья чьё чье чьи чьей чьего каков какова каково каковы именно называется называют называли звали зовут
+		может могут мог могла могли можно является являются являлся являлась являлись согласно благодаря
+		приведите назовите перечислите опишите объясните имеет имеют имел имела имели насколько означает
+		означают такое такие`) {
 		m[w] = true
 	}
 	return m
@@ -205,8 +208,29 @@ var questionWords = func() map[string]bool {
 // closed lists (the general dictionary misses or garbles them), then the
 // dictionary's words for its stem.
 func translate(word, stem string) []string {
-	return append(slices.Clone(closedClass[word]), rulex.Translate(stem)...)
+	out := slices.Clone(closedClass[word])
+	for _, en := range rulex.Translate(stem) {
+		// The dictionary's numerals come from stems other words share
+		// (стоит, "costs", stems as сто, "hundred"): numerals come from
+		// the closed list alone.
+		if englishNumerals[en] && len(closedClass[word]) == 0 {
+			continue
+		}
+		out = append(out, en)
+	}
+	return out
 }
+
+// englishNumerals are the dictionary renderings that name numbers.
+var englishNumerals = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`one two three four five six seven eight nine ten eleven twelve thirteen
+		fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
+		ninety hundred hundreds thousand thousands million millions billion billions`) {
+		m[w] = true
+	}
+	return m
+}()
 
 // closedClass maps the forms of Russian numerals and months to English
 // renderings: digits for numbers, as documents write them. Whole forms,
@@ -229,6 +253,28 @@ var closedClass = func() map[string][]string {
 	add("9 nine", "девять девяти девятью")
 	add("10 ten", "десять десяти десятью")
 	add("100 hundred", "сто ста")
+	for _, n := range []struct{ en, stem string }{
+		{"11 eleven", "одиннадцат"}, {"12 twelve", "двенадцат"}, {"13 thirteen", "тринадцат"},
+		{"14 fourteen", "четырнадцат"}, {"15 fifteen", "пятнадцат"}, {"16 sixteen", "шестнадцат"},
+		{"17 seventeen", "семнадцат"}, {"18 eighteen", "восемнадцат"}, {"19 nineteen", "девятнадцат"},
+		{"20 twenty", "двадцат"}, {"30 thirty", "тридцат"},
+	} {
+		add(n.en, n.stem+"ь "+n.stem+"и "+n.stem+"ью")
+	}
+	add("40 forty", "сорок сорока")
+	add("50 fifty", "пятьдесят пятидесяти")
+	add("60 sixty", "шестьдесят шестидесяти")
+	add("70 seventy", "семьдесят семидесяти")
+	add("80 eighty", "восемьдесят восьмидесяти")
+	add("90 ninety", "девяносто девяноста")
+	add("200", "двести двухсот")
+	add("300", "триста трехсот трёхсот")
+	add("400", "четыреста четырехсот четырёхсот")
+	add("500", "пятьсот пятисот")
+	add("600", "шестьсот шестисот")
+	add("700", "семьсот семисот")
+	add("800", "восемьсот восьмисот")
+	add("900", "девятьсот девятисот")
 	for _, n := range []struct{ en, stem string }{{"thousand", "тысяч"}, {"million", "миллион"}, {"billion", "миллиард"}} {
 		forms := n.stem
 		for _, e := range []string{"а", "и", "у", "ей", "ам", "ами", "ах", "ов", "ом", "е", "ы"} {

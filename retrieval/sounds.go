@@ -158,31 +158,40 @@ type soundIndex struct {
 	keys map[string][]string
 }
 
-// soundKeys indexes the words the documents write with a capital (names,
-// mostly: matching every word by sound would also match unrelated common
-// ones) by the sound key of the word as written, to its term. It runs once
-// per index, at the first question in Cyrillic, over the documents' text.
+// soundKeys indexes the documents' names by the sound key of the word as
+// written, to its term. A name is a word the documents write with a
+// capital and never in lower case: sentence-initial "However" or "War" is
+// also written "however", "war", and matching ordinary words by sound
+// would match unrelated ones. It runs once per index, at the first
+// question in Cyrillic, over the documents' text.
 func (ix *Index) soundKeys() map[string][]string {
-	keys := map[string][]string{}
-	seen := map[string]bool{}
+	capital := map[string]bool{} // lower-cased words seen with a capital
+	lowerSeen := map[string]bool{}
 	for _, d := range ix.docs {
-		ForEachWordCase(d.Text, func(w string, capital bool) {
-			if !capital || seen[w] {
-				return
-			}
-			seen[w] = true
+		ForEachWordCase(d.Text, func(w string, isCapital bool) {
 			lw := lower(w)
-			t, ok := term(lw)
-			if !ok {
-				return
-			}
-			if k := soundKey(foldLatin(lw)); k != "" && !slices.Contains(keys[k], t) {
-				keys[k] = append(keys[k], t)
+			if isCapital {
+				capital[lw] = true
+			} else if lw == w {
+				lowerSeen[lw] = true
 			}
 		})
 	}
+	keys := map[string][]string{}
+	for lw := range capital {
+		if lowerSeen[lw] {
+			continue
+		}
+		t, ok := term(lw)
+		if !ok {
+			continue
+		}
+		if k := soundKey(foldLatin(lw)); k != "" && !slices.Contains(keys[k], t) {
+			keys[k] = append(keys[k], t)
+		}
+	}
 	for _, ts := range keys {
-		slices.Sort(ts)
+		slices.Sort(ts) // map order must not decide a query's terms
 	}
 	return keys
 }

@@ -124,6 +124,9 @@ func TestRussianNumeralsAndMonths(t *testing.T) {
 		"декабря":   {"decemb"},
 		"тысяч":     {"thousand"},
 		"миллионов": {"million"},
+		"двадцати":  {"20", "twenti"},
+		"девяносто": {"90", "nineti"},
+		"двухсот":   {"200"},
 	}
 	for word, want := range tests {
 		keys := KeyTerms(word)
@@ -141,12 +144,12 @@ func TestRussianNumeralsAndMonths(t *testing.T) {
 // TestRussianNotNumerals: words that begin like a numeral or a month are
 // not rendered as one.
 func TestRussianNotNumerals(t *testing.T) {
-	for _, word := range []string{"стол", "мак", "пятно", "маршрут", "стока"} {
+	for _, word := range []string{"стол", "мак", "пятно", "маршрут", "стока", "стоит", "семья"} {
 		keys := KeyTerms(word)
 		if len(keys) != 1 {
 			t.Fatalf("KeyTerms(%q) = %v", word, keys)
 		}
-		for _, bad := range []string{"100", "hundred", "may", "5", "five", "7", "seven", "march", "august"} {
+		for _, bad := range []string{"100", "hundr", "may", "5", "five", "7", "seven", "march"} {
 			if slices.Contains(keys[0].Terms, bad) {
 				t.Errorf("%s renders as %q", word, keys[0].Terms)
 			}

@@ -199,6 +199,9 @@ func readConfigFile(file string, fs *flag.FlagSet, c *config) (map[string]string
 		k, v := root.Content[i], root.Content[i+1]
 		switch {
 		case sections[k.Value]:
+			if err := removedSettings(file, k.Value, v); err != nil {
+				return nil, err
+			}
 			secs.Content = append(secs.Content, k, v)
 		case commandFlags[k.Value]:
 			if v.Kind != yaml.ScalarNode {
@@ -223,6 +226,28 @@ func readConfigFile(file string, fs *flag.FlagSet, c *config) (map[string]string
 		}
 	}
 	return vals, nil
+}
+
+// removed are settings of earlier versions that no longer exist, with what
+// to do instead: silently ignoring one would leave its user believing it
+// still applies.
+var removed = map[string]string{
+	"answer.min_coverage":   "the answer model now decides when the documents don't say; set answer.min_confidence (0-1, 0 keeps the model's threshold) instead",
+	"answer.context_weight": "the answer model weighs headings and titles itself; delete the line",
+	"answer.length_penalty": "the answer model weighs sentence length itself; delete the line",
+}
+
+func removedSettings(file, section string, v *yaml.Node) error {
+	if v.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k := v.Content[i]
+		if why, ok := removed[section+"."+k.Value]; ok {
+			return usagef("config %s line %d: %s.%s was removed: %s", file, k.Line, section, k.Value, why)
+		}
+	}
+	return nil
 }
 
 func (c config) validate() error {

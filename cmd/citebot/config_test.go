@@ -150,3 +150,25 @@ func TestShippedConfigServeDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestRemovedAnswerSettings: a config file from before the answer model
+// names a removed setting and says what to do instead, rather than
+// starting as if it applied.
+func TestRemovedAnswerSettings(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"answer:\n  min_coverage: 0.5\n", "answer.min_coverage was removed: the answer model now decides"},
+		{"answer:\n  max_sentences: 2\n  context_weight: 0.5\n", "line 3: answer.context_weight was removed"},
+		{"answer:\n  length_penalty: 0.1\n", "answer.length_penalty was removed"},
+	}
+	for _, tt := range tests {
+		file := filepath.Join(t.TempDir(), "citebot.yaml")
+		writeFile(t, file, tt.yaml)
+		r := cli(t, nil, "", "ask", "--config", file, "--docs", seeds, "--index", seedIndex(t), "When?")
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tt.yaml, r.code, r.stderr, tt.want)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "citebot.yaml")
+	writeFile(t, file, "answer:\n  min_confidence: 0.5\n  max_sentences: 1\n")
+	mustRun(t, nil, "", "ask", "--config", file, "--docs", seeds, "--index", seedIndex(t), "When?")
+}

@@ -177,7 +177,7 @@ func predict(m *answer.Model, q *question) outcome {
 	for i, c := range q.cands {
 		probs[i] = m.Prob(c.Features)
 	}
-	quoted, conf, _ := answer.Choose(probs, 0)
+	quoted, conf, _ := answer.Choose(probs, 0, 2)
 	o.best = conf
 	if len(quoted) > 0 {
 		o.bestIdx = quoted[0]
@@ -190,7 +190,7 @@ func predict(m *answer.Model, q *question) outcome {
 	return o
 }
 
-// crossValidate predicts every question with a model fitted on the other
+// crossValidateWith predicts every question with a model fitted on the other
 // folds' articles.
 func crossValidateWith(qs []question, folds int, fit func([][]float64, []bool, []float64) (*answer.Model, error)) ([]outcome, error) {
 	groups := foldsOf(qs, folds)
@@ -391,6 +391,7 @@ func train(qs []question, folds int, verbose bool) (*answer.Model, string, error
 	}
 	t := chooseThresholds(oof)
 	lines := report(&b, "boosted trees (the model)", oof, t)
+	b.WriteString(reliability(oof))
 	if verbose {
 		b.WriteString(misses(oof))
 	}
@@ -403,6 +404,29 @@ func train(qs []question, folds int, verbose bool) (*answer.Model, string, error
 		"thresholds %.2f (English) and %.2f (Russian) answer the most out-of-fold questions rightly; cross-validated over articles: %s",
 		defaultBoost.trees, defaultBoost.depth, defaultBoost.rate, t.native, t.foreign, strings.Join(lines, "; "))
 	return m, b.String(), nil
+}
+
+// reliability tabulates the out-of-fold confidence (the best candidate's
+// probability) against how often that candidate answers: a calibrated
+// model's answers are right about as often as it says.
+func reliability(oof []outcome) string {
+	var n, right, sum [10]float64
+	for _, o := range oof {
+		i := min(int(o.best*10), 9)
+		n[i]++
+		sum[i] += o.best
+		if o.bestRight {
+			right[i]++
+		}
+	}
+	var b strings.Builder
+	b.WriteString("reliability (out of fold): confidence bin, questions, mean confidence, share whose best sentence answers\n")
+	for i := range n {
+		if n[i] > 0 {
+			fmt.Fprintf(&b, "  %.1f-%.1f %5.0f %.3f %.3f\n", float64(i)/10, float64(i+1)/10, n[i], sum[i]/n[i], right[i]/n[i])
+		}
+	}
+	return b.String()
 }
 
 // report writes a learner's out-of-fold figures per set and language, and
