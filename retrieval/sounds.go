@@ -151,6 +151,22 @@ func foldLatin(w string) string {
 	return w
 }
 
+// softG matches a g that English reads as j ("Angeles", "Granger"), which
+// Russian writes дж.
+var softG = strings.NewReplacer("ge", "je", "gi", "ji", "gy", "jy")
+
+// nameKeys are the sound keys of a name as written: with its g read hard
+// and, where English reads it soft, as j too.
+func nameKeys(w string) []string {
+	var out []string
+	for _, v := range []string{w, softG.Replace(w)} {
+		if k := soundKey(v); k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // soundIndex maps sound keys to the terms of the corpus's names with
 // that key.
 type soundIndex struct {
@@ -186,8 +202,10 @@ func (ix *Index) soundKeys() map[string][]string {
 		if !ok {
 			continue
 		}
-		if k := soundKey(foldLatin(lw)); k != "" && !slices.Contains(keys[k], t) {
-			keys[k] = append(keys[k], t)
+		for _, k := range nameKeys(foldLatin(lw)) {
+			if !slices.Contains(keys[k], t) {
+				keys[k] = append(keys[k], t)
+			}
 		}
 	}
 	for _, ts := range keys {

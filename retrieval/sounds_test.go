@@ -17,6 +17,8 @@ func TestSoundKey(t *testing.T) {
 		{"kubilaya", "kublai"},  // Хубилая read with k
 		{"borte", foldLatin("börte")},
 		{"tyuringa", "turing"},
+		{"andzhelesa", "anjeles"}, // Анджелеса, Angeles read with a soft g (nameKeys)
+		{"greyndzhera", "granjer"},
 	}
 	for _, tt := range tests {
 		ka, kb := soundKey(tt.a), soundKey(tt.b)
@@ -31,6 +33,14 @@ func TestSoundKey(t *testing.T) {
 	}
 	if soundKey("allen") == soundKey("ellison") {
 		t.Error("allen and ellison share a key")
+	}
+}
+
+func TestNameKeys(t *testing.T) {
+	for _, tt := range []struct{ name, russian string }{{"angeles", "andzhelesa"}, {"granger", "greyndzher"}, {"gregory", "gregori"}} {
+		if !slices.Contains(nameKeys(tt.name), soundKey(tt.russian)) {
+			t.Errorf("nameKeys(%q) = %q, lacks %q's key %q", tt.name, nameKeys(tt.name), tt.russian, soundKey(tt.russian))
+		}
 	}
 }
 

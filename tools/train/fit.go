@@ -349,18 +349,27 @@ func (q *question) foreign() bool { return q.lang == "ru" }
 // chooseThresholds is the operating point: for the questions in the
 // documents' language and, apart, for those in another, the threshold
 // that answers the most of them rightly (a hit, or a refusal of an
-// unanswerable or off-topic one) over all out-of-fold predictions.
+// unanswerable or off-topic one) over all out-of-fold predictions. The
+// curve is flat near its top, so the point taken is the middle of the
+// thresholds within half a point of the best: the top alone moves with
+// every refit.
 func chooseThresholds(os []outcome) thresholds {
 	best := func(foreign bool) float64 {
-		bestT, bestAcc := 0.0, -1.0
-		for i := 0; i <= 100; i++ {
+		keep := func(q *question) bool { return q.foreign() == foreign }
+		var acc [101]float64
+		top := -1.0
+		for i := range acc {
 			t := float64(i) / 100
-			keep := func(q *question) bool { return q.foreign() == foreign }
-			if acc := measure(os, thresholds{t, t}, keep).accuracy; acc > bestAcc {
-				bestT, bestAcc = t, acc
+			acc[i] = measure(os, thresholds{t, t}, keep).accuracy
+			top = max(top, acc[i])
+		}
+		var near []int
+		for i, a := range acc {
+			if a >= top-0.005 {
+				near = append(near, i)
 			}
 		}
-		return bestT
+		return float64(near[len(near)/2]) / 100
 	}
 	return thresholds{best(false), best(true)}
 }
