@@ -153,7 +153,12 @@ func (e Extractive) compose(q retrieval.Query, ps []retrieval.Passage) Answer {
 	if e.Tuning.MinConfidence > 0 {
 		threshold = e.Tuning.MinConfidence
 	}
-	quoted, confidence, found := Choose(probs, threshold, e.Tuning.MaxSentences)
+	overlap := func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		pa, pb := ps[a.passage], ps[b.passage]
+		return pa.DocID == pb.DocID && pa.Start+a.span.Start < pb.Start+b.span.End && pb.Start+b.span.Start < pa.Start+a.span.End
+	}
+	quoted, confidence, found := Choose(probs, threshold, e.Tuning.MaxSentences, overlap)
 	a.Confidence = round(confidence)
 	if !found {
 		return a

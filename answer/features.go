@@ -2,6 +2,7 @@ package answer
 
 import (
 	"math"
+	"strings"
 
 	"citebot/retrieval"
 )
@@ -44,6 +45,7 @@ const (
 	fAnaphor              // the sentence opens by referring back (this, it, they …)
 	fCarried              // own, with the sentence before for one that refers back to it
 	fVector               // cosine of the question's and the sentence's word-vector means
+	fPair                 // the candidate is a sentence with the next, which goes on about its subject
 	numFeatures
 )
 
@@ -80,6 +82,7 @@ var featureNames = [numFeatures]string{
 	fAnaphor:       "anaphor",
 	fCarried:       "carried",
 	fVector:        "vector",
+	fPair:          "pair",
 }
 
 // questionFacts is what the features need of the question, computed once.
@@ -93,6 +96,10 @@ type questionFacts struct {
 	wants   retrieval.Want
 	foreign bool
 	vec     []float32 // the question's word-vector mean, nil for a foreign one
+	// scratch for sentenceFeatures
+	key []int
+	val []float64
+	tf  []float64
 }
 
 func newQuestionFacts(q retrieval.Query, numChunks int) questionFacts {
@@ -184,9 +191,16 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[strin
 		}
 	}
 	// Positions of key terms in the sentence, for the window and bigrams.
-	key := make([]int, len(s.seq))
-	val := make([]float64, len(s.seq))
-	tf := make([]float64, len(f.keys))
+	// Scratch space reused from sentence to sentence: these were most of
+	// an answer's allocations.
+	if cap(f.key) < len(s.seq) {
+		f.key, f.val = make([]int, len(s.seq)), make([]float64, len(s.seq))
+	}
+	if cap(f.tf) < len(f.keys) {
+		f.tf = make([]float64, len(f.keys))
+	}
+	key, val, tf := f.key[:len(s.seq)], f.val[:len(s.seq)], f.tf[:len(f.keys)]
+	clear(tf)
 	for p, t := range s.seq {
 		key[p] = -1
 		for i, kt := range f.keys {
@@ -286,6 +300,12 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[strin
 	x[fVector] = cosine(f.vec, s.vec)
 }
 
+// newParagraph reports whether the space between two sentences holds a
+// blank line: a pair is two sentences of one paragraph.
+func newParagraph(between string) bool {
+	return strings.Count(strings.ReplaceAll(between, "\r\n", "\n"), "\n") >= 2
+}
+
 func b2f(b bool) float64 {
 	if b {
 		return 1
@@ -301,6 +321,37 @@ type candidate struct {
 	sentence *sentence
 	x        []float64
 	p        float64 // the model's probability that it answers
+}
+
+// pairOf is a sentence and the next one, which opens by referring back to
+// it ("…the Agreement on … was adopted in June 2009. This agreement, which
+// came into effect on January 5, 2012, …"), as one sentence: the fact
+// asked for is often in the second, the words that name its subject in
+// the first.
+func pairOf(a, b *sentence) *sentence {
+	s := &sentence{span: retrieval.Span{Start: a.span.Start, End: b.span.End}, date: a.date || b.date, anaphor: a.anaphor,
+		terms: make(map[string]bool, len(a.terms)+len(b.terms))}
+	s.seq = append(append(s.seq, a.seq...), b.seq...)
+	for _, t := range s.seq {
+		s.terms[t] = true
+	}
+	s.names = append(append(s.names, a.names...), b.names...)
+	s.numbers = append(append(s.numbers, a.numbers...), b.numbers...)
+	if len(a.vec) == len(b.vec) && len(a.vec) > 0 {
+		s.vec = make([]float32, len(a.vec))
+		var ss float64
+		for i := range s.vec {
+			s.vec[i] = a.vec[i] + b.vec[i]
+			ss += float64(s.vec[i]) * float64(s.vec[i])
+		}
+		if ss > 0 {
+			inv := float32(1 / math.Sqrt(ss))
+			for i := range s.vec {
+				s.vec[i] *= inv
+			}
+		}
+	}
+	return s
 }
 
 // candidates describes every sentence of the passages for the model.
@@ -375,6 +426,29 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 	best := 0.0
 	for _, c := range out {
 		best = max(best, c.x[fOwn])
+	}
+	singles := len(out)
+	for i := 0; i+1 < singles; i++ {
+		c, n := out[i], out[i+1]
+		p := ps[c.passage]
+		if n.passage != c.passage || n.position != c.position+1 || !n.sentence.anaphor ||
+			n.span.End-c.span.Start > MaxCitationBytes || newParagraph(p.Text[c.span.End:n.span.Start]) {
+			continue
+		}
+		s := pairOf(c.sentence, n.sentence)
+		x := make([]float64, numFeatures)
+		f.sentenceFeatures(x, s, contextTerms(p.Section, p.Title), avgLen)
+		for _, j := range []int{fPassage, fPassageMiss, fRank, fScore, fFirst, fForeignPass, fPrevOwn, fAnaphor} {
+			x[j] = c.x[j]
+		}
+		x[fNextOwn] = n.x[fNextOwn]
+		x[fCarried] = x[fOwn]
+		if c.sentence.anaphor && i > 0 && out[i-1].passage == c.passage && out[i-1].position == c.position-1 {
+			held, _ := f.held(s.terms, out[i-1].sentence.terms)
+			x[fCarried] = held / f.total
+		}
+		x[fPair] = 1
+		out = append(out, candidate{passage: c.passage, position: c.position, span: s.span, sentence: s, x: x})
 	}
 	for _, c := range out {
 		if best > 0 {

@@ -166,11 +166,12 @@ func FeatureNames() []string { return slices.Clone(featureNames[:]) }
 
 // Choose picks what an answer quotes from its candidates' probabilities:
 // the best candidate and, up to most in all, the next best ones that
-// reach threshold too (the model would answer with each alone), best
-// first; found is false when the best is below threshold. Ties go to the
-// earlier candidate (the better-ranked passage); a probability that is
-// not a number counts as none.
-func Choose(probs []float64, threshold float64, most int) (quoted []int, confidence float64, found bool) {
+// reach threshold too (the model would answer with each alone) and
+// overlap none quoted before (overlap may be nil), best first; found is
+// false when the best is below threshold. Ties go to the earlier
+// candidate (the better-ranked passage); a probability that is not a
+// number counts as none.
+func Choose(probs []float64, threshold float64, most int, overlap func(i, j int) bool) (quoted []int, confidence float64, found bool) {
 	order := make([]int, 0, len(probs))
 	for i, p := range probs {
 		if !math.IsNaN(p) {
@@ -185,9 +186,12 @@ func Choose(probs []float64, threshold float64, most int) (quoted []int, confide
 	if !(confidence >= threshold) {
 		return nil, confidence, false
 	}
-	for _, i := range order[:min(len(order), max(most, 1))] {
-		if probs[i] < threshold {
+	for _, i := range order {
+		if len(quoted) == max(most, 1) || probs[i] < threshold {
 			break
+		}
+		if overlap != nil && slices.ContainsFunc(quoted, func(j int) bool { return overlap(i, j) }) {
+			continue
 		}
 		quoted = append(quoted, i)
 	}

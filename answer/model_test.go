@@ -41,7 +41,7 @@ func TestChoose(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			q, c, f := Choose(tt.probs, tt.threshold, 2)
+			q, c, f := Choose(tt.probs, tt.threshold, 2, nil)
 			if !slices.Equal(q, tt.quoted) || c != tt.conf || f != tt.found {
 				t.Errorf("Choose(%v, %v) = %v, %v, %v; want %v, %v, %v", tt.probs, tt.threshold, q, c, f, tt.quoted, tt.conf, tt.found)
 			}
@@ -52,9 +52,14 @@ func TestChoose(t *testing.T) {
 func TestChooseMost(t *testing.T) {
 	probs := []float64{0.5, 0.9, 0.7, 0.1}
 	for most, want := range map[int][]int{0: {1}, 1: {1}, 2: {1, 2}, 3: {1, 2, 0}} {
-		if q, _, _ := Choose(probs, 0.3, most); !slices.Equal(q, want) {
+		if q, _, _ := Choose(probs, 0.3, most, nil); !slices.Equal(q, want) {
 			t.Errorf("Choose(most %d) = %v, want %v", most, q, want)
 		}
+	}
+	// 2 overlaps 1, the best: 0 is quoted in its place.
+	overlap := func(i, j int) bool { return i+j == 3 }
+	if q, _, _ := Choose(probs, 0.3, 2, overlap); !slices.Equal(q, []int{1, 0}) {
+		t.Errorf("Choose with overlaps = %v, want [1 0]", q)
 	}
 }
 

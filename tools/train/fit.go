@@ -177,7 +177,11 @@ func predict(m *answer.Model, q *question) outcome {
 	for i, c := range q.cands {
 		probs[i] = m.Prob(c.Features)
 	}
-	quoted, conf, _ := answer.Choose(probs, 0, 2)
+	overlap := func(i, j int) bool {
+		a, b := q.cands[i], q.cands[j]
+		return a.Document == b.Document && a.Start < b.End && b.Start < a.End
+	}
+	quoted, conf, _ := answer.Choose(probs, 0, 2, overlap)
 	o.best = conf
 	if len(quoted) > 0 {
 		o.bestIdx = quoted[0]
