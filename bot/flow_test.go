@@ -103,10 +103,7 @@ func TestOrderWithinAChat(t *testing.T) {
 			t.Errorf("reply %d: %q, want the answer to %q (%s)", i+1, text(msgs[i]), q.q, q.fact)
 		}
 	}
-	var asked []string
-	for _, q := range h.lib.questions() {
-		asked = append(asked, q)
-	}
+	asked := append([]string(nil), h.lib.questions()...)
 	for i, q := range questions {
 		if i >= len(asked) || asked[i] != q.q {
 			t.Errorf("questions asked in the order %q", asked)

@@ -817,8 +817,10 @@ func TestChatCompletionErrors(t *testing.T) {
 			t.Errorf("answer %q", c)
 		}
 
-		// Through go-openai.
+		// Through go-openai. max_tokens is what older clients send: it
+		// must be accepted (and ignored) however deprecated.
 		got, err := client.CreateChatCompletion(ctx, openai.ChatCompletionRequest{
+			//lint:ignore SA1019 the deprecated field is the point of the test
 			Model: Model, Messages: userMsg(qTreaty), Temperature: 0.3, Stop: []string{"END"}, N: 2, MaxTokens: 40,
 			Tools: []openai.Tool{{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{Name: "lookup", Parameters: json.RawMessage(`{"type":"object","properties":{}}`)}}},
 		})

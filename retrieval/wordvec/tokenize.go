@@ -36,7 +36,7 @@ func (m *Model) scan(ctx context.Context, text string, a *accumulator) error {
 			m.token(tok, a)
 			tok = tok[:0]
 			tokens++
-			if ctx != nil && tokens%ctxCheckEvery == 0 {
+			if tokens%ctxCheckEvery == 0 {
 				return ctx.Err()
 			}
 		}

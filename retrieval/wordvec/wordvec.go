@@ -179,7 +179,7 @@ func hash(b []byte) uint64 {
 // 0 with everything, but callers that normalise vectors themselves (chromem-go
 // does, dividing by the norm) must skip or special-case it.
 func (m *Model) Embed(text string) []float32 {
-	v, _ := m.embed(nil, text)
+	v, _ := m.embed(context.Background(), text)
 	return v
 }
 
@@ -194,8 +194,8 @@ func (m *Model) EmbeddingFunc() chromem.EmbeddingFunc {
 	}
 }
 
-// embed does the work of Embed; a nil ctx means "never cancelled", which
-// keeps Embed free of context plumbing.
+// embed does the work of Embed and of the EmbeddingFunc; Embed passes a
+// context that is never cancelled.
 func (m *Model) embed(ctx context.Context, text string) ([]float32, error) {
 	a := accumulator{m: m, sum: make([]float32, m.dim)}
 	if err := m.scan(ctx, text, &a); err != nil {

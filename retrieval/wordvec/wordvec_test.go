@@ -42,7 +42,7 @@ func norm(v []float32) float64 {
 // words returns the vocabulary entries text resolves to, for tokenizer tests.
 func words(m *Model, text string) []string {
 	a := accumulator{m: m, sum: make([]float32, m.dim), track: true}
-	if err := m.scan(nil, text, &a); err != nil {
+	if err := m.scan(context.Background(), text, &a); err != nil {
 		panic(err)
 	}
 	out := []string{}
