@@ -110,22 +110,12 @@ func readQA(path string) ([]qaRow, error) {
 // first such passage; cited hit, a citation holds it; cited hit@1, the
 // first citation does; refusals are answers with found false.
 type qaReport struct {
-	K                int     `json:"k"`
-	Questions        int     `json:"questions"`
-	Answerable       int     `json:"answerable"`
-	Unanswerable     int     `json:"unanswerable"`
-	RecallAtK        float64 `json:"recall_at_k"`
-	MRR              float64 `json:"mrr"`
-	CitedHit         float64 `json:"cited_evidence_hit"`
-	CitedHit1        float64 `json:"cited_evidence_hit_at_1"`
-	FalseRefusals    int     `json:"answerable_refused"`
-	Refused          int     `json:"unanswerable_refused"`
-	FalseRefusalRate float64 `json:"answerable_refused_rate"`
-	RefusedRate      float64 `json:"unanswerable_refused_rate"`
-	AbstentionRate   float64 `json:"abstention_accuracy"`
-	MeanMS           float64 `json:"mean_ms"`
-	// MeanConfidence is the answers\' mean confidence, over all questions.
-	MeanConfidence  float64            `json:"mean_confidence"`
+	K int `json:"k"`
+	// qaLang holds the figures over all questions, ByLang per language.
+	qaLang
+	MRR             float64            `json:"mrr"`
+	AbstentionRate  float64            `json:"abstention_accuracy"`
+	MeanMS          float64            `json:"mean_ms"`
 	Misses          []qaMiss           `json:"misses"`
 	RecallByLang    map[string]float64 `json:"recall_by_lang"`
 	CitedHitsByLang map[string]float64 `json:"cited_hit_by_lang"`
@@ -134,7 +124,8 @@ type qaReport struct {
 	ByLang map[string]*qaLang `json:"by_lang"`
 }
 
-// qaLang is one language's share of a qaReport.
+// qaLang is the figures of a set of questions: all of a report's, or one
+// language's.
 type qaLang struct {
 	Questions        int     `json:"questions"`
 	Answerable       int     `json:"answerable"`
@@ -150,6 +141,34 @@ type qaLang struct {
 
 	recall, cited, cited1 int
 	confidence            float64
+}
+
+// add counts one answer: to an answerable question or not, found or
+// refused, the gold in a top-k passage or not, and the index of the first
+// citation that holds the gold (-1 for none).
+func (l *qaLang) add(answerable, found, recalled bool, cited int, confidence float64) {
+	l.Questions++
+	l.confidence += confidence
+	if !answerable {
+		l.Unanswerable++
+		if !found {
+			l.Refused++
+		}
+		return
+	}
+	l.Answerable++
+	if !found {
+		l.FalseRefusals++
+	}
+	if recalled {
+		l.recall++
+	}
+	if cited == 0 {
+		l.cited1++
+	}
+	if cited >= 0 {
+		l.cited++
+	}
 }
 
 func (l *qaLang) finish() {
@@ -177,9 +196,8 @@ type qaMiss struct {
 type askFunc func(ctx context.Context, question string, k int) (answer.Answer, error)
 
 func evalQA(ctx context.Context, ask askFunc, rows []qaRow, k int) (qaReport, error) {
-	r := qaReport{K: k, Questions: len(rows), Misses: []qaMiss{}, RecallByLang: map[string]float64{},
+	r := qaReport{K: k, Misses: []qaMiss{}, RecallByLang: map[string]float64{},
 		CitedHitsByLang: map[string]float64{}, ByLang: map[string]*qaLang{}}
-	var all qaLang
 	var rr float64
 	var took time.Duration
 	for _, row := range rows {
@@ -197,57 +215,37 @@ func evalQA(ctx context.Context, ask askFunc, rows []qaRow, k int) (qaReport, er
 			lang = &qaLang{}
 			r.ByLang[row.Lang] = lang
 		}
-		lang.Questions++
-		all.Questions++
-		lang.confidence += a.Confidence
-		all.confidence += a.Confidence
-		if !row.Answerable {
-			lang.Unanswerable++
-			all.Unanswerable++
-			if !a.Found {
-				lang.Refused++
-				all.Refused++
-			} else {
+		rank, cited := 0, -1
+		if row.Answerable {
+			for i, p := range a.Passages[:min(k, len(a.Passages))] {
+				if row.Holds(p.Document, p.Start, p.End, p.Text) {
+					rank = i + 1
+					break
+				}
+			}
+			for i, c := range a.Citations {
+				if row.Holds(c.Document, c.Start, c.End, c.Quote) {
+					cited = i
+					break
+				}
+			}
+		}
+		for _, l := range []*qaLang{lang, &r.qaLang} {
+			l.add(row.Answerable, a.Found, rank > 0, cited, a.Confidence)
+		}
+		switch {
+		case !row.Answerable:
+			if a.Found {
 				miss("answered an unanswerable question")
 			}
 			continue
-		}
-		lang.Answerable++
-		all.Answerable++
-		if !a.Found {
-			lang.FalseRefusals++
-			all.FalseRefusals++
+		case !a.Found:
 			miss("refused an answerable question")
 		}
-		rank := 0
-		for i, p := range a.Passages[:min(k, len(a.Passages))] {
-			if row.Holds(p.Document, p.Start, p.End, p.Text) {
-				rank = i + 1
-				break
-			}
-		}
 		if rank > 0 {
-			lang.recall++
-			all.recall++
 			rr += 1 / float64(rank)
 		} else {
 			miss(row.Gold() + " not in the top " + strconv.Itoa(k) + " passages")
-		}
-		cited := -1
-		for i, c := range a.Citations {
-			if row.Holds(c.Document, c.Start, c.End, c.Quote) {
-				cited = i
-				break
-			}
-		}
-		switch {
-		case cited == 0:
-			lang.cited1++
-			all.cited1++
-			fallthrough
-		case cited > 0:
-			lang.cited++
-			all.cited++
 		}
 		switch {
 		case cited > 0:
@@ -256,12 +254,7 @@ func evalQA(ctx context.Context, ask askFunc, rows []qaRow, k int) (qaReport, er
 			miss(row.Gold() + " not cited")
 		}
 	}
-	all.finish()
-	r.Answerable, r.Unanswerable = all.Answerable, all.Unanswerable
-	r.RecallAtK, r.CitedHit, r.CitedHit1 = all.RecallAtK, all.CitedHit, all.CitedHit1
-	r.FalseRefusals, r.Refused = all.FalseRefusals, all.Refused
-	r.FalseRefusalRate, r.RefusedRate = all.FalseRefusalRate, all.RefusedRate
-	r.MeanConfidence = all.MeanConfidence
+	r.finish()
 	if r.Answerable > 0 {
 		r.MRR = rr / float64(r.Answerable)
 	}
