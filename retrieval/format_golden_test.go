@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	wire "citebot/retrieval/internal/wire"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -56,7 +58,7 @@ func TestFormatGolden(t *testing.T) {
 
 	d, chunks := goldenDocument()
 	dir := t.TempDir()
-	ref, err := writeSegment(dir, []segmentDoc{{doc: snapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Chunks: chunks, Pages: d.Pages},
+	ref, err := writeSegment(dir, []segmentDoc{{doc: wire.SnapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Chunks: wireChunks(chunks), Pages: d.Pages},
 		vectors: [][]float32{{0.6, 0.8}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -68,9 +70,9 @@ func TestFormatGolden(t *testing.T) {
 	checkGolden(t, "segment.snap", seg)
 
 	ref.Name = "seg-0123456789abcdef.snap"
-	root := &rootData{Versions: v, Created: time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC), Skipped: []Skipped{{Document: "b.pdf", Reason: "encrypted PDF"}},
-		Docs:     []rootDoc{{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Aliases: d.Aliases, Pages: 2, Chunks: 1, Bytes: len(d.Text), Segment: ref.Name}},
-		Segments: []segmentRef{ref}}
+	root := &wire.Root{Versions: v, Created: time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC), Skipped: []wire.Skipped{{Document: "b.pdf", Reason: "encrypted PDF"}},
+		Docs:     []wire.RootDoc{{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Aliases: d.Aliases, Pages: 2, Chunks: 1, Bytes: len(d.Text), Segment: ref.Name}},
+		Segments: []wire.SegmentRef{ref}}
 	sum, err := writeRoot(dir, root)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	wire "citebot/retrieval/internal/wire"
+
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -122,33 +124,13 @@ type Index struct {
 	// the documents without one. Read-only once the index is shared.
 	segDir   string
 	segOf    map[string]string
-	segments map[string]segmentRef
+	segments map[string]wire.SegmentRef
 	// remote, for an index kept in an external engine (UpdateRemote),
 	// ranks there; kw and flat are then nil.
 	remote *remoteState
 	// sounds indexes the corpus's terms by sound key (soundsLike), built
 	// at the first question that needs it; copies of the index share it.
 	sounds *soundIndex
-}
-
-// Versions identifies the code and model that built an index; any difference
-// from the running program's forces a full rebuild.
-type Versions struct {
-	Chunker   string `json:"chunker"`
-	Tokenizer string `json:"tokenizer"`
-	Embedder  string `json:"embedder"`
-	// Dimension is the length of the index's vectors: known only once
-	// something is embedded, so Config.versions leaves it 0. Indexes
-	// saved before it was recorded have 0 too, "unknown": their
-	// embedder's name is trusted.
-	Dimension int `json:"dimension,omitempty"`
-}
-
-// sameBuilder reports whether v and w name the same chunker, tokenizer and
-// embedder, whatever dimensions they record.
-func (v Versions) sameBuilder(w Versions) bool {
-	v.Dimension, w.Dimension = 0, 0
-	return v == w
 }
 
 // versions records the chunker's options beside its version: other
@@ -186,7 +168,7 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 		// chromem-go would silently fall back to OpenAI over the network.
 		return nil, Summary{}, errors.New("build index: no embedder configured")
 	}
-	if prev != nil && !prev.versions.sameBuilder(cfg.versions()) {
+	if prev != nil && !prev.versions.SameBuilder(cfg.versions()) {
 		prev = nil
 	}
 	var sum Summary
@@ -598,3 +580,7 @@ func (ix *Index) Sections(id string) []string {
 	}
 	return out
 }
+
+// Versions identifies the code and model that built an index; any difference
+// from the running program's forces a full rebuild.
+type Versions = wire.Versions

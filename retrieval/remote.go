@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	wire "citebot/retrieval/internal/wire"
+
 	"bytes"
 	"cmp"
 	"context"
@@ -89,13 +91,6 @@ type RemoteManifest struct {
 // remoteLayout is the version of what putRemote writes: bump it whenever
 // the terms, vectors or bodies written change shape.
 const remoteLayout = "remote-4"
-
-// remoteBody is one document's stored body: the text that is cited and
-// served, and its chunks' spans.
-type remoteBody struct {
-	Doc    Document
-	Chunks []Chunk
-}
 
 // remoteState is what an index served from a Remote adds: the engine, the
 // manifest generation it was built from, and document frequencies asked
@@ -195,7 +190,7 @@ func remoteBase(ctx context.Context, r Remote, cfg Config) (m RemoteManifest, ha
 		return m, false, "", err
 	case !have:
 		return m, false, "no index", nil
-	case !m.Versions.sameBuilder(cfg.versions()):
+	case !m.Versions.SameBuilder(cfg.versions()):
 		return m, true, "chunker, tokenizer or embedder version changed", nil
 	case m.Layout != remoteLayout:
 		return m, true, "the store's layout changed (" + cmp.Or(m.Layout, "none") + " → " + remoteLayout + ")", nil
@@ -323,7 +318,7 @@ func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m Remote
 // vectors and terms.
 func putRemote(ctx context.Context, r Remote, d Document, dv docVectors) error {
 	var body bytes.Buffer
-	if err := gob.NewEncoder(&body).Encode(remoteBody{Doc: d, Chunks: dv.chunks}); err != nil {
+	if err := gob.NewEncoder(&body).Encode(wire.RemoteBody{Doc: wire.Document(d), Chunks: wireChunks(dv.chunks)}); err != nil {
 		return fmt.Errorf("encode %s: %w", d.ID, err)
 	}
 	title := Terms(d.Title)
@@ -344,18 +339,24 @@ func putRemote(ctx context.Context, r Remote, d Document, dv docVectors) error {
 	return r.PutDocument(ctx, d.ID, body.Bytes(), chunks)
 }
 
+// docBody is one document's body as a remote store holds it.
+type docBody struct {
+	Doc    Document
+	Chunks []Chunk
+}
+
 // remoteView builds the in-memory side of an index kept in r: documents
 // and chunk spans (fetched for documents prev does not hold at the same
 // hash), no postings and no vectors.
 func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cfg Config) (*Index, error) {
-	bodies := make([]*remoteBody, len(m.Documents))
+	bodies := make([]*docBody, len(m.Documents))
 	var fetch []int
 	for i, md := range m.Documents {
-		if prev != nil && prev.remote != nil && prev.versions.sameBuilder(m.Versions) {
+		if prev != nil && prev.remote != nil && prev.versions.SameBuilder(m.Versions) {
 			// Reused only when chunked the same way: the engine's chunk
 			// numbers must name the spans held here.
 			if e, ok := prev.byID[md.ID]; ok && e.ID == md.ID && e.SHA256 == md.SHA256 && e.Title == md.Title && slices.Equal(e.Aliases, md.Duplicates) {
-				bodies[i] = &remoteBody{Doc: e.Document, Chunks: prev.chunks[e.firstChunk : e.firstChunk+e.numChunks]}
+				bodies[i] = &docBody{Doc: e.Document, Chunks: prev.chunks[e.firstChunk : e.firstChunk+e.numChunks]}
 				continue
 			}
 		}
@@ -374,7 +375,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 			// serving the one it has and tries again.
 			return fmt.Errorf("remote index: %s is listed but not stored (a reindex is running?)", id)
 		}
-		var b remoteBody
+		var b wire.RemoteBody
 		if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(&b); err != nil {
 			return fmt.Errorf("remote index: %w: body of %s: %v", ErrCorrupt, id, err)
 		}
@@ -386,7 +387,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 		if b.Doc.SHA256 != m.Documents[i].SHA256 {
 			return fmt.Errorf("remote index: %s is stored at another version than listed (a reindex is running?)", id)
 		}
-		bodies[i] = &b
+		bodies[i] = &docBody{Doc: Document(b.Doc), Chunks: modelChunks(b.Chunks)}
 		return nil
 	})
 	if err != nil {

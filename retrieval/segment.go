@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	wire "citebot/retrieval/internal/wire"
+
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -18,31 +20,16 @@ import (
 	"github.com/philippgille/chromem-go"
 )
 
-// A segment file holds some documents of an index, immutable once written:
-//
-//	segmentMagic
-//	gob of segmentDocs: the documents' text, chunks and pages
-//	chromem-go's export of a database holding those documents' vectors
-//	8 bytes: where the export starts (big-endian offset from the file's start)
-//	sha256 of everything above
-//
-// Vectors stay in chromem-go's own format (DESIGN.md), one small database
-// per segment; the offset lets the export be imported from the file's
-// bytes in place.
-type segmentDocs struct {
-	Docs []snapshotDoc
-}
-
 // segmentDoc is one document to be written into a segment: its chunks
 // and, for each chunk, its unit vector or nil.
 type segmentDoc struct {
-	doc     snapshotDoc
+	doc     wire.SnapshotDoc
 	vectors [][]float32
 }
 
 // segment is a segment file read back.
 type segment struct {
-	docs    map[string]*snapshotDoc
+	docs    map[string]*wire.SnapshotDoc
 	vectors *chromem.Collection
 }
 
@@ -55,18 +42,18 @@ func noEmbedding(context.Context, string) ([]float32, error) {
 
 // writeSegment writes docs into a new segment file in dir and returns its
 // reference.
-func writeSegment(dir string, docs []segmentDoc) (segmentRef, error) {
+func writeSegment(dir string, docs []segmentDoc) (wire.SegmentRef, error) {
 	name, err := newSegmentName()
 	if err != nil {
-		return segmentRef{}, err
+		return wire.SegmentRef{}, err
 	}
 	db := chromem.NewDB()
 	coll, err := db.CreateCollection(collectionName, nil, noEmbedding)
 	if err != nil {
-		return segmentRef{}, fmt.Errorf("segment vectors: %w", err)
+		return wire.SegmentRef{}, fmt.Errorf("segment vectors: %w", err)
 	}
-	ref := segmentRef{Name: name}
-	data := segmentDocs{Docs: make([]snapshotDoc, len(docs))}
+	ref := wire.SegmentRef{Name: name}
+	data := wire.SegmentDocs{Docs: make([]wire.SnapshotDoc, len(docs))}
 	ctx := context.Background()
 	for i, d := range docs {
 		data.Docs[i] = d.doc
@@ -75,8 +62,8 @@ func writeSegment(dir string, docs []segmentDoc) (segmentRef, error) {
 			if v == nil {
 				continue
 			}
-			if err := coll.AddDocument(ctx, chromem.Document{ID: vectorID(d.doc.Chunks[k]), Embedding: v}); err != nil {
-				return segmentRef{}, fmt.Errorf("segment vectors: %w", err)
+			if err := coll.AddDocument(ctx, chromem.Document{ID: vectorID(Chunk(d.doc.Chunks[k])), Embedding: v}); err != nil {
+				return wire.SegmentRef{}, fmt.Errorf("segment vectors: %w", err)
 			}
 		}
 	}
@@ -101,14 +88,14 @@ func writeSegment(dir string, docs []segmentDoc) (segmentRef, error) {
 		return err
 	})
 	if err != nil {
-		return segmentRef{}, fmt.Errorf("write segment: %w", err)
+		return wire.SegmentRef{}, fmt.Errorf("write segment: %w", err)
 	}
 	ref.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return ref, nil
 }
 
 // readSegment reads and verifies the segment ref names in dir.
-func readSegment(dir string, ref segmentRef) (*segment, error) {
+func readSegment(dir string, ref wire.SegmentRef) (*segment, error) {
 	docs, vectors, err := readSegmentFile(dir, ref)
 	if err != nil {
 		return nil, err
@@ -126,14 +113,14 @@ func readSegment(dir string, ref segmentRef) (*segment, error) {
 
 // readSegmentDocs reads and verifies the segment ref names in dir, and
 // decodes its documents only.
-func readSegmentDocs(dir string, ref segmentRef) (map[string]*snapshotDoc, error) {
+func readSegmentDocs(dir string, ref wire.SegmentRef) (map[string]*wire.SnapshotDoc, error) {
 	docs, _, err := readSegmentFile(dir, ref)
 	return docs, err
 }
 
 // readSegmentFile reads and verifies a segment file and returns its
 // documents, by ID, and the bytes of its vectors' export.
-func readSegmentFile(dir string, ref segmentRef) (map[string]*snapshotDoc, []byte, error) {
+func readSegmentFile(dir string, ref wire.SegmentRef) (map[string]*wire.SnapshotDoc, []byte, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, ref.Name))
 	if err != nil {
 		return nil, nil, fmt.Errorf("segment: %w", err)
@@ -156,11 +143,11 @@ func readSegmentFile(dir string, ref segmentRef) (map[string]*snapshotDoc, []byt
 	if start < uint64(len(segmentMagic)) || start > uint64(end) {
 		return nil, nil, fmt.Errorf("segment %s: vectors at %d, outside the file", ref.Name, start)
 	}
-	var data segmentDocs
+	var data wire.SegmentDocs
 	if err := gob.NewDecoder(bytes.NewReader(body[len(segmentMagic):start])).Decode(&data); err != nil {
 		return nil, nil, fmt.Errorf("segment %s: %w", ref.Name, err)
 	}
-	docs := make(map[string]*snapshotDoc, len(data.Docs))
+	docs := make(map[string]*wire.SnapshotDoc, len(data.Docs))
 	for i := range data.Docs {
 		docs[data.Docs[i].ID] = &data.Docs[i]
 	}
@@ -175,7 +162,7 @@ func (s *segment) segmentDoc(ctx context.Context, id string) (segmentDoc, error)
 	}
 	sd := segmentDoc{doc: *d, vectors: make([][]float32, len(d.Chunks))}
 	for k, c := range d.Chunks {
-		if v, err := s.vectors.GetByID(ctx, vectorID(c)); err == nil {
+		if v, err := s.vectors.GetByID(ctx, vectorID(Chunk(c))); err == nil {
 			sd.vectors[k] = v.Embedding
 		}
 	}

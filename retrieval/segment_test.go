@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	wire "citebot/retrieval/internal/wire"
+
 	"context"
 	"fmt"
 	"maps"
@@ -208,17 +210,17 @@ func TestCompaction(t *testing.T) {
 }
 
 func TestCompactionPlan(t *testing.T) {
-	docs := func(segBytes ...any) []rootDoc { // pairs of segment name, live bytes
-		var out []rootDoc
+	docs := func(segBytes ...any) []wire.RootDoc { // pairs of segment name, live bytes
+		var out []wire.RootDoc
 		for i := 0; i < len(segBytes); i += 2 {
-			out = append(out, rootDoc{ID: fmt.Sprint(i), Segment: segBytes[i].(string), Bytes: segBytes[i+1].(int)})
+			out = append(out, wire.RootDoc{ID: fmt.Sprint(i), Segment: segBytes[i].(string), Bytes: segBytes[i+1].(int)})
 		}
 		return out
 	}
-	known := func(sizes map[string]int64) map[string]segmentRef {
-		out := map[string]segmentRef{}
+	known := func(sizes map[string]int64) map[string]wire.SegmentRef {
+		out := map[string]wire.SegmentRef{}
 		for name, n := range sizes {
-			out[name] = segmentRef{Name: name, TextBytes: n, Size: 2 * n}
+			out[name] = wire.SegmentRef{Name: name, TextBytes: n, Size: 2 * n}
 		}
 		return out
 	}
@@ -235,8 +237,8 @@ func TestCompactionPlan(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		docs  []rootDoc
-		known map[string]segmentRef
+		docs  []wire.RootDoc
+		known map[string]wire.SegmentRef
 		want  []string
 	}{
 		{"nothing saved", docs("", 10, "", 20), nil, nil},
@@ -259,8 +261,8 @@ func TestCompactionPlan(t *testing.T) {
 
 func TestSplitParts(t *testing.T) {
 	const mb = 1 << 20
-	sizes := func(n, each int) []rootDoc {
-		out := make([]rootDoc, n)
+	sizes := func(n, each int) []wire.RootDoc {
+		out := make([]wire.RootDoc, n)
 		for i := range out {
 			out[i].Bytes = each
 		}
@@ -268,7 +270,7 @@ func TestSplitParts(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		docs      []rootDoc
+		docs      []wire.RootDoc
 		wantParts int
 	}{
 		{"none", nil, 0},

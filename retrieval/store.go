@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	wire "citebot/retrieval/internal/wire"
+
 	"bufio"
 	"bytes"
 	"cmp"
@@ -57,60 +59,6 @@ var ErrNoIndex = errors.New("no index")
 // ErrCorrupt means a snapshot exists but cannot be read back; the files are
 // left in place for inspection and `citebot index` replaces them.
 var ErrCorrupt = errors.New("index snapshot is corrupt")
-
-// rootData is the root snapshot: everything about the index but the
-// documents' text, chunks and vectors, which its segments hold.
-type rootData struct {
-	Versions Versions
-	Created  time.Time
-	Skipped  []Skipped
-	Docs     []rootDoc // sorted by ID
-	// Segments are the files Docs refer to.
-	Segments []segmentRef
-}
-
-// rootDoc is one document's entry in the root: enough to tell whether the
-// file changed and to write the manifest without reading a segment.
-type rootDoc struct {
-	ID, Title, SHA256 string
-	Aliases           []string
-	Pages             int // page count (PDF)
-	Chunks            int
-	Bytes             int // of its text
-	Segment           string
-}
-
-// segmentRef identifies a segment file, so that a missing, swapped or
-// damaged one is noticed.
-type segmentRef struct {
-	Name   string
-	SHA256 string // the checksum trailer
-	Size   int64
-	// TextBytes counts the text of every document written into the
-	// segment: beside the bytes of those still listed, it tells how much
-	// of the file is dead.
-	TextBytes int64
-}
-
-// snapshotDoc is a document as a segment (or a version 1 snapshot) holds
-// it. In a segment Title and Aliases are empty: the root holds them, so
-// that a copy of a file appearing elsewhere rewrites only the root.
-type snapshotDoc struct {
-	ID, Title, SHA256, Text string
-	Chunks                  []Chunk
-	Aliases                 []string // gob: absent in snapshots before duplicates were folded
-	Pages                   []int    // where each page starts (PDF); absent before pages were kept
-}
-
-// snapshotDataV1 is the single-file snapshot of format version 1.
-type snapshotDataV1 struct {
-	Versions Versions
-	Created  time.Time
-	Docs     []snapshotDoc
-	Skipped  []Skipped
-	// Vectors is chromem-go's own export of the vector collection.
-	Vectors []byte
-}
 
 // Manifest describes an index: which documents, at which hashes, built by
 // which chunker and embedder.
@@ -181,7 +129,7 @@ func (ix *Index) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
-	ix.segDir, ix.segOf, ix.segments = absDir(dir), make(map[string]string, len(root.Docs)), make(map[string]segmentRef, len(root.Segments))
+	ix.segDir, ix.segOf, ix.segments = absDir(dir), make(map[string]string, len(root.Docs)), make(map[string]wire.SegmentRef, len(root.Segments))
 	for _, d := range root.Docs {
 		ix.segOf[d.ID] = d.Segment
 	}
@@ -210,7 +158,7 @@ func (ix *Index) storedSegments(dir string) map[string]bool {
 // segmentDoc is one indexed document as a segment stores it.
 func (ix *Index) segmentDoc(e *docEntry) segmentDoc {
 	chunks := ix.chunks[e.firstChunk : e.firstChunk+e.numChunks]
-	sd := segmentDoc{doc: snapshotDoc{ID: e.ID, SHA256: e.SHA256, Text: e.Text, Pages: e.Pages, Chunks: chunks},
+	sd := segmentDoc{doc: wire.SnapshotDoc{ID: e.ID, SHA256: e.SHA256, Text: e.Text, Pages: e.Pages, Chunks: wireChunks(chunks)},
 		vectors: make([][]float32, len(chunks))}
 	for k := range chunks {
 		sd.vectors[k] = ix.flat.row(e.firstChunk + k)
@@ -240,7 +188,7 @@ const (
 // which commits the save, then the manifest; last, segments no longer
 // listed are removed. known describes the segments root's documents
 // refer to. The caller holds dir's lock. It returns the root's checksum.
-func commitRoot(dir string, root *rootData, known map[string]segmentRef, load func(ids []string) ([]segmentDoc, error)) (string, error) {
+func commitRoot(dir string, root *wire.Root, known map[string]wire.SegmentRef, load func(ids []string) ([]segmentDoc, error)) (string, error) {
 	rewrite := compaction(root.Docs, known)
 	var pending []int
 	for i, d := range root.Docs {
@@ -254,7 +202,7 @@ func commitRoot(dir string, root *rootData, known map[string]segmentRef, load fu
 		root.Segments = append(root.Segments, known[name])
 	}
 	parts := splitParts(root.Docs, pending)
-	refs := make([]segmentRef, len(parts))
+	refs := make([]wire.SegmentRef, len(parts))
 	err := forEachParallel(context.Background(), len(parts), func(_ context.Context, p int) error {
 		ids := make([]string, len(parts[p]))
 		for j, i := range parts[p] {
@@ -282,7 +230,7 @@ func commitRoot(dir string, root *rootData, known map[string]segmentRef, load fu
 		}
 		root.Segments = append(root.Segments, refs[p])
 	}
-	slices.SortFunc(root.Segments, func(a, b segmentRef) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(root.Segments, func(a, b wire.SegmentRef) int { return cmp.Compare(a.Name, b.Name) })
 	sum, err := writeRoot(dir, root)
 	if err != nil {
 		// The new segments stay: the root may have been renamed into
@@ -303,7 +251,7 @@ func commitRoot(dir string, root *rootData, known map[string]segmentRef, load fu
 // them when too much of what they hold is dead, else, when there are too
 // many, the smallest. Both keep reading an index fast without making a
 // small save rewrite the corpus.
-func compaction(docs []rootDoc, known map[string]segmentRef) map[string]bool {
+func compaction(docs []wire.RootDoc, known map[string]wire.SegmentRef) map[string]bool {
 	live := map[string]int64{}
 	for _, d := range docs {
 		if d.Segment != "" {
@@ -311,7 +259,7 @@ func compaction(docs []rootDoc, known map[string]segmentRef) map[string]bool {
 		}
 	}
 	var total, alive int64
-	var refs []segmentRef
+	var refs []wire.SegmentRef
 	for name, n := range live {
 		ref := known[name]
 		refs = append(refs, ref)
@@ -326,7 +274,9 @@ func compaction(docs []rootDoc, known map[string]segmentRef) map[string]bool {
 		return rewrite
 	}
 	if len(refs)+1 > maxSegments {
-		slices.SortFunc(refs, func(a, b segmentRef) int { return cmp.Or(cmp.Compare(a.Size, b.Size), cmp.Compare(a.Name, b.Name)) })
+		slices.SortFunc(refs, func(a, b wire.SegmentRef) int {
+			return cmp.Or(cmp.Compare(a.Size, b.Size), cmp.Compare(a.Name, b.Name))
+		})
 		for _, r := range refs[:len(refs)+1-maxSegments/2] {
 			rewrite[r.Name] = true
 		}
@@ -335,7 +285,7 @@ func compaction(docs []rootDoc, known map[string]segmentRef) map[string]bool {
 }
 
 // listedSegments names the segments docs refer to, sorted.
-func listedSegments(docs []rootDoc) []string {
+func listedSegments(docs []wire.RootDoc) []string {
 	var names []string
 	for _, d := range docs {
 		if d.Segment != "" {
@@ -348,7 +298,7 @@ func listedSegments(docs []rootDoc) []string {
 
 // splitParts groups the pending documents (indexes into docs, in order)
 // into segments of about segmentTargetBytes of text each.
-func splitParts(docs []rootDoc, pending []int) [][]int {
+func splitParts(docs []wire.RootDoc, pending []int) [][]int {
 	var total int64
 	for _, i := range pending {
 		total += int64(docs[i].Bytes)
@@ -375,8 +325,8 @@ func splitParts(docs []rootDoc, pending []int) [][]int {
 }
 
 // manifestOf is the manifest of a root whose checksum is sum.
-func manifestOf(root *rootData, sum string) Manifest {
-	m := Manifest{Versions: root.Versions, Created: root.Created, SnapshotSHA256: sum, Skipped: root.Skipped, Segments: len(root.Segments),
+func manifestOf(root *wire.Root, sum string) Manifest {
+	m := Manifest{Versions: root.Versions, Created: root.Created, SnapshotSHA256: sum, Skipped: modelSkipped(root.Skipped), Segments: len(root.Segments),
 		Documents: make([]ManifestDocument, 0, len(root.Docs))}
 	for _, d := range root.Docs {
 		m.Documents = append(m.Documents, ManifestDocument{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Bytes: d.Bytes, Chunks: d.Chunks, Pages: d.Pages, Duplicates: d.Aliases})
@@ -395,10 +345,10 @@ func (ix *Index) manifest(created time.Time, sum string) Manifest {
 }
 
 // root describes ix as a root snapshot created at created would.
-func (ix *Index) root(created time.Time) *rootData {
-	root := &rootData{Versions: ix.versions, Created: created, Skipped: ix.skipped, Docs: make([]rootDoc, 0, len(ix.docs))}
+func (ix *Index) root(created time.Time) *wire.Root {
+	root := &wire.Root{Versions: ix.versions, Created: created, Skipped: wireSkipped(ix.skipped), Docs: make([]wire.RootDoc, 0, len(ix.docs))}
 	for _, e := range ix.docs {
-		root.Docs = append(root.Docs, rootDoc{ID: e.ID, Title: e.Title, SHA256: e.SHA256, Aliases: e.Aliases, Pages: len(e.Pages), Chunks: e.numChunks,
+		root.Docs = append(root.Docs, wire.RootDoc{ID: e.ID, Title: e.Title, SHA256: e.SHA256, Aliases: e.Aliases, Pages: len(e.Pages), Chunks: e.numChunks,
 			Bytes: len(e.Text), Segment: ix.segOf[e.ID]})
 	}
 	for _, name := range listedSegments(root.Docs) {
@@ -416,7 +366,7 @@ func writeManifest(dir string, m Manifest) error {
 }
 
 // writeRoot writes the root snapshot and returns its checksum.
-func writeRoot(dir string, root *rootData) (string, error) {
+func writeRoot(dir string, root *wire.Root) (string, error) {
 	h := sha256.New()
 	err := writeAtomic(filepath.Join(dir, SnapshotFile), func(w io.Writer) error {
 		mw := io.MultiWriter(w, h)
@@ -441,7 +391,7 @@ func writeRoot(dir string, root *rootData) (string, error) {
 // checksum. An error wraps ErrNoIndex when there is none and ErrCorrupt
 // when it cannot be read back; errOldFormat says it is a version 1
 // snapshot, raw then holding its bytes.
-func readRoot(dir string) (root *rootData, sum string, raw []byte, err error) {
+func readRoot(dir string) (root *wire.Root, sum string, raw []byte, err error) {
 	path := filepath.Join(dir, SnapshotFile)
 	raw, err = os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -457,7 +407,7 @@ func readRoot(dir string) (root *rootData, sum string, raw []byte, err error) {
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}
-	root = new(rootData)
+	root = new(wire.Root)
 	if err := gob.NewDecoder(bytes.NewReader(body[len(rootMagic):])).Decode(root); err != nil {
 		return nil, "", nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}
@@ -483,8 +433,8 @@ func verifyChecksum(raw []byte, magic string) (body, sum []byte, err error) {
 // segmentsPresent reports whether every segment root lists is in dir at
 // its recorded size: a cheap check that a save or a crash did not leave
 // the root pointing at nothing (Open verifies the checksums).
-func segmentsPresent(dir string, root *rootData) bool {
-	refs := make(map[string]segmentRef, len(root.Segments))
+func segmentsPresent(dir string, root *wire.Root) bool {
+	refs := make(map[string]wire.SegmentRef, len(root.Segments))
 	for _, r := range root.Segments {
 		refs[r.Name] = r
 	}
@@ -505,7 +455,7 @@ func segmentsPresent(dir string, root *rootData) bool {
 // listed by the root it replaced). Without a root (nil: there is none that
 // can be read) segments are not garbage: they may be what someone wants
 // to inspect.
-func garbage(dir string, root *rootData) []string {
+func garbage(dir string, root *wire.Root) []string {
 	var out []string
 	for _, pattern := range []string{"." + SnapshotFile + ".tmp-*", "." + ManifestFile + ".tmp-*", "." + SegmentGlob + ".tmp-*"} {
 		temps, _ := filepath.Glob(filepath.Join(dir, pattern))
@@ -526,11 +476,11 @@ func garbage(dir string, root *rootData) []string {
 
 // currentRoot is the root in dir for garbage: an empty one for a version
 // 1 snapshot (it lists no segment), nil when there is none to read.
-func currentRoot(dir string) *rootData {
+func currentRoot(dir string) *wire.Root {
 	root, _, _, err := readRoot(dir)
 	switch {
 	case errors.Is(err, errOldFormat):
-		return &rootData{}
+		return &wire.Root{}
 	case err != nil:
 		return nil
 	}
@@ -657,7 +607,7 @@ func open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 		testHookRootRead()
 	}
 	names := listedSegments(root.Docs)
-	refs := make(map[string]segmentRef, len(root.Segments))
+	refs := make(map[string]wire.SegmentRef, len(root.Segments))
 	for _, r := range root.Segments {
 		refs[r.Name] = r
 	}
@@ -681,9 +631,9 @@ func open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	for i, name := range names {
 		byName[name] = segs[i]
 	}
-	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: root.Versions, skipped: root.Skipped, snapSHA: sum, snapCreated: root.Created,
+	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: root.Versions, skipped: modelSkipped(root.Skipped), snapSHA: sum, snapCreated: root.Created,
 		segDir: absDir(dir), segOf: make(map[string]string, len(root.Docs)), segments: refs}
-	docs := make([]snapshotDoc, len(root.Docs))
+	docs := make([]wire.SnapshotDoc, len(root.Docs))
 	for i, rd := range root.Docs {
 		seg := byName[rd.Segment]
 		sd, ok := seg.docs[rd.ID]
@@ -709,7 +659,7 @@ func openV1(ctx context.Context, dir string, raw []byte, cfg Config) (*Index, er
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}
-	var data snapshotDataV1
+	var data wire.SnapshotV1
 	if err := gob.NewDecoder(bytes.NewReader(body[len(snapshotMagicV1):])).Decode(&data); err != nil {
 		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}
@@ -721,7 +671,7 @@ func openV1(ctx context.Context, dir string, raw []byte, cfg Config) (*Index, er
 	if coll == nil {
 		return nil, fmt.Errorf("open index %s: %w: no vector collection", path, ErrCorrupt)
 	}
-	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: data.Versions, skipped: data.Skipped, snapSHA: hex.EncodeToString(trailer), snapCreated: data.Created}
+	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: data.Versions, skipped: modelSkipped(data.Skipped), snapSHA: hex.EncodeToString(trailer), snapCreated: data.Created}
 	if err := ix.assemble(ctx, data.Docs, func(int) *chromem.Collection { return coll }); err != nil {
 		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}
@@ -730,7 +680,7 @@ func openV1(ctx context.Context, dir string, raw []byte, cfg Config) (*Index, er
 
 // assemble fills ix with docs, whose vectors the collection vectors(i)
 // holds, and builds the search structures.
-func (ix *Index) assemble(ctx context.Context, docs []snapshotDoc, vectors func(i int) *chromem.Collection) error {
+func (ix *Index) assemble(ctx context.Context, docs []wire.SnapshotDoc, vectors func(i int) *chromem.Collection) error {
 	ix.byID = make(map[string]*docEntry, len(docs))
 	total := 0
 	for _, sd := range docs {
@@ -745,7 +695,7 @@ func (ix *Index) assemble(ctx context.Context, docs []snapshotDoc, vectors func(
 			if c.Start < 0 || c.End > len(sd.Text) || c.Start >= c.End {
 				return fmt.Errorf("chunk %d-%d outside %s", c.Start, c.End, sd.ID)
 			}
-			ix.chunks = append(ix.chunks, c)
+			ix.chunks = append(ix.chunks, Chunk(c))
 			ix.chunkDoc = append(ix.chunkDoc, e)
 		}
 		ix.docs = append(ix.docs, e)

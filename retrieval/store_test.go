@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	wire "citebot/retrieval/internal/wire"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -307,7 +309,7 @@ func encodeFile(magic string, body []byte) []byte {
 
 // encodeRoot encodes a root snapshot, checksum included, so that tests can
 // craft roots that pass the checksum but are inconsistent.
-func encodeRoot(tb testing.TB, root *rootData) []byte {
+func encodeRoot(tb testing.TB, root *wire.Root) []byte {
 	tb.Helper()
 	var b bytes.Buffer
 	if err := gob.NewEncoder(&b).Encode(root); err != nil {
@@ -318,10 +320,10 @@ func encodeRoot(tb testing.TB, root *rootData) []byte {
 
 // encodeSegment encodes a segment from its parts: the documents, the
 // vector export's bytes.
-func encodeSegment(tb testing.TB, docs []snapshotDoc, vectors []byte) []byte {
+func encodeSegment(tb testing.TB, docs []wire.SnapshotDoc, vectors []byte) []byte {
 	tb.Helper()
 	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&segmentDocs{Docs: docs}); err != nil {
+	if err := gob.NewEncoder(&b).Encode(&wire.SegmentDocs{Docs: docs}); err != nil {
 		tb.Fatal(err)
 	}
 	start := len(segmentMagic) + b.Len()
@@ -331,9 +333,9 @@ func encodeSegment(tb testing.TB, docs []snapshotDoc, vectors []byte) []byte {
 }
 
 // decodeRootFile decodes a root snapshot's bytes.
-func decodeRootFile(tb testing.TB, raw []byte) *rootData {
+func decodeRootFile(tb testing.TB, raw []byte) *wire.Root {
 	tb.Helper()
-	var root rootData
+	var root wire.Root
 	if err := gob.NewDecoder(bytes.NewReader(raw[len(rootMagic) : len(raw)-sha256.Size])).Decode(&root); err != nil {
 		tb.Fatal(err)
 	}
@@ -387,11 +389,11 @@ func TestOpenCorrupt(t *testing.T) {
 	}
 	// Segments whose checksum and size match the root's reference but
 	// whose contents do not fit it.
-	s, err := readSegment(goodDir, segmentRef{Name: segName, SHA256: decodeRootFile(t, raw).Segments[0].SHA256, Size: int64(len(seg))})
+	s, err := readSegment(goodDir, wire.SegmentRef{Name: segName, SHA256: decodeRootFile(t, raw).Segments[0].SHA256, Size: int64(len(seg))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var docs []snapshotDoc
+	var docs []wire.SnapshotDoc
 	for _, id := range slices.Sorted(maps.Keys(s.docs)) {
 		docs = append(docs, *s.docs[id])
 	}
@@ -479,14 +481,14 @@ func encodeV1(tb testing.TB, ix *Index) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	data := snapshotDataV1{Versions: ix.versions, Created: time.Now().UTC(), Skipped: ix.skipped}
+	data := wire.SnapshotV1{Versions: ix.versions, Created: time.Now().UTC(), Skipped: wireSkipped(ix.skipped)}
 	for _, e := range ix.docs {
 		sd := ix.segmentDoc(e)
 		sd.doc.Title, sd.doc.Aliases = e.Title, e.Aliases
 		data.Docs = append(data.Docs, sd.doc)
 		for k, v := range sd.vectors {
 			if v != nil {
-				if err := coll.AddDocument(context.Background(), chromem.Document{ID: vectorID(sd.doc.Chunks[k]), Embedding: v}); err != nil {
+				if err := coll.AddDocument(context.Background(), chromem.Document{ID: vectorID(Chunk(sd.doc.Chunks[k])), Embedding: v}); err != nil {
 					tb.Fatal(err)
 				}
 			}

@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	wire "citebot/retrieval/internal/wire"
+
 	"cmp"
 	"context"
 	"errors"
@@ -39,11 +41,11 @@ func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, c
 // reading the snapshot back from indexDir.
 func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
 	start := time.Now()
-	var root *rootData
+	var root *wire.Root
 	k := prev.knownFrom(cfg)
 	if prev == nil {
 		root, _, _, _ = readRoot(indexDir)
-		k = root.knownFrom(indexDir, cfg)
+		k = rootKnown(root, indexDir, cfg)
 	}
 	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg, k)
 	if err != nil {
@@ -55,7 +57,7 @@ func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxF
 // update is UpdateFrom once the documents are loaded. Without prev, root
 // is the root snapshot of indexDir when it could be read: an index built
 // by other versions is rebuilt without reading its segments.
-func update(ctx context.Context, prev *Index, root *rootData, docs []Document, skipped []Skipped, indexDir string, cfg Config, start time.Time) (UpdateResult, error) {
+func update(ctx context.Context, prev *Index, root *wire.Root, docs []Document, skipped []Skipped, indexDir string, cfg Config, start time.Time) (UpdateResult, error) {
 	var res UpdateResult
 	inMemory := prev != nil
 	var err error
@@ -243,11 +245,11 @@ func (ix *Index) sameDocuments(docs []Document) bool {
 func Refresh(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
 	start := time.Now()
 	root, sum, _, _ := readRoot(indexDir)
-	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg, root.knownFrom(indexDir, cfg))
+	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg, rootKnown(root, indexDir, cfg))
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if root != nil && root.Versions.sameBuilder(cfg.versions()) && segmentsPresent(indexDir, root) {
+	if root != nil && root.Versions.SameBuilder(cfg.versions()) && segmentsPresent(indexDir, root) {
 		res, done, err := refreshFromRoot(ctx, root, sum, docs, skipped, indexDir, cfg, start)
 		if err != nil || done {
 			return res, err
@@ -260,7 +262,7 @@ func Refresh(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, 
 // checksum is sum. It reports false, having written nothing, when only a
 // full update will do: the embedder's dimension changed, or another
 // process saved meanwhile.
-func refreshFromRoot(ctx context.Context, root *rootData, sum string, docs []Document, skipped []Skipped, dir string, cfg Config, start time.Time) (UpdateResult, bool, error) {
+func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []Document, skipped []Skipped, dir string, cfg Config, start time.Time) (UpdateResult, bool, error) {
 	// A root without a dimension records no vector: the embedder's name
 	// is trusted.
 	rootDim := root.Versions.Dimension
@@ -273,7 +275,7 @@ func refreshFromRoot(ctx context.Context, root *rootData, sum string, docs []Doc
 			return UpdateResult{}, false, nil
 		}
 	}
-	old := make(map[string]rootDoc, len(root.Docs))
+	old := make(map[string]wire.RootDoc, len(root.Docs))
 	for _, d := range root.Docs {
 		old[d.ID] = d
 	}
@@ -281,12 +283,12 @@ func refreshFromRoot(ctx context.Context, root *rootData, sum string, docs []Doc
 	if s.Skipped == nil {
 		s.Skipped = []Skipped{}
 	}
-	next := &rootData{Versions: cfg.versions(), Created: time.Now().UTC(), Skipped: skipped, Docs: make([]rootDoc, len(docs))}
+	next := &wire.Root{Versions: cfg.versions(), Created: time.Now().UTC(), Skipped: wireSkipped(skipped), Docs: make([]wire.RootDoc, len(docs))}
 	var todo []int
 	fresh := map[string]int{}
 	sameAliases := true
 	for i, d := range docs {
-		next.Docs[i] = rootDoc{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Aliases: d.Aliases, Pages: len(d.Pages), Bytes: len(d.Text)}
+		next.Docs[i] = wire.RootDoc{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Aliases: d.Aliases, Pages: len(d.Pages), Bytes: len(d.Text)}
 		o, ok := old[d.ID]
 		switch {
 		case ok && o.SHA256 == d.SHA256:
@@ -310,7 +312,7 @@ func refreshFromRoot(ctx context.Context, root *rootData, sum string, docs []Doc
 		res.Summary.TookMS = time.Since(start).Milliseconds()
 		return res, true, nil
 	}
-	if len(todo) == 0 && s.Removed == 0 && sameAliases && sameSkipped(root.Skipped, skipped) {
+	if len(todo) == 0 && s.Removed == 0 && sameAliases && sameSkipped(modelSkipped(root.Skipped), skipped) {
 		next.Docs = root.Docs
 		if m, err := ReadManifest(dir); err == nil && m.SnapshotSHA256 == sum {
 			tidy(dir)
@@ -346,7 +348,7 @@ func refreshFromRoot(ctx context.Context, root *rootData, sum string, docs []Doc
 		return UpdateResult{}, false, nil
 	}
 	removeGarbage(dir)
-	refs := make(map[string]segmentRef, len(root.Segments))
+	refs := make(map[string]wire.SegmentRef, len(root.Segments))
 	for _, r := range root.Segments {
 		refs[r.Name] = r
 	}
@@ -402,7 +404,7 @@ func refreshFromRoot(ctx context.Context, root *rootData, sum string, docs []Doc
 // newSegmentDoc is a freshly chunked and embedded document as a segment
 // stores it, its vectors unit length as the index holds them.
 func newSegmentDoc(d Document, r docVectors) segmentDoc {
-	sd := segmentDoc{doc: snapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Pages: d.Pages, Chunks: r.chunks}, vectors: make([][]float32, len(r.chunks))}
+	sd := segmentDoc{doc: wire.SnapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Pages: d.Pages, Chunks: wireChunks(r.chunks)}, vectors: make([][]float32, len(r.chunks))}
 	for k, v := range r.vectors {
 		if !isZero(v) {
 			sd.vectors[k] = unitVector(v)
@@ -425,7 +427,7 @@ type known struct {
 
 // knownFrom is what ix knows, or nil.
 func (ix *Index) knownFrom(cfg Config) *known {
-	if ix == nil || !ix.versions.sameBuilder(cfg.versions()) {
+	if ix == nil || !ix.versions.SameBuilder(cfg.versions()) {
 		return nil
 	}
 	k := &known{titles: make(map[string]string, len(ix.docs))}
@@ -442,15 +444,15 @@ func (ix *Index) knownFrom(cfg Config) *known {
 	return k
 }
 
-// knownFrom is Index.knownFrom for the index whose root in dir is r. An
+// rootKnown is Index.knownFrom for the index whose root in dir is r. An
 // extracted document's text is read from its segment when asked for, each
 // segment once; one that cannot be read knows nothing.
-func (r *rootData) knownFrom(dir string, cfg Config) *known {
-	if r == nil || !r.Versions.sameBuilder(cfg.versions()) {
+func rootKnown(r *wire.Root, dir string, cfg Config) *known {
+	if r == nil || !r.Versions.SameBuilder(cfg.versions()) {
 		return nil
 	}
 	k := &known{titles: make(map[string]string, len(r.Docs))}
-	byID := make(map[string]rootDoc, len(r.Docs))
+	byID := make(map[string]wire.RootDoc, len(r.Docs))
 	for _, d := range r.Docs {
 		k.titles[d.SHA256] = d.Title
 		byID[d.ID] = d
@@ -458,12 +460,12 @@ func (r *rootData) knownFrom(dir string, cfg Config) *known {
 			byID[a] = d
 		}
 	}
-	refs := make(map[string]segmentRef, len(r.Segments))
+	refs := make(map[string]wire.SegmentRef, len(r.Segments))
 	for _, s := range r.Segments {
 		refs[s.Name] = s
 	}
 	var mu sync.Mutex
-	read := map[string]map[string]*snapshotDoc{}
+	read := map[string]map[string]*wire.SnapshotDoc{}
 	k.doc = func(id, sha string) (Document, bool) {
 		d, ok := byID[id]
 		if !ok || d.SHA256 != sha || d.Segment == "" {
