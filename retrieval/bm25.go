@@ -399,3 +399,8 @@ func (ix *keywordIndex) termIDF(t string) (float64, bool) {
 	}
 	return ix.idf(tp.df), true
 }
+
+type weightedTerm struct {
+	term   string
+	weight float64
+}

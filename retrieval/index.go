@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -38,20 +37,6 @@ type Embedder struct {
 	// dimension, as the embedded model's does.
 	Dimension func(ctx context.Context) (int, error)
 }
-
-// Fusion says how keyword and vector rankings are combined.
-type Fusion struct {
-	// Method is "weighted" (min-max normalised scores, linearly mixed) or
-	// "rrf" (reciprocal-rank fusion with constant RRFK).
-	Method       string  `yaml:"method" json:"method"`
-	VectorWeight float64 `yaml:"vector_weight" json:"vector_weight"`
-	RRFK         float64 `yaml:"rrf_k" json:"rrf_k"`
-	// Candidates is how many chunks each ranking contributes before fusion.
-	Candidates int `yaml:"candidates" json:"candidates"`
-}
-
-// DefaultFusion is the fusion measured best on SciFact train and the dev set.
-var DefaultFusion = Fusion{Method: "weighted", VectorWeight: 0.1, RRFK: 60, Candidates: 100}
 
 // Config is everything that decides what an index contains and how it ranks.
 type Config struct {
@@ -155,8 +140,6 @@ func (c Config) versions() Versions {
 	opts := hex.EncodeToString(h.Sum(nil))[:12]
 	return Versions{Chunker: ChunkerVersion + "+" + opts, Tokenizer: TokenizerVersion, Embedder: c.Embedder.Name}
 }
-
-const collectionName = "chunks"
 
 // Build indexes docs. Documents whose SHA256 and versions match prev are
 // reused from it (chunks and vectors), so only new and changed documents are
@@ -388,16 +371,6 @@ func embedText(d Document, c Chunk) string {
 		return body
 	}
 	return c.Section + "\n" + body
-}
-
-// vectorID names a chunk in the vector store; spans are unique within a
-// document except for the header chunk, which may repeat another's span.
-func vectorID(c Chunk) string {
-	id := c.DocID + "#" + strconv.Itoa(c.Start) + "-" + strconv.Itoa(c.End)
-	if c.Header {
-		id += "h"
-	}
-	return id
 }
 
 func isZero(v []float32) bool {

@@ -21,12 +21,6 @@ import (
 // otherwise: bigger files are almost always dumps, not documents.
 const DefaultMaxFileBytes = 20 << 20
 
-// Skipped is a file that was not indexed, and why.
-type Skipped struct {
-	Document string `json:"document"`
-	Reason   string `json:"reason"`
-}
-
 // ErrNoDocuments is returned when a docs folder holds nothing to index; the
 // CLI maps it to exit code 2 because it is the user's input that is wrong.
 var ErrNoDocuments = errors.New("no documents")

@@ -94,63 +94,6 @@ func AnalyzeQuery(q string) Query {
 	return Query{Text: q, Keys: keys, Wants: wants(q), Foreign: foreign}
 }
 
-// Analyze analyses a question against this index: names written in
-// Cyrillic are matched to the corpus's own words by their sound, and every
-// key term gets its IDF, looked up once.
-func (ix *Index) Analyze(q string) Query {
-	query := AnalyzeQuery(q)
-	for i := range query.Keys {
-		kt := &query.Keys[i]
-		if isCyrillicWord(kt.Word) {
-			for _, t := range ix.soundsLike(kt.Word, kt.Terms[0]) {
-				if j := slices.Index(kt.Terms, t); j >= 0 {
-					kt.Weights[j] = 1
-				} else {
-					kt.Terms = append(kt.Terms, t)
-					kt.Weights = append(kt.Weights, 1)
-				}
-			}
-		}
-		for _, t := range kt.Terms {
-			if v, ok := ix.IDF(t); ok && v > kt.IDF {
-				kt.IDF = v
-			}
-		}
-	}
-	return query
-}
-
-// bm25Terms are the weighted BM25 terms of a query: each key term counts
-// once in all, shared between the renderings the corpus holds in
-// proportion to their weights, so that a Russian word with three
-// renderings does not outweigh an English word with one, and one the
-// corpus lacks does not dilute one it has.
-func (q Query) bm25Terms(known func(string) bool) []weightedTerm {
-	var out []weightedTerm
-	for _, kt := range q.Keys {
-		sum := 0.0
-		for i, t := range kt.Terms {
-			if known == nil || known(t) {
-				sum += kt.weight(i)
-			}
-		}
-		if sum == 0 {
-			continue
-		}
-		for i, t := range kt.Terms {
-			if known == nil || known(t) {
-				out = append(out, weightedTerm{t, kt.weight(i) / sum})
-			}
-		}
-	}
-	return out
-}
-
-type weightedTerm struct {
-	term   string
-	weight float64
-}
-
 // KeyTerms analyses a question into its key terms, in order, without
 // duplicates.
 func KeyTerms(q string) []KeyTerm {

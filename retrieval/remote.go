@@ -423,7 +423,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 // terms fused with its vector's similarity, the embedded index's weights.
 func (ix *Index) remoteRank(ctx context.Context, query Query, candidates int) ([]scored, error) {
 	var terms []string
-	for _, t := range query.bm25Terms(nil) {
+	for _, t := range bm25Terms(query, nil) {
 		if !slices.Contains(terms, t.term) {
 			terms = append(terms, t.term)
 		}

@@ -3,7 +3,6 @@ package retrieval
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -104,7 +103,7 @@ func (ix *Index) rank(ctx context.Context, q Query, candidates int) ([]scored, e
 	if ix.remote != nil {
 		return ix.remoteRank(ctx, q, candidates)
 	}
-	kw := ix.kw.search(q.bm25Terms(ix.kw.has), candidates)
+	kw := ix.kw.search(bm25Terms(q, ix.kw.has), candidates)
 	var vec []scored
 	if w := ix.cfg.Fusion.VectorWeight; w > 0 && ix.flat.n > 0 {
 		// An embedding service that is down must not stop answers: the
@@ -128,65 +127,6 @@ func (ix *Index) rank(ctx context.Context, q Query, candidates int) ([]scored, e
 		}
 	}
 	return fuse(kw, vec, ix.cfg.Fusion), nil
-}
-
-// normalize returns v scaled to unit length: stored vectors are unit
-// length, so the dot product is the cosine similarity.
-func normalize(v []float32) []float32 {
-	var sum float64
-	for _, x := range v {
-		sum += float64(x) * float64(x)
-	}
-	if sum == 0 || math.Abs(sum-1) < 1e-6 {
-		return v
-	}
-	inv := float32(1 / math.Sqrt(sum))
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = x * inv
-	}
-	return out
-}
-
-// fuse combines two rankings. Weighted fusion min-max normalises each list
-// so that neither scale dominates; a chunk missing from a list scores that
-// list's floor there.
-func fuse(kw, vec []scored, f Fusion) []scored {
-	if len(vec) == 0 {
-		return kw
-	}
-	acc := make(map[int]float64, len(kw)+len(vec))
-	switch f.Method {
-	case "rrf":
-		for r, s := range kw {
-			acc[s.chunk] += (1 - f.VectorWeight) / (f.RRFK + float64(r+1))
-		}
-		for r, s := range vec {
-			acc[s.chunk] += f.VectorWeight / (f.RRFK + float64(r+1))
-		}
-	default:
-		add := func(list []scored, w float64) {
-			if len(list) == 0 {
-				return
-			}
-			hi, lo := list[0].score, list[len(list)-1].score
-			span := hi - lo
-			for _, s := range list {
-				v := 1.0
-				if span > 0 {
-					v = (s.score - lo) / span
-				}
-				acc[s.chunk] += w * v
-			}
-		}
-		add(kw, 1-f.VectorWeight)
-		add(vec, f.VectorWeight)
-	}
-	out := make([]scored, 0, len(acc))
-	for c, s := range acc {
-		out = append(out, scored{chunk: c, score: s})
-	}
-	return topN(out, len(out))
 }
 
 // passages turns ranked chunks into at most k passages, merging chunks of

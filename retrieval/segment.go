@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	wire "citebot/retrieval/internal/wire"
+	"strconv"
 
 	"bytes"
 	"context"
@@ -188,4 +189,16 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+const collectionName = "chunks"
+
+// vectorID names a chunk in the vector store; spans are unique within a
+// document except for the header chunk, which may repeat another's span.
+func vectorID(c Chunk) string {
+	id := c.DocID + "#" + strconv.Itoa(c.Start) + "-" + strconv.Itoa(c.End)
+	if c.Header {
+		id += "h"
+	}
+	return id
 }

@@ -18,8 +18,6 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
-
-	"github.com/philippgille/chromem-go"
 )
 
 // Files of an index folder. The root snapshot lists the documents and the
@@ -63,7 +61,7 @@ var ErrCorrupt = errors.New("index snapshot is corrupt")
 // Manifest describes an index: which documents, at which hashes, built by
 // which chunker and embedder.
 type Manifest struct {
-	Versions       Versions           `json:"versions"`
+	Versions       wire.Versions      `json:"versions"`
 	Created        time.Time          `json:"created"`
 	SnapshotSHA256 string             `json:"snapshot_sha256"` // the root snapshot's checksum trailer: sha256 of the bytes before it
 	Documents      []ManifestDocument `json:"documents"`
@@ -83,87 +81,6 @@ type ManifestDocument struct {
 	Pages  int    `json:"pages,omitempty"` // page count, for documents with pages (PDF)
 	// Duplicates are the other paths with these bytes.
 	Duplicates []string `json:"duplicates,omitempty"`
-}
-
-// Save writes the index into dir: the documents no segment in dir holds
-// yet into new segment files, then the root that lists them all, then the
-// manifest. Every file is written to a temporary file, fsynced and renamed
-// into place, and the directory fsynced, so a crash leaves either the old
-// index or the new one: the old root keeps listing the old segments until
-// the new root replaces it. Segments no root lists any more are removed
-// after that. chromem-go's NewPersistentDB is avoided on purpose
-// (DESIGN.md); each segment holds a chromem-go export of its vectors.
-//
-// Save records where the documents were written in ix, so call it before
-// ix is shared with other goroutines.
-func (ix *Index) Save(dir string) error {
-	if ix.remote != nil {
-		return errors.New("save index: it is kept in a remote store, not in a folder")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("save index: %w", err)
-	}
-	unlock, err := lockIndex(dir)
-	if err != nil {
-		return fmt.Errorf("save index: %w", err)
-	}
-	defer unlock()
-	removeGarbage(dir)
-
-	stored := ix.storedSegments(dir)
-	root := ix.root(time.Now().UTC())
-	entries := make(map[string]*docEntry, len(ix.docs))
-	for i, d := range root.Docs {
-		if !stored[d.Segment] {
-			root.Docs[i].Segment = ""
-		}
-		entries[d.ID] = ix.docs[i]
-	}
-	sum, err := commitRoot(dir, root, ix.segments, func(ids []string) ([]segmentDoc, error) {
-		out := make([]segmentDoc, len(ids))
-		for i, id := range ids {
-			out[i] = ix.segmentDoc(entries[id])
-		}
-		return out, nil
-	})
-	if err != nil {
-		return fmt.Errorf("save index: %w", err)
-	}
-	ix.segDir, ix.segOf, ix.segments = absDir(dir), make(map[string]string, len(root.Docs)), make(map[string]wire.SegmentRef, len(root.Segments))
-	for _, d := range root.Docs {
-		ix.segOf[d.ID] = d.Segment
-	}
-	for _, s := range root.Segments {
-		ix.segments[s.Name] = s
-	}
-	ix.snapSHA, ix.snapCreated = sum, root.Created
-	return nil
-}
-
-// storedSegments lists the segments in dir that hold documents of ix:
-// those it was opened from or saved to, still present at their size.
-func (ix *Index) storedSegments(dir string) map[string]bool {
-	out := map[string]bool{}
-	if ix.segDir == "" || ix.segDir != absDir(dir) {
-		return out
-	}
-	for name, ref := range ix.segments {
-		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Size() == ref.Size {
-			out[name] = true
-		}
-	}
-	return out
-}
-
-// segmentDoc is one indexed document as a segment stores it.
-func (ix *Index) segmentDoc(e *docEntry) segmentDoc {
-	chunks := ix.chunks[e.firstChunk : e.firstChunk+e.numChunks]
-	sd := segmentDoc{doc: wire.SnapshotDoc{ID: e.ID, SHA256: e.SHA256, Text: e.Text, Pages: e.Pages, Chunks: wireChunks(chunks)},
-		vectors: make([][]float32, len(chunks))}
-	for k := range chunks {
-		sd.vectors[k] = ix.flat.row(e.firstChunk + k)
-	}
-	return sd
 }
 
 // Segment sizes and counts: what a save writes and when it compacts.
@@ -336,25 +253,6 @@ func manifestOf(root *wire.Root, sum string) Manifest {
 		m.Skipped = []Skipped{}
 	}
 	return m
-}
-
-// manifest is the manifest of the snapshot ix was opened from or saved to,
-// created at created with checksum sum.
-func (ix *Index) manifest(created time.Time, sum string) Manifest {
-	return manifestOf(ix.root(created), sum)
-}
-
-// root describes ix as a root snapshot created at created would.
-func (ix *Index) root(created time.Time) *wire.Root {
-	root := &wire.Root{Versions: ix.versions, Created: created, Skipped: wireSkipped(ix.skipped), Docs: make([]wire.RootDoc, 0, len(ix.docs))}
-	for _, e := range ix.docs {
-		root.Docs = append(root.Docs, wire.RootDoc{ID: e.ID, Title: e.Title, SHA256: e.SHA256, Aliases: e.Aliases, Pages: len(e.Pages), Chunks: e.numChunks,
-			Bytes: len(e.Text), Segment: ix.segOf[e.ID]})
-	}
-	for _, name := range listedSegments(root.Docs) {
-		root.Segments = append(root.Segments, ix.segments[name])
-	}
-	return root
 }
 
 func writeManifest(dir string, m Manifest) error {
@@ -559,174 +457,6 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-// Open loads the index saved in dir. It returns an error wrapping ErrNoIndex
-// when there is none, and one wrapping ErrCorrupt when the root snapshot or
-// one of its segments cannot be read back. An index built by other chunker,
-// tokenizer or embedder versions loads fine; Build notices and rebuilds it.
-func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
-	if cfg.Embedder.Embed == nil {
-		return nil, errors.New("open index: no embedder configured")
-	}
-	ix, err := open(ctx, dir, cfg)
-	var se *segmentError
-	if errors.As(err, &se) {
-		// Another process may have saved between our reading the root
-		// and its segments, and removed one the old root listed: a new
-		// root then lists what to read.
-		if _, sum, _, rerr := readRoot(dir); rerr == nil && sum != se.rootSHA {
-			ix, err = open(ctx, dir, cfg)
-		}
-	}
-	return ix, err
-}
-
-// segmentError is a segment that cannot be read; it wraps ErrCorrupt.
-type segmentError struct {
-	rootSHA string // of the root that lists it
-	err     error
-}
-
-func (e *segmentError) Error() string { return e.err.Error() }
-func (e *segmentError) Unwrap() error { return e.err }
-
-// testHookRootRead, when set, runs once Open has read a root and before
-// it reads the segments.
-var testHookRootRead func()
-
-func open(ctx context.Context, dir string, cfg Config) (*Index, error) {
-	root, sum, raw, err := readRoot(dir)
-	if errors.Is(err, errOldFormat) {
-		return openV1(ctx, dir, raw, cfg)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if testHookRootRead != nil {
-		testHookRootRead()
-	}
-	names := listedSegments(root.Docs)
-	refs := make(map[string]wire.SegmentRef, len(root.Segments))
-	for _, r := range root.Segments {
-		refs[r.Name] = r
-	}
-	segs := make([]*segment, len(names))
-	err = forEachParallel(ctx, len(names), func(_ context.Context, i int) error {
-		ref, ok := refs[names[i]]
-		if !ok {
-			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, ErrCorrupt, names[i])
-		}
-		s, err := readSegment(dir, ref)
-		if err != nil {
-			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %v", dir, ErrCorrupt, err)}
-		}
-		segs[i] = s
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	byName := make(map[string]*segment, len(names))
-	for i, name := range names {
-		byName[name] = segs[i]
-	}
-	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: root.Versions, skipped: modelSkipped(root.Skipped), snapSHA: sum, snapCreated: root.Created,
-		segDir: absDir(dir), segOf: make(map[string]string, len(root.Docs)), segments: refs}
-	docs := make([]wire.SnapshotDoc, len(root.Docs))
-	for i, rd := range root.Docs {
-		seg := byName[rd.Segment]
-		sd, ok := seg.docs[rd.ID]
-		if !ok || sd.SHA256 != rd.SHA256 || len(sd.Chunks) != rd.Chunks || len(sd.Text) != rd.Bytes {
-			return nil, fmt.Errorf("open index %s: %w: segment %s does not hold %s as the root describes it", dir, ErrCorrupt, rd.Segment, rd.ID)
-		}
-		sd.Title, sd.Aliases = rd.Title, rd.Aliases
-		docs[i] = *sd
-		ix.segOf[rd.ID] = rd.Segment
-	}
-	vectors := func(i int) *chromem.Collection { return byName[root.Docs[i].Segment].vectors }
-	if err := ix.assemble(ctx, docs, vectors); err != nil {
-		return nil, fmt.Errorf("open index %s: %w: %v", dir, ErrCorrupt, err)
-	}
-	return ix, nil
-}
-
-// openV1 opens a version 1 snapshot, which holds everything in one file;
-// the index has no segments, so its next save writes them all.
-func openV1(ctx context.Context, dir string, raw []byte, cfg Config) (*Index, error) {
-	path := filepath.Join(dir, SnapshotFile)
-	body, trailer, err := verifyChecksum(raw, snapshotMagicV1)
-	if err != nil {
-		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
-	}
-	var data wire.SnapshotV1
-	if err := gob.NewDecoder(bytes.NewReader(body[len(snapshotMagicV1):])).Decode(&data); err != nil {
-		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
-	}
-	db := chromem.NewDB()
-	if err := db.ImportFromReader(bytes.NewReader(data.Vectors), ""); err != nil {
-		return nil, fmt.Errorf("open index %s: %w: vectors: %v", path, ErrCorrupt, err)
-	}
-	coll := db.GetCollection(collectionName, noEmbedding)
-	if coll == nil {
-		return nil, fmt.Errorf("open index %s: %w: no vector collection", path, ErrCorrupt)
-	}
-	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: data.Versions, skipped: modelSkipped(data.Skipped), snapSHA: hex.EncodeToString(trailer), snapCreated: data.Created}
-	if err := ix.assemble(ctx, data.Docs, func(int) *chromem.Collection { return coll }); err != nil {
-		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
-	}
-	return ix, nil
-}
-
-// assemble fills ix with docs, whose vectors the collection vectors(i)
-// holds, and builds the search structures.
-func (ix *Index) assemble(ctx context.Context, docs []wire.SnapshotDoc, vectors func(i int) *chromem.Collection) error {
-	ix.byID = make(map[string]*docEntry, len(docs))
-	total := 0
-	for _, sd := range docs {
-		total += len(sd.Chunks)
-	}
-	ix.chunks = make([]Chunk, 0, total)
-	ix.chunkDoc = make([]*docEntry, 0, total)
-	for _, sd := range docs {
-		e := &docEntry{Document: Document{ID: sd.ID, Title: sd.Title, SHA256: sd.SHA256, Text: sd.Text, Aliases: sd.Aliases, Pages: sd.Pages},
-			firstChunk: len(ix.chunks), numChunks: len(sd.Chunks)}
-		for _, c := range sd.Chunks {
-			if c.Start < 0 || c.End > len(sd.Text) || c.Start >= c.End {
-				return fmt.Errorf("chunk %d-%d outside %s", c.Start, c.End, sd.ID)
-			}
-			ix.chunks = append(ix.chunks, Chunk(c))
-			ix.chunkDoc = append(ix.chunkDoc, e)
-		}
-		ix.docs = append(ix.docs, e)
-		ix.byID[e.ID] = e
-		for _, a := range sd.Aliases {
-			ix.byID[a] = e
-		}
-	}
-	_ = forEachParallel(ctx, len(ix.docs), func(_ context.Context, i int) error {
-		ix.docs[i].lines = NewLineIndex(ix.docs[i].Text)
-		return nil
-	})
-	ix.flat = &flatVectors{valid: make([]bool, len(ix.chunks))}
-	for i, e := range ix.docs {
-		coll := vectors(i)
-		for k := range e.numChunks {
-			row := e.firstChunk + k
-			d, err := coll.GetByID(ctx, vectorID(ix.chunks[row]))
-			if err != nil {
-				continue // not stored: the chunk had no known word
-			}
-			if err := ix.flat.set(row, d.Embedding); err != nil {
-				return fmt.Errorf("chunk %s: %w", vectorID(ix.chunks[row]), err)
-			}
-		}
-	}
-	if d := ix.versions.Dimension; d != 0 && ix.flat.dim != 0 && d != ix.flat.dim {
-		return fmt.Errorf("vectors of %d dimensions, %d recorded", ix.flat.dim, d)
-	}
-	ix.buildKeywords(nil, nil)
-	return nil
 }
 
 // ReadManifest reads the manifest of the index in dir.

@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -504,73 +503,6 @@ func encodeV1(tb testing.TB, ix *Index) []byte {
 		tb.Fatal(err)
 	}
 	return encodeFile(snapshotMagicV1, b.Bytes())
-}
-
-func TestWriteAtomic(t *testing.T) {
-	old := []byte("the previous snapshot\n")
-	errDiskFull := errors.New("disk full")
-	tests := []struct {
-		name    string
-		setup   func(t *testing.T, dir string) string // returns the target path
-		write   func(w io.Writer) error
-		wantErr bool
-	}{
-		{
-			name:  "replaces",
-			setup: func(t *testing.T, dir string) string { return filepath.Join(dir, "f") },
-			write: func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err },
-		},
-		{
-			name:    "write fails after 3 MB",
-			setup:   func(t *testing.T, dir string) string { return filepath.Join(dir, "f") },
-			write:   func(w io.Writer) error { w.Write(make([]byte, 3<<20)); return errDiskFull },
-			wantErr: true,
-		},
-		{
-			name: "target is a folder",
-			setup: func(t *testing.T, dir string) string {
-				writeDocsTree(t, dir, map[string]string{"f/keep": "x"})
-				return filepath.Join(dir, "f")
-			},
-			write:   func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err },
-			wantErr: true,
-		},
-		{
-			name:    "folder missing",
-			setup:   func(t *testing.T, dir string) string { return filepath.Join(dir, "missing", "f") },
-			write:   func(w io.Writer) error { return nil },
-			wantErr: true,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeDocsTree(t, dir, map[string]string{"other": string(old)})
-			path := tt.setup(t, dir)
-			if err := os.WriteFile(path, old, 0o644); err != nil && !tt.wantErr {
-				t.Fatal(err)
-			}
-			before := dirNames(t, dir)
-			err := writeAtomic(path, tt.write)
-			if gotErr := err != nil; gotErr != tt.wantErr {
-				t.Fatalf("writeAtomic error = %v, want error: %v", err, tt.wantErr)
-			}
-			if got := dirNames(t, dir); !slices.Equal(got, before) {
-				t.Errorf("folder holds %q after writeAtomic, want %q (no temporary files)", got, before)
-			}
-			if tt.wantErr {
-				if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
-					if got := mustReadFile(t, path); !bytes.Equal(got, old) {
-						t.Errorf("failed write changed the file to %q, want %q", got, old)
-					}
-				}
-				return
-			}
-			if got, want := string(mustReadFile(t, path)), "new"; got != want {
-				t.Errorf("file holds %q, want %q", got, want)
-			}
-		})
-	}
 }
 
 func TestSaveFailureKeepsSnapshot(t *testing.T) {
