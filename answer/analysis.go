@@ -6,8 +6,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"citebot/retrieval"
-	"citebot/retrieval/wordvec"
+	"citebot/analysis"
+	"citebot/document"
+	"citebot/embedding/wordvec"
 )
 
 // textAnalysis is what the composer derives from a passage's text alone:
@@ -20,7 +21,7 @@ type textAnalysis struct {
 }
 
 type sentence struct {
-	span  retrieval.Span
+	span  document.Span
 	seq   []string        // terms in order
 	terms map[string]bool // the same, as a set
 	date  bool            // holds a year or a month
@@ -91,9 +92,9 @@ func (c *memo) get(text string, build func(string) *textAnalysis) *textAnalysis 
 func analyzePassage(text string) *textAnalysis {
 	return passages.get(text, func(string) *textAnalysis {
 		a := &textAnalysis{terms: termSet(text)}
-		for _, s := range retrieval.SplitSentences(text, retrieval.Span{Start: 0, End: len(text)}) {
+		for _, s := range analysis.SplitSentences(text, document.Span{Start: 0, End: len(text)}) {
 			st := text[s.Start:s.End]
-			seq := retrieval.Terms(st)
+			seq := analysis.Terms(st)
 			terms := make(map[string]bool, len(seq))
 			for _, t := range seq {
 				terms[t] = true
@@ -122,15 +123,15 @@ func init() {
 // the first, and of its numbers.
 func namesAndNumbers(s string) (names, numbers []string) {
 	first := true
-	retrieval.ForEachWordCase(s, func(w string, capital bool) {
+	analysis.ForEachWordCase(s, func(w string, capital bool) {
 		isFirst := first
 		first = false
 		r, _ := utf8.DecodeRuneInString(w)
 		switch {
 		case unicode.IsDigit(r), numberWords[strings.ToLower(w)]:
-			numbers = append(numbers, retrieval.Terms(w)...)
+			numbers = append(numbers, analysis.Terms(w)...)
 		case capital && !isFirst:
-			names = append(names, retrieval.Terms(w)...)
+			names = append(names, analysis.Terms(w)...)
 		}
 	})
 	return names, numbers
@@ -147,7 +148,7 @@ var anaphors = map[string]bool{"this": true, "these": true, "that": true, "those
 // refers back ("This region …", "During this hold …").
 func opensWithAnaphor(s string) bool {
 	n, found := 0, false
-	retrieval.ForEachWordCase(s, func(w string, _ bool) {
+	analysis.ForEachWordCase(s, func(w string, _ bool) {
 		n++
 		if n <= 2 && !found {
 			found = anaphors[strings.ToLower(w)]

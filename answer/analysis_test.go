@@ -1,11 +1,11 @@
 package answer
 
 import (
+	"citebot/analysis"
+	"citebot/document"
 	"fmt"
 	"reflect"
 	"testing"
-
-	"citebot/retrieval"
 )
 
 func TestMemoBounded(t *testing.T) {
@@ -42,13 +42,13 @@ func TestAnalyzePassage(t *testing.T) {
 	if a != analyzePassage(text) {
 		t.Error("not memoized")
 	}
-	spans := retrieval.SplitSentences(text, retrieval.Span{Start: 0, End: len(text)})
+	spans := analysis.SplitSentences(text, document.Span{Start: 0, End: len(text)})
 	if len(a.sentences) != len(spans) {
 		t.Fatalf("%d sentences, want %d", len(a.sentences), len(spans))
 	}
 	for i, s := range a.sentences {
 		st := text[spans[i].Start:spans[i].End]
-		if s.span != spans[i] || !reflect.DeepEqual(s.seq, retrieval.Terms(st)) || s.date != kind(st, "date") {
+		if s.span != spans[i] || !reflect.DeepEqual(s.seq, analysis.Terms(st)) || s.date != kind(st, "date") {
 			t.Errorf("sentence %d: %+v, want the analysis of %q", i, s, st)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"citebot/analysis"
+	"citebot/document"
 	"citebot/retrieval"
 )
 
@@ -101,8 +103,8 @@ func CheckQuestion(q string) error {
 // Searcher is what the composers need of an index.
 type Searcher interface {
 	// Analyze analyses a question once for the search and the model.
-	Analyze(question string) retrieval.Query
-	SearchQuery(ctx context.Context, q retrieval.Query, k int) ([]retrieval.Passage, error)
+	Analyze(question string) analysis.Query
+	SearchQuery(ctx context.Context, q analysis.Query, k int) ([]retrieval.Passage, error)
 	Search(ctx context.Context, query string, k int) ([]retrieval.Passage, error)
 	// IDF weighs a term by its rarity in the corpus; ok is false for a
 	// term the corpus does not contain.
@@ -110,7 +112,7 @@ type Searcher interface {
 	NumChunks() int
 	// Document returns an indexed document, for answers drawn from its
 	// structure (who wrote it).
-	Document(id string) (retrieval.Document, bool)
+	Document(id string) (document.Document, bool)
 }
 
 func toPassages(ps []retrieval.Passage) []Passage {

@@ -9,8 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"citebot/analysis"
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/embedding/wordvec"
 	"citebot/retrieval"
-	"citebot/retrieval/wordvec"
 )
 
 func TestCheckQuestion(t *testing.T) {
@@ -61,15 +64,15 @@ func tinyIndex(t testing.TB) *retrieval.Index {
 		t.Fatal(err)
 	}
 	cfg := retrieval.Config{
-		Chunk:    retrieval.ChunkOptions{MaxBytes: 1000, Boilerplate: retrieval.DefaultBoilerplate()},
+		Chunk:    chunking.ChunkOptions{MaxBytes: 1000, Boilerplate: chunking.DefaultBoilerplate()},
 		BM25:     retrieval.DefaultBM25,
 		Fusion:   retrieval.DefaultFusion,
 		Embedder: retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()},
 	}
-	var docs []retrieval.Document
+	var docs []document.Document
 	for _, id := range []string{"lighthouse.md", "orchard.txt", "sub/river.txt"} {
 		text := tinyDocs[id]
-		docs = append(docs, retrieval.Document{ID: id, Title: retrieval.DocumentTitle(text, cfg.Chunk.Boilerplate), Text: text})
+		docs = append(docs, document.Document{ID: id, Title: chunking.DocumentTitle(text, cfg.Chunk.Boilerplate), Text: text})
 	}
 	ix, _, err := retrieval.Build(context.Background(), docs, nil, cfg, nil)
 	if err != nil {
@@ -246,7 +249,7 @@ func TestExtractiveRejectsBadQuestions(t *testing.T) {
 func TestComposeNoPassages(t *testing.T) {
 	ex := Extractive{Index: tinyIndex(t), Tuning: DefaultTuning}
 	for _, ps := range [][]retrieval.Passage{nil, {}} {
-		a := ex.compose(retrieval.AnalyzeQuery("When was the lighthouse built?"), ps)
+		a := ex.compose(analysis.AnalyzeQuery("When was the lighthouse built?"), ps)
 		if a.Found || a.Answer != NotFoundText {
 			t.Errorf("no passages: found %v, answer %q", a.Found, a.Answer)
 		}

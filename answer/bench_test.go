@@ -7,6 +7,8 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"citebot/chunking"
+	"citebot/loader"
 	"citebot/retrieval"
 )
 
@@ -17,7 +19,7 @@ func seedsIndex(b *testing.B) *retrieval.Index {
 	if err != nil {
 		b.Fatal(err)
 	}
-	docs, skipped, err := retrieval.Load("../seeds", 1<<30, func(s string) string { return retrieval.DocumentTitle(s, cfg.Chunk.Boilerplate) })
+	docs, skipped, err := loader.Load("../seeds", 1<<30, func(s string) string { return chunking.DocumentTitle(s, cfg.Chunk.Boilerplate) })
 	if err != nil {
 		b.Fatal(err)
 	}

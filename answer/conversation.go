@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"citebot/analysis"
 	"context"
 	"fmt"
 	"strings"
@@ -8,8 +9,6 @@ import (
 	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
-
-	"citebot/retrieval"
 )
 
 // Turn is one earlier message of a conversation.
@@ -127,10 +126,10 @@ func promptQuestion(asked, search string) string {
 }
 
 // claimTerms are the terms a claim is matched with, its words' translations
-// into the documents' language included (retrieval.KeyTerms).
+// into the documents' language included (analysis.KeyTerms).
 func claimTerms(claim string) map[string]bool {
 	terms := map[string]bool{}
-	for _, kt := range retrieval.KeyTerms(claim) {
+	for _, kt := range analysis.KeyTerms(claim) {
 		for _, t := range kt.Terms {
 			terms[t] = true
 		}

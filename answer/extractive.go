@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 
+	"citebot/analysis"
+	"citebot/document"
 	"citebot/retrieval"
 )
 
@@ -68,7 +70,7 @@ func (e Extractive) answerAuthor(ctx context.Context, question string, k int) (A
 	a := Answer{Question: question, Mode: ModeExtractive, Citations: []Citation{}, Passages: []Passage{},
 		Answer: notFoundIn(Script(question))}
 	var words []string
-	for _, kt := range retrieval.KeyTerms(question) {
+	for _, kt := range analysis.KeyTerms(question) {
 		if !authorWords[kt.Terms[0]] {
 			words = append(words, kt.Word)
 		}
@@ -123,7 +125,7 @@ func (e Extractive) Candidates(ctx context.Context, question string, k int) ([]C
 // analyze analyses a question once. Whether it is foreign is decided by
 // the documents' script when it is known (a Russian question over Russian
 // documents is not foreign); the analysis alone takes a Latin corpus.
-func (e Extractive) analyze(question string) retrieval.Query {
+func (e Extractive) analyze(question string) analysis.Query {
 	q := e.Index.Analyze(question)
 	if e.CorpusScript != "" {
 		s := Script(question)
@@ -139,7 +141,7 @@ func (e Extractive) model() *Model {
 	return DefaultModel()
 }
 
-func (e Extractive) compose(q retrieval.Query, ps []retrieval.Passage) Answer {
+func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage) Answer {
 	a := Answer{Question: q.Text, Mode: ModeExtractive, Citations: []Citation{}, Passages: toPassages(ps),
 		Answer: notFoundIn(Script(q.Text))}
 	f := newQuestionFacts(q, e.Index.NumChunks())
@@ -259,7 +261,7 @@ func hasMonth(s string) bool {
 	found := false
 	prevNumber := false
 	var prev string
-	retrieval.ForEachWordCase(s, func(w string, _ bool) {
+	analysis.ForEachWordCase(s, func(w string, _ bool) {
 		if found {
 			return
 		}
@@ -287,7 +289,7 @@ func isWordByte(c byte) bool {
 // Cooperation Organization's Contribution …"): a heading names a topic and
 // answers nothing. Other short lines (an author's name, an affiliation) are
 // kept: they answer "who" and "where from".
-func isHeading(text string, s retrieval.Span, section string) bool {
+func isHeading(text string, s document.Span, section string) bool {
 	line := strings.TrimSpace(text[s.Start:s.End])
 	if line == "" || section != "" && line == strings.TrimSpace(section) {
 		return true
@@ -301,7 +303,7 @@ var numberedHeading = regexp.MustCompile(`^(\d{1,2}\.)+(\d{1,2})?\.?\s+\p{Lu}`)
 
 func termSet(text string) map[string]bool {
 	s := make(map[string]bool)
-	for _, t := range retrieval.Terms(text) {
+	for _, t := range analysis.Terms(text) {
 		s[t] = true
 	}
 	return s
@@ -326,7 +328,7 @@ var metaWords = stems("say", "tell", "mention", "document", "documents", "text",
 func stems(words ...string) map[string]bool {
 	m := map[string]bool{}
 	for _, w := range words {
-		for _, t := range retrieval.Terms(w) {
+		for _, t := range analysis.Terms(w) {
 			m[t] = true
 		}
 	}
@@ -339,8 +341,8 @@ const maxKeys = 64
 
 // contentKeys drops the key terms a passage need not hold: words about
 // the documents, and numbers when nothing else is asked ("[1] what?").
-func contentKeys(keys []retrieval.KeyTerm) []retrieval.KeyTerm {
-	var out []retrieval.KeyTerm
+func contentKeys(keys []analysis.KeyTerm) []analysis.KeyTerm {
+	var out []analysis.KeyTerm
 	words := false
 	for _, kt := range keys {
 		if metaWords[kt.Terms[0]] {
@@ -383,7 +385,7 @@ var authorWords = stems("wrote", "write", "written", "writes", "authored", "auth
 // first non-empty line after the title, when it is short and reads like
 // names. The document is the best-ranked one whose title and header cover
 // the question's other key terms.
-func (e Extractive) authorLine(q retrieval.Query, ps []retrieval.Passage) (Citation, bool) {
+func (e Extractive) authorLine(q analysis.Query, ps []retrieval.Passage) (Citation, bool) {
 	f := newQuestionFacts(q, e.Index.NumChunks())
 	seen := map[string]bool{}
 	for _, p := range ps {
@@ -417,7 +419,7 @@ func (e Extractive) authorLine(q retrieval.Query, ps []retrieval.Passage) (Citat
 // byline returns the span of the line after a document's title line when
 // it looks like a list of names: short, a few words, most capitalised, no
 // closing punctuation.
-func byline(doc retrieval.Document) (int, int, bool) {
+func byline(doc document.Document) (int, int, bool) {
 	title := strings.TrimSuffix(doc.Title, "…")
 	if title == "" {
 		return 0, 0, false

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/embedding/wordvec"
 	"citebot/retrieval"
-	"citebot/retrieval/wordvec"
 )
 
 // bylineDocs have a title, a byline and an affiliation, as the seeds do,
@@ -26,12 +28,12 @@ func bylineIndex(t testing.TB) Extractive {
 		t.Fatal(err)
 	}
 	cfg := retrieval.Config{BM25: retrieval.DefaultBM25, Fusion: retrieval.DefaultFusion,
-		Chunk:    retrieval.ChunkOptions{MaxBytes: 1000},
+		Chunk:    chunking.ChunkOptions{MaxBytes: 1000},
 		Embedder: retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}}
-	var docs []retrieval.Document
+	var docs []document.Document
 	for _, id := range []string{"glaciers.txt", "news.txt"} {
 		text := bylineDocs[id]
-		docs = append(docs, retrieval.Document{ID: id, Title: retrieval.DocumentTitle(text, nil), Text: text})
+		docs = append(docs, document.Document{ID: id, Title: chunking.DocumentTitle(text, nil), Text: text})
 	}
 	ix, _, err := retrieval.Build(context.Background(), docs, nil, cfg, nil)
 	if err != nil {
@@ -100,7 +102,7 @@ func TestIsHeading(t *testing.T) {
 	}
 	for _, tt := range tests {
 		line := strings.IndexByte(tt.text, '\n')
-		if got := isHeading(tt.text, retrieval.Span{Start: 0, End: line}, tt.section); got != tt.want {
+		if got := isHeading(tt.text, document.Span{Start: 0, End: line}, tt.section); got != tt.want {
 			t.Errorf("isHeading(%q) = %v, want %v", tt.text[:line], got, tt.want)
 		}
 	}

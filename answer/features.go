@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 
+	"citebot/analysis"
+	"citebot/document"
 	"citebot/retrieval"
 )
 
@@ -87,13 +89,13 @@ var featureNames = [numFeatures]string{
 
 // questionFacts is what the features need of the question, computed once.
 type questionFacts struct {
-	keys    []retrieval.KeyTerm
+	keys    []analysis.KeyTerm
 	weights []float64 // per key
 	total   float64
 	unknown float64 // share of total the corpus lacks
 	entity  bool    // a name the corpus lacks
 	terms   map[string]bool
-	wants   retrieval.Want
+	wants   analysis.Want
 	foreign bool
 	vec     []float32 // the question's word-vector mean, nil for a foreign one
 	// scratch for sentenceFeatures
@@ -102,7 +104,7 @@ type questionFacts struct {
 	tf  []float64
 }
 
-func newQuestionFacts(q retrieval.Query, numChunks int) questionFacts {
+func newQuestionFacts(q analysis.Query, numChunks int) questionFacts {
 	f := questionFacts{keys: contentKeys(q.Keys), wants: q.Wants, foreign: q.Foreign, terms: map[string]bool{}}
 	if !q.Foreign {
 		f.vec = embedSentence(q.Text)
@@ -283,10 +285,10 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[strin
 	x[fContext] = ctxOnly / f.total
 	x[fBigram] = float64(pairs) / max(1, n-1)
 	x[fBm25] = bm / f.total
-	x[fDateAsked] = b2f(f.wants == retrieval.WantDate && s.date)
-	x[fNumberAsked] = b2f(f.wants == retrieval.WantNumber && novelNumber)
-	x[fNameAsked] = b2f((f.wants == retrieval.WantPerson || f.wants == retrieval.WantPlace) && novelName)
-	x[fWants] = b2f(f.wants != retrieval.WantOther)
+	x[fDateAsked] = b2f(f.wants == analysis.WantDate && s.date)
+	x[fNumberAsked] = b2f(f.wants == analysis.WantNumber && novelNumber)
+	x[fNameAsked] = b2f((f.wants == analysis.WantPerson || f.wants == analysis.WantPlace) && novelName)
+	x[fWants] = b2f(f.wants != analysis.WantOther)
 	if len(s.seq) > 0 {
 		x[fNovel] = float64(novel) / float64(len(s.seq))
 	}
@@ -317,7 +319,7 @@ func b2f(b bool) float64 {
 type candidate struct {
 	passage  int // index into the passages
 	position int // order within the passage
-	span     retrieval.Span
+	span     document.Span
 	sentence *sentence
 	x        []float64
 	p        float64 // the model's probability that it answers
@@ -329,7 +331,7 @@ type candidate struct {
 // asked for is often in the second, the words that name its subject in
 // the first.
 func pairOf(a, b *sentence) *sentence {
-	s := &sentence{span: retrieval.Span{Start: a.span.Start, End: b.span.End}, date: a.date || b.date, anaphor: a.anaphor,
+	s := &sentence{span: document.Span{Start: a.span.Start, End: b.span.End}, date: a.date || b.date, anaphor: a.anaphor,
 		terms: make(map[string]bool, len(a.terms)+len(b.terms))}
 	s.seq = append(append(s.seq, a.seq...), b.seq...)
 	for _, t := range s.seq {

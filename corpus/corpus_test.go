@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"citebot/answer"
+	"citebot/document"
 	"citebot/retrieval"
 )
 
@@ -19,8 +20,8 @@ func buildIndex(t testing.TB, text string) *retrieval.Index {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := retrieval.Document{ID: "a.txt", Title: "Notes", Text: text}
-	ix, _, err := retrieval.Build(context.Background(), []retrieval.Document{doc}, nil, cfg, nil)
+	doc := document.Document{ID: "a.txt", Title: "Notes", Text: text}
+	ix, _, err := retrieval.Build(context.Background(), []document.Document{doc}, nil, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

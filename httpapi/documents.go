@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"citebot/loader/extract"
 	"citebot/retrieval"
-	"citebot/retrieval/extract"
 )
 
 func handleDocuments(lib Library) http.Handler {

@@ -1,17 +1,19 @@
 package retrieval
 
 import (
+	"citebot/analysis"
+	"citebot/retrieval/internal/rank"
 	"slices"
 )
 
 // Analyze analyses a question against this index: names written in
 // Cyrillic are matched to the corpus's own words by their sound, and every
 // key term gets its IDF, looked up once.
-func (ix *Index) Analyze(q string) Query {
-	query := AnalyzeQuery(q)
+func (ix *Index) Analyze(q string) analysis.Query {
+	query := analysis.AnalyzeQuery(q)
 	for i := range query.Keys {
 		kt := &query.Keys[i]
-		if isCyrillicWord(kt.Word) {
+		if analysis.IsCyrillicWord(kt.Word) {
 			for _, t := range ix.soundsLike(kt.Word, kt.Terms[0]) {
 				if j := slices.Index(kt.Terms, t); j >= 0 {
 					kt.Weights[j] = 1
@@ -35,13 +37,13 @@ func (ix *Index) Analyze(q string) Query {
 // proportion to their weights, so that a Russian word with three
 // renderings does not outweigh an English word with one, and one the
 // corpus lacks does not dilute one it has.
-func bm25Terms(q Query, known func(string) bool) []weightedTerm {
-	var out []weightedTerm
+func bm25Terms(q analysis.Query, known func(string) bool) []rank.WeightedTerm {
+	var out []rank.WeightedTerm
 	for _, kt := range q.Keys {
 		sum := 0.0
 		for i, t := range kt.Terms {
 			if known == nil || known(t) {
-				sum += kt.weight(i)
+				sum += kt.Weight(i)
 			}
 		}
 		if sum == 0 {
@@ -49,7 +51,7 @@ func bm25Terms(q Query, known func(string) bool) []weightedTerm {
 		}
 		for i, t := range kt.Terms {
 			if known == nil || known(t) {
-				out = append(out, weightedTerm{t, kt.weight(i) / sum})
+				out = append(out, rank.WeightedTerm{Term: t, Weight: kt.Weight(i) / sum})
 			}
 		}
 	}

@@ -10,14 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"citebot/retrieval/wordvec"
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/embedding/wordvec"
+	"citebot/loader"
+	"citebot/retrieval/internal/rank"
 )
 
 // syntheticDocs makes n one-paragraph documents of Zipf-distributed English
 // words, each about 700 bytes, so each is exactly one chunk (its header
 // chunk is the same span and dropped): the corpus for the 10k- and
 // 100k-chunk search benchmarks.
-func syntheticDocs(n int) []Document {
+func syntheticDocs(n int) []document.Document {
 	words := strings.Fields(`information security state union cooperation law international
 		agreement organization member cyber network threat data protection policy legal framework
 		national digital technology government development strategy research analysis system risk
@@ -30,7 +34,7 @@ func syntheticDocs(n int) []Document {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	z := rand.NewZipf(r, 1.1, 2, uint64(len(words)-1))
-	docs := make([]Document, n)
+	docs := make([]document.Document, n)
 	var b strings.Builder
 	for i := range docs {
 		b.Reset()
@@ -43,7 +47,7 @@ func syntheticDocs(n int) []Document {
 			b.WriteString("end.\n")
 		}
 		text := strings.ReplaceAll(b.String(), ".\n", ". ")
-		docs[i] = Document{ID: fmt.Sprintf("doc%06d.txt", i), Title: fmt.Sprintf("Synthetic document number %d", i), Text: text}
+		docs[i] = document.Document{ID: fmt.Sprintf("doc%06d.txt", i), Title: fmt.Sprintf("Synthetic document number %d", i), Text: text}
 	}
 	return docs
 }
@@ -53,7 +57,7 @@ func benchConfig(tb testing.TB) Config {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Config{BM25: DefaultBM25, Fusion: DefaultFusion, Chunk: ChunkOptions{MaxBytes: 1000},
+	return Config{BM25: rank.DefaultBM25, Fusion: rank.DefaultFusion, Chunk: chunking.ChunkOptions{MaxBytes: 1000},
 		Embedder: Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}}
 }
 
@@ -100,7 +104,7 @@ func BenchmarkSearch100k(b *testing.B) { benchSearch(b, 100_000) }
 
 func BenchmarkBuildSeeds(b *testing.B) {
 	cfg := benchConfig(b)
-	docs, _, err := Load("../seeds", 0, nil)
+	docs, _, err := loader.Load("../seeds", 0, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"citebot/document"
 	"citebot/embedding"
 	"citebot/embedding/embeddingtest"
+	"citebot/internal/testdocs"
+	"citebot/retrieval/internal/snapshot"
 )
 
 // wordvecDim is the dimension of the embedded word vectors.
@@ -54,14 +57,14 @@ func TestBuildEmbedsInBatches(t *testing.T) {
 	if srv.Texts() != n {
 		t.Errorf("%d texts sent, want one per chunk (%d)", srv.Texts(), n)
 	}
-	if res.Index.versions.Dimension != 8 || res.Index.flat.dim != 8 {
-		t.Errorf("index dimension %d (vectors %d), want 8", res.Index.versions.Dimension, res.Index.flat.dim)
+	if res.Index.versions.Dimension != 8 || res.Index.flat.Dim != 8 {
+		t.Errorf("index dimension %d (vectors %d), want 8", res.Index.versions.Dimension, res.Index.flat.Dim)
 	}
-	m, err := ReadManifest(indexDir)
+	m, err := snapshot.ReadManifest(indexDir)
 	if err != nil || m.Versions.Dimension != 8 || m.Versions.Embedder != cfg.Embedder.Name {
 		t.Errorf("manifest versions %+v (err %v), want embedder %s of dimension 8", m.Versions, err, cfg.Embedder.Name)
 	}
-	raw, _ := os.ReadFile(filepath.Join(indexDir, ManifestFile))
+	raw, _ := os.ReadFile(filepath.Join(indexDir, snapshot.ManifestFile))
 	if !strings.Contains(string(raw), `"dimension": 8`) {
 		t.Errorf("manifest does not show the dimension:\n%s", raw)
 	}
@@ -73,7 +76,7 @@ func TestBuildEmbedsInBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if top := res.Index.flat.search(qv, 1); len(top) != 1 || top[0].chunk != 3 {
+	if top := res.Index.flat.Search(qv, 1); len(top) != 1 || top[0].Chunk != 3 {
 		t.Errorf("nearest chunk to chunk 3's own vector: %+v", top)
 	}
 	srv.Reset()
@@ -116,8 +119,8 @@ func TestDimensionChangeRebuilds(t *testing.T) {
 	if got := srv.Texts(); got != n+1 {
 		t.Errorf("%d texts sent, want every chunk (%d) and the probe", got, n)
 	}
-	if res.Index.versions.Dimension != 12 || res.Index.flat.dim != 12 {
-		t.Errorf("rebuilt index dimension %d, vectors %d; want 12", res.Index.versions.Dimension, res.Index.flat.dim)
+	if res.Index.versions.Dimension != 12 || res.Index.flat.Dim != 12 {
+		t.Errorf("rebuilt index dimension %d, vectors %d; want 12", res.Index.versions.Dimension, res.Index.flat.Dim)
 	}
 	if _, err := res.Index.Search(ctx, "aquifer groundwater recharge", 3); err != nil {
 		t.Errorf("search after the rebuild: %v", err)
@@ -156,7 +159,7 @@ func TestDimensionChangeFoundWhileBuilding(t *testing.T) {
 
 	srv.SetDim(12)
 	srv.Reset()
-	writeDocsTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "Varroa mites spread between apiaries.\n"})
+	testdocs.WriteTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "Varroa mites spread between apiaries.\n"})
 	res, err := Update(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -167,8 +170,8 @@ func TestDimensionChangeFoundWhileBuilding(t *testing.T) {
 	if got, want := srv.Texts(), res.Index.NumChunks(); got != want {
 		t.Errorf("%d texts sent, want b.txt's chunks, then the others' (%d in all)", got, want)
 	}
-	if res.Index.flat.dim != 12 || res.Index.versions.Dimension != 12 || first.Index.flat.dim != 8 {
-		t.Errorf("dimension %d (recorded %d), want 12 (the held index: %d, want 8)", res.Index.flat.dim, res.Index.versions.Dimension, first.Index.flat.dim)
+	if res.Index.flat.Dim != 12 || res.Index.versions.Dimension != 12 || first.Index.flat.Dim != 8 {
+		t.Errorf("dimension %d (recorded %d), want 12 (the held index: %d, want 8)", res.Index.flat.Dim, res.Index.versions.Dimension, first.Index.flat.Dim)
 	}
 }
 
@@ -241,7 +244,7 @@ func testEmbeddingFailure(t *testing.T, probe bool) {
 	docsDir, indexDir, first := buildIndexDir(t, smallCorpus(), cfg)
 	state := agedState(t, indexDir)
 
-	writeDocsTree(t, docsDir, map[string]string{"e.md": topicDoc("Estuaries and tidal mixing", "estuary tide salinity mixing", 3)})
+	testdocs.WriteTree(t, docsDir, map[string]string{"e.md": topicDoc("Estuaries and tidal mixing", "estuary tide salinity mixing", 3)})
 	srv.Down(&embeddingtest.Failure{Status: 503, Message: "upstream overloaded"})
 	for _, held := range []*Index{nil, first.Index} {
 		srv.Reset()
@@ -291,8 +294,8 @@ func TestBuildRetries429(t *testing.T) {
 	if got := len(srv.Requests()); got != 3 {
 		t.Errorf("%d requests, want 3 (two 429s, then the batch)", got)
 	}
-	if res.Index.flat.dim != 8 {
-		t.Errorf("dimension %d, want 8", res.Index.flat.dim)
+	if res.Index.flat.Dim != 8 {
+		t.Errorf("dimension %d, want 8", res.Index.flat.Dim)
 	}
 }
 
@@ -308,7 +311,7 @@ func TestIndexWithoutRecordedDimension(t *testing.T) {
 	if err := old.Save(indexDir); err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := os.ReadFile(filepath.Join(indexDir, ManifestFile))
+	raw, _ := os.ReadFile(filepath.Join(indexDir, snapshot.ManifestFile))
 	if strings.Contains(string(raw), "dimension") {
 		t.Fatalf("a manifest without a dimension still names it:\n%s", raw)
 	}
@@ -330,7 +333,7 @@ func TestIndexWithoutRecordedDimension(t *testing.T) {
 // ranked by keywords alone rather than failing.
 func TestSearchWithoutQueryVector(t *testing.T) {
 	cfg := benchConfig(t)
-	docs := []Document{{ID: "a.txt", Title: "Harbour notes", Text: "Harbour notes\n\nThe harbour of Vardø froze in 1966.\n"}}
+	docs := []document.Document{{ID: "a.txt", Title: "Harbour notes", Text: "Harbour notes\n\nThe harbour of Vardø froze in 1966.\n"}}
 	ix, _, err := Build(context.Background(), docs, nil, cfg, nil)
 	if err != nil {
 		t.Fatal(err)

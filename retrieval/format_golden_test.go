@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	"citebot/document"
+	"citebot/retrieval/internal/snapshot"
 	wire "citebot/retrieval/internal/wire"
 
 	"bytes"
@@ -39,9 +41,9 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func goldenDocument() (Document, []Chunk) {
-	d := Document{ID: "notes/a.md", Title: "A title", Text: "# A title\n\nOne sentence here.\n", SHA256: "ab12", Pages: []int{0, 10}, Aliases: []string{"copy/a.md"}}
-	return d, []Chunk{{DocID: d.ID, Start: 11, End: 29, LineStart: 3, LineEnd: 3, Section: "A title", Page: 2}}
+func goldenDocument() (document.Document, []document.Chunk) {
+	d := document.Document{ID: "notes/a.md", Title: "A title", Text: "# A title\n\nOne sentence here.\n", SHA256: "ab12", Pages: []int{0, 10}, Aliases: []string{"copy/a.md"}}
+	return d, []document.Chunk{{DocID: d.ID, Start: 11, End: 29, LineStart: 3, LineEnd: 3, Section: "A title", Page: 2}}
 }
 
 func TestFormatGolden(t *testing.T) {
@@ -58,8 +60,8 @@ func TestFormatGolden(t *testing.T) {
 
 	d, chunks := goldenDocument()
 	dir := t.TempDir()
-	ref, err := writeSegment(dir, []segmentDoc{{doc: wire.SnapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Chunks: wireChunks(chunks), Pages: d.Pages},
-		vectors: [][]float32{{0.6, 0.8}}}})
+	ref, err := snapshot.WriteSegment(dir, []snapshot.SegmentDoc{{Doc: wire.SnapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Chunks: snapshot.WireChunks(chunks), Pages: d.Pages},
+		Vectors: [][]float32{{0.6, 0.8}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,19 +75,19 @@ func TestFormatGolden(t *testing.T) {
 	root := &wire.Root{Versions: v, Created: time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC), Skipped: []wire.Skipped{{Document: "b.pdf", Reason: "encrypted PDF"}},
 		Docs:     []wire.RootDoc{{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Aliases: d.Aliases, Pages: 2, Chunks: 1, Bytes: len(d.Text), Segment: ref.Name}},
 		Segments: []wire.SegmentRef{ref}}
-	sum, err := writeRoot(dir, root)
+	sum, err := snapshot.WriteRoot(dir, root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, SnapshotFile))
+	raw, err := os.ReadFile(filepath.Join(dir, snapshot.SnapshotFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "index.snap", raw)
-	if err := writeManifest(dir, manifestOf(root, sum)); err != nil {
+	if err := snapshot.WriteManifest(dir, snapshot.ManifestOf(root, sum)); err != nil {
 		t.Fatal(err)
 	}
-	m, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	m, err := os.ReadFile(filepath.Join(dir, snapshot.ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"citebot/retrieval/extract/extracttest"
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/internal/testdocs"
+	"citebot/loader"
+	"citebot/loader/extract/extracttest"
 )
 
 // formatPages is a three-page report whose facts sit on known pages.
@@ -65,7 +69,7 @@ func writeFormatCorpus(tb testing.TB) string {
 func TestLoadFormats(t *testing.T) {
 	dir := writeFormatCorpus(t)
 	start := time.Now()
-	docs, skipped, err := Load(dir, 0, nil)
+	docs, skipped, err := loader.Load(dir, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +77,7 @@ func TestLoadFormats(t *testing.T) {
 		t.Errorf("loading took %v: a hostile file is not bounded", took)
 	}
 	var ids []string
-	byID := map[string]Document{}
+	byID := map[string]document.Document{}
 	for _, d := range docs {
 		ids = append(ids, d.ID)
 		byID[d.ID] = d
@@ -139,13 +143,13 @@ func sha256File(tb testing.TB, path string) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return sha256Hex(string(b))
+	return testdocs.SHA256Hex(string(b))
 }
 
 func TestSearchFormats(t *testing.T) {
 	dir := writeFormatCorpus(t)
 	cfg := benchConfig(t)
-	docs, skipped, err := Load(dir, 0, func(text string) string { return DocumentTitle(text, cfg.Chunk.Boilerplate) })
+	docs, skipped, err := loader.Load(dir, 0, func(text string) string { return chunking.DocumentTitle(text, cfg.Chunk.Boilerplate) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,8 +215,8 @@ func TestSearchFormats(t *testing.T) {
 }
 
 func TestMarkdownSections(t *testing.T) {
-	doc := Document{ID: "notes.md", Text: "Field Notes on Rivers\n=====================\n\nA study of rivers in the north of the region and their floods.\n\nSources\n-------\n\nThe Tana river floods every May according to the survey.\n\n## Fish\n\nSalmon return to the Tana in June.\n\n    ---\n"}
-	chunks := ChunkDocument(doc, ChunkOptions{})
+	doc := document.Document{ID: "notes.md", Text: "Field Notes on Rivers\n=====================\n\nA study of rivers in the north of the region and their floods.\n\nSources\n-------\n\nThe Tana river floods every May according to the survey.\n\n## Fish\n\nSalmon return to the Tana in June.\n\n    ---\n"}
+	chunks := chunking.ChunkDocument(doc, chunking.ChunkOptions{})
 	sections := map[string]string{}
 	for _, c := range chunks {
 		if !c.Header { // the header chunk spans this short document whole
@@ -251,16 +255,16 @@ func TestLoadKnown(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "report.pdf"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256Hex(string(data))
+	sum := testdocs.SHA256Hex(string(data))
 	asked := 0
-	known := func(id, sha string) (Document, bool) {
+	known := func(id, sha string) (document.Document, bool) {
 		asked++
 		if id == "report.pdf" && sha == sum {
-			return Document{ID: id, SHA256: sha, Title: "Known", Text: "known text\n", Pages: []int{0}}, true
+			return document.Document{ID: id, SHA256: sha, Title: "Known", Text: "known text\n", Pages: []int{0}}, true
 		}
-		return Document{}, false
+		return document.Document{}, false
 	}
-	docs, _, err := LoadKnown(dir, 0, nil, known)
+	docs, _, err := loader.LoadKnown(dir, 0, nil, known)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +274,7 @@ func TestLoadKnown(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "report.pdf"), extracttest.PDF(formatPages[1:]...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	docs, _, err = LoadKnown(dir, 0, nil, known)
+	docs, _, err = loader.LoadKnown(dir, 0, nil, known)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 package retrieval
 
 import (
+	"citebot/analysis"
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/retrieval/internal/rank"
 	wire "citebot/retrieval/internal/wire"
 
 	"cmp"
@@ -9,15 +13,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"runtime"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/philippgille/chromem-go"
 
-	"citebot/retrieval/extract"
-	"citebot/retrieval/wordvec"
+	"citebot/embedding/wordvec"
+	"citebot/loader/extract"
 )
 
 // Embedder turns text into a vector. Name is recorded in the manifest so that
@@ -40,9 +42,9 @@ type Embedder struct {
 
 // Config is everything that decides what an index contains and how it ranks.
 type Config struct {
-	Chunk    ChunkOptions
-	BM25     BM25Params
-	Fusion   Fusion
+	Chunk    chunking.ChunkOptions
+	BM25     rank.BM25Params
+	Fusion   rank.Fusion
 	Embedder Embedder
 }
 
@@ -54,7 +56,7 @@ type Duplicate struct {
 }
 
 // duplicatesOf lists the aliases of docs.
-func duplicatesOf(docs []Document) []Duplicate {
+func duplicatesOf(docs []document.Document) []Duplicate {
 	var out []Duplicate
 	for _, d := range docs {
 		for _, a := range d.Aliases {
@@ -66,21 +68,21 @@ func duplicatesOf(docs []Document) []Duplicate {
 
 // Summary reports what an indexing run did (CONTRACT.md, "The index summary").
 type Summary struct {
-	Added     int       `json:"added"`
-	Changed   int       `json:"changed"`
-	Removed   int       `json:"removed"`
-	Unchanged int       `json:"unchanged"`
-	Skipped   []Skipped `json:"skipped"`
-	Chunks    int       `json:"chunks"`
-	TookMS    int64     `json:"took_ms"`
+	Added     int                `json:"added"`
+	Changed   int                `json:"changed"`
+	Removed   int                `json:"removed"`
+	Unchanged int                `json:"unchanged"`
+	Skipped   []document.Skipped `json:"skipped"`
+	Chunks    int                `json:"chunks"`
+	TookMS    int64              `json:"took_ms"`
 	// Duplicates lists files with the same bytes as an indexed one.
 	Duplicates []Duplicate `json:"duplicates,omitempty"`
 }
 
 // docEntry is one indexed document and where its chunks sit in Index.chunks.
 type docEntry struct {
-	Document
-	lines      LineIndex
+	document.Document
+	lines      document.LineIndex
 	firstChunk int
 	numChunks  int
 }
@@ -93,11 +95,11 @@ type Index struct {
 	versions Versions
 	docs     []*docEntry // sorted by ID
 	byID     map[string]*docEntry
-	chunks   []Chunk
+	chunks   []document.Chunk
 	chunkDoc []*docEntry
-	kw       *keywordIndex
-	flat     *flatVectors
-	skipped  []Skipped
+	kw       *rank.KeywordIndex
+	flat     *rank.FlatVectors
+	skipped  []document.Skipped
 	// snapSHA and snapCreated identify the root snapshot the index was
 	// opened from or saved to, so that Update can rewrite a manifest that
 	// disagrees with it.
@@ -132,20 +134,20 @@ func (c Config) versions() Versions {
 	// make those two opposite settings look the same.
 	bp := c.Chunk.Boilerplate
 	if bp == nil {
-		bp = DefaultBoilerplate()
+		bp = chunking.DefaultBoilerplate()
 	}
 	for _, re := range bp {
 		fmt.Fprintf(h, "%s\n", re)
 	}
 	opts := hex.EncodeToString(h.Sum(nil))[:12]
-	return Versions{Chunker: ChunkerVersion + "+" + opts, Tokenizer: TokenizerVersion, Embedder: c.Embedder.Name}
+	return Versions{Chunker: chunking.ChunkerVersion + "+" + opts, Tokenizer: analysis.TokenizerVersion, Embedder: c.Embedder.Name}
 }
 
 // Build indexes docs. Documents whose SHA256 and versions match prev are
 // reused from it (chunks and vectors), so only new and changed documents are
 // chunked and embedded. prev may be nil. When the embedder's vectors turn
 // out to have another dimension than prev's, nothing of prev is reused.
-func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, prev *Index) (*Index, Summary, error) {
+func Build(ctx context.Context, docs []document.Document, skipped []document.Skipped, cfg Config, prev *Index) (*Index, Summary, error) {
 	start := time.Now()
 	if cfg.Embedder.Embed == nil {
 		// chromem-go would silently fall back to OpenAI over the network.
@@ -155,7 +157,7 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 		prev = nil
 	}
 	var sum Summary
-	sum.Skipped = append([]Skipped{}, skipped...)
+	sum.Skipped = append([]document.Skipped{}, skipped...)
 
 	results := make([]docVectors, len(docs))
 	var todo, reused []int
@@ -219,7 +221,7 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 	for i := range docs {
 		total += len(results[i].chunks)
 	}
-	ix.chunks = make([]Chunk, 0, total)
+	ix.chunks = make([]document.Chunk, 0, total)
 	ix.chunkDoc = make([]*docEntry, 0, total)
 	for i, d := range docs {
 		e := &docEntry{Document: d, firstChunk: len(ix.chunks), numChunks: len(results[i].chunks)}
@@ -229,7 +231,7 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 				ix.segOf[d.ID] = seg
 			}
 		} else {
-			e.lines = NewLineIndex(d.Text)
+			e.lines = document.NewLineIndex(d.Text)
 		}
 		ix.docs = append(ix.docs, e)
 		ix.byID[d.ID] = e
@@ -241,14 +243,14 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 			ix.chunkDoc = append(ix.chunkDoc, e)
 		}
 	}
-	ix.flat = &flatVectors{valid: make([]bool, len(ix.chunks))}
+	ix.flat = &rank.FlatVectors{Valid: make([]bool, len(ix.chunks))}
 	for i, e := range ix.docs {
 		var err error
 		if old := results[i].from; old != nil {
-			err = ix.flat.copyRows(e.firstChunk, prev.flat, old.firstChunk, old.numChunks)
+			err = ix.flat.CopyRows(e.firstChunk, prev.flat, old.firstChunk, old.numChunks)
 		} else {
 			for k, v := range results[i].vectors {
-				if err = ix.flat.set(e.firstChunk+k, v); err != nil {
+				if err = ix.flat.Set(e.firstChunk+k, v); err != nil {
 					break
 				}
 			}
@@ -257,7 +259,7 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 			return nil, Summary{}, fmt.Errorf("build index: %s: %w", e.ID, err)
 		}
 	}
-	ix.versions.Dimension = cmp.Or(ix.flat.dim, dim, prevDim)
+	ix.versions.Dimension = cmp.Or(ix.flat.Dim, dim, prevDim)
 	var reusedFrom []*docEntry
 	for i := range docs {
 		if old := results[i].from; old != nil {
@@ -280,7 +282,7 @@ func Build(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, 
 // docVectors is one document's chunks and their vectors, or, for a
 // document reused from the previous index, its entry there.
 type docVectors struct {
-	chunks  []Chunk
+	chunks  []document.Chunk
 	vectors [][]float32
 	from    *docEntry
 }
@@ -290,9 +292,9 @@ type docVectors struct {
 // were). An embedder with EmbedBatch gets all the texts in one call, to
 // send in batches; otherwise each text is embedded on its own, on all
 // cores.
-func embedDocuments(ctx context.Context, docs []Document, idx []int, results []docVectors, opts ChunkOptions, e Embedder) (int, error) {
-	err := forEachParallel(ctx, len(idx), func(_ context.Context, j int) error {
-		chunks := ChunkDocument(docs[idx[j]], opts)
+func embedDocuments(ctx context.Context, docs []document.Document, idx []int, results []docVectors, opts chunking.ChunkOptions, e Embedder) (int, error) {
+	err := rank.ForEachParallel(ctx, len(idx), func(_ context.Context, j int) error {
+		chunks := chunking.ChunkDocument(docs[idx[j]], opts)
 		results[idx[j]] = docVectors{chunks: chunks, vectors: make([][]float32, len(chunks))}
 		return nil
 	})
@@ -325,7 +327,7 @@ func embedDocuments(ctx context.Context, docs []Document, idx []int, results []d
 			}
 		}
 	} else {
-		err := forEachParallel(ctx, len(refs), func(ctx context.Context, j int) error {
+		err := rank.ForEachParallel(ctx, len(refs), func(ctx context.Context, j int) error {
 			r := refs[j]
 			v, err := e.Embed(ctx, text(r))
 			if err != nil {
@@ -357,15 +359,15 @@ func embedDocuments(ctx context.Context, docs []Document, idx []int, results []d
 // dimension is the length of the index's vectors: those it holds, else
 // the one recorded (0 when unknown).
 func (ix *Index) dimension() int {
-	if ix.flat != nil && ix.flat.dim != 0 {
-		return ix.flat.dim
+	if ix.flat != nil && ix.flat.Dim != 0 {
+		return ix.flat.Dim
 	}
 	return ix.versions.Dimension
 }
 
 // embedText is what a chunk's vector is made of: its own words plus the
 // section heading that gives them context.
-func embedText(d Document, c Chunk) string {
+func embedText(d document.Document, c document.Chunk) string {
 	body := d.Text[c.Start:c.End]
 	if c.Section == "" || c.Header {
 		return body
@@ -373,20 +375,11 @@ func embedText(d Document, c Chunk) string {
 	return c.Section + "\n" + body
 }
 
-func isZero(v []float32) bool {
-	for _, x := range v {
-		if x != 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // buildKeywords builds the keyword index. Chunks of documents reused from
 // prev (reused[i] is the entry in prev of ix.docs[i], or nil) keep their
 // postings there; only the others are tokenized.
 func (ix *Index) buildKeywords(prev *Index, reused []*docEntry) {
-	counts := make([]chunkCounts, len(ix.chunks))
+	counts := make([]rank.ChunkCounts, len(ix.chunks))
 	var reuse []int32
 	if prev != nil {
 		reuse = make([]int32, len(ix.chunks))
@@ -406,62 +399,27 @@ func (ix *Index) buildKeywords(prev *Index, reused []*docEntry) {
 	titles := make(map[*docEntry][]string, len(ix.docs))
 	for i, d := range ix.docs {
 		if reused == nil || reused[i] == nil {
-			titles[d] = Terms(d.Title)
+			titles[d] = analysis.Terms(d.Title)
 		}
 	}
-	_ = forEachParallel(context.Background(), len(ix.chunks), func(_ context.Context, i int) error {
+	_ = rank.ForEachParallel(context.Background(), len(ix.chunks), func(_ context.Context, i int) error {
 		if reuse != nil && reuse[i] >= 0 {
 			return nil
 		}
 		c := ix.chunks[i]
 		d := ix.chunkDoc[i]
-		counts[i] = countTerms(fieldTerms{body: Terms(d.Text[c.Start:c.End]), section: Terms(c.Section), title: titles[d]})
+		counts[i] = rank.CountTerms(rank.FieldTerms{Body: analysis.Terms(d.Text[c.Start:c.End]), Section: analysis.Terms(c.Section), Title: titles[d]})
 		return nil
 	})
-	docs := make([]docUnits, len(ix.docs))
+	docs := make([]rank.DocUnits, len(ix.docs))
 	for i, d := range ix.docs {
-		docs[i] = docUnits{short: len(d.Text) <= MaxPassageBytes, first: d.firstChunk, count: d.numChunks}
+		docs[i] = rank.DocUnits{Short: len(d.Text) <= MaxPassageBytes, First: d.firstChunk, Count: d.numChunks}
 	}
-	var prevKW *keywordIndex
+	var prevKW *rank.KeywordIndex
 	if prev != nil {
 		prevKW = prev.kw
 	}
-	ix.kw = updateKeywordIndex(prevKW, reuse, counts, docs, ix.cfg.BM25)
-}
-
-// forEachParallel runs fn for 0..n-1 on all cores and stops at the first
-// error.
-func forEachParallel(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var next int
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= n {
-					return
-				}
-				if err := fn(ctx, i); err != nil {
-					cancel(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
-		return err
-	}
-	return nil
+	ix.kw = rank.UpdateKeywordIndex(prevKW, reuse, counts, docs, ix.cfg.BM25)
 }
 
 // DocumentInfo describes an indexed document.
@@ -495,16 +453,16 @@ func (ix *Index) Documents() []DocumentInfo {
 }
 
 // Document returns an indexed document's stored text and title.
-func (ix *Index) Document(id string) (Document, bool) {
+func (ix *Index) Document(id string) (document.Document, bool) {
 	d, ok := ix.byID[id]
 	if !ok {
-		return Document{}, false
+		return document.Document{}, false
 	}
 	return d.Document, true
 }
 
 // Skipped lists the files the last build could not index.
-func (ix *Index) Skipped() []Skipped { return ix.skipped }
+func (ix *Index) Skipped() []document.Skipped { return ix.skipped }
 
 // NumChunks is the number of indexed chunks.
 func (ix *Index) NumChunks() int { return len(ix.chunks) }
@@ -515,7 +473,7 @@ func (ix *Index) IDF(term string) (float64, bool) {
 	if ix.remote != nil {
 		return ix.remoteIDF(term)
 	}
-	return ix.kw.termIDF(term)
+	return ix.kw.TermIDF(term)
 }
 
 // DefaultEmbedder is the embedded word-vector model, the offline default.
@@ -532,8 +490,8 @@ func DefaultEmbedder() (Embedder, error) {
 // embedded word vectors.
 func DefaultConfig() (Config, error) {
 	e, err := DefaultEmbedder()
-	return Config{BM25: DefaultBM25, Fusion: DefaultFusion, Embedder: e,
-		Chunk: ChunkOptions{MaxBytes: 1000, Boilerplate: DefaultBoilerplate()}}, err
+	return Config{BM25: rank.DefaultBM25, Fusion: rank.DefaultFusion, Embedder: e,
+		Chunk: chunking.ChunkOptions{MaxBytes: 1000, Boilerplate: chunking.DefaultBoilerplate()}}, err
 }
 
 // Sections lists the section headings of a document's chunks, in document

@@ -2,6 +2,9 @@ package retrieval
 
 import (
 	"bytes"
+	"citebot/document"
+	"citebot/retrieval/internal/rank"
+	"citebot/retrieval/internal/snapshot"
 	wire "citebot/retrieval/internal/wire"
 	"context"
 	"encoding/gob"
@@ -33,12 +36,12 @@ func (ix *Index) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
-	unlock, err := lockIndex(dir)
+	unlock, err := snapshot.LockIndex(dir)
 	if err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
 	defer unlock()
-	removeGarbage(dir)
+	snapshot.RemoveGarbage(dir)
 
 	stored := ix.storedSegments(dir)
 	root := ix.root(time.Now().UTC())
@@ -49,8 +52,8 @@ func (ix *Index) Save(dir string) error {
 		}
 		entries[d.ID] = ix.docs[i]
 	}
-	sum, err := commitRoot(dir, root, ix.segments, func(ids []string) ([]segmentDoc, error) {
-		out := make([]segmentDoc, len(ids))
+	sum, err := snapshot.CommitRoot(dir, root, ix.segments, func(ids []string) ([]snapshot.SegmentDoc, error) {
+		out := make([]snapshot.SegmentDoc, len(ids))
 		for i, id := range ids {
 			out[i] = ix.segmentDoc(entries[id])
 		}
@@ -59,7 +62,7 @@ func (ix *Index) Save(dir string) error {
 	if err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
-	ix.segDir, ix.segOf, ix.segments = absDir(dir), make(map[string]string, len(root.Docs)), make(map[string]wire.SegmentRef, len(root.Segments))
+	ix.segDir, ix.segOf, ix.segments = snapshot.AbsDir(dir), make(map[string]string, len(root.Docs)), make(map[string]wire.SegmentRef, len(root.Segments))
 	for _, d := range root.Docs {
 		ix.segOf[d.ID] = d.Segment
 	}
@@ -74,7 +77,7 @@ func (ix *Index) Save(dir string) error {
 // those it was opened from or saved to, still present at their size.
 func (ix *Index) storedSegments(dir string) map[string]bool {
 	out := map[string]bool{}
-	if ix.segDir == "" || ix.segDir != absDir(dir) {
+	if ix.segDir == "" || ix.segDir != snapshot.AbsDir(dir) {
 		return out
 	}
 	for name, ref := range ix.segments {
@@ -86,30 +89,30 @@ func (ix *Index) storedSegments(dir string) map[string]bool {
 }
 
 // segmentDoc is one indexed document as a segment stores it.
-func (ix *Index) segmentDoc(e *docEntry) segmentDoc {
+func (ix *Index) segmentDoc(e *docEntry) snapshot.SegmentDoc {
 	chunks := ix.chunks[e.firstChunk : e.firstChunk+e.numChunks]
-	sd := segmentDoc{doc: wire.SnapshotDoc{ID: e.ID, SHA256: e.SHA256, Text: e.Text, Pages: e.Pages, Chunks: wireChunks(chunks)},
-		vectors: make([][]float32, len(chunks))}
+	sd := snapshot.SegmentDoc{Doc: wire.SnapshotDoc{ID: e.ID, SHA256: e.SHA256, Text: e.Text, Pages: e.Pages, Chunks: snapshot.WireChunks(chunks)},
+		Vectors: make([][]float32, len(chunks))}
 	for k := range chunks {
-		sd.vectors[k] = ix.flat.row(e.firstChunk + k)
+		sd.Vectors[k] = ix.flat.Row(e.firstChunk + k)
 	}
 	return sd
 }
 
 // manifest is the manifest of the snapshot ix was opened from or saved to,
 // created at created with checksum sum.
-func (ix *Index) manifest(created time.Time, sum string) Manifest {
-	return manifestOf(ix.root(created), sum)
+func (ix *Index) manifest(created time.Time, sum string) snapshot.Manifest {
+	return snapshot.ManifestOf(ix.root(created), sum)
 }
 
 // root describes ix as a root snapshot created at created would.
 func (ix *Index) root(created time.Time) *wire.Root {
-	root := &wire.Root{Versions: ix.versions, Created: created, Skipped: wireSkipped(ix.skipped), Docs: make([]wire.RootDoc, 0, len(ix.docs))}
+	root := &wire.Root{Versions: ix.versions, Created: created, Skipped: snapshot.WireSkipped(ix.skipped), Docs: make([]wire.RootDoc, 0, len(ix.docs))}
 	for _, e := range ix.docs {
 		root.Docs = append(root.Docs, wire.RootDoc{ID: e.ID, Title: e.Title, SHA256: e.SHA256, Aliases: e.Aliases, Pages: len(e.Pages), Chunks: e.numChunks,
 			Bytes: len(e.Text), Segment: ix.segOf[e.ID]})
 	}
-	for _, name := range listedSegments(root.Docs) {
+	for _, name := range snapshot.ListedSegments(root.Docs) {
 		root.Segments = append(root.Segments, ix.segments[name])
 	}
 	return root
@@ -129,7 +132,7 @@ func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 		// Another process may have saved between our reading the root
 		// and its segments, and removed one the old root listed: a new
 		// root then lists what to read.
-		if _, sum, _, rerr := readRoot(dir); rerr == nil && sum != se.rootSHA {
+		if _, sum, _, rerr := snapshot.ReadRoot(dir); rerr == nil && sum != se.rootSHA {
 			ix, err = open(ctx, dir, cfg)
 		}
 	}
@@ -151,8 +154,8 @@ func (e *segmentError) Unwrap() error { return e.err }
 var testHookRootRead func()
 
 func open(ctx context.Context, dir string, cfg Config) (*Index, error) {
-	root, sum, raw, err := readRoot(dir)
-	if errors.Is(err, errOldFormat) {
+	root, sum, raw, err := snapshot.ReadRoot(dir)
+	if errors.Is(err, snapshot.ErrOldFormat) {
 		return openV1(ctx, dir, raw, cfg)
 	}
 	if err != nil {
@@ -161,20 +164,20 @@ func open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if testHookRootRead != nil {
 		testHookRootRead()
 	}
-	names := listedSegments(root.Docs)
+	names := snapshot.ListedSegments(root.Docs)
 	refs := make(map[string]wire.SegmentRef, len(root.Segments))
 	for _, r := range root.Segments {
 		refs[r.Name] = r
 	}
-	segs := make([]*segment, len(names))
-	err = forEachParallel(ctx, len(names), func(_ context.Context, i int) error {
+	segs := make([]*snapshot.Segment, len(names))
+	err = rank.ForEachParallel(ctx, len(names), func(_ context.Context, i int) error {
 		ref, ok := refs[names[i]]
 		if !ok {
-			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, ErrCorrupt, names[i])
+			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, snapshot.ErrCorrupt, names[i])
 		}
-		s, err := readSegment(dir, ref)
+		s, err := snapshot.ReadSegment(dir, ref)
 		if err != nil {
-			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %v", dir, ErrCorrupt, err)}
+			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %v", dir, snapshot.ErrCorrupt, err)}
 		}
 		segs[i] = s
 		return nil
@@ -182,26 +185,26 @@ func open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	byName := make(map[string]*segment, len(names))
+	byName := make(map[string]*snapshot.Segment, len(names))
 	for i, name := range names {
 		byName[name] = segs[i]
 	}
-	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: root.Versions, skipped: modelSkipped(root.Skipped), snapSHA: sum, snapCreated: root.Created,
-		segDir: absDir(dir), segOf: make(map[string]string, len(root.Docs)), segments: refs}
+	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: root.Versions, skipped: snapshot.ModelSkipped(root.Skipped), snapSHA: sum, snapCreated: root.Created,
+		segDir: snapshot.AbsDir(dir), segOf: make(map[string]string, len(root.Docs)), segments: refs}
 	docs := make([]wire.SnapshotDoc, len(root.Docs))
 	for i, rd := range root.Docs {
 		seg := byName[rd.Segment]
-		sd, ok := seg.docs[rd.ID]
+		sd, ok := seg.Docs[rd.ID]
 		if !ok || sd.SHA256 != rd.SHA256 || len(sd.Chunks) != rd.Chunks || len(sd.Text) != rd.Bytes {
-			return nil, fmt.Errorf("open index %s: %w: segment %s does not hold %s as the root describes it", dir, ErrCorrupt, rd.Segment, rd.ID)
+			return nil, fmt.Errorf("open index %s: %w: segment %s does not hold %s as the root describes it", dir, snapshot.ErrCorrupt, rd.Segment, rd.ID)
 		}
 		sd.Title, sd.Aliases = rd.Title, rd.Aliases
 		docs[i] = *sd
 		ix.segOf[rd.ID] = rd.Segment
 	}
-	vectors := func(i int) *chromem.Collection { return byName[root.Docs[i].Segment].vectors }
+	vectors := func(i int) *chromem.Collection { return byName[root.Docs[i].Segment].Vectors }
 	if err := ix.assemble(ctx, docs, vectors); err != nil {
-		return nil, fmt.Errorf("open index %s: %w: %v", dir, ErrCorrupt, err)
+		return nil, fmt.Errorf("open index %s: %w: %v", dir, snapshot.ErrCorrupt, err)
 	}
 	return ix, nil
 }
@@ -209,26 +212,26 @@ func open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 // openV1 opens a version 1 snapshot, which holds everything in one file;
 // the index has no segments, so its next save writes them all.
 func openV1(ctx context.Context, dir string, raw []byte, cfg Config) (*Index, error) {
-	path := filepath.Join(dir, SnapshotFile)
-	body, trailer, err := verifyChecksum(raw, snapshotMagicV1)
+	path := filepath.Join(dir, snapshot.SnapshotFile)
+	body, trailer, err := snapshot.VerifyChecksum(raw, snapshot.SnapshotMagicV1)
 	if err != nil {
-		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
+		return nil, fmt.Errorf("open index %s: %w: %v", path, snapshot.ErrCorrupt, err)
 	}
 	var data wire.SnapshotV1
-	if err := gob.NewDecoder(bytes.NewReader(body[len(snapshotMagicV1):])).Decode(&data); err != nil {
-		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
+	if err := gob.NewDecoder(bytes.NewReader(body[len(snapshot.SnapshotMagicV1):])).Decode(&data); err != nil {
+		return nil, fmt.Errorf("open index %s: %w: %v", path, snapshot.ErrCorrupt, err)
 	}
 	db := chromem.NewDB()
 	if err := db.ImportFromReader(bytes.NewReader(data.Vectors), ""); err != nil {
-		return nil, fmt.Errorf("open index %s: %w: vectors: %v", path, ErrCorrupt, err)
+		return nil, fmt.Errorf("open index %s: %w: vectors: %v", path, snapshot.ErrCorrupt, err)
 	}
-	coll := db.GetCollection(collectionName, noEmbedding)
+	coll := db.GetCollection(snapshot.CollectionName, snapshot.NoEmbedding)
 	if coll == nil {
-		return nil, fmt.Errorf("open index %s: %w: no vector collection", path, ErrCorrupt)
+		return nil, fmt.Errorf("open index %s: %w: no vector collection", path, snapshot.ErrCorrupt)
 	}
-	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: data.Versions, skipped: modelSkipped(data.Skipped), snapSHA: hex.EncodeToString(trailer), snapCreated: data.Created}
+	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: data.Versions, skipped: snapshot.ModelSkipped(data.Skipped), snapSHA: hex.EncodeToString(trailer), snapCreated: data.Created}
 	if err := ix.assemble(ctx, data.Docs, func(int) *chromem.Collection { return coll }); err != nil {
-		return nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
+		return nil, fmt.Errorf("open index %s: %w: %v", path, snapshot.ErrCorrupt, err)
 	}
 	return ix, nil
 }
@@ -241,16 +244,16 @@ func (ix *Index) assemble(ctx context.Context, docs []wire.SnapshotDoc, vectors 
 	for _, sd := range docs {
 		total += len(sd.Chunks)
 	}
-	ix.chunks = make([]Chunk, 0, total)
+	ix.chunks = make([]document.Chunk, 0, total)
 	ix.chunkDoc = make([]*docEntry, 0, total)
 	for _, sd := range docs {
-		e := &docEntry{Document: Document{ID: sd.ID, Title: sd.Title, SHA256: sd.SHA256, Text: sd.Text, Aliases: sd.Aliases, Pages: sd.Pages},
+		e := &docEntry{Document: document.Document{ID: sd.ID, Title: sd.Title, SHA256: sd.SHA256, Text: sd.Text, Aliases: sd.Aliases, Pages: sd.Pages},
 			firstChunk: len(ix.chunks), numChunks: len(sd.Chunks)}
 		for _, c := range sd.Chunks {
 			if c.Start < 0 || c.End > len(sd.Text) || c.Start >= c.End {
 				return fmt.Errorf("chunk %d-%d outside %s", c.Start, c.End, sd.ID)
 			}
-			ix.chunks = append(ix.chunks, Chunk(c))
+			ix.chunks = append(ix.chunks, document.Chunk(c))
 			ix.chunkDoc = append(ix.chunkDoc, e)
 		}
 		ix.docs = append(ix.docs, e)
@@ -259,26 +262,26 @@ func (ix *Index) assemble(ctx context.Context, docs []wire.SnapshotDoc, vectors 
 			ix.byID[a] = e
 		}
 	}
-	_ = forEachParallel(ctx, len(ix.docs), func(_ context.Context, i int) error {
-		ix.docs[i].lines = NewLineIndex(ix.docs[i].Text)
+	_ = rank.ForEachParallel(ctx, len(ix.docs), func(_ context.Context, i int) error {
+		ix.docs[i].lines = document.NewLineIndex(ix.docs[i].Text)
 		return nil
 	})
-	ix.flat = &flatVectors{valid: make([]bool, len(ix.chunks))}
+	ix.flat = &rank.FlatVectors{Valid: make([]bool, len(ix.chunks))}
 	for i, e := range ix.docs {
 		coll := vectors(i)
 		for k := range e.numChunks {
 			row := e.firstChunk + k
-			d, err := coll.GetByID(ctx, vectorID(ix.chunks[row]))
+			d, err := coll.GetByID(ctx, snapshot.VectorID(ix.chunks[row]))
 			if err != nil {
 				continue // not stored: the chunk had no known word
 			}
-			if err := ix.flat.set(row, d.Embedding); err != nil {
-				return fmt.Errorf("chunk %s: %w", vectorID(ix.chunks[row]), err)
+			if err := ix.flat.Set(row, d.Embedding); err != nil {
+				return fmt.Errorf("chunk %s: %w", snapshot.VectorID(ix.chunks[row]), err)
 			}
 		}
 	}
-	if d := ix.versions.Dimension; d != 0 && ix.flat.dim != 0 && d != ix.flat.dim {
-		return fmt.Errorf("vectors of %d dimensions, %d recorded", ix.flat.dim, d)
+	if d := ix.versions.Dimension; d != 0 && ix.flat.Dim != 0 && d != ix.flat.Dim {
+		return fmt.Errorf("vectors of %d dimensions, %d recorded", ix.flat.Dim, d)
 	}
 	ix.buildKeywords(nil, nil)
 	return nil

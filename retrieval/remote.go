@@ -1,6 +1,10 @@
 package retrieval
 
 import (
+	"citebot/analysis"
+	"citebot/document"
+	"citebot/retrieval/internal/rank"
+	"citebot/retrieval/internal/snapshot"
 	wire "citebot/retrieval/internal/wire"
 
 	"bytes"
@@ -79,13 +83,13 @@ type RemoteHit struct {
 type RemoteManifest struct {
 	// Layout names what the engine's objects hold (remoteLayout); the
 	// store is rewritten when it differs.
-	Layout     string             `json:"layout"`
-	Generation int64              `json:"generation"`
-	Versions   Versions           `json:"versions"`
-	Created    time.Time          `json:"created"`
-	Documents  []ManifestDocument `json:"documents"`
-	Skipped    []Skipped          `json:"skipped"`
-	Chunks     int                `json:"chunks"`
+	Layout     string                      `json:"layout"`
+	Generation int64                       `json:"generation"`
+	Versions   Versions                    `json:"versions"`
+	Created    time.Time                   `json:"created"`
+	Documents  []snapshot.ManifestDocument `json:"documents"`
+	Skipped    []document.Skipped          `json:"skipped"`
+	Chunks     int                         `json:"chunks"`
 }
 
 // remoteLayout is the version of what putRemote writes: bump it whenever
@@ -110,7 +114,7 @@ func ReadRemoteManifest(ctx context.Context, r Remote) (m RemoteManifest, ok boo
 		return m, ok, err
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
-		return m, false, fmt.Errorf("remote manifest: %w: %v", ErrCorrupt, err)
+		return m, false, fmt.Errorf("remote manifest: %w: %v", snapshot.ErrCorrupt, err)
 	}
 	return m, true, nil
 }
@@ -139,7 +143,7 @@ func UpdateRemote(ctx context.Context, prev *Index, docsDir string, maxFileBytes
 	res := UpdateResult{Rebuilt: rebuilt}
 	if docsDir == "" {
 		if !have {
-			return UpdateResult{}, fmt.Errorf("remote index: %w (and no documents folder to build one from)", ErrNoIndex)
+			return UpdateResult{}, fmt.Errorf("remote index: %w (and no documents folder to build one from)", snapshot.ErrNoIndex)
 		}
 		ix, err := remoteView(ctx, r, m, prev, cfg)
 		if err != nil {
@@ -163,7 +167,7 @@ func UpdateRemote(ctx context.Context, prev *Index, docsDir string, maxFileBytes
 
 // BuildRemote is UpdateRemote for documents already loaded (a benchmark's
 // corpus, say): r is brought to hold exactly docs.
-func BuildRemote(ctx context.Context, docs []Document, skipped []Skipped, cfg Config, r Remote, prev *Index) (UpdateResult, error) {
+func BuildRemote(ctx context.Context, docs []document.Document, skipped []document.Skipped, cfg Config, r Remote, prev *Index) (UpdateResult, error) {
 	start := time.Now()
 	m, have, rebuilt, err := remoteBase(ctx, r, cfg)
 	if err != nil {
@@ -184,7 +188,7 @@ func remoteBase(ctx context.Context, r Remote, cfg Config) (m RemoteManifest, ha
 	}
 	m, have, err = ReadRemoteManifest(ctx, r)
 	switch {
-	case errors.Is(err, ErrCorrupt):
+	case errors.Is(err, snapshot.ErrCorrupt):
 		return m, false, err.Error(), nil
 	case err != nil:
 		return m, false, "", err
@@ -207,9 +211,9 @@ func remoteBase(ctx context.Context, r Remote, cfg Config) (m RemoteManifest, ha
 
 // syncRemote writes what differs between docs and the manifest m into r,
 // and returns the view of the result.
-func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m RemoteManifest, have bool, docs []Document, skipped []Skipped,
+func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m RemoteManifest, have bool, docs []document.Document, skipped []document.Skipped,
 	cfg Config, r Remote, prev *Index) (UpdateResult, error) {
-	old := map[string]ManifestDocument{}
+	old := map[string]snapshot.ManifestDocument{}
 	if have && res.Rebuilt == "" {
 		for _, d := range m.Documents {
 			old[d.ID] = d
@@ -263,7 +267,7 @@ func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m Remote
 		}
 		// A few writes at a time: the engine batches within a document.
 		sem := make(chan struct{}, 4)
-		err = forEachParallel(ctx, len(todo), func(ctx context.Context, j int) error {
+		err = rank.ForEachParallel(ctx, len(todo), func(ctx context.Context, j int) error {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			i := todo[j]
@@ -289,7 +293,7 @@ func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m Remote
 			if written[i] {
 				n = len(results[i].chunks)
 			}
-			next.Documents = append(next.Documents, ManifestDocument{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Bytes: len(d.Text),
+			next.Documents = append(next.Documents, snapshot.ManifestDocument{ID: d.ID, Title: d.Title, SHA256: d.SHA256, Bytes: len(d.Text),
 				Chunks: n, Pages: len(d.Pages), Duplicates: d.Aliases})
 			next.Chunks += n
 		}
@@ -316,24 +320,24 @@ func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m Remote
 
 // putRemote writes one document: its body, and its chunks with their
 // vectors and terms.
-func putRemote(ctx context.Context, r Remote, d Document, dv docVectors) error {
+func putRemote(ctx context.Context, r Remote, d document.Document, dv docVectors) error {
 	var body bytes.Buffer
-	if err := gob.NewEncoder(&body).Encode(wire.RemoteBody{Doc: wire.Document(d), Chunks: wireChunks(dv.chunks)}); err != nil {
+	if err := gob.NewEncoder(&body).Encode(wire.RemoteBody{Doc: wire.Document(d), Chunks: snapshot.WireChunks(dv.chunks)}); err != nil {
 		return fmt.Errorf("encode %s: %w", d.ID, err)
 	}
-	title := Terms(d.Title)
+	title := analysis.Terms(d.Title)
 	chunks := make([]RemoteChunk, len(dv.chunks))
 	for n, c := range dv.chunks {
 		// The title and section words join the chunk's own: Weaviate
 		// scores boosted properties as separate BM25 sums, which on
 		// SciFact test lost 0.07 nDCG@10 against citebot's BM25F; one
 		// field holding all three keeps within 0.01 (README).
-		terms := Terms(d.Text[c.Start:c.End])
+		terms := analysis.Terms(d.Text[c.Start:c.End])
 		terms = append(terms, title...)
-		terms = append(terms, Terms(c.Section)...)
+		terms = append(terms, analysis.Terms(c.Section)...)
 		chunks[n] = RemoteChunk{N: n, Terms: terms}
-		if v := dv.vectors[n]; !isZero(v) {
-			chunks[n].Vector = normalize(v)
+		if v := dv.vectors[n]; !rank.IsZero(v) {
+			chunks[n].Vector = rank.Normalize(v)
 		}
 	}
 	return r.PutDocument(ctx, d.ID, body.Bytes(), chunks)
@@ -341,8 +345,8 @@ func putRemote(ctx context.Context, r Remote, d Document, dv docVectors) error {
 
 // docBody is one document's body as a remote store holds it.
 type docBody struct {
-	Doc    Document
-	Chunks []Chunk
+	Doc    document.Document
+	Chunks []document.Chunk
 }
 
 // remoteView builds the in-memory side of an index kept in r: documents
@@ -362,7 +366,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 		}
 		fetch = append(fetch, i)
 	}
-	err := forEachParallel(ctx, len(fetch), func(ctx context.Context, j int) error {
+	err := rank.ForEachParallel(ctx, len(fetch), func(ctx context.Context, j int) error {
 		i := fetch[j]
 		id := m.Documents[i].ID
 		raw, ok, err := r.Document(ctx, id)
@@ -377,17 +381,17 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 		}
 		var b wire.RemoteBody
 		if err := gob.NewDecoder(bytes.NewReader(raw)).Decode(&b); err != nil {
-			return fmt.Errorf("remote index: %w: body of %s: %v", ErrCorrupt, id, err)
+			return fmt.Errorf("remote index: %w: body of %s: %v", snapshot.ErrCorrupt, id, err)
 		}
 		for _, c := range b.Chunks {
 			if c.Start < 0 || c.End > len(b.Doc.Text) || c.Start >= c.End {
-				return fmt.Errorf("remote index: %w: chunk %d-%d outside %s", ErrCorrupt, c.Start, c.End, id)
+				return fmt.Errorf("remote index: %w: chunk %d-%d outside %s", snapshot.ErrCorrupt, c.Start, c.End, id)
 			}
 		}
 		if b.Doc.SHA256 != m.Documents[i].SHA256 {
 			return fmt.Errorf("remote index: %s is stored at another version than listed (a reindex is running?)", id)
 		}
-		bodies[i] = &docBody{Doc: Document(b.Doc), Chunks: modelChunks(b.Chunks)}
+		bodies[i] = &docBody{Doc: document.Document(b.Doc), Chunks: snapshot.ModelChunks(b.Chunks)}
 		return nil
 	})
 	if err != nil {
@@ -405,7 +409,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 		if b == nil {
 			continue
 		}
-		e := &docEntry{Document: b.Doc, lines: NewLineIndex(b.Doc.Text), firstChunk: len(ix.chunks), numChunks: len(b.Chunks)}
+		e := &docEntry{Document: b.Doc, lines: document.NewLineIndex(b.Doc.Text), firstChunk: len(ix.chunks), numChunks: len(b.Chunks)}
 		ix.docs = append(ix.docs, e)
 		ix.byID[e.ID] = e
 		for _, a := range e.Aliases {
@@ -421,11 +425,11 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 
 // remoteRank ranks chunks in the remote engine: BM25 over the question's
 // terms fused with its vector's similarity, the embedded index's weights.
-func (ix *Index) remoteRank(ctx context.Context, query Query, candidates int) ([]scored, error) {
+func (ix *Index) remoteRank(ctx context.Context, query analysis.Query, candidates int) ([]rank.Scored, error) {
 	var terms []string
 	for _, t := range bm25Terms(query, nil) {
-		if !slices.Contains(terms, t.term) {
-			terms = append(terms, t.term)
+		if !slices.Contains(terms, t.Term) {
+			terms = append(terms, t.Term)
 		}
 	}
 	q := RemoteQuery{Terms: terms, Alpha: ix.cfg.Fusion.VectorWeight, Limit: candidates}
@@ -436,8 +440,8 @@ func (ix *Index) remoteRank(ctx context.Context, query Query, candidates int) ([
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil, fmt.Errorf("search: embed query: %w", err)
-		case err == nil && !isZero(qv):
-			q.Vector = normalize(qv)
+		case err == nil && !rank.IsZero(qv):
+			q.Vector = rank.Normalize(qv)
 		}
 	}
 	if len(q.Terms) == 0 && q.Vector == nil {
@@ -447,13 +451,13 @@ func (ix *Index) remoteRank(ctx context.Context, query Query, candidates int) ([
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	out := make([]scored, 0, len(hits))
+	out := make([]rank.Scored, 0, len(hits))
 	for _, h := range hits {
 		e, ok := ix.byID[h.Doc]
 		if !ok || e.ID != h.Doc || h.N < 0 || h.N >= e.numChunks {
 			continue // written after this view was built
 		}
-		out = append(out, scored{chunk: e.firstChunk + h.N, score: h.Score})
+		out = append(out, rank.Scored{Chunk: e.firstChunk + h.N, Score: h.Score})
 	}
 	return out, nil
 }
@@ -487,9 +491,9 @@ func (ix *Index) remoteIDF(term string) (float64, bool) {
 }
 
 // orEmpty makes a nil list an empty one: the summary's JSON says [].
-func orEmpty(s []Skipped) []Skipped {
+func orEmpty(s []document.Skipped) []document.Skipped {
 	if s == nil {
-		return []Skipped{}
+		return []document.Skipped{}
 	}
 	return s
 }

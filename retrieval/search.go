@@ -1,6 +1,9 @@
 package retrieval
 
 import (
+	"citebot/analysis"
+	"citebot/document"
+	"citebot/retrieval/internal/rank"
 	"context"
 	"fmt"
 	"sort"
@@ -31,7 +34,7 @@ type Passage struct {
 
 // PageAt returns the 1-based page holding the document offset off (a
 // passage may run across a page break), 0 for documents without pages.
-func (p Passage) PageAt(off int) int { return pageAt(p.pages, off) }
+func (p Passage) PageAt(off int) int { return document.PageAt(p.pages, off) }
 
 // DocScore is a document's rank score: the best score of its chunks.
 type DocScore struct {
@@ -48,7 +51,7 @@ func (ix *Index) Search(ctx context.Context, query string, k int) ([]Passage, er
 }
 
 // SearchQuery is Search for a question already analysed (Analyze).
-func (ix *Index) SearchQuery(ctx context.Context, q Query, k int) ([]Passage, error) {
+func (ix *Index) SearchQuery(ctx context.Context, q analysis.Query, k int) ([]Passage, error) {
 	if k <= 0 {
 		return nil, nil
 	}
@@ -78,12 +81,12 @@ func (ix *Index) SearchDocuments(ctx context.Context, query string, n int) ([]Do
 	var out []DocScore
 	seen := make(map[*docEntry]bool)
 	for _, s := range ranked {
-		d := ix.chunkDoc[s.chunk]
+		d := ix.chunkDoc[s.Chunk]
 		if seen[d] {
 			continue
 		}
 		seen[d] = true
-		out = append(out, DocScore{DocID: d.ID, Score: s.score})
+		out = append(out, DocScore{DocID: d.ID, Score: s.Score})
 		if len(out) == n {
 			break
 		}
@@ -95,7 +98,7 @@ func (ix *Index) SearchDocuments(ctx context.Context, query string, n int) ([]Do
 const queryEmbedTimeout = 5 * time.Second
 
 // rank fuses the keyword and vector rankings of chunks, best first.
-func (ix *Index) rank(ctx context.Context, q Query, candidates int) ([]scored, error) {
+func (ix *Index) rank(ctx context.Context, q analysis.Query, candidates int) ([]rank.Scored, error) {
 	query := q.Text
 	if strings.TrimSpace(query) == "" {
 		return nil, fmt.Errorf("search: empty query")
@@ -103,9 +106,9 @@ func (ix *Index) rank(ctx context.Context, q Query, candidates int) ([]scored, e
 	if ix.remote != nil {
 		return ix.remoteRank(ctx, q, candidates)
 	}
-	kw := ix.kw.search(bm25Terms(q, ix.kw.has), candidates)
-	var vec []scored
-	if w := ix.cfg.Fusion.VectorWeight; w > 0 && ix.flat.n > 0 {
+	kw := ix.kw.Search(bm25Terms(q, ix.kw.Has), candidates)
+	var vec []rank.Scored
+	if w := ix.cfg.Fusion.VectorWeight; w > 0 && ix.flat.N > 0 {
 		// An embedding service that is down must not stop answers: the
 		// question is ranked by keywords alone (which decide most of the
 		// ranking anyway), after a short wait at most.
@@ -116,23 +119,23 @@ func (ix *Index) rank(ctx context.Context, q Query, candidates int) ([]scored, e
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("search: embed query: %w", err)
 			}
-			return fuse(kw, nil, ix.cfg.Fusion), nil
+			return rank.Fuse(kw, nil, ix.cfg.Fusion), nil
 		}
-		if len(qv) != ix.flat.dim {
+		if len(qv) != ix.flat.Dim {
 			// Scoring it would give every chunk 0: an error says why.
-			return nil, fmt.Errorf("search: the question's vector has %d dimensions, the index's %d: the embedding model (%s) changed since the index was built; reindex", len(qv), ix.flat.dim, ix.cfg.Embedder.Name)
+			return nil, fmt.Errorf("search: the question's vector has %d dimensions, the index's %d: the embedding model (%s) changed since the index was built; reindex", len(qv), ix.flat.Dim, ix.cfg.Embedder.Name)
 		}
-		if !isZero(qv) {
-			vec = ix.flat.search(normalize(qv), candidates)
+		if !rank.IsZero(qv) {
+			vec = ix.flat.Search(rank.Normalize(qv), candidates)
 		}
 	}
-	return fuse(kw, vec, ix.cfg.Fusion), nil
+	return rank.Fuse(kw, vec, ix.cfg.Fusion), nil
 }
 
 // passages turns ranked chunks into at most k passages, merging chunks of
 // one document that overlap or touch, as long as the merged span stays
 // within MaxPassageBytes. A merged passage keeps its best chunk's score.
-func (ix *Index) passages(ranked []scored, k int) []Passage {
+func (ix *Index) passages(ranked []rank.Scored, k int) []Passage {
 	var out []Passage
 	// Only chunks near the top may extend a passage: a low-ranked
 	// neighbour would dilute it with text the query did not match.
@@ -140,8 +143,8 @@ func (ix *Index) passages(ranked []scored, k int) []Passage {
 		ranked = ranked[:3*k]
 	}
 	for _, s := range ranked {
-		c := ix.chunks[s.chunk]
-		d := ix.chunkDoc[s.chunk]
+		c := ix.chunks[s.Chunk]
+		d := ix.chunkDoc[s.Chunk]
 		merged, overlaps := false, false
 		for i := range out {
 			p := &out[i]
@@ -170,7 +173,7 @@ func (ix *Index) passages(ranked []scored, k int) []Passage {
 			// passages already chosen, but no new ones are added.
 			continue
 		}
-		out = append(out, Passage{DocID: c.DocID, Title: d.Title, Section: c.Section, Start: c.Start, End: c.End, Score: s.score})
+		out = append(out, Passage{DocID: c.DocID, Title: d.Title, Section: c.Section, Start: c.Start, End: c.End, Score: s.Score})
 	}
 	for i := range out {
 		p := &out[i]

@@ -1,6 +1,10 @@
 package retrieval
 
 import (
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/internal/testdocs"
+	"citebot/loader"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +21,7 @@ import (
 func seedIndex(tb testing.TB) *Index {
 	tb.Helper()
 	cfg := benchConfig(tb)
-	docs, skipped, err := Load("../seeds", 0, func(text string) string { return DocumentTitle(text, cfg.Chunk.Boilerplate) })
+	docs, skipped, err := loader.Load("../seeds", 0, func(text string) string { return chunking.DocumentTitle(text, cfg.Chunk.Boilerplate) })
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -224,12 +228,12 @@ func TestSearchNoChunks(t *testing.T) {
 	cfg := benchConfig(t)
 	chrome := "Translate this page:\nYour profile\n\nBack to contents\n"
 	docsDir := t.TempDir()
-	writeDocsTree(t, docsDir, map[string]string{"chrome.txt": chrome})
+	testdocs.WriteTree(t, docsDir, map[string]string{"chrome.txt": chrome})
 	_, err := Update(ctx, docsDir, filepath.Join(t.TempDir(), "index"), 0, cfg)
-	if !errors.Is(err, ErrNoDocuments) || !strings.Contains(fmt.Sprint(err), "chrome.txt: no text to index") {
+	if !errors.Is(err, loader.ErrNoDocuments) || !strings.Contains(fmt.Sprint(err), "chrome.txt: no text to index") {
 		t.Fatalf("Update of a folder of chrome: %v, want ErrNoDocuments naming chrome.txt and why", err)
 	}
-	built, _, err := Build(ctx, []Document{{ID: "chrome.txt", Title: "chrome.txt", Text: chrome}}, nil, cfg, nil)
+	built, _, err := Build(ctx, []document.Document{{ID: "chrome.txt", Title: "chrome.txt", Text: chrome}}, nil, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 package retrieval
 
 import (
+	"citebot/document"
+	"citebot/internal/testdocs"
+	"citebot/loader"
+	"citebot/retrieval/internal/snapshot"
 	"context"
 	"fmt"
 	"maps"
@@ -38,20 +42,20 @@ func newSegments(before, after map[string][]byte) []string {
 }
 
 func isSegmentFile(name string) bool {
-	ok, _ := filepath.Match(SegmentGlob, name)
+	ok, _ := filepath.Match(snapshot.SegmentGlob, name)
 	return ok
 }
 
 // segmentDocIDs lists the documents a segment file holds.
 func segmentDocIDs(tb testing.TB, dir, name string) []string {
 	tb.Helper()
-	root, _, _, err := readRoot(dir)
+	root, _, _, err := snapshot.ReadRoot(dir)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for _, ref := range root.Segments {
 		if ref.Name == name {
-			docs, err := readSegmentDocs(dir, ref)
+			docs, err := snapshot.ReadSegmentDocs(dir, ref)
 			if err != nil {
 				tb.Fatal(err)
 			}
@@ -70,7 +74,7 @@ func checkOpens(tb testing.TB, docsDir, indexDir string, cfg Config) *Index {
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
-	docs, _, err := Load(docsDir, 0, nil)
+	docs, _, err := loader.Load(docsDir, 0, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -134,7 +138,7 @@ func TestSaveWritesOnlyNewDocuments(t *testing.T) {
 				}
 				continue
 			}
-			writeDocsTree(t, docsDir, map[string]string{name: content})
+			testdocs.WriteTree(t, docsDir, map[string]string{name: content})
 		}
 		res, err := st.update(ctx, docsDir, indexDir, 0, cfg)
 		if err != nil {
@@ -185,7 +189,7 @@ func TestCompaction(t *testing.T) {
 			first := segmentNames(t, indexDir)
 			// Each edit kills about a fifth of the first segment.
 			for i, id := range []string{"b.txt", "notes/c.md"} {
-				writeDocsTree(t, docsDir, map[string]string{id: files[id] + "An appendix.\n"})
+				testdocs.WriteTree(t, docsDir, map[string]string{id: files[id] + "An appendix.\n"})
 				if _, err := tt.update(ctx, docsDir, indexDir, 0, cfg); err != nil {
 					t.Fatal(err)
 				}
@@ -218,7 +222,7 @@ func TestRefreshMatchesFullBuild(t *testing.T) {
 	docsDir, indexDir, _ := buildIndexDir(t, files, cfg)
 	log.take()
 
-	writeDocsTree(t, docsDir, map[string]string{
+	testdocs.WriteTree(t, docsDir, map[string]string{
 		"b.txt":          files["b.txt"] + "Varroa mites spread between apiaries in the autumn.\n",
 		"e.md":           topicDoc("Estuaries and tidal mixing", "estuary tide salinity mixing", 3),
 		"notes/zcopy.md": files["notes/c.md"],
@@ -273,11 +277,11 @@ func TestRefreshMatchesFullBuild(t *testing.T) {
 			t.Errorf("Search(%q):\n got %+v\nwant %+v", q, g, w)
 		}
 	}
-	gm, err := ReadManifest(indexDir)
+	gm, err := snapshot.ReadManifest(indexDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wm, err := ReadManifest(fullDir)
+	wm, err := snapshot.ReadManifest(fullDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,10 +313,10 @@ func TestOpenOldFormat(t *testing.T) {
 	indexDir := t.TempDir()
 	old := encodeV1(t, built.Index)
 	manifest := built.Index.manifest(built.Index.snapCreated, fmt.Sprintf("%x", old[len(old)-32:]))
-	if err := writeManifest(indexDir, manifest); err != nil {
+	if err := snapshot.WriteManifest(indexDir, manifest); err != nil {
 		t.Fatal(err)
 	}
-	writeIndexFiles(t, indexDir, map[string][]byte{SnapshotFile: old, ManifestFile: mustReadFile(t, filepath.Join(indexDir, ManifestFile))})
+	writeIndexFiles(t, indexDir, map[string][]byte{snapshot.SnapshotFile: old, snapshot.ManifestFile: mustReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile))})
 
 	ix, err := Open(ctx, indexDir, cfg)
 	if err != nil {
@@ -338,11 +342,11 @@ func TestOpenOldFormat(t *testing.T) {
 	if err != nil || res.Saved || res.Rebuilt != "" || res.Summary.Unchanged != 4 {
 		t.Fatalf("Refresh: %v, Saved %v, Rebuilt %q, %+v; want nothing to do", err, res.Saved, res.Rebuilt, res.Summary)
 	}
-	if got := mustReadFile(t, filepath.Join(indexDir, SnapshotFile)); !reflect.DeepEqual(got, old) {
+	if got := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile)); !reflect.DeepEqual(got, old) {
 		t.Errorf("an unchanged Refresh rewrote the version 1 snapshot")
 	}
 	// A change: the documents are reused, and saved as segments.
-	writeDocsTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "A new paragraph about varroa mites.\n"})
+	testdocs.WriteTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "A new paragraph about varroa mites.\n"})
 	res, err = Refresh(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil || !res.Saved || res.Rebuilt != "" || res.Summary.Changed != 1 || res.Summary.Unchanged != 3 {
 		t.Fatalf("Refresh after an edit: %v, Saved %v, Rebuilt %q, %+v; want one changed and a save", err, res.Saved, res.Rebuilt, res.Summary)
@@ -358,7 +362,7 @@ func TestOpenRetriesWhenRootReplaced(t *testing.T) {
 	cfg := benchConfig(t)
 	files := smallCorpus()
 	docsDir, indexDir, first := buildIndexDir(t, files, cfg)
-	writeDocsTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "A new paragraph about varroa mites.\n"})
+	testdocs.WriteTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "A new paragraph about varroa mites.\n"})
 	docs, skipped, err := loadDocuments(docsDir, 0, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -436,9 +440,9 @@ func TestNothingToSaveCleansUp(t *testing.T) {
 		{"Refresh", Refresh},
 	} {
 		state := agedState(t, indexDir)
-		leftovers := map[string]string{"seg-00000000deadbeef.snap": "never committed", "." + SnapshotFile + ".tmp-123": "half a root",
-			".seg-0000000000000001.snap.tmp-456": "half a segment", "." + ManifestFile + ".tmp-789": "{"}
-		writeDocsTree(t, indexDir, leftovers)
+		leftovers := map[string]string{"seg-00000000deadbeef.snap": "never committed", "." + snapshot.SnapshotFile + ".tmp-123": "half a root",
+			".seg-0000000000000001.snap.tmp-456": "half a segment", "." + snapshot.ManifestFile + ".tmp-789": "{"}
+		testdocs.WriteTree(t, indexDir, leftovers)
 		res, err := tt.update(ctx, docsDir, indexDir, 0, cfg)
 		if err != nil || res.Saved {
 			t.Fatalf("%s: %v, Saved %v; want nothing saved", tt.name, err, res.Saved)
@@ -456,8 +460,8 @@ func TestKeywordIndexUpdateMatchesBuild(t *testing.T) {
 	cfg := benchConfig(t)
 	files := numberedCorpus(8)
 	docsDir := t.TempDir()
-	writeDocsTree(t, docsDir, files)
-	load := func() ([]Document, []Skipped) {
+	testdocs.WriteTree(t, docsDir, files)
+	load := func() ([]document.Document, []document.Skipped) {
 		docs, skipped, err := loadDocuments(docsDir, 0, cfg, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -472,7 +476,7 @@ func TestKeywordIndexUpdateMatchesBuild(t *testing.T) {
 	// The first document grows (every later chunk moves), one in the
 	// middle goes, two come (one between others, one last), one gets a
 	// copy, and one gets words no other has.
-	writeDocsTree(t, docsDir, map[string]string{
+	testdocs.WriteTree(t, docsDir, map[string]string{
 		"doc00.txt":  files["doc00.txt"] + topicDoc("", "aquifer recharge appendix", 3),
 		"doc03b.txt": topicDoc("Report on volcanoes", "volcano magma eruption", 2),
 		"zz.txt":     topicDoc("Report on lichens", "lichen fungus symbiosis", 2),
@@ -495,17 +499,17 @@ func TestKeywordIndexUpdateMatchesBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, w := got.kw, want.kw
-	if g.n != w.n || g.units != w.units || !reflect.DeepEqual(g.lengths, w.lengths) || !reflect.DeepEqual(g.weights, w.weights) {
-		t.Errorf("chunks, units, lengths or weights differ: %d/%d chunks, %d/%d units", g.n, w.n, g.units, w.units)
+	if g.N != w.N || g.Units != w.Units || !reflect.DeepEqual(g.Lengths, w.Lengths) || !reflect.DeepEqual(g.Weights, w.Weights) {
+		t.Errorf("chunks, units, lengths or weights differ: %d/%d chunks, %d/%d units", g.N, w.N, g.Units, w.Units)
 	}
-	if !reflect.DeepEqual(g.terms, w.terms) {
-		for term, tp := range w.terms {
-			if !reflect.DeepEqual(g.terms[term], tp) {
-				t.Errorf("term %q: got %+v, want %+v", term, g.terms[term], tp)
+	if !reflect.DeepEqual(g.Terms, w.Terms) {
+		for term, tp := range w.Terms {
+			if !reflect.DeepEqual(g.Terms[term], tp) {
+				t.Errorf("term %q: got %+v, want %+v", term, g.Terms[term], tp)
 				break
 			}
 		}
-		t.Errorf("postings differ: %d terms, want %d", len(g.terms), len(w.terms))
+		t.Errorf("postings differ: %d terms, want %d", len(g.Terms), len(w.Terms))
 	}
 	for _, q := range []string{"aquifer recharge appendix", "volcano magma", "zyxwv", "glacier moraine report5", "lichen symbiosis"} {
 		gs, _ := got.Search(ctx, q, 5)
@@ -519,14 +523,14 @@ func TestKeywordIndexUpdateMatchesBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(prev.kw.terms, again.kw.terms) {
+	if !reflect.DeepEqual(prev.kw.Terms, again.kw.Terms) {
 		t.Errorf("the update modified the previous index's postings")
 	}
 }
 
 // documentsForTest returns the documents ix indexes.
-func (ix *Index) documentsForTest() []Document {
-	var out []Document
+func (ix *Index) documentsForTest() []document.Document {
+	var out []document.Document
 	for _, d := range ix.docs {
 		out = append(out, d.Document)
 	}

@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"citebot/analysis"
 	"slices"
 	"sync"
 )
@@ -24,8 +25,8 @@ func (ix *Index) soundsLike(word, stem string) []string {
 	si.once.Do(func() { si.keys = ix.soundKeys() })
 	var out []string
 	for _, w := range []string{word, stem} {
-		for _, l := range transliterations(w) {
-			for _, c := range si.keys[soundKey(l)] {
+		for _, l := range analysis.Transliterations(w) {
+			for _, c := range si.keys[analysis.SoundKey(l)] {
 				if !slices.Contains(out, c) {
 					out = append(out, c)
 				}
@@ -52,8 +53,8 @@ func (ix *Index) soundKeys() map[string][]string {
 	capital := map[string]bool{} // lower-cased words seen with a capital
 	lowerSeen := map[string]bool{}
 	for _, d := range ix.docs {
-		ForEachWordCase(d.Text, func(w string, isCapital bool) {
-			lw := lower(w)
+		analysis.ForEachWordCase(d.Text, func(w string, isCapital bool) {
+			lw := analysis.Lower(w)
 			if isCapital {
 				capital[lw] = true
 			} else if lw == w {
@@ -66,11 +67,11 @@ func (ix *Index) soundKeys() map[string][]string {
 		if lowerSeen[lw] {
 			continue
 		}
-		t, ok := term(lw)
+		t, ok := analysis.Term(lw)
 		if !ok {
 			continue
 		}
-		for _, k := range nameKeys(foldLatin(lw)) {
+		for _, k := range analysis.NameKeys(analysis.FoldLatin(lw)) {
 			if !slices.Contains(keys[k], t) {
 				keys[k] = append(keys[k], t)
 			}

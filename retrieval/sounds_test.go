@@ -1,6 +1,9 @@
 package retrieval
 
 import (
+	"citebot/analysis"
+	"citebot/document"
+	"citebot/retrieval/internal/rank"
 	"context"
 	"slices"
 	"testing"
@@ -10,7 +13,7 @@ import (
 // own spelling of them, and only names do (words the documents write in
 // lower case are not matched by sound).
 func TestAnalyzeRussianNames(t *testing.T) {
-	docs := []Document{{ID: "a.txt", Title: "Super Bowl 50", Text: "Super Bowl 50\n\nThe Carolina Panthers lost to the Denver Broncos. " +
+	docs := []document.Document{{ID: "a.txt", Title: "Super Bowl 50", Text: "Super Bowl 50\n\nThe Carolina Panthers lost to the Denver Broncos. " +
 		"Jared Allen sacked the quarterback. Börte was his wife. The system failed.\n"}}
 	ix, _, err := Build(context.Background(), docs, nil, benchConfig(t), nil)
 	if err != nil {
@@ -40,17 +43,17 @@ func TestAnalyzeRussianNames(t *testing.T) {
 }
 
 func TestBM25TermsShareAKeyTerm(t *testing.T) {
-	q := Query{Keys: []KeyTerm{
+	q := analysis.Query{Keys: []analysis.KeyTerm{
 		{Word: "a", Terms: []string{"x", "y", "z"}, Weights: []float64{1, 0.5, 0.5}},
 		{Word: "b", Terms: []string{"b"}, Weights: []float64{1}},
 	}}
 	known := func(t string) bool { return t != "x" }
 	got := bm25Terms(q, known)
-	want := []weightedTerm{{"y", 0.5}, {"z", 0.5}, {"b", 1}}
+	want := []rank.WeightedTerm{{Term: "y", Weight: 0.5}, {Term: "z", Weight: 0.5}, {Term: "b", Weight: 1}}
 	if !slices.Equal(got, want) {
 		t.Errorf("bm25Terms = %v, want %v: a key term counts once, shared by the renderings the corpus has", got, want)
 	}
-	if got := bm25Terms(Query{Keys: []KeyTerm{{Word: "q", Terms: []string{"q"}}}}, func(string) bool { return false }); len(got) != 0 {
+	if got := bm25Terms(analysis.Query{Keys: []analysis.KeyTerm{{Word: "q", Terms: []string{"q"}}}}, func(string) bool { return false }); len(got) != 0 {
 		t.Errorf("a key term the corpus lacks gives terms %v", got)
 	}
 }

@@ -1,6 +1,9 @@
 package retrieval
 
 import (
+	"citebot/document"
+	"citebot/internal/testdocs"
+	"citebot/retrieval/internal/snapshot"
 	wire "citebot/retrieval/internal/wire"
 
 	"bytes"
@@ -111,11 +114,11 @@ func dirNames(tb testing.TB, dir string) []string {
 // unlisted segment left behind means a save was not cleaned up.
 func checkIndexFiles(tb testing.TB, dir string) {
 	tb.Helper()
-	root, _, _, err := readRoot(dir)
+	root, _, _, err := snapshot.ReadRoot(dir)
 	if err != nil {
 		tb.Fatalf("read root: %v", err)
 	}
-	want := append([]string{lockFile, SnapshotFile, ManifestFile}, listedSegments(root.Docs)...)
+	want := append([]string{snapshot.LockFile, snapshot.SnapshotFile, snapshot.ManifestFile}, snapshot.ListedSegments(root.Docs)...)
 	slices.Sort(want)
 	if got := dirNames(tb, dir); !slices.Equal(got, want) {
 		tb.Errorf("index folder holds %q, want %q", got, want)
@@ -152,15 +155,15 @@ func writeIndexFiles(tb testing.TB, dir string, files map[string][]byte) {
 // segmentNames lists the segments the root in dir lists.
 func segmentNames(tb testing.TB, dir string) []string {
 	tb.Helper()
-	root, _, _, err := readRoot(dir)
+	root, _, _, err := snapshot.ReadRoot(dir)
 	if err != nil {
 		tb.Fatalf("read root: %v", err)
 	}
-	return listedSegments(root.Docs)
+	return snapshot.ListedSegments(root.Docs)
 }
 
 // docChunks returns the chunks an index holds for one document.
-func docChunks(ix *Index, id string) []Chunk {
+func docChunks(ix *Index, id string) []document.Chunk {
 	e, ok := ix.byID[id]
 	if !ok {
 		return nil
@@ -172,7 +175,7 @@ func docChunks(ix *Index, id string) []Chunk {
 func buildIndexDir(tb testing.TB, files map[string]string, cfg Config) (docsDir, indexDir string, res UpdateResult) {
 	tb.Helper()
 	docsDir = tb.TempDir()
-	writeDocsTree(tb, docsDir, files)
+	testdocs.WriteTree(tb, docsDir, files)
 	indexDir = filepath.Join(tb.TempDir(), "index")
 	res, err := Update(context.Background(), docsDir, indexDir, 0, cfg)
 	if err != nil {
@@ -186,7 +189,7 @@ func TestOpenMatchesBuilt(t *testing.T) {
 	cfg := benchConfig(t)
 	docsDir := t.TempDir()
 	copySeeds(t, docsDir)
-	writeDocsTree(t, docsDir, map[string]string{"skip.bin": "\x00"})
+	testdocs.WriteTree(t, docsDir, map[string]string{"skip.bin": "\x00"})
 	indexDir := filepath.Join(t.TempDir(), "nested", "index") // Save creates it
 	res, err := Update(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil {
@@ -238,7 +241,7 @@ func TestOpenMatchesBuilt(t *testing.T) {
 		}
 	}
 
-	m, err := ReadManifest(indexDir)
+	m, err := snapshot.ReadManifest(indexDir)
 	if err != nil {
 		t.Fatalf("ReadManifest: %v", err)
 	}
@@ -255,10 +258,10 @@ func TestOpenMatchesBuilt(t *testing.T) {
 	if got, want := docs, built.Documents(); !reflect.DeepEqual(got, want) {
 		t.Errorf("manifest documents:\n got %+v\nwant %+v", got, want)
 	}
-	if got, want := m.Skipped, []Skipped{{Document: "skip.bin", Reason: "unsupported file type (indexed: .txt, .md, .pdf, .docx, .html)"}}; !reflect.DeepEqual(got, want) {
+	if got, want := m.Skipped, []document.Skipped{{Document: "skip.bin", Reason: "unsupported file type (indexed: .txt, .md, .pdf, .docx, .html)"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("manifest skipped = %+v, want %+v", got, want)
 	}
-	raw := mustReadFile(t, filepath.Join(indexDir, SnapshotFile))
+	raw := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile))
 	if got, want := m.SnapshotSHA256, fmt.Sprintf("%x", raw[len(raw)-sha256.Size:]); got != want {
 		t.Errorf("manifest snapshot_sha256 = %s, want the snapshot's checksum %s", got, want)
 	}
@@ -276,8 +279,8 @@ func TestOpenErrors(t *testing.T) {
 		cfg    Config
 		wantIs error
 	}{
-		{"missing folder", filepath.Join(t.TempDir(), "nope"), cfg, ErrNoIndex},
-		{"empty folder", t.TempDir(), cfg, ErrNoIndex},
+		{"missing folder", filepath.Join(t.TempDir(), "nope"), cfg, snapshot.ErrNoIndex},
+		{"empty folder", t.TempDir(), cfg, snapshot.ErrNoIndex},
 		{"no embedder", indexDir, noEmbedder, nil},
 	}
 	for _, tt := range tests {
@@ -289,12 +292,12 @@ func TestOpenErrors(t *testing.T) {
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Errorf("Open error = %v, want one wrapping %v", err, tt.wantIs)
 			}
-			if errors.Is(err, ErrCorrupt) {
+			if errors.Is(err, snapshot.ErrCorrupt) {
 				t.Errorf("Open error = %v, want it not to claim corruption", err)
 			}
 		})
 	}
-	if _, err := ReadManifest(t.TempDir()); !errors.Is(err, ErrNoIndex) {
+	if _, err := snapshot.ReadManifest(t.TempDir()); !errors.Is(err, snapshot.ErrNoIndex) {
 		t.Errorf("ReadManifest of an empty folder: %v, want ErrNoIndex", err)
 	}
 }
@@ -314,7 +317,7 @@ func encodeRoot(tb testing.TB, root *wire.Root) []byte {
 	if err := gob.NewEncoder(&b).Encode(root); err != nil {
 		tb.Fatal(err)
 	}
-	return encodeFile(rootMagic, b.Bytes())
+	return encodeFile(snapshot.RootMagic, b.Bytes())
 }
 
 // encodeSegment encodes a segment from its parts: the documents, the
@@ -325,17 +328,17 @@ func encodeSegment(tb testing.TB, docs []wire.SnapshotDoc, vectors []byte) []byt
 	if err := gob.NewEncoder(&b).Encode(&wire.SegmentDocs{Docs: docs}); err != nil {
 		tb.Fatal(err)
 	}
-	start := len(segmentMagic) + b.Len()
+	start := len(snapshot.SegmentMagic) + b.Len()
 	b.Write(vectors)
 	b.Write(binary.BigEndian.AppendUint64(nil, uint64(start)))
-	return encodeFile(segmentMagic, b.Bytes())
+	return encodeFile(snapshot.SegmentMagic, b.Bytes())
 }
 
 // decodeRootFile decodes a root snapshot's bytes.
 func decodeRootFile(tb testing.TB, raw []byte) *wire.Root {
 	tb.Helper()
 	var root wire.Root
-	if err := gob.NewDecoder(bytes.NewReader(raw[len(rootMagic) : len(raw)-sha256.Size])).Decode(&root); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(raw[len(snapshot.RootMagic) : len(raw)-sha256.Size])).Decode(&root); err != nil {
 		tb.Fatal(err)
 	}
 	return &root
@@ -348,14 +351,14 @@ func withSegment(tb testing.TB, files map[string][]byte, name string, data []byt
 	tb.Helper()
 	out := maps.Clone(files)
 	out[name] = data
-	root := decodeRootFile(tb, files[SnapshotFile])
+	root := decodeRootFile(tb, files[snapshot.SnapshotFile])
 	for i, r := range root.Segments {
 		if r.Name == name {
 			sum := sha256.Sum256(data[:len(data)-sha256.Size])
 			root.Segments[i].SHA256, root.Segments[i].Size = hex.EncodeToString(sum[:]), int64(len(data))
 		}
 	}
-	out[SnapshotFile] = encodeRoot(tb, root)
+	out[snapshot.SnapshotFile] = encodeRoot(tb, root)
 	return out
 }
 
@@ -364,7 +367,7 @@ func TestOpenCorrupt(t *testing.T) {
 	cfg := benchConfig(t)
 	docsDir, goodDir, good := buildIndexDir(t, smallCorpus(), cfg)
 	files := indexFiles(t, goodDir)
-	raw := files[SnapshotFile]
+	raw := files[snapshot.SnapshotFile]
 	segName := segmentNames(t, goodDir)[0]
 	seg := files[segName]
 	flip := func(b []byte, i int) []byte {
@@ -388,13 +391,13 @@ func TestOpenCorrupt(t *testing.T) {
 	}
 	// Segments whose checksum and size match the root's reference but
 	// whose contents do not fit it.
-	s, err := readSegment(goodDir, wire.SegmentRef{Name: segName, SHA256: decodeRootFile(t, raw).Segments[0].SHA256, Size: int64(len(seg))})
+	s, err := snapshot.ReadSegment(goodDir, wire.SegmentRef{Name: segName, SHA256: decodeRootFile(t, raw).Segments[0].SHA256, Size: int64(len(seg))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var docs []wire.SnapshotDoc
-	for _, id := range slices.Sorted(maps.Keys(s.docs)) {
-		docs = append(docs, *s.docs[id])
+	for _, id := range slices.Sorted(maps.Keys(s.Docs)) {
+		docs = append(docs, *s.Docs[id])
 	}
 	vecStart := binary.BigEndian.Uint64(seg[len(seg)-sha256.Size-8:])
 	vectors := seg[vecStart : len(seg)-sha256.Size-8]
@@ -414,33 +417,33 @@ func TestOpenCorrupt(t *testing.T) {
 		name  string
 		files map[string][]byte
 	}{
-		{"root empty", with(SnapshotFile, []byte{})},
-		{"root truncated to half", with(SnapshotFile, raw[:len(raw)/2])},
-		{"root's last byte missing", with(SnapshotFile, raw[:len(raw)-1])},
-		{"byte flipped in the root", with(SnapshotFile, flip(raw, len(raw)/2))},
-		{"byte flipped in the root's checksum", with(SnapshotFile, flip(raw, len(raw)-1))},
-		{"byte flipped in the magic", with(SnapshotFile, flip(raw, 0))},
-		{"other format version", with(SnapshotFile, append([]byte(strings.Replace(rootMagic, "\n2\n", "\n999\n", 1)), raw[len(rootMagic):]...))},
-		{"root garbage", with(SnapshotFile, garbage)},
-		{"magic then garbage", with(SnapshotFile, append([]byte(rootMagic), garbage...))},
+		{"root empty", with(snapshot.SnapshotFile, []byte{})},
+		{"root truncated to half", with(snapshot.SnapshotFile, raw[:len(raw)/2])},
+		{"root's last byte missing", with(snapshot.SnapshotFile, raw[:len(raw)-1])},
+		{"byte flipped in the root", with(snapshot.SnapshotFile, flip(raw, len(raw)/2))},
+		{"byte flipped in the root's checksum", with(snapshot.SnapshotFile, flip(raw, len(raw)-1))},
+		{"byte flipped in the magic", with(snapshot.SnapshotFile, flip(raw, 0))},
+		{"other format version", with(snapshot.SnapshotFile, append([]byte(strings.Replace(snapshot.RootMagic, "\n2\n", "\n999\n", 1)), raw[len(snapshot.RootMagic):]...))},
+		{"root garbage", with(snapshot.SnapshotFile, garbage)},
+		{"magic then garbage", with(snapshot.SnapshotFile, append([]byte(snapshot.RootMagic), garbage...))},
 		{"segment missing", with(segName, nil)},
 		{"segment empty", with(segName, []byte{})},
 		{"segment truncated", with(segName, seg[:len(seg)-1])},
 		{"byte flipped in a segment", with(segName, flip(seg, len(seg)/3))},
 		{"segment's checksum zeroed", with(segName, append(seg[:len(seg)-sha256.Size:len(seg)-sha256.Size], make([]byte, sha256.Size)...))},
-		{"root lists a segment it does not describe", with(SnapshotFile, unlisted)},
-		{"root counts other chunks", with(SnapshotFile, chunkCount)},
+		{"root lists a segment it does not describe", with(snapshot.SnapshotFile, unlisted)},
+		{"root counts other chunks", with(snapshot.SnapshotFile, chunkCount)},
 		{"chunk outside its document", withSegment(t, files, segName, encodeSegment(t, outside, vectors))},
 		{"segment holds other text", withSegment(t, files, segName, encodeSegment(t, otherText, vectors))},
 		{"vectors unreadable", withSegment(t, files, segName, encodeSegment(t, docs, []byte("not chromem-go's export")))},
-		{"vectors offset outside the file", withSegment(t, files, segName, encodeFile(segmentMagic, binary.BigEndian.AppendUint64([]byte("x"), 1<<40)))},
-		{"old format damaged", with(SnapshotFile, flip(encodeV1(t, good.Index), 100))},
+		{"vectors offset outside the file", withSegment(t, files, segName, encodeFile(snapshot.SegmentMagic, binary.BigEndian.AppendUint64([]byte("x"), 1<<40)))},
+		{"old format damaged", with(snapshot.SnapshotFile, flip(encodeV1(t, good.Index), 100))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			indexDir := t.TempDir()
 			writeIndexFiles(t, indexDir, tt.files)
-			if _, err := Open(ctx, indexDir, cfg); !errors.Is(err, ErrCorrupt) {
+			if _, err := Open(ctx, indexDir, cfg); !errors.Is(err, snapshot.ErrCorrupt) {
 				t.Fatalf("Open error = %v, want one wrapping ErrCorrupt", err)
 			}
 			// Open leaves the damaged files in place for inspection.
@@ -451,8 +454,8 @@ func TestOpenCorrupt(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Update over a corrupt snapshot: %v", err)
 			}
-			if !strings.Contains(res.Rebuilt, ErrCorrupt.Error()) {
-				t.Errorf("Rebuilt = %q, want it to say %q", res.Rebuilt, ErrCorrupt)
+			if !strings.Contains(res.Rebuilt, snapshot.ErrCorrupt.Error()) {
+				t.Errorf("Rebuilt = %q, want it to say %q", res.Rebuilt, snapshot.ErrCorrupt)
 			}
 			if !res.Saved {
 				t.Errorf("Saved = false after a rebuild, want true")
@@ -476,18 +479,18 @@ func TestOpenCorrupt(t *testing.T) {
 func encodeV1(tb testing.TB, ix *Index) []byte {
 	tb.Helper()
 	db := chromem.NewDB()
-	coll, err := db.CreateCollection(collectionName, nil, noEmbedding)
+	coll, err := db.CreateCollection(snapshot.CollectionName, nil, snapshot.NoEmbedding)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	data := wire.SnapshotV1{Versions: ix.versions, Created: time.Now().UTC(), Skipped: wireSkipped(ix.skipped)}
+	data := wire.SnapshotV1{Versions: ix.versions, Created: time.Now().UTC(), Skipped: snapshot.WireSkipped(ix.skipped)}
 	for _, e := range ix.docs {
 		sd := ix.segmentDoc(e)
-		sd.doc.Title, sd.doc.Aliases = e.Title, e.Aliases
-		data.Docs = append(data.Docs, sd.doc)
-		for k, v := range sd.vectors {
+		sd.Doc.Title, sd.Doc.Aliases = e.Title, e.Aliases
+		data.Docs = append(data.Docs, sd.Doc)
+		for k, v := range sd.Vectors {
 			if v != nil {
-				if err := coll.AddDocument(context.Background(), chromem.Document{ID: vectorID(Chunk(sd.doc.Chunks[k])), Embedding: v}); err != nil {
+				if err := coll.AddDocument(context.Background(), chromem.Document{ID: snapshot.VectorID(document.Chunk(sd.Doc.Chunks[k])), Embedding: v}); err != nil {
 					tb.Fatal(err)
 				}
 			}
@@ -502,7 +505,7 @@ func encodeV1(tb testing.TB, ix *Index) []byte {
 	if err := gob.NewEncoder(&b).Encode(&data); err != nil {
 		tb.Fatal(err)
 	}
-	return encodeFile(snapshotMagicV1, b.Bytes())
+	return encodeFile(snapshot.SnapshotMagicV1, b.Bytes())
 }
 
 func TestSaveFailureKeepsSnapshot(t *testing.T) {
@@ -510,12 +513,12 @@ func TestSaveFailureKeepsSnapshot(t *testing.T) {
 	cfg := benchConfig(t)
 	files := smallCorpus()
 	docsDir, indexDir, built := buildIndexDir(t, files, cfg)
-	snap := mustReadFile(t, filepath.Join(indexDir, SnapshotFile))
-	manifest := mustReadFile(t, filepath.Join(indexDir, ManifestFile))
+	snap := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile))
+	manifest := mustReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile))
 
 	t.Run("index folder under a file", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "file")
-		writeDocsTree(t, filepath.Dir(file), map[string]string{"file": "x"})
+		testdocs.WriteTree(t, filepath.Dir(file), map[string]string{"file": "x"})
 		res, err := Update(ctx, docsDir, filepath.Join(file, "sub"), 0, cfg)
 		if err == nil {
 			t.Fatalf("Update into a folder under a file = %+v, nil error; want an error", res.Summary)
@@ -528,8 +531,8 @@ func TestSaveFailureKeepsSnapshot(t *testing.T) {
 		if os.Geteuid() == 0 {
 			t.Skip("running as root: a read-only folder is still writable")
 		}
-		writeDocsTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "A new paragraph about varroa mites.\n"})
-		t.Cleanup(func() { writeDocsTree(t, docsDir, map[string]string{"b.txt": files["b.txt"]}) })
+		testdocs.WriteTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "A new paragraph about varroa mites.\n"})
+		t.Cleanup(func() { testdocs.WriteTree(t, docsDir, map[string]string{"b.txt": files["b.txt"]}) })
 		if err := os.Chmod(indexDir, 0o555); err != nil {
 			t.Fatal(err)
 		}
@@ -538,10 +541,10 @@ func TestSaveFailureKeepsSnapshot(t *testing.T) {
 			t.Fatalf("Update into a read-only folder: nil error, want an error")
 		}
 	})
-	if got := mustReadFile(t, filepath.Join(indexDir, SnapshotFile)); !bytes.Equal(got, snap) {
+	if got := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile)); !bytes.Equal(got, snap) {
 		t.Errorf("a failed save changed the existing snapshot")
 	}
-	if got := mustReadFile(t, filepath.Join(indexDir, ManifestFile)); !bytes.Equal(got, manifest) {
+	if got := mustReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile)); !bytes.Equal(got, manifest) {
 		t.Errorf("a failed save changed the existing manifest")
 	}
 	checkIndexFiles(t, indexDir)

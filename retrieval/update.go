@@ -1,6 +1,11 @@
 package retrieval
 
 import (
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/loader"
+	"citebot/retrieval/internal/rank"
+	"citebot/retrieval/internal/snapshot"
 	wire "citebot/retrieval/internal/wire"
 
 	"cmp"
@@ -44,7 +49,7 @@ func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxF
 	var root *wire.Root
 	k := prev.knownFrom(cfg)
 	if prev == nil {
-		root, _, _, _ = readRoot(indexDir)
+		root, _, _, _ = snapshot.ReadRoot(indexDir)
 		k = rootKnown(root, indexDir, cfg)
 	}
 	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg, k)
@@ -57,7 +62,7 @@ func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxF
 // update is UpdateFrom once the documents are loaded. Without prev, root
 // is the root snapshot of indexDir when it could be read: an index built
 // by other versions is rebuilt without reading its segments.
-func update(ctx context.Context, prev *Index, root *wire.Root, docs []Document, skipped []Skipped, indexDir string, cfg Config, start time.Time) (UpdateResult, error) {
+func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.Document, skipped []document.Skipped, indexDir string, cfg Config, start time.Time) (UpdateResult, error) {
 	var res UpdateResult
 	inMemory := prev != nil
 	var err error
@@ -87,9 +92,9 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []Document, 
 			res.Rebuilt = why
 			prev = nil
 		}
-	case errors.Is(err, ErrNoIndex):
+	case errors.Is(err, snapshot.ErrNoIndex):
 		res.Rebuilt = "no index"
-	case errors.Is(err, ErrCorrupt):
+	case errors.Is(err, snapshot.ErrCorrupt):
 		res.Rebuilt = err.Error()
 	default:
 		return UpdateResult{}, err
@@ -99,9 +104,9 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []Document, 
 		res.Summary = Summary{Unchanged: len(docs), Skipped: skipped, Chunks: len(prev.chunks), TookMS: time.Since(start).Milliseconds(),
 			Duplicates: duplicatesOf(docs)}
 		if res.Summary.Skipped == nil {
-			res.Summary.Skipped = []Skipped{}
+			res.Summary.Skipped = []document.Skipped{}
 		}
-		m, merr := ReadManifest(indexDir)
+		m, merr := snapshot.ReadManifest(indexDir)
 		manifestOK := merr == nil && m.SnapshotSHA256 == prev.snapSHA
 		switch {
 		case !sameSkipped(prev.skipped, skipped) || prev.snapSHA == "" || inMemory && !manifestOK:
@@ -126,7 +131,7 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []Document, 
 				return res, fmt.Errorf("%w: repair index manifest: %w", ErrNotSaved, err)
 			}
 		default:
-			tidy(indexDir)
+			snapshot.Tidy(indexDir)
 		}
 		return res, nil
 	}
@@ -135,7 +140,7 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []Document, 
 
 // build builds the index of docs, reusing what it can of prev, and saves
 // it; rebuilt says why prev is nil, if it is.
-func build(ctx context.Context, prev *Index, docs []Document, skipped []Skipped, indexDir string, cfg Config, start time.Time, rebuilt string) (UpdateResult, error) {
+func build(ctx context.Context, prev *Index, docs []document.Document, skipped []document.Skipped, indexDir string, cfg Config, start time.Time, rebuilt string) (UpdateResult, error) {
 	ix, sum, err := Build(ctx, docs, skipped, cfg, prev)
 	if err != nil {
 		return UpdateResult{}, err
@@ -154,20 +159,20 @@ func build(ctx context.Context, prev *Index, docs []Document, skipped []Skipped,
 // then follows). A save that crashed between its root and its manifest
 // also left the manifest's temporary file, and the segments its root no
 // longer lists: they go too.
-func repairManifest(dir, sum string, m Manifest) error {
-	unlock, err := lockIndex(dir)
+func repairManifest(dir, sum string, m snapshot.Manifest) error {
+	unlock, err := snapshot.LockIndex(dir)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if _, now, _, err := readRoot(dir); err == nil && now != sum {
+	if _, now, _, err := snapshot.ReadRoot(dir); err == nil && now != sum {
 		return nil
 	}
-	removeGarbage(dir)
-	return writeManifest(dir, m)
+	snapshot.RemoveGarbage(dir)
+	return snapshot.WriteManifest(dir, m)
 }
 
-func sameSkipped(a, b []Skipped) bool {
+func sameSkipped(a, b []document.Skipped) bool {
 	return slices.Equal(a, b) || len(a) == 0 && len(b) == 0
 }
 
@@ -221,7 +226,7 @@ func dimensionChanged(from, to int) string {
 
 // sameDocuments reports whether docs are exactly the indexed documents at
 // the same hashes (and titles, which come from the configured boilerplate).
-func (ix *Index) sameDocuments(docs []Document) bool {
+func (ix *Index) sameDocuments(docs []document.Document) bool {
 	if len(docs) != len(ix.docs) {
 		return false
 	}
@@ -244,12 +249,12 @@ func (ix *Index) sameDocuments(docs []Document) bool {
 // is then nil. Otherwise it falls back to Update, and the Index is set.
 func Refresh(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
 	start := time.Now()
-	root, sum, _, _ := readRoot(indexDir)
+	root, sum, _, _ := snapshot.ReadRoot(indexDir)
 	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg, rootKnown(root, indexDir, cfg))
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if root != nil && root.Versions.SameBuilder(cfg.versions()) && segmentsPresent(indexDir, root) {
+	if root != nil && root.Versions.SameBuilder(cfg.versions()) && snapshot.SegmentsPresent(indexDir, root) {
 		res, done, err := refreshFromRoot(ctx, root, sum, docs, skipped, indexDir, cfg, start)
 		if err != nil || done {
 			return res, err
@@ -262,7 +267,7 @@ func Refresh(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, 
 // checksum is sum. It reports false, having written nothing, when only a
 // full update will do: the embedder's dimension changed, or another
 // process saved meanwhile.
-func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []Document, skipped []Skipped, dir string, cfg Config, start time.Time) (UpdateResult, bool, error) {
+func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []document.Document, skipped []document.Skipped, dir string, cfg Config, start time.Time) (UpdateResult, bool, error) {
 	// A root without a dimension records no vector: the embedder's name
 	// is trusted.
 	rootDim := root.Versions.Dimension
@@ -281,9 +286,9 @@ func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []Do
 	}
 	s := Summary{Skipped: skipped, Duplicates: duplicatesOf(docs)}
 	if s.Skipped == nil {
-		s.Skipped = []Skipped{}
+		s.Skipped = []document.Skipped{}
 	}
-	next := &wire.Root{Versions: cfg.versions(), Created: time.Now().UTC(), Skipped: wireSkipped(skipped), Docs: make([]wire.RootDoc, len(docs))}
+	next := &wire.Root{Versions: cfg.versions(), Created: time.Now().UTC(), Skipped: snapshot.WireSkipped(skipped), Docs: make([]wire.RootDoc, len(docs))}
 	var todo []int
 	fresh := map[string]int{}
 	sameAliases := true
@@ -312,15 +317,15 @@ func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []Do
 		res.Summary.TookMS = time.Since(start).Milliseconds()
 		return res, true, nil
 	}
-	if len(todo) == 0 && s.Removed == 0 && sameAliases && sameSkipped(modelSkipped(root.Skipped), skipped) {
+	if len(todo) == 0 && s.Removed == 0 && sameAliases && sameSkipped(snapshot.ModelSkipped(root.Skipped), skipped) {
 		next.Docs = root.Docs
-		if m, err := ReadManifest(dir); err == nil && m.SnapshotSHA256 == sum {
-			tidy(dir)
+		if m, err := snapshot.ReadManifest(dir); err == nil && m.SnapshotSHA256 == sum {
+			snapshot.Tidy(dir)
 			return done(UpdateResult{Summary: s})
 		}
 		// As in Update: the manifest describes another root (a crash
 		// between the renames) or is damaged; the root stays as it is.
-		if err := repairManifest(dir, sum, manifestOf(root, sum)); err != nil {
+		if err := repairManifest(dir, sum, snapshot.ManifestOf(root, sum)); err != nil {
 			return UpdateResult{}, false, fmt.Errorf("%w: repair index manifest: %w", ErrNotSaved, err)
 		}
 		return done(UpdateResult{Summary: s})
@@ -339,15 +344,15 @@ func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []Do
 		next.Docs[i].Chunks = len(results[i].chunks)
 	}
 
-	unlock, err := lockIndex(dir)
+	unlock, err := snapshot.LockIndex(dir)
 	if err != nil {
 		return UpdateResult{}, false, fmt.Errorf("%w: %w", ErrNotSaved, err)
 	}
 	defer unlock()
-	if _, now, _, err := readRoot(dir); err != nil || now != sum {
+	if _, now, _, err := snapshot.ReadRoot(dir); err != nil || now != sum {
 		return UpdateResult{}, false, nil
 	}
-	removeGarbage(dir)
+	snapshot.RemoveGarbage(dir)
 	refs := make(map[string]wire.SegmentRef, len(root.Segments))
 	for _, r := range root.Segments {
 		refs[r.Name] = r
@@ -359,22 +364,22 @@ func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []Do
 	// Compaction may rewrite documents of old segments: those are read
 	// once each, as the new segments ask for them.
 	var mu sync.Mutex
-	opened := map[string]*segment{}
-	readOld := func(name string) (*segment, error) {
+	opened := map[string]*snapshot.Segment{}
+	readOld := func(name string) (*snapshot.Segment, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if s, ok := opened[name]; ok {
 			return s, nil
 		}
-		s, err := readSegment(dir, refs[name])
+		s, err := snapshot.ReadSegment(dir, refs[name])
 		if err != nil {
-			return nil, fmt.Errorf("compact: %w: %v", ErrCorrupt, err)
+			return nil, fmt.Errorf("compact: %w: %v", snapshot.ErrCorrupt, err)
 		}
 		opened[name] = s
 		return s, nil
 	}
-	load := func(ids []string) ([]segmentDoc, error) {
-		out := make([]segmentDoc, len(ids))
+	load := func(ids []string) ([]snapshot.SegmentDoc, error) {
+		out := make([]snapshot.SegmentDoc, len(ids))
 		for j, id := range ids {
 			if i, ok := fresh[id]; ok {
 				out[j] = newSegmentDoc(docs[i], results[i])
@@ -384,14 +389,14 @@ func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []Do
 			if err != nil {
 				return nil, err
 			}
-			if out[j], err = seg.segmentDoc(ctx, id); err != nil {
+			if out[j], err = seg.SegmentDoc(ctx, id); err != nil {
 				return nil, err
 			}
 		}
 		return out, nil
 	}
-	if _, err := commitRoot(dir, next, refs, load); err != nil {
-		if errors.Is(err, ErrCorrupt) {
+	if _, err := snapshot.CommitRoot(dir, next, refs, load); err != nil {
+		if errors.Is(err, snapshot.ErrCorrupt) {
 			// A segment to compact is damaged: Update notices it too,
 			// and rebuilds.
 			return UpdateResult{}, false, nil
@@ -403,11 +408,11 @@ func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []Do
 
 // newSegmentDoc is a freshly chunked and embedded document as a segment
 // stores it, its vectors unit length as the index holds them.
-func newSegmentDoc(d Document, r docVectors) segmentDoc {
-	sd := segmentDoc{doc: wire.SnapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Pages: d.Pages, Chunks: wireChunks(r.chunks)}, vectors: make([][]float32, len(r.chunks))}
+func newSegmentDoc(d document.Document, r docVectors) snapshot.SegmentDoc {
+	sd := snapshot.SegmentDoc{Doc: wire.SnapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Pages: d.Pages, Chunks: snapshot.WireChunks(r.chunks)}, Vectors: make([][]float32, len(r.chunks))}
 	for k, v := range r.vectors {
-		if !isZero(v) {
-			sd.vectors[k] = unitVector(v)
+		if !rank.IsZero(v) {
+			sd.Vectors[k] = rank.UnitVector(v)
 		}
 	}
 	return sd
@@ -422,7 +427,7 @@ func newSegmentDoc(d Document, r docVectors) segmentDoc {
 // to those changes ChunkerVersion, and nothing is known then.
 type known struct {
 	titles map[string]string // by sha256
-	doc    Known
+	doc    loader.Known
 }
 
 // knownFrom is what ix knows, or nil.
@@ -434,10 +439,10 @@ func (ix *Index) knownFrom(cfg Config) *known {
 	for _, d := range ix.docs {
 		k.titles[d.SHA256] = d.Title
 	}
-	k.doc = func(id, sha string) (Document, bool) {
+	k.doc = func(id, sha string) (document.Document, bool) {
 		e, ok := ix.byID[id]
 		if !ok || e.SHA256 != sha {
-			return Document{}, false
+			return document.Document{}, false
 		}
 		return e.Document, true
 	}
@@ -466,23 +471,23 @@ func rootKnown(r *wire.Root, dir string, cfg Config) *known {
 	}
 	var mu sync.Mutex
 	read := map[string]map[string]*wire.SnapshotDoc{}
-	k.doc = func(id, sha string) (Document, bool) {
+	k.doc = func(id, sha string) (document.Document, bool) {
 		d, ok := byID[id]
 		if !ok || d.SHA256 != sha || d.Segment == "" {
-			return Document{}, false
+			return document.Document{}, false
 		}
 		mu.Lock()
 		docs, ok := read[d.Segment]
 		if !ok {
-			docs, _ = readSegmentDocs(dir, refs[d.Segment])
+			docs, _ = snapshot.ReadSegmentDocs(dir, refs[d.Segment])
 			read[d.Segment] = docs
 		}
 		mu.Unlock()
 		sd, ok := docs[d.ID]
 		if !ok || sd.SHA256 != sha {
-			return Document{}, false
+			return document.Document{}, false
 		}
-		return Document{ID: id, Title: d.Title, SHA256: sha, Text: sd.Text, Pages: sd.Pages}, true
+		return document.Document{ID: id, Title: d.Title, SHA256: sha, Text: sd.Text, Pages: sd.Pages}, true
 	}
 	return k
 }
@@ -496,13 +501,13 @@ const titlePending = "\x00title pending\x00"
 // boilerplate, and documents that hold nothing but site chrome skipped
 // with a reason rather than indexed as empty. What k knows (it may be nil)
 // is not worked out again.
-func loadDocuments(dir string, maxFileBytes int64, cfg Config, k *known) ([]Document, []Skipped, error) {
+func loadDocuments(dir string, maxFileBytes int64, cfg Config, k *known) ([]document.Document, []document.Skipped, error) {
 	var titles map[string]string
-	var doc Known
+	var doc loader.Known
 	if k != nil {
 		titles, doc = k.titles, k.doc
 	}
-	docs, skipped, err := LoadKnown(dir, maxFileBytes, func(string) string { return titlePending }, doc)
+	docs, skipped, err := loader.LoadKnown(dir, maxFileBytes, func(string) string { return titlePending }, doc)
 	if err != nil {
 		return nil, skipped, err
 	}
@@ -511,19 +516,19 @@ func loadDocuments(dir string, maxFileBytes int64, cfg Config, k *known) ([]Docu
 		title, indexed := titles[d.SHA256]
 		if d.Title == titlePending {
 			if !indexed {
-				title = cmp.Or(DocumentTitle(d.Text, cfg.Chunk.Boilerplate), d.ID)
+				title = cmp.Or(chunking.DocumentTitle(d.Text, cfg.Chunk.Boilerplate), d.ID)
 			}
 			d.Title = title
 		}
-		if indexed || hasContent(d.Text, cfg.Chunk.Boilerplate) {
+		if indexed || chunking.HasContent(d.Text, cfg.Chunk.Boilerplate) {
 			kept = append(kept, d)
 		} else {
-			skipped = append(skipped, Skipped{Document: d.ID, Reason: "no text to index (only site chrome)"})
+			skipped = append(skipped, document.Skipped{Document: d.ID, Reason: "no text to index (only site chrome)"})
 		}
 	}
 	if len(kept) == 0 {
-		return nil, skipped, noDocuments(dir, skipped)
+		return nil, skipped, loader.NoDocuments(dir, skipped)
 	}
-	slices.SortFunc(skipped, func(a, b Skipped) int { return strings.Compare(a.Document, b.Document) })
+	slices.SortFunc(skipped, func(a, b document.Skipped) int { return strings.Compare(a.Document, b.Document) })
 	return kept, skipped, nil
 }

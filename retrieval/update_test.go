@@ -2,6 +2,11 @@ package retrieval
 
 import (
 	"bytes"
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/internal/testdocs"
+	"citebot/loader"
+	"citebot/retrieval/internal/snapshot"
 	"context"
 	"errors"
 	"maps"
@@ -53,7 +58,7 @@ type indexState struct {
 // mtime, then records the folder's files.
 func agedState(tb testing.TB, dir string) indexState {
 	tb.Helper()
-	path := filepath.Join(dir, SnapshotFile)
+	path := filepath.Join(dir, snapshot.SnapshotFile)
 	old := time.Now().Add(-time.Hour).Truncate(time.Second)
 	if err := os.Chtimes(path, old, old); err != nil {
 		tb.Fatal(err)
@@ -63,7 +68,7 @@ func agedState(tb testing.TB, dir string) indexState {
 
 func (s indexState) check(tb testing.TB, dir string) {
 	tb.Helper()
-	fi, err := os.Stat(filepath.Join(dir, SnapshotFile))
+	fi, err := os.Stat(filepath.Join(dir, snapshot.SnapshotFile))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -85,14 +90,14 @@ func checkSummary(tb testing.TB, got Summary, want Summary) {
 	tb.Helper()
 	got.TookMS, want.TookMS = 0, 0
 	if want.Skipped == nil {
-		want.Skipped = []Skipped{}
+		want.Skipped = []document.Skipped{}
 	}
 	if !reflect.DeepEqual(got, want) {
 		tb.Errorf("summary:\n got %+v\nwant %+v", got, want)
 	}
 }
 
-var jpegSkipped = []Skipped{{Document: "ignored.jpeg", Reason: "unsupported file type (indexed: .txt, .md, .pdf, .docx, .html)"}}
+var jpegSkipped = []document.Skipped{{Document: "ignored.jpeg", Reason: "unsupported file type (indexed: .txt, .md, .pdf, .docx, .html)"}}
 
 func TestUpdateIncremental(t *testing.T) {
 	ctx := context.Background()
@@ -100,7 +105,7 @@ func TestUpdateIncremental(t *testing.T) {
 	cfg := log.wrap(benchConfig(t))
 	files := smallCorpus()
 	docsDir := t.TempDir()
-	writeDocsTree(t, docsDir, files)
+	testdocs.WriteTree(t, docsDir, files)
 	indexDir := t.TempDir()
 	update := func() UpdateResult {
 		t.Helper()
@@ -146,7 +151,7 @@ func TestUpdateIncremental(t *testing.T) {
 	// One document edited: only it is chunked and embedded again.
 	before := res.Index
 	edited := files["b.txt"] + "Varroa mites spread between apiaries in the autumn.\n"
-	writeDocsTree(t, docsDir, map[string]string{"b.txt": edited})
+	testdocs.WriteTree(t, docsDir, map[string]string{"b.txt": edited})
 	res = update()
 	ix = res.Index
 	checkSummary(t, res.Summary, Summary{Changed: 1, Unchanged: 3, Skipped: jpegSkipped, Chunks: ix.NumChunks()})
@@ -154,7 +159,7 @@ func TestUpdateIncremental(t *testing.T) {
 		t.Errorf("edit: Rebuilt %q, Saved %v; want \"\", true", res.Rebuilt, res.Saved)
 	}
 	newB, _ := ix.Document("b.txt")
-	wantB := ChunkDocument(newB, cfg.Chunk)
+	wantB := chunking.ChunkDocument(newB, cfg.Chunk)
 	if got := docChunks(ix, "b.txt"); !reflect.DeepEqual(got, wantB) {
 		t.Errorf("b.txt chunks after the edit:\n got %+v\nwant %+v", got, wantB)
 	}
@@ -176,7 +181,7 @@ func TestUpdateIncremental(t *testing.T) {
 	log.take() // the query's own embedding
 
 	// A document added.
-	writeDocsTree(t, docsDir, map[string]string{"e.md": topicDoc("Estuaries and tidal mixing", "estuary tide salinity mixing", 3)})
+	testdocs.WriteTree(t, docsDir, map[string]string{"e.md": topicDoc("Estuaries and tidal mixing", "estuary tide salinity mixing", 3)})
 	res = update()
 	ix = res.Index
 	checkSummary(t, res.Summary, Summary{Added: 1, Unchanged: 4, Skipped: jpegSkipped, Chunks: ix.NumChunks()})
@@ -210,9 +215,9 @@ func TestUpdateIncremental(t *testing.T) {
 
 	// Only the skipped files changed: the documents are reused, and the
 	// summary of what was skipped is saved.
-	writeDocsTree(t, docsDir, map[string]string{"notes/empty.md": "  \n"})
+	testdocs.WriteTree(t, docsDir, map[string]string{"notes/empty.md": "  \n"})
 	res = update()
-	skipped := []Skipped{{Document: "ignored.jpeg", Reason: jpegSkipped[0].Reason}, {Document: "notes/empty.md", Reason: "empty"}}
+	skipped := []document.Skipped{{Document: "ignored.jpeg", Reason: jpegSkipped[0].Reason}, {Document: "notes/empty.md", Reason: "empty"}}
 	checkSummary(t, res.Summary, Summary{Unchanged: 4, Skipped: skipped, Chunks: ix.NumChunks()})
 	if !res.Saved {
 		t.Errorf("Saved = false after the skipped files changed, want true")
@@ -220,7 +225,7 @@ func TestUpdateIncremental(t *testing.T) {
 	if got := log.take(); len(got) != 0 {
 		t.Errorf("a change in skipped files embedded %d texts, want none", len(got))
 	}
-	m, err := ReadManifest(indexDir)
+	m, err := snapshot.ReadManifest(indexDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,9 +259,9 @@ func TestUpdateRebuildsOnConfigChange(t *testing.T) {
 		{"other embedder", func() Config { c := base; c.Embedder.Name = "other-embedder-v2"; return c }(), "embedder changed"},
 		{"other chunk size", func() Config { c := base; c.Chunk.MaxBytes = 600; return c }(), "chunker version changed"},
 		{"boilerplate removal off", withBoilerplate([]*regexp.Regexp{}), "chunker version changed"},
-		{"extra boilerplate", withBoilerplate(append(DefaultBoilerplate(), regexp.MustCompile(`(?i)^jane q\. author.*$`))), "chunker version changed"},
+		{"extra boilerplate", withBoilerplate(append(chunking.DefaultBoilerplate(), regexp.MustCompile(`(?i)^jane q\. author.*$`))), "chunker version changed"},
 		// nil means the default patterns, so spelling them out changes nothing.
-		{"default boilerplate spelled out", withBoilerplate(DefaultBoilerplate()), ""},
+		{"default boilerplate spelled out", withBoilerplate(chunking.DefaultBoilerplate()), ""},
 		// Ranking parameters are applied when an index is opened.
 		{"other BM25 and fusion", func() Config { c := base; c.BM25.K1 = 1.5; c.Fusion.VectorWeight = 0; return c }(), ""},
 	}
@@ -321,7 +326,7 @@ func TestUpdateFailureKeepsIndex(t *testing.T) {
 		wantIs error
 	}{
 		{"embedder fails", func(t *testing.T) {
-			writeDocsTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "EMBEDFAIL here.\n"})
+			testdocs.WriteTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "EMBEDFAIL here.\n"})
 		}, failing, nil},
 		{"docs folder emptied", func(t *testing.T) {
 			for _, f := range []string{"a.txt", "b.txt", "notes/c.md", "notes/d.txt"} {
@@ -329,7 +334,7 @@ func TestUpdateFailureKeepsIndex(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-		}, base, ErrNoDocuments},
+		}, base, loader.ErrNoDocuments},
 		{"docs folder removed", func(t *testing.T) {
 			if err := os.RemoveAll(docsDir); err != nil {
 				t.Fatal(err)
@@ -364,7 +369,7 @@ func TestUpdateRepairsManifest(t *testing.T) {
 	ctx := context.Background()
 	cfg := benchConfig(t)
 	docsDir, indexDir, _ := buildIndexDir(t, smallCorpus(), cfg)
-	good := mustReadFile(t, filepath.Join(indexDir, ManifestFile))
+	good := mustReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile))
 	tests := []struct {
 		name   string
 		damage func(path string) error
@@ -379,11 +384,11 @@ func TestUpdateRepairsManifest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(indexDir, ManifestFile)
+			path := filepath.Join(indexDir, snapshot.ManifestFile)
 			if err := tt.damage(path); err != nil {
 				t.Fatal(err)
 			}
-			snap := mustReadFile(t, filepath.Join(indexDir, SnapshotFile))
+			snap := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile))
 			res, err := Update(ctx, docsDir, indexDir, 0, cfg)
 			if err != nil {
 				t.Fatalf("Update: %v", err)
@@ -394,7 +399,7 @@ func TestUpdateRepairsManifest(t *testing.T) {
 			if got := mustReadFile(t, path); !bytes.Equal(got, good) {
 				t.Errorf("manifest after Update:\n%s\nwant\n%s", got, good)
 			}
-			if got := mustReadFile(t, filepath.Join(indexDir, SnapshotFile)); !bytes.Equal(got, snap) {
+			if got := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile)); !bytes.Equal(got, snap) {
 				t.Errorf("repairing the manifest rewrote the snapshot")
 			}
 			checkIndexFiles(t, indexDir)
@@ -406,7 +411,7 @@ func TestConfigVersions(t *testing.T) {
 	base := benchConfig(t)
 	with := func(f func(c *Config)) Config { c := base; f(&c); return c }
 	same := []Config{
-		with(func(c *Config) { c.Chunk.Boilerplate = DefaultBoilerplate() }),
+		with(func(c *Config) { c.Chunk.Boilerplate = chunking.DefaultBoilerplate() }),
 		with(func(c *Config) { c.BM25.B = 0.9 }),
 		with(func(c *Config) { c.Fusion.Method = "rrf" }),
 	}
@@ -417,7 +422,7 @@ func TestConfigVersions(t *testing.T) {
 	}
 	differ := []Config{
 		with(func(c *Config) { c.Chunk.Boilerplate = []*regexp.Regexp{} }),
-		with(func(c *Config) { c.Chunk.Boilerplate = DefaultBoilerplate()[1:] }),
+		with(func(c *Config) { c.Chunk.Boilerplate = chunking.DefaultBoilerplate()[1:] }),
 		with(func(c *Config) { c.Chunk.MaxBytes = 2000 }),
 		with(func(c *Config) { c.Embedder.Name = "x" }),
 	}
@@ -439,7 +444,7 @@ func TestUpdateFromMemory(t *testing.T) {
 	var log embedLog
 	cfg := log.wrap(benchConfig(t))
 	docsDir, indexDir := t.TempDir(), t.TempDir()
-	writeDocsTree(t, docsDir, smallCorpus())
+	testdocs.WriteTree(t, docsDir, smallCorpus())
 	first, err := Update(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -476,7 +481,7 @@ func TestUpdateFromMemory(t *testing.T) {
 
 	// A new document: only its chunks are embedded, and the result is saved
 	// and is what Open reads back.
-	writeDocsTree(t, docsDir, map[string]string{"new.txt": "Harbour notes\n\nThe harbour of Vardø froze in 1966, and again in 1987.\n"})
+	testdocs.WriteTree(t, docsDir, map[string]string{"new.txt": "Harbour notes\n\nThe harbour of Vardø froze in 1966, and again in 1987.\n"})
 	res, err = UpdateFrom(ctx, res.Index, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -494,7 +499,7 @@ func TestUpdateFromMemory(t *testing.T) {
 
 	// The folder was changed behind the server's back (here: emptied): the
 	// held index is saved again rather than described by a stale manifest.
-	for _, f := range []string{SnapshotFile, ManifestFile} {
+	for _, f := range []string{snapshot.SnapshotFile, snapshot.ManifestFile} {
 		if err := os.Remove(filepath.Join(indexDir, f)); err != nil {
 			t.Fatal(err)
 		}
@@ -515,7 +520,7 @@ func TestUpdateDuplicates(t *testing.T) {
 	cfg := benchConfig(t)
 	docsDir, indexDir := t.TempDir(), t.TempDir()
 	text := "Harbour notes\n\nThe harbour of Vardø froze in 1966.\n"
-	writeDocsTree(t, docsDir, map[string]string{"a.txt": text, "copy/b.txt": text, "other.txt": "Other\n\nThe treaty was signed in 1921.\n"})
+	testdocs.WriteTree(t, docsDir, map[string]string{"a.txt": text, "copy/b.txt": text, "other.txt": "Other\n\nThe treaty was signed in 1921.\n"})
 	res, err := Update(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -554,13 +559,13 @@ func TestUpdateDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(reopened, "copy/b.txt")
-	m, err := ReadManifest(indexDir)
+	m, err := snapshot.ReadManifest(indexDir)
 	if err != nil || !reflect.DeepEqual(m.Documents[0].Duplicates, []string{"copy/b.txt"}) {
 		t.Errorf("manifest %+v, %v", m.Documents, err)
 	}
 
 	// Another copy: noticed, nothing re-embedded for it, and saved.
-	writeDocsTree(t, docsDir, map[string]string{"z.txt": text})
+	testdocs.WriteTree(t, docsDir, map[string]string{"z.txt": text})
 	res, err = Refresh(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil || !res.Saved {
 		t.Fatalf("refresh after a new copy: %v (saved %v): the copy must be noticed", err, res.Saved)

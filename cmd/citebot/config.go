@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"citebot/answer"
+	"citebot/loader"
 	"citebot/retrieval"
 )
 
@@ -49,7 +50,7 @@ type config struct {
 }
 
 func defaultConfig() config {
-	c := config{Docs: "./seeds", Index: "./data/index", K: 5, MaxFileBytes: retrieval.DefaultMaxFileBytes,
+	c := config{Docs: "./seeds", Index: "./data/index", K: 5, MaxFileBytes: loader.DefaultMaxFileBytes,
 		Store: "embedded", WeaviatePrefix: "Citebot"}
 	c.Chunk.MaxBytes = 1000 // about a paragraph: sharp BM25 scores, readable passages
 	c.BM25 = retrieval.DefaultBM25

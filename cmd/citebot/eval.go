@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"citebot/answer"
+	"citebot/document"
 	"citebot/qaset"
 	"citebot/retrieval"
 )
@@ -62,7 +63,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		build := func(ctx context.Context, docs []retrieval.Document) (*retrieval.Index, error) {
+		build := func(ctx context.Context, docs []document.Document) (*retrieval.Index, error) {
 			ix, _, err := retrieval.Build(ctx, docs, nil, rc, nil)
 			return ix, err
 		}
@@ -73,7 +74,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 			if err != nil {
 				return err
 			}
-			build = func(ctx context.Context, docs []retrieval.Document) (*retrieval.Index, error) {
+			build = func(ctx context.Context, docs []document.Document) (*retrieval.Index, error) {
 				res, err := retrieval.BuildRemote(ctx, docs, nil, rc, s, nil)
 				return res.Index, err
 			}
@@ -328,7 +329,7 @@ type beirReport struct {
 }
 
 // buildFunc indexes a benchmark's documents: in memory, or in Weaviate.
-type buildFunc func(ctx context.Context, docs []retrieval.Document) (*retrieval.Index, error)
+type buildFunc func(ctx context.Context, docs []document.Document) (*retrieval.Index, error)
 
 func evalBEIR(ctx context.Context, dir, split string, build buildFunc) (beirReport, error) {
 	r := beirReport{Split: split}
@@ -470,8 +471,8 @@ func (r beirReport) write(w io.Writer) {
 
 // readBEIRCorpus reads corpus.jsonl as documents whose text is the title,
 // a blank line, and the abstract, as a file of the corpus would be.
-func readBEIRCorpus(path string) ([]retrieval.Document, error) {
-	var docs []retrieval.Document
+func readBEIRCorpus(path string) ([]document.Document, error) {
+	var docs []document.Document
 	err := readJSONL(path, func(raw []byte) error {
 		var d struct {
 			ID    string `json:"_id"`
@@ -488,7 +489,7 @@ func readBEIRCorpus(path string) ([]retrieval.Document, error) {
 		if strings.TrimSpace(text) == "" {
 			return nil
 		}
-		docs = append(docs, retrieval.Document{ID: d.ID, Title: d.Title, Text: text})
+		docs = append(docs, document.Document{ID: d.ID, Title: d.Title, Text: text})
 		return nil
 	})
 	sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"citebot/analysis"
 	"citebot/answer"
-	"citebot/retrieval"
+	"citebot/chunking"
+	"citebot/document"
 )
 
 // TestAskFoldedSeeds answers the dev set over the seeds hard-wrapped at 72
@@ -65,7 +67,7 @@ func TestAskFoldedSeeds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range retrieval.SplitSentences(string(b), retrieval.Span{Start: 0, End: len(b)}) {
+		for _, s := range analysis.SplitSentences(string(b), document.Span{Start: 0, End: len(b)}) {
 			starts[fmt.Sprintf("%s %d", filepath.Base(f), s.Start)] = true
 			ends[fmt.Sprintf("%s %d", filepath.Base(f), s.End)] = true
 		}
@@ -103,7 +105,7 @@ func citedSpans(cs []answer.Citation) string {
 
 // foldProse folds every line of text but site chrome.
 func foldProse(text string, width int) string {
-	bp := retrieval.DefaultBoilerplate()
+	bp := chunking.DefaultBoilerplate()
 	lines := strings.SplitAfter(text, "\n")
 	for i, l := range lines {
 		line := strings.TrimSpace(l)

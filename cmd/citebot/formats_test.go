@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"citebot/retrieval/extract/extracttest"
+	"citebot/loader/extract/extracttest"
 )
 
 // A PDF, a DOCX and an HTML page dropped beside the seeds are answered

@@ -27,7 +27,9 @@ import (
 	"syscall"
 
 	"citebot/answer"
+	"citebot/chunking"
 	"citebot/embedding"
+	"citebot/loader"
 	"citebot/retrieval"
 	"citebot/retrieval/weaviatestore"
 )
@@ -52,11 +54,11 @@ func exitCode(err error, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintln(stderr, "citebot:", err)
-	if errors.Is(err, os.ErrNotExist) && errors.Is(err, retrieval.ErrNoDocuments) {
+	if errors.Is(err, os.ErrNotExist) && errors.Is(err, loader.ErrNoDocuments) {
 		fmt.Fprintln(stderr, "citebot: run it from the repository root, or give the folder with --docs DIR")
 	}
 	var ue usageError
-	if errors.As(err, &ue) || errors.Is(err, retrieval.ErrNoDocuments) {
+	if errors.As(err, &ue) || errors.Is(err, loader.ErrNoDocuments) {
 		return 2
 	}
 	return 1
@@ -136,16 +138,16 @@ func parse(f *commonFlags, args []string, getenv func(string) string) (config, [
 func retrievalConfig(c config) (retrieval.Config, error) {
 	rc := retrieval.Config{BM25: c.BM25, Fusion: c.Fusion}
 	rc.Chunk.MaxBytes = c.Chunk.MaxBytes
-	rc.Chunk.Boilerplate = retrieval.DefaultBoilerplate()
+	rc.Chunk.Boilerplate = chunking.DefaultBoilerplate()
 	if c.Chunk.Boilerplate != nil {
-		bp, err := retrieval.CompileBoilerplate(c.Chunk.Boilerplate)
+		bp, err := chunking.CompileBoilerplate(c.Chunk.Boilerplate)
 		if err != nil {
 			return rc, usagef("chunk.boilerplate: %w", err)
 		}
 		rc.Chunk.Boilerplate = bp
 	}
 	if len(c.Chunk.ExtraBoilerplate) > 0 {
-		bp, err := retrieval.CompileBoilerplate(c.Chunk.ExtraBoilerplate)
+		bp, err := chunking.CompileBoilerplate(c.Chunk.ExtraBoilerplate)
 		if err != nil {
 			return rc, usagef("chunk.extra_boilerplate: %w", err)
 		}

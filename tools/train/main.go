@@ -28,6 +28,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/loader"
 	"citebot/retrieval"
 )
 
@@ -124,12 +127,12 @@ func newIndex(ctx context.Context, dir string) (*retrieval.Index, error) {
 	return buildIndex(ctx, docs)
 }
 
-func loadDocs(dir string) ([]retrieval.Document, error) {
+func loadDocs(dir string) ([]document.Document, error) {
 	cfg, err := retrieval.DefaultConfig()
 	if err != nil {
 		return nil, err
 	}
-	docs, _, err := retrieval.Load(dir, 1<<30, func(s string) string { return retrieval.DocumentTitle(s, cfg.Chunk.Boilerplate) })
+	docs, _, err := loader.Load(dir, 1<<30, func(s string) string { return chunking.DocumentTitle(s, cfg.Chunk.Boilerplate) })
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
@@ -139,7 +142,7 @@ func loadDocs(dir string) ([]retrieval.Document, error) {
 	return docs, nil
 }
 
-func buildIndex(ctx context.Context, docs []retrieval.Document) (*retrieval.Index, error) {
+func buildIndex(ctx context.Context, docs []document.Document) (*retrieval.Index, error) {
 	cfg, err := retrieval.DefaultConfig()
 	if err != nil {
 		return nil, err

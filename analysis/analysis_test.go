@@ -1,0 +1,134 @@
+package analysis
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestSoundKey(t *testing.T) {
+	tests := []struct{ a, b string }{
+		{"penters", "panthers"}, // Пэнтерс
+		{"dzhared", "jared"},    // Джаред
+		{"allen", "allen"},      // Аллен
+		{"bronkos", "broncos"},  // Бронкос
+		{"denvera", "denver"},   // Денвера: a case ending that is a vowel
+		{"harvard", "harvard"},  // Гарвард read with h
+		{"kubilaya", "kublai"},  // Хубилая read with k
+		{"borte", FoldLatin("börte")},
+		{"tyuringa", "turing"},
+		{"andzhelesa", "anjeles"}, // Анджелеса, Angeles read with a soft g (nameKeys)
+		{"greyndzhera", "granjer"},
+	}
+	for _, tt := range tests {
+		ka, kb := SoundKey(tt.a), SoundKey(tt.b)
+		if ka == "" || ka != kb {
+			t.Errorf("soundKey(%q) = %q, soundKey(%q) = %q: want the same, non-empty", tt.a, ka, tt.b, kb)
+		}
+	}
+	for _, w := range []string{"", "ab", "kim", "a1b", "ü"} {
+		if k := SoundKey(w); len(k) != 0 && len(k) < 3 {
+			t.Errorf("soundKey(%q) = %q: keys under three letters say too little", w, k)
+		}
+	}
+	if SoundKey("allen") == SoundKey("ellison") {
+		t.Error("allen and ellison share a key")
+	}
+}
+
+func TestNameKeys(t *testing.T) {
+	for _, tt := range []struct{ name, russian string }{{"angeles", "andzhelesa"}, {"granger", "greyndzher"}, {"gregory", "gregori"}} {
+		if !slices.Contains(NameKeys(tt.name), SoundKey(tt.russian)) {
+			t.Errorf("nameKeys(%q) = %q, lacks %q's key %q", tt.name, NameKeys(tt.name), tt.russian, SoundKey(tt.russian))
+		}
+	}
+}
+
+func TestTransliterations(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"пэнтерс", []string{"penters"}},
+		{"джаред", []string{"dzhared"}},
+		{"гарвард", []string{"garvard", "harvard"}},
+		{"хубилай", []string{"khubilay", "kubilay"}},
+		{"щука", []string{"shchuka"}},
+		{"ok", []string{"ok"}},
+		{"日本", nil},
+	}
+	for _, tt := range tests {
+		if got := Transliterations(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("transliterations(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestAnalyzeQuery(t *testing.T) {
+	tests := []struct {
+		q       string
+		wants   Want
+		foreign bool
+	}{
+		{"When did the SCO agreement come into effect?", WantDate, false},
+		{"In what year was it signed?", WantDate, false},
+		{"How many nations are within the Amazon Basin?", WantNumber, false},
+		{"Who wrote the report?", WantPerson, false},
+		{"Where was the conference held?", WantPlace, false},
+		{"What is MGIMO?", WantOther, false},
+		{"Когда была принята Концепция?", WantDate, true},
+		{"В каком году основан город?", WantDate, true},
+		{"Сколько стран входит в ШОС?", WantNumber, true},
+		{"Кто написал статью?", WantPerson, true},
+		{"Где прошла конференция?", WantPlace, true},
+		{"", WantOther, false},
+	}
+	for _, tt := range tests {
+		q := AnalyzeQuery(tt.q)
+		if q.Wants != tt.wants || q.Foreign != tt.foreign || q.Text != tt.q {
+			t.Errorf("AnalyzeQuery(%q) wants %q foreign %v, want %q %v", tt.q, q.Wants, q.Foreign, tt.wants, tt.foreign)
+		}
+	}
+}
+
+// TestRussianNumeralsAndMonths: closed word classes the dictionary misses
+// are rendered as documents write them.
+func TestRussianNumeralsAndMonths(t *testing.T) {
+	tests := map[string][]string{
+		"двух":      {"2", "two"},
+		"пяти":      {"5", "five"},
+		"январе":    {"januari"},
+		"декабря":   {"decemb"},
+		"тысяч":     {"thousand"},
+		"миллионов": {"million"},
+		"двадцати":  {"20", "twenti"},
+		"девяносто": {"90", "nineti"},
+		"двухсот":   {"200"},
+	}
+	for word, want := range tests {
+		keys := KeyTerms(word)
+		if len(keys) != 1 {
+			t.Fatalf("KeyTerms(%q) = %v", word, keys)
+		}
+		for _, w := range want {
+			if !slices.Contains(keys[0].Terms, w) {
+				t.Errorf("%s renders as %q, want %q among them", word, keys[0].Terms, w)
+			}
+		}
+	}
+}
+
+// TestRussianNotNumerals: words that begin like a numeral or a month are
+// not rendered as one.
+func TestRussianNotNumerals(t *testing.T) {
+	for _, word := range []string{"стол", "мак", "пятно", "маршрут", "стока", "стоит", "семья"} {
+		keys := KeyTerms(word)
+		if len(keys) != 1 {
+			t.Fatalf("KeyTerms(%q) = %v", word, keys)
+		}
+		for _, bad := range []string{"100", "hundr", "may", "5", "five", "7", "seven", "march"} {
+			if slices.Contains(keys[0].Terms, bad) {
+				t.Errorf("%s renders as %q", word, keys[0].Terms)
+			}
+		}
+	}
+}

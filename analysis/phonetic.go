@@ -1,0 +1,137 @@
+package analysis
+
+import (
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// translit spells a Cyrillic word in Latin letters the way English texts
+// render Russian names.
+var translit = map[rune]string{
+	'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "e", 'ж': "zh", 'з': "z",
+	'и': "i", 'й': "y", 'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r",
+	'с': "s", 'т': "t", 'у': "u", 'ф': "f", 'х': "kh", 'ц': "ts", 'ч': "ch", 'ш': "sh", 'щ': "shch",
+	'ъ': "", 'ы': "y", 'ь': "", 'э': "e", 'ю': "yu", 'я': "ya", 'і': "i", 'ї': "i", 'є': "e", 'ґ': "g",
+}
+
+// transliterations returns the Latin spellings of a lower-case Cyrillic
+// word: г and х stand for g and kh in Russian names but for h and k in
+// names taken from English and German (Гарвард, Хубилай), so each gets
+// both readings. Nil when the word holds letters translit does not know.
+func Transliterations(w string) []string {
+	var out []string
+	for _, g := range []string{"g", "h"} {
+		for _, kh := range []string{"kh", "k"} {
+			if g == "h" && !strings.ContainsRune(w, 'г') || kh == "k" && !strings.ContainsRune(w, 'х') {
+				continue
+			}
+			if l := transliterate(w, g, kh); l != "" {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// transliterate spells w with g and kh for г and х.
+func transliterate(w, g, kh string) string {
+	var b strings.Builder
+	for _, r := range w {
+		l, ok := translit[r]
+		switch r {
+		case 'г':
+			l = g
+		case 'х':
+			l = kh
+		}
+		if !ok {
+			if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+				b.WriteRune(r)
+				continue
+			}
+			return ""
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// soundKey reduces a lower-case Latin word to its consonants in order, the
+// spellings of one sound made one letter (th and t, ph and f, c and k, dzh
+// and j), doubled letters single, vowels and h dropped but for a first
+// vowel, which stays as "a". Keys shorter than three letters say too
+// little and are "".
+func SoundKey(w string) string {
+	for _, r := range [...][2]string{{"shch", "s"}, {"dzh", "j"}, {"zh", "j"}, {"kh", "h"}, {"ch", "c"},
+		{"sh", "s"}, {"th", "t"}, {"ph", "f"}, {"ck", "k"}, {"ts", "c"}, {"tz", "c"}, {"x", "ks"}, {"q", "k"}} {
+		w = strings.ReplaceAll(w, r[0], r[1])
+	}
+	var b []byte
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch c {
+		case 'c':
+			if i+1 < len(w) && (w[i+1] == 'e' || w[i+1] == 'i') {
+				c = 's'
+			} else {
+				c = 'k'
+			}
+		case 'w':
+			c = 'v'
+		case 'z':
+			c = 's'
+		}
+		vowel := strings.IndexByte("aeiouy", c) >= 0
+		switch {
+		case i == 0 && vowel:
+			c = 'a'
+		case vowel, c == 'h' && i > 0:
+			continue
+		case c < 'a' || c > 'z':
+			return ""
+		}
+		if len(b) > 0 && b[len(b)-1] == c {
+			continue
+		}
+		b = append(b, c)
+	}
+	if len(b) < 3 {
+		return ""
+	}
+	return string(b)
+}
+
+// latinFolds spell Latin letters with diacritics as their base letters
+// ("Börte" sounds like "Борте").
+var latinFolds = strings.NewReplacer("à", "a", "á", "a", "â", "a", "ã", "a", "ä", "a", "å", "a", "ā", "a",
+	"ç", "c", "č", "c", "ć", "c", "è", "e", "é", "e", "ê", "e", "ë", "e", "ē", "e", "ì", "i", "í", "i",
+	"î", "i", "ï", "i", "ī", "i", "ñ", "n", "ń", "n", "ò", "o", "ó", "o", "ô", "o", "õ", "o", "ö", "o",
+	"ø", "o", "ō", "o", "ù", "u", "ú", "u", "û", "u", "ü", "u", "ū", "u", "ý", "y", "ÿ", "y", "š", "s",
+	"ś", "s", "ž", "z", "ź", "z", "ż", "z", "ł", "l", "ß", "ss", "æ", "ae", "œ", "oe")
+
+// foldLatin spells a lower-case word without diacritics.
+func FoldLatin(w string) string {
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			return latinFolds.Replace(w)
+		}
+	}
+	return w
+}
+
+// softG matches a g that English reads as j ("Angeles", "Granger"), which
+// Russian writes дж.
+var softG = strings.NewReplacer("ge", "je", "gi", "ji", "gy", "jy")
+
+// nameKeys are the sound keys of a name as written: with its g read hard
+// and, where English reads it soft, as j too.
+func NameKeys(w string) []string {
+	var out []string
+	for _, v := range []string{w, softG.Replace(w)} {
+		if k := SoundKey(v); k != "" && !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}

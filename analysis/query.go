@@ -1,0 +1,315 @@
+package analysis
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"citebot/analysis/rulex"
+)
+
+// KeyTerm is one content word of a question with the index terms that
+// stand for it. A question is covered by a text when the text holds, for
+// each key term, at least one of its Terms.
+type KeyTerm struct {
+	Word  string   // the word as written, lower-cased
+	Terms []string // its stem, plus translations' stems for foreign words
+	// Weights holds, for each of Terms, how surely it renders the word
+	// (0–1]: 1 for the word's own stem and for a name found in the
+	// corpus by its sound, less for a dictionary's second and third
+	// translations.
+	Weights []float64
+	// Entity marks a word written with a capital inside the question (a
+	// name or an acronym): a corpus that never mentions it cannot answer.
+	Entity bool
+	// IDF is the rarest of Terms' weight in the corpus, 0 when the corpus
+	// holds none of them (set by Index.Analyze).
+	IDF float64
+}
+
+// Known reports whether the corpus holds any of the key term's Terms.
+func (kt KeyTerm) Known() bool { return kt.IDF > 0 }
+
+// Match is how surely a set of terms holds the key term: the weight of
+// the best of its Terms found there, 0 when none is.
+func (kt KeyTerm) Match(has func(term string) bool) float64 {
+	best := 0.0
+	for i, t := range kt.Terms {
+		if w := kt.Weight(i); w > best && has(t) {
+			best = w
+		}
+	}
+	return best
+}
+
+func (kt KeyTerm) Weight(i int) float64 {
+	if i < len(kt.Weights) {
+		return kt.Weights[i]
+	}
+	return 1
+}
+
+// Query is a question analysed once, for everything that needs it: the
+// keyword search, the answer model's features and the refusal.
+type Query struct {
+	Text string
+	Keys []KeyTerm
+	// Wants is the kind of fact the question asks for.
+	Wants Want
+	// Foreign marks a question mostly in another script than Latin, whose
+	// words reach the corpus through translation only.
+	Foreign bool
+}
+
+// Want is the kind of fact a question asks for.
+type Want string
+
+// The kinds of fact a question can ask for; WantOther when its words do
+// not say.
+const (
+	WantOther  Want = ""
+	WantDate   Want = "date"
+	WantNumber Want = "number"
+	WantPerson Want = "person"
+	WantPlace  Want = "place"
+)
+
+// AnalyzeQuery analyses a question without an index: key terms with
+// dictionary translations, unweighted. Index.Analyze adds what only the
+// corpus knows.
+func AnalyzeQuery(q string) Query {
+	keys := KeyTerms(q)
+	foreign := false
+	latin, cyr := 0, 0
+	for _, r := range q {
+		switch {
+		case unicode.Is(unicode.Latin, r):
+			latin++
+		case unicode.Is(unicode.Cyrillic, r):
+			cyr++
+		}
+	}
+	foreign = cyr > latin
+	return Query{Text: q, Keys: keys, Wants: wants(q), Foreign: foreign}
+}
+
+// KeyTerms analyses a question into its key terms, in order, without
+// duplicates.
+func KeyTerms(q string) []KeyTerm {
+	var out []KeyTerm
+	seen := make(map[string]bool)
+	first := true
+	ForEachWordCase(q, func(w string, capital bool) {
+		lw := Lower(w)
+		t, ok := Term(lw)
+		isFirst := first
+		first = false
+		if !ok || seen[t] || questionWords[lw] {
+			return
+		}
+		seen[t] = true
+		kt := KeyTerm{Word: lw, Terms: []string{t}, Weights: []float64{1}}
+		if IsCyrillicWord(lw) {
+			// The documents may be English: add the translations' stems,
+			// the dictionary's first rendering weighing most. A Russian
+			// capital marks no name as reliably as an English one does
+			// (concepts are capitalised), so no entity here.
+			for n, en := range translate(lw, t) {
+				if et, ok := Term(en); ok && !slices.Contains(kt.Terms, et) {
+					kt.Terms = append(kt.Terms, et)
+					kt.Weights = append(kt.Weights, 1/float64(n+1))
+				}
+			}
+		} else {
+			kt.Entity = capital && !isFirst
+		}
+		out = append(out, kt)
+	})
+	return out
+}
+
+// questionWords are Russian interrogative and relative words, which ask
+// rather than name what the answer is about (the Snowball stop list lacks
+// them; English ones are stop words already). They are dropped from
+// questions only: documents are indexed as they are.
+var questionWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`как какой какая какое какие каким какого какому каких какую какими каком
+		который которая которое которые которого которой которому которую которым котором которых
+		кто кем кого кому ком что чем чего чему чём где когда куда откуда почему зачем сколько
+		чей чья чьё чье чьи чьей чьего каков какова каково каковы именно называется называют называли звали зовут
+		может могут мог могла могли можно является являются являлся являлась являлись согласно благодаря
+		приведите назовите перечислите опишите объясните имеет имеют имел имела имели насколько означает
+		означают такое такие`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// translate renders a Russian word in English: numerals and months from
+// closed lists (the general dictionary misses or garbles them), then the
+// dictionary's words for its stem.
+func translate(word, stem string) []string {
+	out := slices.Clone(closedClass[word])
+	for _, en := range rulex.Translate(stem) {
+		// The dictionary's numerals come from stems other words share
+		// (стоит, "costs", stems as сто, "hundred"): numerals come from
+		// the closed list alone.
+		if englishNumerals[en] && len(closedClass[word]) == 0 {
+			continue
+		}
+		out = append(out, en)
+	}
+	return out
+}
+
+// englishNumerals are the dictionary renderings that name numbers.
+var englishNumerals = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`one two three four five six seven eight nine ten eleven twelve thirteen
+		fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
+		ninety hundred hundreds thousand thousands million millions billion billions`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// closedClass maps the forms of Russian numerals and months to English
+// renderings: digits for numbers, as documents write them. Whole forms,
+// not stems: a stem such as "сто" (100) would also take "стол" (table).
+var closedClass = func() map[string][]string {
+	m := map[string][]string{}
+	add := func(en string, forms string) {
+		for _, f := range strings.Fields(forms) {
+			m[f] = append(m[f], strings.Fields(en)...)
+		}
+	}
+	add("1 one", "один одна одно одного одной одному одним одном одну")
+	add("2 two", "два две двух двум двумя")
+	add("3 three", "три трех трёх трем трём тремя")
+	add("4 four", "четыре четырех четырёх четырем четырём четырьмя")
+	add("5 five", "пять пяти пятью")
+	add("6 six", "шесть шести шестью")
+	add("7 seven", "семь семи")
+	add("8 eight", "восемь восьми восемью восьмью")
+	add("9 nine", "девять девяти девятью")
+	add("10 ten", "десять десяти десятью")
+	add("100 hundred", "сто ста")
+	for _, n := range []struct{ en, stem string }{
+		{"11 eleven", "одиннадцат"}, {"12 twelve", "двенадцат"}, {"13 thirteen", "тринадцат"},
+		{"14 fourteen", "четырнадцат"}, {"15 fifteen", "пятнадцат"}, {"16 sixteen", "шестнадцат"},
+		{"17 seventeen", "семнадцат"}, {"18 eighteen", "восемнадцат"}, {"19 nineteen", "девятнадцат"},
+		{"20 twenty", "двадцат"}, {"30 thirty", "тридцат"},
+	} {
+		add(n.en, n.stem+"ь "+n.stem+"и "+n.stem+"ью")
+	}
+	add("40 forty", "сорок сорока")
+	add("50 fifty", "пятьдесят пятидесяти")
+	add("60 sixty", "шестьдесят шестидесяти")
+	add("70 seventy", "семьдесят семидесяти")
+	add("80 eighty", "восемьдесят восьмидесяти")
+	add("90 ninety", "девяносто девяноста")
+	add("200", "двести двухсот")
+	add("300", "триста трехсот трёхсот")
+	add("400", "четыреста четырехсот четырёхсот")
+	add("500", "пятьсот пятисот")
+	add("600", "шестьсот шестисот")
+	add("700", "семьсот семисот")
+	add("800", "восемьсот восьмисот")
+	add("900", "девятьсот девятисот")
+	for _, n := range []struct{ en, stem string }{{"thousand", "тысяч"}, {"million", "миллион"}, {"billion", "миллиард"}} {
+		forms := n.stem
+		for _, e := range []string{"а", "и", "у", "ей", "ам", "ами", "ах", "ов", "ом", "е", "ы"} {
+			forms += " " + n.stem + e
+		}
+		add(n.en, forms)
+	}
+	for _, mo := range []struct{ en, forms string }{
+		{"january", "январь января январе январём январем"}, {"february", "февраль февраля феврале"},
+		{"march", "март марта марте"}, {"april", "апрель апреля апреле"}, {"may", "май мая мае"},
+		{"june", "июнь июня июне"}, {"july", "июль июля июле"}, {"august", "август августа августе"},
+		{"september", "сентябрь сентября сентябре"}, {"october", "октябрь октября октябре"},
+		{"november", "ноябрь ноября ноябре"}, {"december", "декабрь декабря декабре"},
+	} {
+		add(mo.en, mo.forms)
+	}
+	return m
+}()
+
+func IsCyrillicWord(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.Is(unicode.Cyrillic, r)
+}
+
+// wants tells the kind of fact a question asks for from its question
+// words, English or Russian.
+func wants(q string) Want {
+	l := " " + strings.Join(strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}), " ") + " "
+	has := func(ps ...string) bool {
+		for _, p := range ps {
+			if strings.Contains(l, " "+p+" ") {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("when", "what year", "which year", "what date", "what century", "which century", "what decade",
+		"когда", "в каком году", "в каком веке", "какого числа", "в какой год", "какой год", "в каком месяце"):
+		return WantDate
+	case has("how many", "how much", "how long", "how old", "how far", "how large", "how big", "how high",
+		"what percentage", "what percent", "what number", "what amount",
+		"сколько", "какой процент", "какова длина", "какова площадь", "каков размер", "какое количество"):
+		return WantNumber
+	case has("who", "whom", "whose", "кто", "кого", "кому", "кем", "чей", "чья", "чьи"):
+		return WantPerson
+	case has("where", "what country", "which country", "what city", "which city", "где", "куда", "откуда",
+		"в какой стране", "в каком городе"):
+		return WantPlace
+	}
+	return WantOther
+}
+
+func Lower(w string) string {
+	b := make([]rune, 0, len(w))
+	for _, r := range w {
+		if r == '’' {
+			r = '\'' // as forEachWord does, so both reach the same stem
+		}
+		b = append(b, unicode.ToLower(r))
+	}
+	return string(b)
+}
+
+// ForEachWordCase calls fn with each word of text as written (the words
+// Terms sees), telling whether it starts with a capital letter.
+func ForEachWordCase(text string, fn func(w string, capital bool)) {
+	start := -1
+	flush := func(end int) {
+		if start >= 0 {
+			w := text[start:end]
+			r, _ := utf8.DecodeRuneInString(w)
+			fn(w, unicode.IsUpper(r))
+			start = -1
+		}
+	}
+	for i, r := range text {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if start < 0 {
+				start = i
+			}
+		case (r == '\'' || r == '’') && start >= 0:
+			next, _ := utf8.DecodeRuneInString(text[i+utf8.RuneLen(r):])
+			if !unicode.IsLetter(next) {
+				flush(i)
+			}
+		default:
+			flush(i)
+		}
+	}
+	flush(len(text))
+}

@@ -1,0 +1,109 @@
+package analysis
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
+	"github.com/kljensen/snowball/russian"
+)
+
+// TokenizerVersion changes whenever Terms produces different terms for the
+// same text, which invalidates every stored keyword index.
+const TokenizerVersion = "snowball-en-ru-v2"
+
+// stemCache memoises stems: the Snowball stemmers allocate per call and a
+// corpus repeats the same few thousand words millions of times. It stops
+// growing at maxCachedStems words, so that a long-running server fed
+// endless new words (questions, typos) keeps a bounded memory.
+var (
+	stemCache   sync.Map // string -> string
+	cachedStems atomic.Int64
+)
+
+const maxCachedStems = 1 << 20
+
+// Terms splits text into the terms BM25 counts: lower-cased words, stop words
+// dropped, English Snowball stems for Latin words and Russian stems for
+// Cyrillic ones. Numbers are kept whole because years and article numbers are
+// what many questions turn on.
+func Terms(text string) []string {
+	var out []string
+	forEachWord(text, func(w string) {
+		if t, ok := Term(w); ok {
+			out = append(out, t)
+		}
+	})
+	return out
+}
+
+// term maps one lower-cased word to its indexed form, or reports that the
+// word is a stop word.
+func Term(w string) (string, bool) {
+	if v, ok := stemCache.Load(w); ok {
+		s := v.(string)
+		return s, s != ""
+	}
+	s := stem(w)
+	if cachedStems.Load() < maxCachedStems {
+		if _, loaded := stemCache.LoadOrStore(w, s); !loaded {
+			cachedStems.Add(1)
+		}
+	}
+	return s, s != ""
+}
+
+func stem(w string) string {
+	r, _ := utf8.DecodeRuneInString(w)
+	switch {
+	case unicode.IsDigit(r):
+		return w
+	case unicode.Is(unicode.Cyrillic, r):
+		if russian.IsStopWord(w) {
+			return ""
+		}
+		return russian.Stem(w, false)
+	case r < utf8.RuneSelf:
+		if len(w) == 1 || english.IsStopWord(w) {
+			return ""
+		}
+		if base, ok := irregular[w]; ok {
+			w = base
+		}
+		return english.Stem(w, false)
+	default:
+		return w
+	}
+}
+
+// forEachWord calls fn with each lower-cased run of letters and digits. An
+// apostrophe between letters stays inside the word so that the stemmer sees
+// "organization's" whole; hyphens split, so "2019-2022" gives both years.
+func forEachWord(text string, fn func(string)) {
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			fn(b.String())
+			b.Reset()
+		}
+	}
+	for i, r := range text {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		case (r == '\'' || r == '’') && b.Len() > 0:
+			next, _ := utf8.DecodeRuneInString(text[i+utf8.RuneLen(r):])
+			if unicode.IsLetter(next) {
+				b.WriteByte('\'')
+			} else {
+				flush()
+			}
+		default:
+			flush()
+		}
+	}
+	flush()
+}

@@ -1,0 +1,280 @@
+package loader
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"citebot/document"
+	"citebot/loader/extract"
+)
+
+// DefaultMaxFileBytes is the largest file indexed unless configured
+// otherwise: bigger files are almost always dumps, not documents.
+const DefaultMaxFileBytes = 20 << 20
+
+// ErrNoDocuments is returned when a docs folder holds nothing to index; the
+// CLI maps it to exit code 2 because it is the user's input that is wrong.
+var ErrNoDocuments = errors.New("no documents")
+
+// Load reads every supported file under dir (recursively, hidden files
+// and folders ignored) as a Document: .txt and .md files as they are,
+// PDF, DOCX and HTML files as their extracted text (package extract). Files that cannot be indexed are
+// returned as Skipped with a reason instead of failing the whole load: one
+// bad file must not take the corpus down. A missing or unreadable dir, or
+// one with no indexable file, is an error wrapping ErrNoDocuments or the
+// file-system error.
+func Load(dir string, maxBytes int64, title func(text string) string) ([]document.Document, []document.Skipped, error) {
+	return LoadKnown(dir, maxBytes, title, nil)
+}
+
+// Known returns a document extracted before from a file with this path
+// and sha256, if there is one: extracting a PDF costs far more than
+// hashing it, so an unchanged file's text (and title) is taken from the
+// index. Pass one only for an index built by the running versions of the
+// extractors and chunker.
+type Known func(id, sha256 string) (document.Document, bool)
+
+// LoadKnown is Load reusing the extracted text of files that known has
+// seen with the same bytes (nil: extract everything).
+func LoadKnown(dir string, maxBytes int64, title func(text string) string, known Known) ([]document.Document, []document.Skipped, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxFileBytes
+	}
+	// A docs folder that is missing or not a folder is the caller's
+	// mistake, like an empty one: all wrap ErrNoDocuments.
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("docs folder: %w (%w)", err, ErrNoDocuments)
+	}
+	if !info.IsDir() {
+		return nil, nil, fmt.Errorf("docs folder %s: not a directory: %w", dir, ErrNoDocuments)
+	}
+	// WalkDir does not follow a root that is a symbolic link: it would
+	// report the link itself as the only (unsupported) file. A docs folder
+	// linked into place is common in deployments, so walk its target.
+	root := dir
+	if li, err := os.Lstat(dir); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		if root, err = filepath.EvalSymlinks(dir); err != nil {
+			return nil, nil, fmt.Errorf("docs folder: %w", err)
+		}
+	}
+	var docs []document.Document
+	var skipped []document.Skipped
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if err != nil {
+			if path == root {
+				return err
+			}
+			skipped = append(skipped, document.Skipped{Document: rel, Reason: "unreadable: " + errReason(err)})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if path != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if !Supported(d.Name()) {
+			skipped = append(skipped, document.Skipped{Document: rel, Reason: "unsupported file type (indexed: " + supportedList + ")"})
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			fi, err := os.Stat(path) // follow a symlink to a regular file
+			if err != nil || !fi.Mode().IsRegular() {
+				skipped = append(skipped, document.Skipped{Document: rel, Reason: "not a regular file"})
+				return nil
+			}
+			// ... but only within the folder: a link must not publish a
+			// file from elsewhere on the machine.
+			if d.Type()&fs.ModeSymlink != 0 && !within(root, path) {
+				skipped = append(skipped, document.Skipped{Document: rel, Reason: "symbolic link to a file outside the documents folder (not followed)"})
+				return nil
+			}
+		}
+		doc, reason := readDocument(path, rel, maxBytes, known)
+		if reason != "" {
+			skipped = append(skipped, document.Skipped{Document: rel, Reason: reason})
+			return nil
+		}
+		if title != nil && doc.Title == "" {
+			doc.Title = title(doc.Text)
+		}
+		if doc.Title == "" {
+			doc.Title = rel
+		}
+		docs = append(docs, doc)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("docs folder: %w (%w)", err, ErrNoDocuments)
+	}
+	sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })
+	docs = foldDuplicates(docs)
+	sort.Slice(skipped, func(i, j int) bool { return skipped[i].Document < skipped[j].Document })
+	if len(docs) == 0 {
+		return nil, skipped, NoDocuments(dir, skipped)
+	}
+	return docs, skipped, nil
+}
+
+// foldDuplicates keeps one document per content: the first path (in ID
+// order) is indexed, the others become its Aliases. docs must be sorted.
+func foldDuplicates(docs []document.Document) []document.Document {
+	first := map[string]int{} // sha256 -> index in out
+	out := docs[:0]
+	for _, d := range docs {
+		if i, ok := first[d.SHA256]; ok {
+			out[i].Aliases = append(out[i].Aliases, d.ID)
+			continue
+		}
+		first[d.SHA256] = len(out)
+		out = append(out, d)
+	}
+	return out
+}
+
+// within reports whether the symbolic link path resolves to a file inside
+// root (both with every link resolved).
+func within(root, path string) bool {
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	base, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(base, target)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+// noDocuments is the error for a folder with nothing to index; it lists
+// what was skipped and why, since that is what the person must fix.
+func NoDocuments(dir string, skipped []document.Skipped) error {
+	var b strings.Builder
+	for i, s := range skipped {
+		if i == 5 {
+			fmt.Fprintf(&b, "; and %d more", len(skipped)-i)
+			break
+		}
+		fmt.Fprintf(&b, "; skipped %s: %s", s.Document, s.Reason)
+	}
+	return fmt.Errorf("docs folder %s: %w to index (%s)%s", dir, ErrNoDocuments, supportedList, b.String())
+}
+
+// readDocument reads one file and decides whether it is indexable text.
+// The reason is empty when it is.
+func readDocument(path, rel string, maxBytes int64, known Known) (document.Document, string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return document.Document{}, "unreadable: " + errReason(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return document.Document{}, "unreadable: " + errReason(err)
+	}
+	if fi.Size() > maxBytes {
+		return document.Document{}, fmt.Sprintf("too large: %d bytes, the limit is %d", fi.Size(), maxBytes)
+	}
+	// Read one byte past the limit: the file may have grown since Stat.
+	buf, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return document.Document{}, "unreadable: " + errReason(err)
+	}
+	if int64(len(buf)) > maxBytes {
+		return document.Document{}, fmt.Sprintf("too large: over %d bytes", maxBytes)
+	}
+	sum := sha256.Sum256(buf)
+	doc := document.Document{ID: rel, SHA256: hex.EncodeToString(sum[:])}
+	if x := extract.For(rel); x != nil {
+		if known != nil {
+			if k, ok := known(rel, doc.SHA256); ok && k.SHA256 == doc.SHA256 {
+				doc.Text, doc.Pages, doc.Title = k.Text, k.Pages, k.Title
+				return doc, ""
+			}
+		}
+		// The text is bounded like a text file: what is indexed and
+		// served stays within the limit whatever the format's overhead.
+		t, err := x(buf, int(maxBytes))
+		if err != nil {
+			return document.Document{}, extractReason(rel, err)
+		}
+		doc.Text, doc.Pages, doc.Title = t.Text, t.Pages, t.Title
+		return doc, ""
+	}
+	if reason := textProblem(buf); reason != "" {
+		return document.Document{}, reason
+	}
+	doc.Text = string(buf)
+	return doc, ""
+}
+
+// Supported reports whether a file name has one of the indexed formats'
+// extensions.
+func Supported(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".txt", ".md", ".markdown":
+		return true
+	}
+	return extract.For(name) != nil
+}
+
+const supportedList = ".txt, .md, .pdf, .docx, .html"
+
+// extractReason is the skip reason for a file extraction failed on.
+func extractReason(name string, err error) string {
+	kind := strings.ToUpper(strings.TrimPrefix(strings.ToLower(filepath.Ext(name)), "."))
+	switch {
+	case errors.Is(err, extract.ErrEncrypted):
+		return "encrypted " + kind + " (needs a password; save an unprotected copy)"
+	case errors.Is(err, extract.ErrNoText):
+		return kind + " has no extractable text (a scan without a text layer?)"
+	case errors.Is(err, extract.ErrTooLarge):
+		return "too large: " + err.Error()
+	}
+	return "cannot read " + kind + ": " + err.Error()
+}
+
+// textProblem says why data is not indexable UTF-8 text, or "".
+func textProblem(data []byte) string {
+	body := bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "empty"
+	}
+	if !utf8.Valid(body) {
+		return "not valid UTF-8 text"
+	}
+	if bytes.IndexByte(body, 0) >= 0 {
+		return "binary (contains NUL bytes)"
+	}
+	return ""
+}
+
+// errReason keeps the part of a file-system error a person can act on,
+// without repeating the path the summary already shows.
+func errReason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

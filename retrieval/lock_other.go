@@ -1,9 +1,0 @@
-//go:build !unix
-
-package retrieval
-
-// lockIndex does nothing where flock is missing: there, two processes
-// must not save into one index folder at the same time.
-func lockIndex(dir string) (unlock func(), err error) {
-	return func() {}, nil
-}
