@@ -25,7 +25,9 @@ const (
 	ModeGenerative = "generative"
 )
 
-// MaxCitationBytes bounds one citation's quote (CONTRACT.md).
+// MaxCitationBytes bounds one citation's quote: clients are promised that
+// a citation quotes the supporting sentence or sentences in at most this
+// many bytes.
 const MaxCitationBytes = 800
 
 // NotFoundText is the plain answer when the documents do not answer.
@@ -37,7 +39,12 @@ var ErrEmptyQuestion = errors.New("the question is empty")
 // ErrInvalidQuestion is returned for a question that is not UTF-8 text.
 var ErrInvalidQuestion = errors.New("the question is not valid UTF-8 text")
 
-// Answer is the answer object of CONTRACT.md.
+// Answer is the answer object that `citebot ask --json` prints and
+// POST /v1/ask returns, a public format clients rely on: every [n] marker in
+// Answer has exactly one citation and every citation is used; quotes and
+// passage texts are exactly the bytes Start..End of the file (of its
+// extracted text for PDF, HTML and DOCX); Found is false, with no
+// citations, when the documents do not answer.
 type Answer struct {
 	Question  string     `json:"question"`
 	Answer    string     `json:"answer"`

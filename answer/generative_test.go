@@ -164,8 +164,9 @@ func TestGenerative(t *testing.T) {
 	}
 }
 
-// checkAnswerContract holds every answer to CONTRACT.md's rules: each
-// marker has one citation, each citation is used and quotes its exact span.
+// checkAnswerContract holds every answer to the promises the answer object
+// makes its clients: each [n] marker has exactly one citation, each citation
+// is used and quotes its exact span.
 func checkAnswerContract(t *testing.T, a Answer) {
 	t.Helper()
 	used := map[int]bool{}

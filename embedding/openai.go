@@ -103,8 +103,8 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	}
 	oc := openai.DefaultConfig(cfg.Key)
 	oc.BaseURL = base
-	// go-openai waits forever by default (DESIGN.md): every request gets
-	// a timeout, and the doer notes what retries need from the response.
+	// go-openai sets no timeout and would wait forever: every request
+	// gets one, and the doer notes what retries need from the response.
 	oc.HTTPClient = &doer{client: &http.Client{Timeout: cfg.Timeout}}
 	return &OpenAI{
 		cfg:      cfg,

@@ -134,8 +134,8 @@ func checkJSONType(t testing.TB, r response) {
 	}
 }
 
-// checkError checks the status and that the body is exactly the error
-// object of CONTRACT.md with the code.
+// checkError checks the status and that the body is exactly the API's
+// error object, {"error": {"code": code, "message": "..."}}.
 func checkError(t testing.TB, r response, status int, code string) {
 	t.Helper()
 	if r.Status != status {
@@ -179,7 +179,7 @@ func lineOf(text string, i int) int { return 1 + strings.Count(text[:i], "\n") }
 
 var answerMarkerRE = regexp.MustCompile(`\[(\d+)\]`)
 
-// checkAnswer checks the answer object's promises of CONTRACT.md: quotes
+// checkAnswer checks the answer object's promises to clients: quotes
 // and passages are exactly the bytes of the files they name, lines are
 // right, every marker has exactly one citation and every citation is used.
 func checkAnswer(t testing.TB, docs func(id string) (string, bool), a answer.Answer) {
@@ -565,7 +565,8 @@ func TestReindexAuth(t *testing.T) {
 	}
 }
 
-// summary is the index summary of CONTRACT.md, decoded strictly.
+// summary is the index summary (POST /v1/reindex, `index --json`),
+// decoded strictly.
 type summary struct {
 	Added     int `json:"added"`
 	Changed   int `json:"changed"`

@@ -13,7 +13,8 @@ import (
 	"unicode/utf8"
 )
 
-// MaxBodyBytes bounds a request body (CONTRACT.md: 413 beyond it).
+// MaxBodyBytes bounds a request body (64 KiB); a larger one is answered
+// 413.
 const MaxBodyBytes = 64 << 10
 
 // Error is the one error type handlers return: a code for programs, a
@@ -31,7 +32,8 @@ func errorf(status int, code, format string, a ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, a...)}
 }
 
-// errorBody is the JSON error object of CONTRACT.md.
+// errorBody is the JSON error object every error is answered with,
+// {"error": {"code": "...", "message": "..."}}; clients rely on its shape.
 type errorBody struct {
 	Error struct {
 		Code    string `json:"code"`

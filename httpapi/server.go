@@ -1,7 +1,7 @@
-// Package httpapi is citebot's HTTP front end: the JSON API of CONTRACT.md,
-// an OpenAI-compatible chat endpoint, health and readiness, Prometheus
-// metrics and an OpenAPI description. It answers from a Library; it knows
-// nothing of files, folders or how an index is built.
+// Package httpapi is citebot's HTTP front end: the public JSON API (ask,
+// documents, reindex), an OpenAI-compatible chat endpoint, health and
+// readiness, Prometheus metrics and an OpenAPI description. It answers from
+// a Library; it knows nothing of files, folders or how an index is built.
 package httpapi
 
 import (
@@ -45,7 +45,8 @@ type Config struct {
 	TelegramWebhook http.Handler
 }
 
-// MaxQuestionChars bounds a question (CONTRACT.md: 400 beyond it).
+// MaxQuestionChars bounds a question, in characters; a longer one is
+// answered 400 (question_too_long).
 const MaxQuestionChars = 4000
 
 // NewServer returns the API's handler: every route of routes.go behind the

@@ -17,8 +17,9 @@ import (
 )
 
 // config is every setting, as read from the YAML file given by --config,
-// then CITEBOT_* environment variables, then flags (CONTRACT.md:
-// flag > env > file > default). The yaml keys are the flag names.
+// then CITEBOT_* environment variables, then flags (precedence, as users
+// are promised: flag > env > file > default). The yaml keys are the flag
+// names.
 type config struct {
 	// The flag settings; the file sets them through their flags.
 	Docs         string `yaml:"-"`
@@ -124,7 +125,8 @@ var commandFlags = map[string]bool{"docs": true, "index": true, "k": true, "max-
 	"watch": true, "watch-delay": true,
 	"store": true, "weaviate-url": true, "weaviate-grpc": true, "weaviate-prefix": true, "weaviate-poll": true}
 
-// envName is a flag's environment variable (CONTRACT.md).
+// envName is a flag's environment variable: CITEBOT_ and the flag's name
+// in upper case, dashes as underscores.
 func envName(flagName string) string {
 	return "CITEBOT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }

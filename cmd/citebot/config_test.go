@@ -25,8 +25,9 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 	}
 }
 
-// Every flag, not only docs/index/k, takes CITEBOT_<FLAG> and a top-level
-// key of the config file (CONTRACT.md).
+// Every flag, not only docs/index/k, takes CITEBOT_<FLAG> (upper case,
+// dashes as underscores) and a top-level key of the config file, as users
+// are promised.
 func TestEveryFlagHasEnvAndFileKey(t *testing.T) {
 	ix := seedIndex(t)
 	q := "Where was the Digital International Relations conference held?"

@@ -13,9 +13,10 @@ import (
 	"citebot/retrieval"
 )
 
-// llmFlags turn on generative answers (CONTRACT.md: --llm-url, --llm-model,
-// --llm-key, --llm-timeout; OPENAI_BASE_URL and OPENAI_API_KEY are read
-// too). Without --llm-url everything stays extractive and offline.
+// llmFlags turn on generative answers: --llm-url (an OpenAI-compatible base
+// URL), --llm-model, --llm-key, --llm-timeout (how long to wait before
+// falling back to an extractive answer); OPENAI_BASE_URL and OPENAI_API_KEY
+// are read too. Without --llm-url everything stays extractive and offline.
 type llmFlags struct {
 	url, model, key *string
 	timeout         *time.Duration

@@ -29,8 +29,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // tests which change directory still find it.
 var seeds string
 
-// devSet is the QA set over the seeds, the committed copy of
-// ../shared/eval/dev.jsonl.
+// devSet is the QA set over the seeds (questions with gold evidence,
+// unanswerable ones, a few in Russian), committed in testdata/.
 const devSet = "../../testdata/seeds-dev.jsonl"
 
 // shared holds the seeds index that read-only tests share (built once).
@@ -156,7 +156,8 @@ func (d *docReader) read(t testing.TB, rel string) []byte {
 }
 
 // checkSpan checks that [start, end) of a document is text, with its lines
-// computed as CONTRACT.md says.
+// as the answer object promises: line_start is the 1-based line holding
+// byte start, line_end the line holding byte end-1.
 func checkSpan(t testing.TB, what string, file []byte, start, end, lineStart, lineEnd int, text string, maxBytes int) {
 	t.Helper()
 	if start < 0 || end > len(file) || start >= end {
@@ -177,8 +178,8 @@ func checkSpan(t testing.TB, what string, file []byte, start, end, lineStart, li
 	}
 }
 
-// checkAnswer checks an answer against CONTRACT.md, reading the cited
-// documents from disk.
+// checkAnswer checks an answer against the answer object's promises to
+// clients, reading the cited documents from disk.
 func checkAnswer(t testing.TB, a answer.Answer, question string, k int, docs *docReader) {
 	t.Helper()
 	if a.Question != question && utf8.ValidString(question) {
