@@ -68,7 +68,7 @@ type StreamFunc func(ctx context.Context, question string, k int, onText func(st
 
 // Live is the index being served and the machinery to replace it.
 type Live struct {
-	ctx     context.Context // bounds reindexing: the service's lifetime
+	done    <-chan struct{} // closed when the service stops: reindexing ends
 	update  Updater
 	compose func(*retrieval.Index) AnswerFunc
 	opt     Options
@@ -96,10 +96,11 @@ type flight struct {
 }
 
 // New returns a Live with no index: Load or Reindex loads the first one.
-// ctx bounds every reindex (cancel it to stop one on shutdown); compose
+// ctx is the service's lifetime: canceling it stops a reindex under way
+// (on shutdown); only its cancellation is kept, not its values. compose
 // makes the answerer for each new index.
 func New(ctx context.Context, update Updater, compose func(*retrieval.Index) AnswerFunc, opt Options) *Live {
-	return &Live{ctx: ctx, update: update, compose: compose, opt: opt}
+	return &Live{done: ctx.Done(), update: update, compose: compose, opt: opt}
 }
 
 // Index returns the index being served, or nil before the first load.
@@ -250,7 +251,9 @@ func (l *Live) run(f *flight) {
 		l.mu.Unlock()
 		close(f.done)
 	}()
-	res, err := l.update(l.ctx, l.Index())
+	ctx, cancel := l.lifetime()
+	defer cancel()
+	res, err := l.update(ctx, l.Index())
 	if errors.Is(err, retrieval.ErrNotSaved) && res.Index != nil {
 		// The documents are what the maintainer asked for: serve them, and
 		// say that the folder still holds the old snapshot.
@@ -269,4 +272,29 @@ func (l *Live) run(f *flight) {
 	if l.opt.Observer != nil {
 		l.opt.Observer.Reindexed(time.Since(start), f.err)
 	}
+}
+
+// lifetime returns the context a reindex runs under: canceled when the
+// service stops (l.done closes) or when cancel is called, whichever is
+// first. It is not derived from any caller's context, so a caller that
+// stops waiting does not stop the reindex.
+func (l *Live) lifetime() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	if l.done == nil { // a service that never stops
+		return ctx, cancel
+	}
+	select {
+	case <-l.done: // stopped already: the update sees it at once
+		cancel()
+		return ctx, cancel
+	default:
+	}
+	go func() {
+		select {
+		case <-l.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
