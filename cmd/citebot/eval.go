@@ -14,9 +14,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"citebot/answer"
 	"citebot/document"
@@ -413,46 +414,28 @@ func evalBEIR(ctx context.Context, dir, split string, build buildFunc) (beirRepo
 		r.QueryP50 = times[len(times)/2]
 		r.QueryP99 = times[min(len(times)-1, len(times)*99/100)]
 	}
-	// Throughput: every query again, 8 at a time.
+	// Throughput: every query again, 8 at a time; the first error wins and
+	// stops the rest, as does canceling ctx.
 	start = time.Now()
-	err = forEach(ctx, len(ids), 8, func(i int) error {
-		_, err := ix.SearchDocuments(ctx, queries[ids[i]], 100)
-		return err
-	})
-	if err != nil {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, id := range ids {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			_, err := ix.SearchDocuments(gctx, queries[id], 100)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return r, err
+	}
+	if err := ctx.Err(); err != nil {
 		return r, err
 	}
 	r.QPS = float64(len(ids)) / time.Since(start).Seconds()
 	return r, nil
-}
-
-// forEach runs fn for 0..n-1 on workers goroutines; the first error wins.
-func forEach(ctx context.Context, n, workers int, fn func(i int) error) error {
-	var next atomic.Int64
-	errs := make(chan error, workers)
-	for range workers {
-		go func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					errs <- ctx.Err()
-					return
-				}
-				if err := fn(i); err != nil {
-					next.Store(int64(n))
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	var first error
-	for range workers {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
 }
 
 func (r beirReport) write(w io.Writer) {
