@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"citebot/bot/tghtml/tghtmltest"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -246,10 +247,10 @@ func (f *fakeAPI) methods() []string {
 
 // checkTelegramHTML is what Telegram would refuse of an HTML message.
 func checkTelegramHTML(s string) error {
-	if n := utf16Len(s); n > maxMessage || strings.TrimSpace(s) == "" {
+	if n := tghtmltest.UTF16Len(s); n > maxMessage || strings.TrimSpace(s) == "" {
 		return fmt.Errorf("message of %d UTF-16 units", n)
 	}
-	return wellFormed(s)
+	return tghtmltest.WellFormed(s)
 }
 
 // startBot runs a bot against the fake API until the test ends.

@@ -14,6 +14,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"citebot/answer"
+	"citebot/bot/tghtml"
 	"citebot/corpus"
 )
 
@@ -198,9 +199,9 @@ func (b *Bot) answer(ctx context.Context, m *models.Message, p *phrases, questio
 	for i := range srcs {
 		srcs[i].Thread = replyTarget(m).thread
 	}
-	blocks := FormatAnswer(a, p.labels, quoteChars)
+	blocks := tghtml.Answer(a, p.labels, quoteChars)
 	if a.Note != "" {
-		blocks = append(blocks, Block{Spans: []Span{{Text: a.Note, Style: "i"}}})
+		blocks = append(blocks, tghtml.Block{Spans: []tghtml.Span{{Text: a.Note, Style: "i"}}})
 	}
 	grow.finish(blocks, b.keyboard(srcs))
 }
@@ -224,16 +225,13 @@ func answerSources(a answer.Answer) []source {
 		return out
 	}
 	for i, ps := range a.Passages {
-		if i == closestShown {
+		if i == tghtml.ClosestShown {
 			break
 		}
 		out = append(out, source{N: i + 1, Document: ps.Document, Title: ps.Title, LineStart: ps.LineStart, LineEnd: ps.LineEnd, Page: ps.Page, Start: ps.Start, End: ps.End, Text: ps.Text})
 	}
 	return out
 }
-
-// closestShown is how many closest passages a refusal offers.
-const closestShown = 3
 
 // inlineKeyboard and inlineButton serialize only the fields they use:
 // go-telegram/bot's button type always sends "copy_text", which makes a
@@ -256,7 +254,7 @@ func (b *Bot) keyboard(sources []source) *inlineKeyboard {
 	data := b.buttons.put(sources)
 	kb := &inlineKeyboard{}
 	for i, s := range sources {
-		label := fmt.Sprintf("[%d] %s", s.N, Quote(s.Title, 40))
+		label := fmt.Sprintf("[%d] %s", s.N, tghtml.Quote(s.Title, 40))
 		kb.InlineKeyboard = append(kb.InlineKeyboard, []inlineButton{{Text: label, CallbackData: data[i]}})
 	}
 	return kb
@@ -291,12 +289,12 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) func(con
 		return nil
 	}
 	b.answerCallback(ctx, cq.ID, "")
-	head := Block{Spans: []Span{{Text: fmt.Sprintf("[%d] ", src.N)}, {Text: src.Title, Style: "b"}, {Text: "\n"},
+	head := tghtml.Block{Spans: []tghtml.Span{{Text: fmt.Sprintf("[%d] ", src.N)}, {Text: src.Title, Style: "b"}, {Text: "\n"},
 		{Text: src.Document, Style: "i"}}}
 	if lines := p.labels.Location(src.Page, src.LineStart, src.LineEnd); lines != "" {
-		head.Spans = append(head.Spans, Span{Text: ", " + lines})
+		head.Spans = append(head.Spans, tghtml.Span{Text: ", " + lines})
 	}
-	blocks := append([]Block{head}, Plain(src.Text, "")...)
+	blocks := append([]tghtml.Block{head}, tghtml.Plain(src.Text, "")...)
 	// The topic is the answer's, kept with the button: the pressed
 	// message may be too old for Telegram to say where it is.
 	to := target{chat: chat, thread: src.Thread}
@@ -363,13 +361,13 @@ func replyTarget(m *models.Message) target {
 
 // reply sends blocks to the message's chat, split into messages; in groups
 // the first replies to the question. The keyboard goes on the last.
-func (b *Bot) reply(ctx context.Context, m *models.Message, blocks []Block, kb *inlineKeyboard) {
+func (b *Bot) reply(ctx context.Context, m *models.Message, blocks []tghtml.Block, kb *inlineKeyboard) {
 	b.sendBlocks(ctx, replyTarget(m), blocks, kb)
 }
 
-func (b *Bot) sendBlocks(ctx context.Context, to target, blocks []Block, kb *inlineKeyboard) {
+func (b *Bot) sendBlocks(ctx context.Context, to target, blocks []tghtml.Block, kb *inlineKeyboard) {
 	chat := to.chat
-	msgs := Split(blocks, maxMessage)
+	msgs := tghtml.Split(blocks, maxMessage)
 	for i, text := range msgs {
 		params := &tg.SendMessageParams{ChatID: chat, MessageThreadID: to.thread, Text: text, ParseMode: models.ParseModeHTML,
 			LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tg.True()}}
@@ -391,7 +389,7 @@ func (b *Bot) sendBlocks(ctx context.Context, to target, blocks []Block, kb *inl
 }
 
 // textBlocks turns one of the bot's phrases into blocks.
-func textBlocks(text string) []Block { return Plain(text, "") }
+func textBlocks(text string) []tghtml.Block { return tghtml.Plain(text, "") }
 
 // greet answers /start: a greeting and three example questions the
 // documents answer.
@@ -402,9 +400,9 @@ func (b *Bot) greet(ctx context.Context, m *models.Message, p *phrases) {
 	}
 	blocks := textBlocks(fmt.Sprintf(p.greeting, name))
 	if qs := b.examples(ctx); len(qs) > 0 {
-		ex := Block{Spans: []Span{{Text: p.examplesHead, Style: "b"}}}
+		ex := tghtml.Block{Spans: []tghtml.Span{{Text: p.examplesHead, Style: "b"}}}
 		for _, q := range qs {
-			ex.Spans = append(ex.Spans, Span{Text: "\n• "}, Span{Text: q, Style: "i"})
+			ex.Spans = append(ex.Spans, tghtml.Span{Text: "\n• "}, tghtml.Span{Text: q, Style: "i"})
 		}
 		blocks = append(blocks, ex)
 	}
@@ -424,9 +422,9 @@ func (b *Bot) sources(ctx context.Context, m *models.Message, p *phrases) {
 		b.reply(ctx, m, textBlocks(p.noDocuments), nil)
 		return
 	}
-	blocks := []Block{{Spans: []Span{{Text: p.sourcesHead, Style: "b"}}}}
+	blocks := []tghtml.Block{{Spans: []tghtml.Span{{Text: p.sourcesHead, Style: "b"}}}}
 	for _, d := range docs {
-		blocks = append(blocks, Block{Spans: []Span{{Text: "• "}, {Text: d.Title, Style: "b"}, {Text: "\n"}, {Text: d.ID, Style: "i"}}})
+		blocks = append(blocks, tghtml.Block{Spans: []tghtml.Span{{Text: "• "}, {Text: d.Title, Style: "b"}, {Text: "\n"}, {Text: d.ID, Style: "i"}}})
 	}
 	b.reply(ctx, m, blocks, nil)
 }

@@ -4,12 +4,13 @@ import (
 	"strings"
 
 	"citebot/answer"
+	"citebot/bot/tghtml"
 )
 
 // phrases are the bot's own words in one language. Strings with %s or %d
 // are format strings; all are plain text (escaped when sent).
 type phrases struct {
-	labels       Labels
+	labels       tghtml.Labels
 	greeting     string // %s: the bot's name
 	examplesHead string
 	help         string // %s: the bot's @username
@@ -30,7 +31,7 @@ type phrases struct {
 }
 
 var english = phrases{
-	labels:       Labels{Sources: "Sources", Line: "line", Lines: "lines", Closest: "Closest passages", Page: "p.", Confidence: "Confidence"},
+	labels:       tghtml.Labels{Sources: "Sources", Line: "line", Lines: "lines", Closest: "Closest passages", Page: "p.", Confidence: "Confidence"},
 	greeting:     "Hello! I am %s. I answer questions about my documents, quoting them, and every quote comes with its source: tap a source's button to read the full passage.",
 	examplesHead: "Try, for example:",
 	help:         "Ask me a question in plain words and I answer from the documents only, citing the passages I quote ([1], [2] …). When the documents don't say, I say so.\n\nIn a group, mention me (%s …), reply to one of my messages, or use /ask QUESTION.\n\n/sources lists the documents. /help shows this message.",
@@ -51,7 +52,7 @@ var english = phrases{
 }
 
 var russian = phrases{
-	labels:       Labels{Sources: "Источники", Line: "строка", Lines: "строки", Closest: "Ближайшие фрагменты", Page: "стр.", Confidence: "Уверенность"},
+	labels:       tghtml.Labels{Sources: "Источники", Line: "строка", Lines: "строки", Closest: "Ближайшие фрагменты", Page: "стр.", Confidence: "Уверенность"},
 	greeting:     "Здравствуйте! Я %s. Я отвечаю на вопросы по своим документам, цитируя их, и у каждой цитаты есть источник: нажмите кнопку источника, чтобы прочитать фрагмент целиком.",
 	examplesHead: "Например, спросите:",
 	help:         "Задайте вопрос обычными словами — я отвечу только по документам и укажу цитируемые фрагменты ([1], [2] …). Если в документах ответа нет, я так и скажу.\n\nВ группе упомяните меня (%s …), ответьте на моё сообщение или используйте /ask ВОПРОС.\n\n/sources — список документов. /help — это сообщение.",

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"citebot/answer"
+	"citebot/bot/tghtml"
+	"citebot/bot/tghtml/tghtmltest"
 )
 
 // Private chats: commands, answers in HTML, source buttons, refusals and
@@ -117,7 +119,7 @@ func sourceButtons(t *testing.T, msg apiCall, titles ...string) []inlineButton {
 		t.Fatalf("buttons: got %d %v, want %d", len(kb), kb, len(titles))
 	}
 	for i, b := range kb {
-		if want := fmt.Sprintf("[%d] %s", i+1, Quote(titles[i], 40)); b.Text != want {
+		if want := fmt.Sprintf("[%d] %s", i+1, tghtml.Quote(titles[i], 40)); b.Text != want {
 			t.Errorf("button %d text: got %q, want %q", i, b.Text, want)
 		}
 		if n := len(b.CallbackData); n > 64 || n == 0 {
@@ -357,7 +359,7 @@ func TestLongPassageSplits(t *testing.T) {
 			passage = p.Text
 		}
 	}
-	if n := utf16Len(Escape(passage)); n <= maxMessage {
+	if n := tghtmltest.UTF16Len(tghtml.Escape(passage)); n <= maxMessage {
 		t.Fatalf("the passage escapes to %d UTF-16 units: too short to test splitting", n)
 	}
 	h.press(42, 42, "en", kb[0].CallbackData)
@@ -367,7 +369,7 @@ func TestLongPassageSplits(t *testing.T) {
 		t.Errorf("the passage came in %d message, want it split", len(msgs))
 	}
 	for _, m := range msgs {
-		if n := utf16Len(text(m)); n > maxMessage { // the fake checks too
+		if n := tghtmltest.UTF16Len(text(m)); n > maxMessage { // the fake checks too
 			t.Errorf("message of %d UTF-16 units", n)
 		}
 		if m.Params["reply_markup"] != "" {

@@ -10,6 +10,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"citebot/answer"
+	"citebot/bot/tghtml"
 )
 
 // editEvery is the least time between two edits of a growing answer
@@ -83,7 +84,7 @@ func (g *growing) show() {
 	g.mu.Lock()
 	cur := g.text.String()
 	g.mu.Unlock()
-	msgs := Split(Plain(cur+" …", ""), maxMessage)
+	msgs := tghtml.Split(tghtml.Plain(cur+" …", ""), maxMessage)
 	if len(msgs) == 0 || msgs[0] == g.shown {
 		return
 	}
@@ -98,7 +99,7 @@ func (g *growing) show() {
 // finish replaces the growing message with the final answer (its first
 // part, with the keyboard when it is the only one) and sends the rest; or
 // sends everything when nothing was shown yet, or when the last edit fails.
-func (g *growing) finish(blocks []Block, kb *inlineKeyboard) {
+func (g *growing) finish(blocks []tghtml.Block, kb *inlineKeyboard) {
 	g.mu.Lock()
 	started := g.started
 	g.mu.Unlock()
@@ -110,7 +111,7 @@ func (g *growing) finish(blocks []Block, kb *inlineKeyboard) {
 		g.b.sendBlocks(g.ctx, g.to, blocks, kb)
 		return
 	}
-	msgs := Split(blocks, maxMessage)
+	msgs := tghtml.Split(blocks, maxMessage)
 	if len(msgs) == 0 {
 		return
 	}

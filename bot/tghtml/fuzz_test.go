@@ -1,10 +1,11 @@
-package bot
+package tghtml
 
 import (
 	"strings"
 	"testing"
 
 	"citebot/answer"
+	"citebot/bot/tghtml/tghtmltest"
 )
 
 var fuzzStyles = []string{"", "b", "i", "code", "pre", "blockquote", "u", "tg-spoiler", "bogus"}
@@ -40,7 +41,7 @@ func FuzzSplit(f *testing.F) {
 	})
 }
 
-func FuzzFormatAnswer(f *testing.F) {
+func FuzzAnswer(f *testing.F) {
 	a := sampleAnswer()
 	c := a.Citations[1]
 	f.Add(a.Answer, c.Title, c.Document, c.Quote, uint16(120), true, uint8(0))
@@ -64,9 +65,9 @@ func FuzzFormatAnswer(f *testing.F) {
 			},
 		}
 		q := int(quoteChars) % 2000
-		blocks := FormatAnswer(an, Labels{}, q)
+		blocks := Answer(an, Labels{}, q)
 		for _, b := range blocks {
-			if err := wellFormed(b.HTML()); err != nil {
+			if err := tghtmltest.WellFormed(b.HTML()); err != nil {
 				t.Fatalf("block %q: %v", b.HTML(), err)
 			}
 		}

@@ -1,4 +1,13 @@
-package bot
+// Package tghtml turns answers into Telegram-HTML messages within
+// Telegram's limits: answers become blocks of styled plain text, blocks
+// become messages in Telegram's HTML parse mode. It is pure: nothing here
+// talks to Telegram or to the network.
+//
+// Telegram's HTML parse mode allows a handful of tags and needs exactly &, <
+// and > escaped; a message holds at most 4,096 UTF-16 code units after entity
+// parsing. Split counts the UTF-16 units of the whole HTML string, tags and
+// entities included, which is never less than what Telegram counts.
+package tghtml
 
 import (
 	"math"
@@ -10,15 +19,6 @@ import (
 
 	"citebot/answer"
 )
-
-// This file is the pure formatting half of the bot: answers become blocks of
-// styled plain text, blocks become Telegram HTML messages. Nothing here talks
-// to Telegram.
-//
-// Telegram's HTML parse mode allows a handful of tags and needs exactly &, <
-// and > escaped; a message holds at most 4,096 UTF-16 code units after entity
-// parsing. Split counts the UTF-16 units of the whole HTML string, tags and
-// entities included, which is never less than what Telegram counts.
 
 // Escape escapes text for Telegram's HTML parse mode: &, < and > become
 // &amp;, &lt; and &gt;. Bytes that are not valid UTF-8 become U+FFFD, which
@@ -193,7 +193,7 @@ func (b Block) blank() bool {
 	return true
 }
 
-// FormatAnswer renders an answer as blocks: the answer text (its [n] markers
+// Answer renders an answer as blocks: the answer text (its [n] markers
 // kept, in bold), then the Sources heading in bold and one block per citation:
 //
 //	[n] <b>Title</b>
@@ -210,7 +210,7 @@ func (b Block) blank() bool {
 // as "• <b>Title</b> — <i>file</i>, lines a–b" with a short quote each.
 // Quotes are cut to at most quoteChars characters; quoteChars ≤ 0 leaves the
 // quotes out.
-func FormatAnswer(a answer.Answer, l Labels, quoteChars int) []Block {
+func Answer(a answer.Answer, l Labels, quoteChars int) []Block {
 	l = l.withDefaults()
 	var blocks []Block
 	cited := make(map[int]bool, len(a.Citations))
@@ -246,7 +246,7 @@ func FormatAnswer(a answer.Answer, l Labels, quoteChars int) []Block {
 		return blocks
 	}
 	for i, p := range a.Passages {
-		if i == closestShown {
+		if i == ClosestShown {
 			break
 		}
 		var spans []Span
@@ -268,6 +268,9 @@ func FormatAnswer(a answer.Answer, l Labels, quoteChars int) []Block {
 	}
 	return blocks
 }
+
+// ClosestShown is how many closest passages a refusal shows.
+const ClosestShown = 3
 
 // markers splits answer text into spans, bolding the [n] markers of cited n.
 func markers(text string, cited map[int]bool) []Span {

@@ -1,7 +1,6 @@
-package bot
+package tghtml
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -12,101 +11,10 @@ import (
 	"unicode/utf8"
 
 	"citebot/answer"
+	"citebot/bot/tghtml/tghtmltest"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// allowedTags are the tags of Telegram's HTML parse mode.
-var allowedTags = map[string]bool{
-	"b": true, "strong": true, "i": true, "em": true, "u": true, "ins": true,
-	"s": true, "strike": true, "del": true, "a": true, "code": true, "pre": true,
-	"blockquote": true, "tg-spoiler": true, "span": true,
-}
-
-// wellFormed checks html as Telegram's HTML parse mode would: valid UTF-8,
-// only allowed tags with only their attributes, tags balanced, nothing
-// nested in code or pre (but code in pre) or blockquote in blockquote, every
-// & starting one of &amp; &lt; &gt; &quot;, and no raw < or > outside tags.
-func wellFormed(html string) error {
-	if !utf8.ValidString(html) {
-		return errors.New("not valid UTF-8")
-	}
-	var stack []string
-	for i := 0; i < len(html); {
-		switch html[i] {
-		case '<':
-			j := strings.IndexByte(html[i:], '>')
-			if j < 0 {
-				return fmt.Errorf("offset %d: unterminated tag", i)
-			}
-			tag := html[i+1 : i+j]
-			if strings.ContainsAny(tag, "<\n") || tag == "" || !entitiesOK(tag) {
-				return fmt.Errorf("offset %d: bad tag %q", i, tag)
-			}
-			if name, ok := strings.CutPrefix(tag, "/"); ok {
-				if len(stack) == 0 || stack[len(stack)-1] != name {
-					return fmt.Errorf("offset %d: </%s> closes %v", i, name, stack)
-				}
-				stack = stack[:len(stack)-1]
-			} else {
-				name, attrs, _ := strings.Cut(tag, " ")
-				if !allowedTags[name] {
-					return fmt.Errorf("offset %d: tag %q not allowed", i, name)
-				}
-				switch {
-				case name == "a" && strings.HasPrefix(attrs, `href="`) && strings.HasSuffix(attrs, `"`) && !strings.Contains(attrs[6:len(attrs)-1], `"`):
-				case name == "span" && attrs == `class="tg-spoiler"`:
-				case name == "blockquote" && attrs == "expandable":
-				case name == "code" && strings.HasPrefix(attrs, `class="language-`):
-				case attrs == "" && name != "span" && name != "a":
-				default:
-					return fmt.Errorf("offset %d: tag %q has bad attributes", i, tag)
-				}
-				for _, open := range stack {
-					if open == "code" || (open == "pre" && name != "code") || (open == "blockquote" && name == "blockquote") {
-						return fmt.Errorf("offset %d: <%s> inside <%s>", i, name, open)
-					}
-				}
-				stack = append(stack, name)
-			}
-			i += j + 1
-		case '>':
-			return fmt.Errorf("offset %d: raw >", i)
-		case '&':
-			n := entityAt(html[i:])
-			if n == 0 {
-				return fmt.Errorf("offset %d: bare &", i)
-			}
-			i += n
-		default:
-			i++
-		}
-	}
-	if len(stack) > 0 {
-		return fmt.Errorf("unclosed %v", stack)
-	}
-	return nil
-}
-
-// entityAt is the length of the entity s starts with, 0 if none.
-func entityAt(s string) int {
-	for _, e := range []string{"&amp;", "&lt;", "&gt;", "&quot;"} {
-		if strings.HasPrefix(s, e) {
-			return len(e)
-		}
-	}
-	return 0
-}
-
-// entitiesOK reports whether every & in s starts an entity.
-func entitiesOK(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '&' && entityAt(s[i:]) == 0 {
-			return false
-		}
-	}
-	return true
-}
 
 // visible is the text html shows: tags stripped, entities decoded. It
 // expects well-formed html.
@@ -137,22 +45,6 @@ func visible(html string) string {
 	return b.String()
 }
 
-// utf16Units counts UTF-16 code units independently of the code under test.
-func utf16Units(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf8Len16(r)
-	}
-	return n
-}
-
-func utf8Len16(r rune) int {
-	if r > 0xFFFF {
-		return 2
-	}
-	return 1
-}
-
 // noSpace drops whitespace and turns invalid bytes into U+FFFD.
 func noSpace(s string) string {
 	var b strings.Builder
@@ -178,10 +70,10 @@ func checkSplit(blocks []Block, limit int, msgs []string) error {
 		if strings.TrimSpace(visible(m)) == "" {
 			return fmt.Errorf("message %d shows nothing: %q", i, m)
 		}
-		if n := utf16Units(m); n > limit {
+		if n := tghtmltest.UTF16Len(m); n > limit {
 			return fmt.Errorf("message %d has %d UTF-16 units, limit %d", i, n, limit)
 		}
-		if err := wellFormed(m); err != nil {
+		if err := tghtmltest.WellFormed(m); err != nil {
 			return fmt.Errorf("message %d: %v\n%q", i, err, m)
 		}
 		got.WriteString(noSpace(visible(m)))
@@ -218,7 +110,7 @@ func TestEscape(t *testing.T) {
 		if got := Escape(tt.in); got != tt.want {
 			t.Errorf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
 		}
-		if err := wellFormed(Escape(tt.in)); err != nil {
+		if err := tghtmltest.WellFormed(Escape(tt.in)); err != nil {
 			t.Errorf("Escape(%q): %v", tt.in, err)
 		}
 	}
@@ -314,7 +206,7 @@ func TestBlockHTML(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%+v.HTML() = %q, want %q", tt.b, got, tt.want)
 		}
-		if err := wellFormed(got); err != nil {
+		if err := tghtmltest.WellFormed(got); err != nil {
 			t.Errorf("%+v.HTML(): %v", tt.b, err)
 		}
 	}
@@ -389,7 +281,7 @@ func sampleRefusal() answer.Answer {
 	}
 }
 
-func TestFormatAnswerGolden(t *testing.T) {
+func TestAnswerGolden(t *testing.T) {
 	labels := Labels{Sources: "Sources", Lines: "lines", Line: "line", Closest: "Closest passages", Confidence: "Confidence"}
 	tests := []struct {
 		name string
@@ -400,7 +292,7 @@ func TestFormatAnswerGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			blocks := FormatAnswer(tt.a, labels, 120)
+			blocks := Answer(tt.a, labels, 120)
 			var got strings.Builder
 			for i, b := range blocks {
 				fmt.Fprintf(&got, "--- block %d ---\n%s\n", i, b.HTML())
@@ -426,15 +318,15 @@ func TestFormatAnswerGolden(t *testing.T) {
 				t.Fatalf("%v (run with -update to create it)", err)
 			}
 			if got.String() != string(want) {
-				t.Errorf("FormatAnswer output differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, got.String(), want)
+				t.Errorf("Answer output differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", path, got.String(), want)
 			}
 		})
 	}
 }
 
-func TestFormatAnswer(t *testing.T) {
+func TestAnswer(t *testing.T) {
 	a := sampleAnswer()
-	blocks := FormatAnswer(a, Labels{}, 40)
+	blocks := Answer(a, Labels{}, 40)
 	if len(blocks) != 3 {
 		t.Fatalf("got %d blocks, want 3", len(blocks))
 	}
@@ -456,20 +348,20 @@ func TestFormatAnswer(t *testing.T) {
 	// Markers of no citation stay plain; no quotes when quoteChars is 0.
 	a.Answer = "In [2012] the treaty [1] was signed."
 	a.Citations = a.Citations[:1]
-	blocks = FormatAnswer(a, Labels{Sources: "Источники"}, 0)
+	blocks = Answer(a, Labels{Sources: "Источники"}, 0)
 	if got, want := blocks[0].HTML(), "In [2012] the treaty <b>[1]</b> was signed."; got != want {
 		t.Errorf("answer block = %q, want %q", got, want)
 	}
 	if got := blocks[1].HTML(); strings.Contains(got, "blockquote") || !strings.HasPrefix(got, "<b>Источники</b>\n") {
 		t.Errorf("citation block = %q", got)
 	}
-	if got, want := FormatAnswer(a, russian.labels, 0)[1].HTML(), "\n<i>Уверенность: 87%</i>"; !strings.HasSuffix(got, want) {
+	if got, want := Answer(a, Labels{Confidence: "Уверенность"}, 0)[1].HTML(), "\n<i>Уверенность: 87%</i>"; !strings.HasSuffix(got, want) {
 		t.Errorf("Russian citation block = %q, want it to end with %q", got, want)
 	}
 
 	// A model-written answer has no confidence (0): none is shown.
 	a.Mode, a.Confidence = answer.ModeGenerative, 0
-	for _, b := range FormatAnswer(a, Labels{}, 40) {
+	for _, b := range Answer(a, Labels{}, 40) {
 		if strings.Contains(b.HTML(), "Confidence") {
 			t.Errorf("generative answer shows a confidence: %q", b.HTML())
 		}
@@ -477,7 +369,7 @@ func TestFormatAnswer(t *testing.T) {
 
 	// A refusal shows at most three passages, and no confidence; no title
 	// falls back to the file.
-	blocks = FormatAnswer(sampleRefusal(), Labels{}, 30)
+	blocks = Answer(sampleRefusal(), Labels{}, 30)
 	if len(blocks) != 4 {
 		t.Fatalf("refusal: got %d blocks, want 4", len(blocks))
 	}
@@ -494,7 +386,7 @@ func TestFormatAnswer(t *testing.T) {
 	}
 
 	// Nothing to say, nothing to send.
-	if got := Split(FormatAnswer(answer.Answer{Found: true}, Labels{}, 100), 4096); len(got) != 0 {
+	if got := Split(Answer(answer.Answer{Found: true}, Labels{}, 100), 4096); len(got) != 0 {
 		t.Errorf("empty answer gave messages %q", got)
 	}
 }
@@ -506,8 +398,8 @@ func TestConfidenceLine(t *testing.T) {
 		want string
 	}{
 		{0.874, Labels{}, "Confidence: 87%"},
-		{0.875, russian.labels, "Уверенность: 88%"},
-		{1, english.labels, "Confidence: 100%"},
+		{0.875, Labels{Confidence: "Уверенность"}, "Уверенность: 88%"},
+		{1, Labels{Confidence: "Confidence"}, "Confidence: 100%"},
 		{0.004, Labels{}, "Confidence: 1%"}, // above 0 never reads as none
 		{0, Labels{}, "Confidence: 0%"},
 		{1.5, Labels{}, "Confidence: 100%"},
@@ -575,8 +467,8 @@ func TestSplit(t *testing.T) {
 		{name: "one over", blocks: []Block{small(strings.Repeat("x", 4097))}, limit: 4096, want: 2},
 		{name: "prose", blocks: []Block{small(long)}, limit: 4096, want: 5, check: func(t *testing.T, msgs []string) {
 			for i, m := range msgs[:len(msgs)-1] {
-				if !strings.HasSuffix(m, ".") || utf16Units(m) < 2048 {
-					t.Errorf("message %d (%d units) is not cut at a sentence end in its second half: …%q", i, utf16Units(m), m[len(m)-20:])
+				if !strings.HasSuffix(m, ".") || tghtmltest.UTF16Len(m) < 2048 {
+					t.Errorf("message %d (%d units) is not cut at a sentence end in its second half: …%q", i, tghtmltest.UTF16Len(m), m[len(m)-20:])
 				}
 			}
 		}},
@@ -616,7 +508,7 @@ func TestSplit(t *testing.T) {
 			}
 		}},
 		{name: "tiny limit raised", blocks: []Block{small(word[:500])}, limit: 1, want: 8},
-		{name: "mixed", blocks: append(FormatAnswer(sampleAnswer(), Labels{}, 200), small(long), small(emoji), small(ents), small(word)), limit: 4096},
+		{name: "mixed", blocks: append(Answer(sampleAnswer(), Labels{}, 200), small(long), small(emoji), small(ents), small(word)), limit: 4096},
 		{name: "many spans", blocks: []Block{fuzzBlock(strings.Repeat("ab |&", 20000), 1, 0)}, limit: 64},
 		{name: "invalid bytes across spans", blocks: []Block{{Spans: []Span{{Text: "ab \xd1", Style: "b"}, {Text: "\xae" + word[:200], Style: "i"}}}}, limit: 88},
 		{name: "invalid utf8", blocks: []Block{small(strings.Repeat("a\xffb\xe2\x82 ", 2000))}, limit: 500},
@@ -657,25 +549,8 @@ func TestSplitPlainExact(t *testing.T) {
 	}
 }
 
-func TestWellFormed(t *testing.T) {
-	good := []string{"", "x", "<b>x</b>", "<b><i>x</i></b>", "&amp;&lt;&gt;&quot;", `<a href="https://e.x/?a=1&amp;b=&quot;">l</a>`,
-		`<span class="tg-spoiler">s</span>`, `<pre><code class="language-go">x</code></pre>`, "<blockquote expandable>q</blockquote>"}
-	bad := []string{"<", ">", "&", "&nbsp;", "<b>x", "x</b>", "<b><i>x</b></i>", "<script>x</script>", "<b class=\"x\">y</b>",
-		"<code><b>x</b></code>", "<blockquote><blockquote>x</blockquote></blockquote>", "\xff", "<span>x</span>"}
-	for _, s := range good {
-		if err := wellFormed(s); err != nil {
-			t.Errorf("wellFormed(%q) = %v, want nil", s, err)
-		}
-	}
-	for _, s := range bad {
-		if wellFormed(s) == nil {
-			t.Errorf("wellFormed(%q) = nil, want an error", s)
-		}
-	}
-}
-
 func BenchmarkSplit(b *testing.B) {
-	blocks := append(FormatAnswer(sampleAnswer(), Labels{}, 200), Plain(prose(20000), "")...)
+	blocks := append(Answer(sampleAnswer(), Labels{}, 200), Plain(prose(20000), "")...)
 	for b.Loop() {
 		Split(blocks, 4096)
 	}
