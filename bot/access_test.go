@@ -161,7 +161,7 @@ func TestLanguages(t *testing.T) {
 		}
 		return answer.Answer{}, nil, false
 	})
-	h := launch(t, lib, Config{ButtonTTL: time.Hour})
+	h := launch(t, lib, Config{buttonTTL: time.Hour})
 	type phrase struct{ text, want string }
 	english := []phrase{
 		{"/start", "Hello! I am Citebot."},

@@ -61,17 +61,21 @@ type Config struct {
 	WebhookURL, WebhookSecret string
 	// K is the number of passages retrieved per question.
 	K int
-	// Limits pace the sends; zero rates take DefaultLimits' (and
-	// MaxRetries too when all the fields are zero).
-	Limits Limits
-	// ButtonTTL is how long source buttons work (default 48 h).
-	ButtonTTL time.Duration
-	// PollTimeout is the long-polling timeout (default 50 s).
-	PollTimeout time.Duration
 	// DrainTimeout bounds the wait for updates in hand at shutdown
 	// (default 10 s).
 	DrainTimeout time.Duration
 	Logger       *slog.Logger
+
+	// The rest keep their defaults in service; tests, which cannot wait
+	// that long, shorten them.
+
+	// limits pace the sends; zero rates take telegramLimits' (and
+	// MaxRetries too when all the fields are zero).
+	limits sendLimits
+	// buttonTTL is how long source buttons work (default 48 h).
+	buttonTTL time.Duration
+	// pollTimeout is the long-polling timeout (default 50 s).
+	pollTimeout time.Duration
 }
 
 // Bot is a running Telegram bot.
@@ -111,24 +115,24 @@ func New(ctx context.Context, cfg Config, lib Library) (*Bot, error) {
 	if cfg.K == 0 {
 		cfg.K = 5
 	}
-	if cfg.Limits == (Limits{}) {
-		cfg.Limits = DefaultLimits
+	if cfg.limits == (sendLimits{}) {
+		cfg.limits = telegramLimits
 	}
 	// A zero rate would let one message through, then block for ever.
-	if cfg.Limits.PerChat == 0 {
-		cfg.Limits.PerChat = DefaultLimits.PerChat
+	if cfg.limits.PerChat == 0 {
+		cfg.limits.PerChat = telegramLimits.PerChat
 	}
-	if cfg.Limits.PerGroup == 0 {
-		cfg.Limits.PerGroup = DefaultLimits.PerGroup
+	if cfg.limits.PerGroup == 0 {
+		cfg.limits.PerGroup = telegramLimits.PerGroup
 	}
-	if cfg.Limits.Global == 0 {
-		cfg.Limits.Global = DefaultLimits.Global
+	if cfg.limits.Global == 0 {
+		cfg.limits.Global = telegramLimits.Global
 	}
-	if cfg.ButtonTTL == 0 {
-		cfg.ButtonTTL = 48 * time.Hour
+	if cfg.buttonTTL == 0 {
+		cfg.buttonTTL = 48 * time.Hour
 	}
-	if cfg.PollTimeout == 0 {
-		cfg.PollTimeout = 50 * time.Second
+	if cfg.pollTimeout == 0 {
+		cfg.pollTimeout = 50 * time.Second
 	}
 	if cfg.DrainTimeout == 0 {
 		cfg.DrainTimeout = 10 * time.Second
@@ -138,7 +142,7 @@ func New(ctx context.Context, cfg Config, lib Library) (*Bot, error) {
 		log = slog.Default()
 	}
 	b := &Bot{cfg: cfg, lib: lib, log: log, allow: idSet(cfg.Allow), admins: idSet(cfg.Admins),
-		buttons: newButtons(cfg.ButtonTTL, buttonBytes, time.Now), send: newSender(cfg.Limits, log), secret: cfg.WebhookSecret,
+		buttons: newButtons(cfg.buttonTTL, buttonBytes, time.Now), send: newSender(cfg.limits, log), secret: cfg.WebhookSecret,
 		typingEvery: typingEvery}
 	b.queues = newQueues(log)
 	b.history = newHistories(time.Now)
@@ -155,7 +159,7 @@ func New(ctx context.Context, cfg Config, lib Library) (*Bot, error) {
 		tg.WithErrorsHandler(func(err error) { log.Warn("telegram: bot API", "err", err) }),
 		tg.WithAllowedUpdates(tg.AllowedUpdates{"message", "callback_query"}),
 		// The client's timeout must outlast a long poll.
-		tg.WithHTTPClient(cfg.PollTimeout, &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}),
+		tg.WithHTTPClient(cfg.pollTimeout, &http.Client{Timeout: cfg.pollTimeout + 15*time.Second}),
 	}
 	if cfg.APIURL != "" {
 		opts = append(opts, tg.WithServerURL(cfg.APIURL))

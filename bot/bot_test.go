@@ -141,10 +141,10 @@ func launchOn(t *testing.T, f *fakeAPI, lib *spyLibrary, cfg Config) *harness {
 	if cfg.APIURL == "" {
 		cfg.APIURL = h.f.server.URL
 	}
-	if cfg.Limits == (Limits{}) {
-		cfg.Limits = Limits{PerChat: 1000, PerGroup: 1000, Global: 1000, MaxRetries: 3}
+	if cfg.limits == (sendLimits{}) {
+		cfg.limits = sendLimits{PerChat: 1000, PerGroup: 1000, Global: 1000, MaxRetries: 3}
 	}
-	cfg.PollTimeout = 2 * time.Second
+	cfg.pollTimeout = 2 * time.Second
 	var w io.Writer = h.logs
 	if testing.Verbose() {
 		w = io.MultiWriter(h.logs, os.Stderr)

@@ -257,10 +257,10 @@ func checkTelegramHTML(s string) error {
 func startBot(t testing.TB, f *fakeAPI, lib Library, cfg Config) *Bot {
 	t.Helper()
 	cfg.Token, cfg.APIURL = f.token, f.server.URL
-	if cfg.Limits == (Limits{}) {
-		cfg.Limits = Limits{PerChat: 1000, PerGroup: 1000, Global: 1000, MaxRetries: 3}
+	if cfg.limits == (sendLimits{}) {
+		cfg.limits = sendLimits{PerChat: 1000, PerGroup: 1000, Global: 1000, MaxRetries: 3}
 	}
-	cfg.PollTimeout = 2 * time.Second
+	cfg.pollTimeout = 2 * time.Second
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -142,7 +142,7 @@ func TestChatsInParallelAnd429(t *testing.T) {
 }
 
 func TestRetriesAreBounded(t *testing.T) {
-	h := launch(t, nil, Config{Limits: Limits{PerChat: 1000, PerGroup: 1000, Global: 1000, MaxRetries: 1}})
+	h := launch(t, nil, Config{limits: sendLimits{PerChat: 1000, PerGroup: 1000, Global: 1000, MaxRetries: 1}})
 	tooMany := apiError{Code: 429, Desc: "Too Many Requests: retry after 1", RetryAfter: 1}
 	h.f.failNext("sendMessage", tooMany, tooMany)
 	h.f.push(privateText(1, "en", "When did the harbour of Vardø freeze?"))
@@ -163,7 +163,7 @@ func TestRetriesAreBounded(t *testing.T) {
 func TestPacing(t *testing.T) {
 	// Only PerChat set: the other rates take their defaults (zero would
 	// stop every send after the first).
-	h := launch(t, nil, Config{Limits: Limits{PerChat: 2}})
+	h := launch(t, nil, Config{limits: sendLimits{PerChat: 2}})
 	qs := []string{"When did the harbour of Vardø freeze?", "Where did fishing boats winter?", "When was the Treaty of Examples signed?"}
 	start := time.Now()
 	for _, q := range qs {
@@ -187,7 +187,7 @@ func TestPacing(t *testing.T) {
 }
 
 func TestSenderPacesGroupsAndGlobal(t *testing.T) {
-	s := newSender(Limits{PerChat: 1000, PerGroup: rate.Every(100 * time.Millisecond), Global: 1000}, slogDiscard())
+	s := newSender(sendLimits{PerChat: 1000, PerGroup: rate.Every(100 * time.Millisecond), Global: 1000}, slogDiscard())
 	ctx := context.Background()
 	start := time.Now()
 	for i := 0; i < 4; i++ { // burst 3, then one at 10/s
@@ -198,7 +198,7 @@ func TestSenderPacesGroupsAndGlobal(t *testing.T) {
 	if d := time.Since(start); d < 80*time.Millisecond {
 		t.Errorf("four messages to a group at 10/s (burst 3) took %v, want ≥ 100ms", d)
 	}
-	s = newSender(Limits{PerChat: 1000, PerGroup: 1000, Global: 10}, slogDiscard())
+	s = newSender(sendLimits{PerChat: 1000, PerGroup: 1000, Global: 10}, slogDiscard())
 	start = time.Now()
 	for i := 0; i < 11; i++ { // burst 10, then at 10/s, over different chats
 		if err := s.do(ctx, int64(i+1), func(context.Context) error { return nil }); err != nil {
@@ -209,7 +209,7 @@ func TestSenderPacesGroupsAndGlobal(t *testing.T) {
 		t.Errorf("eleven messages at 10/s globally (burst 10) took %v, want ≥ 100ms", d)
 	}
 	// A canceled context stops the wait for a 429.
-	s = newSender(Limits{PerChat: 1000, PerGroup: 1000, Global: 1000, MaxRetries: 3}, slogDiscard())
+	s = newSender(sendLimits{PerChat: 1000, PerGroup: 1000, Global: 1000, MaxRetries: 3}, slogDiscard())
 	ctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	calls := 0

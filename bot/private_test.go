@@ -230,7 +230,7 @@ func TestAnswerHTMLAndButtons(t *testing.T) {
 }
 
 func TestStaleAndUnknownButtons(t *testing.T) {
-	h := launch(t, nil, Config{ButtonTTL: 250 * time.Millisecond})
+	h := launch(t, nil, Config{buttonTTL: 250 * time.Millisecond})
 	msg := h.ask(privateText(42, "en", "When did the harbour of Vardø freeze?"))
 	kb := sourceButtons(t, msg, "The harbour of Vardø froze in 1966, and again in 1987.")
 	parts := strings.Split(kb[0].CallbackData, ":")

@@ -11,10 +11,9 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Limits are Telegram's flood limits for sending (its FAQ: about one
-// message a second in a chat, twenty a minute in a group, thirty a second
-// in all). Tests make them faster.
-type Limits struct {
+// sendLimits are flood limits for sending: Telegram's (telegramLimits), or
+// faster ones in tests.
+type sendLimits struct {
 	PerChat  rate.Limit // private chats
 	PerGroup rate.Limit
 	Global   rate.Limit
@@ -22,13 +21,14 @@ type Limits struct {
 	MaxRetries int
 }
 
-// DefaultLimits are Telegram's.
-var DefaultLimits = Limits{PerChat: 1, PerGroup: rate.Every(3 * time.Second), Global: 30, MaxRetries: 3}
+// telegramLimits are Telegram's flood limits (its FAQ: about one message a
+// second in a chat, twenty a minute in a group, thirty a second in all).
+var telegramLimits = sendLimits{PerChat: 1, PerGroup: rate.Every(3 * time.Second), Global: 30, MaxRetries: 3}
 
 // sender paces outgoing requests and honours 429 retry_after, which
 // go-telegram/bot reports but does not act on.
 type sender struct {
-	limits Limits
+	limits sendLimits
 	global *rate.Limiter
 	log    *slog.Logger
 	sleep  func(ctx context.Context, d time.Duration) error
@@ -42,7 +42,7 @@ type chatLimiter struct {
 	used time.Time
 }
 
-func newSender(l Limits, log *slog.Logger) *sender {
+func newSender(l sendLimits, log *slog.Logger) *sender {
 	return &sender{limits: l, global: rate.NewLimiter(l.Global, max(1, int(l.Global))), log: log,
 		sleep: sleepCtx, chats: map[int64]*chatLimiter{}}
 }
