@@ -1,15 +1,18 @@
 // Package bot is citebot's Telegram front end, on github.com/go-telegram/bot:
 // questions in private chats and, when the bot is addressed, in groups;
-// answers in HTML with their sources listed and a button per source that
-// shows the full passage; refusals that offer the closest passages.
+// answers in HTML (laid out by bot/tghtml) with their sources listed and a
+// button per source that shows the full passage; refusals that offer the
+// closest passages.
 //
-// The library's pitfalls (DESIGN.md) are handled here: updates are queued
-// per chat (in order within a chat, chats in parallel) instead of one
-// goroutine each, a handler's panic is recovered, commands and mentions are
-// matched by hand (with UTF-16 entity offsets), sends are paced and a 429's
-// retry_after is honoured, the inline keyboard is serialized by our own
-// types, and webhook updates are checked against the secret before anything
-// else.
+// go-telegram/bot (v1.19.0) runs each update in its own goroutine with no
+// panic recovery, misses "/cmd@name" and mis-counts entity offsets (which
+// are UTF-16 units), reports a 429's retry_after without acting on it, and
+// gives every inline button a copy_text that makes callback data invalid.
+// So here updates are queued per chat (in order within a chat, chats in
+// parallel), a handler's panic is recovered, commands and mentions are
+// matched by hand, sends are paced and a 429's retry_after is honoured, and
+// the inline keyboard is serialized by our own types. Webhook updates are
+// checked against the secret before anything else.
 package bot
 
 import (

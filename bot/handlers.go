@@ -18,9 +18,12 @@ import (
 	"citebot/corpus"
 )
 
-// Telegram's limits: message text, and a question (CONTRACT: 4,000).
 const (
-	maxMessage       = 4096
+	// maxMessage is Telegram's limit on a message's text, in UTF-16 units.
+	maxMessage = 4096
+	// maxQuestionChars bounds a question, in characters. The HTTP API has
+	// the same bound, so that both front ends take the same questions;
+	// front ends never import each other, hence the figure twice.
 	maxQuestionChars = 4000
 	quoteChars       = 160 // the short quote under each source
 )
@@ -77,7 +80,7 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 
 // command splits "/ask@citebot_bot When …?" into "ask" and "When …?". other
 // is true for a command addressed to another bot. Not a command: "", text.
-// go-telegram/bot's own matching misses "/cmd@name" (DESIGN.md).
+// go-telegram/bot's own matching misses "/cmd@name".
 func command(text, me string) (cmd, args string, other bool) {
 	if !strings.HasPrefix(text, "/") {
 		return "", text, false
