@@ -205,9 +205,12 @@ func (b Block) blank() bool {
 // has no confidence (0) and shows none; a refusal shows none either, since a
 // percentage beside "the documents don't say" would read as doubt about the
 // refusal. The heading shares the first citation's block, and the confidence
-// the last one's, so that neither stands alone in a message. For a refusal (a.Found false) the answer text comes first,
-// then, when there are passages, the Closest heading and up to three passages
-// as "• <b>Title</b> — <i>file</i>, lines a–b" with a short quote each.
+// the last one's, so that neither stands alone in a message.
+//
+// For a refusal (a.Found false) the answer text comes first, then, when there
+// are passages, the Closest heading and up to ClosestShown passages as
+// "• <b>Title</b> — <i>file</i>, lines a–b" with a short quote each.
+//
 // Quotes are cut to at most quoteChars characters; quoteChars ≤ 0 leaves the
 // quotes out.
 func Answer(a answer.Answer, l Labels, quoteChars int) []Block {
@@ -269,7 +272,10 @@ func Answer(a answer.Answer, l Labels, quoteChars int) []Block {
 	return blocks
 }
 
-// ClosestShown is how many closest passages a refusal shows.
+// ClosestShown is how many closest passages a refusal shows: enough for the
+// asker to see where the documents came near, few enough to read at a
+// glance. Callers that offer those passages again (as buttons, say) stop at
+// the same number.
 const ClosestShown = 3
 
 // markers splits answer text into spans, bolding the [n] markers of cited n.

@@ -101,7 +101,9 @@ func entitiesOK(s string) bool {
 	return true
 }
 
-// UTF16Len counts UTF-16 code units independently of the code under test.
+// UTF16Len counts the UTF-16 code units of s, the unit of Telegram's
+// message limit, without sharing code with the formatting it checks; an
+// invalid byte counts as the one U+FFFD it becomes.
 func UTF16Len(s string) int {
 	n := 0
 	for _, r := range s {
