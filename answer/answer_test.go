@@ -74,7 +74,8 @@ func tinyIndex(t testing.TB) *retrieval.Index {
 		text := tinyDocs[id]
 		docs = append(docs, document.Document{ID: id, Title: chunking.DocumentTitle(text, cfg.Chunk.Boilerplate), Text: text})
 	}
-	ix, _, err := retrieval.Build(context.Background(), docs, nil, cfg, nil)
+	built, err := retrieval.NewMemoryStore(cfg).Update(context.Background(), nil, retrieval.FromDocuments(docs, nil))
+	ix := built.Index
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,8 @@ func seedsIndex(b *testing.B) *retrieval.Index {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ix, _, err := retrieval.Build(context.Background(), docs, skipped, cfg, nil)
+	built, err := retrieval.NewMemoryStore(cfg).Update(context.Background(), nil, retrieval.FromDocuments(docs, skipped))
+	ix := built.Index
 	if err != nil {
 		b.Fatal(err)
 	}

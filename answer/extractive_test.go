@@ -35,7 +35,8 @@ func bylineIndex(t testing.TB) Extractive {
 		text := bylineDocs[id]
 		docs = append(docs, document.Document{ID: id, Title: chunking.DocumentTitle(text, nil), Text: text})
 	}
-	ix, _, err := retrieval.Build(context.Background(), docs, nil, cfg, nil)
+	built, err := retrieval.NewMemoryStore(cfg).Update(context.Background(), nil, retrieval.FromDocuments(docs, nil))
+	ix := built.Index
 	if err != nil {
 		t.Fatal(err)
 	}

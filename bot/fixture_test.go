@@ -41,7 +41,7 @@ func newTestLibrary(t testing.TB) *testLibrary {
 	ctx, cancel := context.WithCancel(context.Background())
 	live := corpus.New(ctx,
 		func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
-			return retrieval.UpdateFrom(ctx, prev, docs, filepath.Join(root, "index"), 1<<20, rc)
+			return retrieval.NewFolderStore(filepath.Join(root, "index"), rc).Update(ctx, prev, retrieval.FromFolder(docs, 1<<20))
 		},
 		func(ix *retrieval.Index) corpus.AnswerFunc {
 			return answer.Extractive{Index: ix, Tuning: answer.DefaultTuning}.Answer

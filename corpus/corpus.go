@@ -21,7 +21,7 @@ import (
 var ErrNotReady = errors.New("the index is not loaded yet")
 
 // Updater brings an index up to date with the documents, starting from the
-// one being served (nil before the first load); retrieval.UpdateFrom with
+// one being served (nil before the first load); a Store's Update with
 // the service's folders and settings.
 type Updater func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error)
 

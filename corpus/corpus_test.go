@@ -21,7 +21,8 @@ func buildIndex(t testing.TB, text string) *retrieval.Index {
 		t.Fatal(err)
 	}
 	doc := document.Document{ID: "a.txt", Title: "Notes", Text: text}
-	ix, _, err := retrieval.Build(context.Background(), []document.Document{doc}, nil, cfg, nil)
+	built, err := retrieval.NewMemoryStore(cfg).Update(context.Background(), nil, retrieval.FromDocuments([]document.Document{doc}, nil))
+	ix := built.Index
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func TestLiveReindexEmbeddingServerDown(t *testing.T) {
 	}
 	write("a.txt", v1)
 	update := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
-		return retrieval.UpdateFrom(ctx, prev, docs, indexDir, 0, cfg)
+		return retrieval.NewFolderStore(indexDir, cfg).Update(ctx, prev, retrieval.FromFolder(docs, 0))
 	}
 	live := New(ctx, update, func(ix *retrieval.Index) AnswerFunc {
 		return answer.Extractive{Index: ix, Tuning: answer.DefaultTuning}.Answer

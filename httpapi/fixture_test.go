@@ -52,7 +52,7 @@ func newTestEnv(t testing.TB, cfg Config, load bool) *testEnv {
 	metrics := NewMetrics()
 	live := corpus.New(ctx,
 		func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
-			return retrieval.UpdateFrom(ctx, prev, docs, indexDir, 1<<20, rc)
+			return retrieval.NewFolderStore(indexDir, rc).Update(ctx, prev, retrieval.FromFolder(docs, 1<<20))
 		},
 		func(ix *retrieval.Index) corpus.AnswerFunc {
 			return answer.Extractive{Index: ix, Tuning: answer.DefaultTuning}.Answer

@@ -64,7 +64,7 @@ func benchConfig(tb testing.TB) Config {
 func benchSearch(b *testing.B, chunks int) {
 	cfg := benchConfig(b)
 	docs := syntheticDocs(chunks)
-	ix, _, err := Build(context.Background(), docs, nil, cfg, nil)
+	ix, _, err := build(context.Background(), docs, nil, cfg, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func BenchmarkBuildSeeds(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, _, err := Build(context.Background(), docs, nil, cfg, nil); err != nil {
+		if _, _, err := build(context.Background(), docs, nil, cfg, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

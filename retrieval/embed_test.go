@@ -57,8 +57,8 @@ func TestBuildEmbedsInBatches(t *testing.T) {
 	if srv.Texts() != n {
 		t.Errorf("%d texts sent, want one per chunk (%d)", srv.Texts(), n)
 	}
-	if res.Index.versions.Dimension != 8 || res.Index.flat.Dim != 8 {
-		t.Errorf("index dimension %d (vectors %d), want 8", res.Index.versions.Dimension, res.Index.flat.Dim)
+	if res.Index.versions.Dimension != 8 || res.Index.local().flat.Dim != 8 {
+		t.Errorf("index dimension %d (vectors %d), want 8", res.Index.versions.Dimension, res.Index.local().flat.Dim)
 	}
 	m, err := snapshot.ReadManifest(indexDir)
 	if err != nil || m.Versions.Dimension != 8 || m.Versions.Embedder != cfg.Embedder.Name {
@@ -76,7 +76,7 @@ func TestBuildEmbedsInBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if top := res.Index.flat.Search(qv, 1); len(top) != 1 || top[0].Chunk != 3 {
+	if top := res.Index.local().flat.Search(qv, 1); len(top) != 1 || top[0].Chunk != 3 {
 		t.Errorf("nearest chunk to chunk 3's own vector: %+v", top)
 	}
 	srv.Reset()
@@ -108,7 +108,7 @@ func TestDimensionChangeRebuilds(t *testing.T) {
 	}
 
 	srv.Reset()
-	res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+	res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +119,8 @@ func TestDimensionChangeRebuilds(t *testing.T) {
 	if got := srv.Texts(); got != n+1 {
 		t.Errorf("%d texts sent, want every chunk (%d) and the probe", got, n)
 	}
-	if res.Index.versions.Dimension != 12 || res.Index.flat.Dim != 12 {
-		t.Errorf("rebuilt index dimension %d, vectors %d; want 12", res.Index.versions.Dimension, res.Index.flat.Dim)
+	if res.Index.versions.Dimension != 12 || res.Index.local().flat.Dim != 12 {
+		t.Errorf("rebuilt index dimension %d, vectors %d; want 12", res.Index.versions.Dimension, res.Index.local().flat.Dim)
 	}
 	if _, err := res.Index.Search(ctx, "aquifer groundwater recharge", 3); err != nil {
 		t.Errorf("search after the rebuild: %v", err)
@@ -128,19 +128,19 @@ func TestDimensionChangeRebuilds(t *testing.T) {
 
 	// Then it is reused: one probe, no embedding.
 	srv.Reset()
-	res, err = Update(ctx, docsDir, indexDir, 0, cfg)
+	res, err = updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 	if err != nil || res.Rebuilt != "" || res.Saved || srv.Texts() != 1 {
 		t.Errorf("second Update: err %v, Rebuilt %q, Saved %v, %d texts sent; want a reuse after one probe", err, res.Rebuilt, res.Saved, srv.Texts())
 	}
 
 	// Refresh, which answers from the manifest, asks too.
 	srv.SetDim(6)
-	res, err = Refresh(ctx, docsDir, indexDir, 0, cfg)
+	res, err = refreshFolder(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil || res.Rebuilt != "embedder dimension changed (12 -> 6)" || res.Summary.Added != 4 {
 		t.Errorf("Refresh after 12 -> 6: err %v, Rebuilt %q, summary %+v", err, res.Rebuilt, res.Summary)
 	}
 	srv.Reset()
-	res, err = Refresh(ctx, docsDir, indexDir, 0, cfg)
+	res, err = refreshFolder(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil || res.Rebuilt != "" || res.Summary.Unchanged != 4 || srv.Texts() != 1 {
 		t.Errorf("Refresh with nothing changed: err %v, Rebuilt %q, summary %+v, %d texts sent", err, res.Rebuilt, res.Summary, srv.Texts())
 	}
@@ -160,7 +160,7 @@ func TestDimensionChangeFoundWhileBuilding(t *testing.T) {
 	srv.SetDim(12)
 	srv.Reset()
 	testdocs.WriteTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "Varroa mites spread between apiaries.\n"})
-	res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+	res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,8 +170,8 @@ func TestDimensionChangeFoundWhileBuilding(t *testing.T) {
 	if got, want := srv.Texts(), res.Index.NumChunks(); got != want {
 		t.Errorf("%d texts sent, want b.txt's chunks, then the others' (%d in all)", got, want)
 	}
-	if res.Index.flat.Dim != 12 || res.Index.versions.Dimension != 12 || first.Index.flat.Dim != 8 {
-		t.Errorf("dimension %d (recorded %d), want 12 (the held index: %d, want 8)", res.Index.flat.Dim, res.Index.versions.Dimension, first.Index.flat.Dim)
+	if res.Index.local().flat.Dim != 12 || res.Index.versions.Dimension != 12 || first.Index.local().flat.Dim != 8 {
+		t.Errorf("dimension %d (recorded %d), want 12 (the held index: %d, want 8)", res.Index.local().flat.Dim, res.Index.versions.Dimension, first.Index.local().flat.Dim)
 	}
 }
 
@@ -182,7 +182,7 @@ func TestModelChangeRebuilds(t *testing.T) {
 	docsDir, indexDir, first := buildIndexDir(t, smallCorpus(), externalConfig(t, srv, "model-a", 16))
 	srv.Reset()
 	cfg := externalConfig(t, srv, "model-b", 16)
-	res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+	res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestWordVectorsToExternalAndBack(t *testing.T) {
 	srv := embeddingtest.New(t, 16)
 	docsDir, indexDir, first := buildIndexDir(t, smallCorpus(), benchConfig(t))
 	ext := externalConfig(t, srv, "fake-embed", 64)
-	res, err := Update(ctx, docsDir, indexDir, 0, ext)
+	res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, ext)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestWordVectorsToExternalAndBack(t *testing.T) {
 	if srv.Texts() != first.Index.NumChunks() || res.Index.versions.Dimension != 16 {
 		t.Errorf("%d texts sent (want %d), dimension %d (want 16)", srv.Texts(), first.Index.NumChunks(), res.Index.versions.Dimension)
 	}
-	back, err := Update(ctx, docsDir, indexDir, 0, benchConfig(t))
+	back, err := updateFolder(ctx, nil, docsDir, indexDir, 0, benchConfig(t))
 	if err != nil || !strings.HasPrefix(back.Rebuilt, "embedder changed (openai:") || back.Index.versions.Dimension != wordvecDim {
 		t.Errorf("back to word vectors: err %v, Rebuilt %q, dimension %d", err, back.Rebuilt, back.Index.versions.Dimension)
 	}
@@ -248,7 +248,7 @@ func testEmbeddingFailure(t *testing.T, probe bool) {
 	srv.Down(&embeddingtest.Failure{Status: 503, Message: "upstream overloaded"})
 	for _, held := range []*Index{nil, first.Index} {
 		srv.Reset()
-		_, err := UpdateFrom(ctx, held, docsDir, indexDir, 0, cfg)
+		_, err := updateFolder(ctx, held, docsDir, indexDir, 0, cfg)
 		if err == nil {
 			t.Fatal("UpdateFrom succeeded with the embedding server down")
 		}
@@ -273,14 +273,14 @@ func testEmbeddingFailure(t *testing.T, probe bool) {
 	// The server recovers: the old index opens and answers, and the
 	// update goes through.
 	srv.Down(nil)
-	ix, err := Open(ctx, indexDir, cfg)
+	ix, err := openDir(ctx, indexDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ix.Search(ctx, "aquifer groundwater", 3); err != nil {
 		t.Errorf("search over the previous index: %v", err)
 	}
-	res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+	res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 	if err != nil || res.Summary.Added != 1 || res.Summary.Unchanged != 4 {
 		t.Errorf("Update after recovery: err %v, summary %+v; want e.md added, 4 unchanged", err, res.Summary)
 	}
@@ -294,8 +294,8 @@ func TestBuildRetries429(t *testing.T) {
 	if got := len(srv.Requests()); got != 3 {
 		t.Errorf("%d requests, want 3 (two 429s, then the batch)", got)
 	}
-	if res.Index.flat.Dim != 8 {
-		t.Errorf("dimension %d, want 8", res.Index.flat.Dim)
+	if res.Index.local().flat.Dim != 8 {
+		t.Errorf("dimension %d, want 8", res.Index.local().flat.Dim)
 	}
 }
 
@@ -308,7 +308,7 @@ func TestIndexWithoutRecordedDimension(t *testing.T) {
 	docsDir, indexDir, first := buildIndexDir(t, smallCorpus(), cfg)
 	old := *first.Index
 	old.versions.Dimension = 0
-	if err := old.Save(indexDir); err != nil {
+	if err := saveIndex(&old, indexDir); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(filepath.Join(indexDir, snapshot.ManifestFile))
@@ -316,11 +316,11 @@ func TestIndexWithoutRecordedDimension(t *testing.T) {
 		t.Fatalf("a manifest without a dimension still names it:\n%s", raw)
 	}
 	srv.Reset()
-	res, err := Refresh(ctx, docsDir, indexDir, 0, cfg)
+	res, err := refreshFolder(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil || res.Summary.Unchanged != 4 || len(srv.Requests()) != 0 {
 		t.Errorf("Refresh: err %v, summary %+v, %d requests; want unchanged, none", err, res.Summary, len(srv.Requests()))
 	}
-	ix, err := Open(ctx, indexDir, cfg)
+	ix, err := openDir(ctx, indexDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func TestIndexWithoutRecordedDimension(t *testing.T) {
 func TestSearchWithoutQueryVector(t *testing.T) {
 	cfg := benchConfig(t)
 	docs := []document.Document{{ID: "a.txt", Title: "Harbour notes", Text: "Harbour notes\n\nThe harbour of Vardø froze in 1966.\n"}}
-	ix, _, err := Build(context.Background(), docs, nil, cfg, nil)
+	ix, _, err := build(context.Background(), docs, nil, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,16 +153,16 @@ func TestSearchFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	built, _, err := Build(context.Background(), docs, skipped, cfg, nil)
+	built, _, err := build(context.Background(), docs, skipped, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The extracted text and its pages survive a save and a load.
 	idxDir := t.TempDir()
-	if err := built.Save(idxDir); err != nil {
+	if err := saveIndex(built, idxDir); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := Open(context.Background(), idxDir, cfg)
+	ix, err := openDir(context.Background(), idxDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

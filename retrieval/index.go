@@ -88,7 +88,7 @@ type docEntry struct {
 }
 
 // Index is an immutable, searchable index: safe for concurrent searches.
-// A new corpus state produces a new Index (see Build), which callers swap in
+// A new corpus state produces a new Index (a Store's Update), which callers swap in
 // atomically.
 type Index struct {
 	cfg      Config
@@ -97,9 +97,10 @@ type Index struct {
 	byID     map[string]*docEntry
 	chunks   []document.Chunk
 	chunkDoc []*docEntry
-	kw       *rank.KeywordIndex
-	flat     *rank.FlatVectors
-	skipped  []document.Skipped
+	// rk ranks the chunks: in memory (*localRanker) or in a remote
+	// engine (*remoteState).
+	rk      ranker
+	skipped []document.Skipped
 	// snapSHA and snapCreated identify the root snapshot the index was
 	// opened from or saved to, so that Update can rewrite a manifest that
 	// disagrees with it.
@@ -112,9 +113,6 @@ type Index struct {
 	segDir   string
 	segOf    map[string]string
 	segments map[string]wire.SegmentRef
-	// remote, for an index kept in an external engine (UpdateRemote),
-	// ranks there; kw and flat are then nil.
-	remote *remoteState
 	// sounds indexes the corpus's terms by sound key (soundsLike), built
 	// at the first question that needs it; copies of the index share it.
 	sounds *soundIndex
@@ -143,11 +141,11 @@ func (c Config) versions() Versions {
 	return Versions{Chunker: chunking.ChunkerVersion + "+" + opts, Tokenizer: analysis.TokenizerVersion, Embedder: c.Embedder.Name}
 }
 
-// Build indexes docs. Documents whose SHA256 and versions match prev are
+// build indexes docs in memory. Documents whose SHA256 and versions match prev are
 // reused from it (chunks and vectors), so only new and changed documents are
 // chunked and embedded. prev may be nil. When the embedder's vectors turn
 // out to have another dimension than prev's, nothing of prev is reused.
-func Build(ctx context.Context, docs []document.Document, skipped []document.Skipped, cfg Config, prev *Index) (*Index, Summary, error) {
+func build(ctx context.Context, docs []document.Document, skipped []document.Skipped, cfg Config, prev *Index) (*Index, Summary, error) {
 	start := time.Now()
 	if cfg.Embedder.Embed == nil {
 		// chromem-go would silently fall back to OpenAI over the network.
@@ -211,7 +209,8 @@ func Build(ctx context.Context, docs []document.Document, skipped []document.Ski
 		prevDim = 0
 	}
 
-	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: cfg.versions(), byID: make(map[string]*docEntry, len(docs)), skipped: sum.Skipped,
+	loc := &localRanker{}
+	ix := &Index{rk: loc, sounds: new(soundIndex), cfg: cfg, versions: cfg.versions(), byID: make(map[string]*docEntry, len(docs)), skipped: sum.Skipped,
 		segOf: make(map[string]string, len(docs))}
 	if prev != nil {
 		// Unchanged documents stay where prev's segments hold them.
@@ -243,14 +242,14 @@ func Build(ctx context.Context, docs []document.Document, skipped []document.Ski
 			ix.chunkDoc = append(ix.chunkDoc, e)
 		}
 	}
-	ix.flat = &rank.FlatVectors{Valid: make([]bool, len(ix.chunks))}
+	loc.flat = &rank.FlatVectors{Valid: make([]bool, len(ix.chunks))}
 	for i, e := range ix.docs {
 		var err error
 		if old := results[i].from; old != nil {
-			err = ix.flat.CopyRows(e.firstChunk, prev.flat, old.firstChunk, old.numChunks)
+			err = loc.flat.CopyRows(e.firstChunk, prev.local().flat, old.firstChunk, old.numChunks)
 		} else {
 			for k, v := range results[i].vectors {
-				if err = ix.flat.Set(e.firstChunk+k, v); err != nil {
+				if err = loc.flat.Set(e.firstChunk+k, v); err != nil {
 					break
 				}
 			}
@@ -259,7 +258,7 @@ func Build(ctx context.Context, docs []document.Document, skipped []document.Ski
 			return nil, Summary{}, fmt.Errorf("build index: %s: %w", e.ID, err)
 		}
 	}
-	ix.versions.Dimension = cmp.Or(ix.flat.Dim, dim, prevDim)
+	ix.versions.Dimension = cmp.Or(loc.flat.Dim, dim, prevDim)
 	var reusedFrom []*docEntry
 	for i := range docs {
 		if old := results[i].from; old != nil {
@@ -359,8 +358,8 @@ func embedDocuments(ctx context.Context, docs []document.Document, idx []int, re
 // dimension is the length of the index's vectors: those it holds, else
 // the one recorded (0 when unknown).
 func (ix *Index) dimension() int {
-	if ix.flat != nil && ix.flat.Dim != 0 {
-		return ix.flat.Dim
+	if l := ix.local(); l != nil && l.flat != nil && l.flat.Dim != 0 {
+		return l.flat.Dim
 	}
 	return ix.versions.Dimension
 }
@@ -417,9 +416,9 @@ func (ix *Index) buildKeywords(prev *Index, reused []*docEntry) {
 	}
 	var prevKW *rank.KeywordIndex
 	if prev != nil {
-		prevKW = prev.kw
+		prevKW = prev.local().kw
 	}
-	ix.kw = rank.UpdateKeywordIndex(prevKW, reuse, counts, docs, ix.cfg.BM25)
+	ix.local().kw = rank.UpdateKeywordIndex(prevKW, reuse, counts, docs, ix.cfg.BM25)
 }
 
 // DocumentInfo describes an indexed document.
@@ -470,10 +469,7 @@ func (ix *Index) NumChunks() int { return len(ix.chunks) }
 // IDF is a term's inverse document frequency over chunks, and whether the
 // corpus contains it; answer composers weigh question words with it.
 func (ix *Index) IDF(term string) (float64, bool) {
-	if ix.remote != nil {
-		return ix.remoteIDF(term)
-	}
-	return ix.kw.TermIDF(term)
+	return ix.rk.idf(ix, term)
 }
 
 // DefaultEmbedder is the embedded word-vector model, the offline default.

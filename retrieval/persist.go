@@ -18,7 +18,7 @@ import (
 	"github.com/philippgille/chromem-go"
 )
 
-// Save writes the index into dir: the documents no segment in dir holds
+// save writes the index into dir: the documents no segment in dir holds
 // yet into new segment files, then the root that lists them all, then the
 // manifest. Every file is written to a temporary file, fsynced and renamed
 // into place, and the directory fsynced, so a crash leaves either the old
@@ -27,27 +27,27 @@ import (
 // after that. chromem-go's NewPersistentDB is avoided on purpose
 // (DESIGN.md); each segment holds a chromem-go export of its vectors.
 //
-// Save records where the documents were written in ix, so call it before
-// ix is shared with other goroutines.
-func (ix *Index) Save(dir string) error {
-	if ix.remote != nil {
-		return errors.New("save index: it is kept in a remote store, not in a folder")
+// It returns where the documents now are; ix.storedIn(s) is the index that
+// knows it, so that the next save writes only what is new.
+func (ix *Index) save(dir string) (stored, error) {
+	if ix.local() == nil {
+		return stored{}, errors.New("save index: it is kept in a remote store, not in a folder")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("save index: %w", err)
+		return stored{}, fmt.Errorf("save index: %w", err)
 	}
 	unlock, err := snapshot.LockIndex(dir)
 	if err != nil {
-		return fmt.Errorf("save index: %w", err)
+		return stored{}, fmt.Errorf("save index: %w", err)
 	}
 	defer unlock()
 	snapshot.RemoveGarbage(dir)
 
-	stored := ix.storedSegments(dir)
+	present := ix.storedSegments(dir)
 	root := ix.root(time.Now().UTC())
 	entries := make(map[string]*docEntry, len(ix.docs))
 	for i, d := range root.Docs {
-		if !stored[d.Segment] {
+		if !present[d.Segment] {
 			root.Docs[i].Segment = ""
 		}
 		entries[d.ID] = ix.docs[i]
@@ -60,17 +60,36 @@ func (ix *Index) Save(dir string) error {
 		return out, nil
 	})
 	if err != nil {
-		return fmt.Errorf("save index: %w", err)
+		return stored{}, fmt.Errorf("save index: %w", err)
 	}
-	ix.segDir, ix.segOf, ix.segments = snapshot.AbsDir(dir), make(map[string]string, len(root.Docs)), make(map[string]wire.SegmentRef, len(root.Segments))
+	s := stored{dir: snapshot.AbsDir(dir), segOf: make(map[string]string, len(root.Docs)), segments: make(map[string]wire.SegmentRef, len(root.Segments)),
+		sha: sum, created: root.Created}
 	for _, d := range root.Docs {
-		ix.segOf[d.ID] = d.Segment
+		s.segOf[d.ID] = d.Segment
 	}
-	for _, s := range root.Segments {
-		ix.segments[s.Name] = s
+	for _, ref := range root.Segments {
+		s.segments[ref.Name] = ref
 	}
-	ix.snapSHA, ix.snapCreated = sum, root.Created
-	return nil
+	return s, nil
+}
+
+// stored is where a save put an index's documents: the folder, the
+// segment holding each document and the segments' references, and the
+// root snapshot's checksum and time.
+type stored struct {
+	dir      string
+	segOf    map[string]string
+	segments map[string]wire.SegmentRef
+	sha      string
+	created  time.Time
+}
+
+// storedIn is a copy of ix that knows it is stored as s.
+func (ix *Index) storedIn(s stored) *Index {
+	cp := *ix
+	cp.segDir, cp.segOf, cp.segments = s.dir, s.segOf, s.segments
+	cp.snapSHA, cp.snapCreated = s.sha, s.created
+	return &cp
 }
 
 // storedSegments lists the segments in dir that hold documents of ix:
@@ -94,7 +113,7 @@ func (ix *Index) segmentDoc(e *docEntry) snapshot.SegmentDoc {
 	sd := snapshot.SegmentDoc{Doc: wire.SnapshotDoc{ID: e.ID, SHA256: e.SHA256, Text: e.Text, Pages: e.Pages, Chunks: snapshot.WireChunks(chunks)},
 		Vectors: make([][]float32, len(chunks))}
 	for k := range chunks {
-		sd.Vectors[k] = ix.flat.Row(e.firstChunk + k)
+		sd.Vectors[k] = ix.local().flat.Row(e.firstChunk + k)
 	}
 	return sd
 }
@@ -118,11 +137,12 @@ func (ix *Index) root(created time.Time) *wire.Root {
 	return root
 }
 
-// Open loads the index saved in dir. It returns an error wrapping ErrNoIndex
-// when there is none, and one wrapping ErrCorrupt when the root snapshot or
-// one of its segments cannot be read back. An index built by other chunker,
-// tokenizer or embedder versions loads fine; Build notices and rebuilds it.
-func Open(ctx context.Context, dir string, cfg Config) (*Index, error) {
+// openDir loads the index saved in dir. It returns an error wrapping
+// ErrNoIndex when there is none, and one wrapping ErrCorrupt when the root
+// snapshot or one of its segments cannot be read back. An index built by
+// other chunker, tokenizer or embedder versions loads fine; an update
+// notices and rebuilds it.
+func openDir(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if cfg.Embedder.Embed == nil {
 		return nil, errors.New("open index: no embedder configured")
 	}
@@ -266,7 +286,8 @@ func (ix *Index) assemble(ctx context.Context, docs []wire.SnapshotDoc, vectors 
 		ix.docs[i].lines = document.NewLineIndex(ix.docs[i].Text)
 		return nil
 	})
-	ix.flat = &rank.FlatVectors{Valid: make([]bool, len(ix.chunks))}
+	loc := &localRanker{flat: &rank.FlatVectors{Valid: make([]bool, len(ix.chunks))}}
+	ix.rk = loc
 	for i, e := range ix.docs {
 		coll := vectors(i)
 		for k := range e.numChunks {
@@ -275,13 +296,13 @@ func (ix *Index) assemble(ctx context.Context, docs []wire.SnapshotDoc, vectors 
 			if err != nil {
 				continue // not stored: the chunk had no known word
 			}
-			if err := ix.flat.Set(row, d.Embedding); err != nil {
+			if err := loc.flat.Set(row, d.Embedding); err != nil {
 				return fmt.Errorf("chunk %s: %w", snapshot.VectorID(ix.chunks[row]), err)
 			}
 		}
 	}
-	if d := ix.versions.Dimension; d != 0 && ix.flat.Dim != 0 && d != ix.flat.Dim {
-		return fmt.Errorf("vectors of %d dimensions, %d recorded", ix.flat.Dim, d)
+	if d := ix.versions.Dimension; d != 0 && loc.flat.Dim != 0 && d != loc.flat.Dim {
+		return fmt.Errorf("vectors of %d dimensions, %d recorded", loc.flat.Dim, d)
 	}
 	ix.buildKeywords(nil, nil)
 	return nil

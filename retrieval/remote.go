@@ -122,91 +122,113 @@ func ReadRemoteManifest(ctx context.Context, r Remote) (m RemoteManifest, ok boo
 // Generation is the remote manifest generation the index was built from,
 // 0 for an embedded index.
 func (ix *Index) Generation() int64 {
-	if ix == nil || ix.remote == nil {
+	if ix == nil {
 		return 0
 	}
-	return ix.remote.generation
+	if rs, ok := ix.rk.(*remoteState); ok {
+		return rs.generation
+	}
+	return 0
 }
 
-// UpdateRemote is Update for an index kept in r: the documents in docsDir
-// (none when docsDir is empty: a replica that only serves) are compared
-// with r's manifest, new and changed ones are chunked, embedded and
-// written, removed ones deleted, and the manifest written last with a new
-// generation. The result's Index is a view of what r holds: documents and
-// chunk spans in memory (reused from prev where unchanged), ranking in r.
-func UpdateRemote(ctx context.Context, prev *Index, docsDir string, maxFileBytes int64, cfg Config, r Remote) (UpdateResult, error) {
+// Update brings the store up to date with the documents of src (none
+// when src is a folder named "": a replica that only serves, which takes
+// what the store holds): they are compared with the store's manifest, new
+// and changed ones are chunked, embedded and written, removed ones
+// deleted, and the manifest written last with a new generation. The
+// result's Index is a view of what the store holds: documents and chunk
+// spans in memory (reused from prev where unchanged), ranking in the
+// engine.
+func (s *remoteStore) Update(ctx context.Context, prev *Index, src Source) (UpdateResult, error) {
 	start := time.Now()
-	m, have, rebuilt, err := remoteBase(ctx, r, cfg)
+	m, have, res, err := remoteBase(ctx, s.r, s.cfg)
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	res := UpdateResult{Rebuilt: rebuilt}
-	if docsDir == "" {
-		if !have {
-			return UpdateResult{}, fmt.Errorf("remote index: %w (and no documents folder to build one from)", snapshot.ErrNoIndex)
-		}
-		ix, err := remoteView(ctx, r, m, prev, cfg)
-		if err != nil {
-			return UpdateResult{}, err
-		}
-		res.Index = ix
-		res.Summary = Summary{Unchanged: len(m.Documents), Skipped: orEmpty(m.Skipped), Chunks: m.Chunks,
-			TookMS: time.Since(start).Milliseconds()}
-		return res, nil
+	if f, ok := src.(folderSource); ok && f.dir == "" {
+		return s.view(ctx, prev, m, have, res, start)
 	}
 	var k *known
-	if prev != nil && prev.remote != nil {
-		k = prev.knownFrom(cfg)
+	if prev.isRemote() {
+		k = prev.knownFrom(s.cfg)
 	}
-	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg, k)
+	docs, skipped, err := src.load(s.cfg, k)
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	return syncRemote(ctx, start, res, m, have, docs, skipped, cfg, r, prev)
+	return syncRemote(ctx, start, res, m, have, docs, skipped, s.cfg, s.r, prev)
 }
 
-// BuildRemote is UpdateRemote for documents already loaded (a benchmark's
-// corpus, say): r is brought to hold exactly docs.
-func BuildRemote(ctx context.Context, docs []document.Document, skipped []document.Skipped, cfg Config, r Remote, prev *Index) (UpdateResult, error) {
+// Refresh is Update: a view of the store costs no more than the summary.
+func (s *remoteStore) Refresh(ctx context.Context, src Source) (UpdateResult, error) {
+	return s.Update(ctx, nil, src)
+}
+
+// Open returns a view of what the store holds, reusing prev's documents
+// where they are unchanged.
+func (s *remoteStore) Open(ctx context.Context, prev *Index) (*Index, error) {
 	start := time.Now()
-	m, have, rebuilt, err := remoteBase(ctx, r, cfg)
+	m, have, res, err := remoteBase(ctx, s.r, s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	res, err = s.view(ctx, prev, m, have, res, start)
+	return res.Index, err
+}
+
+// Generation is the generation of the store's manifest; ok is false when
+// it holds none.
+func (s *remoteStore) Generation(ctx context.Context) (gen int64, ok bool, err error) {
+	m, ok, err := ReadRemoteManifest(ctx, s.r)
+	return m.Generation, ok, err
+}
+
+// view is the index the store holds, its manifest m read already.
+func (s *remoteStore) view(ctx context.Context, prev *Index, m RemoteManifest, have bool, res UpdateResult, start time.Time) (UpdateResult, error) {
+	if !have {
+		return UpdateResult{}, fmt.Errorf("remote index: %w (and no documents folder to build one from)", snapshot.ErrNoIndex)
+	}
+	ix, err := remoteView(ctx, s.r, m, prev, s.cfg)
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	res := UpdateResult{Rebuilt: rebuilt}
-	return syncRemote(ctx, start, res, m, have, docs, skipped, cfg, r, prev)
+	res.Index = ix
+	res.Summary = Summary{Unchanged: len(m.Documents), Skipped: orEmpty(m.Skipped), Chunks: m.Chunks,
+		TookMS: time.Since(start).Milliseconds()}
+	return res, nil
 }
 
-// remoteBase reads r's manifest and says why what r holds cannot be
-// reused ("" when it can): no index yet, a damaged manifest, other
+// remoteBase reads r's manifest and says in res why what r holds cannot be
+// reused (nothing when it can): no index yet, a damaged manifest, other
 // versions, another layout, or an embedding model of another dimension.
 // have is false when there is no usable manifest.
-func remoteBase(ctx context.Context, r Remote, cfg Config) (m RemoteManifest, have bool, rebuilt string, err error) {
+func remoteBase(ctx context.Context, r Remote, cfg Config) (m RemoteManifest, have bool, res UpdateResult, err error) {
 	if cfg.Embedder.Embed == nil {
 		// Documents and questions alike need vectors.
-		return m, false, "", errors.New("remote index: no embedder configured")
+		return m, false, res, errors.New("remote index: no embedder configured")
 	}
 	m, have, err = ReadRemoteManifest(ctx, r)
 	switch {
 	case errors.Is(err, snapshot.ErrCorrupt):
-		return m, false, err.Error(), nil
+		return m, false, UpdateResult{Rebuilt: err.Error()}, nil
 	case err != nil:
-		return m, false, "", err
+		return m, false, res, err
 	case !have:
-		return m, false, "no index", nil
+		res.noIndex()
+		return m, false, res, nil
 	case !m.Versions.SameBuilder(cfg.versions()):
-		return m, true, "chunker, tokenizer or embedder version changed", nil
+		return m, true, UpdateResult{Rebuilt: "chunker, tokenizer or embedder version changed"}, nil
 	case m.Layout != remoteLayout:
-		return m, true, "the store's layout changed (" + cmp.Or(m.Layout, "none") + " → " + remoteLayout + ")", nil
+		return m, true, UpdateResult{Rebuilt: "the store's layout changed (" + cmp.Or(m.Layout, "none") + " → " + remoteLayout + ")"}, nil
 	}
 	d, err := embedderDimension(ctx, cfg.Embedder)
 	if err != nil {
-		return m, true, "", err
+		return m, true, res, err
 	}
 	if d != 0 && m.Versions.Dimension != 0 && d != m.Versions.Dimension {
-		return m, true, dimensionChanged(m.Versions.Dimension, d), nil
+		return m, true, UpdateResult{Rebuilt: dimensionChanged(m.Versions.Dimension, d)}, nil
 	}
-	return m, true, "", nil
+	return m, true, res, nil
 }
 
 // syncRemote writes what differs between docs and the manifest m into r,
@@ -249,7 +271,7 @@ func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m Remote
 	sum.Duplicates = duplicatesOf(docs)
 	sameSkipped := slices.Equal(m.Skipped, skipped) || len(m.Skipped) == 0 && len(skipped) == 0
 	next := m
-	if res.Rebuilt != "" && res.Rebuilt != "no index" {
+	if res.Rebuilt != "" && !res.First {
 		if err := r.Drop(ctx); err != nil {
 			return UpdateResult{}, fmt.Errorf("update remote index: start the rebuild empty: %w", err)
 		}
@@ -356,7 +378,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 	bodies := make([]*docBody, len(m.Documents))
 	var fetch []int
 	for i, md := range m.Documents {
-		if prev != nil && prev.remote != nil && prev.versions.SameBuilder(m.Versions) {
+		if prev.isRemote() && prev.versions.SameBuilder(m.Versions) {
 			// Reused only when chunked the same way: the engine's chunk
 			// numbers must name the spans held here.
 			if e, ok := prev.byID[md.ID]; ok && e.ID == md.ID && e.SHA256 == md.SHA256 && e.Title == md.Title && slices.Equal(e.Aliases, md.Duplicates) {
@@ -398,7 +420,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 		return nil, fmt.Errorf("load remote index: %w", err)
 	}
 	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: m.Versions, byID: make(map[string]*docEntry, len(m.Documents)), skipped: m.Skipped,
-		remote: &remoteState{store: r, generation: m.Generation, df: map[string]int{}}}
+		rk: &remoteState{store: r, generation: m.Generation, df: map[string]int{}}}
 	sort.SliceStable(bodies, func(i, j int) bool {
 		if bodies[i] == nil || bodies[j] == nil {
 			return bodies[j] == nil && bodies[i] != nil
@@ -423,9 +445,9 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 	return ix, nil
 }
 
-// remoteRank ranks chunks in the remote engine: BM25 over the question's
+// rank ranks ix's chunks in the remote engine: BM25 over the question's
 // terms fused with its vector's similarity, the embedded index's weights.
-func (ix *Index) remoteRank(ctx context.Context, query analysis.Query, candidates int) ([]rank.Scored, error) {
+func (rs *remoteState) rank(ctx context.Context, ix *Index, query analysis.Query, candidates int) ([]rank.Scored, error) {
 	var terms []string
 	for _, t := range bm25Terms(query, nil) {
 		if !slices.Contains(terms, t.Term) {
@@ -447,7 +469,7 @@ func (ix *Index) remoteRank(ctx context.Context, query analysis.Query, candidate
 	if len(q.Terms) == 0 && q.Vector == nil {
 		return nil, nil
 	}
-	hits, err := ix.remote.store.Search(ctx, q)
+	hits, err := rs.store.Search(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
@@ -462,10 +484,9 @@ func (ix *Index) remoteRank(ctx context.Context, query analysis.Query, candidate
 	return out, nil
 }
 
-// remoteIDF is IDF over the remote engine's chunks: document frequencies
-// are asked once per term and view.
-func (ix *Index) remoteIDF(term string) (float64, bool) {
-	rs := ix.remote
+// idf is IDF over the remote engine's chunks: document frequencies are
+// asked once per term and view.
+func (rs *remoteState) idf(ix *Index, term string) (float64, bool) {
 	rs.mu.Lock()
 	df, ok := rs.df[term]
 	rs.mu.Unlock()

@@ -103,12 +103,50 @@ func (ix *Index) rank(ctx context.Context, q analysis.Query, candidates int) ([]
 	if strings.TrimSpace(query) == "" {
 		return nil, fmt.Errorf("search: empty query")
 	}
-	if ix.remote != nil {
-		return ix.remoteRank(ctx, q, candidates)
+	return ix.rk.rank(ctx, ix, q, candidates)
+}
+
+// ranker ranks an index's chunks for a query and knows its terms' IDF:
+// in memory (*localRanker) or in a remote engine (*remoteState).
+type ranker interface {
+	rank(ctx context.Context, ix *Index, q analysis.Query, candidates int) ([]rank.Scored, error)
+	idf(ix *Index, term string) (float64, bool)
+}
+
+// localRanker ranks in memory: BM25F over postings, vectors scored
+// exactly.
+type localRanker struct {
+	kw   *rank.KeywordIndex
+	flat *rank.FlatVectors
+}
+
+// local is ix's in-memory ranker, nil for an index kept in a remote
+// engine.
+func (ix *Index) local() *localRanker {
+	l, _ := ix.rk.(*localRanker)
+	return l
+}
+
+// isRemote reports whether ix is a view of an index kept in a remote
+// engine.
+func (ix *Index) isRemote() bool {
+	if ix == nil {
+		return false
 	}
-	kw := ix.kw.Search(bm25Terms(q, ix.kw.Has), candidates)
+	_, ok := ix.rk.(*remoteState)
+	return ok
+}
+
+func (l *localRanker) idf(_ *Index, term string) (float64, bool) {
+	return l.kw.TermIDF(term)
+}
+
+// rank fuses the keyword and vector rankings of ix's chunks, best first.
+func (l *localRanker) rank(ctx context.Context, ix *Index, q analysis.Query, candidates int) ([]rank.Scored, error) {
+	query := q.Text
+	kw := l.kw.Search(bm25Terms(q, l.kw.Has), candidates)
 	var vec []rank.Scored
-	if w := ix.cfg.Fusion.VectorWeight; w > 0 && ix.flat.N > 0 {
+	if w := ix.cfg.Fusion.VectorWeight; w > 0 && l.flat.N > 0 {
 		// An embedding service that is down must not stop answers: the
 		// question is ranked by keywords alone (which decide most of the
 		// ranking anyway), after a short wait at most.
@@ -121,12 +159,12 @@ func (ix *Index) rank(ctx context.Context, q analysis.Query, candidates int) ([]
 			}
 			return rank.Fuse(kw, nil, ix.cfg.Fusion), nil
 		}
-		if len(qv) != ix.flat.Dim {
+		if len(qv) != l.flat.Dim {
 			// Scoring it would give every chunk 0: an error says why.
-			return nil, fmt.Errorf("search: the question's vector has %d dimensions, the index's %d: the embedding model (%s) changed since the index was built; reindex", len(qv), ix.flat.Dim, ix.cfg.Embedder.Name)
+			return nil, fmt.Errorf("search: the question's vector has %d dimensions, the index's %d: the embedding model (%s) changed since the index was built; reindex", len(qv), l.flat.Dim, ix.cfg.Embedder.Name)
 		}
 		if !rank.IsZero(qv) {
-			vec = ix.flat.Search(rank.Normalize(qv), candidates)
+			vec = l.flat.Search(rank.Normalize(qv), candidates)
 		}
 	}
 	return rank.Fuse(kw, vec, ix.cfg.Fusion), nil

@@ -25,7 +25,7 @@ func seedIndex(tb testing.TB) *Index {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ix, _, err := Build(context.Background(), docs, skipped, cfg, nil)
+	ix, _, err := build(context.Background(), docs, skipped, cfg, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -229,11 +229,11 @@ func TestSearchNoChunks(t *testing.T) {
 	chrome := "Translate this page:\nYour profile\n\nBack to contents\n"
 	docsDir := t.TempDir()
 	testdocs.WriteTree(t, docsDir, map[string]string{"chrome.txt": chrome})
-	_, err := Update(ctx, docsDir, filepath.Join(t.TempDir(), "index"), 0, cfg)
+	_, err := updateFolder(ctx, nil, docsDir, filepath.Join(t.TempDir(), "index"), 0, cfg)
 	if !errors.Is(err, loader.ErrNoDocuments) || !strings.Contains(fmt.Sprint(err), "chrome.txt: no text to index") {
 		t.Fatalf("Update of a folder of chrome: %v, want ErrNoDocuments naming chrome.txt and why", err)
 	}
-	built, _, err := Build(ctx, []document.Document{{ID: "chrome.txt", Title: "chrome.txt", Text: chrome}}, nil, cfg, nil)
+	built, _, err := build(ctx, []document.Document{{ID: "chrome.txt", Title: "chrome.txt", Text: chrome}}, nil, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,11 +241,11 @@ func TestSearchNoChunks(t *testing.T) {
 		t.Fatalf("%d chunks, want 0 for a page of site chrome", got)
 	}
 	indexDir := t.TempDir()
-	if err := built.Save(indexDir); err != nil {
+	if err := saveIndex(built, indexDir); err != nil {
 		t.Fatal(err)
 	}
 	res := UpdateResult{Index: built}
-	opened, err := Open(ctx, indexDir, cfg)
+	opened, err := openDir(ctx, indexDir, cfg)
 	if err != nil {
 		t.Fatalf("Open of an index without chunks: %v", err)
 	}

@@ -70,7 +70,7 @@ func segmentDocIDs(tb testing.TB, dir, name string) []string {
 // documents of docsDir.
 func checkOpens(tb testing.TB, docsDir, indexDir string, cfg Config) *Index {
 	tb.Helper()
-	ix, err := Open(context.Background(), indexDir, cfg)
+	ix, err := openDir(context.Background(), indexDir, cfg)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -107,14 +107,14 @@ func TestSaveWritesOnlyNewDocuments(t *testing.T) {
 		t.Fatalf("a first build of a small corpus wrote %d segments, want 1", len(segs))
 	}
 	update := func(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
-		return Update(ctx, docsDir, indexDir, maxFileBytes, cfg)
+		return updateFolder(ctx, nil, docsDir, indexDir, maxFileBytes, cfg)
 	}
 	inMemory := func(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
-		held, err := Open(ctx, indexDir, cfg)
+		held, err := openDir(ctx, indexDir, cfg)
 		if err != nil {
 			return UpdateResult{}, err
 		}
-		return UpdateFrom(ctx, held, docsDir, indexDir, maxFileBytes, cfg)
+		return updateFolder(ctx, held, docsDir, indexDir, maxFileBytes, cfg)
 	}
 	steps := []struct {
 		name    string
@@ -123,11 +123,11 @@ func TestSaveWritesOnlyNewDocuments(t *testing.T) {
 		wantNew []string // the new segment's documents; nil for no new segment
 	}{
 		{"edit, Update", map[string]string{"doc03.txt": files["doc03.txt"] + "An appendix on recharge rates.\n"}, update, []string{"doc03.txt"}},
-		{"add, Refresh", map[string]string{"new/doc99.txt": topicDoc("Report 99 on volcanoes", "volcano magma eruption", 2)}, Refresh, []string{"new/doc99.txt"}},
+		{"add, Refresh", map[string]string{"new/doc99.txt": topicDoc("Report 99 on volcanoes", "volcano magma eruption", 2)}, refreshFolder, []string{"new/doc99.txt"}},
 		{"edit, in memory", map[string]string{"doc05.txt": files["doc05.txt"] + "An appendix on moraines.\n"}, inMemory, []string{"doc05.txt"}},
 		{"remove, Update", map[string]string{"doc07.txt": ""}, update, nil},
-		{"copy, Refresh", map[string]string{"zcopy/doc01.txt": files["doc01.txt"]}, Refresh, nil},
-		{"edit and remove, Refresh", map[string]string{"doc08.txt": files["doc08.txt"] + "A note.\n", "doc09.txt": ""}, Refresh, []string{"doc08.txt"}},
+		{"copy, Refresh", map[string]string{"zcopy/doc01.txt": files["doc01.txt"]}, refreshFolder, nil},
+		{"edit and remove, Refresh", map[string]string{"doc08.txt": files["doc08.txt"] + "A note.\n", "doc09.txt": ""}, refreshFolder, []string{"doc08.txt"}},
 	}
 	for _, st := range steps {
 		before := indexFiles(t, indexDir)
@@ -179,8 +179,8 @@ func TestCompaction(t *testing.T) {
 		name   string
 		update func(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error)
 	}{
-		{"Update", Update},
-		{"Refresh", Refresh},
+		{"Update", updateNew},
+		{"Refresh", refreshFolder},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,7 +233,7 @@ func TestRefreshMatchesFullBuild(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err := Refresh(ctx, docsDir, indexDir, 0, cfg)
+	res, err := refreshFolder(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestRefreshMatchesFullBuild(t *testing.T) {
 	embedded := len(log.take())
 
 	fullDir := filepath.Join(t.TempDir(), "full")
-	full, err := Update(ctx, docsDir, fullDir, 0, benchConfig(t))
+	full, err := updateFolder(ctx, nil, docsDir, fullDir, 0, benchConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestRefreshMatchesFullBuild(t *testing.T) {
 	if !reflect.DeepEqual(got.chunks, want.chunks) || !reflect.DeepEqual(got.Skipped(), want.Skipped()) {
 		t.Errorf("chunks or skipped files differ from a full build's")
 	}
-	if !reflect.DeepEqual(got.flat, want.flat) {
+	if !reflect.DeepEqual(got.local().flat, want.local().flat) {
 		t.Errorf("vectors differ from a full build's")
 	}
 	for _, q := range append(slices.Clone(seedQuestions), "varroa mites in apiaries", "tidal mixing in estuaries", "cipher key protocol") {
@@ -292,7 +292,7 @@ func TestRefreshMatchesFullBuild(t *testing.T) {
 	// Nothing changed since: nothing is written, nothing embedded.
 	log.take()
 	state := agedState(t, indexDir)
-	res, err = Refresh(ctx, docsDir, indexDir, 0, cfg)
+	res, err = refreshFolder(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,15 +318,15 @@ func TestOpenOldFormat(t *testing.T) {
 	}
 	writeIndexFiles(t, indexDir, map[string][]byte{snapshot.SnapshotFile: old, snapshot.ManifestFile: mustReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile))})
 
-	ix, err := Open(ctx, indexDir, cfg)
+	ix, err := openDir(ctx, indexDir, cfg)
 	if err != nil {
 		t.Fatalf("Open of a version 1 snapshot: %v", err)
 	}
-	want, err := Open(ctx, builtDir, cfg)
+	want, err := openDir(ctx, builtDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(ix.Documents(), want.Documents()) || !reflect.DeepEqual(ix.chunks, want.chunks) || !reflect.DeepEqual(ix.flat, want.flat) {
+	if !reflect.DeepEqual(ix.Documents(), want.Documents()) || !reflect.DeepEqual(ix.chunks, want.chunks) || !reflect.DeepEqual(ix.local().flat, want.local().flat) {
 		t.Errorf("the version 1 snapshot opens as another index")
 	}
 	for _, q := range seedQuestions {
@@ -338,7 +338,7 @@ func TestOpenOldFormat(t *testing.T) {
 	}
 
 	// Unchanged documents: it is kept as it is.
-	res, err := Refresh(ctx, docsDir, indexDir, 0, cfg)
+	res, err := refreshFolder(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil || res.Saved || res.Rebuilt != "" || res.Summary.Unchanged != 4 {
 		t.Fatalf("Refresh: %v, Saved %v, Rebuilt %q, %+v; want nothing to do", err, res.Saved, res.Rebuilt, res.Summary)
 	}
@@ -347,7 +347,7 @@ func TestOpenOldFormat(t *testing.T) {
 	}
 	// A change: the documents are reused, and saved as segments.
 	testdocs.WriteTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "A new paragraph about varroa mites.\n"})
-	res, err = Refresh(ctx, docsDir, indexDir, 0, cfg)
+	res, err = refreshFolder(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil || !res.Saved || res.Rebuilt != "" || res.Summary.Changed != 1 || res.Summary.Unchanged != 3 {
 		t.Fatalf("Refresh after an edit: %v, Saved %v, Rebuilt %q, %+v; want one changed and a save", err, res.Saved, res.Rebuilt, res.Summary)
 	}
@@ -368,7 +368,7 @@ func TestOpenRetriesWhenRootReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Built from scratch, the new index shares no segment with the old.
-	next, _, err := Build(ctx, docs, skipped, cfg, nil)
+	next, _, err := build(ctx, docs, skipped, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,13 +376,13 @@ func TestOpenRetriesWhenRootReplaced(t *testing.T) {
 	testHookRootRead = func() {
 		if saves == 0 {
 			saves++
-			if err := next.Save(indexDir); err != nil {
+			if err := saveIndex(next, indexDir); err != nil {
 				t.Errorf("Save: %v", err)
 			}
 		}
 	}
 	t.Cleanup(func() { testHookRootRead = nil })
-	ix, err := Open(ctx, indexDir, cfg)
+	ix, err := openDir(ctx, indexDir, cfg)
 	if err != nil {
 		t.Fatalf("Open while a save replaced the root: %v", err)
 	}
@@ -408,14 +408,14 @@ func TestConcurrentSaves(t *testing.T) {
 		cp := *ix
 		wg.Go(func() {
 			for range 5 {
-				if err := cp.Save(dir); err != nil {
+				if err := saveIndex(&cp, dir); err != nil {
 					t.Errorf("Save: %v", err)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	got, err := Open(ctx, dir, cfg)
+	got, err := openDir(ctx, dir, cfg)
 	if err != nil {
 		t.Fatalf("Open after concurrent saves: %v", err)
 	}
@@ -436,8 +436,8 @@ func TestNothingToSaveCleansUp(t *testing.T) {
 		name   string
 		update func(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error)
 	}{
-		{"Update", Update},
-		{"Refresh", Refresh},
+		{"Update", updateNew},
+		{"Refresh", refreshFolder},
 	} {
 		state := agedState(t, indexDir)
 		leftovers := map[string]string{"seg-00000000deadbeef.snap": "never committed", "." + snapshot.SnapshotFile + ".tmp-123": "half a root",
@@ -469,7 +469,7 @@ func TestKeywordIndexUpdateMatchesBuild(t *testing.T) {
 		return docs, skipped
 	}
 	docs, skipped := load()
-	prev, _, err := Build(ctx, docs, skipped, cfg, nil)
+	prev, _, err := build(ctx, docs, skipped, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,18 +487,18 @@ func TestKeywordIndexUpdateMatchesBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	docs, skipped = load()
-	got, sum, err := Build(ctx, docs, skipped, cfg, prev)
+	got, sum, err := build(ctx, docs, skipped, cfg, prev)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sum.Unchanged == 0 {
 		t.Fatalf("nothing reused: %+v", sum)
 	}
-	want, _, err := Build(ctx, docs, skipped, cfg, nil)
+	want, _, err := build(ctx, docs, skipped, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, w := got.kw, want.kw
+	g, w := got.local().kw, want.local().kw
 	if g.N != w.N || g.Units != w.Units || !reflect.DeepEqual(g.Lengths, w.Lengths) || !reflect.DeepEqual(g.Weights, w.Weights) {
 		t.Errorf("chunks, units, lengths or weights differ: %d/%d chunks, %d/%d units", g.N, w.N, g.Units, w.Units)
 	}
@@ -519,11 +519,11 @@ func TestKeywordIndexUpdateMatchesBuild(t *testing.T) {
 		}
 	}
 	// The previous index is as it was.
-	again, _, err := Build(ctx, prev.documentsForTest(), prev.skipped, cfg, nil)
+	again, _, err := build(ctx, prev.documentsForTest(), prev.skipped, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(prev.kw.Terms, again.kw.Terms) {
+	if !reflect.DeepEqual(prev.local().kw.Terms, again.local().kw.Terms) {
 		t.Errorf("the update modified the previous index's postings")
 	}
 }

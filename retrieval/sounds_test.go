@@ -15,7 +15,7 @@ import (
 func TestAnalyzeRussianNames(t *testing.T) {
 	docs := []document.Document{{ID: "a.txt", Title: "Super Bowl 50", Text: "Super Bowl 50\n\nThe Carolina Panthers lost to the Denver Broncos. " +
 		"Jared Allen sacked the quarterback. Börte was his wife. The system failed.\n"}}
-	ix, _, err := Build(context.Background(), docs, nil, benchConfig(t), nil)
+	ix, _, err := build(context.Background(), docs, nil, benchConfig(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -177,7 +177,7 @@ func buildIndexDir(tb testing.TB, files map[string]string, cfg Config) (docsDir,
 	docsDir = tb.TempDir()
 	testdocs.WriteTree(tb, docsDir, files)
 	indexDir = filepath.Join(tb.TempDir(), "index")
-	res, err := Update(context.Background(), docsDir, indexDir, 0, cfg)
+	res, err := updateFolder(context.Background(), nil, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		tb.Fatalf("Update: %v", err)
 	}
@@ -191,7 +191,7 @@ func TestOpenMatchesBuilt(t *testing.T) {
 	copySeeds(t, docsDir)
 	testdocs.WriteTree(t, docsDir, map[string]string{"skip.bin": "\x00"})
 	indexDir := filepath.Join(t.TempDir(), "nested", "index") // Save creates it
-	res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+	res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatalf("Update: %v", err)
 	}
@@ -204,7 +204,7 @@ func TestOpenMatchesBuilt(t *testing.T) {
 	checkIndexFiles(t, indexDir)
 
 	built := res.Index
-	opened, err := Open(ctx, indexDir, cfg)
+	opened, err := openDir(ctx, indexDir, cfg)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -285,7 +285,7 @@ func TestOpenErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ix, err := Open(ctx, tt.dir, tt.cfg)
+			ix, err := openDir(ctx, tt.dir, tt.cfg)
 			if err == nil {
 				t.Fatalf("Open = %v, nil error; want an error", ix)
 			}
@@ -443,14 +443,14 @@ func TestOpenCorrupt(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			indexDir := t.TempDir()
 			writeIndexFiles(t, indexDir, tt.files)
-			if _, err := Open(ctx, indexDir, cfg); !errors.Is(err, snapshot.ErrCorrupt) {
+			if _, err := openDir(ctx, indexDir, cfg); !errors.Is(err, snapshot.ErrCorrupt) {
 				t.Fatalf("Open error = %v, want one wrapping ErrCorrupt", err)
 			}
 			// Open leaves the damaged files in place for inspection.
 			if got := indexFiles(t, indexDir); !reflect.DeepEqual(got, tt.files) {
 				t.Errorf("Open changed the index folder")
 			}
-			res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+			res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 			if err != nil {
 				t.Fatalf("Update over a corrupt snapshot: %v", err)
 			}
@@ -463,7 +463,7 @@ func TestOpenCorrupt(t *testing.T) {
 			if got, want := res.Summary.Added, len(good.Index.docs); got != want {
 				t.Errorf("Added = %d, want %d", got, want)
 			}
-			ix, err := Open(ctx, indexDir, cfg)
+			ix, err := openDir(ctx, indexDir, cfg)
 			if err != nil {
 				t.Fatalf("Open after the rebuild: %v", err)
 			}
@@ -519,11 +519,11 @@ func TestSaveFailureKeepsSnapshot(t *testing.T) {
 	t.Run("index folder under a file", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "file")
 		testdocs.WriteTree(t, filepath.Dir(file), map[string]string{"file": "x"})
-		res, err := Update(ctx, docsDir, filepath.Join(file, "sub"), 0, cfg)
+		res, err := updateFolder(ctx, nil, docsDir, filepath.Join(file, "sub"), 0, cfg)
 		if err == nil {
 			t.Fatalf("Update into a folder under a file = %+v, nil error; want an error", res.Summary)
 		}
-		if err := built.Index.Save(filepath.Join(file, "sub")); err == nil {
+		if _, err := built.Index.save(filepath.Join(file, "sub")); err == nil {
 			t.Fatalf("Save into a folder under a file: nil error, want an error")
 		}
 	})
@@ -537,7 +537,7 @@ func TestSaveFailureKeepsSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { os.Chmod(indexDir, 0o755) })
-		if _, err := Update(ctx, docsDir, indexDir, 0, cfg); err == nil {
+		if _, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg); err == nil {
 			t.Fatalf("Update into a read-only folder: nil error, want an error")
 		}
 	})
@@ -548,7 +548,7 @@ func TestSaveFailureKeepsSnapshot(t *testing.T) {
 		t.Errorf("a failed save changed the existing manifest")
 	}
 	checkIndexFiles(t, indexDir)
-	if _, err := Open(ctx, indexDir, cfg); err != nil {
+	if _, err := openDir(ctx, indexDir, cfg); err != nil {
 		t.Errorf("Open after a failed save: %v", err)
 	}
 }

@@ -18,48 +18,54 @@ import (
 	"time"
 )
 
-// UpdateResult is what Update did.
+// UpdateResult is what a Store's Update did.
 type UpdateResult struct {
 	Index   *Index
 	Summary Summary
-	// Rebuilt says why the previous index was not reused, when it was not:
-	// "" for an incremental update, else e.g. "no index", "corrupt
-	// snapshot: …", "chunker version changed".
+	// Rebuilt says why everything was built anew, when it was: "" for an
+	// incremental update, else e.g. "no index", "corrupt snapshot: …",
+	// "chunker version changed".
 	Rebuilt string
+	// First marks a first build: the store held no index to reuse, so
+	// Rebuilt is no news to report.
+	First bool
 	// Saved is false when nothing changed and the snapshot was kept as is.
 	Saved bool
 }
 
-// Update brings the index in indexDir up to date with the documents in
-// docsDir: only new and changed documents are chunked and embedded, removed
-// ones are dropped, and the result is saved atomically. When nothing changed
-// the old index is returned without rewriting it. A corrupt snapshot is
-// rebuilt from the documents; until the new one is saved the old files stay
-// where they are. When saving fails the error wraps ErrNotSaved and the
-// result still carries the index.
-func Update(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
-	return UpdateFrom(ctx, nil, docsDir, indexDir, maxFileBytes, cfg)
+// reasonNoIndex is Rebuilt for a first build.
+const reasonNoIndex = "no index"
+
+// noIndex marks res as a first build.
+func (res *UpdateResult) noIndex() {
+	res.Rebuilt, res.First = reasonNoIndex, true
 }
 
-// UpdateFrom is Update for a caller that holds the current index in memory,
-// such as a server reindexing live: a non-nil prev is reused instead of
-// reading the snapshot back from indexDir.
-func UpdateFrom(ctx context.Context, prev *Index, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
+// Update brings the index in the folder up to date with the documents of
+// src: only new and changed documents are chunked and embedded, removed
+// ones are dropped, and the result is saved atomically. When nothing
+// changed the old index is returned without rewriting it. A corrupt
+// snapshot is rebuilt from the documents; until the new one is saved the
+// old files stay where they are. When saving fails the error wraps
+// ErrNotSaved and the result still carries the index. A non-nil prev, the
+// index being served, is reused instead of reading the snapshot back.
+func (s *folderStore) Update(ctx context.Context, prev *Index, src Source) (UpdateResult, error) {
 	start := time.Now()
+	indexDir, cfg := s.dir, s.cfg
 	var root *wire.Root
 	k := prev.knownFrom(cfg)
 	if prev == nil {
 		root, _, _, _ = snapshot.ReadRoot(indexDir)
 		k = rootKnown(root, indexDir, cfg)
 	}
-	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg, k)
+	docs, skipped, err := src.load(cfg, k)
 	if err != nil {
 		return UpdateResult{}, err
 	}
 	return update(ctx, prev, root, docs, skipped, indexDir, cfg, start)
 }
 
-// update is UpdateFrom once the documents are loaded. Without prev, root
+// update is Update once the documents are loaded. Without prev, root
 // is the root snapshot of indexDir when it could be read: an index built
 // by other versions is rebuilt without reading its segments.
 func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.Document, skipped []document.Skipped, indexDir string, cfg Config, start time.Time) (UpdateResult, error) {
@@ -74,11 +80,11 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.D
 			return UpdateResult{}, err
 		}
 		if why != "" {
-			return build(ctx, nil, docs, skipped, indexDir, cfg, start, why)
+			return buildAndSave(ctx, nil, docs, skipped, indexDir, cfg, start, UpdateResult{Rebuilt: why})
 		}
 	}
 	if !inMemory {
-		prev, err = Open(ctx, indexDir, cfg)
+		prev, err = openDir(ctx, indexDir, cfg)
 	}
 	switch {
 	case err == nil && !inMemory && root != nil:
@@ -93,7 +99,7 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.D
 			prev = nil
 		}
 	case errors.Is(err, snapshot.ErrNoIndex):
-		res.Rebuilt = "no index"
+		res.noIndex()
 	case errors.Is(err, snapshot.ErrCorrupt):
 		res.Rebuilt = err.Error()
 	default:
@@ -118,13 +124,14 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.D
 			cp := *prev
 			cp.skipped = skipped
 			res.Index = &cp
-			if err := cp.Save(indexDir); err != nil {
+			saved, err := cp.save(indexDir)
+			if err != nil {
 				return res, fmt.Errorf("%w: %w", ErrNotSaved, err)
 			}
-			res.Saved = true
+			res.Index, res.Saved = cp.storedIn(saved), true
 		case !manifestOK:
 			// The manifest summarises the root: a crash between the two
-			// renames in Save, or a deleted or damaged manifest, leaves
+			// renames of a save, or a deleted or damaged manifest, leaves
 			// it describing something else. Rewrite it from the root
 			// just read, which stays as it is.
 			if err := repairManifest(indexDir, prev.snapSHA, prev.manifest(prev.snapCreated, prev.snapSHA)); err != nil {
@@ -135,22 +142,23 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.D
 		}
 		return res, nil
 	}
-	return build(ctx, prev, docs, skipped, indexDir, cfg, start, res.Rebuilt)
+	return buildAndSave(ctx, prev, docs, skipped, indexDir, cfg, start, res)
 }
 
-// build builds the index of docs, reusing what it can of prev, and saves
-// it; rebuilt says why prev is nil, if it is.
-func build(ctx context.Context, prev *Index, docs []document.Document, skipped []document.Skipped, indexDir string, cfg Config, start time.Time, rebuilt string) (UpdateResult, error) {
-	ix, sum, err := Build(ctx, docs, skipped, cfg, prev)
+// buildAndSave builds the index of docs, reusing what it can of prev, and
+// saves it; res says why prev is nil, if it is.
+func buildAndSave(ctx context.Context, prev *Index, docs []document.Document, skipped []document.Skipped, indexDir string, cfg Config, start time.Time, res UpdateResult) (UpdateResult, error) {
+	ix, sum, err := build(ctx, docs, skipped, cfg, prev)
 	if err != nil {
 		return UpdateResult{}, err
 	}
 	sum.TookMS = time.Since(start).Milliseconds()
-	res := UpdateResult{Index: ix, Summary: sum, Rebuilt: rebuilt}
-	if err := ix.Save(indexDir); err != nil {
+	res.Index, res.Summary = ix, sum
+	saved, err := ix.save(indexDir)
+	if err != nil {
 		return res, fmt.Errorf("%w: %w", ErrNotSaved, err)
 	}
-	res.Saved = true
+	res.Index, res.Saved = ix.storedIn(saved), true
 	return res, nil
 }
 
@@ -247,10 +255,11 @@ func (ix *Index) sameDocuments(docs []document.Document) bool {
 // segments (Open verifies their checksums) or building the search
 // structures; when nothing changed nothing is written. The result's Index
 // is then nil. Otherwise it falls back to Update, and the Index is set.
-func Refresh(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
+func (s *folderStore) Refresh(ctx context.Context, src Source) (UpdateResult, error) {
 	start := time.Now()
+	indexDir, cfg := s.dir, s.cfg
 	root, sum, _, _ := snapshot.ReadRoot(indexDir)
-	docs, skipped, err := loadDocuments(docsDir, maxFileBytes, cfg, rootKnown(root, indexDir, cfg))
+	docs, skipped, err := src.load(cfg, rootKnown(root, indexDir, cfg))
 	if err != nil {
 		return UpdateResult{}, err
 	}

@@ -109,7 +109,7 @@ func TestUpdateIncremental(t *testing.T) {
 	indexDir := t.TempDir()
 	update := func() UpdateResult {
 		t.Helper()
-		res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+		res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 		if err != nil {
 			t.Fatalf("Update: %v", err)
 		}
@@ -234,7 +234,7 @@ func TestUpdateIncremental(t *testing.T) {
 	}
 
 	// What was saved is what Update returned.
-	opened, err := Open(ctx, indexDir, cfg)
+	opened, err := openDir(ctx, indexDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestUpdateRebuildsOnConfigChange(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			docsDir, indexDir, first := buildIndexDir(t, smallCorpus(), base)
 			n := len(first.Index.docs)
-			res, err := Update(ctx, docsDir, indexDir, 0, tt.cfg)
+			res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, tt.cfg)
 			if err != nil {
 				t.Fatalf("Update: %v", err)
 			}
@@ -286,7 +286,7 @@ func TestUpdateRebuildsOnConfigChange(t *testing.T) {
 			if !res.Saved {
 				t.Errorf("Saved = false after a rebuild, want true")
 			}
-			ix, err := Open(ctx, indexDir, tt.cfg)
+			ix, err := openDir(ctx, indexDir, tt.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -294,7 +294,7 @@ func TestUpdateRebuildsOnConfigChange(t *testing.T) {
 				t.Errorf("saved versions = %+v, want %+v", got, want)
 			}
 			// The rebuilt index is then reused under the new config.
-			again, err := Update(ctx, docsDir, indexDir, 0, tt.cfg)
+			again, err := updateFolder(ctx, nil, docsDir, indexDir, 0, tt.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -345,7 +345,7 @@ func TestUpdateFailureKeepsIndex(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			state := agedState(t, indexDir)
 			tt.change(t)
-			res, err := Update(ctx, docsDir, indexDir, 0, tt.cfg)
+			res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, tt.cfg)
 			if err == nil {
 				t.Fatalf("Update = %+v, nil error; want an error", res.Summary)
 			}
@@ -354,7 +354,7 @@ func TestUpdateFailureKeepsIndex(t *testing.T) {
 			}
 			state.check(t, indexDir)
 			checkIndexFiles(t, indexDir)
-			ix, err := Open(ctx, indexDir, base)
+			ix, err := openDir(ctx, indexDir, base)
 			if err != nil {
 				t.Fatalf("Open after a failed update: %v", err)
 			}
@@ -389,7 +389,7 @@ func TestUpdateRepairsManifest(t *testing.T) {
 				t.Fatal(err)
 			}
 			snap := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile))
-			res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+			res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 			if err != nil {
 				t.Fatalf("Update: %v", err)
 			}
@@ -445,7 +445,7 @@ func TestUpdateFromMemory(t *testing.T) {
 	cfg := log.wrap(benchConfig(t))
 	docsDir, indexDir := t.TempDir(), t.TempDir()
 	testdocs.WriteTree(t, docsDir, smallCorpus())
-	first, err := Update(ctx, docsDir, indexDir, 0, cfg)
+	first, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,7 +455,7 @@ func TestUpdateFromMemory(t *testing.T) {
 
 	// Nothing changed: the held index comes back, the folder is untouched.
 	state := agedState(t, indexDir)
-	res, err := UpdateFrom(ctx, held, docsDir, indexDir, 0, cfg)
+	res, err := updateFolder(ctx, held, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +468,7 @@ func TestUpdateFromMemory(t *testing.T) {
 	if err := os.Remove(filepath.Join(docsDir, "ignored.jpeg")); err != nil {
 		t.Fatal(err)
 	}
-	res, err = UpdateFrom(ctx, held, docsDir, indexDir, 0, cfg)
+	res, err = updateFolder(ctx, held, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -482,14 +482,14 @@ func TestUpdateFromMemory(t *testing.T) {
 	// A new document: only its chunks are embedded, and the result is saved
 	// and is what Open reads back.
 	testdocs.WriteTree(t, docsDir, map[string]string{"new.txt": "Harbour notes\n\nThe harbour of Vardø froze in 1966, and again in 1987.\n"})
-	res, err = UpdateFrom(ctx, res.Index, docsDir, indexDir, 0, cfg)
+	res, err = updateFolder(ctx, res.Index, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := len(log.take()); n != len(docChunks(res.Index, "new.txt")) {
 		t.Errorf("embedded %d texts, want only the new document's %d chunks", n, len(docChunks(res.Index, "new.txt")))
 	}
-	reopened, err := Open(ctx, indexDir, cfg)
+	reopened, err := openDir(ctx, indexDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,10 +504,10 @@ func TestUpdateFromMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if res, err = UpdateFrom(ctx, res.Index, docsDir, indexDir, 0, cfg); err != nil || !res.Saved {
+	if res, err = updateFolder(ctx, res.Index, docsDir, indexDir, 0, cfg); err != nil || !res.Saved {
 		t.Fatalf("UpdateFrom after the folder was emptied: saved %v, err %v", res.Saved, err)
 	}
-	if _, err := Open(ctx, indexDir, cfg); err != nil {
+	if _, err := openDir(ctx, indexDir, cfg); err != nil {
 		t.Errorf("Open after re-saving: %v", err)
 	}
 }
@@ -521,7 +521,7 @@ func TestUpdateDuplicates(t *testing.T) {
 	docsDir, indexDir := t.TempDir(), t.TempDir()
 	text := "Harbour notes\n\nThe harbour of Vardø froze in 1966.\n"
 	testdocs.WriteTree(t, docsDir, map[string]string{"a.txt": text, "copy/b.txt": text, "other.txt": "Other\n\nThe treaty was signed in 1921.\n"})
-	res, err := Update(ctx, docsDir, indexDir, 0, cfg)
+	res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,7 +554,7 @@ func TestUpdateDuplicates(t *testing.T) {
 		}
 	}
 	check(res.Index, "copy/b.txt")
-	reopened, err := Open(ctx, indexDir, cfg)
+	reopened, err := openDir(ctx, indexDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,14 +566,14 @@ func TestUpdateDuplicates(t *testing.T) {
 
 	// Another copy: noticed, nothing re-embedded for it, and saved.
 	testdocs.WriteTree(t, docsDir, map[string]string{"z.txt": text})
-	res, err = Refresh(ctx, docsDir, indexDir, 0, cfg)
+	res, err = refreshFolder(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil || !res.Saved {
 		t.Fatalf("refresh after a new copy: %v (saved %v): the copy must be noticed", err, res.Saved)
 	}
 	if len(res.Summary.Duplicates) != 2 {
 		t.Errorf("duplicates %v", res.Summary.Duplicates)
 	}
-	reopened, err = Open(ctx, indexDir, cfg)
+	reopened, err = openDir(ctx, indexDir, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -254,7 +254,7 @@ func TestIndexSurvivesKill(t *testing.T) {
 		h.Sum(sum[:0])
 		snap, ok := opened[sum]
 		if !ok {
-			x, err := retrieval.Open(ctx, ix, cfg)
+			x, err := retrieval.NewFolderStore(ix, cfg).Open(ctx, nil)
 			if err != nil {
 				t.Fatalf("%s: the index does not open: %v", what, err)
 			}

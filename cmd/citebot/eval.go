@@ -64,21 +64,14 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
+		store := storeFor(c, rc, true)
 		build := func(ctx context.Context, docs []document.Document) (*retrieval.Index, error) {
-			ix, _, err := retrieval.Build(ctx, docs, nil, rc, nil)
-			return ix, err
-		}
-		if c.Store == "weaviate" {
-			// Collections of its own: an evaluation must never touch
-			// the corpus the service answers from.
-			s, err := remoteStore(ctx, c, "Eval")
+			st, err := store.open(ctx)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			build = func(ctx context.Context, docs []document.Document) (*retrieval.Index, error) {
-				res, err := retrieval.BuildRemote(ctx, docs, nil, rc, s, nil)
-				return res.Index, err
-			}
+			res, err := st.Update(ctx, nil, retrieval.FromDocuments(docs, nil))
+			return res.Index, err
 		}
 		r, err := evalBEIR(ctx, *beir, *split, build)
 		if err != nil {

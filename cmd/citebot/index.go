@@ -22,12 +22,12 @@ func runIndex(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	var res retrieval.UpdateResult
-	if c.Store == "weaviate" {
-		res, err = updateIndex(ctx, c, rc, nil)
-	} else {
-		res, err = retrieval.Refresh(ctx, c.Docs, c.Index, c.MaxFileBytes, rc)
+	store := storeFor(c, rc, false)
+	st, err := store.open(ctx)
+	if err != nil {
+		return err
 	}
+	res, err := st.Refresh(ctx, retrieval.FromFolder(c.Docs, c.MaxFileBytes))
 	if err != nil {
 		return err
 	}
@@ -36,9 +36,9 @@ func runIndex(ctx context.Context, args []string, getenv func(string) string, st
 		enc := json.NewEncoder(stdout)
 		return enc.Encode(s)
 	}
-	fmt.Fprintf(stdout, "indexed %s into %s in %d ms\n", c.Docs, where(c), s.TookMS)
+	fmt.Fprintf(stdout, "indexed %s into %s in %d ms\n", c.Docs, store.where, s.TookMS)
 	fmt.Fprintf(stdout, "  added %d, changed %d, removed %d, unchanged %d; %d chunks\n", s.Added, s.Changed, s.Removed, s.Unchanged, s.Chunks)
-	if res.Rebuilt != "" && res.Rebuilt != "no index" {
+	if res.Rebuilt != "" && !res.First {
 		fmt.Fprintf(stdout, "  rebuilt from scratch: %s\n", res.Rebuilt)
 	}
 	if len(s.Duplicates) > 0 {

@@ -200,26 +200,63 @@ func remoteStore(ctx context.Context, c config, suffix string) (*weaviatestore.S
 	return s, nil
 }
 
-// updateIndex brings the index up to date with the documents: in the --index
-// folder, or in Weaviate for --store weaviate (prev is the index in
-// memory, nil for none).
-func updateIndex(ctx context.Context, c config, rc retrieval.Config, prev *retrieval.Index) (retrieval.UpdateResult, error) {
-	if c.Store == "weaviate" {
-		s, err := remoteStore(ctx, c, "")
-		if err != nil {
-			return retrieval.UpdateResult{}, err
-		}
-		return retrieval.UpdateRemote(ctx, prev, c.Docs, c.MaxFileBytes, rc, s)
-	}
-	return retrieval.UpdateFrom(ctx, prev, c.Docs, c.Index, c.MaxFileBytes, rc)
+// Where --store keeps the index.
+const (
+	storeEmbedded = "embedded"
+	storeWeaviate = "weaviate"
+)
+
+// indexStore is the store of --store, picked once: where names it in
+// messages, and open connects to it. Connecting waits for each use, so
+// that a Weaviate server down at start is tried again at the next reindex
+// rather than keeping the service from starting; shared marks a store
+// other replicas write too.
+type indexStore struct {
+	where  string
+	shared bool
+	open   func(ctx context.Context) (retrieval.Store, error)
 }
 
-// where names the place the index is kept, for messages.
-func where(c config) string {
-	if c.Store == "weaviate" {
-		return "Weaviate at " + c.WeaviateURL + " (" + c.WeaviatePrefix + "*)"
+// storeFor is the store of c's --store. scratch asks for one that an
+// evaluation fills and throws away: in memory instead of the --index
+// folder, collections of their own in Weaviate, never the corpus the
+// service answers from.
+func storeFor(c config, rc retrieval.Config, scratch bool) indexStore {
+	switch c.Store {
+	case storeWeaviate:
+		suffix := ""
+		if scratch {
+			suffix = "Eval"
+		}
+		return indexStore{
+			where:  "Weaviate at " + c.WeaviateURL + " (" + c.WeaviatePrefix + suffix + "*)",
+			shared: !scratch,
+			open: func(ctx context.Context) (retrieval.Store, error) {
+				s, err := remoteStore(ctx, c, suffix)
+				if err != nil {
+					return nil, err
+				}
+				return retrieval.NewRemoteStore(s, rc), nil
+			},
+		}
+	default:
+		st := retrieval.NewFolderStore(c.Index, rc)
+		if scratch {
+			st = retrieval.NewMemoryStore(rc)
+		}
+		return indexStore{where: st.String(), open: func(context.Context) (retrieval.Store, error) { return st, nil }}
 	}
-	return c.Index
+}
+
+// update brings the store up to date with the documents of --docs (none
+// when it is empty: a replica that serves what the store holds); prev is
+// the index in memory, nil for none.
+func (s indexStore) update(ctx context.Context, c config, prev *retrieval.Index) (retrieval.UpdateResult, error) {
+	st, err := s.open(ctx)
+	if err != nil {
+		return retrieval.UpdateResult{}, err
+	}
+	return st.Update(ctx, prev, retrieval.FromFolder(c.Docs, c.MaxFileBytes))
 }
 
 // openIndex brings the index up to date (building it when there is none,
@@ -229,7 +266,8 @@ func openIndex(ctx context.Context, c config, stderr io.Writer) (*retrieval.Inde
 	if err != nil {
 		return nil, rc, err
 	}
-	res, err := updateIndex(ctx, c, rc, nil)
+	store := storeFor(c, rc, false)
+	res, err := store.update(ctx, c, nil)
 	if errors.Is(err, retrieval.ErrNotSaved) && res.Index != nil {
 		// A read-only index folder must not stop answers: they come from
 		// the index in memory, and the folder keeps what it had.
@@ -241,8 +279,8 @@ func openIndex(ctx context.Context, c config, stderr io.Writer) (*retrieval.Inde
 	}
 	if res.Saved {
 		s := res.Summary
-		fmt.Fprintf(stderr, "citebot: indexed %s into %s (%d added, %d changed, %d removed, %d chunks", c.Docs, where(c), s.Added, s.Changed, s.Removed, s.Chunks)
-		if res.Rebuilt != "" && res.Rebuilt != "no index" {
+		fmt.Fprintf(stderr, "citebot: indexed %s into %s (%d added, %d changed, %d removed, %d chunks", c.Docs, store.where, s.Added, s.Changed, s.Removed, s.Chunks)
+		if res.Rebuilt != "" && !res.First {
 			fmt.Fprintf(stderr, "; rebuilt: %s", res.Rebuilt)
 		}
 		fmt.Fprintln(stderr, ")")

@@ -1059,7 +1059,8 @@ func seedsExtractive(t testing.TB) (answer.Extractive, map[string]string) {
 			fuzzIndex.err = err
 			return
 		}
-		ix, _, err := retrieval.Build(context.Background(), docs, skipped, rc, nil)
+		built, err := retrieval.NewMemoryStore(rc).Update(context.Background(), nil, retrieval.FromDocuments(docs, skipped))
+		ix := built.Index
 		if err != nil {
 			fuzzIndex.err = err
 			return

@@ -162,8 +162,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	metrics := httpapi.NewMetrics()
+	store := storeFor(c, rc, false)
 	updater := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
-		return updateIndex(ctx, c, rc, prev)
+		return store.update(ctx, c, prev)
 	}
 	gen := generative(c, llm, log, metrics.LLMFallback)
 	compose := composer(c, gen)
@@ -205,7 +206,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	log.Info("listening", "addr", ln.Addr().String(), "docs", c.Docs, "index", where(c), "reindex_enabled", *sf.adminToken != "")
+	log.Info("listening", "addr", ln.Addr().String(), "docs", c.Docs, "index", store.where, "reindex_enabled", *sf.adminToken != "")
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -213,7 +214,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		loadFirst(ctx, live, c, rc, log)
+		loadFirst(ctx, live, store, c, log)
 	}()
 	if *sf.watch {
 		wg.Add(1)
@@ -232,11 +233,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			}
 		}()
 	}
-	if c.Store == "weaviate" && *sf.weaviatePoll > 0 {
+	if store.shared && *sf.weaviatePoll > 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			followRemote(ctx, live, c, rc, *sf.weaviatePoll, log)
+			followStore(ctx, live, store, *sf.weaviatePoll, log)
 		}()
 	}
 	if tgBot != nil {
@@ -281,9 +282,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // loadFirst loads the first index. When the documents cannot be indexed
-// (the folder is missing, say) but an index was saved before, that one
-// serves, so a restart never turns a working service into a dead one.
-func loadFirst(ctx context.Context, live *corpus.Live, c config, rc retrieval.Config, log *slog.Logger) {
+// (the folder is missing, say) but the store holds an index, that one
+// serves, as it was saved or as another replica left it, so a restart
+// never turns a working service into a dead one.
+func loadFirst(ctx context.Context, live *corpus.Live, store indexStore, c config, log *slog.Logger) {
 	res, err := live.Load(ctx)
 	if err == nil {
 		logReindex(log, res, nil)
@@ -293,50 +295,45 @@ func loadFirst(ctx context.Context, live *corpus.Live, c config, rc retrieval.Co
 		return
 	}
 	log.Error("could not index the documents", "docs", c.Docs, "err", err)
+	st, err := store.open(ctx)
 	var ix *retrieval.Index
-	var oerr error
-	if c.Store == "weaviate" {
-		// What the store holds serves, as another replica left it.
-		var res retrieval.UpdateResult
-		fc := c
-		fc.Docs = ""
-		res, oerr = updateIndex(ctx, fc, rc, nil)
-		ix = res.Index
-	} else {
-		ix, oerr = retrieval.Open(ctx, c.Index, rc)
+	if err == nil {
+		ix, err = st.Open(ctx, nil)
 	}
-	if oerr != nil {
-		log.Error("no index to serve: /readyz answers 503 until a reindex (POST /v1/reindex or SIGHUP) succeeds", "index", c.Index, "err", oerr)
+	if err != nil {
+		log.Error("no index to serve: /readyz answers 503 until a reindex (POST /v1/reindex or SIGHUP) succeeds", "index", store.where, "err", err)
 		return
 	}
 	if live.Fallback(ix) {
-		log.Warn("serving the index saved before; fix the documents and reindex", "index", c.Index, "documents", len(ix.Documents()))
+		log.Warn("serving the index saved before; fix the documents and reindex", "index", store.where, "documents", len(ix.Documents()))
 	}
 }
 
-// followRemote reloads whenever the store's manifest generation differs
-// from the served index's: another replica reindexed (or the store was
+// followStore reloads whenever a shared store holds another generation
+// than the served index: another replica reindexed (or the store was
 // rebuilt), and this one must answer from the same documents. It only
 // reads the store: writing is for explicit reindexes, so replicas whose
 // folders differ (a rolling update, a stale mount) never overwrite each
 // other in turn.
-func followRemote(ctx context.Context, live *corpus.Live, c config, rc retrieval.Config, every time.Duration, log *slog.Logger) {
+func followStore(ctx context.Context, live *corpus.Live, store indexStore, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	view := c
-	view.Docs = ""
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		s, err := remoteStore(ctx, c, "")
+		st, err := store.open(ctx)
 		if err != nil {
-			log.Warn("weaviate not reachable; will check again", "err", err)
+			log.Warn("the store is not reachable; will check again", "err", err)
 			continue
 		}
-		m, ok, err := retrieval.ReadRemoteManifest(ctx, s)
+		shared, ok := st.(retrieval.Shared)
+		if !ok {
+			return
+		}
+		gen, ok, err := shared.Generation(ctx)
 		if err != nil || !ok {
 			if err != nil {
 				log.Warn("reading the store's manifest failed; will check again", "err", err)
@@ -344,17 +341,17 @@ func followRemote(ctx context.Context, live *corpus.Live, c config, rc retrieval
 			continue
 		}
 		ix := live.Index()
-		if ix != nil && ix.Generation() >= m.Generation {
+		if ix != nil && ix.Generation() >= gen {
 			continue
 		}
-		res, err := updateIndex(ctx, view, rc, ix)
+		next, err := st.Open(ctx, ix)
 		if err != nil {
-			log.Warn("reloading from the store failed; the served index stays", "generation", m.Generation, "err", err)
+			log.Warn("reloading from the store failed; the served index stays", "generation", gen, "err", err)
 			continue
 		}
-		if live.Follow(res.Index) {
-			log.Info("the store changed (another replica reindexed); reloaded", "generation", res.Index.Generation(),
-				"documents", len(res.Index.Documents()), "chunks", res.Index.NumChunks())
+		if live.Follow(next) {
+			log.Info("the store changed (another replica reindexed); reloaded", "generation", next.Generation(),
+				"documents", len(next.Documents()), "chunks", next.NumChunks())
 		}
 	}
 }

@@ -26,7 +26,7 @@ func TestUpdateRemote(t *testing.T) {
 	if err := os.CopyFS(docs, os.DirFS("../../seeds")); err != nil {
 		t.Fatal(err)
 	}
-	res, err := retrieval.UpdateRemote(ctx, nil, docs, 0, cfg, s)
+	res, err := retrieval.NewRemoteStore(s, cfg).Update(ctx, nil, retrieval.FromFolder(docs, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestUpdateRemote(t *testing.T) {
 		t.Fatalf("first update: %+v, rebuilt %q", res.Summary, res.Rebuilt)
 	}
 	remote := res.Index
-	local, err := retrieval.Update(ctx, docs, t.TempDir(), 0, cfg)
+	local, err := retrieval.NewFolderStore(t.TempDir(), cfg).Update(ctx, nil, retrieval.FromFolder(docs, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestUpdateRemote(t *testing.T) {
 	}
 
 	// Nothing changed: nothing is written.
-	again, err := retrieval.UpdateRemote(ctx, remote, docs, 0, cfg, s)
+	again, err := retrieval.NewRemoteStore(s, cfg).Update(ctx, remote, retrieval.FromFolder(docs, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestUpdateRemote(t *testing.T) {
 	}
 
 	// A replica with no documents folder builds its view from the store.
-	follower, err := retrieval.UpdateRemote(ctx, nil, "", 0, cfg, s)
+	follower, err := retrieval.NewRemoteStore(s, cfg).Update(ctx, nil, retrieval.FromFolder("", 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestUpdateRemote(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(docs, "lamps.md"), []byte("# Lamps\n\nThe Greyhaven lighthouse lamp was replaced in March 2019.\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	upd, err := retrieval.UpdateRemote(ctx, again.Index, docs, 0, cfg, s)
+	upd, err := retrieval.NewRemoteStore(s, cfg).Update(ctx, again.Index, retrieval.FromFolder(docs, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestUpdateRemote(t *testing.T) {
 		t.Errorf("update: %+v, generation %d", sum, upd.Index.Generation())
 	}
 	// ...and the other sees it.
-	seen, err := retrieval.UpdateRemote(ctx, follower.Index, "", 0, cfg, s)
+	seen, err := retrieval.NewRemoteStore(s, cfg).Update(ctx, follower.Index, retrieval.FromFolder("", 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestUpdateRemote(t *testing.T) {
 	if err := s.PutMeta(ctx, raw); err != nil {
 		t.Fatal(err)
 	}
-	rebuilt, err := retrieval.UpdateRemote(ctx, seen.Index, docs, 0, cfg, s)
+	rebuilt, err := retrieval.NewRemoteStore(s, cfg).Update(ctx, seen.Index, retrieval.FromFolder(docs, 0))
 	if err != nil {
 		t.Fatal(err)
 	}

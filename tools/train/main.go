@@ -147,6 +147,7 @@ func buildIndex(ctx context.Context, docs []document.Document) (*retrieval.Index
 	if err != nil {
 		return nil, err
 	}
-	ix, _, err := retrieval.Build(ctx, docs, nil, cfg, nil)
+	built, err := retrieval.NewMemoryStore(cfg).Update(ctx, nil, retrieval.FromDocuments(docs, nil))
+	ix := built.Index
 	return ix, err
 }

@@ -1,0 +1,29 @@
+package retrieval
+
+import "context"
+
+// Shorthands for the tests of the folder store, which name the folders
+// in every call.
+
+func updateFolder(ctx context.Context, prev *Index, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
+	return NewFolderStore(indexDir, cfg).Update(ctx, prev, FromFolder(docsDir, maxFileBytes))
+}
+
+func refreshFolder(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
+	return NewFolderStore(indexDir, cfg).Refresh(ctx, FromFolder(docsDir, maxFileBytes))
+}
+
+// saveIndex saves ix into dir and, as a store does with the index it
+// returns, makes ix know where its documents now are.
+func saveIndex(ix *Index, dir string) error {
+	s, err := ix.save(dir)
+	if err == nil {
+		*ix = *ix.storedIn(s)
+	}
+	return err
+}
+
+// updateNew is updateFolder without an index in memory.
+func updateNew(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
+	return updateFolder(ctx, nil, docsDir, indexDir, maxFileBytes, cfg)
+}
