@@ -2,7 +2,8 @@
 // replaces it live: a reindex builds the next index in the background while
 // questions are answered from the current one, then swaps it in atomically.
 // The HTTP API, the Telegram bot and SIGHUP share one Live, so there is one
-// reindex at a time whoever asks for it.
+// reindex at a time whoever asks for it. The front ends see it as a
+// Library, and the corpus only through a read-only View.
 package corpus
 
 import (
@@ -103,7 +104,9 @@ func New(ctx context.Context, update Updater, compose func(*retrieval.Index) Ans
 	return &Live{done: ctx.Done(), update: update, compose: compose, opt: opt}
 }
 
-// Index returns the index being served, or nil before the first load.
+// Index returns the index being served, or nil before the first load:
+// for the service's wiring, which builds the next index from it. Front
+// ends read the corpus through View.
 func (l *Live) Index() *retrieval.Index {
 	if s := l.cur.Load(); s != nil {
 		return s.ix
@@ -116,9 +119,10 @@ func (l *Live) Ready() bool { return l.cur.Load() != nil }
 
 // Fallback serves ix unless an index is served already: an index opened
 // from disk when the first update failed must not replace one that a
-// reindex has loaded meanwhile. It reports whether ix now serves.
+// reindex has loaded meanwhile. It reports whether ix now serves; a nil
+// ix never does.
 func (l *Live) Fallback(ix *retrieval.Index) bool {
-	if !l.cur.CompareAndSwap(nil, l.newState(ix)) {
+	if ix == nil || !l.cur.CompareAndSwap(nil, l.newState(ix)) {
 		return false
 	}
 	l.served(ix)
@@ -128,7 +132,11 @@ func (l *Live) Fallback(ix *retrieval.Index) bool {
 // Follow serves ix, an index built elsewhere from the same shared store (a
 // replica reloading after another replica's reindex), in place of the
 // current one, unless ix is older than it: generations only move forward.
+// A nil ix is ignored.
 func (l *Live) Follow(ix *retrieval.Index) bool {
+	if ix == nil {
+		return false
+	}
 	for {
 		cur := l.cur.Load()
 		if cur != nil && (cur.ix == ix || cur.ix.Generation() >= ix.Generation()) {
@@ -141,6 +149,10 @@ func (l *Live) Follow(ix *retrieval.Index) bool {
 	}
 }
 
+// newState is the only way to a state, and its callers never pass a nil
+// ix: a served state always has an index, so that View's ok is enough for
+// front ends, which would otherwise get a nil *retrieval.Index inside a
+// non-nil View.
 func (l *Live) newState(ix *retrieval.Index) *state {
 	s := &state{ix: ix, ans: l.compose(ix)}
 	if l.opt.Streamer != nil {
@@ -259,6 +271,9 @@ func (l *Live) run(f *flight) {
 		// say that the folder still holds the old snapshot.
 		f.res.Warning = err.Error()
 		err = nil
+	}
+	if err == nil && res.Index == nil {
+		err = errors.New("the update returned no index")
 	}
 	if err != nil {
 		f.err = fmt.Errorf("reindex: %w", err)
