@@ -17,7 +17,7 @@ type askRequest struct {
 	K        *int    `json:"k"`
 }
 
-func handleAsk(cfg Config, lib Library) http.Handler {
+func handleAsk(cfg Config, lib corpus.Library) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode[askRequest](w, r, true)
 		if err != nil {
@@ -57,12 +57,12 @@ func checkAsk(question string, k int) error {
 
 // ask checks a question and answers it; shared by /v1/ask and the chat
 // endpoint, so both refuse the same things the same way.
-func ask(ctx context.Context, cfg Config, lib Library, question string, k int) (answer.Answer, error) {
+func ask(ctx context.Context, cfg Config, lib corpus.Library, question string, k int) (answer.Answer, error) {
 	return answerWith(ctx, cfg, question, k, func() (answer.Answer, error) { return lib.Ask(ctx, question, k) })
 }
 
 // askStream is ask with the answer's text sent as it is written.
-func askStream(ctx context.Context, cfg Config, lib Library, question string, onText func(string)) (answer.Answer, error) {
+func askStream(ctx context.Context, cfg Config, lib corpus.Library, question string, onText func(string)) (answer.Answer, error) {
 	k := cfg.DefaultK
 	return answerWith(ctx, cfg, question, k, func() (answer.Answer, error) { return lib.AskStream(ctx, question, k, onText) })
 }

@@ -6,33 +6,33 @@ import (
 	"strings"
 	"time"
 
-	"citebot/loader/extract"
+	"citebot/corpus"
 	"citebot/retrieval"
 )
 
-func handleDocuments(lib Library) http.Handler {
+func handleDocuments(lib corpus.Library) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ix, ok := loaded(w, r, lib)
+		v, ok := loaded(w, r, lib)
 		if !ok {
 			return
 		}
 		encode(w, http.StatusOK, struct {
 			Documents []retrieval.DocumentInfo `json:"documents"`
-		}{ix.Documents()})
+		}{v.Documents()})
 	})
 }
 
 // handleDocument serves a document's stored text, or a byte span of it.
 // The id is only ever a key into the index's documents: no part of the
 // request reaches the file system, so no path can lead outside them.
-func handleDocument(lib Library) http.Handler {
+func handleDocument(lib corpus.Library) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ix, ok := loaded(w, r, lib)
+		v, ok := loaded(w, r, lib)
 		if !ok {
 			return
 		}
 		id := r.PathValue("id")
-		doc, ok := ix.Document(id)
+		doc, ok := v.DocumentText(id)
 		if !ok {
 			writeError(w, r, errorf(http.StatusNotFound, "unknown_document", "no document %q in the index; GET /v1/documents lists them", id))
 			return
@@ -45,14 +45,10 @@ func handleDocument(lib Library) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("X-Document-Bytes", strconv.Itoa(len(doc.Text)))
-		// The whole document's hash names its content; a span's tag adds
+		// The text's version names the whole text (the file's hash, and
+		// for extracted text the extractors' version); a span's tag adds
 		// the span, so caches never mix the two.
-		etag := `"` + doc.SHA256
-		if extract.For(doc.ID) != nil {
-			// Extracted text is the file's bytes seen by one version
-			// of the extractors: a new one may serve other text.
-			etag += "." + extract.Version
-		}
+		etag := `"` + doc.Version
 		if start != 0 || end != len(doc.Text) {
 			etag += "-" + strconv.Itoa(start) + "-" + strconv.Itoa(end)
 		}
@@ -121,11 +117,11 @@ func span(r *http.Request, size int) (int, int, error) {
 	return start, end, nil
 }
 
-// loaded returns the index being served, or answers 503 while none is.
-func loaded(w http.ResponseWriter, r *http.Request, lib Library) (*retrieval.Index, bool) {
-	ix := lib.Index()
-	if ix == nil {
+// loaded returns the corpus being served, or answers 503 while none is.
+func loaded(w http.ResponseWriter, r *http.Request, lib corpus.Library) (corpus.View, bool) {
+	v, ok := lib.View()
+	if !ok {
 		writeError(w, r, errNotReady)
 	}
-	return ix, ix != nil
+	return v, ok
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"go/parser"
+	"go/token"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"citebot/loader/extract"
@@ -51,5 +54,29 @@ func TestDocumentETag(t *testing.T) {
 				t.Errorf("ETag %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestNoLoaderImport keeps the API ignorant of files and formats: what it
+// needs of them (a document's text version, say) comes through the view.
+func TestNoLoaderImport(t *testing.T) {
+	names, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if p := strings.Trim(imp.Path.Value, `"`); p == "citebot/loader" || strings.HasPrefix(p, "citebot/loader/") {
+				t.Errorf("%s imports %s", name, p)
+			}
+		}
 	}
 }

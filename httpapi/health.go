@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+
+	"citebot/corpus"
 )
 
 func handleHealthz() http.Handler {
@@ -12,9 +14,9 @@ func handleHealthz() http.Handler {
 
 // handleReadyz says whether questions can be answered: 503 until the
 // first index is loaded, so a load balancer sends no traffic before.
-func handleReadyz(lib Library) http.Handler {
+func handleReadyz(lib corpus.Library) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ix, ok := loaded(w, r, lib)
+		v, ok := loaded(w, r, lib)
 		if !ok {
 			return
 		}
@@ -22,7 +24,7 @@ func handleReadyz(lib Library) http.Handler {
 			Status    string `json:"status"`
 			Documents int    `json:"documents"`
 			Chunks    int    `json:"chunks"`
-		}{"ready", len(ix.Documents()), ix.NumChunks()})
+		}{"ready", len(v.Documents()), v.NumChunks()})
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"citebot/answer"
+	"citebot/corpus"
 )
 
 // Model is the one model the OpenAI-compatible endpoint offers.
@@ -94,7 +95,7 @@ type chatChunk struct {
 	Confidence *float64          `json:"confidence,omitempty"`
 }
 
-func handleChatCompletions(cfg Config, lib Library) http.Handler {
+func handleChatCompletions(cfg Config, lib corpus.Library) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		req, err := decode[chatRequest](w, r, false)
 		if err != nil {
@@ -149,12 +150,12 @@ func nonNil(c []answer.Citation) []answer.Citation {
 // sources, a last chunk with the finish reason, the citations and the
 // confidence, the usage when asked for, then "data: [DONE]". A request
 // that cannot be answered gets its JSON error before any event.
-func streamChat(w http.ResponseWriter, r *http.Request, cfg Config, lib Library, question string, base chatChunk, includeUsage bool) {
+func streamChat(w http.ResponseWriter, r *http.Request, cfg Config, lib corpus.Library, question string, base chatChunk, includeUsage bool) {
 	if err := checkAsk(question, cfg.DefaultK); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	if lib.Index() == nil {
+	if _, ok := lib.View(); !ok {
 		writeError(w, r, errNotReady)
 		return
 	}

@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"citebot/corpus"
 )
 
 // handleReindex rebuilds the index live for the admin. The response waits
 // for the reindex (or joins the one already running), so the write
 // deadline is lifted; a client that hangs up stops waiting, not the work.
-func handleReindex(token string, lib Library) http.Handler {
+func handleReindex(token string, lib corpus.Library) http.Handler {
 	want := sha256.Sum256([]byte(token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if token == "" {

@@ -1,10 +1,14 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"citebot/corpus"
+)
 
 // addRoutes is the whole API surface in one place; openapi.json describes
 // exactly these routes (a test holds them together).
-func addRoutes(mux *http.ServeMux, cfg Config, lib Library, m *Metrics) {
+func addRoutes(mux *http.ServeMux, cfg Config, lib corpus.Library, m *Metrics) {
 	mux.Handle("POST /v1/ask", handleAsk(cfg, lib))
 	mux.Handle("GET /v1/documents", handleDocuments(lib))
 	mux.Handle("GET /v1/documents/{id...}", handleDocument(lib))

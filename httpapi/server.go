@@ -1,30 +1,17 @@
 // Package httpapi is citebot's HTTP front end: the public JSON API (ask,
 // documents, reindex), an OpenAI-compatible chat endpoint, health and
 // readiness, Prometheus metrics and an OpenAPI description. It answers from
-// a Library; it knows nothing of files, folders or how an index is built.
+// a corpus.Library, and sees the corpus only through its read-only View; it
+// knows nothing of files, folders, formats or how an index is built.
 package httpapi
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"citebot/answer"
 	"citebot/corpus"
-	"citebot/retrieval"
 )
-
-// Library is what the API serves from (a *corpus.Live).
-type Library interface {
-	Ask(ctx context.Context, question string, k int) (answer.Answer, error)
-	// AskStream is Ask with the answer's text sent to onText as it is
-	// written (in one piece when the answerer cannot stream).
-	AskStream(ctx context.Context, question string, k int, onText func(string)) (answer.Answer, error)
-	// Index is the index being served, nil before the first load.
-	Index() *retrieval.Index
-	Reindex(ctx context.Context) (corpus.Result, error)
-}
 
 // Config holds the API's settings.
 type Config struct {
@@ -51,7 +38,7 @@ const MaxQuestionChars = 4000
 
 // NewServer returns the API's handler: every route of routes.go behind the
 // request id, logging, metrics, panic recovery and rate limiting.
-func NewServer(cfg Config, lib Library, log *slog.Logger, m *Metrics) http.Handler {
+func NewServer(cfg Config, lib corpus.Library, log *slog.Logger, m *Metrics) http.Handler {
 	if m == nil {
 		m = NewMetrics()
 	}
