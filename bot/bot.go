@@ -33,21 +33,8 @@ import (
 	tg "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
-	"citebot/answer"
 	"citebot/corpus"
-	"citebot/retrieval"
 )
-
-// Library is what the bot answers from (a *corpus.Live).
-type Library interface {
-	Ask(ctx context.Context, question string, k int) (answer.Answer, error)
-	// AskStream is Ask with the answer's text sent to onText as it is
-	// written (a language model's), or in one piece.
-	AskStream(ctx context.Context, question string, k int, onText func(string)) (answer.Answer, error)
-	// Index is the index being served, nil before the first load.
-	Index() *retrieval.Index
-	Reindex(ctx context.Context) (corpus.Result, error)
-}
 
 // Config holds the bot's settings.
 type Config struct {
@@ -84,7 +71,7 @@ type Config struct {
 // Bot is a running Telegram bot.
 type Bot struct {
 	cfg     Config
-	lib     Library
+	lib     corpus.Library
 	log     *slog.Logger
 	api     *tg.Bot
 	me      *models.User
@@ -103,15 +90,15 @@ type Bot struct {
 	mu      sync.Mutex
 	work    context.Context // handlers run in it; set by Run
 	example struct {
-		ix *retrieval.Index
-		qs []string
+		view corpus.View // the corpus qs were drawn from
+		qs   []string
 	}
 }
 
 // New returns the bot, not yet running and not yet connected: Run asks
 // Telegram who the bot is, retrying while Telegram cannot be reached, so
 // that an outage of Telegram never keeps the rest of the service down.
-func New(ctx context.Context, cfg Config, lib Library) (*Bot, error) {
+func New(ctx context.Context, cfg Config, lib corpus.Library) (*Bot, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("telegram: no bot token")
 	}

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"citebot/retrieval"
+	"citebot/corpus"
 )
 
 // source is what a source button shows when pressed: the full passage a
@@ -141,18 +141,15 @@ func parseRef(data string) (sourceRef, bool) {
 	return sourceRef{N: n + 1, doc: f[0], start: int(nums[0]), end: int(nums[1]), crc: uint32(nums[2]), thread: int(nums[3])}, true
 }
 
-// resolve finds the passage r names in ix: the document whose id hashes to
+// resolve finds the passage r names in v: the document whose id hashes to
 // r.doc, holding a span with the same checksum. ok is false when the
-// index no longer holds that text.
-func (r sourceRef) resolve(ix *retrieval.Index) (source, bool) {
-	if ix == nil {
-		return source{}, false
-	}
-	for _, info := range ix.Documents() {
+// corpus no longer holds that text.
+func (r sourceRef) resolve(v corpus.View) (source, bool) {
+	for _, info := range v.Documents() {
 		if docKey(info.ID) != r.doc {
 			continue
 		}
-		d, ok := ix.Document(info.ID)
+		d, ok := v.DocumentText(info.ID)
 		if !ok || r.end > len(d.Text) {
 			return source{}, false
 		}

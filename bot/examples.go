@@ -19,15 +19,15 @@ var sectionNumber = regexp.MustCompile(`^(\d{1,2}\.)+(\d{1,2})?\.?\s+`)
 // an answer, one document at a time so that they show the corpus's range.
 // They are worked out once per index.
 func (b *Bot) examples(ctx context.Context) []string {
-	ix := b.lib.Index()
-	if ix == nil {
+	v, ok := b.lib.View()
+	if !ok {
 		return nil
 	}
 	// One chat works them out; others asking at the same time wait for it.
 	b.exampleMu.Lock()
 	defer b.exampleMu.Unlock()
 	b.mu.Lock()
-	if b.example.ix == ix {
+	if b.example.view == v {
 		qs := b.example.qs
 		b.mu.Unlock()
 		return qs
@@ -35,9 +35,9 @@ func (b *Bot) examples(ctx context.Context) []string {
 	b.mu.Unlock()
 
 	var perDoc [][]string
-	for _, d := range ix.Documents() {
+	for _, d := range v.Documents() {
 		var cands []string
-		for _, s := range ix.Sections(d.ID) {
+		for _, s := range v.Sections(d.ID) {
 			s = strings.TrimSpace(sectionNumber.ReplaceAllString(s, ""))
 			if n := len(strings.Fields(s)); n >= 2 && n <= 14 && !genericSection.MatchString(s) {
 				cands = append(cands, "What does the document say about “"+s+"”?")
@@ -69,7 +69,7 @@ func (b *Bot) examples(ctx context.Context) []string {
 		}
 	}
 	b.mu.Lock()
-	b.example.ix, b.example.qs = ix, qs
+	b.example.view, b.example.qs = v, qs
 	b.mu.Unlock()
 	return qs
 }

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"citebot/bot/tghtml/tghtmltest"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-telegram/bot/models"
+
+	"citebot/bot/tghtml/tghtmltest"
+	"citebot/corpus"
 )
 
 // fakeAPI is a Bot API server: it parses the multipart requests
@@ -254,7 +256,7 @@ func checkTelegramHTML(s string) error {
 }
 
 // startBot runs a bot against the fake API until the test ends.
-func startBot(t testing.TB, f *fakeAPI, lib Library, cfg Config) *Bot {
+func startBot(t testing.TB, f *fakeAPI, lib corpus.Library, cfg Config) *Bot {
 	t.Helper()
 	cfg.Token, cfg.APIURL = f.token, f.server.URL
 	if cfg.limits == (sendLimits{}) {

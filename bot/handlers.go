@@ -284,7 +284,9 @@ func (b *Bot) onCallback(ctx context.Context, cq *models.CallbackQuery) func(con
 		// Not sent from here (another replica answered, or this one
 		// restarted): the button names its passage.
 		if ref, valid := parseRef(cq.Data); valid {
-			src, ok = ref.resolve(b.lib.Index())
+			if v, ready := b.lib.View(); ready {
+				src, ok = ref.resolve(v)
+			}
 		}
 	}
 	if !ok {
@@ -415,12 +417,12 @@ func (b *Bot) greet(ctx context.Context, m *models.Message, p *phrases) {
 
 // sources answers /sources with the documents' titles and files.
 func (b *Bot) sources(ctx context.Context, m *models.Message, p *phrases) {
-	ix := b.lib.Index()
-	if ix == nil {
+	v, ok := b.lib.View()
+	if !ok {
 		b.reply(ctx, m, textBlocks(p.notReady), nil)
 		return
 	}
-	docs := ix.Documents()
+	docs := v.Documents()
 	if len(docs) == 0 {
 		b.reply(ctx, m, textBlocks(p.noDocuments), nil)
 		return
