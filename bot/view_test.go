@@ -70,7 +70,9 @@ func TestNotReady(t *testing.T) {
 			t.Error("a reindex the test did not ask for")
 			return retrieval.UpdateResult{}, ctx.Err()
 		},
-		func(ix *retrieval.Index) corpus.AnswerFunc { return answer.Extractive{Index: ix, Tuning: answer.DefaultTuning}.Answer }, corpus.Options{})
+		func(ix *retrieval.Index) corpus.AnswerFunc {
+			return answer.Extractive{Index: ix, Tuning: answer.DefaultTuning}.Answer
+		}, corpus.Options{})
 	h := launch(t, &spyLibrary{testLibrary: &testLibrary{Live: live}}, Config{})
 	notReady := english.notReady
 	for _, tc := range []struct{ text, want, unwanted string }{
