@@ -128,7 +128,8 @@ func TestDocumentTextVersion(t *testing.T) {
 		{ID: "page.HTML", Title: "Page", Text: "A page about the lighthouse.\n", SHA256: "bb22"},
 		{ID: "report.pdf", Title: "Report", Text: "First page.\nSecond page.\n", SHA256: "cc33", Pages: []int{0, 12}},
 	}
-	ix, _, err := retrieval.Build(context.Background(), docs, nil, cfg, nil)
+	built, err := retrieval.NewMemoryStore(cfg).Update(context.Background(), nil, retrieval.FromDocuments(docs, nil))
+	ix := built.Index
 	if err != nil {
 		t.Fatal(err)
 	}
