@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"context"
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -23,6 +24,34 @@ type BM25Params struct {
 // DefaultBM25 holds the parameters tuned on SciFact train and the dev set
 // (see README, "Tuning").
 var DefaultBM25 = BM25Params{K1: 0.9, B: 0.4, TitleWeight: 1, SectionWeight: 0.5}
+
+// Validate reports the first parameter the ranking cannot use, naming it
+// as the config file does (bm25.k1 …), in the file's order. The ranges are
+// the ones the CLI has always enforced. NaN and +Inf are refused too:
+// either makes every score NaN, and a ranking of NaNs is chunk order.
+func (p BM25Params) Validate() error {
+	if err := nonNegative("bm25.k1", p.K1); err != nil {
+		return err
+	}
+	if !(p.B >= 0 && p.B <= 1) { // written so that NaN fails
+		return fmt.Errorf("bm25.b must be within [0, 1], got %v", p.B)
+	}
+	if err := nonNegative("bm25.title_weight", p.TitleWeight); err != nil {
+		return err
+	}
+	return nonNegative("bm25.section_weight", p.SectionWeight)
+}
+
+// nonNegative refuses a setting below 0, NaN or +Inf.
+func nonNegative(name string, v float64) error {
+	switch {
+	case !(v >= 0):
+		return fmt.Errorf("%s must be ≥ 0, got %v", name, v)
+	case math.IsInf(v, 1):
+		return fmt.Errorf("%s must be finite, got %v", name, v)
+	}
+	return nil
+}
 
 // fieldTerms is what the keyword index sees of one chunk.
 type FieldTerms struct {
