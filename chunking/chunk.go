@@ -27,19 +27,41 @@ const (
 	// headerMaxBytes is enough for a title, authors, an affiliation and
 	// the first sentences of an abstract.
 	headerMaxBytes = 600
+	// minMaxBytes is the smallest MaxBytes Validate accepts, the CLI's
+	// floor from the start: a chunk that small already holds about one
+	// sentence, and sentences are never split.
+	minMaxBytes = 200
 )
 
 // ChunkOptions controls ChunkDocument.
 type ChunkOptions struct {
 	// MaxBytes is the size up to which short paragraphs are merged and
-	// beyond which a paragraph is split; 0 means 1000. It is capped at
-	// 3,000 (the contract's passage limit); below 800 a single sentence may
+	// beyond which a paragraph is split; below 800 a single sentence may
 	// still exceed it, since a sentence is never split below citation size.
+	// Validate accepts 200 to 3,000 (the contract's passage limit);
+	// ChunkDocument itself reads 0 as 1000 and caps larger sizes at 3,000.
 	MaxBytes int
 	// Boilerplate matches site chrome, each pattern against one whole line
 	// with surrounding whitespace trimmed. Nil means DefaultBoilerplate();
 	// an empty non-nil slice turns removal off.
 	Boilerplate []*regexp.Regexp
+}
+
+// Validate reports the first option ChunkDocument cannot honour, naming
+// it as the config file does (chunk.max_bytes). The size range is the
+// one the CLI has always enforced, so 0 is refused although ChunkDocument
+// reads it as the default: a setting should say the size it gets. A nil
+// pattern is refused because matching it would panic.
+func (o ChunkOptions) Validate() error {
+	if o.MaxBytes < minMaxBytes || o.MaxBytes > hardMaxBytes {
+		return fmt.Errorf("chunk.max_bytes must be between %d and %d, got %d", minMaxBytes, hardMaxBytes, o.MaxBytes)
+	}
+	for i, re := range o.Boilerplate {
+		if re == nil {
+			return fmt.Errorf("chunk boilerplate pattern %d is nil", i+1)
+		}
+	}
+	return nil
 }
 
 // defaultBoilerplatePatterns are the site chrome of the pages the corpus was

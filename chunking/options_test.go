@@ -1,0 +1,38 @@
+package chunking
+
+import (
+	"regexp"
+	"testing"
+)
+
+func TestChunkOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		opt  ChunkOptions
+		want string // "" for valid
+	}{
+		{"the shipped size", ChunkOptions{MaxBytes: 1000, Boilerplate: DefaultBoilerplate()}, ""},
+		{"smallest", ChunkOptions{MaxBytes: 200}, ""},
+		{"largest", ChunkOptions{MaxBytes: 3000}, ""},
+		{"removal off", ChunkOptions{MaxBytes: 1000, Boilerplate: []*regexp.Regexp{}}, ""},
+		{"zero size", ChunkOptions{}, "chunk.max_bytes must be between 200 and 3000, got 0"},
+		{"too small", ChunkOptions{MaxBytes: 199}, "chunk.max_bytes must be between 200 and 3000, got 199"},
+		{"too large", ChunkOptions{MaxBytes: 3001}, "chunk.max_bytes must be between 200 and 3000, got 3001"},
+		{"negative", ChunkOptions{MaxBytes: -1}, "chunk.max_bytes must be between 200 and 3000, got -1"},
+		{"nil pattern", ChunkOptions{MaxBytes: 1000, Boilerplate: []*regexp.Regexp{regexp.MustCompile("x"), nil}},
+			"chunk boilerplate pattern 2 is nil"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.opt.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tt.want != "" && err == nil:
+				t.Errorf("Validate() = nil, want %q", tt.want)
+			case tt.want != "" && err.Error() != tt.want:
+				t.Errorf("Validate() = %q, want %q", err, tt.want)
+			}
+		})
+	}
+}
