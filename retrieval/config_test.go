@@ -1,0 +1,50 @@
+package retrieval
+
+import (
+	"testing"
+
+	"citebot/chunking"
+)
+
+func TestConfigValidate(t *testing.T) {
+	def, err := DefaultConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := func(edit func(c *Config)) Config {
+		c := def
+		edit(&c)
+		return c
+	}
+	tests := []struct {
+		name string
+		c    Config
+		want string // "" for valid
+	}{
+		{"defaults", def, ""},
+		{"rrf", with(func(c *Config) { c.Fusion.Method = FusionRRF }), ""},
+		// The chunker's ceiling is the passage limit that search keeps to.
+		{"passage-sized chunks", with(func(c *Config) { c.Chunk.MaxBytes = MaxPassageBytes }), ""},
+		{"chunks beyond a passage", with(func(c *Config) { c.Chunk.MaxBytes = MaxPassageBytes + 1 }),
+			"chunk.max_bytes must be between 200 and 3000, got 3001"},
+		{"bm25", with(func(c *Config) { c.BM25.K1 = -1 }), "bm25.k1 must be ≥ 0, got -1"},
+		{"fusion", with(func(c *Config) { c.Fusion.Method = "linear" }), `fusion.method must be weighted or rrf, got "linear"`},
+		{"chunking first", with(func(c *Config) { c.Chunk = chunking.ChunkOptions{}; c.BM25.B = 2; c.Fusion.Candidates = 0 }),
+			"chunk.max_bytes must be between 200 and 3000, got 0"},
+		{"bm25 before fusion", with(func(c *Config) { c.BM25.B = 2; c.Fusion.Candidates = 0 }), "bm25.b must be within [0, 1], got 2"},
+		{"zero value", Config{}, "chunk.max_bytes must be between 200 and 3000, got 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tt.want != "" && err == nil:
+				t.Errorf("Validate() = nil, want %q", tt.want)
+			case tt.want != "" && err.Error() != tt.want:
+				t.Errorf("Validate() = %q, want %q", err, tt.want)
+			}
+		})
+	}
+}
