@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -284,15 +285,67 @@ func TestComposeOffsets(t *testing.T) {
 
 func TestTuningMaxSentences(t *testing.T) {
 	ix := tinyIndex(t)
-	for _, n := range []int{0, 1, 2, 3} {
+	for _, n := range []int{1, 2, 3} {
 		ex := Extractive{Index: ix, Tuning: Tuning{MaxSentences: n, MinConfidence: 0.01}}
 		a, err := ex.Answer(context.Background(), "When was the Cape Arrow lighthouse built and when was its lamp converted to electricity?", 5)
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkCitations(t, a, tinyDocs)
-		if limit := max(n, 1); len(a.Citations) > limit {
+		if len(a.Citations) > n {
 			t.Errorf("MaxSentences %d: %d citations", n, len(a.Citations))
+		}
+	}
+}
+
+func TestTuningValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		t    Tuning
+		want string // "" for valid
+	}{
+		{"defaults", DefaultTuning, ""},
+		{"one sentence", Tuning{MaxSentences: 1}, ""},
+		{"three sentences", Tuning{MaxSentences: 3}, ""},
+		{"highest confidence", Tuning{MinConfidence: 1, MaxSentences: 2}, ""},
+		{"negative confidence", Tuning{MinConfidence: -0.1, MaxSentences: 2}, "answer.min_confidence must be within [0, 1] (0 keeps the model's threshold)"},
+		{"confidence above 1", Tuning{MinConfidence: 1.5, MaxSentences: 2}, "answer.min_confidence must be within [0, 1] (0 keeps the model's threshold)"},
+		{"NaN confidence", Tuning{MinConfidence: math.NaN(), MaxSentences: 2}, "answer.min_confidence must be within [0, 1] (0 keeps the model's threshold)"},
+		{"no sentences", Tuning{MaxSentences: 0}, "answer.max_sentences must be 1, 2 or 3"},
+		{"four sentences", Tuning{MaxSentences: 4}, "answer.max_sentences must be 1, 2 or 3"},
+		{"negative sentences", Tuning{MaxSentences: -1}, "answer.max_sentences must be 1, 2 or 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.t.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate() = %v, want nil", err)
+			case tt.want != "" && err == nil:
+				t.Errorf("Validate() = nil, want %q", tt.want)
+			case tt.want != "" && err.Error() != tt.want:
+				t.Errorf("Validate() = %q, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// A composer whose tuning the CLI would refuse does not answer, extractive
+// or generative (whose fallback it is), whatever the question.
+func TestComposersRefuseBadTuning(t *testing.T) {
+	ix := tinyIndex(t)
+	bad := Tuning{MaxSentences: 4}
+	const want = "answer.max_sentences must be 1, 2 or 3"
+	for _, q := range []string{"When was the Cape Arrow lighthouse built?", "Who wrote it?", ""} {
+		if _, err := (Extractive{Index: ix, Tuning: bad}).Answer(context.Background(), q, 3); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("extractive, %q: err %v, want %q", q, err, want)
+		}
+		g := Generative{Index: ix, Extractive: Extractive{Index: ix, Tuning: bad}}
+		if _, err := g.Answer(context.Background(), q, 3); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("generative, %q: err %v, want %q", q, err, want)
+		}
+		if _, err := g.Stream(context.Background(), q, 3, func(string) { t.Error("text sent") }); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("generative stream, %q: err %v, want %q", q, err, want)
 		}
 	}
 }

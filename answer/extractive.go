@@ -2,6 +2,7 @@ package answer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -29,9 +30,25 @@ type Tuning struct {
 // DefaultTuning keeps the model's threshold.
 var DefaultTuning = Tuning{MaxSentences: 2}
 
+// Validate reports the first setting the composer cannot honour, naming
+// it as the config file does (answer.min_confidence …). The rules are the
+// ones the CLI has always enforced; NaN, which slipped past its range
+// check, is refused too. MaxSentences 0 is refused although Choose reads
+// it as 1, so the zero Tuning is refused: start from DefaultTuning.
+func (t Tuning) Validate() error {
+	switch {
+	case !(t.MinConfidence >= 0 && t.MinConfidence <= 1):
+		return errors.New("answer.min_confidence must be within [0, 1] (0 keeps the model's threshold)")
+	case t.MaxSentences < 1 || t.MaxSentences > 3:
+		return errors.New("answer.max_sentences must be 1, 2 or 3")
+	}
+	return nil
+}
+
 // Extractive answers by quoting sentences of the retrieved passages.
 type Extractive struct {
-	Index  Searcher
+	Index Searcher
+	// Tuning must pass Validate: Answer refuses to answer otherwise.
 	Tuning Tuning
 	// Model scores the candidate sentences; nil is DefaultModel().
 	Model *Model
@@ -43,6 +60,11 @@ type Extractive struct {
 // Answer answers question from the k best passages.
 func (e Extractive) Answer(ctx context.Context, question string, k int) (Answer, error) {
 	start := time.Now()
+	// Extractive has no constructor to refuse bad tuning, and Answer is
+	// where it would be used.
+	if err := e.Tuning.Validate(); err != nil {
+		return Answer{}, fmt.Errorf("extractive answer: %w", err)
+	}
 	if err := CheckQuestion(question); err != nil {
 		return Answer{}, err
 	}

@@ -31,7 +31,8 @@ type Generative struct {
 	Model  string
 	// Timeout bounds the model's reply (--llm-timeout).
 	Timeout time.Duration
-	// Extractive answers when the model cannot.
+	// Extractive answers when the model cannot. Its Tuning must pass
+	// Validate, or Answer and Stream refuse to answer.
 	Extractive Extractive
 	Log        *slog.Logger
 	// OnFallback, when set, is told each fallback's reason (metrics).
@@ -85,10 +86,16 @@ func (g Generative) Answer(ctx context.Context, question string, k int) (Answer,
 	return a, nil
 }
 
-// retrieve checks the question and finds its passages, searching with
-// the model's standalone rewrite when there is one. mctx is the answer's
-// one deadline for everything the model does (rewriting and answering).
+// retrieve checks the fallback's tuning and the question, and finds the
+// question's passages, searching with the model's standalone rewrite when
+// there is one. mctx is the answer's one deadline for everything the model
+// does (rewriting and answering).
 func (g Generative) retrieve(ctx, mctx context.Context, question string, k int) (search string, ps []retrieval.Passage, err error) {
+	// The fallback's tuning is checked before any answer, not when the
+	// model first fails: a bad setting shows at once, not in an outage.
+	if err := g.Extractive.Tuning.Validate(); err != nil {
+		return "", nil, fmt.Errorf("generative answer: the extractive fallback: %w", err)
+	}
 	if err := CheckQuestion(question); err != nil {
 		return "", nil, err
 	}
