@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"citebot/answer"
+	"citebot/chunking"
 	"citebot/loader"
 	"citebot/retrieval"
 )
@@ -259,24 +260,19 @@ func (c config) validate() error {
 		return usagef("k must be between 1 and 50, got %d", c.K)
 	case c.MaxFileBytes < 1:
 		return usagef("max-file-bytes must be positive, got %d", c.MaxFileBytes)
-	case c.Chunk.MaxBytes < 200 || c.Chunk.MaxBytes > retrieval.MaxPassageBytes:
-		return usagef("chunk.max_bytes must be between 200 and %d, got %d", retrieval.MaxPassageBytes, c.Chunk.MaxBytes)
-	case c.BM25.K1 < 0 || c.BM25.B < 0 || c.BM25.B > 1:
-		return usagef("bm25: k1 must be ≥ 0 and b within [0, 1]")
-	case c.BM25.TitleWeight < 0 || c.BM25.SectionWeight < 0:
-		return usagef("bm25: title_weight and section_weight must be ≥ 0")
-	case c.Fusion.RRFK <= 0:
-		return usagef("fusion.rrf_k must be positive, got %v", c.Fusion.RRFK)
-	case c.Fusion.Candidates < 1 || c.Fusion.Candidates > 10000:
-		return usagef("fusion.candidates must be between 1 and 10000, got %d", c.Fusion.Candidates)
-	case c.Answer.MinConfidence < 0 || c.Answer.MinConfidence > 1:
-		return usagef("answer.min_confidence must be within [0, 1] (0 keeps the model's threshold)")
-	case c.Fusion.Method != "weighted" && c.Fusion.Method != "rrf":
-		return usagef("fusion.method must be weighted or rrf, got %q", c.Fusion.Method)
-	case c.Fusion.VectorWeight < 0 || c.Fusion.VectorWeight > 1:
-		return usagef("fusion.vector_weight must be within [0, 1]")
-	case c.Answer.MaxSentences < 1 || c.Answer.MaxSentences > 3:
-		return usagef("answer.max_sentences must be 1, 2 or 3")
+	}
+	// The sections' settings check themselves, so that library callers
+	// get the same rules; their messages already name the setting as the
+	// config file writes it. The boilerplate patterns are compiled, and so
+	// checked, when the index configuration is built.
+	rc := retrieval.Config{Chunk: chunking.ChunkOptions{MaxBytes: c.Chunk.MaxBytes}, BM25: c.BM25, Fusion: c.Fusion}
+	if err := rc.Validate(); err != nil {
+		return usageError{err}
+	}
+	if err := c.Answer.Validate(); err != nil {
+		return usageError{err}
+	}
+	switch {
 	case c.EmbedURL != "" && c.EmbedModel == "":
 		return usagef("embed-url is set but embed-model is not: give both to use an external embedding model, or neither")
 	case c.Store != "embedded" && c.Store != "weaviate":

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -172,4 +173,82 @@ func TestRemovedAnswerSettings(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "citebot.yaml")
 	writeFile(t, file, "answer:\n  min_confidence: 0.5\n  max_sentences: 1\n")
 	mustRun(t, nil, "", "ask", "--config", file, "--docs", seeds, "--index", seedIndex(t), "When?")
+}
+
+// The config refuses exactly the values it refused when it checked them
+// itself, now that the settings' own Validate methods check them, with
+// the same messages, except that bm25's name the one setting at fault and
+// that NaN and +Inf, which slipped past the range checks and break the
+// ranking, are refused too. Each is a usage error (exit 2).
+func TestConfigRefusesBadSettings(t *testing.T) {
+	tests := []struct {
+		yaml string
+		want string // "" when accepted
+	}{
+		{"", ""},
+		{"chunk:\n  max_bytes: 200\n", ""},
+		{"chunk:\n  max_bytes: 3000\n", ""},
+		{"chunk:\n  max_bytes: 199\n", "chunk.max_bytes must be between 200 and 3000, got 199"},
+		{"chunk:\n  max_bytes: 3001\n", "chunk.max_bytes must be between 200 and 3000, got 3001"},
+		{"chunk:\n  max_bytes: 0\n", "chunk.max_bytes must be between 200 and 3000, got 0"},
+
+		{"bm25:\n  k1: 0\n  b: 0\n  title_weight: 0\n  section_weight: 0\n", ""},
+		{"bm25:\n  b: 1\n", ""},
+		{"bm25:\n  k1: -1\n", "bm25.k1 must be ≥ 0, got -1"},
+		{"bm25:\n  b: -0.1\n", "bm25.b must be within [0, 1], got -0.1"},
+		{"bm25:\n  b: 1.1\n", "bm25.b must be within [0, 1], got 1.1"},
+		{"bm25:\n  title_weight: -1\n", "bm25.title_weight must be ≥ 0, got -1"},
+		{"bm25:\n  section_weight: -0.5\n", "bm25.section_weight must be ≥ 0, got -0.5"},
+		{"bm25:\n  k1: .nan\n", "bm25.k1 must be ≥ 0, got NaN"},
+		{"bm25:\n  k1: .inf\n", "bm25.k1 must be finite, got +Inf"},
+		{"bm25:\n  b: .nan\n", "bm25.b must be within [0, 1], got NaN"},
+		{"bm25:\n  title_weight: .inf\n", "bm25.title_weight must be finite, got +Inf"},
+
+		{"fusion:\n  method: rrf\n", ""},
+		{"fusion:\n  method: weighted\n  vector_weight: 0\n", ""},
+		{"fusion:\n  vector_weight: 1\n  rrf_k: 0.5\n", ""},
+		{"fusion:\n  candidates: 1\n", ""},
+		{"fusion:\n  candidates: 10000\n", ""},
+		{"fusion:\n  method: linear\n", `fusion.method must be weighted or rrf, got "linear"`},
+		{"fusion:\n  method: RRF\n", `fusion.method must be weighted or rrf, got "RRF"`},
+		{"fusion:\n  method: \"\"\n", `fusion.method must be weighted or rrf, got ""`},
+		{"fusion:\n  vector_weight: -0.1\n", "fusion.vector_weight must be within [0, 1]"},
+		{"fusion:\n  vector_weight: 1.1\n", "fusion.vector_weight must be within [0, 1]"},
+		{"fusion:\n  vector_weight: .nan\n", "fusion.vector_weight must be within [0, 1]"},
+		{"fusion:\n  rrf_k: 0\n", "fusion.rrf_k must be positive, got 0"},
+		{"fusion:\n  rrf_k: -60\n", "fusion.rrf_k must be positive, got -60"},
+		{"fusion:\n  rrf_k: .nan\n", "fusion.rrf_k must be positive, got NaN"},
+		{"fusion:\n  rrf_k: .inf\n", "fusion.rrf_k must be finite, got +Inf"},
+		{"fusion:\n  candidates: 0\n", "fusion.candidates must be between 1 and 10000, got 0"},
+		{"fusion:\n  candidates: 10001\n", "fusion.candidates must be between 1 and 10000, got 10001"},
+
+		{"answer:\n  min_confidence: 0\n  max_sentences: 1\n", ""},
+		{"answer:\n  min_confidence: 1\n  max_sentences: 3\n", ""},
+		{"answer:\n  min_confidence: -0.1\n", "answer.min_confidence must be within [0, 1] (0 keeps the model's threshold)"},
+		{"answer:\n  min_confidence: 1.1\n", "answer.min_confidence must be within [0, 1] (0 keeps the model's threshold)"},
+		{"answer:\n  min_confidence: .nan\n", "answer.min_confidence must be within [0, 1] (0 keeps the model's threshold)"},
+		{"answer:\n  max_sentences: 0\n", "answer.max_sentences must be 1, 2 or 3"},
+		{"answer:\n  max_sentences: 4\n", "answer.max_sentences must be 1, 2 or 3"},
+
+		// The checks of settings that are not a part's stay the config's.
+		{"k: 51\n", "k must be between 1 and 50, got 51"},
+		{"store: s3\n", `store must be embedded or weaviate, got "s3"`},
+	}
+	for _, tt := range tests {
+		file := filepath.Join(t.TempDir(), "citebot.yaml")
+		writeFile(t, file, tt.yaml)
+		var stderr bytes.Buffer
+		_, _, err := parse(newFlags("ask", &stderr), []string{"--config", file}, noenv)
+		var usage usageError
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%q: %v, want it accepted", tt.yaml, err)
+		case tt.want != "" && err == nil:
+			t.Errorf("%q accepted, want %q", tt.yaml, tt.want)
+		case tt.want != "" && err.Error() != tt.want:
+			t.Errorf("%q: %q, want %q", tt.yaml, err, tt.want)
+		case tt.want != "" && !errors.As(err, &usage):
+			t.Errorf("%q: %v is not a usage error (exit 2)", tt.yaml, err)
+		}
+	}
 }
