@@ -1,9 +1,13 @@
 package retrieval
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"citebot/chunking"
+	"citebot/document"
+	"citebot/internal/testdocs"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -46,5 +50,31 @@ func TestConfigValidate(t *testing.T) {
 				t.Errorf("Validate() = %q, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A library caller cannot pass what the CLI refuses: every store refuses
+// to build or open an index with such settings, naming the setting.
+func TestStoresValidateConfig(t *testing.T) {
+	cfg := benchConfig(t)
+	cfg.Fusion.Method = "max"
+	ctx := context.Background()
+	docs := smallCorpus()
+	var loaded []document.Document
+	for id, text := range docs {
+		loaded = append(loaded, document.Document{ID: id, Title: id, Text: text, SHA256: testdocs.SHA256Hex(text)})
+	}
+	docsDir := t.TempDir()
+	testdocs.WriteTree(t, docsDir, docs)
+	for name, st := range map[string]Store{"folder": NewFolderStore(t.TempDir(), cfg), "memory": NewMemoryStore(cfg)} {
+		if _, err := st.Update(ctx, nil, FromDocuments(loaded, nil)); err == nil || !strings.Contains(err.Error(), "fusion.method") {
+			t.Errorf("%s store: Update = %v, want an error naming fusion.method", name, err)
+		}
+		if _, err := st.Refresh(ctx, FromFolder(docsDir, 0)); err == nil || !strings.Contains(err.Error(), "fusion.method") {
+			t.Errorf("%s store: Refresh = %v, want an error naming fusion.method", name, err)
+		}
+	}
+	if _, err := openDir(ctx, t.TempDir(), cfg); err == nil || !strings.Contains(err.Error(), "fusion.method") {
+		t.Errorf("openDir = %v, want an error naming fusion.method", err)
 	}
 }

@@ -151,6 +151,9 @@ func build(ctx context.Context, docs []document.Document, skipped []document.Ski
 		// chromem-go would silently fall back to OpenAI over the network.
 		return nil, Summary{}, errors.New("build index: no embedder configured")
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, Summary{}, fmt.Errorf("build index: %w", err)
+	}
 	if prev != nil && !prev.versions.SameBuilder(cfg.versions()) {
 		prev = nil
 	}

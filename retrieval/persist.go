@@ -146,6 +146,9 @@ func openDir(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if cfg.Embedder.Embed == nil {
 		return nil, errors.New("open index: no embedder configured")
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
 	ix, err := open(ctx, dir, cfg)
 	var se *segmentError
 	if errors.As(err, &se) {

@@ -207,6 +207,9 @@ func remoteBase(ctx context.Context, r Remote, cfg Config) (m RemoteManifest, ha
 		// Documents and questions alike need vectors.
 		return m, false, res, errors.New("remote index: no embedder configured")
 	}
+	if err := cfg.Validate(); err != nil {
+		return m, false, res, fmt.Errorf("remote index: %w", err)
+	}
 	m, have, err = ReadRemoteManifest(ctx, r)
 	switch {
 	case errors.Is(err, snapshot.ErrCorrupt):

@@ -52,6 +52,9 @@ func (res *UpdateResult) noIndex() {
 func (s *folderStore) Update(ctx context.Context, prev *Index, src Source) (UpdateResult, error) {
 	start := time.Now()
 	indexDir, cfg := s.dir, s.cfg
+	if err := cfg.Validate(); err != nil {
+		return UpdateResult{}, fmt.Errorf("update index: %w", err)
+	}
 	var root *wire.Root
 	k := prev.knownFrom(cfg)
 	if prev == nil {
@@ -258,6 +261,9 @@ func (ix *Index) sameDocuments(docs []document.Document) bool {
 func (s *folderStore) Refresh(ctx context.Context, src Source) (UpdateResult, error) {
 	start := time.Now()
 	indexDir, cfg := s.dir, s.cfg
+	if err := cfg.Validate(); err != nil {
+		return UpdateResult{}, fmt.Errorf("update index: %w", err)
+	}
 	root, sum, _, _ := snapshot.ReadRoot(indexDir)
 	docs, skipped, err := src.load(cfg, rootKnown(root, indexDir, cfg))
 	if err != nil {
