@@ -13,7 +13,7 @@ import (
 
 // Turn is one earlier message of a conversation.
 type Turn struct {
-	Role string // "user" or "assistant"
+	Role string // openai.ChatMessageRoleUser or openai.ChatMessageRoleAssistant
 	Text string
 }
 
@@ -66,7 +66,7 @@ func (g Generative) searchQuestion(ctx context.Context, question string) string 
 		b.WriteString("Earlier conversation:\n")
 		for _, t := range history {
 			role := "User"
-			if t.Role == "assistant" {
+			if t.Role == openai.ChatMessageRoleAssistant {
 				role = "Assistant"
 			}
 			fmt.Fprintf(&b, "%s: %s\n", role, oneLineText(t.Text, 600))

@@ -53,7 +53,7 @@ type config struct {
 
 func defaultConfig() config {
 	c := config{Docs: "./seeds", Index: "./data/index", K: 5, MaxFileBytes: loader.DefaultMaxFileBytes,
-		Store: "embedded", WeaviatePrefix: "Citebot"}
+		Store: storeEmbedded, WeaviatePrefix: "Citebot"}
 	c.Chunk.MaxBytes = 1000 // about a paragraph: sharp BM25 scores, readable passages
 	c.BM25 = retrieval.DefaultBM25
 	c.Fusion = retrieval.DefaultFusion
@@ -275,9 +275,9 @@ func (c config) validate() error {
 	switch {
 	case c.EmbedURL != "" && c.EmbedModel == "":
 		return usagef("embed-url is set but embed-model is not: give both to use an external embedding model, or neither")
-	case c.Store != "embedded" && c.Store != "weaviate":
+	case c.Store != storeEmbedded && c.Store != storeWeaviate:
 		return usagef("store must be embedded or weaviate, got %q", c.Store)
-	case c.Store == "weaviate" && c.WeaviateURL == "":
+	case c.Store == storeWeaviate && c.WeaviateURL == "":
 		return usagef("store weaviate needs --weaviate-url (or CITEBOT_WEAVIATE_URL)")
 	case c.EmbedModel != "" && c.EmbedURL == "":
 		return usagef("embed-model is set but embed-url is not: give both to use an external embedding model, or neither")
