@@ -7,10 +7,6 @@ import (
 	"unicode/utf8"
 )
 
-// maxSentenceBytes is the contract's limit on one citation: a quoted sentence
-// longer than this is cut so that every sentence can be cited whole.
-const MaxSentenceBytes = 800
-
 // SplitSentences returns the sentences of text[within.Start:within.End] as
 // spans with offsets into text, in order, each trimmed of surrounding
 // whitespace; together they cover every non-space byte of the range.
@@ -548,8 +544,8 @@ func sentenceBreak(text string, ls, i, le int) (end, next, resume int) {
 // maxSentenceBytes so that every sentence fits in one citation.
 func appendCapped(out []document.Span, text string, s, e int) []document.Span {
 	s, e = TrimSpan(text, s, e)
-	for e-s > MaxSentenceBytes {
-		cut, next := bestCut(text, s, s+MaxSentenceBytes)
+	for e-s > document.MaxCitationBytes {
+		cut, next := bestCut(text, s, s+document.MaxCitationBytes)
 		out = append(out, document.Span{Start: s, End: cut})
 		s, e = TrimSpan(text, next, e)
 	}

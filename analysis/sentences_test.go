@@ -152,7 +152,7 @@ func TestSplitSentencesLong(t *testing.T) {
 				if !strings.HasSuffix(piece, tt.end) {
 					t.Errorf("piece ends %q, want a cut after %q", piece[len(piece)-10:], tt.end)
 				}
-				if s.Len() < MaxSentenceBytes/4 {
+				if s.Len() < document.MaxCitationBytes/4 {
 					t.Errorf("piece of %d bytes is a sliver", s.Len())
 				}
 			}
@@ -182,8 +182,8 @@ func checkSentences(t testing.TB, text string, within document.Span, spans []doc
 		}
 		prev = sp.End
 		x := text[sp.Start:sp.End]
-		if sp.Len() > MaxSentenceBytes {
-			t.Errorf("sentence %d is %d bytes, over %d", i, sp.Len(), MaxSentenceBytes)
+		if sp.Len() > document.MaxCitationBytes {
+			t.Errorf("sentence %d is %d bytes, over %d", i, sp.Len(), document.MaxCitationBytes)
 		}
 		if crossesParagraph(x) {
 			t.Errorf("sentence %d %q crosses a blank line", i, x)

@@ -25,11 +25,6 @@ const (
 	ModeGenerative = "generative"
 )
 
-// MaxCitationBytes bounds one citation's quote: clients are promised that
-// a citation quotes the supporting sentence or sentences in at most this
-// many bytes.
-const MaxCitationBytes = 800
-
 // NotFoundText is the plain answer when the documents do not answer.
 const NotFoundText = "The documents don't say. I found nothing in them that answers this question."
 

@@ -121,7 +121,7 @@ func checkCitations(t *testing.T, a Answer, docs map[string]string) {
 		if got := text[c.Start:c.End]; got != c.Quote {
 			t.Errorf("citation [%d]: quote %q, but the bytes are %q", c.N, c.Quote, got)
 		}
-		if c.End-c.Start > MaxCitationBytes {
+		if c.End-c.Start > document.MaxCitationBytes {
 			t.Errorf("citation [%d]: %d bytes", c.N, c.End-c.Start)
 		}
 		if want := 1 + strings.Count(text[:c.Start], "\n"); c.LineStart != want {

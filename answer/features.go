@@ -434,7 +434,7 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		c, n := out[i], out[i+1]
 		p := ps[c.passage]
 		if n.passage != c.passage || n.position != c.position+1 || !n.sentence.anaphor ||
-			n.span.End-c.span.Start > MaxCitationBytes || newParagraph(p.Text[c.span.End:n.span.Start]) {
+			n.span.End-c.span.Start > document.MaxCitationBytes || newParagraph(p.Text[c.span.End:n.span.Start]) {
 			continue
 		}
 		s := pairOf(c.sentence, n.sentence)

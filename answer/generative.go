@@ -16,6 +16,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"citebot/document"
 	"citebot/retrieval"
 )
 
@@ -367,7 +368,7 @@ func support(ix Searcher, p retrieval.Passage, claim string) (start, end int, ok
 	start, end = s.span.Start, s.span.End
 	if best+1 < len(sentences) {
 		next := sentences[best+1]
-		if weight(next.terms, s.terms) > 0 && next.span.End-start <= MaxCitationBytes {
+		if weight(next.terms, s.terms) > 0 && next.span.End-start <= document.MaxCitationBytes {
 			end = next.span.End
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"citebot/document"
 	"citebot/retrieval"
 )
 
@@ -185,8 +186,8 @@ func checkAnswerContract(t *testing.T, a Answer) {
 			t.Errorf("citation %d (n %d) not used or misnumbered in %q", i, c.N, a.Answer)
 		}
 		text := tinyDocs[c.Document]
-		if c.Start < 0 || c.End > len(text) || text[c.Start:c.End] != c.Quote || c.End-c.Start > MaxCitationBytes {
-			t.Errorf("citation [%d] is not an exact span ≤ %d bytes: %+v", c.N, MaxCitationBytes, c)
+		if c.Start < 0 || c.End > len(text) || text[c.Start:c.End] != c.Quote || c.End-c.Start > document.MaxCitationBytes {
+			t.Errorf("citation [%d] is not an exact span ≤ %d bytes: %+v", c.N, document.MaxCitationBytes, c)
 		}
 		if want := 1 + strings.Count(text[:c.Start], "\n"); c.LineStart != want {
 			t.Errorf("citation [%d]: line_start %d, want %d", c.N, c.LineStart, want)

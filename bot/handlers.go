@@ -16,16 +16,13 @@ import (
 	"citebot/answer"
 	"citebot/bot/tghtml"
 	"citebot/corpus"
+	"citebot/document"
 )
 
 const (
 	// maxMessage is Telegram's limit on a message's text, in UTF-16 units.
 	maxMessage = 4096
-	// maxQuestionChars bounds a question, in characters. The HTTP API has
-	// the same bound, so that both front ends take the same questions;
-	// front ends never import each other, hence the figure twice.
-	maxQuestionChars = 4000
-	quoteChars       = 160 // the short quote under each source
+	quoteChars = 160 // the short quote under each source
 )
 
 // onMessage handles a message, in its chat's turn.
@@ -171,8 +168,8 @@ func utf16Span(s string, off, n int) (start, end int, ok bool) {
 // answer answers a question: typing while working, then the answer with
 // its sources and a button per source.
 func (b *Bot) answer(ctx context.Context, m *models.Message, p *phrases, question string) {
-	if n := utf8.RuneCountInString(question); n > maxQuestionChars {
-		b.reply(ctx, m, textBlocks(fmt.Sprintf(p.tooLong, maxQuestionChars)), nil)
+	if n := utf8.RuneCountInString(question); n > document.MaxQuestionChars {
+		b.reply(ctx, m, textBlocks(fmt.Sprintf(p.tooLong, document.MaxQuestionChars)), nil)
 		return
 	}
 	grow := b.newGrowing(ctx, replyTarget(m))

@@ -13,6 +13,7 @@ import (
 	"citebot/answer"
 	"citebot/bot/tghtml"
 	"citebot/bot/tghtml/tghtmltest"
+	"citebot/document"
 )
 
 // Private chats: commands, answers in HTML, source buttons, refusals and
@@ -470,7 +471,7 @@ func TestHugeAnswerSplits(t *testing.T) {
 
 func TestTooLongQuestion(t *testing.T) {
 	h := launch(t, nil, Config{})
-	q := strings.Repeat("ё", maxQuestionChars+1)
+	q := strings.Repeat("ё", document.MaxQuestionChars+1)
 	msg := h.ask(privateText(42, "en", q))
 	if got, want := shown(text(msg)), "That question is too long for me; please keep it under 4000 characters."; got != want {
 		t.Errorf("got %q, want %q", got, want)
@@ -479,8 +480,8 @@ func TestTooLongQuestion(t *testing.T) {
 		t.Errorf("a too-long question reached the library")
 	}
 	// Exactly at the limit it is asked.
-	h.ask(privateText(42, "en", strings.Repeat("ё", maxQuestionChars-1)+"?"))
-	if got := h.lib.questions(); len(got) != 1 || utf8.RuneCountInString(got[0]) != maxQuestionChars {
-		t.Errorf("a question of %d characters was not asked", maxQuestionChars)
+	h.ask(privateText(42, "en", strings.Repeat("ё", document.MaxQuestionChars-1)+"?"))
+	if got := h.lib.questions(); len(got) != 1 || utf8.RuneCountInString(got[0]) != document.MaxQuestionChars {
+		t.Errorf("a question of %d characters was not asked", document.MaxQuestionChars)
 	}
 }

@@ -19,11 +19,6 @@ const ChunkerVersion = "chunk-5"
 
 // Limits on chunk sizes, in bytes.
 const (
-	// DefaultMaxBytes is small enough that a chunk is about one paragraph,
-	// which keeps BM25 scores sharp and passages readable in a chat.
-	defaultMaxBytes = 1000
-	// hardMaxBytes is the contract's limit on a passage.
-	hardMaxBytes = 3000
 	// headerMaxBytes is enough for a title, authors, an affiliation and
 	// the first sentences of an abstract.
 	headerMaxBytes = 600
@@ -53,8 +48,8 @@ type ChunkOptions struct {
 // reads it as the default: a setting should say the size it gets. A nil
 // pattern is refused because matching it would panic.
 func (o ChunkOptions) Validate() error {
-	if o.MaxBytes < minMaxBytes || o.MaxBytes > hardMaxBytes {
-		return fmt.Errorf("chunk.max_bytes must be between %d and %d, got %d", minMaxBytes, hardMaxBytes, o.MaxBytes)
+	if o.MaxBytes < minMaxBytes || o.MaxBytes > document.MaxPassageBytes {
+		return fmt.Errorf("chunk.max_bytes must be between %d and %d, got %d", minMaxBytes, document.MaxPassageBytes, o.MaxBytes)
 	}
 	for i, re := range o.Boilerplate {
 		if re == nil {
@@ -630,10 +625,10 @@ func ChunkDocument(doc document.Document, opt ChunkOptions) []document.Chunk {
 	text := doc.Text
 	maxBytes := opt.MaxBytes
 	if maxBytes <= 0 {
-		maxBytes = defaultMaxBytes
+		maxBytes = document.DefaultChunkBytes
 	}
-	if maxBytes > hardMaxBytes {
-		maxBytes = hardMaxBytes
+	if maxBytes > document.MaxPassageBytes {
+		maxBytes = document.MaxPassageBytes
 	}
 	bp := opt.Boilerplate
 	if bp == nil {
@@ -795,8 +790,8 @@ func (c *chunker) header(lines []docLine) {
 		}
 	}
 	limit := lines[first].start + headerMaxBytes
-	if end > limit+analysis.MaxSentenceBytes {
-		end = limit + analysis.MaxSentenceBytes // the scan never needs more
+	if end > limit+document.MaxCitationBytes {
+		end = limit + document.MaxCitationBytes // the scan never needs more
 	}
 	sents := analysis.SplitSentences(c.doc.Text, document.Span{Start: lines[first].start, End: end})
 	if len(sents) == 0 {

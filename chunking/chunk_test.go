@@ -165,9 +165,9 @@ func checkChunks(t testing.TB, doc document.Document, opt ChunkOptions, chunks [
 	}
 	limit := opt.MaxBytes
 	if limit <= 0 {
-		limit = defaultMaxBytes
+		limit = document.DefaultChunkBytes
 	}
-	limit = min(max(limit, analysis.MaxSentenceBytes), hardMaxBytes)
+	limit = min(max(limit, document.MaxCitationBytes), document.MaxPassageBytes)
 	lines := classifyLines(text, bp, 0)
 	valid := utf8.ValidString(text)
 
@@ -186,7 +186,7 @@ func checkChunks(t testing.TB, doc document.Document, opt ChunkOptions, chunks [
 			if i != 0 {
 				t.Errorf("chunk %d is a header chunk; only the first may be", i)
 			}
-			if len(s) > analysis.MaxSentenceBytes {
+			if len(s) > document.MaxCitationBytes {
 				t.Errorf("header chunk is %d bytes", len(s))
 			}
 		} else {

@@ -9,6 +9,7 @@ import (
 
 	"citebot/answer"
 	"citebot/corpus"
+	"citebot/document"
 )
 
 // askRequest is the body of POST /v1/ask.
@@ -43,11 +44,11 @@ func handleAsk(cfg Config, lib corpus.Library) http.Handler {
 
 // checkAsk refuses what no answer should be attempted for.
 func checkAsk(question string, k int) error {
-	if k < 1 || k > 50 {
-		return errorf(http.StatusBadRequest, "bad_k", "k must be between 1 and 50, got %d", k)
+	if k < 1 || k > document.MaxK {
+		return errorf(http.StatusBadRequest, "bad_k", "k must be between 1 and %d, got %d", document.MaxK, k)
 	}
-	if n := utf8.RuneCountInString(question); n > MaxQuestionChars {
-		return errorf(http.StatusBadRequest, "question_too_long", "the question has %d characters; the limit is %d", n, MaxQuestionChars)
+	if n := utf8.RuneCountInString(question); n > document.MaxQuestionChars {
+		return errorf(http.StatusBadRequest, "question_too_long", "the question has %d characters; the limit is %d", n, document.MaxQuestionChars)
 	}
 	if err := answer.CheckQuestion(question); err != nil {
 		return errorf(http.StatusBadRequest, "bad_question", "%v", err)

@@ -20,6 +20,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"citebot/answer"
+	"citebot/document"
 )
 
 // Questions with known answers in the fixture corpus (fixture_test.go).
@@ -205,8 +206,8 @@ func checkCitations(t *testing.T, env *testEnv, content string, cits []answer.Ci
 		if le := 1 + bytes.Count(file[:c.End-1], []byte("\n")); c.LineEnd != le {
 			t.Errorf("citation [%d]: line_end %d, want %d", c.N, c.LineEnd, le)
 		}
-		if len(c.Quote) > answer.MaxCitationBytes {
-			t.Errorf("citation [%d]: quote of %d bytes, over %d", c.N, len(c.Quote), answer.MaxCitationBytes)
+		if len(c.Quote) > document.MaxCitationBytes {
+			t.Errorf("citation [%d]: quote of %d bytes, over %d", c.N, len(c.Quote), document.MaxCitationBytes)
 		}
 		fmt.Fprintf(&wantSources, "[%d] %s — %s, %s\n", c.N, c.Title, c.Document, wantLines(c.LineStart, c.LineEnd))
 	}
@@ -715,8 +716,8 @@ func TestChatCompletionErrors(t *testing.T) {
 	client := newOpenAIClient(env)
 	ctx := context.Background()
 
-	tooLong := strings.Repeat("harbour ", MaxQuestionChars/8) + "x" // MaxQuestionChars+1 characters
-	if utf8.RuneCountInString(tooLong) != MaxQuestionChars+1 {
+	tooLong := strings.Repeat("harbour ", document.MaxQuestionChars/8) + "x" // document.MaxQuestionChars+1 characters
+	if utf8.RuneCountInString(tooLong) != document.MaxQuestionChars+1 {
 		t.Fatalf("tooLong has %d characters", utf8.RuneCountInString(tooLong))
 	}
 	huge := strings.Repeat("a", MaxBodyBytes+1)
@@ -746,9 +747,9 @@ func TestChatCompletionErrors(t *testing.T) {
 	}
 
 	// A question of exactly the limit is fine, counted in characters, not bytes.
-	atLimit := strings.Repeat("ø", MaxQuestionChars)
+	atLimit := strings.Repeat("ø", document.MaxQuestionChars)
 	if _, err := client.CreateChatCompletion(ctx, openai.ChatCompletionRequest{Model: Model, Messages: userMsg(atLimit)}); err != nil {
-		t.Errorf("a question of %d characters: %v", MaxQuestionChars, err)
+		t.Errorf("a question of %d characters: %v", document.MaxQuestionChars, err)
 	}
 
 	raw := []struct {

@@ -32,10 +32,6 @@ type Config struct {
 	TelegramWebhook http.Handler
 }
 
-// MaxQuestionChars bounds a question, in characters; a longer one is
-// answered 400 (question_too_long).
-const MaxQuestionChars = 4000
-
 // NewServer returns the API's handler: every route of routes.go behind the
 // request id, logging, metrics, panic recovery and rate limiting.
 func NewServer(cfg Config, lib corpus.Library, log *slog.Logger, m *Metrics) http.Handler {

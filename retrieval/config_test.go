@@ -28,8 +28,8 @@ func TestConfigValidate(t *testing.T) {
 		{"defaults", def, ""},
 		{"rrf", with(func(c *Config) { c.Fusion.Method = FusionRRF }), ""},
 		// The chunker's ceiling is the passage limit that search keeps to.
-		{"passage-sized chunks", with(func(c *Config) { c.Chunk.MaxBytes = MaxPassageBytes }), ""},
-		{"chunks beyond a passage", with(func(c *Config) { c.Chunk.MaxBytes = MaxPassageBytes + 1 }),
+		{"passage-sized chunks", with(func(c *Config) { c.Chunk.MaxBytes = document.MaxPassageBytes }), ""},
+		{"chunks beyond a passage", with(func(c *Config) { c.Chunk.MaxBytes = document.MaxPassageBytes + 1 }),
 			"chunk.max_bytes must be between 200 and 3000, got 3001"},
 		{"bm25", with(func(c *Config) { c.BM25.K1 = -1 }), "bm25.k1 must be ≥ 0, got -1"},
 		{"fusion", with(func(c *Config) { c.Fusion.Method = "linear" }), `fusion.method must be weighted or rrf, got "linear"`},

@@ -415,7 +415,7 @@ func (ix *Index) buildKeywords(prev *Index, reused []*docEntry) {
 	})
 	docs := make([]rank.DocUnits, len(ix.docs))
 	for i, d := range ix.docs {
-		docs[i] = rank.DocUnits{Short: len(d.Text) <= MaxPassageBytes, First: d.firstChunk, Count: d.numChunks}
+		docs[i] = rank.DocUnits{Short: len(d.Text) <= document.MaxPassageBytes, First: d.firstChunk, Count: d.numChunks}
 	}
 	var prevKW *rank.KeywordIndex
 	if prev != nil {
@@ -490,7 +490,7 @@ func DefaultEmbedder() (Embedder, error) {
 func DefaultConfig() (Config, error) {
 	e, err := DefaultEmbedder()
 	return Config{BM25: rank.DefaultBM25, Fusion: rank.DefaultFusion, Embedder: e,
-		Chunk: chunking.ChunkOptions{MaxBytes: 1000, Boilerplate: chunking.DefaultBoilerplate()}}, err
+		Chunk: chunking.ChunkOptions{MaxBytes: document.DefaultChunkBytes, Boilerplate: chunking.DefaultBoilerplate()}}, err
 }
 
 // Sections lists the section headings of a document's chunks, in document

@@ -11,9 +11,6 @@ import (
 	"time"
 )
 
-// MaxPassageBytes bounds a merged passage (CONTRACT.md).
-const MaxPassageBytes = 3000
-
 // Passage is a ranked span of one document: one chunk, or neighbouring and
 // overlapping chunks merged.
 type Passage struct {
@@ -172,7 +169,7 @@ func (l *localRanker) rank(ctx context.Context, ix *Index, q analysis.Query, can
 
 // passages turns ranked chunks into at most k passages, merging chunks of
 // one document that overlap or touch, as long as the merged span stays
-// within MaxPassageBytes. A merged passage keeps its best chunk's score.
+// within document.MaxPassageBytes. A merged passage keeps its best chunk's score.
 func (ix *Index) passages(ranked []rank.Scored, k int) []Passage {
 	var out []Passage
 	// Only chunks near the top may extend a passage: a low-ranked
@@ -190,7 +187,7 @@ func (ix *Index) passages(ranked []rank.Scored, k int) []Passage {
 				continue
 			}
 			start, end := min(p.Start, c.Start), max(p.End, c.End)
-			if end-start > MaxPassageBytes {
+			if end-start > document.MaxPassageBytes {
 				overlaps = true
 				continue
 			}

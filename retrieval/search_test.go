@@ -34,7 +34,7 @@ func seedIndex(tb testing.TB) *Index {
 
 // checkPassages fails unless ps obeys the contract: at most k passages,
 // best first, each exactly the bytes it claims with the lines it claims,
-// and no longer than MaxPassageBytes.
+// and no longer than document.MaxPassageBytes.
 func checkPassages(tb testing.TB, ix *Index, query string, k int, ps []Passage) {
 	tb.Helper()
 	q := query
@@ -64,8 +64,8 @@ func checkPassages(tb testing.TB, ix *Index, query string, k int, ps []Passage) 
 		if got, want := p.LineEnd, 1+strings.Count(d.Text[:p.End-1], "\n"); got != want {
 			tb.Errorf("%q #%d: LineEnd = %d, want %d", q, i, got, want)
 		}
-		if n := p.End - p.Start; n > MaxPassageBytes {
-			tb.Errorf("%q #%d: %d bytes, want at most %d", q, i, n, MaxPassageBytes)
+		if n := p.End - p.Start; n > document.MaxPassageBytes {
+			tb.Errorf("%q #%d: %d bytes, want at most %d", q, i, n, document.MaxPassageBytes)
 		}
 		if !utf8.ValidString(p.Text) {
 			tb.Errorf("%q #%d: span %d-%d cuts a character", q, i, p.Start, p.End)

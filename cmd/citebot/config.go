@@ -13,6 +13,7 @@ import (
 
 	"citebot/answer"
 	"citebot/chunking"
+	"citebot/document"
 	"citebot/loader"
 	"citebot/retrieval"
 )
@@ -54,7 +55,7 @@ type config struct {
 func defaultConfig() config {
 	c := config{Docs: "./seeds", Index: "./data/index", K: 5, MaxFileBytes: loader.DefaultMaxFileBytes,
 		Store: storeEmbedded, WeaviatePrefix: "Citebot"}
-	c.Chunk.MaxBytes = 1000 // about a paragraph: sharp BM25 scores, readable passages
+	c.Chunk.MaxBytes = document.DefaultChunkBytes // about a paragraph: sharp BM25 scores, readable passages
 	c.BM25 = retrieval.DefaultBM25
 	c.Fusion = retrieval.DefaultFusion
 	c.Answer = answer.DefaultTuning
@@ -256,8 +257,8 @@ func removedSettings(file, section string, v *yaml.Node) error {
 
 func (c config) validate() error {
 	switch {
-	case c.K < 1 || c.K > 50:
-		return usagef("k must be between 1 and 50, got %d", c.K)
+	case c.K < 1 || c.K > document.MaxK:
+		return usagef("k must be between 1 and %d, got %d", document.MaxK, c.K)
 	case c.MaxFileBytes < 1:
 		return usagef("max-file-bytes must be positive, got %d", c.MaxFileBytes)
 	}

@@ -240,7 +240,7 @@ func checkAnswer(t testing.TB, a answer.Answer, question string, k int, docs *do
 
 	for _, c := range a.Citations {
 		file := docs.read(t, c.Document)
-		checkSpan(t, fmt.Sprintf("citation [%d] %s", c.N, c.Document), file, c.Start, c.End, c.LineStart, c.LineEnd, c.Quote, answer.MaxCitationBytes)
+		checkSpan(t, fmt.Sprintf("citation [%d] %s", c.N, c.Document), file, c.Start, c.End, c.LineStart, c.LineEnd, c.Quote, document.MaxCitationBytes)
 		if c.Title == "" {
 			t.Errorf("citation [%d] has no title", c.N)
 		}
@@ -257,7 +257,7 @@ func checkAnswer(t testing.TB, a answer.Answer, question string, k int, docs *do
 			t.Errorf("passage rank %d scores %v, more than rank %d's %v", p.Rank, p.Score, i, a.Passages[i-1].Score)
 		}
 		file := docs.read(t, p.Document)
-		checkSpan(t, fmt.Sprintf("passage %d %s", p.Rank, p.Document), file, p.Start, p.End, p.LineStart, p.LineEnd, p.Text, retrieval.MaxPassageBytes)
+		checkSpan(t, fmt.Sprintf("passage %d %s", p.Rank, p.Document), file, p.Start, p.End, p.LineStart, p.LineEnd, p.Text, document.MaxPassageBytes)
 	}
 }
 

@@ -66,7 +66,7 @@ type DocUnits struct {
 }
 
 // A unit is what IDF counts once. A short document (one that fits in a
-// passage, MaxPassageBytes) is one unit however many overlapping chunks,
+// passage, document.MaxPassageBytes) is one unit however many overlapping chunks,
 // and a header chunk, it was cut into: counting those chunks would make a
 // word that a few abstracts repeat look common, the opposite of what makes
 // it telling (on SciFact train, nDCG@10 0.7067 counting chunks, 0.7080
