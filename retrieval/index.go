@@ -295,7 +295,7 @@ type docVectors struct {
 // send in batches; otherwise each text is embedded on its own, on all
 // cores.
 func embedDocuments(ctx context.Context, docs []document.Document, idx []int, results []docVectors, opts chunking.ChunkOptions, e Embedder) (int, error) {
-	err := rank.ForEachParallel(ctx, len(idx), func(_ context.Context, j int) error {
+	err := forEach(ctx, len(idx), func(_ context.Context, j int) error {
 		chunks := chunking.ChunkDocument(docs[idx[j]], opts)
 		results[idx[j]] = docVectors{chunks: chunks, vectors: make([][]float32, len(chunks))}
 		return nil
@@ -329,7 +329,7 @@ func embedDocuments(ctx context.Context, docs []document.Document, idx []int, re
 			}
 		}
 	} else {
-		err := rank.ForEachParallel(ctx, len(refs), func(ctx context.Context, j int) error {
+		err := forEach(ctx, len(refs), func(ctx context.Context, j int) error {
 			r := refs[j]
 			v, err := e.Embed(ctx, text(r))
 			if err != nil {
@@ -404,7 +404,7 @@ func (ix *Index) buildKeywords(prev *Index, reused []*docEntry) {
 			titles[d] = analysis.Terms(d.Title)
 		}
 	}
-	_ = rank.ForEachParallel(context.Background(), len(ix.chunks), func(_ context.Context, i int) error {
+	_ = forEach(context.Background(), len(ix.chunks), func(_ context.Context, i int) error {
 		if reuse != nil && reuse[i] >= 0 {
 			return nil
 		}

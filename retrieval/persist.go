@@ -193,7 +193,7 @@ func open(ctx context.Context, dir string, cfg Config) (*Index, error) {
 		refs[r.Name] = r
 	}
 	segs := make([]*snapshot.Segment, len(names))
-	err = rank.ForEachParallel(ctx, len(names), func(_ context.Context, i int) error {
+	err = forEach(ctx, len(names), func(_ context.Context, i int) error {
 		ref, ok := refs[names[i]]
 		if !ok {
 			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, snapshot.ErrCorrupt, names[i])
@@ -285,7 +285,7 @@ func (ix *Index) assemble(ctx context.Context, docs []wire.SnapshotDoc, vectors 
 			ix.byID[a] = e
 		}
 	}
-	_ = rank.ForEachParallel(ctx, len(ix.docs), func(_ context.Context, i int) error {
+	_ = forEach(ctx, len(ix.docs), func(_ context.Context, i int) error {
 		ix.docs[i].lines = document.NewLineIndex(ix.docs[i].Text)
 		return nil
 	})

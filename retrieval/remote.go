@@ -292,7 +292,7 @@ func syncRemote(ctx context.Context, start time.Time, res UpdateResult, m Remote
 		}
 		// A few writes at a time: the engine batches within a document.
 		sem := make(chan struct{}, 4)
-		err = rank.ForEachParallel(ctx, len(todo), func(ctx context.Context, j int) error {
+		err = forEach(ctx, len(todo), func(ctx context.Context, j int) error {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			i := todo[j]
@@ -391,7 +391,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 		}
 		fetch = append(fetch, i)
 	}
-	err := rank.ForEachParallel(ctx, len(fetch), func(ctx context.Context, j int) error {
+	err := forEach(ctx, len(fetch), func(ctx context.Context, j int) error {
 		i := fetch[j]
 		id := m.Documents[i].ID
 		raw, ok, err := r.Document(ctx, id)

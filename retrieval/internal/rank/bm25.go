@@ -3,12 +3,13 @@ package rank
 import (
 	"cmp"
 	"container/heap"
-	"context"
 	"fmt"
 	"math"
 	"runtime"
 	"slices"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // BM25Params are the keyword ranking's knobs. The field weights make the
@@ -171,23 +172,28 @@ func UpdateKeywordIndex(prev *KeywordIndex, reuse []int32, chunks []ChunkCounts,
 
 	// Chunks counted afresh, their postings grouped by term in chunk
 	// order: ranges of chunks on all cores, then joined in range order.
+	// One goroutine per range: there are at most GOMAXPROCS.
 	ranges := make([]map[string][]posting, min(runtime.GOMAXPROCS(0), n/4096+1))
-	_ = ForEachParallel(context.Background(), len(ranges), func(_ context.Context, r int) error {
-		m := map[string][]posting{}
-		for c := r * n / len(ranges); c < (r+1)*n/len(ranges); c++ {
-			if reuse != nil && reuse[c] >= 0 {
-				ix.Lengths[c] = prev.Lengths[reuse[c]]
-				continue
+	var count errgroup.Group
+	for r := range ranges {
+		count.Go(func() error {
+			m := map[string][]posting{}
+			for c := r * n / len(ranges); c < (r+1)*n/len(ranges); c++ {
+				if reuse != nil && reuse[c] >= 0 {
+					ix.Lengths[c] = prev.Lengths[reuse[c]]
+					continue
+				}
+				ix.Lengths[c] = chunks[c].lengths
+				for _, tc := range chunks[c].terms {
+					tc.counts.chunk = int32(c)
+					m[tc.term] = append(m[tc.term], tc.counts)
+				}
 			}
-			ix.Lengths[c] = chunks[c].lengths
-			for _, tc := range chunks[c].terms {
-				tc.counts.chunk = int32(c)
-				m[tc.term] = append(m[tc.term], tc.counts)
-			}
-		}
-		ranges[r] = m
-		return nil
-	})
+			ranges[r] = m
+			return nil
+		})
+	}
+	_ = count.Wait()
 	fresh := ranges[0]
 	for _, m := range ranges[1:] {
 		for t, ps := range m {
@@ -248,24 +254,34 @@ func UpdateKeywordIndex(prev *KeywordIndex, reuse []int32, chunks []ChunkCounts,
 		}
 	}
 	entries := make([]*termPostings, len(names))
-	_ = ForEachParallel(context.Background(), len(names), func(_ context.Context, i int) error {
-		t := names[i]
-		var old []posting
-		if prev != nil {
-			if tp := prev.Terms[t]; tp != nil {
-				old = tp.postings
+	// Blocks of terms, on at most GOMAXPROCS goroutines at a time: most
+	// terms are merged in less time than a goroutine takes to start.
+	const termBlock = 256
+	var merge errgroup.Group
+	merge.SetLimit(runtime.GOMAXPROCS(0))
+	for lo := 0; lo < len(names); lo += termBlock {
+		merge.Go(func() error {
+			for i := lo; i < min(lo+termBlock, len(names)); i++ {
+				t := names[i]
+				var old []posting
+				if prev != nil {
+					if tp := prev.Terms[t]; tp != nil {
+						old = tp.postings
+					}
+				}
+				switch ps := mergePostings(old, remap, fresh[t]); {
+				case len(ps) == 0:
+				case len(old) > 0 && &ps[0] == &old[0]:
+					// The same chunks of the same documents hold it.
+					entries[i] = prev.Terms[t]
+				default:
+					entries[i] = &termPostings{postings: ps, df: df(ps)}
+				}
 			}
-		}
-		switch ps := mergePostings(old, remap, fresh[t]); {
-		case len(ps) == 0:
-		case len(old) > 0 && &ps[0] == &old[0]:
-			// The same chunks of the same documents hold it.
-			entries[i] = prev.Terms[t]
-		default:
-			entries[i] = &termPostings{postings: ps, df: df(ps)}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
+	_ = merge.Wait()
 	ix.Terms = make(map[string]*termPostings, len(names))
 	for i, t := range names {
 		if entries[i] != nil {

@@ -2,12 +2,12 @@ package rank
 
 import (
 	"container/heap"
-	"context"
 	"fmt"
 	"math"
 	"runtime"
 	"slices"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // flatVectors holds the index's embeddings, one row per chunk in chunk
@@ -131,11 +131,12 @@ func (fv *FlatVectors) Search(q []float32, n int) []Scored {
 	if parts == 1 {
 		scan(0)
 	} else {
-		var wg sync.WaitGroup
+		// One goroutine per part: parts is at most GOMAXPROCS.
+		var g errgroup.Group
 		for p := range parts {
-			wg.Go(func() { scan(p) })
+			g.Go(func() error { scan(p); return nil })
 		}
-		wg.Wait()
+		_ = g.Wait()
 	}
 	var all []Scored
 	for _, h := range heaps {
@@ -188,39 +189,4 @@ func IsZero(v []float32) bool {
 		}
 	}
 	return true
-}
-
-// forEachParallel runs fn for 0..n-1 on all cores and stops at the first
-// error.
-func ForEachParallel(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var next int
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= n {
-					return
-				}
-				if err := fn(ctx, i); err != nil {
-					cancel(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
-		return err
-	}
-	return nil
 }

@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"citebot/document"
-	"citebot/retrieval/internal/rank"
 	wire "citebot/retrieval/internal/wire"
 
 	"bufio"
@@ -18,8 +17,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Files of an index folder. The root snapshot lists the documents and the
@@ -122,19 +124,28 @@ func CommitRoot(dir string, root *wire.Root, known map[string]wire.SegmentRef, l
 	}
 	parts := splitParts(root.Docs, pending)
 	refs := make([]wire.SegmentRef, len(parts))
-	err := rank.ForEachParallel(context.Background(), len(parts), func(_ context.Context, p int) error {
-		ids := make([]string, len(parts[p]))
-		for j, i := range parts[p] {
-			ids[j] = root.Docs[i].ID
+	// At most GOMAXPROCS parts at a time; after the first error no other
+	// part starts, and that error is returned.
+	g, failed := errgroup.WithContext(context.Background())
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for p := range parts {
+		if failed.Err() != nil {
+			break
 		}
-		docs, err := load(ids)
-		if err != nil {
+		g.Go(func() error {
+			ids := make([]string, len(parts[p]))
+			for j, i := range parts[p] {
+				ids[j] = root.Docs[i].ID
+			}
+			docs, err := load(ids)
+			if err != nil {
+				return err
+			}
+			refs[p], err = WriteSegment(dir, docs)
 			return err
-		}
-		refs[p], err = WriteSegment(dir, docs)
-		return err
-	})
-	if err != nil {
+		})
+	}
+	if err := g.Wait(); err != nil {
 		// Whatever was written is listed nowhere.
 		for _, r := range refs {
 			if r.Name != "" {
