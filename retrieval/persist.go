@@ -149,14 +149,20 @@ func openDir(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
-	ix, err := open(ctx, dir, cfg)
+	return openRetrying(ctx, dir, cfg, snapshot.ReadRoot)
+}
+
+// openRetrying is openDir reading roots with readRoot: snapshot.ReadRoot,
+// or a test's that saves another index once it has read the first root.
+func openRetrying(ctx context.Context, dir string, cfg Config, readRoot func(dir string) (*wire.Root, string, []byte, error)) (*Index, error) {
+	ix, err := open(ctx, dir, cfg, readRoot)
 	var se *segmentError
 	if errors.As(err, &se) {
 		// Another process may have saved between our reading the root
 		// and its segments, and removed one the old root listed: a new
 		// root then lists what to read.
-		if _, sum, _, rerr := snapshot.ReadRoot(dir); rerr == nil && sum != se.rootSHA {
-			ix, err = open(ctx, dir, cfg)
+		if _, sum, _, rerr := readRoot(dir); rerr == nil && sum != se.rootSHA {
+			ix, err = open(ctx, dir, cfg, readRoot)
 		}
 	}
 	return ix, err
@@ -172,20 +178,13 @@ func (e *segmentError) Error() string { return e.err.Error() }
 
 func (e *segmentError) Unwrap() error { return e.err }
 
-// testHookRootRead, when set, runs once Open has read a root and before
-// it reads the segments.
-var testHookRootRead func()
-
-func open(ctx context.Context, dir string, cfg Config) (*Index, error) {
-	root, sum, raw, err := snapshot.ReadRoot(dir)
+func open(ctx context.Context, dir string, cfg Config, readRoot func(dir string) (*wire.Root, string, []byte, error)) (*Index, error) {
+	root, sum, raw, err := readRoot(dir)
 	if errors.Is(err, snapshot.ErrOldFormat) {
 		return openV1(ctx, dir, raw, cfg)
 	}
 	if err != nil {
 		return nil, err
-	}
-	if testHookRootRead != nil {
-		testHookRootRead()
 	}
 	names := snapshot.ListedSegments(root.Docs)
 	refs := make(map[string]wire.SegmentRef, len(root.Segments))

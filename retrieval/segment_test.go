@@ -5,6 +5,7 @@ import (
 	"citebot/internal/testdocs"
 	"citebot/loader"
 	"citebot/retrieval/internal/snapshot"
+	wire "citebot/retrieval/internal/wire"
 	"context"
 	"fmt"
 	"maps"
@@ -372,17 +373,20 @@ func TestOpenRetriesWhenRootReplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Another process saves the new index between Open's reading the
+	// root and its reading the segments that root lists.
 	saves := 0
-	testHookRootRead = func() {
+	readRoot := func(dir string) (*wire.Root, string, []byte, error) {
+		root, sum, raw, err := snapshot.ReadRoot(dir)
 		if saves == 0 {
 			saves++
 			if err := saveIndex(next, indexDir); err != nil {
 				t.Errorf("Save: %v", err)
 			}
 		}
+		return root, sum, raw, err
 	}
-	t.Cleanup(func() { testHookRootRead = nil })
-	ix, err := openDir(ctx, indexDir, cfg)
+	ix, err := openRetrying(ctx, indexDir, cfg, readRoot)
 	if err != nil {
 		t.Fatalf("Open while a save replaced the root: %v", err)
 	}
