@@ -6,24 +6,6 @@ import (
 	"math"
 )
 
-// normalize returns v scaled to unit length: stored vectors are unit
-// length, so the dot product is the cosine similarity.
-func Normalize(v []float32) []float32 {
-	var sum float64
-	for _, x := range v {
-		sum += float64(x) * float64(x)
-	}
-	if sum == 0 || math.Abs(sum-1) < 1e-6 {
-		return v
-	}
-	inv := float32(1 / math.Sqrt(sum))
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = x * inv
-	}
-	return out
-}
-
 // fuse combines two rankings. Weighted fusion min-max normalises each list
 // so that neither scale dominates; a chunk missing from a list scores that
 // list's floor there. f must pass Validate: an unknown method panics.

@@ -79,9 +79,21 @@ func (fv *FlatVectors) Row(i int) []float32 {
 	return fv.data[i*fv.Dim : (i+1)*fv.Dim : (i+1)*fv.Dim]
 }
 
-// unitVector is v scaled to unit length exactly as chromem-go's
-// AddDocument scales it (same tolerance, same arithmetic); v itself when
-// it already is.
+// UnitVector is v scaled to unit length exactly as chromem-go's
+// AddDocument scales it (same tolerance, same arithmetic: the norm summed
+// in float32, each component divided by it); v itself when it already is.
+// The vectors a segment stores are made unit length by it, so that a row
+// set from a fresh vector and the row set from chromem-go's copy of it
+// when the index is opened again hold the same bits.
+//
+// Normalize below does the same with other arithmetic, and the two are
+// kept apart on purpose: query vectors and the vectors a remote store
+// holds are made by Normalize, and for a vector not already unit length
+// (an external embedder's, say) the two differ in the last bits of most
+// components (up to a dozen units in the last place at 768 dimensions,
+// the float32 sum's rounding), so one function for both would change
+// search scores or what remote stores hold. The built-in embedder's
+// vectors are unit length already: both return them unchanged.
 func UnitVector(v []float32) []float32 {
 	var sq float64
 	for _, x := range v {
@@ -98,6 +110,28 @@ func UnitVector(v []float32) []float32 {
 	out := make([]float32, len(v))
 	for i, x := range v {
 		out[i] = x / norm
+	}
+	return out
+}
+
+// Normalize returns v scaled to unit length, for query vectors and the
+// vectors of a remote store: the squared norm summed in float64, each
+// component multiplied by the float32 inverse of its root; v itself when
+// it is all zeros or its squared norm is within 1e-6 of 1. Stored vectors
+// are unit length, so the dot product is the cosine similarity. See
+// UnitVector for why there are two.
+func Normalize(v []float32) []float32 {
+	var sum float64
+	for _, x := range v {
+		sum += float64(x) * float64(x)
+	}
+	if sum == 0 || math.Abs(sum-1) < 1e-6 {
+		return v
+	}
+	inv := float32(1 / math.Sqrt(sum))
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = x * inv
 	}
 	return out
 }
