@@ -172,7 +172,7 @@ func (b *Bot) answer(ctx context.Context, m *models.Message, p *phrases, questio
 		b.reply(ctx, m, textBlocks(fmt.Sprintf(p.tooLong, document.MaxQuestionChars)), nil)
 		return
 	}
-	grow := b.newGrowing(ctx, replyTarget(m))
+	grow := b.newGrowing(replyTarget(m))
 	a, err := func() (answer.Answer, error) {
 		// Deferred: a panicking Ask must not leave "typing…" renewed forever.
 		defer b.typing(ctx, replyTarget(m))()
@@ -203,7 +203,7 @@ func (b *Bot) answer(ctx context.Context, m *models.Message, p *phrases, questio
 	if a.Note != "" {
 		blocks = append(blocks, tghtml.Block{Spans: []tghtml.Span{{Text: a.Note, Style: "i"}}})
 	}
-	grow.finish(blocks, b.keyboard(srcs))
+	grow.finish(ctx, blocks, b.keyboard(srcs))
 }
 
 // answerSources are the sources a button may show: for an answer, each

@@ -25,7 +25,6 @@ var editEvery = time.Second
 // ordinary way, in one go.
 type growing struct {
 	b     *Bot
-	ctx   context.Context
 	to    target
 	start time.Time
 
@@ -42,23 +41,24 @@ type growing struct {
 	edit  time.Time
 }
 
-func (b *Bot) newGrowing(ctx context.Context, to target) *growing {
-	return &growing{b: b, ctx: ctx, to: to, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
+func (b *Bot) newGrowing(to target) *growing {
+	return &growing{b: b, to: to, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
-// add takes the next piece of the answer's text.
-func (g *growing) add(piece string) {
+// add takes the next piece of the answer's text; the editing goroutine
+// it may start stops when ctx is done.
+func (g *growing) add(ctx context.Context, piece string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.text.WriteString(piece)
 	g.pieces++
 	if g.pieces >= 2 && !g.started {
 		g.started = true
-		go g.loop()
+		go g.loop(ctx)
 	}
 }
 
-func (g *growing) loop() {
+func (g *growing) loop(ctx context.Context) {
 	defer close(g.done)
 	t := time.NewTicker(editEvery / 4)
 	defer t.Stop()
@@ -66,17 +66,17 @@ func (g *growing) loop() {
 		select {
 		case <-g.stop:
 			return
-		case <-g.ctx.Done():
+		case <-ctx.Done():
 			return
 		case <-t.C:
-			g.show()
+			g.show(ctx)
 		}
 	}
 }
 
 // show sends or edits the message with the text so far, plain and
 // escaped, within one message.
-func (g *growing) show() {
+func (g *growing) show(ctx context.Context) {
 	now := time.Now()
 	if now.Sub(g.start) < editEvery || now.Sub(g.edit) < editEvery {
 		return
@@ -90,16 +90,16 @@ func (g *growing) show() {
 	}
 	g.edit, g.shown = now, msgs[0]
 	if g.msgID == 0 {
-		g.msgID = g.b.sendOne(g.ctx, g.to, msgs[0], nil)
+		g.msgID = g.b.sendOne(ctx, g.to, msgs[0], nil)
 		return
 	}
-	g.b.editOne(g.ctx, g.to.chat, g.msgID, msgs[0], nil)
+	g.b.editOne(ctx, g.to.chat, g.msgID, msgs[0], nil)
 }
 
 // finish replaces the growing message with the final answer (its first
 // part, with the keyboard when it is the only one) and sends the rest; or
 // sends everything when nothing was shown yet, or when the last edit fails.
-func (g *growing) finish(blocks []tghtml.Block, kb *inlineKeyboard) {
+func (g *growing) finish(ctx context.Context, blocks []tghtml.Block, kb *inlineKeyboard) {
 	g.mu.Lock()
 	started := g.started
 	g.mu.Unlock()
@@ -108,7 +108,7 @@ func (g *growing) finish(blocks []tghtml.Block, kb *inlineKeyboard) {
 		<-g.done
 	}
 	if g.msgID == 0 {
-		g.b.sendBlocks(g.ctx, g.to, blocks, kb)
+		g.b.sendBlocks(ctx, g.to, blocks, kb)
 		return
 	}
 	msgs := tghtml.Split(blocks, maxMessage)
@@ -120,10 +120,10 @@ func (g *growing) finish(blocks []tghtml.Block, kb *inlineKeyboard) {
 		first = kb
 	}
 	if wait := editEvery - time.Since(g.edit); wait > 0 {
-		sleepCtx(g.ctx, wait)
+		sleepCtx(ctx, wait)
 	}
-	if !g.b.editOne(g.ctx, g.to.chat, g.msgID, msgs[0], first) {
-		g.b.sendBlocks(g.ctx, g.to, blocks, kb) // the partial one stays; the whole answer follows
+	if !g.b.editOne(ctx, g.to.chat, g.msgID, msgs[0], first) {
+		g.b.sendBlocks(ctx, g.to, blocks, kb) // the partial one stays; the whole answer follows
 		return
 	}
 	rest := g.to
@@ -133,7 +133,7 @@ func (g *growing) finish(blocks []tghtml.Block, kb *inlineKeyboard) {
 		if i == len(msgs)-2 {
 			k = kb
 		}
-		g.b.sendOne(g.ctx, rest, text, k)
+		g.b.sendOne(ctx, rest, text, k)
 	}
 }
 
@@ -178,7 +178,7 @@ func (b *Bot) editOne(ctx context.Context, chat int64, id int, text string, kb *
 	return err == nil
 }
 
-// askGrowing asks with the answer shown as it is written.
+// askGrowing asks with the answer shown in g as it is written.
 func (b *Bot) askGrowing(ctx context.Context, g *growing, question string) (answer.Answer, error) {
-	return b.lib.AskStream(ctx, question, b.cfg.K, g.add)
+	return b.lib.AskStream(ctx, question, b.cfg.K, func(piece string) { g.add(ctx, piece) })
 }
