@@ -33,8 +33,9 @@ type ChunkOptions struct {
 	// MaxBytes is the size up to which short paragraphs are merged and
 	// beyond which a paragraph is split; below 800 a single sentence may
 	// still exceed it, since a sentence is never split below citation size.
-	// Validate accepts 200 to 3,000 (the contract's passage limit);
-	// ChunkDocument itself reads 0 as 1000 and caps larger sizes at 3,000.
+	// Validate accepts 200 to 3,000, the longest passage clients are
+	// promised; ChunkDocument itself reads 0 as 1000 and caps larger sizes
+	// at 3,000.
 	MaxBytes int
 	// Boilerplate matches site chrome, each pattern against one whole line
 	// with surrounding whitespace trimmed. Nil means DefaultBoilerplate();

@@ -595,11 +595,11 @@ func TestCompileBoilerplate(t *testing.T) {
 	}
 }
 
-// TestChunkEvidence checks the dev set's gold evidence (the committed copy
-// of ../shared/eval/dev.jsonl) against the chunker: each must lie inside
-// one chunk (or retrieval cannot return it whole) and inside at most three
-// consecutive sentences (or the answer cannot quote it within the citation
-// limit).
+// TestChunkEvidence checks the dev set's gold evidence (exact substrings
+// of the seed documents, in testdata/seeds-dev.jsonl) against the chunker:
+// each must lie inside one chunk (or retrieval cannot return it whole) and
+// inside at most three consecutive sentences (or the answer cannot quote
+// it within the citation limit).
 func TestChunkEvidence(t *testing.T) {
 	f, err := os.Open(filepath.Join("..", "testdata", "seeds-dev.jsonl"))
 	if err != nil {

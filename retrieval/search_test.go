@@ -32,9 +32,9 @@ func seedIndex(tb testing.TB) *Index {
 	return ix
 }
 
-// checkPassages fails unless ps obeys the contract: at most k passages,
-// best first, each exactly the bytes it claims with the lines it claims,
-// and no longer than document.MaxPassageBytes.
+// checkPassages fails unless ps keeps what clients are promised: at most
+// k passages, best first, each exactly the bytes it claims with the lines
+// it claims, and no longer than document.MaxPassageBytes.
 func checkPassages(tb testing.TB, ix *Index, query string, k int, ps []Passage) {
 	tb.Helper()
 	q := query

@@ -5,8 +5,11 @@
 // It exists because the service must work offline with nothing to download:
 // the vectors are compiled into the binary with go:embed and read in place,
 // so loading costs microseconds rather than the time of parsing a word list
-// into a map. Quality is modest (see shared/DESIGN.md, "Embedded embedding
-// model"); external embedders take the same slot when configured.
+// into a map. Quality is modest: in a prototype it reached nDCG@10 0.21 on
+// SciFact test and Recall@5 0.64 on the seed questions alone, and fused with
+// BM25 at weight 0.2 it moved SciFact by ±0.005 and the seed questions by
+// +0.02; retrieval quality offline is BM25's. External embedders take the
+// same slot when configured.
 //
 // The file is produced by tools/embconv, whose main.go documents the layout
 // and whose README.md gives the commands and the measured quantisation
