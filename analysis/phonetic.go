@@ -15,7 +15,7 @@ var translit = map[rune]string{
 	'ъ': "", 'ы': "y", 'ь': "", 'э': "e", 'ю': "yu", 'я': "ya", 'і': "i", 'ї': "i", 'є': "e", 'ґ': "g",
 }
 
-// transliterations returns the Latin spellings of a lower-case Cyrillic
+// Transliterations returns the Latin spellings of a lower-case Cyrillic
 // word: г and х stand for g and kh in Russian names but for h and k in
 // names taken from English and German (Гарвард, Хубилай), so each gets
 // both readings. Nil when the word holds letters translit does not know.
@@ -57,7 +57,7 @@ func transliterate(w, g, kh string) string {
 	return b.String()
 }
 
-// soundKey reduces a lower-case Latin word to its consonants in order, the
+// SoundKey reduces a lower-case Latin word to its consonants in order, the
 // spellings of one sound made one letter (th and t, ph and f, c and k, dzh
 // and j), doubled letters single, vowels and h dropped but for a first
 // vowel, which stays as "a". Keys shorter than three letters say too
@@ -110,7 +110,7 @@ var latinFolds = strings.NewReplacer("à", "a", "á", "a", "â", "a", "ã", "a",
 	"ø", "o", "ō", "o", "ù", "u", "ú", "u", "û", "u", "ü", "u", "ū", "u", "ý", "y", "ÿ", "y", "š", "s",
 	"ś", "s", "ž", "z", "ź", "z", "ż", "z", "ł", "l", "ß", "ss", "æ", "ae", "œ", "oe")
 
-// foldLatin spells a lower-case word without diacritics.
+// FoldLatin spells a lower-case word without diacritics.
 func FoldLatin(w string) string {
 	for i := 0; i < len(w); i++ {
 		if w[i] >= utf8.RuneSelf {
@@ -124,7 +124,7 @@ func FoldLatin(w string) string {
 // Russian writes дж.
 var softG = strings.NewReplacer("ge", "je", "gi", "ji", "gy", "jy")
 
-// nameKeys are the sound keys of a name as written: with its g read hard
+// NameKeys are the sound keys of a name as written: with its g read hard
 // and, where English reads it soft, as j too.
 func NameKeys(w string) []string {
 	var out []string

@@ -84,7 +84,7 @@ const (
 	maxWrapColumns = 200
 )
 
-// wraps decides which line breaks of a text are soft, that is, inside a
+// Wraps decides which line breaks of a text are soft, that is, inside a
 // hard-wrapped paragraph. A break is hard when either side is blank, when
 // either line is a boundary line (a Markdown ATX heading, a setext
 // underline or thematic break, a code fence, a table row) or when the next
@@ -124,7 +124,7 @@ type Wraps struct {
 	bs, be, width int
 }
 
-// soft reports whether the line break text[nl] ('\n') that ends the line
+// Soft reports whether the line break text[nl] ('\n') that ends the line
 // starting at ls is a soft wrap.
 func (w *Wraps) Soft(ls, nl int) bool {
 	text := w.Text
@@ -154,7 +154,7 @@ func full(text string, ls, b, c, d, width int) bool {
 	return columns(text[ls:b])+1+columns(text[c:c+word]) > width
 }
 
-// widthAt returns the wrap width W of the block holding the content line
+// WidthAt returns the wrap width W of the block holding the content line
 // that starts at ls, or 0 when neither it nor a neighbour shows one.
 func (w *Wraps) WidthAt(ls int) int {
 	if w.bs <= ls && ls < w.be {
@@ -868,7 +868,7 @@ func isLetterByte(c byte) bool {
 
 var asciiSpace = [256]bool{' ': true, '\t': true, '\n': true, '\v': true, '\f': true, '\r': true}
 
-// isSpaceRune is the one definition of whitespace for sentences and chunks.
+// IsSpaceRune is the one definition of whitespace for sentences and chunks.
 // The byte-order mark counts as space so that a BOM never starts a span.
 func IsSpaceRune(r rune) bool {
 	if r < utf8.RuneSelf {
@@ -877,7 +877,7 @@ func IsSpaceRune(r rune) bool {
 	return r == '\uFEFF' || unicode.IsSpace(r)
 }
 
-// spaceLenAt returns the byte length of the whitespace rune at text[p], or 0.
+// SpaceLenAt returns the byte length of the whitespace rune at text[p], or 0.
 func SpaceLenAt(text string, p, le int) int {
 	c := text[p]
 	if c < utf8.RuneSelf {
@@ -893,7 +893,7 @@ func SpaceLenAt(text string, p, le int) int {
 	return 0
 }
 
-// trimSpan narrows text[s:e] to exclude leading and trailing whitespace.
+// TrimSpan narrows text[s:e] to exclude leading and trailing whitespace.
 func TrimSpan(text string, s, e int) (int, int) {
 	for s < e {
 		n := SpaceLenAt(text, s, e)

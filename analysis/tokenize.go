@@ -40,7 +40,7 @@ func Terms(text string) []string {
 	return out
 }
 
-// term maps one lower-cased word to its indexed form, or reports that the
+// Term maps one lower-cased word to its indexed form, or reports that the
 // word is a stop word.
 func Term(w string) (string, bool) {
 	if v, ok := stemCache.Load(w); ok {

@@ -805,7 +805,7 @@ func (c *chunker) header(lines []docLine) {
 	c.emit(sents[0].Start, sents[j].End, "", true)
 }
 
-// hasContent reports whether text has a line that is neither blank nor
+// HasContent reports whether text has a line that is neither blank nor
 // boilerplate: a document of site chrome alone has nothing to index.
 func HasContent(text string, boilerplate []*regexp.Regexp) bool {
 	if boilerplate == nil {

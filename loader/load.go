@@ -166,7 +166,7 @@ func within(root, path string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
-// noDocuments is the error for a folder with nothing to index; it lists
+// NoDocuments is the error for a folder with nothing to index; it lists
 // what was skipped and why, since that is what the person must fix.
 func NoDocuments(dir string, skipped []document.Skipped) error {
 	var b strings.Builder

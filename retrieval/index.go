@@ -66,7 +66,8 @@ func duplicatesOf(docs []document.Document) []Duplicate {
 	return out
 }
 
-// Summary reports what an indexing run did (CONTRACT.md, "The index summary").
+// Summary reports what an indexing run did; its JSON is what `citebot
+// index --json` prints and POST /v1/reindex answers.
 type Summary struct {
 	Added     int                `json:"added"`
 	Changed   int                `json:"changed"`

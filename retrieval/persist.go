@@ -24,8 +24,12 @@ import (
 // into place, and the directory fsynced, so a crash leaves either the old
 // index or the new one: the old root keeps listing the old segments until
 // the new root replaces it. Segments no root lists any more are removed
-// after that. chromem-go's NewPersistentDB is avoided on purpose
-// (DESIGN.md); each segment holds a chromem-go export of its vectors.
+// after that. chromem-go's NewPersistentDB is avoided on purpose: it names
+// each document's file by a 32-bit hash of its ID (two IDs collided at
+// about 11,000 chunks, and one was silently dropped on reload), writes
+// without temporary file, rename or fsync, and fails the whole database
+// on one truncated file. Each segment holds a chromem-go export of its
+// vectors instead.
 //
 // It returns where the documents now are; ix.storedIn(s) is the index that
 // knows it, so that the next save writes only what is new.

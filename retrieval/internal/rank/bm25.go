@@ -54,12 +54,12 @@ func nonNegative(name string, v float64) error {
 	return nil
 }
 
-// fieldTerms is what the keyword index sees of one chunk.
+// FieldTerms is what the keyword index sees of one chunk.
 type FieldTerms struct {
 	Body, Section, Title []string
 }
 
-// docUnits is one document for the keyword index: whether it is short,
+// DocUnits is one document for the keyword index: whether it is short,
 // and its chunks' range [first, first+count).
 type DocUnits struct {
 	Short        bool
@@ -102,7 +102,7 @@ type fieldLengths struct{ body, section, title int }
 // length normalisation in that field.
 type fieldWeights struct{ body, section, title float64 }
 
-// keywordIndex is an inverted index over chunks.
+// KeywordIndex is an inverted index over chunks.
 type KeywordIndex struct {
 	params  BM25Params
 	N       int
@@ -115,7 +115,7 @@ type KeywordIndex struct {
 	accumulators sync.Pool
 }
 
-// chunkCounts is what the keyword index keeps of one chunk: each term's
+// ChunkCounts is what the keyword index keeps of one chunk: each term's
 // counts in the chunk's fields, and the fields' lengths.
 type ChunkCounts struct {
 	terms   []termCount
@@ -127,7 +127,7 @@ type termCount struct {
 	counts posting // chunk unset
 }
 
-// countTerms counts the terms of one chunk's fields.
+// CountTerms counts the terms of one chunk's fields.
 func CountTerms(f FieldTerms) ChunkCounts {
 	at := make(map[string]int, len(f.Body)/2+len(f.Section)+len(f.Title))
 	var out []termCount
@@ -160,7 +160,7 @@ func CountTerms(f FieldTerms) ChunkCounts {
 	return ChunkCounts{terms: out, lengths: fieldLengths{len(f.Body), len(f.Section), len(f.Title)}}
 }
 
-// updateKeywordIndex indexes chunks, of docs: a chunk c with reuse[c] >= 0
+// UpdateKeywordIndex indexes chunks, of docs: a chunk c with reuse[c] >= 0
 // is chunk reuse[c] of prev (chunks[c] is then empty), the others are
 // counted afresh. Postings of prev are remapped, not recounted, so an
 // update after a small change costs a pass over the postings instead of
@@ -359,7 +359,7 @@ func (ix *KeywordIndex) idf(df int) float64 {
 	return math.Log(1 + (float64(ix.Units)-float64(df)+0.5)/(float64(df)+0.5))
 }
 
-// search returns up to n chunks by BM25 score, best first. Repeated query
+// Search returns up to n chunks by BM25 score, best first. Repeated query
 // terms count once: a question repeating a word does not mean it twice.
 func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 	if ix.N == 0 || n <= 0 {
@@ -429,13 +429,13 @@ func topN(s []Scored, n int) []Scored {
 	return s
 }
 
-// has reports whether the corpus holds a term.
+// Has reports whether the corpus holds a term.
 func (ix *KeywordIndex) Has(t string) bool {
 	_, ok := ix.Terms[t]
 	return ok
 }
 
-// termIDF is a term's inverse document frequency, and whether the corpus
+// TermIDF is a term's inverse document frequency, and whether the corpus
 // has the term at all.
 func (ix *KeywordIndex) TermIDF(t string) (float64, bool) {
 	tp, ok := ix.Terms[t]

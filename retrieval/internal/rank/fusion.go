@@ -6,7 +6,7 @@ import (
 	"math"
 )
 
-// fuse combines two rankings. Weighted fusion min-max normalises each list
+// Fuse combines two rankings. Weighted fusion min-max normalises each list
 // so that neither scale dominates; a chunk missing from a list scores that
 // list's floor there. f must pass Validate: an unknown method panics.
 func Fuse(kw, vec []Scored, f Fusion) []Scored {

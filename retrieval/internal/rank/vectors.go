@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// flatVectors holds the index's embeddings, one row per chunk in chunk
+// FlatVectors holds the index's embeddings, one row per chunk in chunk
 // order, for the query path. chromem-go stays the on-disk format (each
 // segment holds a chromem-go export of its vectors), but its exhaustive
 // query takes a mutex per document and a map walk per query: 5 ms at 20k
@@ -25,7 +25,7 @@ type FlatVectors struct {
 	N     int // rows set
 }
 
-// set stores the vector of row i, made unit length as chromem-go makes
+// Set stores the vector of row i, made unit length as chromem-go makes
 // the vectors it stores, so that a vector read back from a segment is the
 // one set here. An empty or all-zero vector is no vector: the chunk is
 // found by its words only.
@@ -48,7 +48,7 @@ func (fv *FlatVectors) Set(i int, v []float32) error {
 	return nil
 }
 
-// copyRows copies n rows of src, from row from on, to rows to on: an
+// CopyRows copies n rows of src, from row from on, to rows to on: an
 // unchanged document's vectors, already unit length.
 func (fv *FlatVectors) CopyRows(to int, src *FlatVectors, from, n int) error {
 	if !slices.Contains(src.Valid[from:from+n], true) {
@@ -71,7 +71,7 @@ func (fv *FlatVectors) CopyRows(to int, src *FlatVectors, from, n int) error {
 	return nil
 }
 
-// row returns the vector of row i (shared, not to be modified), or nil.
+// Row returns the vector of row i (shared, not to be modified), or nil.
 func (fv *FlatVectors) Row(i int) []float32 {
 	if !fv.Valid[i] {
 		return nil
@@ -136,7 +136,7 @@ func Normalize(v []float32) []float32 {
 	return out
 }
 
-// search returns the n chunks most similar to the unit vector q.
+// Search returns the n chunks most similar to the unit vector q.
 func (fv *FlatVectors) Search(q []float32, n int) []Scored {
 	rows := len(fv.Valid)
 	if fv.Dim == 0 || len(q) != fv.Dim || n <= 0 || rows == 0 {

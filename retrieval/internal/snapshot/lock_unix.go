@@ -9,7 +9,7 @@ import (
 	"syscall"
 )
 
-// lockIndex takes the index folder's write lock, waiting for another
+// LockIndex takes the index folder's write lock, waiting for another
 // process's save to end. The kernel drops the lock when its holder dies,
 // so a crashed save never leaves the folder locked.
 func LockIndex(dir string) (unlock func(), err error) {

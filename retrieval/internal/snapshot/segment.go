@@ -22,27 +22,27 @@ import (
 	"github.com/philippgille/chromem-go"
 )
 
-// segmentDoc is one document to be written into a segment: its chunks
+// SegmentDoc is one document to be written into a segment: its chunks
 // and, for each chunk, its unit vector or nil.
 type SegmentDoc struct {
 	Doc     wire.SnapshotDoc
 	Vectors [][]float32
 }
 
-// segment is a segment file read back.
+// Segment is a segment file read back.
 type Segment struct {
 	Docs    map[string]*wire.SnapshotDoc
 	Vectors *chromem.Collection
 }
 
-// noEmbedding is the embedding function of the collections segments are
+// NoEmbedding is the embedding function of the collections segments are
 // written from and read into: they hold vectors made elsewhere, and
 // chromem-go would otherwise fall back to OpenAI over the network.
 func NoEmbedding(context.Context, string) ([]float32, error) {
 	return nil, errors.New("segment vectors are stored, not embedded")
 }
 
-// writeSegment writes docs into a new segment file in dir and returns its
+// WriteSegment writes docs into a new segment file in dir and returns its
 // reference.
 func WriteSegment(dir string, docs []SegmentDoc) (wire.SegmentRef, error) {
 	name, err := newSegmentName()
@@ -96,7 +96,7 @@ func WriteSegment(dir string, docs []SegmentDoc) (wire.SegmentRef, error) {
 	return ref, nil
 }
 
-// readSegment reads and verifies the segment ref names in dir.
+// ReadSegment reads and verifies the segment ref names in dir.
 func ReadSegment(dir string, ref wire.SegmentRef) (*Segment, error) {
 	docs, vectors, err := readSegmentFile(dir, ref)
 	if err != nil {
@@ -113,7 +113,7 @@ func ReadSegment(dir string, ref wire.SegmentRef) (*Segment, error) {
 	return s, nil
 }
 
-// readSegmentDocs reads and verifies the segment ref names in dir, and
+// ReadSegmentDocs reads and verifies the segment ref names in dir, and
 // decodes its documents only.
 func ReadSegmentDocs(dir string, ref wire.SegmentRef) (map[string]*wire.SnapshotDoc, error) {
 	docs, _, err := readSegmentFile(dir, ref)
@@ -156,7 +156,7 @@ func readSegmentFile(dir string, ref wire.SegmentRef) (map[string]*wire.Snapshot
 	return docs, body[start:end], nil
 }
 
-// segmentDoc returns a document of the segment as a save rewrites it.
+// SegmentDoc returns a document of the segment as a save rewrites it.
 func (s *Segment) SegmentDoc(ctx context.Context, id string) (SegmentDoc, error) {
 	d, ok := s.Docs[id]
 	if !ok {
@@ -194,7 +194,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 const CollectionName = "chunks"
 
-// vectorID names a chunk in the vector store; spans are unique within a
+// VectorID names a chunk in the vector store; spans are unique within a
 // document except for the header chunk, which may repeat another's span.
 func VectorID(c document.Chunk) string {
 	id := c.DocID + "#" + strconv.Itoa(c.Start) + "-" + strconv.Itoa(c.End)

@@ -38,7 +38,7 @@ const (
 	// are leftovers of a save that crashed before its commit, or of the
 	// root it replaced; the next save removes them.
 	SegmentGlob = "seg-*.snap"
-	// lockFile serialises the processes saving into one folder: a save
+	// LockFile serialises the processes saving into one folder: a save
 	// removes the segments no root lists, which must never be the
 	// uncommitted ones of another save.
 	LockFile = ".lock"
@@ -47,7 +47,7 @@ const (
 // Magic lines start every file; the trailing number is the format
 // version, bumped whenever the encoded shape changes.
 const (
-	// snapshotMagicV1 starts the single-file snapshot of earlier
+	// SnapshotMagicV1 starts the single-file snapshot of earlier
 	// versions, which still opens (and is replaced by segments at the
 	// next save).
 	SnapshotMagicV1 = "citebot-snapshot\n1\n"
@@ -103,7 +103,7 @@ const (
 	maxDeadShare = 0.3
 )
 
-// commitRoot saves root into dir: documents without a Segment, and those
+// CommitRoot saves root into dir: documents without a Segment, and those
 // of segments compaction picks, are written by load into new segments,
 // whose names and references are filled in; then the root is written,
 // which commits the save, then the manifest; last, segments no longer
@@ -214,7 +214,7 @@ func compaction(docs []wire.RootDoc, known map[string]wire.SegmentRef) map[strin
 	return rewrite
 }
 
-// listedSegments names the segments docs refer to, sorted.
+// ListedSegments names the segments docs refer to, sorted.
 func ListedSegments(docs []wire.RootDoc) []string {
 	var names []string
 	for _, d := range docs {
@@ -254,7 +254,7 @@ func splitParts(docs []wire.RootDoc, pending []int) [][]int {
 	return append(parts, cur)
 }
 
-// manifestOf is the manifest of a root whose checksum is sum.
+// ManifestOf is the manifest of a root whose checksum is sum.
 func ManifestOf(root *wire.Root, sum string) Manifest {
 	m := Manifest{Versions: root.Versions, Created: root.Created, SnapshotSHA256: sum, Skipped: ModelSkipped(root.Skipped), Segments: len(root.Segments),
 		Documents: make([]ManifestDocument, 0, len(root.Docs))}
@@ -276,7 +276,7 @@ func WriteManifest(dir string, m Manifest) error {
 	})
 }
 
-// writeRoot writes the root snapshot and returns its checksum.
+// WriteRoot writes the root snapshot and returns its checksum.
 func WriteRoot(dir string, root *wire.Root) (string, error) {
 	h := sha256.New()
 	err := writeAtomic(filepath.Join(dir, SnapshotFile), func(w io.Writer) error {
@@ -298,7 +298,7 @@ func WriteRoot(dir string, root *wire.Root) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// readRoot reads the root snapshot of dir and returns it with its
+// ReadRoot reads the root snapshot of dir and returns it with its
 // checksum. An error wraps ErrNoIndex when there is none and ErrCorrupt
 // when it cannot be read back; errOldFormat says it is a version 1
 // snapshot, raw then holding its bytes.
@@ -325,10 +325,10 @@ func ReadRoot(dir string) (root *wire.Root, sum string, raw []byte, err error) {
 	return root, hex.EncodeToString(trailer), nil, nil
 }
 
-// errOldFormat marks a version 1 snapshot.
+// ErrOldFormat marks a version 1 snapshot.
 var ErrOldFormat = errors.New("snapshot of format version 1")
 
-// verifyChecksum checks a file's magic and checksum trailer and returns
+// VerifyChecksum checks a file's magic and checksum trailer and returns
 // the bytes before the trailer and the trailer.
 func VerifyChecksum(raw []byte, magic string) (body, sum []byte, err error) {
 	if len(raw) < len(magic)+sha256.Size || string(raw[:len(magic)]) != magic {
@@ -341,7 +341,7 @@ func VerifyChecksum(raw []byte, magic string) (body, sum []byte, err error) {
 	return body, sum, nil
 }
 
-// segmentsPresent reports whether every segment root lists is in dir at
+// SegmentsPresent reports whether every segment root lists is in dir at
 // its recorded size: a cheap check that a save or a crash did not leave
 // the root pointing at nothing (Open verifies the checksums).
 func SegmentsPresent(dir string, root *wire.Root) bool {
@@ -398,7 +398,7 @@ func currentRoot(dir string) *wire.Root {
 	return root
 }
 
-// removeGarbage deletes the garbage in dir. The caller holds dir's lock,
+// RemoveGarbage deletes the garbage in dir. The caller holds dir's lock,
 // so no save is under way whose segments no root lists yet.
 func RemoveGarbage(dir string) {
 	for _, f := range garbage(dir, currentRoot(dir)) {
@@ -406,7 +406,7 @@ func RemoveGarbage(dir string) {
 	}
 }
 
-// tidy removes the garbage in dir, if there is any, so that a run with
+// Tidy removes the garbage in dir, if there is any, so that a run with
 // nothing to save still cleans up after a crashed one. It is best effort:
 // a folder it cannot lock or write (read-only) keeps its garbage.
 func Tidy(dir string) {
@@ -421,7 +421,7 @@ func Tidy(dir string) {
 	RemoveGarbage(dir)
 }
 
-// absDir names a folder independently of the working directory, so that
+// AbsDir names a folder independently of the working directory, so that
 // an index knows whether a save goes where its segments are.
 func AbsDir(dir string) string {
 	if abs, err := filepath.Abs(dir); err == nil {
