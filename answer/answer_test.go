@@ -65,7 +65,7 @@ func tinyIndex(t testing.TB) *retrieval.Index {
 		t.Fatal(err)
 	}
 	cfg := retrieval.Config{
-		Chunk:    chunking.ChunkOptions{MaxBytes: 1000, Boilerplate: chunking.DefaultBoilerplate()},
+		Chunk:    chunking.Options{MaxBytes: 1000, Boilerplate: chunking.DefaultBoilerplate()},
 		BM25:     retrieval.DefaultBM25,
 		Fusion:   retrieval.DefaultFusion,
 		Embedder: retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()},
@@ -73,7 +73,7 @@ func tinyIndex(t testing.TB) *retrieval.Index {
 	var docs []document.Document
 	for _, id := range []string{"lighthouse.md", "orchard.txt", "sub/river.txt"} {
 		text := tinyDocs[id]
-		docs = append(docs, document.Document{ID: id, Title: chunking.DocumentTitle(text, cfg.Chunk.Boilerplate), Text: text})
+		docs = append(docs, document.Document{ID: id, Title: chunking.Title(text, cfg.Chunk.Boilerplate), Text: text})
 	}
 	built, err := retrieval.NewMemoryStore(cfg).Update(context.Background(), nil, retrieval.FromDocuments(docs, nil))
 	ix := built.Index

@@ -19,7 +19,7 @@ func seedsIndex(b *testing.B) *retrieval.Index {
 	if err != nil {
 		b.Fatal(err)
 	}
-	docs, skipped, err := loader.Load("../seeds", 1<<30, func(s string) string { return chunking.DocumentTitle(s, cfg.Chunk.Boilerplate) })
+	docs, skipped, err := loader.Load("../seeds", 1<<30, func(s string) string { return chunking.Title(s, cfg.Chunk.Boilerplate) })
 	if err != nil {
 		b.Fatal(err)
 	}

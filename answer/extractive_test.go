@@ -28,12 +28,12 @@ func bylineIndex(t testing.TB) Extractive {
 		t.Fatal(err)
 	}
 	cfg := retrieval.Config{BM25: retrieval.DefaultBM25, Fusion: retrieval.DefaultFusion,
-		Chunk:    chunking.ChunkOptions{MaxBytes: 1000},
+		Chunk:    chunking.Options{MaxBytes: 1000},
 		Embedder: retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}}
 	var docs []document.Document
 	for _, id := range []string{"glaciers.txt", "news.txt"} {
 		text := bylineDocs[id]
-		docs = append(docs, document.Document{ID: id, Title: chunking.DocumentTitle(text, nil), Text: text})
+		docs = append(docs, document.Document{ID: id, Title: chunking.Title(text, nil), Text: text})
 	}
 	built, err := retrieval.NewMemoryStore(cfg).Update(context.Background(), nil, retrieval.FromDocuments(docs, nil))
 	ix := built.Index

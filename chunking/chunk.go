@@ -11,11 +11,11 @@ import (
 	"unicode/utf8"
 )
 
-// ChunkerVersion names the chunking rules. An index built by another
+// Version names the chunking rules. An index built by another
 // version has different spans, so the indexer re-chunks every document
 // when it changes; bump it with any change to chunk or sentence output
 // (the golden files in testdata/chunks show such changes).
-const ChunkerVersion = "chunk-5"
+const Version = "chunk-5"
 
 // Limits on chunk sizes, in bytes.
 const (
@@ -28,13 +28,13 @@ const (
 	minMaxBytes = 200
 )
 
-// ChunkOptions controls ChunkDocument.
-type ChunkOptions struct {
+// Options controls Split.
+type Options struct {
 	// MaxBytes is the size up to which short paragraphs are merged and
 	// beyond which a paragraph is split; below 800 a single sentence may
 	// still exceed it, since a sentence is never split below citation size.
 	// Validate accepts 200 to 3,000, the longest passage clients are
-	// promised; ChunkDocument itself reads 0 as 1000 and caps larger sizes
+	// promised; Split itself reads 0 as 1000 and caps larger sizes
 	// at 3,000.
 	MaxBytes int
 	// Boilerplate matches site chrome, each pattern against one whole line
@@ -43,12 +43,12 @@ type ChunkOptions struct {
 	Boilerplate []*regexp.Regexp
 }
 
-// Validate reports the first option ChunkDocument cannot honour, naming
+// Validate reports the first option Split cannot honour, naming
 // it as the config file does (chunk.max_bytes). The size range is the
-// one the CLI has always enforced, so 0 is refused although ChunkDocument
+// one the CLI has always enforced, so 0 is refused although Split
 // reads it as the default: a setting should say the size it gets. A nil
 // pattern is refused because matching it would panic.
-func (o ChunkOptions) Validate() error {
+func (o Options) Validate() error {
 	if o.MaxBytes < minMaxBytes || o.MaxBytes > document.MaxPassageBytes {
 		return fmt.Errorf("chunk.max_bytes must be between %d and %d, got %d", minMaxBytes, document.MaxPassageBytes, o.MaxBytes)
 	}
@@ -63,7 +63,7 @@ func (o ChunkOptions) Validate() error {
 // defaultBoilerplatePatterns are the site chrome of the pages the corpus was
 // saved from (journal sites, news portals) and of similar sites. They must
 // stay specific: a line dropped here is never found or cited. Editing them
-// changes chunks, so it needs a ChunkerVersion bump like any other change.
+// changes chunks, so it needs a Version bump like any other change.
 var defaultBoilerplatePatterns = []string{
 	`translate this page:?`,
 	`please select (?:your|a) language\b.*`,
@@ -308,12 +308,12 @@ func shortTitle(s string) string {
 	return strings.TrimRightFunc(s[:cut], analysis.IsSpaceRune) + "…"
 }
 
-// DocumentTitle returns the document's title: a Markdown "# " heading near
+// Title returns the document's title: a Markdown "# " heading near
 // the top, else the first substantial line (six words or more, at most 300
 // bytes) before the body, else the first line that is not boilerplate.
 // Rubric lines such as a journal section name are short, which is why the
 // six-word rule exists. Nil boilerplate means DefaultBoilerplate().
-func DocumentTitle(text string, boilerplate []*regexp.Regexp) string {
+func Title(text string, boilerplate []*regexp.Regexp) string {
 	if boilerplate == nil {
 		boilerplate = defaultBoilerplate()
 	}
@@ -600,7 +600,7 @@ func lineStart(text string, p int) int {
 	return strings.LastIndexByte(text[:p], '\n') + 1
 }
 
-// ChunkDocument cuts a document into chunks: byte spans of doc.Text that
+// Split cuts a document into chunks: byte spans of doc.Text that
 // are indexed and returned as passages.
 //
 // Paragraphs are the unit. Short paragraphs are merged up to MaxBytes, but
@@ -622,7 +622,7 @@ func lineStart(text string, p int) int {
 // affiliation, the opening of the abstract. It overlaps the other chunks on
 // purpose: it lets "who wrote it" questions find the author line next to
 // the title.
-func ChunkDocument(doc document.Document, opt ChunkOptions) []document.Chunk {
+func Split(doc document.Document, opt Options) []document.Chunk {
 	text := doc.Text
 	maxBytes := opt.MaxBytes
 	if maxBytes <= 0 {

@@ -37,25 +37,25 @@ func updateGolden() bool {
 const goldenDir = "testdata/chunks"
 
 // TestChunkGolden pins the chunks of the seeds. Their hash is recorded
-// beside ChunkerVersion in version.golden, so a change of output without a
+// beside Version in version.golden, so a change of output without a
 // version bump (which would leave old indexes silently stale) fails here.
 func TestChunkGolden(t *testing.T) {
 	h := sha256.New()
 	for _, doc := range testdocs.Seeds(t) {
-		doc.Title = DocumentTitle(doc.Text, nil)
-		chunks := ChunkDocument(doc, ChunkOptions{})
-		checkChunks(t, doc, ChunkOptions{}, chunks)
+		doc.Title = Title(doc.Text, nil)
+		chunks := Split(doc, Options{})
+		checkChunks(t, doc, Options{}, chunks)
 		got := formatChunks(doc, chunks)
 		fmt.Fprintf(h, "%s\n%s", doc.ID, got)
 		compareGolden(t, filepath.Join(goldenDir, strings.TrimSuffix(doc.ID, ".txt")+".golden"), got)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	path := filepath.Join(goldenDir, "version.golden")
-	want := ChunkerVersion + " " + sum + "\n"
+	want := Version + " " + sum + "\n"
 	old, _ := os.ReadFile(path)
 	oldVersion, oldSum, _ := strings.Cut(strings.TrimSpace(string(old)), " ")
-	if oldVersion == ChunkerVersion && oldSum != sum && len(old) > 0 {
-		t.Errorf("chunk output changed but ChunkerVersion is still %q: bump it (then run with -update)", ChunkerVersion)
+	if oldVersion == Version && oldSum != sum && len(old) > 0 {
+		t.Errorf("chunk output changed but Version is still %q: bump it (then run with -update)", Version)
 		return
 	}
 	compareGolden(t, path, want)
@@ -85,7 +85,7 @@ func compareGolden(t *testing.T, path, got string) {
 // header line per chunk, then its exact text.
 func formatChunks(doc document.Document, chunks []document.Chunk) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# ChunkDocument(%s), default options\n# title: %q\n# %d chunks, %d bytes of text\n", doc.ID, doc.Title, len(chunks), len(doc.Text))
+	fmt.Fprintf(&b, "# Split(%s), default options\n# title: %q\n# %d chunks, %d bytes of text\n", doc.ID, doc.Title, len(chunks), len(doc.Text))
 	for i, c := range chunks {
 		kind := ""
 		if c.Header {
@@ -121,15 +121,15 @@ func TestChunkProperties(t *testing.T) {
 	sizes := []int{0, 50, 300, 1000, 2500, 100000}
 	for _, doc := range testdocs.Seeds(t) {
 		for _, max := range sizes {
-			opt := ChunkOptions{MaxBytes: max}
-			checkChunks(t, doc, opt, ChunkDocument(doc, opt))
+			opt := Options{MaxBytes: max}
+			checkChunks(t, doc, opt, Split(doc, opt))
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 400 {
 		doc := document.Document{ID: fmt.Sprintf("gen%03d.txt", i), Text: generateDocument(r)}
-		opt := ChunkOptions{MaxBytes: sizes[i%len(sizes)]}
-		checkChunks(t, doc, opt, ChunkDocument(doc, opt))
+		opt := Options{MaxBytes: sizes[i%len(sizes)]}
+		checkChunks(t, doc, opt, Split(doc, opt))
 		if t.Failed() {
 			t.Fatalf("document %d (MaxBytes %d):\n%.3000q", i, opt.MaxBytes, doc.Text)
 		}
@@ -149,14 +149,14 @@ func FuzzChunkDocument(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string, max int) {
 		doc := document.Document{ID: "fuzz.txt", Text: text}
-		opt := ChunkOptions{MaxBytes: max}
-		checkChunks(t, doc, opt, ChunkDocument(doc, opt))
-		DocumentTitle(text, nil)
+		opt := Options{MaxBytes: max}
+		checkChunks(t, doc, opt, Split(doc, opt))
+		Title(text, nil)
 	})
 }
 
-// checkChunks checks ChunkDocument's promises for one document.
-func checkChunks(t testing.TB, doc document.Document, opt ChunkOptions, chunks []document.Chunk) {
+// checkChunks checks Split's promises for one document.
+func checkChunks(t testing.TB, doc document.Document, opt Options, chunks []document.Chunk) {
 	t.Helper()
 	text := doc.Text
 	bp := opt.Boilerplate
@@ -380,7 +380,7 @@ func TestChunkSections(t *testing.T) {
 	for _, tt := range tests {
 		doc := docs[tt.doc]
 		if chunks[tt.doc] == nil {
-			chunks[tt.doc] = ChunkDocument(doc, ChunkOptions{})
+			chunks[tt.doc] = Split(doc, Options{})
 		}
 		found := false
 		for _, c := range chunks[tt.doc] {
@@ -408,7 +408,7 @@ func TestChunkHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		doc := document.Document{ID: tt.doc, Text: testdocs.Seed(t, tt.doc)}
-		chunks := ChunkDocument(doc, ChunkOptions{})
+		chunks := Split(doc, Options{})
 		// The first chunk is the header, or a regular chunk that covers
 		// the same lines (the header is then dropped as redundant).
 		if len(chunks) == 0 {
@@ -433,8 +433,8 @@ func TestChunkLongParagraph(t *testing.T) {
 		fmt.Fprintf(&b, "Sentence number %d says something about information security and cooperation. ", i)
 	}
 	doc := document.Document{ID: "long.txt", Text: strings.TrimSpace(b.String())}
-	chunks := ChunkDocument(doc, ChunkOptions{MaxBytes: 600})
-	checkChunks(t, doc, ChunkOptions{MaxBytes: 600}, chunks)
+	chunks := Split(doc, Options{MaxBytes: 600})
+	checkChunks(t, doc, Options{MaxBytes: 600}, chunks)
 	var body []document.Chunk
 	for _, c := range chunks {
 		if !c.Header && c.LineStart == 3 {
@@ -466,8 +466,8 @@ func TestChunkMerging(t *testing.T) {
 		"2. Second Section\n\n" +
 		"Short five.\n\nShort six."
 	doc := document.Document{ID: "merge.txt", Text: text}
-	chunks := ChunkDocument(doc, ChunkOptions{})
-	checkChunks(t, doc, ChunkOptions{}, chunks)
+	chunks := Split(doc, Options{})
+	checkChunks(t, doc, Options{}, chunks)
 	var got []string
 	for _, c := range chunks {
 		if !c.Header {
@@ -487,8 +487,8 @@ func TestChunkMerging(t *testing.T) {
 func TestChunkCRLFAndBOM(t *testing.T) {
 	text := "\uFEFFTitle of the test document here\r\n\r\nFirst paragraph. Second sentence.\r\n\r\nReferences\r\n\r\n[1] Ref one.\r\n[2] Ref two.\r\n"
 	doc := document.Document{ID: "crlf.txt", Text: text}
-	chunks := ChunkDocument(doc, ChunkOptions{})
-	checkChunks(t, doc, ChunkOptions{}, chunks)
+	chunks := Split(doc, Options{})
+	checkChunks(t, doc, Options{}, chunks)
 	if chunks[0].Start != len("\uFEFF") {
 		t.Errorf("header starts at %d, want %d (after the BOM)", chunks[0].Start, len("\uFEFF"))
 	}
@@ -501,8 +501,8 @@ func TestChunkCRLFAndBOM(t *testing.T) {
 func TestChunkMarkdown(t *testing.T) {
 	text := "# Guide to the tool\n\nIntro text here.\n\n## Install\n\n```\n# not a heading\n```\n\nRun it.\n"
 	doc := document.Document{ID: "guide.md", Text: text}
-	chunks := ChunkDocument(doc, ChunkOptions{})
-	checkChunks(t, doc, ChunkOptions{}, chunks)
+	chunks := Split(doc, Options{})
+	checkChunks(t, doc, Options{}, chunks)
 	for _, c := range chunks[1:] {
 		s := text[c.Start:c.End]
 		want := ""
@@ -536,8 +536,8 @@ func TestDocumentTitle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := DocumentTitle(tt.text, nil); got != tt.want {
-				t.Errorf("DocumentTitle = %q, want %q", got, tt.want)
+			if got := Title(tt.text, nil); got != tt.want {
+				t.Errorf("Title = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -590,7 +590,7 @@ func TestCompileBoilerplate(t *testing.T) {
 	}
 	// An explicitly empty list turns removal off.
 	doc := document.Document{ID: "x", Text: "Translate this page:\n\nText."}
-	if chunks := ChunkDocument(doc, ChunkOptions{Boilerplate: []*regexp.Regexp{}}); doc.Text[chunks[0].Start:chunks[0].End] != doc.Text {
+	if chunks := Split(doc, Options{Boilerplate: []*regexp.Regexp{}}); doc.Text[chunks[0].Start:chunks[0].End] != doc.Text {
 		t.Errorf("with no patterns the header is %q", doc.Text[chunks[0].Start:chunks[0].End])
 	}
 }
@@ -630,7 +630,7 @@ func TestChunkEvidence(t *testing.T) {
 		if !ok {
 			text = testdocs.Seed(t, row.Document)
 			texts[row.Document] = text
-			chunks[row.Document] = ChunkDocument(document.Document{ID: row.Document, Text: text}, ChunkOptions{})
+			chunks[row.Document] = Split(document.Document{ID: row.Document, Text: text}, Options{})
 			sentences[row.Document] = analysis.SplitSentences(text, document.Span{Start: 0, End: len(text)})
 		}
 		if !evidenceFits(text, row.Evidence, chunks[row.Document], sentences[row.Document]) {
@@ -682,7 +682,7 @@ func BenchmarkChunkDocument(b *testing.B) {
 	b.SetBytes(int64(len(doc.Text)))
 	b.ReportAllocs()
 	for b.Loop() {
-		ChunkDocument(doc, ChunkOptions{})
+		Split(doc, Options{})
 	}
 }
 
@@ -715,7 +715,7 @@ func BenchmarkChunkSciFact(b *testing.B) {
 	for b.Loop() {
 		n := 0
 		for _, d := range docs {
-			n += len(ChunkDocument(d, ChunkOptions{}))
+			n += len(Split(d, Options{}))
 		}
 		b.ReportMetric(float64(n), "chunks")
 	}

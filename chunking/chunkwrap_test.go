@@ -16,8 +16,8 @@ func TestChunkWrapped(t *testing.T) {
 		for _, seed := range testdocs.Seeds(t) {
 			doc := document.Document{ID: seed.ID, Text: testdocs.Fold(seed.Text, width)}
 			for _, max := range []int{0, 300} {
-				opt := ChunkOptions{MaxBytes: max}
-				chunks := ChunkDocument(doc, opt)
+				opt := Options{MaxBytes: max}
+				chunks := Split(doc, opt)
 				checkChunks(t, doc, opt, chunks)
 				for _, sp := range analysis.SplitSentences(doc.Text, document.Span{Start: 0, End: len(doc.Text)}) {
 					if !inSomeChunk(chunks, sp) && !boilerplateNear(doc.Text, sp) {
@@ -64,11 +64,11 @@ func TestChunkWrappedHeadings(t *testing.T) {
 		"the Shanghai Cooperation Organization\n\n" + body + "\n"
 	doc := document.Document{ID: "wrapped.txt", Text: text}
 	wantTitle := "The Role of the Shanghai Cooperation Organization in the Development of International Legal Norms in the Field of Information Security"
-	if got := DocumentTitle(text, nil); got != wantTitle {
+	if got := Title(text, nil); got != wantTitle {
 		t.Errorf("title %q, want %q", got, wantTitle)
 	}
-	chunks := ChunkDocument(doc, ChunkOptions{})
-	checkChunks(t, doc, ChunkOptions{}, chunks)
+	chunks := Split(doc, Options{})
+	checkChunks(t, doc, Options{}, chunks)
 	last := chunks[len(chunks)-1]
 	if want := "3.1. The Effectiveness Analysis of Information Security Activities of the Shanghai Cooperation Organization"; last.Section != want {
 		t.Errorf("last chunk's section %q, want %q", last.Section, want)

@@ -8,18 +8,18 @@ import (
 func TestChunkOptionsValidate(t *testing.T) {
 	tests := []struct {
 		name string
-		opt  ChunkOptions
+		opt  Options
 		want string // "" for valid
 	}{
-		{"the shipped size", ChunkOptions{MaxBytes: 1000, Boilerplate: DefaultBoilerplate()}, ""},
-		{"smallest", ChunkOptions{MaxBytes: 200}, ""},
-		{"largest", ChunkOptions{MaxBytes: 3000}, ""},
-		{"removal off", ChunkOptions{MaxBytes: 1000, Boilerplate: []*regexp.Regexp{}}, ""},
-		{"zero size", ChunkOptions{}, "chunk.max_bytes must be between 200 and 3000, got 0"},
-		{"too small", ChunkOptions{MaxBytes: 199}, "chunk.max_bytes must be between 200 and 3000, got 199"},
-		{"too large", ChunkOptions{MaxBytes: 3001}, "chunk.max_bytes must be between 200 and 3000, got 3001"},
-		{"negative", ChunkOptions{MaxBytes: -1}, "chunk.max_bytes must be between 200 and 3000, got -1"},
-		{"nil pattern", ChunkOptions{MaxBytes: 1000, Boilerplate: []*regexp.Regexp{regexp.MustCompile("x"), nil}},
+		{"the shipped size", Options{MaxBytes: 1000, Boilerplate: DefaultBoilerplate()}, ""},
+		{"smallest", Options{MaxBytes: 200}, ""},
+		{"largest", Options{MaxBytes: 3000}, ""},
+		{"removal off", Options{MaxBytes: 1000, Boilerplate: []*regexp.Regexp{}}, ""},
+		{"zero size", Options{}, "chunk.max_bytes must be between 200 and 3000, got 0"},
+		{"too small", Options{MaxBytes: 199}, "chunk.max_bytes must be between 200 and 3000, got 199"},
+		{"too large", Options{MaxBytes: 3001}, "chunk.max_bytes must be between 200 and 3000, got 3001"},
+		{"negative", Options{MaxBytes: -1}, "chunk.max_bytes must be between 200 and 3000, got -1"},
+		{"nil pattern", Options{MaxBytes: 1000, Boilerplate: []*regexp.Regexp{regexp.MustCompile("x"), nil}},
 			"chunk boilerplate pattern 2 is nil"},
 	}
 	for _, tt := range tests {

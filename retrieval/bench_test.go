@@ -57,7 +57,7 @@ func benchConfig(tb testing.TB) Config {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Config{BM25: rank.DefaultBM25, Fusion: rank.DefaultFusion, Chunk: chunking.ChunkOptions{MaxBytes: 1000},
+	return Config{BM25: rank.DefaultBM25, Fusion: rank.DefaultFusion, Chunk: chunking.Options{MaxBytes: 1000},
 		Embedder: Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}}
 }
 

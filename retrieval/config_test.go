@@ -33,7 +33,7 @@ func TestConfigValidate(t *testing.T) {
 			"chunk.max_bytes must be between 200 and 3000, got 3001"},
 		{"bm25", with(func(c *Config) { c.BM25.K1 = -1 }), "bm25.k1 must be ≥ 0, got -1"},
 		{"fusion", with(func(c *Config) { c.Fusion.Method = "linear" }), `fusion.method must be weighted or rrf, got "linear"`},
-		{"chunking first", with(func(c *Config) { c.Chunk = chunking.ChunkOptions{}; c.BM25.B = 2; c.Fusion.Candidates = 0 }),
+		{"chunking first", with(func(c *Config) { c.Chunk = chunking.Options{}; c.BM25.B = 2; c.Fusion.Candidates = 0 }),
 			"chunk.max_bytes must be between 200 and 3000, got 0"},
 		{"bm25 before fusion", with(func(c *Config) { c.BM25.B = 2; c.Fusion.Candidates = 0 }), "bm25.b must be within [0, 1], got 2"},
 		{"zero value", Config{}, "chunk.max_bytes must be between 200 and 3000, got 0"},

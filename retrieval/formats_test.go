@@ -149,7 +149,7 @@ func sha256File(tb testing.TB, path string) string {
 func TestSearchFormats(t *testing.T) {
 	dir := writeFormatCorpus(t)
 	cfg := benchConfig(t)
-	docs, skipped, err := loader.Load(dir, 0, func(text string) string { return chunking.DocumentTitle(text, cfg.Chunk.Boilerplate) })
+	docs, skipped, err := loader.Load(dir, 0, func(text string) string { return chunking.Title(text, cfg.Chunk.Boilerplate) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestSearchFormats(t *testing.T) {
 
 func TestMarkdownSections(t *testing.T) {
 	doc := document.Document{ID: "notes.md", Text: "Field Notes on Rivers\n=====================\n\nA study of rivers in the north of the region and their floods.\n\nSources\n-------\n\nThe Tana river floods every May according to the survey.\n\n## Fish\n\nSalmon return to the Tana in June.\n\n    ---\n"}
-	chunks := chunking.ChunkDocument(doc, chunking.ChunkOptions{})
+	chunks := chunking.Split(doc, chunking.Options{})
 	sections := map[string]string{}
 	for _, c := range chunks {
 		if !c.Header { // the header chunk spans this short document whole

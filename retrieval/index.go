@@ -42,7 +42,7 @@ type Embedder struct {
 
 // Config is everything that decides what an index contains and how it ranks.
 type Config struct {
-	Chunk    chunking.ChunkOptions
+	Chunk    chunking.Options
 	BM25     rank.BM25Params
 	Fusion   rank.Fusion
 	Embedder Embedder
@@ -139,7 +139,7 @@ func (c Config) versions() Versions {
 		fmt.Fprintf(h, "%s\n", re)
 	}
 	opts := hex.EncodeToString(h.Sum(nil))[:12]
-	return Versions{Chunker: chunking.ChunkerVersion + "+" + opts, Tokenizer: analysis.TokenizerVersion, Embedder: c.Embedder.Name}
+	return Versions{Chunker: chunking.Version + "+" + opts, Tokenizer: analysis.TokenizerVersion, Embedder: c.Embedder.Name}
 }
 
 // build indexes docs in memory. Documents whose SHA256 and versions match prev are
@@ -295,9 +295,9 @@ type docVectors struct {
 // were). An embedder with EmbedBatch gets all the texts in one call, to
 // send in batches; otherwise each text is embedded on its own, on all
 // cores.
-func embedDocuments(ctx context.Context, docs []document.Document, idx []int, results []docVectors, opts chunking.ChunkOptions, e Embedder) (int, error) {
+func embedDocuments(ctx context.Context, docs []document.Document, idx []int, results []docVectors, opts chunking.Options, e Embedder) (int, error) {
 	err := forEach(ctx, len(idx), func(_ context.Context, j int) error {
-		chunks := chunking.ChunkDocument(docs[idx[j]], opts)
+		chunks := chunking.Split(docs[idx[j]], opts)
 		results[idx[j]] = docVectors{chunks: chunks, vectors: make([][]float32, len(chunks))}
 		return nil
 	})
@@ -491,7 +491,7 @@ func DefaultEmbedder() (Embedder, error) {
 func DefaultConfig() (Config, error) {
 	e, err := DefaultEmbedder()
 	return Config{BM25: rank.DefaultBM25, Fusion: rank.DefaultFusion, Embedder: e,
-		Chunk: chunking.ChunkOptions{MaxBytes: document.DefaultChunkBytes, Boilerplate: chunking.DefaultBoilerplate()}}, err
+		Chunk: chunking.Options{MaxBytes: document.DefaultChunkBytes, Boilerplate: chunking.DefaultBoilerplate()}}, err
 }
 
 // Sections lists the section headings of a document's chunks, in document

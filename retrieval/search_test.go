@@ -21,7 +21,7 @@ import (
 func seedIndex(tb testing.TB) *Index {
 	tb.Helper()
 	cfg := benchConfig(tb)
-	docs, skipped, err := loader.Load("../seeds", 0, func(text string) string { return chunking.DocumentTitle(text, cfg.Chunk.Boilerplate) })
+	docs, skipped, err := loader.Load("../seeds", 0, func(text string) string { return chunking.Title(text, cfg.Chunk.Boilerplate) })
 	if err != nil {
 		tb.Fatal(err)
 	}

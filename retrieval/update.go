@@ -439,7 +439,7 @@ func newSegmentDoc(d document.Document, r docVectors) snapshot.SegmentDoc {
 // text's lines, most of loading's time on a large corpus of text files)
 // and, for PDF, DOCX and HTML files, its extracted text (extraction costs
 // far more than hashing). Titles come from the chunker's rules, so a change
-// to those changes ChunkerVersion, and nothing is known then.
+// to those changes Version, and nothing is known then.
 type known struct {
 	titles map[string]string // by sha256
 	doc    loader.Known
@@ -531,7 +531,7 @@ func loadDocuments(dir string, maxFileBytes int64, cfg Config, k *known) ([]docu
 		title, indexed := titles[d.SHA256]
 		if d.Title == titlePending {
 			if !indexed {
-				title = cmp.Or(chunking.DocumentTitle(d.Text, cfg.Chunk.Boilerplate), d.ID)
+				title = cmp.Or(chunking.Title(d.Text, cfg.Chunk.Boilerplate), d.ID)
 			}
 			d.Title = title
 		}

@@ -159,7 +159,7 @@ func TestUpdateIncremental(t *testing.T) {
 		t.Errorf("edit: Rebuilt %q, Saved %v; want \"\", true", res.Rebuilt, res.Saved)
 	}
 	newB, _ := ix.Document("b.txt")
-	wantB := chunking.ChunkDocument(newB, cfg.Chunk)
+	wantB := chunking.Split(newB, cfg.Chunk)
 	if got := docChunks(ix, "b.txt"); !reflect.DeepEqual(got, wantB) {
 		t.Errorf("b.txt chunks after the edit:\n got %+v\nwant %+v", got, wantB)
 	}

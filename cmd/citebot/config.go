@@ -266,7 +266,7 @@ func (c config) validate() error {
 	// get the same rules; their messages already name the setting as the
 	// config file writes it. The boilerplate patterns are compiled, and so
 	// checked, when the index configuration is built.
-	rc := retrieval.Config{Chunk: chunking.ChunkOptions{MaxBytes: c.Chunk.MaxBytes}, BM25: c.BM25, Fusion: c.Fusion}
+	rc := retrieval.Config{Chunk: chunking.Options{MaxBytes: c.Chunk.MaxBytes}, BM25: c.BM25, Fusion: c.Fusion}
 	if err := rc.Validate(); err != nil {
 		return usageError{err}
 	}

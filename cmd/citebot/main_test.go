@@ -1053,7 +1053,7 @@ func seedsExtractive(t testing.TB) (answer.Extractive, map[string]string) {
 			return
 		}
 		docs, skipped, err := loader.Load(seeds, c.MaxFileBytes, func(text string) string {
-			return chunking.DocumentTitle(text, rc.Chunk.Boilerplate)
+			return chunking.Title(text, rc.Chunk.Boilerplate)
 		})
 		if err != nil {
 			fuzzIndex.err = err

@@ -132,7 +132,7 @@ func loadDocs(dir string) ([]document.Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs, _, err := loader.Load(dir, 1<<30, func(s string) string { return chunking.DocumentTitle(s, cfg.Chunk.Boilerplate) })
+	docs, _, err := loader.Load(dir, 1<<30, func(s string) string { return chunking.Title(s, cfg.Chunk.Boilerplate) })
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
