@@ -317,7 +317,7 @@ func TestOpenOldFormat(t *testing.T) {
 	if err := snapshot.WriteManifest(indexDir, manifest); err != nil {
 		t.Fatal(err)
 	}
-	writeIndexFiles(t, indexDir, map[string][]byte{snapshot.SnapshotFile: old, snapshot.ManifestFile: mustReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile))})
+	writeIndexFiles(t, indexDir, map[string][]byte{snapshot.SnapshotFile: old, snapshot.ManifestFile: testdocs.ReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile))})
 
 	ix, err := openDir(ctx, indexDir, cfg)
 	if err != nil {
@@ -343,7 +343,7 @@ func TestOpenOldFormat(t *testing.T) {
 	if err != nil || res.Saved || res.Rebuilt != "" || res.Summary.Unchanged != 4 {
 		t.Fatalf("Refresh: %v, Saved %v, Rebuilt %q, %+v; want nothing to do", err, res.Saved, res.Rebuilt, res.Summary)
 	}
-	if got := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile)); !reflect.DeepEqual(got, old) {
+	if got := testdocs.ReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile)); !reflect.DeepEqual(got, old) {
 		t.Errorf("an unchanged Refresh rewrote the version 1 snapshot")
 	}
 	// A change: the documents are reused, and saved as segments.

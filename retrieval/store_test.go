@@ -86,29 +86,6 @@ func topicDoc(title, topic string, n int) string {
 	return b.String()
 }
 
-func mustReadFile(tb testing.TB, path string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
-// dirNames lists the names in dir, sorted.
-func dirNames(tb testing.TB, dir string) []string {
-	tb.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
 // checkIndexFiles fails unless dir holds exactly a root snapshot, the
 // segments it lists, a manifest and the lock file: a temporary file or an
 // unlisted segment left behind means a save was not cleaned up.
@@ -120,7 +97,7 @@ func checkIndexFiles(tb testing.TB, dir string) {
 	}
 	want := append([]string{snapshot.LockFile, snapshot.SnapshotFile, snapshot.ManifestFile}, snapshot.ListedSegments(root.Docs)...)
 	slices.Sort(want)
-	if got := dirNames(tb, dir); !slices.Equal(got, want) {
+	if got := testdocs.Names(tb, dir); !slices.Equal(got, want) {
 		tb.Errorf("index folder holds %q, want %q", got, want)
 	}
 }
@@ -129,8 +106,8 @@ func checkIndexFiles(tb testing.TB, dir string) {
 func indexFiles(tb testing.TB, dir string) map[string][]byte {
 	tb.Helper()
 	out := map[string][]byte{}
-	for _, name := range dirNames(tb, dir) {
-		out[name] = mustReadFile(tb, filepath.Join(dir, name))
+	for _, name := range testdocs.Names(tb, dir) {
+		out[name] = testdocs.ReadFile(tb, filepath.Join(dir, name))
 	}
 	return out
 }
@@ -138,7 +115,7 @@ func indexFiles(tb testing.TB, dir string) map[string][]byte {
 // writeIndexFiles makes dir hold exactly files.
 func writeIndexFiles(tb testing.TB, dir string, files map[string][]byte) {
 	tb.Helper()
-	for _, name := range dirNames(tb, dir) {
+	for _, name := range testdocs.Names(tb, dir) {
 		if _, ok := files[name]; !ok {
 			if err := os.Remove(filepath.Join(dir, name)); err != nil {
 				tb.Fatal(err)
@@ -261,7 +238,7 @@ func TestOpenMatchesBuilt(t *testing.T) {
 	if got, want := m.Skipped, []document.Skipped{{Document: "skip.bin", Reason: "unsupported file type (indexed: .txt, .md, .pdf, .docx, .html)"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("manifest skipped = %+v, want %+v", got, want)
 	}
-	raw := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile))
+	raw := testdocs.ReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile))
 	if got, want := m.SnapshotSHA256, fmt.Sprintf("%x", raw[len(raw)-sha256.Size:]); got != want {
 		t.Errorf("manifest snapshot_sha256 = %s, want the snapshot's checksum %s", got, want)
 	}
@@ -513,8 +490,8 @@ func TestSaveFailureKeepsSnapshot(t *testing.T) {
 	cfg := benchConfig(t)
 	files := smallCorpus()
 	docsDir, indexDir, built := buildIndexDir(t, files, cfg)
-	snap := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile))
-	manifest := mustReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile))
+	snap := testdocs.ReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile))
+	manifest := testdocs.ReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile))
 
 	t.Run("index folder under a file", func(t *testing.T) {
 		file := filepath.Join(t.TempDir(), "file")
@@ -541,10 +518,10 @@ func TestSaveFailureKeepsSnapshot(t *testing.T) {
 			t.Fatalf("Update into a read-only folder: nil error, want an error")
 		}
 	})
-	if got := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile)); !bytes.Equal(got, snap) {
+	if got := testdocs.ReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile)); !bytes.Equal(got, snap) {
 		t.Errorf("a failed save changed the existing snapshot")
 	}
-	if got := mustReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile)); !bytes.Equal(got, manifest) {
+	if got := testdocs.ReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile)); !bytes.Equal(got, manifest) {
 		t.Errorf("a failed save changed the existing manifest")
 	}
 	checkIndexFiles(t, indexDir)

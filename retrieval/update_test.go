@@ -369,7 +369,7 @@ func TestUpdateRepairsManifest(t *testing.T) {
 	ctx := context.Background()
 	cfg := benchConfig(t)
 	docsDir, indexDir, _ := buildIndexDir(t, smallCorpus(), cfg)
-	good := mustReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile))
+	good := testdocs.ReadFile(t, filepath.Join(indexDir, snapshot.ManifestFile))
 	tests := []struct {
 		name   string
 		damage func(path string) error
@@ -388,7 +388,7 @@ func TestUpdateRepairsManifest(t *testing.T) {
 			if err := tt.damage(path); err != nil {
 				t.Fatal(err)
 			}
-			snap := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile))
+			snap := testdocs.ReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile))
 			res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
 			if err != nil {
 				t.Fatalf("Update: %v", err)
@@ -396,10 +396,10 @@ func TestUpdateRepairsManifest(t *testing.T) {
 			if res.Rebuilt != "" || res.Saved || res.Summary.Unchanged != 4 {
 				t.Errorf("Rebuilt %q, Saved %v, Unchanged %d; want \"\", false, 4", res.Rebuilt, res.Saved, res.Summary.Unchanged)
 			}
-			if got := mustReadFile(t, path); !bytes.Equal(got, good) {
+			if got := testdocs.ReadFile(t, path); !bytes.Equal(got, good) {
 				t.Errorf("manifest after Update:\n%s\nwant\n%s", got, good)
 			}
-			if got := mustReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile)); !bytes.Equal(got, snap) {
+			if got := testdocs.ReadFile(t, filepath.Join(indexDir, snapshot.SnapshotFile)); !bytes.Equal(got, snap) {
 				t.Errorf("repairing the manifest rewrote the snapshot")
 			}
 			checkIndexFiles(t, indexDir)

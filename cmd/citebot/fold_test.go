@@ -1,18 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"citebot/analysis"
 	"citebot/answer"
 	"citebot/chunking"
 	"citebot/document"
+	"citebot/internal/testdocs"
 )
 
 // TestAskFoldedSeeds answers the dev set over the seeds hard-wrapped at 72
@@ -114,47 +113,8 @@ func foldProse(text string, width int) string {
 			chrome = chrome || re.MatchString(line)
 		}
 		if !chrome {
-			lines[i] = fold(l, width)
+			lines[i] = testdocs.Fold(l, width)
 		}
 	}
 	return strings.Join(lines, "")
-}
-
-// fold hard-wraps text at width runes as retrieval's tests do: each line
-// longer than width is broken at the last space that leaves at most width
-// runes before it (or the first space after a longer word); only ' ' turns
-// into '\n'.
-func fold(text string, width int) string {
-	b := []byte(text)
-	for ls := 0; ls < len(b); {
-		le := bytes.IndexByte(b[ls:], '\n')
-		if le < 0 {
-			le = len(b)
-		} else {
-			le += ls
-		}
-		for s := ls; utf8.RuneCount(b[s:le]) > width; {
-			cut, col := -1, 0
-			for p := s; p < le; col++ {
-				if b[p] == ' ' && p > s {
-					if col > width && cut >= 0 {
-						break
-					}
-					cut = p
-					if col > width {
-						break
-					}
-				}
-				_, n := utf8.DecodeRune(b[p:le])
-				p += n
-			}
-			if cut < 0 {
-				break
-			}
-			b[cut] = '\n'
-			s = cut + 1
-		}
-		ls = le + 1
-	}
-	return string(b)
 }

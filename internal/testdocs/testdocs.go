@@ -1,6 +1,7 @@
 // Package testdocs gives tests across packages the same documents: the
-// seeds shipped with citebot, folders written from a map, and hard-wrapped
-// copies of a text. Only tests import it.
+// seeds shipped with citebot, folders written from a map, hard-wrapped
+// copies of a text, and the file reads a test fails on. Only tests import
+// it.
 package testdocs
 
 import (
@@ -118,4 +119,28 @@ func WriteTree(tb testing.TB, dir string, files map[string]string) {
 func SHA256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// ReadFile reads the file at path or fails the test.
+func ReadFile(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// Names lists the names in dir, sorted, or fails the test.
+func Names(tb testing.TB, dir string) []string {
+	tb.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }

@@ -162,47 +162,25 @@ func TestWriteAtomic(t *testing.T) {
 			if err := os.WriteFile(path, old, 0o644); err != nil && !tt.wantErr {
 				t.Fatal(err)
 			}
-			before := dirNames(t, dir)
+			before := testdocs.Names(t, dir)
 			err := writeAtomic(path, tt.write)
 			if gotErr := err != nil; gotErr != tt.wantErr {
 				t.Fatalf("writeAtomic error = %v, want error: %v", err, tt.wantErr)
 			}
-			if got := dirNames(t, dir); !slices.Equal(got, before) {
+			if got := testdocs.Names(t, dir); !slices.Equal(got, before) {
 				t.Errorf("folder holds %q after writeAtomic, want %q (no temporary files)", got, before)
 			}
 			if tt.wantErr {
 				if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
-					if got := mustReadFile(t, path); !bytes.Equal(got, old) {
+					if got := testdocs.ReadFile(t, path); !bytes.Equal(got, old) {
 						t.Errorf("failed write changed the file to %q, want %q", got, old)
 					}
 				}
 				return
 			}
-			if got, want := string(mustReadFile(t, path)), "new"; got != want {
+			if got, want := string(testdocs.ReadFile(t, path)), "new"; got != want {
 				t.Errorf("file holds %q, want %q", got, want)
 			}
 		})
 	}
-}
-func mustReadFile(tb testing.TB, path string) []byte {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
-// dirNames lists the names in dir, sorted.
-func dirNames(tb testing.TB, dir string) []string {
-	tb.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
 }
