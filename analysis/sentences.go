@@ -1,10 +1,11 @@
 package analysis
 
 import (
-	"citebot/document"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"citebot/document"
 )
 
 // SplitSentences returns the sentences of text[within.Start:within.End] as

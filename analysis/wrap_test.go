@@ -1,12 +1,13 @@
 package analysis
 
 import (
-	"citebot/document"
-	"citebot/internal/testdocs"
 	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"citebot/document"
+	"citebot/internal/testdocs"
 )
 
 func TestFold(t *testing.T) {

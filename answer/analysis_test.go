@@ -1,11 +1,12 @@
 package answer
 
 import (
-	"citebot/analysis"
-	"citebot/document"
 	"fmt"
 	"reflect"
 	"testing"
+
+	"citebot/analysis"
+	"citebot/document"
 )
 
 func TestMemoBounded(t *testing.T) {

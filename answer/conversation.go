@@ -1,7 +1,6 @@
 package answer
 
 import (
-	"citebot/analysis"
 	"context"
 	"fmt"
 	"strings"
@@ -9,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"citebot/analysis"
 )
 
 // Turn is one earlier message of a conversation.

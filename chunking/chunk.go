@@ -1,14 +1,15 @@
 package chunking
 
 import (
-	"citebot/analysis"
-	"citebot/document"
 	"fmt"
 	"regexp"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"citebot/analysis"
+	"citebot/document"
 )
 
 // Version names the chunking rules. An index built by another

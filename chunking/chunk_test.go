@@ -2,9 +2,6 @@ package chunking
 
 import (
 	"bufio"
-	"citebot/analysis"
-	"citebot/document"
-	"citebot/internal/testdocs"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -17,6 +14,10 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"citebot/analysis"
+	"citebot/document"
+	"citebot/internal/testdocs"
 )
 
 // The -update flag rewrites golden files. Other test files of this package

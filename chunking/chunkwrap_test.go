@@ -1,10 +1,11 @@
 package chunking
 
 import (
+	"testing"
+
 	"citebot/analysis"
 	"citebot/document"
 	"citebot/internal/testdocs"
-	"testing"
 )
 
 // TestChunkWrapped checks that chunks of hard-wrapped text end where

@@ -1,8 +1,6 @@
 package loader
 
 import (
-	"citebot/document"
-	"citebot/internal/testdocs"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"citebot/document"
+	"citebot/internal/testdocs"
 )
 
 func TestLoad(t *testing.T) {

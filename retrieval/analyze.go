@@ -1,9 +1,10 @@
 package retrieval
 
 import (
+	"slices"
+
 	"citebot/analysis"
 	"citebot/retrieval/internal/rank"
-	"slices"
 )
 
 // Analyze analyses a question against this index: names written in

@@ -1,10 +1,6 @@
 package retrieval
 
 import (
-	"citebot/document"
-	"citebot/retrieval/internal/snapshot"
-	wire "citebot/retrieval/internal/wire"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,6 +9,10 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"citebot/document"
+	"citebot/retrieval/internal/snapshot"
+	wire "citebot/retrieval/internal/wire"
 )
 
 var updateFormat = flag.Bool("update-format", false, "rewrite testdata/format from the current encoders")

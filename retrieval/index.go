@@ -1,12 +1,6 @@
 package retrieval
 
 import (
-	"citebot/analysis"
-	"citebot/chunking"
-	"citebot/document"
-	"citebot/retrieval/internal/rank"
-	wire "citebot/retrieval/internal/wire"
-
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -18,8 +12,13 @@ import (
 
 	"github.com/philippgille/chromem-go"
 
+	"citebot/analysis"
+	"citebot/chunking"
+	"citebot/document"
 	"citebot/embedding/wordvec"
 	"citebot/loader/extract"
+	"citebot/retrieval/internal/rank"
+	wire "citebot/retrieval/internal/wire"
 )
 
 // Embedder turns text into a vector. Name is recorded in the manifest so that

@@ -2,10 +2,6 @@ package retrieval
 
 import (
 	"bytes"
-	"citebot/document"
-	"citebot/retrieval/internal/rank"
-	"citebot/retrieval/internal/snapshot"
-	wire "citebot/retrieval/internal/wire"
 	"context"
 	"encoding/gob"
 	"encoding/hex"
@@ -16,6 +12,11 @@ import (
 	"time"
 
 	"github.com/philippgille/chromem-go"
+
+	"citebot/document"
+	"citebot/retrieval/internal/rank"
+	"citebot/retrieval/internal/snapshot"
+	wire "citebot/retrieval/internal/wire"
 )
 
 // save writes the index into dir: the documents no segment in dir holds

@@ -1,12 +1,6 @@
 package retrieval
 
 import (
-	"citebot/analysis"
-	"citebot/document"
-	"citebot/retrieval/internal/rank"
-	"citebot/retrieval/internal/snapshot"
-	wire "citebot/retrieval/internal/wire"
-
 	"bytes"
 	"cmp"
 	"context"
@@ -20,6 +14,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"citebot/analysis"
+	"citebot/document"
+	"citebot/retrieval/internal/rank"
+	"citebot/retrieval/internal/snapshot"
+	wire "citebot/retrieval/internal/wire"
 )
 
 // Remote is an external engine that keeps an index's chunks, their

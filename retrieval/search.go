@@ -1,14 +1,15 @@
 package retrieval
 
 import (
-	"citebot/analysis"
-	"citebot/document"
-	"citebot/retrieval/internal/rank"
 	"context"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+
+	"citebot/analysis"
+	"citebot/document"
+	"citebot/retrieval/internal/rank"
 )
 
 // Passage is a ranked span of one document: one chunk, or neighbouring and

@@ -1,10 +1,6 @@
 package retrieval
 
 import (
-	"citebot/chunking"
-	"citebot/document"
-	"citebot/internal/testdocs"
-	"citebot/loader"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +11,11 @@ import (
 	"sync"
 	"testing"
 	"unicode/utf8"
+
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/internal/testdocs"
+	"citebot/loader"
 )
 
 // seedIndex builds an index over ../seeds the way Update does.

@@ -1,11 +1,6 @@
 package retrieval
 
 import (
-	"citebot/document"
-	"citebot/internal/testdocs"
-	"citebot/loader"
-	"citebot/retrieval/internal/snapshot"
-	wire "citebot/retrieval/internal/wire"
 	"context"
 	"fmt"
 	"maps"
@@ -16,6 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"citebot/document"
+	"citebot/internal/testdocs"
+	"citebot/loader"
+	"citebot/retrieval/internal/snapshot"
+	wire "citebot/retrieval/internal/wire"
 )
 
 // numberedCorpus is n documents of a few chunks each, on distinct topics.

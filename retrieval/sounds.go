@@ -1,9 +1,10 @@
 package retrieval
 
 import (
-	"citebot/analysis"
 	"slices"
 	"sync"
+
+	"citebot/analysis"
 )
 
 // A name asked about in Russian ("Пэнтерс", "Джаред Аллен") is in no

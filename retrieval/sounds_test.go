@@ -1,12 +1,13 @@
 package retrieval
 
 import (
-	"citebot/analysis"
-	"citebot/document"
-	"citebot/retrieval/internal/rank"
 	"context"
 	"slices"
 	"testing"
+
+	"citebot/analysis"
+	"citebot/document"
+	"citebot/retrieval/internal/rank"
 )
 
 // TestAnalyzeRussianNames: names asked about in Russian reach the corpus's

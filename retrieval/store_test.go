@@ -1,11 +1,6 @@
 package retrieval
 
 import (
-	"citebot/document"
-	"citebot/internal/testdocs"
-	"citebot/retrieval/internal/snapshot"
-	wire "citebot/retrieval/internal/wire"
-
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -25,6 +20,11 @@ import (
 	"time"
 
 	"github.com/philippgille/chromem-go"
+
+	"citebot/document"
+	"citebot/internal/testdocs"
+	"citebot/retrieval/internal/snapshot"
+	wire "citebot/retrieval/internal/wire"
 )
 
 // seedQuestions are asked of the seed corpus; the ranking is not checked

@@ -1,13 +1,6 @@
 package retrieval
 
 import (
-	"citebot/chunking"
-	"citebot/document"
-	"citebot/loader"
-	"citebot/retrieval/internal/rank"
-	"citebot/retrieval/internal/snapshot"
-	wire "citebot/retrieval/internal/wire"
-
 	"cmp"
 	"context"
 	"errors"
@@ -16,6 +9,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/loader"
+	"citebot/retrieval/internal/rank"
+	"citebot/retrieval/internal/snapshot"
+	wire "citebot/retrieval/internal/wire"
 )
 
 // UpdateResult is what a Store's Update did.

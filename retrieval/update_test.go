@@ -2,11 +2,6 @@ package retrieval
 
 import (
 	"bytes"
-	"citebot/chunking"
-	"citebot/document"
-	"citebot/internal/testdocs"
-	"citebot/loader"
-	"citebot/retrieval/internal/snapshot"
 	"context"
 	"errors"
 	"maps"
@@ -19,6 +14,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"citebot/chunking"
+	"citebot/document"
+	"citebot/internal/testdocs"
+	"citebot/loader"
+	"citebot/retrieval/internal/snapshot"
 )
 
 // embedLog wraps a real embedder and records the texts it embeds, to show

@@ -1,10 +1,6 @@
 package snapshot
 
 import (
-	"citebot/document"
-	wire "citebot/retrieval/internal/wire"
-	"strconv"
-
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -17,9 +13,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/philippgille/chromem-go"
+
+	"citebot/document"
+	wire "citebot/retrieval/internal/wire"
 )
 
 // SegmentDoc is one document to be written into a segment: its chunks

@@ -2,8 +2,6 @@ package snapshot
 
 import (
 	"bytes"
-	"citebot/internal/testdocs"
-	wire "citebot/retrieval/internal/wire"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +10,9 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"citebot/internal/testdocs"
+	wire "citebot/retrieval/internal/wire"
 )
 
 func TestCompactionPlan(t *testing.T) {

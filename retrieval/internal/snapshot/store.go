@@ -1,9 +1,6 @@
 package snapshot
 
 import (
-	"citebot/document"
-	wire "citebot/retrieval/internal/wire"
-
 	"bufio"
 	"bytes"
 	"cmp"
@@ -22,6 +19,9 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"citebot/document"
+	wire "citebot/retrieval/internal/wire"
 )
 
 // Files of an index folder. The root snapshot lists the documents and the
