@@ -169,18 +169,21 @@ func (g Generative) fallback(ctx context.Context, question, search string, k int
 }
 
 // Prompt is what the model is sent: the rules, then the passages,
-// numbered and delimited, then the question. A passage cannot close its
-// own delimiter: "</passage" inside one is defused.
+// numbered and delimited, then the question. Nothing from a document or
+// a person can open or close a delimiter: "<passage" and "</passage" are
+// defused in every field that enters the prompt (the text, the title and
+// the document's name, which %q alone leaves as they are, and the
+// question).
 func Prompt(question string, ps []retrieval.Passage) []openai.ChatCompletionMessage {
 	var b strings.Builder
 	b.WriteString("Passages:\n\n")
 	for i, p := range ps {
-		fmt.Fprintf(&b, "<passage n=\"%d\" title=%q document=%q>\n", i+1, p.Title, p.DocID)
+		fmt.Fprintf(&b, "<passage n=\"%d\" title=%q document=%q>\n", i+1, defuse(p.Title), defuse(p.DocID))
 		b.WriteString(defuse(p.Text))
 		b.WriteString("\n</passage>\n\n")
 	}
 	b.WriteString("Question: ")
-	b.WriteString(question)
+	b.WriteString(defuse(question))
 	return []openai.ChatCompletionMessage{
 		{Role: openai.ChatMessageRoleSystem, Content: systemPrompt},
 		{Role: openai.ChatMessageRoleUser, Content: b.String()},
