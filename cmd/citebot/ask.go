@@ -80,7 +80,7 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 					Error    string `json:"error"`
 				}{q, err.Error()})
 			} else {
-				fmt.Fprintf(stdout, "error: %v\n", err)
+				fmt.Fprintf(stdout, "error: %s\n", visibleLine(err.Error()))
 			}
 			continue
 		}
@@ -102,9 +102,9 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 // with its title, file, lines and the exact quote, then the confidence (for
 // a refusal, how near the closest sentence came).
 func writeAnswer(w io.Writer, a answer.Answer) {
-	fmt.Fprintln(w, a.Answer)
+	fmt.Fprintln(w, visibleText(a.Answer))
 	if a.Note != "" {
-		fmt.Fprintf(w, "(%s)\n", a.Note)
+		fmt.Fprintf(w, "(%s)\n", visibleText(a.Note))
 	}
 	conf := confidenceText(a)
 	if len(a.Citations) == 0 {
@@ -116,9 +116,9 @@ func writeAnswer(w io.Writer, a answer.Answer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Sources:")
 	for _, c := range a.Citations {
-		fmt.Fprintf(w, "[%d] %s\n    %s, %s\n", c.N, c.Title, c.Document, lines(c.Page, c.LineStart, c.LineEnd))
+		fmt.Fprintf(w, "[%d] %s\n    %s, %s\n", c.N, visibleLine(c.Title), visibleLine(c.Document), lines(c.Page, c.LineStart, c.LineEnd))
 		for _, l := range strings.Split(strings.TrimRight(c.Quote, "\r\n"), "\n") {
-			fmt.Fprintf(w, "    > %s\n", strings.TrimRight(l, "\r"))
+			fmt.Fprintf(w, "    > %s\n", visibleLine(strings.TrimRight(l, "\r")))
 		}
 	}
 	if conf != "" {
@@ -131,9 +131,9 @@ func writeAnswer(w io.Writer, a answer.Answer) {
 // inline.
 func writeAnswerLine(w io.Writer, a answer.Answer) {
 	var b strings.Builder
-	b.WriteString(a.Answer)
+	b.WriteString(visibleLine(a.Answer))
 	for _, c := range a.Citations {
-		fmt.Fprintf(&b, " | [%d] %s %s", c.N, c.Document, lines(c.Page, c.LineStart, c.LineEnd))
+		fmt.Fprintf(&b, " | [%d] %s %s", c.N, visibleLine(c.Document), lines(c.Page, c.LineStart, c.LineEnd))
 	}
 	if conf := confidenceText(a); conf != "" {
 		b.WriteString(" | " + conf)
