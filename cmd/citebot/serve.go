@@ -216,11 +216,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		defer wg.Done()
 		loadFirst(ctx, live, store, c, log)
 	}()
+	// SIGHUP also re-arms the watcher: whatever happened to the folder,
+	// it then watches the folder as it is now.
+	rearmWatch := make(chan struct{}, 1)
 	if *sf.watch {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := watch.Folder(ctx, c.Docs, *sf.watchDelay, log, func(ctx context.Context, changed []string) {
+			err := watch.Folder(ctx, c.Docs, watch.Options{Quiet: *sf.watchDelay, Rearm: rearmWatch}, log, func(ctx context.Context, changed []string) {
 				log.Info("documents changed; reindexing", "files", len(changed), "changed", firstFew(changed, 10))
 				res, err := live.Reindex(ctx)
 				logReindex(log, res, err)
@@ -257,6 +260,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 				return
 			case <-hup:
 				log.Info("SIGHUP: reindexing")
+				select {
+				case rearmWatch <- struct{}{}:
+				default: // a re-arm is already waiting
+				}
 				res, err := live.Reindex(ctx)
 				logReindex(log, res, err)
 			}
