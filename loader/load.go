@@ -183,7 +183,7 @@ func NoDocuments(dir string, skipped []document.Skipped) error {
 // readDocument reads one file and decides whether it is indexable text.
 // The reason is empty when it is.
 func readDocument(path, rel string, maxBytes int64, known Known) (document.Document, string) {
-	f, err := os.Open(path)
+	f, err := openFile(path)
 	if err != nil {
 		return document.Document{}, "unreadable: " + errReason(err)
 	}
@@ -191,6 +191,11 @@ func readDocument(path, rel string, maxBytes int64, known Known) (document.Docum
 	fi, err := f.Stat()
 	if err != nil {
 		return document.Document{}, "unreadable: " + errReason(err)
+	}
+	// What was listed as a regular file may have been replaced since: only
+	// what is one now is read.
+	if !fi.Mode().IsRegular() {
+		return document.Document{}, "not a regular file"
 	}
 	if fi.Size() > maxBytes {
 		return document.Document{}, fmt.Sprintf("too large: %d bytes, the limit is %d", fi.Size(), maxBytes)
