@@ -529,3 +529,31 @@ func TestSaveFailureKeepsSnapshot(t *testing.T) {
 		t.Errorf("Open after a failed save: %v", err)
 	}
 }
+
+// A segment with one byte flipped keeps its size: Refresh (`citebot
+// index`) must not call the index unchanged, but rebuild it, so that a
+// serve started without its documents folder still has an index to open.
+func TestRefreshRebuildsCorruptSegment(t *testing.T) {
+	ctx := context.Background()
+	cfg := benchConfig(t)
+	docsDir, indexDir, _ := buildIndexDir(t, smallCorpus(), cfg)
+	path := filepath.Join(indexDir, segmentNames(t, indexDir)[0])
+	raw := testdocs.ReadFile(t, path)
+	raw[len(raw)/2] ^= 0x01
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := refreshFolder(ctx, docsDir, indexDir, 0, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rebuilt == "" || res.Summary.Unchanged != 0 {
+		t.Fatalf("a damaged segment was taken for an unchanged index: %+v", res.Summary)
+	}
+	if _, err := openDir(ctx, indexDir, cfg); err != nil {
+		t.Errorf("the rebuilt index does not open: %v", err)
+	}
+	if again, err := refreshFolder(ctx, docsDir, indexDir, 0, cfg); err != nil || again.Rebuilt != "" || again.Summary.Unchanged != res.Summary.Added {
+		t.Errorf("after the rebuild: %+v, %v; want unchanged", again.Summary, err)
+	}
+}

@@ -252,12 +252,13 @@ func (ix *Index) sameDocuments(docs []document.Document) bool {
 
 // Refresh is Update for callers that need only the summary, such as
 // `citebot index`. When the root snapshot was built by the same versions
-// and lists segments that are all in place, it works from the root alone:
-// added and changed documents are chunked and embedded into a new segment,
-// and a new root and manifest are written, without reading the other
-// segments (Open verifies their checksums) or building the search
-// structures; when nothing changed nothing is written. The result's Index
-// is then nil. Otherwise it falls back to Update, and the Index is set.
+// and lists segments that are all in place and intact (their checksums
+// are verified), it works from the root alone: added and changed
+// documents are chunked and embedded into a new segment, and a new root
+// and manifest are written, without decoding the other segments or
+// building the search structures; when nothing changed nothing is
+// written. The result's Index is then nil. Otherwise it falls back to
+// Update, which rebuilds what is damaged, and the Index is set.
 func (s *folderStore) Refresh(ctx context.Context, src Source) (UpdateResult, error) {
 	start := time.Now()
 	indexDir, cfg := s.dir, s.cfg
@@ -269,7 +270,7 @@ func (s *folderStore) Refresh(ctx context.Context, src Source) (UpdateResult, er
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if root != nil && root.Versions.SameBuilder(cfg.versions()) && snapshot.SegmentsPresent(indexDir, root) {
+	if root != nil && root.Versions.SameBuilder(cfg.versions()) && snapshot.SegmentsIntact(indexDir, root) {
 		res, done, err := refreshFromRoot(ctx, root, sum, docs, skipped, indexDir, cfg, start)
 		if err != nil || done {
 			return res, err
