@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,8 @@ type serveFlags struct {
 	watch           *bool
 	watchDelay      *time.Duration
 	weaviatePoll    *time.Duration
+	maxConns        *int
+	maxClientConns  *int
 }
 
 func addServeFlags(f *commonFlags) serveFlags {
@@ -62,6 +65,8 @@ func addServeFlags(f *commonFlags) serveFlags {
 		watch:           fs.Bool("watch", false, "reindex live when files in --docs are added, changed, renamed or removed"),
 		watchDelay:      fs.Duration("watch-delay", 2*time.Second, "with --watch, how long changes must settle before the reindex"),
 		weaviatePoll:    fs.Duration("weaviate-poll", 2*time.Second, "with --store weaviate, how often to check whether another replica reindexed (0: never)"),
+		maxConns:        fs.Int("max-conns", 0, "connections held at once; at the limit the longest idle one is closed for a new one (0: three quarters of the file limit)"),
+		maxClientConns:  fs.Int("max-conns-per-client", 0, "connections one client address may hold (0: a quarter of --max-conns, at least 16)"),
 	}
 }
 
@@ -92,6 +97,10 @@ func (s serveFlags) validate() error {
 		return usagef("shutdown-timeout must be positive, got %v", *s.shutdownTimeout)
 	case *s.weaviatePoll < 0:
 		return usagef("weaviate-poll must be ≥ 0, got %v", *s.weaviatePoll)
+	case *s.maxConns < 0:
+		return usagef("max-conns must be ≥ 0, got %d", *s.maxConns)
+	case *s.maxClientConns < 0:
+		return usagef("max-conns-per-client must be ≥ 0, got %d", *s.maxClientConns)
 	case *s.watchDelay <= 0:
 		return usagef("watch-delay must be positive, got %v", *s.watchDelay)
 	case strings.TrimSpace(*s.adminToken) != *s.adminToken:
@@ -201,6 +210,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("serve: %w", err)
 	}
 	srv := httpapi.NewHTTPServer(*sf.addr, api, log)
+	maxConns := cmp.Or(*sf.maxConns, httpapi.DefaultMaxConns())
+	guard := httpapi.NewConnGuard(maxConns, cmp.Or(*sf.maxClientConns, max(16, maxConns/4)), 5*time.Second)
+	ln = guard.Listener(ln)
+	srv.ConnState = guard.ConnState
 	// SIGHUP is caught before anyone can learn the address: uncaught, it
 	// would end the process.
 	hup := make(chan os.Signal, 1)
