@@ -55,8 +55,9 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
 // observe gives each request an id (X-Request-Id, reused from the client
 // when sane), a logger carrying it, one log line when it ends, and its
-// metrics. The route label is the matched pattern, so metrics stay
-// bounded whatever paths clients send.
+// metrics. The route label is the matched pattern (or, for a request a
+// middleware answered, its fixed label), so metrics stay bounded whatever
+// paths clients send.
 func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -67,6 +68,8 @@ func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		l := log.With("request_id", id)
 		r = r.WithContext(context.WithValue(r.Context(), loggerKey{}, l))
+		var n requestNote
+		r = withNote(r, &n)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 
@@ -81,6 +84,8 @@ func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 		switch {
 		case sw.status == http.StatusTooManyRequests && route == "":
 			route = "rate_limited" // refused before routing
+		case route == "" && n.route != "":
+			route = n.route // answered by a middleware
 		case route == "":
 			route = "unmatched"
 		}
@@ -94,8 +99,12 @@ func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 			// readiness probe must not fill the log with errors.
 			level = slog.LevelError
 		}
-		l.Log(r.Context(), level, "request", "method", r.Method, "route", route, "path", r.URL.Path,
-			"status", sw.status, "bytes", sw.bytes, "ms", float64(took.Microseconds())/1000, "client", clientIP(r))
+		attrs := []any{"method", r.Method, "route", route, "path", r.URL.Path,
+			"status", sw.status, "bytes", sw.bytes, "ms", float64(took.Microseconds()) / 1000, "client", clientIP(r)}
+		if n.key != "" {
+			attrs = append(attrs, "key", n.key)
+		}
+		l.Log(r.Context(), level, "request", attrs...)
 	})
 }
 

@@ -30,10 +30,33 @@ type Config struct {
 	// TelegramWebhook receives the Telegram bot's updates at
 	// POST /telegram/webhook when the bot runs in webhook mode; nil: 404.
 	TelegramWebhook http.Handler
+
+	// Keys, when not nil, guards every route but /healthz, /readyz,
+	// /openapi.json, /metrics, POST /telegram/webhook and POST
+	// /v1/reindex (which have their own rules), the SignIn page and
+	// /static/: a request needs "Authorization: Bearer <key>" with one of
+	// the keys or the admin token, or a session that Session accepts.
+	// Without a key it is answered 401 (with WWW-Authenticate: Bearer), or
+	// sent to SignIn; with a wrong key, 401. The key's name, never the
+	// key, is the request log line's key attribute. nil: no key needed.
+	Keys KeyChecker
+	// Session says whether a request carries a signed-in session (the web
+	// page's cookie, set by its sign-in form after it checked a key with
+	// the same Keys), and its name for the log. nil: no sessions.
+	Session func(*http.Request) (name string, ok bool)
+	// SignIn is the path, on this server, of the page where a browser
+	// without a key or session is sent (303, with ?next= the page it
+	// asked for) when it asks for HTML; empty: a 401 JSON error for
+	// every request without a key.
+	SignIn string
+	// MetricsAuth limits /metrics to the admin token.
+	MetricsAuth bool
 }
 
 // NewServer returns the API's handler: every route of routes.go behind the
-// request id, logging, metrics, panic recovery and rate limiting.
+// request id, logging, metrics, panic recovery, rate limiting and
+// the key guard. The limiter comes before the guard, so that guessing keys
+// is as slow as any other request.
 func NewServer(cfg Config, lib corpus.Library, log *slog.Logger, m *Metrics) http.Handler {
 	if m == nil {
 		m = NewMetrics()
@@ -44,6 +67,13 @@ func NewServer(cfg Config, lib corpus.Library, log *slog.Logger, m *Metrics) htt
 	mux := http.NewServeMux()
 	addRoutes(mux, cfg, lib, m)
 	var h http.Handler = jsonFallback(mux)
+	if cfg.Keys != nil {
+		g := &guard{keys: cfg.Keys, admin: cfg.AdminToken, session: cfg.Session, signIn: cfg.SignIn}
+		h = g.middleware(h)
+	}
+	if cfg.MetricsAuth {
+		h = metricsAuth(cfg.AdminToken, h)
+	}
 	if cfg.RateLimit > 0 {
 		h = newLimiter(cfg.RateLimit, cfg.RateBurst, time.Now).middleware(h)
 	}
