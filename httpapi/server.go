@@ -51,10 +51,15 @@ type Config struct {
 	SignIn string
 	// MetricsAuth limits /metrics to the admin token.
 	MetricsAuth bool
+	// CORSOrigins are the origins whose browser pages may call the /v1/
+	// routes, as ParseOrigins returns them; "*" lets any page call the
+	// read routes (ask, chat, documents GET, models), without
+	// credentials. Empty: no CORS headers, and OPTIONS is a 405.
+	CORSOrigins []string
 }
 
 // NewServer returns the API's handler: every route of routes.go behind the
-// request id, logging, metrics, panic recovery, rate limiting and
+// request id, logging, metrics, panic recovery, CORS, rate limiting and
 // the key guard. The limiter comes before the guard, so that guessing keys
 // is as slow as any other request.
 func NewServer(cfg Config, lib corpus.Library, log *slog.Logger, m *Metrics) http.Handler {
@@ -76,6 +81,9 @@ func NewServer(cfg Config, lib corpus.Library, log *slog.Logger, m *Metrics) htt
 	}
 	if cfg.RateLimit > 0 {
 		h = newLimiter(cfg.RateLimit, cfg.RateBurst, time.Now).middleware(h)
+	}
+	if len(cfg.CORSOrigins) > 0 {
+		h = newCORS(cfg.CORSOrigins).middleware(h)
 	}
 	h = recoverPanics(h)
 	return observe(h, log, m)
