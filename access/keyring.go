@@ -125,20 +125,20 @@ func (k *Keyring) Check(token string) (name string, ok bool) {
 func readFile(file string) ([]key, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
+		return nil, err // names the file and what failed
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
+		return nil, err // names the file and what failed
 	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("keys: %s is not a regular file", file)
+		return nil, fmt.Errorf("%s is not a regular file", file)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
+		return nil, err // names the file and what failed
 	}
 	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("keys: %s is over %d bytes: is it the right file?", file, MaxFileBytes)
+		return nil, fmt.Errorf("%s is over %d bytes: is it the right file?", file, MaxFileBytes)
 	}
 	return parse(file, data)
 }

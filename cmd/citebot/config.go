@@ -124,7 +124,7 @@ var commandFlags = map[string]bool{"docs": true, "index": true, "k": true, "max-
 	"log-questions": true, "answer-cache": true, "shutdown-timeout": true,
 	"telegram-allow": true, "telegram-admins": true, "telegram-webhook-url": true, "telegram-webhook-secret": true,
 	"llm-url": true, "llm-model": true, "llm-key": true, "llm-timeout": true,
-	"watch": true, "watch-delay": true, "max-conns": true, "max-conns-per-client": true,
+	"watch": true, "watch-delay": true, "max-conns": true, "max-conns-per-client": true, "api-keys": true, "metrics-auth": true, "cors-origins": true,
 	"store": true, "weaviate-url": true, "weaviate-grpc": true, "weaviate-prefix": true, "weaviate-poll": true}
 
 // envName is a flag's environment variable: CITEBOT_ and the flag's name

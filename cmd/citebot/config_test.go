@@ -145,7 +145,7 @@ func TestShippedConfigServeDefaults(t *testing.T) {
 	}
 	for _, name := range []string{"addr", "admin-token", "rate-limit", "rate-burst", "log-level", "log-format", "log-questions", "answer-cache", "shutdown-timeout",
 		"telegram-allow", "telegram-admins", "telegram-webhook-url", "telegram-webhook-secret",
-		"llm-url", "llm-model", "llm-key", "llm-timeout", "watch", "watch-delay",
+		"llm-url", "llm-model", "llm-key", "llm-timeout", "watch", "watch-delay", "api-keys", "metrics-auth", "cors-origins",
 		"store", "weaviate-url", "weaviate-grpc", "weaviate-prefix", "weaviate-poll"} {
 		if f.fs.Lookup(name) == nil || !strings.Contains(string(raw), "\n"+name+": ") {
 			t.Errorf("serve setting %s is not a flag or not documented in configs/citebot.yaml", name)

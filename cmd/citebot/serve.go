@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"citebot/access"
 	"citebot/bot"
 	"citebot/corpus"
 	"citebot/httpapi"
@@ -44,6 +45,9 @@ type serveFlags struct {
 	weaviatePoll    *time.Duration
 	maxConns        *int
 	maxClientConns  *int
+	apiKeys         *string
+	metricsAuth     *bool
+	corsOrigins     *string
 }
 
 func addServeFlags(f *commonFlags) serveFlags {
@@ -67,6 +71,9 @@ func addServeFlags(f *commonFlags) serveFlags {
 		weaviatePoll:    fs.Duration("weaviate-poll", 2*time.Second, "with --store weaviate, how often to check whether another replica reindexed (0: never)"),
 		maxConns:        fs.Int("max-conns", 0, "connections held at once; at the limit the longest idle one is closed for a new one (0: three quarters of the file limit)"),
 		maxClientConns:  fs.Int("max-conns-per-client", 0, "connections one client address may hold (0: a quarter of --max-conns, at least 16)"),
+		apiKeys:         fs.String("api-keys", "", "file of API keys, one per line as 'name: key' or 'key' (# comments); the read routes and the web page then need Authorization: Bearer <key> (reread on SIGHUP)"),
+		metricsAuth:     fs.Bool("metrics-auth", false, "/metrics needs the admin token (--admin-token)"),
+		corsOrigins:     fs.String("cors-origins", "", "origins whose browser pages may call the /v1/ routes, comma-separated (https://app.example), or * for the read routes only"),
 	}
 }
 
@@ -109,6 +116,11 @@ func (s serveFlags) validate() error {
 		return usagef("telegram-webhook-url must be an http(s) URL, got %q", *s.webhookURL)
 	case !webhookSecretRe.MatchString(*s.webhookSecret):
 		return usagef("telegram-webhook-secret may hold only A-Z, a-z, 0-9, _ and - (at most 256), as Telegram requires")
+	case *s.metricsAuth && *s.adminToken == "":
+		return usagef("metrics-auth limits /metrics to the admin token, and none is set (--admin-token or CITEBOT_ADMIN_TOKEN)")
+	}
+	if _, err := httpapi.ParseOrigins(*s.corsOrigins); err != nil {
+		return usagef("cors-origins: %v", err)
 	}
 	for _, l := range []struct{ name, v string }{{"telegram-allow", *s.telegramAllow}, {"telegram-admins", *s.telegramAdmins}} {
 		if _, err := parseIDs(l.v); err != nil {
@@ -166,6 +178,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	var keys *access.Keyring
+	if *sf.apiKeys != "" {
+		if keys, err = access.Open(*sf.apiKeys); err != nil {
+			return usagef("api-keys: %w", err)
+		}
+	}
 
 	// Whichever way serve returns, everything started below stops.
 	ctx, cancel := context.WithCancel(ctx)
@@ -200,6 +218,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	apiCfg := httpapi.Config{
 		AdminToken: *sf.adminToken, DefaultK: c.K,
 		RateLimit: *sf.rateLimit, RateBurst: *sf.rateBurst, LogQuestions: *sf.logQuestions,
+		MetricsAuth: *sf.metricsAuth,
+	}
+	apiCfg.CORSOrigins, _ = httpapi.ParseOrigins(*sf.corsOrigins) // checked by validate
+	if keys != nil {
+		apiCfg.Keys = keys // only when set: a nil *Keyring in the interface would guard with no keys
 	}
 	if tgBot != nil && *sf.webhookURL != "" {
 		apiCfg.TelegramWebhook = tgBot.WebhookHandler()
@@ -219,7 +242,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	log.Info("listening", "addr", ln.Addr().String(), "docs", c.Docs, "index", store.where, "reindex_enabled", *sf.adminToken != "")
+	log.Info("listening", "addr", ln.Addr().String(), "docs", c.Docs, "index", store.where, "reindex_enabled", *sf.adminToken != "",
+		"api_keys", keyCount(keys), "cors_origins", strings.Join(apiCfg.CORSOrigins, ","))
+	if keys == nil && !isLoopback(ln.Addr()) {
+		log.Warn("listening beyond this machine without --api-keys: anyone who reaches the port can ask, read every document and call the chat API",
+			"addr", ln.Addr().String())
+	}
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -272,6 +300,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			case <-ctx.Done():
 				return
 			case <-hup:
+				reloadKeys(keys, log)
 				log.Info("SIGHUP: reindexing")
 				select {
 				case rearmWatch <- struct{}{}:
@@ -299,6 +328,34 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// reloadKeys rereads the --api-keys file (on SIGHUP). A file that cannot
+// be read or holds a mistake leaves the keys as they were: a half-saved
+// edit must not lock every client out, nor let everyone in.
+func reloadKeys(keys *access.Keyring, log *slog.Logger) {
+	if keys == nil {
+		return
+	}
+	if err := keys.Reload(); err != nil {
+		log.Error("SIGHUP: the API keys were not reloaded; the previous keys stay", "err", err)
+		return
+	}
+	log.Info("SIGHUP: API keys reloaded", "file", keys.File(), "keys", keys.Len())
+}
+
+func keyCount(keys *access.Keyring) int {
+	if keys == nil {
+		return 0
+	}
+	return keys.Len()
+}
+
+// isLoopback reports whether a listener is reachable from this machine
+// only (127.0.0.0/8, ::1); 0.0.0.0 and every other address are not.
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // loadFirst loads the first index. When the documents cannot be indexed
