@@ -176,10 +176,21 @@ func serveOn(t *testing.T, host string, env map[string]string, args ...string) *
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{url: "http://127.0.0.1:" + port, log: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	argv := append([]string{"citebot", "serve", "--addr", net.JoinHostPort(host, port)}, args...)
-	go func() { s.done <- run(ctx, argv, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, s.log) }()
+	go func() {
+		s.done <- run(ctx, argv, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, s.log)
+	}()
 	t.Cleanup(func() { s.stop(t) })
-	s.waitLog(t, "listening")
-	return s
+	// /healthz answers once the start's log lines, the warning's too, are out.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		resp, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve on %s did not start: %v\n%s", host, err, s.log)
+		}
+	}
 }
 
 // Listening beyond loopback without keys is warned about at start; with
