@@ -73,7 +73,7 @@ func (g *guard) middleware(next http.Handler) http.Handler {
 			http.Redirect(w, r, g.signIn+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
-		unauthorized(w, r, "this server needs an API key: send Authorization: Bearer <key> (OpenAI clients: the api_key)")
+		unauthorized(w, r, "this server needs an API key, sent as Authorization: Bearer KEY (OpenAI clients: their api_key)")
 	})
 }
 
@@ -100,7 +100,7 @@ func metricsAuth(admin string, next http.Handler) http.Handler {
 			return
 		}
 		if tok, ok := bearer(r); !ok || !tokenEqual(tok, admin) {
-			unauthorized(w, r, "metrics need the admin token: send Authorization: Bearer <token>")
+			unauthorized(w, r, "metrics need the admin token, sent as Authorization: Bearer TOKEN")
 			return
 		}
 		note(r).key = adminKeyName
