@@ -46,6 +46,10 @@ func TestCheck(t *testing.T) {
 	if k.Len() != 3 {
 		t.Errorf("Len = %d, want 3", k.Len())
 	}
+	var none *Keyring
+	if name, ok := none.Check(aliceKey); ok || name != "" || none.Len() != 0 {
+		t.Errorf("a nil Keyring: Check %q, %v, Len %d; want nothing opened", name, ok, none.Len())
+	}
 }
 
 // Every mistake is refused with the file and the line, and the message

@@ -243,7 +243,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	log.Info("listening", "addr", ln.Addr().String(), "docs", c.Docs, "index", store.where, "reindex_enabled", *sf.adminToken != "",
-		"api_keys", keyCount(keys), "cors_origins", strings.Join(apiCfg.CORSOrigins, ","))
+		"api_keys", keys.Len(), "cors_origins", strings.Join(apiCfg.CORSOrigins, ","))
 	if keys == nil && !isLoopback(ln.Addr()) {
 		log.Warn("listening beyond this machine without --api-keys: anyone who reaches the port can ask, read every document and call the chat API",
 			"addr", ln.Addr().String())
@@ -342,13 +342,6 @@ func reloadKeys(keys *access.Keyring, log *slog.Logger) {
 		return
 	}
 	log.Info("SIGHUP: API keys reloaded", "file", keys.File(), "keys", keys.Len())
-}
-
-func keyCount(keys *access.Keyring) int {
-	if keys == nil {
-		return 0
-	}
-	return keys.Len()
 }
 
 // isLoopback reports whether a listener is reachable from this machine
