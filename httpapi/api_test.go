@@ -285,6 +285,8 @@ func TestAskErrors(t *testing.T) {
 		{"body an array", `["question"]`, 400, "bad_json"},
 		{"body a string", `"question"`, 400, "bad_json"},
 		{"unknown field", `{"question":"abc","questoin":"abc"}`, 400, "unknown_field"},
+		{"a field in capitals", `{"QUESTION":"abc"}`, 400, "unknown_field"},
+		{"a field in mixed case", `{"question":"abc","K":3}`, 400, "unknown_field"},
 		{"two JSON values", `{"question":"abc"}{"question":"def"}`, 400, "bad_json"},
 		{"a value and garbage", `{"question":"abc"} x`, 400, "bad_json"},
 		{"empty body", ``, 400, "bad_json"},

@@ -197,6 +197,18 @@ func (c *guardedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write sends what the server writes, except that the plain-text errors
+// net/http answers unparseable requests with become the API's JSON errors.
+func (c *guardedConn) Write(p []byte) (int, error) {
+	if out, ok := asJSONError(p); ok {
+		if _, err := c.Conn.Write(out); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
 func (c *guardedConn) Close() error {
 	c.once.Do(func() {
 		c.g.mu.Lock()

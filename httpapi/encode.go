@@ -106,6 +106,11 @@ func decode[T any](w http.ResponseWriter, r *http.Request, strict bool) (T, erro
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return v, errorf(http.StatusBadRequest, "bad_json", "the request body holds more than one JSON value")
 	}
+	if strict {
+		if err := exactFields[T](raw); err != nil {
+			return v, err
+		}
+	}
 	return v, nil
 }
 

@@ -85,7 +85,7 @@ func NewServer(cfg Config, lib corpus.Library, log *slog.Logger, m *Metrics) htt
 	if len(cfg.CORSOrigins) > 0 {
 		h = newCORS(cfg.CORSOrigins).middleware(h)
 	}
-	h = recoverPanics(h)
+	h = recoverPanics(closeAfterChunked(h))
 	return observe(h, log, m)
 }
 

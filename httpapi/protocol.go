@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// closeAfterChunked answers a request sent with chunked transfer encoding
+// and closes its connection. Such a request may have carried a
+// Content-Length as well, which net/http drops before a handler can see
+// it; RFC 9112 (section 6.3) says a server must then close the connection,
+// since the two lengths may disagree on where the next request starts.
+// Chunked requests are rare from API clients, so closing after every one
+// costs little.
+func closeAfterChunked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// exactFields refuses keys of the JSON object raw that name a field of T
+// only when letters are folded: encoding/json matches keys without regard
+// to case, so {"QUESTION": …} would be taken for "question" although
+// unknown fields are refused.
+func exactFields[T any](raw []byte) *Error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return nil // not an object: decoding said so already
+	}
+	names := jsonNames(reflect.TypeFor[T]())
+	for k := range keys {
+		if !names[k] {
+			return errorf(http.StatusBadRequest, "unknown_field", "unknown field %q", k)
+		}
+	}
+	return nil
+}
+
+// jsonNames are the keys encoding/json writes for struct type t.
+func jsonNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return names
+	}
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		names[name] = true
+	}
+	return names
+}
+
+// serverError matches the plain-text answers net/http writes itself, before
+// any handler runs, to a request it cannot parse (a malformed request
+// line, headers over the limit, an unsupported transfer encoding). A
+// handler's response always carries a Date header, so none matches.
+var serverError = regexp.MustCompile(`(?s)\AHTTP/1\.1 (\d{3}) [^\r\n]*\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n(.*)\z`)
+
+// asJSONError rewrites such an answer as the API's JSON error object, with
+// the same status; ok is false for anything else.
+func asJSONError(p []byte) (out []byte, ok bool) {
+	m := serverError.FindSubmatch(p)
+	if m == nil {
+		return nil, false
+	}
+	status, _ := strconv.Atoi(string(m[1]))
+	text := string(m[2])
+	if code, rest, found := strings.Cut(text, " "); found && code == string(m[1]) {
+		text = rest // "400 Bad Request: …" → "Bad Request: …"
+	}
+	var body errorBody
+	body.Error.Code = strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
+	if body.Error.Code == "" {
+		body.Error.Code = "bad_request"
+	}
+	body.Error.Message = "the request could not be read: " + text
+	js, err := json.Marshal(body)
+	if err != nil {
+		return nil, false
+	}
+	js = append(js, '\n')
+	return fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		status, http.StatusText(status), len(js), js), true
+}
