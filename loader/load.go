@@ -47,6 +47,13 @@ type Known func(id, sha256 string) (document.Document, bool)
 // LoadKnown is Load reusing the extracted text of files that known has
 // seen with the same bytes (nil: extract everything).
 func LoadKnown(dir string, maxBytes int64, title func(text string) string, known Known) ([]document.Document, []document.Skipped, error) {
+	return LoadCounted(dir, maxBytes, title, known, nil)
+}
+
+// LoadCounted is LoadKnown telling read, when it is not nil, the size of
+// each file read, as it is read: a large folder takes a while, and a
+// person wants to see it move.
+func LoadCounted(dir string, maxBytes int64, title func(text string) string, known Known, read func(bytes int64)) ([]document.Document, []document.Skipped, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxFileBytes
 	}
@@ -110,6 +117,13 @@ func LoadKnown(dir string, maxBytes int64, title func(text string) string, known
 			}
 		}
 		doc, reason := readDocument(path, rel, maxBytes, known)
+		if read != nil {
+			var size int64
+			if fi, err := d.Info(); err == nil {
+				size = fi.Size()
+			}
+			read(size)
+		}
 		if reason != "" {
 			skipped = append(skipped, document.Skipped{Document: rel, Reason: reason})
 			return nil

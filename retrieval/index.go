@@ -295,9 +295,12 @@ type docVectors struct {
 // send in batches; otherwise each text is embedded on its own, on all
 // cores.
 func embedDocuments(ctx context.Context, docs []document.Document, idx []int, results []docVectors, opts chunking.Options, e Embedder) (int, error) {
+	m := meterFrom(ctx)
+	m.toChunk(len(idx))
 	err := forEach(ctx, len(idx), func(_ context.Context, j int) error {
 		chunks := chunking.Split(docs[idx[j]], opts)
 		results[idx[j]] = docVectors{chunks: chunks, vectors: make([][]float32, len(chunks))}
+		m.chunkedDoc()
 		return nil
 	})
 	if err != nil {
@@ -310,6 +313,8 @@ func embedDocuments(ctx context.Context, docs []document.Document, idx []int, re
 			refs = append(refs, ref{i, k})
 		}
 	}
+	m.toEmbed(len(refs))
+	defer m.built()
 	text := func(r ref) string { return embedText(docs[r.doc], results[r.doc].chunks[r.chunk]) }
 	if e.EmbedBatch != nil {
 		if len(refs) > 0 {
@@ -327,6 +332,7 @@ func embedDocuments(ctx context.Context, docs []document.Document, idx []int, re
 			for j, r := range refs {
 				results[r.doc].vectors[r.chunk] = vecs[j]
 			}
+			m.embeddedChunks(len(refs))
 		}
 	} else {
 		err := forEach(ctx, len(refs), func(ctx context.Context, j int) error {
@@ -336,6 +342,7 @@ func embedDocuments(ctx context.Context, docs []document.Document, idx []int, re
 				return fmt.Errorf("embed %s: %w", docs[r.doc].ID, err)
 			}
 			results[r.doc].vectors[r.chunk] = v
+			m.embeddedChunks(1)
 			return nil
 		})
 		if err != nil {

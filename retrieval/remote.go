@@ -152,7 +152,7 @@ func (s *remoteStore) Update(ctx context.Context, prev *Index, src Source) (Upda
 	if prev.isRemote() {
 		k = prev.knownFrom(s.cfg)
 	}
-	docs, skipped, err := src.load(s.cfg, k)
+	docs, skipped, err := src.load(ctx, s.cfg, k)
 	if err != nil {
 		return UpdateResult{}, err
 	}

@@ -365,7 +365,7 @@ func TestOpenRetriesWhenRootReplaced(t *testing.T) {
 	files := smallCorpus()
 	docsDir, indexDir, first := buildIndexDir(t, files, cfg)
 	testdocs.WriteTree(t, docsDir, map[string]string{"b.txt": files["b.txt"] + "A new paragraph about varroa mites.\n"})
-	docs, skipped, err := loadDocuments(docsDir, 0, cfg, nil)
+	docs, skipped, err := loadDocuments(context.Background(), docsDir, 0, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,7 +467,7 @@ func TestKeywordIndexUpdateMatchesBuild(t *testing.T) {
 	docsDir := t.TempDir()
 	testdocs.WriteTree(t, docsDir, files)
 	load := func() ([]document.Document, []document.Skipped) {
-		docs, skipped, err := loadDocuments(docsDir, 0, cfg, nil)
+		docs, skipped, err := loadDocuments(context.Background(), docsDir, 0, cfg, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

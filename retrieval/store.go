@@ -43,7 +43,7 @@ type Source interface {
 	// load returns the documents; k is what the store knows of the
 	// documents it holds (nil for nothing), so that unchanged files are
 	// not extracted again.
-	load(cfg Config, k *known) ([]document.Document, []document.Skipped, error)
+	load(ctx context.Context, cfg Config, k *known) ([]document.Document, []document.Skipped, error)
 }
 
 // FromFolder is the documents of the folder dir, files larger than
@@ -57,8 +57,8 @@ type folderSource struct {
 	maxFileBytes int64
 }
 
-func (f folderSource) load(cfg Config, k *known) ([]document.Document, []document.Skipped, error) {
-	return loadDocuments(f.dir, f.maxFileBytes, cfg, k)
+func (f folderSource) load(ctx context.Context, cfg Config, k *known) ([]document.Document, []document.Skipped, error) {
+	return loadDocuments(ctx, f.dir, f.maxFileBytes, cfg, k)
 }
 
 // FromDocuments is documents loaded already (a benchmark's corpus, say),
@@ -72,7 +72,7 @@ type loadedSource struct {
 	skipped []document.Skipped
 }
 
-func (l loadedSource) load(Config, *known) ([]document.Document, []document.Skipped, error) {
+func (l loadedSource) load(context.Context, Config, *known) ([]document.Document, []document.Skipped, error) {
 	return l.docs, l.skipped, nil
 }
 
@@ -126,7 +126,7 @@ type memoryStore struct {
 // Update builds the index of src's documents, reusing prev's chunks and
 // vectors for those unchanged.
 func (s memoryStore) Update(ctx context.Context, prev *Index, src Source) (UpdateResult, error) {
-	docs, skipped, err := src.load(s.cfg, prev.knownFrom(s.cfg))
+	docs, skipped, err := src.load(ctx, s.cfg, prev.knownFrom(s.cfg))
 	if err != nil {
 		return UpdateResult{}, err
 	}

@@ -61,7 +61,7 @@ func (s *folderStore) Update(ctx context.Context, prev *Index, src Source) (Upda
 		root, _, _, _ = snapshot.ReadRoot(indexDir)
 		k = rootKnown(root, indexDir, cfg)
 	}
-	docs, skipped, err := src.load(cfg, k)
+	docs, skipped, err := src.load(ctx, cfg, k)
 	if err != nil {
 		return UpdateResult{}, err
 	}
@@ -266,7 +266,7 @@ func (s *folderStore) Refresh(ctx context.Context, src Source) (UpdateResult, er
 		return UpdateResult{}, fmt.Errorf("update index: %w", err)
 	}
 	root, sum, _, _ := snapshot.ReadRoot(indexDir)
-	docs, skipped, err := src.load(cfg, rootKnown(root, indexDir, cfg))
+	docs, skipped, err := src.load(ctx, cfg, rootKnown(root, indexDir, cfg))
 	if err != nil {
 		return UpdateResult{}, err
 	}
@@ -517,13 +517,15 @@ const titlePending = "\x00title pending\x00"
 // boilerplate, and documents that hold nothing but site chrome skipped
 // with a reason rather than indexed as empty. What k knows (it may be nil)
 // is not worked out again.
-func loadDocuments(dir string, maxFileBytes int64, cfg Config, k *known) ([]document.Document, []document.Skipped, error) {
+func loadDocuments(ctx context.Context, dir string, maxFileBytes int64, cfg Config, k *known) ([]document.Document, []document.Skipped, error) {
+	m := meterFrom(ctx)
+	defer m.loadDone()
 	var titles map[string]string
 	var doc loader.Known
 	if k != nil {
 		titles, doc = k.titles, k.doc
 	}
-	docs, skipped, err := loader.LoadKnown(dir, maxFileBytes, func(string) string { return titlePending }, doc)
+	docs, skipped, err := loader.LoadCounted(dir, maxFileBytes, func(string) string { return titlePending }, doc, m.readFile)
 	if err != nil {
 		return nil, skipped, err
 	}

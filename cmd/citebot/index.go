@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"citebot/retrieval"
 )
@@ -27,7 +28,16 @@ func runIndex(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	// On a terminal a status line shows the progress; the line is gone
+	// before the summary is printed.
+	stopProgress := func() {}
+	if isTerminal(stderr) {
+		m := retrieval.NewMeter()
+		ctx = retrieval.WithMeter(ctx, m)
+		stopProgress = showProgress(stderr, m, 200*time.Millisecond)
+	}
 	res, err := st.Refresh(ctx, retrieval.FromFolder(c.Docs, c.MaxFileBytes))
+	stopProgress()
 	if err != nil {
 		return err
 	}

@@ -190,8 +190,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer cancel()
 	metrics := httpapi.NewMetrics()
 	store := storeFor(c, rc, false)
+	var meters meterSlot
 	updater := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
-		return store.update(ctx, c, prev)
+		return store.update(meters.start(ctx), c, prev)
 	}
 	gen := generative(c, llm, log, metrics.LLMFallback)
 	compose := composer(c, gen)
@@ -255,7 +256,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
+		// The first index of a large folder takes a while: its
+		// progress is logged until it is ready.
+		pctx, stop := context.WithCancel(ctx)
+		go logProgress(pctx, log, &meters, 5*time.Second)
 		loadFirst(ctx, live, store, c, log)
+		stop()
 	}()
 	// SIGHUP also re-arms the watcher: whatever happened to the folder,
 	// it then watches the folder as it is now.
