@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -79,6 +80,20 @@ type Live struct {
 	mu     sync.Mutex
 	flight *flight // the reindex running now, or nil
 	runs   sync.WaitGroup
+
+	last atomic.Pointer[ReindexRun] // the last reindex that finished
+}
+
+// ReindexRun is a finished reindex, as maintainers see it: when it
+// started, how long it took, and what it did or why it failed.
+type ReindexRun struct {
+	Started time.Time
+	Took    time.Duration
+	// Result is the summary of a reindex that succeeded.
+	Result Result
+	// Err is why the reindex failed (the previous index kept serving);
+	// nil when it succeeded.
+	Err error
 }
 
 // state is one index with what is derived from it; replaced whole.
@@ -250,6 +265,19 @@ func (l *Live) Reindex(ctx context.Context) (Result, error) {
 // Load is Reindex for the first index, at start.
 func (l *Live) Load(ctx context.Context) (Result, error) { return l.Reindex(ctx) }
 
+// LastReindex returns the last reindex that finished, the first load
+// included; ok is false before any has. An index served by Fallback or
+// Follow was not reindexed here and does not count.
+func (l *Live) LastReindex() (run ReindexRun, ok bool) {
+	if r := l.last.Load(); r != nil {
+		run = *r
+		run.Result.Skipped = slices.Clone(r.Result.Skipped)
+		run.Result.Duplicates = slices.Clone(r.Result.Duplicates)
+		return run, true
+	}
+	return ReindexRun{}, false
+}
+
 // Wait returns when no reindex runs; after the service's context is
 // canceled, that is soon.
 func (l *Live) Wait() { l.runs.Wait() }
@@ -284,8 +312,10 @@ func (l *Live) run(f *flight) {
 			l.served(res.Index)
 		}
 	}
+	took := time.Since(start)
+	l.last.Store(&ReindexRun{Started: start, Took: took, Result: f.res, Err: f.err})
 	if l.opt.Observer != nil {
-		l.opt.Observer.Reindexed(time.Since(start), f.err)
+		l.opt.Observer.Reindexed(took, f.err)
 	}
 }
 

@@ -3,6 +3,7 @@ package corpus
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -288,5 +289,68 @@ func TestLiveCacheSkips(t *testing.T) {
 	live.Ask(hctx, "q", 3)
 	if calls.Load() != 4 {
 		t.Errorf("a follow-up was answered from the cache")
+	}
+}
+
+// LastReindex records each finished reindex, the first load included:
+// when it started, how long it took, its summary or its error; a failed
+// one replaces the record of the one before, and the record is the
+// caller's own.
+func TestLiveLastReindex(t *testing.T) {
+	ctx := context.Background()
+	ix := buildIndex(t, v1)
+	var fail error
+	update := func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
+		if fail != nil {
+			return retrieval.UpdateResult{}, fail
+		}
+		time.Sleep(2 * time.Millisecond)
+		return retrieval.UpdateResult{Index: ix, Summary: retrieval.Summary{Added: 1, Chunks: ix.NumChunks(),
+			Skipped: []document.Skipped{{Document: "x.bin", Reason: "not a supported format"}}}}, nil
+	}
+	live := New(ctx, update, func(ix *retrieval.Index) AnswerFunc { return answer.Extractive{Index: ix}.Answer }, Options{})
+	if _, ok := live.LastReindex(); ok {
+		t.Fatal("a reindex is recorded before any ran")
+	}
+	if !live.Fallback(buildIndex(t, v2)) {
+		t.Fatal("Fallback did not serve")
+	}
+	if _, ok := live.LastReindex(); ok {
+		t.Fatal("a fallback index is recorded as a reindex")
+	}
+
+	before := time.Now()
+	if _, err := live.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now()
+	run, ok := live.LastReindex()
+	switch {
+	case !ok:
+		t.Fatal("the first load is not recorded")
+	case run.Err != nil:
+		t.Errorf("Err = %v after a load that succeeded", run.Err)
+	case run.Started.Before(before) || run.Started.After(after):
+		t.Errorf("Started = %v, not within the call (%v … %v)", run.Started, before, after)
+	case run.Took < 2*time.Millisecond || run.Took > after.Sub(before):
+		t.Errorf("Took = %v; want the update's time, at least 2ms and at most %v", run.Took, after.Sub(before))
+	case run.Result.Added != 1 || len(run.Result.Skipped) != 1 || run.Result.Skipped[0].Document != "x.bin":
+		t.Errorf("Result = %+v, want the update's summary", run.Result)
+	}
+	run.Result.Skipped[0].Document = "changed"
+	if again, _ := live.LastReindex(); again.Result.Skipped[0].Document != "x.bin" {
+		t.Error("changing the returned record changed the recorded one")
+	}
+
+	fail = errors.New("disk on fire")
+	if _, err := live.Reindex(ctx); err == nil {
+		t.Fatal("a failing reindex reported no error")
+	}
+	run, ok = live.LastReindex()
+	if !ok || run.Err == nil || !strings.Contains(run.Err.Error(), "disk on fire") {
+		t.Errorf("after a failed reindex: %+v, %v; want its error recorded", run, ok)
+	}
+	if run.Result.Added != 0 || run.Result.Skipped != nil {
+		t.Errorf("a failed reindex recorded a summary: %+v", run.Result)
 	}
 }
