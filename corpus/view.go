@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"citebot/answer"
+	"citebot/document"
 	"citebot/retrieval"
 )
 
@@ -41,6 +42,9 @@ type View interface {
 	Sections(id string) []string
 	// NumChunks is the number of indexed chunks.
 	NumChunks() int
+	// Skipped lists the files the reindex that built the view could not
+	// index, with their reasons.
+	Skipped() []document.Skipped
 }
 
 var (

@@ -157,3 +157,27 @@ func TestDocumentTextVersion(t *testing.T) {
 		})
 	}
 }
+
+// Skipped lists the files the view's build could not index, and the list
+// is the caller's.
+func TestViewSkipped(t *testing.T) {
+	cfg, err := retrieval.DefaultConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := []document.Document{{ID: "notes.txt", Title: "Notes", Text: "Plain notes about the harbour.\n", SHA256: "aa11"}}
+	skipped := []document.Skipped{{Document: "scan.pdf", Reason: "no text layer"}, {Document: "x.bin", Reason: "not a supported format"}}
+	built, err := retrieval.NewMemoryStore(cfg).Update(context.Background(), nil, retrieval.FromDocuments(docs, skipped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v View = built.Index
+	got := v.Skipped()
+	if !slices.Equal(got, skipped) {
+		t.Fatalf("Skipped() = %+v, want %+v", got, skipped)
+	}
+	got[0].Reason = "changed"
+	if again := v.Skipped(); again[0].Reason != "no text layer" {
+		t.Errorf("changing the listed skipped files changed the index: %+v", again)
+	}
+}

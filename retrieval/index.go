@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -470,8 +471,9 @@ func (ix *Index) Document(id string) (document.Document, bool) {
 	return d.Document, true
 }
 
-// Skipped lists the files the last build could not index.
-func (ix *Index) Skipped() []document.Skipped { return ix.skipped }
+// Skipped lists the files the last build could not index, with their
+// reasons; the slice is the caller's.
+func (ix *Index) Skipped() []document.Skipped { return slices.Clone(ix.skipped) }
 
 // NumChunks is the number of indexed chunks.
 func (ix *Index) NumChunks() int { return len(ix.chunks) }
