@@ -84,15 +84,11 @@ type Bot struct {
 	// typingEvery renews "typing…" while answering.
 	typingEvery time.Duration
 
-	exampleMu sync.Mutex // held while example questions are worked out
-	history   *histories
+	examples *corpus.Examples // shown by /start
+	history  *histories
 
-	mu      sync.Mutex
-	work    context.Context // handlers run in it; set by Run
-	example struct {
-		view corpus.View // the corpus qs were drawn from
-		qs   []string
-	}
+	mu   sync.Mutex
+	work context.Context // handlers run in it; set by Run
 }
 
 // New returns the bot, not yet running and not yet connected: Run asks
@@ -136,6 +132,7 @@ func New(ctx context.Context, cfg Config, lib corpus.Library) (*Bot, error) {
 		typingEvery: typingEvery}
 	b.queues = newQueues(log)
 	b.history = newHistories(time.Now)
+	b.examples = corpus.NewExamples(lib, cfg.K, maxExamples)
 	if cfg.WebhookURL != "" && b.secret == "" {
 		var raw [24]byte
 		rand.Read(raw[:])

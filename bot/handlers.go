@@ -393,6 +393,9 @@ func (b *Bot) sendBlocks(ctx context.Context, to target, blocks []tghtml.Block, 
 // textBlocks turns one of the bot's phrases into blocks.
 func textBlocks(text string) []tghtml.Block { return tghtml.Plain(text, "") }
 
+// maxExamples is how many example questions /start shows.
+const maxExamples = 3
+
 // greet answers /start: a greeting and three example questions the
 // documents answer.
 func (b *Bot) greet(ctx context.Context, m *models.Message, p *phrases) {
@@ -401,7 +404,7 @@ func (b *Bot) greet(ctx context.Context, m *models.Message, p *phrases) {
 		name = "@" + b.me.Username
 	}
 	blocks := textBlocks(fmt.Sprintf(p.greeting, name))
-	if qs := b.examples(ctx); len(qs) > 0 {
+	if qs := b.examples.Questions(ctx); len(qs) > 0 {
 		ex := tghtml.Block{Spans: []tghtml.Span{{Text: p.examplesHead, Style: "b"}}}
 		for _, q := range qs {
 			ex.Spans = append(ex.Spans, tghtml.Span{Text: "\n• "}, tghtml.Span{Text: q, Style: "i"})
