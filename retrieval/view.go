@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	"slices"
+
 	"citebot/document"
 	"citebot/loader/extract"
 )
@@ -23,6 +25,11 @@ type DocumentText struct {
 // Page returns the 1-based page holding byte offset of Text, or 0 when
 // the document has no pages.
 func (t DocumentText) Page(offset int) int { return document.PageAt(t.pages, offset) }
+
+// PageStarts returns the byte offset in Text where each page starts,
+// first page first, or nil for a document without pages (a viewer draws
+// the page breaks with them); the slice is the caller's.
+func (t DocumentText) PageStarts() []int { return slices.Clone(t.pages) }
 
 // DocumentText returns an indexed document's stored text; a duplicate
 // file's id gives the text of the document indexed in its place.
