@@ -21,4 +21,22 @@ func addRoutes(mux *http.ServeMux, cfg Config, lib corpus.Library, m *Metrics) {
 	mux.Handle("GET /metrics", m.handler())
 	mux.Handle("GET /openapi.json", handleOpenAPI())
 	mux.Handle("POST /telegram/webhook", handleTelegramWebhook(cfg.TelegramWebhook))
+	if cfg.Pages != nil {
+		addPageRoutes(mux, cfg.Pages)
+	}
+}
+
+// addPageRoutes hands the web page's paths to its handler (package web
+// has their routes), so that they share the API's request ids, logs,
+// metrics and panic recovery. Only these paths: every other one stays
+// the API's, with its JSON errors, and openapi.json describes none of
+// them.
+func addPageRoutes(mux *http.ServeMux, pages http.Handler) {
+	mux.Handle("GET /{$}", pages)
+	mux.Handle("POST /{$}", pages)
+	mux.Handle("/documents", pages)
+	mux.Handle("/documents/{id...}", pages)
+	mux.Handle("/static/", pages)
+	mux.Handle("/admin", pages)
+	mux.Handle("/admin/", pages)
 }

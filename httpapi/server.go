@@ -56,6 +56,10 @@ type Config struct {
 	// read routes (ask, chat, documents GET, models), without
 	// credentials. Empty: no CORS headers, and OPTIONS is a 405.
 	CORSOrigins []string
+	// Pages serves the web page's paths (GET and POST /, /documents,
+	// /documents/{id}, /static/, /admin): package web's handler. nil:
+	// those paths are unknown, as any other.
+	Pages http.Handler
 }
 
 // NewServer returns the API's handler: every route of routes.go behind the
