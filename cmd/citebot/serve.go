@@ -23,6 +23,7 @@ import (
 	"citebot/httpapi"
 	"citebot/retrieval"
 	"citebot/watch"
+	"citebot/web"
 )
 
 // serveFlags are the flags only serve has.
@@ -54,7 +55,7 @@ func addServeFlags(f *commonFlags) serveFlags {
 	fs := f.fs
 	return serveFlags{
 		addr:            fs.String("addr", "127.0.0.1:8080", "address to serve HTTP on"),
-		adminToken:      fs.String("admin-token", "", "bearer token that enables POST /v1/reindex (prefer CITEBOT_ADMIN_TOKEN: flags show in ps)"),
+		adminToken:      fs.String("admin-token", "", "bearer token that enables POST /v1/reindex and the web page's maintenance view, /admin (prefer CITEBOT_ADMIN_TOKEN: flags show in ps)"),
 		rateLimit:       fs.Float64("rate-limit", 0, "requests per second per client on /v1/ routes (0: no limit)"),
 		rateBurst:       fs.Int("rate-burst", 0, "requests a client may send at once above the rate (0: the rate, at least 1)"),
 		logLevel:        fs.String("log-level", "info", "debug, info, warn or error"),
@@ -148,7 +149,7 @@ func parseIDs(s string) ([]int64, error) {
 	return ids, nil
 }
 
-// runServe serves the HTTP API until ctx is canceled (SIGINT, SIGTERM),
+// runServe serves the HTTP API and the web page until ctx is canceled (SIGINT, SIGTERM),
 // then lets requests in flight finish and returns nil. The listener opens
 // first, so /healthz answers at once; /readyz turns 200 when the index is
 // loaded. SIGHUP reindexes live.
@@ -228,6 +229,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if tgBot != nil && *sf.webhookURL != "" {
 		apiCfg.TelegramWebhook = tgBot.WebhookHandler()
 	}
+	// The web page answers on the same port, from the same corpus.
+	apiCfg.Pages = web.New(web.Config{AdminToken: *sf.adminToken, DefaultK: c.K, LogQuestions: *sf.logQuestions}, live, live, log)
 	api := httpapi.NewServer(apiCfg, live, log, metrics)
 	ln, err := net.Listen("tcp", *sf.addr)
 	if err != nil {
