@@ -43,7 +43,6 @@ type turn struct{ Question, Answer string }
 
 // askData is the ask page's own data.
 type askData struct {
-	Asked    bool
 	Question string // left in the box when it could not be answered
 	Notice   string
 	Turns    []turn // earlier exchanges, shown above the answer
@@ -101,7 +100,7 @@ func handleAsk(s *site, cfg Config, lib corpus.Library, ex *corpus.Examples) htt
 			question, asked = v[0], true
 		}
 
-		d := &askData{Asked: asked, Turns: turns, Carry: turns}
+		d := &askData{Turns: turns, Carry: turns}
 		p := s.page(r, "", "ask", d)
 		if !asked {
 			status := http.StatusOK
@@ -154,7 +153,7 @@ func answered(p *page, d *askData, t *phrases, question string, a answer.Answer,
 // and the error event alone.
 func streamAnswer(w http.ResponseWriter, r *http.Request, s *site, cfg Config, lib corpus.Library, question string, turns []turn) {
 	t := language(r)
-	d := &askData{Asked: true, Turns: turns, Carry: turns}
+	d := &askData{Turns: turns, Carry: turns}
 	p := s.page(r, "", "ask", d)
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Time{}) // a model may write for longer than the server's write timeout

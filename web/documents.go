@@ -19,6 +19,7 @@ type documentRow struct {
 
 type documentsData struct {
 	Documents []documentRow
+	Pages     bool // some document has pages: the list has their column
 	Skipped   []document.Skipped
 }
 
@@ -37,7 +38,7 @@ func handleDocuments(s *site, lib corpus.Library) http.Handler {
 			title, _ := names(doc.Title, doc.ID)
 			row := documentRow{ID: doc.ID, Title: title, Href: documentPath(doc.ID), Size: t.size(doc.Bytes), Chunks: doc.Chunks}
 			if doc.Pages > 0 {
-				row.Pages = strconv.Itoa(doc.Pages)
+				row.Pages, d.Pages = strconv.Itoa(doc.Pages), true
 			}
 			if doc.SameAs != "" {
 				row.SameAs = fmt.Sprintf(t.SameAsF, doc.SameAs)
