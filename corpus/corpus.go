@@ -1,9 +1,10 @@
 // Package corpus keeps the index a running service answers from and
 // replaces it live: a reindex builds the next index in the background while
 // questions are answered from the current one, then swaps it in atomically.
-// The HTTP API, the Telegram bot and SIGHUP share one Live, so there is one
-// reindex at a time whoever asks for it. The front ends see it as a
-// Library, and the corpus only through a read-only View.
+// The HTTP API, the web page, the Telegram bot and SIGHUP share one Live,
+// so there is one reindex at a time whoever asks for it. The front ends see
+// it as a Library, and the corpus only through a read-only View; they
+// offer the same example questions (Examples).
 package corpus
 
 import (

@@ -8,8 +8,8 @@ import (
 	"citebot/retrieval"
 )
 
-// Library is what the front ends (the HTTP API, the Telegram bot) serve
-// from; a *Live is one. It is declared here, once, rather than in each
+// Library is what the front ends (the HTTP API, the web page, the
+// Telegram bot) serve from; a *Live is one. It is declared here, once, rather than in each
 // front end because they need the same four methods and must not import
 // each other.
 type Library interface {
