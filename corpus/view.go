@@ -9,9 +9,9 @@ import (
 )
 
 // Library is what the front ends (the HTTP API, the web page, the
-// Telegram bot) serve from; a *Live is one. It is declared here, once, rather than in each
-// front end because they need the same four methods and must not import
-// each other.
+// Telegram bot) serve from; a *Live is one. It is declared here, once,
+// rather than in each front end because they need the same four methods
+// and must not import each other.
 type Library interface {
 	Ask(ctx context.Context, question string, k int) (answer.Answer, error)
 	// AskStream is Ask with the answer's text sent to onText as it is

@@ -14,7 +14,7 @@
   document.addEventListener('keydown', function (e) {
     if (e.key !== '/' || !q || e.ctrlKey || e.metaKey || e.altKey) return;
     var t = e.target;
-    if (t && t.closest && t.closest('input, textarea, select, button, [contenteditable]')) return;
+    if (t && t.closest && t.closest('input, textarea, select, [contenteditable]')) return;
     e.preventDefault();
     q.focus();
   });
