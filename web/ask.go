@@ -88,7 +88,11 @@ func handleAsk(s *site, cfg Config, lib corpus.Library, ex *corpus.Examples) htt
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			if err := r.ParseForm(); err != nil {
-				s.fail(w, r, &pageError{formStatus(err), t.BadQuestion})
+				msg := t.BadQuestion
+				if formStatus(err) == http.StatusRequestEntityTooLarge {
+					msg = t.TooLarge
+				}
+				s.fail(w, r, &pageError{formStatus(err), msg})
 				return
 			}
 			question, turns, asked = r.PostForm.Get("q"), carried(r.PostForm), true

@@ -388,9 +388,9 @@ func TestAskErrors(t *testing.T) {
 		}
 	})
 	t.Run("form too large", func(t *testing.T) {
-		res, _ := post(t, h, "/", url.Values{"q": {"x"}, "turn-q": {strings.Repeat("x", maxFormBytes)}})
-		if res.StatusCode != http.StatusRequestEntityTooLarge {
-			t.Errorf("status %d, want 413", res.StatusCode)
+		res, body := post(t, h, "/", url.Values{"q": {"x"}, "turn-q": {strings.Repeat("x", maxFormBytes)}})
+		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "start a new conversation") {
+			t.Errorf("status %d, want 413 saying to start over", res.StatusCode)
 		}
 	})
 }

@@ -17,7 +17,7 @@ type phrases struct {
 	AskTitle, AskLead, QuestionLabel, QuestionHint, AskButton, StartOver  string
 	ExamplesHead, Pending, Failed, TurnsLabel, You, Bot                   string
 	AnswerLabel, SourcesHead, ClosestHead, ConfidenceF, PageF, PageBreakF string
-	EmptyQuestion, TooLongF, BadQuestion, NotReady, Internal              string
+	EmptyQuestion, TooLongF, BadQuestion, NotReady, Internal, TooLarge    string
 
 	DocumentsTitle, DocumentsLead, ColTitle, ColFile, ColSize, ColChunks, ColPages string
 	SameAsF, SkippedHead, SkippedLead, ColReason, NoneSkipped                      string
@@ -50,6 +50,7 @@ var english = phrases{
 	BadQuestion:   "That question could not be read; please write it in plain text.",
 	NotReady:      "The documents are still being indexed. Please try again in a moment.",
 	Internal:      "Something went wrong on our side; the error is logged.",
+	TooLarge:      "The question and the conversation it carries are too long; start a new conversation.",
 
 	DocumentsTitle: "Documents", DocumentsLead: "The documents the answers come from, as the index holds them.",
 	ColTitle: "Title", ColFile: "File", ColSize: "Size", ColChunks: "Chunks", ColPages: "Pages",
@@ -96,6 +97,7 @@ var russian = phrases{
 	BadQuestion:   "Не удалось прочитать вопрос; напишите его обычным текстом.",
 	NotReady:      "Документы ещё индексируются. Попробуйте через минуту.",
 	Internal:      "У нас что-то пошло не так; ошибка записана в журнал.",
+	TooLarge:      "Вопрос вместе с разговором слишком длинный; начните новый разговор.",
 
 	DocumentsTitle: "Документы", DocumentsLead: "Документы, из которых берутся ответы, в том виде, в каком их хранит индекс.",
 	ColTitle: "Название", ColFile: "Файл", ColSize: "Размер", ColChunks: "Фрагменты", ColPages: "Страницы",
