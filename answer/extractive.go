@@ -177,10 +177,16 @@ func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage) Answer {
 	if e.Tuning.MinConfidence > 0 {
 		threshold = e.Tuning.MinConfidence
 	}
+	// Two candidates overlap when they share bytes, or when they are the
+	// same words in two places (a document that repeats a sentence, a
+	// file copied into another): quoting both would say nothing new.
 	overlap := func(i, j int) bool {
 		a, b := cands[i], cands[j]
 		pa, pb := ps[a.passage], ps[b.passage]
-		return pa.DocID == pb.DocID && pa.Start+a.span.Start < pb.Start+b.span.End && pb.Start+b.span.Start < pa.Start+a.span.End
+		if pa.DocID == pb.DocID && pa.Start+a.span.Start < pb.Start+b.span.End && pb.Start+b.span.Start < pa.Start+a.span.End {
+			return true
+		}
+		return a.span.Len() == b.span.Len() && flatten(pa.Text[a.span.Start:a.span.End]) == flatten(pb.Text[b.span.Start:b.span.End])
 	}
 	quoted, confidence, found := Choose(probs, threshold, e.Tuning.MaxSentences, overlap)
 	a.Confidence = round(confidence)

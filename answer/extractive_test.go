@@ -138,3 +138,35 @@ func TestKind(t *testing.T) {
 		}
 	}
 }
+
+// A sentence that a document repeats (or a copied file holds again) is
+// quoted once: the same words twice say nothing new.
+func TestExtractiveQuotesRepeatedSentenceOnce(t *testing.T) {
+	m, err := wordvec.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := retrieval.Config{BM25: retrieval.DefaultBM25, Fusion: retrieval.DefaultFusion,
+		Chunk:    chunking.Options{MaxBytes: 1000},
+		Embedder: retrieval.Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}}
+	const fact = "The lighthouse at Cape Arrow was built in 1871 by the harbour board."
+	text := "Harbour notes\n\n" + fact + "\n\n" + strings.Repeat("Ships called at the quay in summer and left before the ice. ", 30) + "\n\n" + fact + "\n"
+	docs := []document.Document{{ID: "notes.txt", Title: "Harbour notes", Text: text}}
+	built, err := retrieval.NewMemoryStore(cfg).Update(context.Background(), nil, retrieval.FromDocuments(docs, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Extractive{Index: built.Index, Tuning: Tuning{MaxSentences: 3}}.Answer(context.Background(), "When was the lighthouse at Cape Arrow built?", 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range a.Citations {
+		if c.Quote == fact {
+			n++
+		}
+	}
+	if !a.Found || n != 1 {
+		t.Errorf("the repeated sentence is quoted %d times, want once: %+v", n, a.Citations)
+	}
+}
