@@ -222,7 +222,19 @@ func (p *Page) Viewport(width, height int64) {
 // Screenshot writes a PNG of the whole page to path, making its folder.
 func (p *Page) Screenshot(path string) {
 	p.t.Helper()
-	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	p.screenshot(path, chromedp.FullScreenshot(100))
+}
+
+// ScreenshotView is Screenshot of what the viewport shows: a long
+// document's page would make a picture of megabytes.
+func (p *Page) ScreenshotView(path string) {
+	p.t.Helper()
+	p.screenshot(path, chromedp.CaptureScreenshot())
+}
+
+func (p *Page) screenshot(path string, take chromedp.Action[[]byte]) {
+	p.t.Helper()
+	png, err := chromedp.Run(p.ctx, take)
 	if err != nil {
 		p.t.Fatalf("browsertest: taking a screenshot: %v", err)
 	}
