@@ -19,6 +19,7 @@ import (
 	"citebot/answer"
 	"citebot/chunking"
 	"citebot/document"
+	"citebot/internal/browsertest"
 	"citebot/loader"
 	"citebot/retrieval"
 )
@@ -48,11 +49,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	seeds = abs
-	code := m.Run()
+	// The tests run inside browsertest.Main, which stops the browser the
+	// browser tests started; returning exits with the tests' result.
+	browsertest.Main(m)
 	if shared.dir != "" {
 		os.RemoveAll(shared.dir)
 	}
-	os.Exit(code)
 }
 
 // seedIndex returns an index folder of the seeds that a test may read but
