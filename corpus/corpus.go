@@ -80,6 +80,9 @@ type Live struct {
 
 	mu     sync.Mutex
 	flight *flight // the reindex running now, or nil
+	// queued is the reindex that starts when flight ends, asked for by
+	// Changed while flight ran; nil when none is.
+	queued *flight
 	runs   sync.WaitGroup
 
 	last atomic.Pointer[ReindexRun] // the last reindex that finished
@@ -249,18 +252,55 @@ func (l *Live) Reindex(ctx context.Context) (Result, error) {
 	l.mu.Lock()
 	f := l.flight
 	if f == nil {
-		f = &flight{done: make(chan struct{})}
-		l.flight = f
-		l.runs.Add(1)
-		go l.run(f)
+		f = l.start()
 	}
 	l.mu.Unlock()
+	return f.wait(ctx)
+}
+
+// start runs a new reindex; l.mu is held and no reindex runs.
+func (l *Live) start() *flight {
+	f := &flight{done: make(chan struct{})}
+	l.launch(f)
+	return f
+}
+
+// launch runs f as the reindex; l.mu is held.
+func (l *Live) launch(f *flight) {
+	l.flight = f
+	l.runs.Add(1)
+	go l.run(f)
+}
+
+// wait returns the flight's result once it has landed, or ctx's error
+// when ctx ends first.
+func (f *flight) wait(ctx context.Context) (Result, error) {
 	select {
 	case <-f.done:
 		return f.res, f.err
 	case <-ctx.Done():
 		return Result{}, ctx.Err()
 	}
+}
+
+// Changed is Reindex for a caller that has just changed the documents
+// (written or removed a file): a reindex running now may have read the
+// folder before the change, so Changed waits for one that starts after
+// the call. While one runs, every Changed call shares the one queued to
+// follow it: many changes at once cost at most two reindexes, and none is
+// left out. ctx bounds only the wait, as for Reindex.
+func (l *Live) Changed(ctx context.Context) (Result, error) {
+	l.mu.Lock()
+	f := l.queued
+	switch {
+	case l.flight == nil:
+		f = l.start()
+	case f == nil:
+		f = &flight{done: make(chan struct{})}
+		l.queued = f
+	}
+	l.mu.Unlock()
+	return f.wait(ctx)
 }
 
 // Load is Reindex for the first index, at start.
@@ -289,6 +329,11 @@ func (l *Live) run(f *flight) {
 	defer func() {
 		l.mu.Lock()
 		l.flight = nil
+		if next := l.queued; next != nil {
+			// Started before runs.Done below: Wait never sees a gap.
+			l.queued = nil
+			l.launch(next)
+		}
 		l.mu.Unlock()
 		close(f.done)
 	}()
