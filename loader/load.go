@@ -90,7 +90,7 @@ func LoadCounted(dir string, maxBytes int64, title func(text string) string, kno
 			}
 			return nil
 		}
-		if path != root && strings.HasPrefix(d.Name(), ".") {
+		if path != root && Hidden(d.Name()) {
 			if d.IsDir() {
 				return fs.SkipDir
 			}
@@ -100,7 +100,7 @@ func LoadCounted(dir string, maxBytes int64, title func(text string) string, kno
 			return nil
 		}
 		if !Supported(d.Name()) {
-			skipped = append(skipped, document.Skipped{Document: rel, Reason: "unsupported file type (indexed: " + supportedList + ")"})
+			skipped = append(skipped, document.Skipped{Document: rel, Reason: unsupported})
 			return nil
 		}
 		if !d.Type().IsRegular() {
@@ -222,6 +222,30 @@ func readDocument(path, rel string, maxBytes int64, known Known) (document.Docum
 	if int64(len(buf)) > maxBytes {
 		return document.Document{}, fmt.Sprintf("too large: over %d bytes", maxBytes)
 	}
+	return parse(rel, buf, maxBytes, known)
+}
+
+// Parse is what Load makes of one file's bytes, data, found at rel (the
+// path relative to the documents folder, with / separators): the
+// document, or why it would be skipped (reason not empty). The title is
+// left to the caller. It lets a writer check a file the way Load will
+// read it before putting it into the folder.
+func Parse(rel string, data []byte, maxBytes int64) (doc document.Document, reason string) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxFileBytes
+	}
+	switch {
+	case !Supported(rel):
+		return document.Document{}, unsupported
+	case int64(len(data)) > maxBytes:
+		return document.Document{}, fmt.Sprintf("too large: %d bytes, the limit is %d", len(data), maxBytes)
+	}
+	return parse(rel, data, maxBytes, nil)
+}
+
+// parse makes a document of a supported file's bytes, which are within
+// the limit.
+func parse(rel string, buf []byte, maxBytes int64, known Known) (document.Document, string) {
 	sum := sha256.Sum256(buf)
 	doc := document.Document{ID: rel, SHA256: hex.EncodeToString(sum[:])}
 	if x := extract.For(rel); x != nil {
@@ -257,7 +281,14 @@ func Supported(name string) bool {
 	return extract.For(name) != nil
 }
 
-const supportedList = ".txt, .md, .pdf, .docx, .html"
+// Hidden reports whether a file or folder name is one Load ignores: a
+// dot file (.git, .DS_Store, an editor's or a writer's temporary file).
+func Hidden(name string) bool { return strings.HasPrefix(name, ".") }
+
+const (
+	supportedList = ".txt, .md, .pdf, .docx, .html"
+	unsupported   = "unsupported file type (indexed: " + supportedList + ")"
+)
 
 // extractReason is the skip reason for a file extraction failed on.
 func extractReason(name string, err error) string {
