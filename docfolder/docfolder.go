@@ -55,6 +55,9 @@ var (
 	ErrUpload = errors.New("the file could not be received")
 	// ErrNoSpace: the disk is full.
 	ErrNoSpace = errors.New("no space left for the file")
+	// ErrReindex: the change is made, but the reindex after it failed;
+	// the previous index keeps serving.
+	ErrReindex = errors.New("the reindex failed")
 )
 
 // What happened to a file, in FileResult.Result.
@@ -168,9 +171,10 @@ func (f *Folder) Put(ctx context.Context, name string, body io.Reader) (Report, 
 // the others are renamed into place and reported Added, Changed or
 // Unchanged (the same bytes are there: nothing is written). When at least
 // one was, a reindex that starts after the change brings the index up to
-// date; a file that reindex skips is reported Skipped with its reason. A
-// failed reindex is returned as an error beside the report: the files are
-// in place, and the previous index keeps serving.
+// date; a file that reindex skips is reported Skipped with its reason
+// (and stays in the folder, like any file the loader skips). A failed
+// reindex is ErrReindex beside the report: the files are in place, and
+// the previous index keeps serving.
 func (f *Folder) PutAll(ctx context.Context, files iter.Seq2[File, error]) (Report, error) {
 	root, err := f.open()
 	if err != nil {
@@ -240,7 +244,7 @@ func (f *Folder) PutAll(ctx context.Context, files iter.Seq2[File, error]) (Repo
 
 	res, err := f.index.Changed(ctx)
 	if err != nil {
-		return rep, fmt.Errorf("the files are in place, but the reindex failed: %w", err)
+		return rep, fmt.Errorf("the files are in place, but %w: %w", ErrReindex, err)
 	}
 	rep.Result = res
 	f.describe(&rep)
@@ -378,7 +382,7 @@ func (f *Folder) Remove(ctx context.Context, id string) (Report, error) {
 	rep := Report{Files: []FileResult{{Path: id, Result: Removed}}}
 	res, err := f.index.Changed(ctx)
 	if err != nil {
-		return rep, fmt.Errorf("the file is removed, but the reindex failed: %w", err)
+		return rep, fmt.Errorf("the file is removed, but %w: %w", ErrReindex, err)
 	}
 	rep.Result = res
 	return rep, nil

@@ -2,7 +2,9 @@
 // documents, reindex), an OpenAI-compatible chat endpoint, health and
 // readiness, Prometheus metrics and an OpenAPI description. It answers from
 // a corpus.Library, and sees the corpus only through its read-only View; it
-// knows nothing of files, folders, formats or how an index is built.
+// knows nothing of files, folders, formats or how an index is built: the
+// admin's changes to the documents go to a Folder, which checks and
+// writes them.
 package httpapi
 
 import (
@@ -15,8 +17,8 @@ import (
 
 // Config holds the API's settings.
 type Config struct {
-	// AdminToken enables POST /v1/reindex for that bearer token; empty
-	// disables it (403).
+	// AdminToken enables POST /v1/reindex, and the changes to the
+	// documents, for that bearer token; empty disables them (403).
 	AdminToken string
 	// DefaultK is the number of passages when a request names none.
 	DefaultK int
@@ -60,6 +62,9 @@ type Config struct {
 	// /documents/{id}, /static/, /admin): package web's handler. nil:
 	// those paths are unknown, as any other.
 	Pages http.Handler
+	// Documents is the documents folder that PUT, POST and DELETE on
+	// /v1/documents write; nil: there is none (409).
+	Documents Folder
 }
 
 // NewServer returns the API's handler: every route of routes.go behind the
