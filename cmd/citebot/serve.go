@@ -20,6 +20,7 @@ import (
 	"citebot/access"
 	"citebot/bot"
 	"citebot/corpus"
+	"citebot/docfolder"
 	"citebot/httpapi"
 	"citebot/retrieval"
 	"citebot/watch"
@@ -55,7 +56,7 @@ func addServeFlags(f *commonFlags) serveFlags {
 	fs := f.fs
 	return serveFlags{
 		addr:            fs.String("addr", "127.0.0.1:8080", "address to serve HTTP on"),
-		adminToken:      fs.String("admin-token", "", "bearer token that enables POST /v1/reindex and the web page's maintenance view, /admin (prefer CITEBOT_ADMIN_TOKEN: flags show in ps)"),
+		adminToken:      fs.String("admin-token", "", "bearer token that enables POST /v1/reindex, adding or removing documents over HTTP, and the web page's maintenance view, /admin (prefer CITEBOT_ADMIN_TOKEN: flags show in ps)"),
 		rateLimit:       fs.Float64("rate-limit", 0, "requests per second per client on /v1/ routes (0: no limit)"),
 		rateBurst:       fs.Int("rate-burst", 0, "requests a client may send at once above the rate (0: the rate, at least 1)"),
 		logLevel:        fs.String("log-level", "info", "debug, info, warn or error"),
@@ -200,6 +201,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	live := corpus.New(ctx, updater, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics,
 		Streamer: streamer(gen), Conversational: gen != nil})
 	defer live.Wait()
+	// The admin's changes to the documents (HTTP, Telegram) go into --docs;
+	// a replica that serves a shared store without a folder has none.
+	var docs *docfolder.Folder
+	if c.Docs != "" {
+		docs = docfolder.New(c.Docs, c.MaxFileBytes, live)
+		if removed, err := docs.Clean(); len(removed) > 0 {
+			log.Info("removed the temporary files of uploads a crash cut short", "docs", c.Docs, "files", removed)
+		} else if err != nil {
+			log.Debug("could not look for leftover uploads", "docs", c.Docs, "err", err)
+		}
+	}
 
 	var tgBot *bot.Bot
 	if token := getenv("TELEGRAM_BOT_TOKEN"); token != "" {
@@ -231,6 +243,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	// The web page answers on the same port, from the same corpus.
 	apiCfg.Pages = web.New(web.Config{AdminToken: *sf.adminToken, DefaultK: c.K, LogQuestions: *sf.logQuestions}, live, live, log)
+	if docs != nil { // a nil *Folder in the interface would not read as none
+		apiCfg.Documents = docs
+	}
 	api := httpapi.NewServer(apiCfg, live, log, metrics)
 	ln, err := net.Listen("tcp", *sf.addr)
 	if err != nil {
