@@ -1425,3 +1425,28 @@ func TestReindexConcurrent(t *testing.T) {
 		t.Errorf("got %+v, want an answer citing more.txt", a)
 	}
 }
+
+// A folder of many files the index cannot use answers a reindex with the
+// first few named and all counted by reason, not a list of megabytes.
+func TestReindexSkippedSummarised(t *testing.T) {
+	t.Parallel()
+	env := newTestEnv(t, Config{AdminToken: adminToken}, true)
+	for i := range 150 {
+		writeTestFile(t, filepath.Join(env.Docs, "junk", fmt.Sprintf("f%03d.bin", i)), "x")
+	}
+	r := env.post(t, "/v1/reindex", nil, "Authorization", "Bearer "+adminToken)
+	if r.Status != http.StatusOK {
+		t.Fatalf("status %d: %s", r.Status, r.Body)
+	}
+	var s struct {
+		Skipped         []json.RawMessage `json:"skipped"`
+		SkippedTotal    int               `json:"skipped_total"`
+		SkippedByReason map[string]int    `json:"skipped_by_reason"`
+	}
+	if err := json.Unmarshal(r.Body, &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Skipped) != maxSkippedListed || s.SkippedTotal != 150 || s.SkippedByReason["unsupported file type"] != 150 {
+		t.Errorf("%d listed, total %d, by reason %v; want %d listed of 150", len(s.Skipped), s.SkippedTotal, s.SkippedByReason, maxSkippedListed)
+	}
+}

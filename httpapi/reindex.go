@@ -47,9 +47,14 @@ func handleReindex(token string, lib corpus.Library) http.Handler {
 		if res.Warning != "" {
 			logger(r.Context()).Warn("reindexed, but not saved", "warning", res.Warning)
 		}
+		res.Summary = res.Summary.Brief(maxSkippedListed)
 		encode(w, http.StatusOK, res)
 	})
 }
+
+// maxSkippedListed is how many skipped files a reindex's answer lists;
+// the rest are counted by reason (the document list has them all).
+const maxSkippedListed = 20
 
 // bearer returns the token of an "Authorization: Bearer" header.
 func bearer(r *http.Request) (string, bool) {

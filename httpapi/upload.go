@@ -236,6 +236,7 @@ func answerChange(w http.ResponseWriter, r *http.Request, rep docfolder.Report, 
 		if rep.Warning != "" {
 			logger(r.Context()).Warn("documents changed and reindexed, but the index was not saved", "warning", rep.Warning)
 		}
+		rep.Summary = rep.Summary.Brief(maxSkippedListed)
 		encode(w, http.StatusOK, rep)
 	}
 }

@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -76,5 +77,27 @@ func TestStoresValidateConfig(t *testing.T) {
 	}
 	if _, err := openDir(ctx, t.TempDir(), cfg); err == nil || !strings.Contains(err.Error(), "fusion.method") {
 		t.Errorf("openDir = %v, want an error naming fusion.method", err)
+	}
+}
+
+func TestSummaryBrief(t *testing.T) {
+	var skipped []document.Skipped
+	for i := range 30 {
+		reason := "unsupported file type (indexed: .txt)"
+		if i%3 == 0 {
+			reason = fmt.Sprintf("too large: %d bytes, the limit is 10", 100+i)
+		}
+		skipped = append(skipped, document.Skipped{Document: fmt.Sprintf("f%02d.bin", i), Reason: reason})
+	}
+	s := Summary{Added: 1, Skipped: skipped}
+	b := s.Brief(20)
+	if len(b.Skipped) != 20 || b.SkippedTotal != 30 || b.SkippedByReason["too large"] != 10 || b.SkippedByReason["unsupported file type"] != 20 {
+		t.Errorf("Brief(20) = %d listed, total %d, by reason %v", len(b.Skipped), b.SkippedTotal, b.SkippedByReason)
+	}
+	if len(s.Skipped) != 30 {
+		t.Error("Brief changed the summary it was called on")
+	}
+	if few := (Summary{Skipped: skipped[:3]}).Brief(20); len(few.Skipped) != 3 || few.SkippedTotal != 0 || few.SkippedByReason != nil {
+		t.Errorf("a short list is kept as it is: %+v", few)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/philippgille/chromem-go"
@@ -78,6 +79,39 @@ type Summary struct {
 	TookMS    int64              `json:"took_ms"`
 	// Duplicates lists files with the same bytes as an indexed one.
 	Duplicates []Duplicate `json:"duplicates,omitempty"`
+	// SkippedTotal and SkippedByReason count every skipped file when
+	// Skipped lists only the first few (Brief).
+	SkippedTotal    int            `json:"skipped_total,omitempty"`
+	SkippedByReason map[string]int `json:"skipped_by_reason,omitempty"`
+}
+
+// Brief is s with at most n skipped files listed, and all of them counted
+// by reason: a folder of 100,000 files the index cannot read must not make
+// a response of megabytes. The full list stays with the index (`citebot
+// index --json`, the web page's document list).
+func (s Summary) Brief(n int) Summary {
+	if len(s.Skipped) <= n {
+		return s
+	}
+	s.SkippedTotal, s.SkippedByReason = len(s.Skipped), SkippedByReason(s.Skipped)
+	s.Skipped = s.Skipped[:n:n]
+	return s
+}
+
+// SkippedByReason counts skipped files by the kind of their reason: the
+// reason before its details (a colon or a parenthesis: "too large",
+// "unreadable", "unsupported file type"), so that reasons naming a size or
+// an error count together.
+func SkippedByReason(skipped []document.Skipped) map[string]int {
+	out := map[string]int{}
+	for _, sk := range skipped {
+		kind := sk.Reason
+		if i := strings.IndexAny(kind, ":("); i > 0 {
+			kind = strings.TrimSpace(kind[:i])
+		}
+		out[kind]++
+	}
+	return out
 }
 
 // docEntry is one indexed document and where its chunks sit in Index.chunks.

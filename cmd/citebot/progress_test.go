@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"citebot/corpus"
+	"citebot/document"
 	"citebot/retrieval"
 )
 
@@ -54,5 +57,23 @@ func TestProgressCounted(t *testing.T) {
 	logProgress(lctx, slog.New(slog.NewTextHandler(&buf, nil)), &slot, 20*time.Millisecond)
 	if !strings.Contains(buf.String(), "msg=indexing") || !strings.Contains(buf.String(), "files=2") {
 		t.Errorf("progress log: %s", buf.String())
+	}
+}
+
+// Skipped files are logged in one line, counted by reason with the first
+// few named, however many there are.
+func TestLogReindexSkippedOneLine(t *testing.T) {
+	var res corpus.Result
+	for i := range 1000 {
+		res.Skipped = append(res.Skipped, document.Skipped{Document: fmt.Sprintf("empty%04d.txt", i), Reason: "empty file"})
+	}
+	var buf bytes.Buffer
+	logReindex(slog.New(slog.NewTextHandler(&buf, nil)), res, nil)
+	out := buf.String()
+	if n := strings.Count(out, "\n"); n != 2 {
+		t.Errorf("%d log lines for 1000 skipped files, want 2:\n%s", n, out)
+	}
+	if !strings.Contains(out, "count=1000") || !strings.Contains(out, `by_reason="empty file: 1000"`) || !strings.Contains(out, "empty0004.txt") || strings.Contains(out, "empty0005.txt") {
+		t.Errorf("skipped line: %s", out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -459,8 +460,21 @@ func logReindex(log *slog.Logger, res corpus.Result, err error) {
 		s := res.Summary
 		log.Info("index ready", "added", s.Added, "changed", s.Changed, "removed", s.Removed, "unchanged", s.Unchanged,
 			"skipped", len(s.Skipped), "chunks", s.Chunks, "took_ms", s.TookMS)
-		for _, sk := range s.Skipped {
-			log.Warn("skipped", "document", sk.Document, "reason", sk.Reason)
+		if len(s.Skipped) > 0 {
+			// One line for them all: a folder of 100,000 unreadable
+			// files must not write 100,000 lines at every start.
+			byReason := retrieval.SkippedByReason(s.Skipped)
+			reasons := make([]string, 0, len(byReason))
+			for r, n := range byReason {
+				reasons = append(reasons, fmt.Sprintf("%s: %d", r, n))
+			}
+			slices.Sort(reasons)
+			first := make([]string, 0, 5)
+			for _, sk := range s.Skipped[:min(5, len(s.Skipped))] {
+				first = append(first, sk.Document)
+			}
+			log.Warn("files skipped (citebot index --json and the web page's document list name them all)", "count", len(s.Skipped),
+				"by_reason", strings.Join(reasons, "; "), "first", strings.Join(first, ", "))
 		}
 		if res.Warning != "" {
 			log.Warn("the new index serves but could not be saved", "warning", res.Warning)
