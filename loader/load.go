@@ -2,6 +2,7 @@ package loader
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -47,13 +48,15 @@ type Known func(id, sha256 string) (document.Document, bool)
 // LoadKnown is Load reusing the extracted text of files that known has
 // seen with the same bytes (nil: extract everything).
 func LoadKnown(dir string, maxBytes int64, title func(text string) string, known Known) ([]document.Document, []document.Skipped, error) {
-	return LoadCounted(dir, maxBytes, title, known, nil)
+	return LoadCounted(context.Background(), dir, maxBytes, title, known, nil)
 }
 
 // LoadCounted is LoadKnown telling read, when it is not nil, the size of
 // each file read, as it is read: a large folder takes a while, and a
-// person wants to see it move.
-func LoadCounted(dir string, maxBytes int64, title func(text string) string, known Known, read func(bytes int64)) ([]document.Document, []document.Skipped, error) {
+// person wants to see it move. It stops between files when ctx ends (a
+// shutdown must not wait for the rest of a large folder) and returns
+// ctx's error.
+func LoadCounted(ctx context.Context, dir string, maxBytes int64, title func(text string) string, known Known, read func(bytes int64)) ([]document.Document, []document.Skipped, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxFileBytes
 	}
@@ -78,6 +81,9 @@ func LoadCounted(dir string, maxBytes int64, title func(text string) string, kno
 	var docs []document.Document
 	var skipped []document.Skipped
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
 		rel, _ := filepath.Rel(root, path)
 		rel = filepath.ToSlash(rel)
 		if err != nil {
@@ -137,6 +143,9 @@ func LoadCounted(dir string, maxBytes int64, title func(text string) string, kno
 		docs = append(docs, doc)
 		return nil
 	})
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, nil, fmt.Errorf("docs folder: %w", cerr)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("docs folder: %w (%w)", err, ErrNoDocuments)
 	}

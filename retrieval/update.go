@@ -525,7 +525,7 @@ func loadDocuments(ctx context.Context, dir string, maxFileBytes int64, cfg Conf
 	if k != nil {
 		titles, doc = k.titles, k.doc
 	}
-	docs, skipped, err := loader.LoadCounted(dir, maxFileBytes, func(string) string { return titlePending }, doc, m.readFile)
+	docs, skipped, err := loader.LoadCounted(ctx, dir, maxFileBytes, func(string) string { return titlePending }, doc, m.readFile)
 	if err != nil {
 		return nil, skipped, err
 	}

@@ -1,0 +1,31 @@
+package loader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Loading stops between files once its context ends: a shutdown does not
+// wait for the rest of a large folder.
+func TestLoadStopsWhenCanceled(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 50 {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("d%02d.txt", i)), []byte("Some text.\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	read := 0
+	_, _, err := LoadCounted(ctx, dir, 0, nil, nil, func(int64) {
+		if read++; read == 5 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || read > 6 {
+		t.Errorf("after cancelling at the 5th file: %d files read, err %v", read, err)
+	}
+}
