@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"citebot/corpus"
+	"citebot/document"
 	"citebot/loader"
 	"citebot/retrieval"
 )
@@ -199,7 +200,7 @@ func (f *Folder) PutAll(ctx context.Context, files iter.Seq2[File, error]) (Repo
 		if err := ctx.Err(); err != nil {
 			return Report{}, err
 		}
-		if err := CheckPath(file.Path); err != nil {
+		if err := checkNewPath(file.Path); err != nil {
 			return Report{}, err
 		}
 		s, reason, err := f.stage(root, file)
@@ -390,11 +391,14 @@ func (f *Folder) Remove(ctx context.Context, id string) (Report, error) {
 
 // remove removes one file; f.mu is held.
 func (f *Folder) remove(root *os.Root, id string) error {
-	dir := path.Dir(id)
+	// The id of a file whose name is not UTF-8 carries its bytes as
+	// stand-in runes; the file system wants the bytes.
+	name := document.PathFromID(id)
+	dir := path.Dir(name)
 	if err := throughFolders(root, dir); err != nil {
 		return fmt.Errorf("%w: %s (%w)", ErrNotFound, id, err)
 	}
-	fi, err := root.Lstat(id)
+	fi, err := root.Lstat(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist), err == nil && fi.IsDir():
 		return fmt.Errorf("%w: no file %s in the documents folder", ErrNotFound, id)
@@ -412,7 +416,7 @@ func (f *Folder) remove(root *os.Root, id string) error {
 			return fmt.Errorf("%w: %s is the only document; add another first", ErrLastDocument, id)
 		}
 	}
-	if err := root.Remove(id); err != nil {
+	if err := root.Remove(name); err != nil {
 		return diskError("removing "+id, err)
 	}
 	if err := syncFolders(root, dir); err != nil {

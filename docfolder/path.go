@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"citebot/document"
 	"citebot/loader"
 )
 
@@ -37,6 +38,20 @@ const (
 func CheckPath(p string) error {
 	if reason := pathProblem(p); reason != "" {
 		return fmt.Errorf("%w %q: %s", ErrBadPath, p, reason)
+	}
+	return nil
+}
+
+// checkNewPath is CheckPath for a file to be written: its name must also
+// not hold the runes that stand for bytes of names that are not UTF-8
+// (ids of such files hold them; a new name holding them could not be told
+// from one).
+func checkNewPath(p string) error {
+	if err := CheckPath(p); err != nil {
+		return err
+	}
+	if document.ReservedInPath(p) {
+		return fmt.Errorf("%w %q: it holds characters U+F780–U+F7FF, which stand for the bytes of names that are not UTF-8", ErrBadPath, p)
 	}
 	return nil
 }

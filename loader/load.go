@@ -86,6 +86,10 @@ func LoadCounted(ctx context.Context, dir string, maxBytes int64, title func(tex
 		}
 		rel, _ := filepath.Rel(root, path)
 		rel = filepath.ToSlash(rel)
+		// The id travels as text: bytes of a name that are not UTF-8
+		// are carried by runes that stand for them.
+		reserved := document.ReservedInPath(rel)
+		rel = document.IDFromPath(rel)
 		if err != nil {
 			if path == root {
 				return err
@@ -121,6 +125,10 @@ func LoadCounted(ctx context.Context, dir string, maxBytes int64, title func(tex
 				skipped = append(skipped, document.Skipped{Document: rel, Reason: "symbolic link to a file outside the documents folder (not followed)"})
 				return nil
 			}
+		}
+		if reserved {
+			skipped = append(skipped, document.Skipped{Document: rel, Reason: "its name holds characters U+F780–U+F7FF, which stand for the bytes of names that are not UTF-8"})
+			return nil
 		}
 		doc, reason := readDocument(path, rel, maxBytes, known)
 		if read != nil {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"citebot/answer"
 )
@@ -415,5 +416,51 @@ func TestServeBadFlags(t *testing.T) {
 	r := cli(t, nil, "", "serve", "--addr", ln.Addr().String(), "--docs", seeds, "--index", t.TempDir())
 	if r.code != 1 || !strings.Contains(r.stderr, "address already in use") {
 		t.Errorf("serve on a busy port: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// A file whose name is not valid UTF-8 gets an id that round-trips: the
+// list names it, the id fetches it, the web viewer opens it, and the admin
+// can delete it by that id.
+func TestServeNonUTF8FileName(t *testing.T) {
+	docs := t.TempDir()
+	name := "legacy\xcf\xf0\xe8\xe2\xe5\xf2.txt" // "Привет" in Windows-1251
+	writeFile(t, filepath.Join(docs, name), "The pier at Vardø was rebuilt in 1958 after the storm.\n")
+	writeFile(t, filepath.Join(docs, "other.txt"), "The lighthouse was built in 1871.\n")
+	s := startServe(t, nil, "--docs", docs, "--index", filepath.Join(t.TempDir(), "index"), "--admin-token", "tok-0123456789abcdef")
+	s.waitReady(t)
+	var id string
+	for _, d := range mustDocuments(t, s) {
+		if strings.HasPrefix(d, "legacy") {
+			id = d
+		}
+	}
+	if id == "" || !utf8.ValidString(id) || strings.ContainsRune(id, utf8.RuneError) {
+		t.Fatalf("the file is listed as %q", id)
+	}
+	for _, path := range []string{"/v1/documents/" + escapePath(id), "/documents/" + escapePath(id)} {
+		resp, err := http.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "rebuilt in 1958") {
+			t.Errorf("GET %s: %d %.200s", path, resp.StatusCode, body)
+		}
+	}
+	a, _ := s.ask(t, "When was the pier at Vardø rebuilt?")
+	if len(a.Citations) == 0 || a.Citations[0].Document != id {
+		t.Errorf("the answer cites %+v, want %q", a.Citations, id)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, s.url+"/v1/documents/"+escapePath(id), nil)
+	req.Header.Set("Authorization", "Bearer tok-0123456789abcdef")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, err := os.Stat(filepath.Join(docs, name)); resp.StatusCode != 200 || !os.IsNotExist(err) {
+		t.Errorf("DELETE by the id: %d, the file: %v", resp.StatusCode, err)
 	}
 }
