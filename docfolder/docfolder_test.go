@@ -185,7 +185,7 @@ func TestPutRefused(t *testing.T) {
 		{"locked.docx", string(extracttest.EncryptedDOCX()), "encrypted DOCX", nil},
 		{"scan.pdf", string(extracttest.PDF([]string{})), "no extractable text", nil},
 		{"empty.txt", "", "empty", nil},
-		{"latin1.txt", "caf\xe9 cr\xe8me", "not valid UTF-8", nil},
+		{"utf16.txt", "h\x00i\x00 \x00", "binary", nil},
 		{"binary.md", "PK\x03\x04\x00\x00", "binary", nil},
 		{"tool.exe", "MZ\x90\x00", "unsupported file type", nil},
 		{"archive.zip", "PK", "unsupported file type", nil},

@@ -281,10 +281,11 @@ func parse(rel string, buf []byte, maxBytes int64, known Known) (document.Docume
 		doc.Text, doc.Pages, doc.Title = t.Text, t.Pages, t.Title
 		return doc, ""
 	}
-	if reason := textProblem(buf); reason != "" {
+	text, _ := extract.DecodeText(buf)
+	if reason := textProblem(text); reason != "" {
 		return document.Document{}, reason
 	}
-	doc.Text = string(buf)
+	doc.Text = string(text)
 	return doc, ""
 }
 

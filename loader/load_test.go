@@ -11,6 +11,7 @@ import (
 
 	"citebot/document"
 	"citebot/internal/testdocs"
+	"citebot/loader/extract"
 )
 
 func TestLoad(t *testing.T) {
@@ -26,7 +27,6 @@ func TestLoad(t *testing.T) {
 		"spaces in name/d e.txt": "A file whose path has spaces.",
 	}
 	bad := map[string]string{
-		"latin1.txt":      "caf\xe9 cr\xe8me br\xfbl\xe9e",
 		"binary.txt":      "PK\x03\x04 text \x00\x00\x01 more",
 		"empty.txt":       "",
 		"blank.md":        " \n\t\r\n  \n",
@@ -46,7 +46,6 @@ func TestLoad(t *testing.T) {
 		"sub/deeper/.swap.md.txt": "hidden file below the top",
 	}
 	wantReasons := map[string]string{
-		"latin1.txt":      "not valid UTF-8",
 		"binary.txt":      "binary",
 		"empty.txt":       "empty",
 		"blank.md":        "empty",
@@ -61,6 +60,7 @@ func TestLoad(t *testing.T) {
 
 	dir := t.TempDir()
 	testdocs.WriteTree(t, dir, good)
+	testdocs.WriteTree(t, dir, map[string]string{"latin1.txt": "caf\xe9 cr\xe8me br\xfbl\xe9e"})
 	testdocs.WriteTree(t, dir, bad)
 	testdocs.WriteTree(t, dir, ignored)
 	if err := os.Symlink(filepath.Join(dir, "a.txt"), filepath.Join(dir, "link.txt")); err != nil {
@@ -84,12 +84,20 @@ func TestLoad(t *testing.T) {
 			t.Errorf("%s: aliases %q", d.ID, d.Aliases)
 		}
 	}
-	wantIDs := []string{"a.txt", "bom-crlf.txt", "exactly-limit.txt", "spaces in name/d e.txt",
+	wantIDs := []string{"a.txt", "bom-crlf.txt", "exactly-limit.txt", "latin1.txt", "spaces in name/d e.txt",
 		"sub/b.md", "sub/deeper/C.TXT", "sub/deeper/notes.Md", "unicode/русский.txt"}
 	if !reflect.DeepEqual(gotIDs, wantIDs) {
 		t.Errorf("document IDs:\n got %q\nwant %q", gotIDs, wantIDs)
 	}
 	for _, d := range docs {
+		if d.ID == "latin1.txt" {
+			// Text in another encoding is converted: the document is
+			// the converted text.
+			if d.Text != "café crème brûlée" {
+				t.Errorf("latin1.txt: Text = %q, want the Latin-1 bytes read as text", d.Text)
+			}
+			continue
+		}
 		want, ok := good[d.ID]
 		if !ok {
 			continue
@@ -266,7 +274,8 @@ func FuzzLoadText(f *testing.F) {
 	dir := f.TempDir()
 	const limit = 256
 	f.Fuzz(func(t *testing.T, data []byte) {
-		reason := textProblem(data)
+		text, _ := extract.DecodeText(data)
+		reason := textProblem(text)
 		path := filepath.Join(dir, "doc.txt")
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
@@ -295,10 +304,12 @@ func FuzzLoadText(f *testing.F) {
 		if strings.IndexByte(doc.Text, 0) >= 0 {
 			t.Fatalf("accepted NUL bytes %q", doc.Text)
 		}
-		if doc.Text != string(data) {
-			t.Fatalf("Text = %q, want the file's bytes %q", doc.Text, data)
+		// The text is the file's bytes, or for another encoding than
+		// UTF-8 their conversion; the hash is always the file's.
+		if doc.Text != string(text) {
+			t.Fatalf("Text = %q, want %q", doc.Text, text)
 		}
-		if got, want := doc.SHA256, testdocs.SHA256Hex(doc.Text); got != want {
+		if got, want := doc.SHA256, testdocs.SHA256Hex(string(data)); got != want {
 			t.Fatalf("SHA256 = %s, want %s", got, want)
 		}
 	})

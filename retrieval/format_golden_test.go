@@ -52,7 +52,7 @@ func TestFormatGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := cfg.versions()
-	if want := (Versions{Chunker: "chunk-5+72560b8991b3", Tokenizer: "snowball-en-ru-v2", Embedder: v.Embedder}); v != want {
+	if want := (Versions{Chunker: "chunk-5+25919ff4c48c", Tokenizer: "snowball-en-ru-v2", Embedder: v.Embedder}); v != want {
 		t.Errorf("default versions %+v, want %+v: every user's index would be rebuilt", v, want)
 	}
 	vj, _ := json.Marshal(v)

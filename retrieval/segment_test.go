@@ -228,7 +228,7 @@ func TestRefreshMatchesFullBuild(t *testing.T) {
 		"b.txt":          files["b.txt"] + "Varroa mites spread between apiaries in the autumn.\n",
 		"e.md":           topicDoc("Estuaries and tidal mixing", "estuary tide salinity mixing", 3),
 		"notes/zcopy.md": files["notes/c.md"],
-		"notes/bad.txt":  "\xff\xfe not text",
+		"notes/bad.txt":  "\x00\x01 not text",
 	})
 	for _, f := range []string{"a.txt", "notes/dup.txt"} {
 		if err := os.Remove(filepath.Join(docsDir, f)); err != nil {

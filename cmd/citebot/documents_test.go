@@ -304,7 +304,7 @@ func TestServeDocumentsRefused(t *testing.T) {
 		{"tool.exe", []byte("MZ\x90\x00\x03"), "unsupported file type"},
 		{"photo.jpg", []byte("\xff\xd8\xff\xe0"), "unsupported file type"},
 		{"notes", []byte("No extension.\n"), "unsupported file type"},
-		{"latin1.txt", []byte("caf\xe9 cr\xe8me"), "not valid UTF-8"},
+		{"utf16.txt", []byte("h\x00i\x00 \x00"), "binary"},
 		{"empty.md", nil, "empty"},
 	} {
 		r := s.putDoc(t, tt.name, tt.body)

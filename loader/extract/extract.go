@@ -25,7 +25,9 @@ import (
 
 // Version names the extractors' output format. It is recorded with an
 // index; when it changes, extracted documents are extracted again.
-const Version = "extract-2"
+// extract-3: text in other encodings than UTF-8 (UTF-16, Windows-1251,
+// KOI8-R, Latin-1, an HTML page's declared charset) is converted.
+const Version = "extract-3"
 
 // Text is a document's extracted text.
 type Text struct {

@@ -97,7 +97,7 @@ const maxTitle = 1024
 // hidden or skipped content left unclosed does not swallow the rest of
 // the page.
 func HTML(data []byte, limit int) (Text, error) {
-	t, err := htmlExtract(data, limit)
+	t, err := htmlExtract(decodeHTML(data), limit)
 	return t, clean(err)
 }
 

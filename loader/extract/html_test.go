@@ -170,12 +170,14 @@ func TestHTMLDeep(t *testing.T) {
 }
 
 func TestHTMLInvalidUTF8(t *testing.T) {
-	page := []byte("<title>\xff\xfeTi\xc3tle</title><p>caf\xe9 ok \xc3\xa9</p>")
+	// Mostly UTF-8, with stray bytes: UTF-8 gone wrong, not another
+	// encoding, so the stray bytes go and the rest stays.
+	page := []byte("<title>\xff\xfeTi\xc3tle é</title><p>caf\xe9 ok \xc3\xa9 ü ö</p>")
 	got, err := HTML(page, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Text != "caf ok é\n" || got.Title != "Title" {
+	if got.Text != "caf ok é ü ö\n" || got.Title != "Title é" {
 		t.Errorf("got %q, title %q", got.Text, got.Title)
 	}
 	if !bytes.Equal([]byte(got.Text), []byte(strings.ToValidUTF8(got.Text, "?"))) {
