@@ -43,8 +43,13 @@ type Config struct {
 	APIURL string
 	// Allow, when not empty, lists the user and chat ids that are answered.
 	Allow []int64
-	// Admins may run /reindex.
+	// Admins may run /reindex, send documents to add them, /remove and
+	// /documents.
 	Admins []int64
+	// Documents is the documents folder the admins' files go into; nil:
+	// there is none (a replica serving a shared store), and the bot says
+	// so.
+	Documents Documents
 	// WebhookURL switches from long polling to a webhook: Telegram posts
 	// updates to this URL, which must reach WebhookHandler. WebhookSecret
 	// is the token Telegram sends back with each (random when empty).
@@ -78,6 +83,7 @@ type Bot struct {
 	queues  *queues
 	buttons *buttons
 	send    *sender
+	files   *http.Client // downloads of the files admins send
 	allow   map[int64]bool
 	admins  map[int64]bool
 	secret  string
@@ -129,7 +135,7 @@ func New(ctx context.Context, cfg Config, lib corpus.Library) (*Bot, error) {
 	}
 	b := &Bot{cfg: cfg, lib: lib, log: log, allow: idSet(cfg.Allow), admins: idSet(cfg.Admins),
 		buttons: newButtons(cfg.buttonTTL, buttonBytes, time.Now), send: newSender(cfg.limits, log), secret: cfg.WebhookSecret,
-		typingEvery: typingEvery}
+		typingEvery: typingEvery, files: &http.Client{Timeout: 5 * time.Minute}}
 	b.queues = newQueues(log)
 	b.history = newHistories(time.Now)
 	b.examples = corpus.NewExamples(lib, cfg.K, maxExamples)

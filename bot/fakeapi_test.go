@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -41,6 +42,19 @@ type fakeAPI struct {
 	fail    map[string][]apiError
 	arrived chan struct{} // a call was recorded
 	polls   chan struct{} // updates were queued
+	// files are the files users sent, by file_id: getFile describes them
+	// and /file/bot<token>/<file_path> serves their bytes.
+	files map[string]*fakeFile
+}
+
+// fakeFile is a file on the fake's servers.
+type fakeFile struct {
+	id, uniqueID, path string
+	data               []byte
+	// size is what Telegram reports (len(data) unless a test says it
+	// lies, or stands for a file too big to keep in a test).
+	size int64
+	gone bool // the file server answers 404
 }
 
 // apiCall is one recorded request: the method and its form fields (JSON
@@ -59,13 +73,18 @@ type apiError struct {
 
 func newFakeAPI(t testing.TB) *fakeAPI {
 	f := &fakeAPI{t: t, token: "123456:TEST-token", me: models.User{ID: 123456, IsBot: true, FirstName: "Citebot", Username: "citebot_test_bot"},
-		nextID: 1, nextMsg: 1000, fail: map[string][]apiError{}, arrived: make(chan struct{}, 1), polls: make(chan struct{}, 1)}
+		nextID: 1, nextMsg: 1000, fail: map[string][]apiError{}, arrived: make(chan struct{}, 1), polls: make(chan struct{}, 1),
+		files: map[string]*fakeFile{}}
 	f.server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.server.Close)
 	return f
 }
 
 func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"+f.token+"/"); ok {
+		f.download(w, r, rest)
+		return
+	}
 	prefix := "/bot" + f.token + "/"
 	if !strings.HasPrefix(r.URL.Path, prefix) {
 		writeAPI(w, apiError{Code: 401, Desc: "Unauthorized"}, nil)
@@ -99,6 +118,16 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 	switch method {
 	case "getMe":
 		result = f.me
+	case "getFile":
+		ff, ok := f.files[params["file_id"]]
+		switch {
+		case !ok:
+			failure = &apiError{Code: 400, Desc: "Bad Request: invalid file_id"}
+		case ff.size > 20<<20:
+			failure = &apiError{Code: 400, Desc: "Bad Request: file is too big"}
+		default:
+			result = models.File{FileID: ff.id, FileUniqueID: ff.uniqueID, FileSize: ff.size, FilePath: ff.path}
+		}
 	case "sendMessage", "editMessageText":
 		f.nextMsg++
 		var chat int64
@@ -143,6 +172,44 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeAPI(w, apiError{}, result)
+}
+
+// download serves a file's bytes as Telegram's file server does, and
+// records the download as a call of "file".
+func (f *fakeAPI) download(w http.ResponseWriter, r *http.Request, path string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, apiCall{Method: "file", Params: map[string]string{"path": path}, At: time.Now()})
+	var data []byte
+	found := false
+	for _, ff := range f.files {
+		if ff.path == path && !ff.gone {
+			data, found = ff.data, true
+		}
+	}
+	f.mu.Unlock()
+	if r.Method != http.MethodGet || !found {
+		writeAPI(w, apiError{Code: 404, Desc: "Not Found"}, nil)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+	w.Write(data)
+}
+
+// addFile puts a file on the fake's servers, as a user's upload does, and
+// returns the document a message carries for it. size, when not 0, is the
+// size Telegram reports instead of the bytes'.
+func (f *fakeAPI) addFile(name, mime string, data []byte, size int64) *models.Document {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(f.files)
+	ff := &fakeFile{id: fmt.Sprintf("BQACAgIAAxkBAAI%04d", n), uniqueID: fmt.Sprintf("AgAD%04d", n),
+		path: fmt.Sprintf("documents/file_%d%s", n, strings.ToLower(filepath.Ext(name))), data: data, size: int64(len(data))}
+	if size != 0 {
+		ff.size = size
+	}
+	f.files[ff.id] = ff
+	return &models.Document{FileID: ff.id, FileUniqueID: ff.uniqueID, FileName: name, MimeType: mime, FileSize: ff.size}
 }
 
 // getUpdates answers queued updates after offset, or waits (long poll) up

@@ -27,7 +27,7 @@ const (
 
 // onMessage handles a message, in its chat's turn.
 func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
-	if m.From == nil || strings.TrimSpace(m.Text) == "" {
+	if m.From == nil || (strings.TrimSpace(m.Text) == "" && m.Document == nil) {
 		return // channel posts, stickers and photos
 	}
 	if m.From.IsBot && m.SenderChat == nil {
@@ -37,6 +37,12 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 	}
 	p := lang(m.From.LanguageCode)
 	private := m.Chat.Type == models.ChatTypePrivate
+	if m.Document != nil {
+		if private {
+			b.receiveDocument(ctx, m, p)
+		}
+		return // a file shared in a group is not for the bot
+	}
 	cmd, args, other := command(m.Text, b.me.Username)
 	if other {
 		return // "/help@otherbot"
@@ -62,6 +68,10 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 		b.sources(ctx, m, p)
 	case "reindex":
 		b.reindex(ctx, m, p)
+	case "documents":
+		b.listDocuments(ctx, m, p)
+	case "remove":
+		b.removeDocument(ctx, m, p, args)
 	case "ask", "":
 		if strings.TrimSpace(question) == "" {
 			b.reply(ctx, m, textBlocks(p.askUsage), nil)

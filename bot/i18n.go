@@ -28,6 +28,29 @@ type phrases struct {
 	notReady     string
 	failed       string
 	expired      string
+
+	// The admins' changes to the documents.
+	notAdminUpload     string
+	notAdminDocuments  string
+	noFolder           string
+	noFileName         string
+	notStored          string // %s the file, %v why
+	tooLarge           string // %s the file, %s the limit
+	tooLargeTelegram   string // %s the file, %s its size
+	cannotStore        string // %v why
+	reindexAfterFailed string // %s the file, %v why
+	unknownDocument    string // %s the name
+	lastDocument       string // %s the name
+	removeUsage        string
+	documentsHead      string // %d documents
+	moreDocuments      string // %d not listed
+	sameAs             string // %s the document with the same bytes
+	sameAsIndexed      string // %s the document with the same bytes
+	// What became of a file (%s): added, changed, unchanged, removed;
+	// skipped has the reason too (%s).
+	added, changed, unchanged, removed, skipped string
+	onePage, pages, oneChunk, chunks            string // %d
+	units                                       [3]string
 }
 
 var english = phrases{
@@ -49,6 +72,33 @@ var english = phrases{
 	notReady:     "I am still loading my documents; please ask again in a moment.",
 	failed:       "Something went wrong on my side while answering; please try again.",
 	expired:      "This button has expired. Ask the question again to get fresh sources.",
+
+	notAdminUpload:     "Sorry, only the bot's administrators may add documents, so I did not keep this file.",
+	notAdminDocuments:  "Sorry, only the bot's administrators may list or remove documents.",
+	noFolder:           "I cannot change the documents: this server has no documents folder to write to.",
+	noFileName:         "Please send the file with its name (report.pdf, say): I keep documents under their names.",
+	notStored:          "I did not store %s: %v",
+	tooLarge:           "%s is too large: I take files of at most %s.",
+	tooLargeTelegram:   "%s is %s, but Telegram lets bots download files of at most 20 MB. Add it over the HTTP API instead (PUT /v1/documents/…).",
+	cannotStore:        "I cannot change the documents: %v",
+	reindexAfterFailed: "%s: the change is made, but the reindex failed, so I keep answering from the previous index: %v",
+	unknownDocument:    "There is no document %s. /documents lists them.",
+	lastDocument:       "%s is the only document, so I keep it: add another first.",
+	removeUsage:        "Write the document's name after the command, for example: /remove report.pdf (/documents lists them).",
+	documentsHead:      "Documents (%d):",
+	moreDocuments:      "… and %d more.",
+	sameAs:             "the same file as %s",
+	sameAsIndexed:      "(the same bytes as %s, indexed once)",
+	added:              "added: %s",
+	changed:            "changed: %s",
+	unchanged:          "unchanged: %s (I have these very bytes already)",
+	removed:            "removed: %s",
+	skipped:            "skipped: %s — %s",
+	onePage:            "%d page",
+	pages:              "%d pages",
+	oneChunk:           "%d chunk",
+	chunks:             "%d chunks",
+	units:              [3]string{"bytes", "KB", "MB"},
 }
 
 var russian = phrases{
@@ -70,6 +120,33 @@ var russian = phrases{
 	notReady:     "Я ещё загружаю документы; спросите, пожалуйста, через минуту.",
 	failed:       "Что-то пошло не так при ответе; попробуйте ещё раз.",
 	expired:      "Срок действия этой кнопки истёк. Задайте вопрос ещё раз, чтобы получить источники.",
+
+	notAdminUpload:     "Извините, добавлять документы могут только администраторы бота, поэтому я не сохранил этот файл.",
+	notAdminDocuments:  "Извините, просматривать и удалять документы могут только администраторы бота.",
+	noFolder:           "Я не могу менять документы: у этого сервера нет папки документов для записи.",
+	noFileName:         "Пришлите файл с именем (например, report.pdf): документы хранятся под своими именами.",
+	notStored:          "Я не сохранил %s: %v",
+	tooLarge:           "%s слишком большой: я принимаю файлы не больше %s.",
+	tooLargeTelegram:   "%s весит %s, а Telegram позволяет ботам скачивать файлы не больше 20 МБ. Добавьте его через HTTP API (PUT /v1/documents/…).",
+	cannotStore:        "Я не могу менять документы: %v",
+	reindexAfterFailed: "%s: изменение сделано, но переиндексация не удалась, и я отвечаю по прежнему индексу: %v",
+	unknownDocument:    "Документа %s нет. Список — /documents.",
+	lastDocument:       "%s — единственный документ, поэтому я его оставлю: сначала добавьте другой.",
+	removeUsage:        "Напишите имя документа после команды, например: /remove report.pdf (список — /documents).",
+	documentsHead:      "Документы (%d):",
+	moreDocuments:      "… и ещё %d.",
+	sameAs:             "тот же файл, что %s",
+	sameAsIndexed:      "(те же байты, что у %s, проиндексированы один раз)",
+	added:              "добавлен: %s",
+	changed:            "изменён: %s",
+	unchanged:          "без изменений: %s (у меня уже есть ровно этот файл)",
+	removed:            "удалён: %s",
+	skipped:            "пропущен: %s — %s",
+	onePage:            "страниц: %d",
+	pages:              "страниц: %d",
+	oneChunk:           "фрагментов: %d",
+	chunks:             "фрагментов: %d",
+	units:              [3]string{"байт", "КБ", "МБ"},
 }
 
 // lang picks the phrases for a Telegram language_code ("ru", "ru-RU", "en",

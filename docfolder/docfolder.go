@@ -266,10 +266,8 @@ type staged struct {
 // as the loader would. A file the loader would skip gives the reason,
 // and is not kept.
 func (f *Folder) stage(root *os.Root, file File) (*staged, string, error) {
-	if !loader.Supported(file.Path) {
-		// Refused by its name: its bytes need not be read.
-		_, reason := loader.Parse(file.Path, nil, f.maxBytes)
-		return nil, reason, nil
+	if reason := Unsupported(file.Path); reason != "" {
+		return nil, reason, nil // refused by its name: its bytes need not be read
 	}
 	s := &staged{path: file.Path, temp: tempPrefix + randomHex() + ".tmp"}
 	tf, err := root.OpenFile(s.temp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)

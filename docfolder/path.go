@@ -129,3 +129,14 @@ func reservedName(name string) bool {
 	}
 	return false
 }
+
+// Unsupported says why a file named name is refused for its type alone
+// (the loader does not read that type), or "" when the type is read: a
+// front end can refuse such a file before fetching its bytes.
+func Unsupported(name string) string {
+	if loader.Supported(name) {
+		return ""
+	}
+	_, reason := loader.Parse(name, nil, 0)
+	return reason
+}

@@ -66,7 +66,7 @@ func addServeFlags(f *commonFlags) serveFlags {
 		answerCache:     fs.Int("answer-cache", 1024, "answers kept for repeated questions, per index (0: off)"),
 		shutdownTimeout: fs.Duration("shutdown-timeout", 30*time.Second, "how long requests in flight may take to finish on SIGINT/SIGTERM"),
 		telegramAllow:   fs.String("telegram-allow", "", "Telegram user or chat ids answered, comma-separated (empty: everyone)"),
-		telegramAdmins:  fs.String("telegram-admins", "", "Telegram user ids that may run /reindex, comma-separated"),
+		telegramAdmins:  fs.String("telegram-admins", "", "Telegram user ids that may run /reindex, send documents to add them, /remove and /documents, comma-separated"),
 		webhookURL:      fs.String("telegram-webhook-url", "", "public HTTPS URL that reaches POST /telegram/webhook of this server; switches the bot from long polling to a webhook"),
 		webhookSecret:   fs.String("telegram-webhook-secret", "", "secret token Telegram sends with each webhook update (random when empty; set it when several replicas share the webhook)"),
 		watch:           fs.Bool("watch", false, "reindex live when files in --docs are added, changed, renamed or removed"),
@@ -218,9 +218,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if token := getenv("TELEGRAM_BOT_TOKEN"); token != "" {
 		allow, _ := parseIDs(*sf.telegramAllow)
 		admins, _ := parseIDs(*sf.telegramAdmins)
-		tgBot, err = bot.New(ctx, bot.Config{Token: token, APIURL: getenv("TELEGRAM_API_URL"), Allow: allow, Admins: admins,
+		bc := bot.Config{Token: token, APIURL: getenv("TELEGRAM_API_URL"), Allow: allow, Admins: admins,
 			WebhookURL: *sf.webhookURL, WebhookSecret: *sf.webhookSecret, K: c.K, Logger: log,
-			DrainTimeout: *sf.shutdownTimeout}, live)
+			DrainTimeout: *sf.shutdownTimeout}
+		if docs != nil { // a nil *Folder in the interface would not read as none
+			bc.Documents = docs
+		}
+		tgBot, err = bot.New(ctx, bc, live)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -18,11 +19,23 @@ type tinyBotAPI struct {
 	updates []string // JSON updates, served once
 	sent    []map[string]string
 	server  *httptest.Server
+	files   map[string]string // file_id → content, served at documents/<file_id>
 }
 
 func newTinyBotAPI(t *testing.T) *tinyBotAPI {
-	a := &tinyBotAPI{}
+	a := &tinyBotAPI{files: map[string]string{}}
 	a.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := strings.CutPrefix(r.URL.Path, "/file/bot777:e2e/documents/"); ok {
+			a.mu.Lock()
+			content, ok := a.files[id]
+			a.mu.Unlock()
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			w.Write([]byte(content))
+			return
+		}
 		method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
 		r.ParseMultipartForm(1 << 20)
 		params := map[string]string{"method": method}
@@ -43,6 +56,10 @@ func newTinyBotAPI(t *testing.T) *tinyBotAPI {
 			if result == "[]" {
 				time.Sleep(50 * time.Millisecond)
 			}
+		case "getFile":
+			id := params["file_id"]
+			result = fmt.Sprintf(`{"file_id": %q, "file_unique_id": "u%s", "file_size": %d, "file_path": "documents/%s"}`, id, id, len(a.files[id]), id)
+			a.sent = append(a.sent, params)
 		case "sendMessage":
 			result = `{"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}`
 			fallthrough
@@ -189,5 +206,45 @@ func TestServeTelegramUnreachable(t *testing.T) {
 	}
 	if !strings.Contains(s.log.String(), "getMe") {
 		t.Errorf("the log does not say Telegram is unreachable:\n%s", s.log)
+	}
+}
+
+// An admin's document sent to the bot lands in --docs and is indexed; a
+// stranger's is refused without being fetched; /remove takes one out.
+func TestServeTelegramDocuments(t *testing.T) {
+	api := newTinyBotAPI(t)
+	env := map[string]string{"TELEGRAM_BOT_TOKEN": "777:e2e", "TELEGRAM_API_URL": api.server.URL}
+	docs := smallDocs(t)
+	s := startServe(t, env, "--docs", docs, "--index", filepath.Join(t.TempDir(), "ix"), "--telegram-admins", "42")
+	s.waitReady(t)
+	const notes = "# Depot notes\n\nThe Kalmorvin depot opened in 1911.\n"
+	document := func(update, user int, id, name string) string {
+		return fmt.Sprintf(`{"update_id": %d, "message": {"message_id": %d, "date": 0, "from": {"id": %d, "is_bot": false, "first_name": "Ann"}, `+
+			`"chat": {"id": %d, "type": "private"}, "document": {"file_id": %q, "file_unique_id": "u%s", "file_name": %q, "file_size": %d}}}`,
+			update, update, user, user, id, id, name, len(notes))
+	}
+	api.mu.Lock()
+	api.files["f1"], api.files["f2"] = notes, notes
+	api.mu.Unlock()
+	api.queue(document(1, 42, "f1", "depot.md"))
+	api.waitSent(t, "sendMessage", "added: depot.md, 1 chunk")
+	if got := readFileT(t, filepath.Join(docs, "depot.md")); string(got) != notes {
+		t.Errorf("depot.md holds %q", got)
+	}
+	if a, _ := s.ask(t, "When did the Kalmorvin depot open?"); !a.Found || a.Citations[0].Document != "depot.md" {
+		t.Errorf("the document sent is not answered from: %+v", a)
+	}
+
+	api.queue(document(2, 43, "f2", "stranger.md"))
+	api.waitSent(t, "sendMessage", "only the bot's administrators may add documents")
+	for _, p := range api.all() {
+		if p["method"] == "getFile" && p["file_id"] == "f2" {
+			t.Error("a stranger's file was fetched")
+		}
+	}
+	api.queue(`{"update_id": 3, "message": {"message_id": 3, "date": 0, "from": {"id": 42, "is_bot": false, "first_name": "Ann"}, "chat": {"id": 42, "type": "private"}, "text": "/remove depot.md"}}`)
+	api.waitSent(t, "sendMessage", "removed: depot.md")
+	if names := folderFiles(t, docs); len(names) != 2 {
+		t.Errorf("the folder holds %q, want the two files it started with", keysOf(names))
 	}
 }
