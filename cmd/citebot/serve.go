@@ -295,7 +295,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			defer wg.Done()
 			err := watch.Folder(ctx, c.Docs, watch.Options{Quiet: *sf.watchDelay, Rearm: rearmWatch}, log, func(ctx context.Context, changed []string) {
 				log.Info("documents changed; reindexing", "files", len(changed), "changed", firstFew(changed, 10))
-				res, err := live.Reindex(ctx)
+				// A reindex running now may have read the folder before
+				// these changes: wait for one that starts after them.
+				res, err := live.Changed(ctx)
 				logReindex(log, res, err)
 				if err == nil {
 					metrics.DocumentsChanged(res.Added, res.Changed, res.Removed)
