@@ -165,17 +165,19 @@ func (f *Folder) Put(ctx context.Context, name string, body io.Reader) (Report, 
 //
 // Every name is checked, every file read to a temporary file and checked
 // as the loader would read it before any is put in place: an invalid
-// name (ErrBadPath), a file over the limit (ErrTooLarge), an error of
-// files (ErrUpload) or of the disk fails the whole call and nothing is
-// kept. A file the loader would skip (an unsupported type, an encrypted
-// PDF, invalid UTF-8 …) is reported Skipped with the reason and not kept;
-// the others are renamed into place and reported Added, Changed or
-// Unchanged (the same bytes are there: nothing is written). When at least
-// one was, a reindex that starts after the change brings the index up to
-// date; a file that reindex skips is reported Skipped with its reason
-// (and stays in the folder, like any file the loader skips). A failed
-// reindex is ErrReindex beside the report: the files are in place, and
-// the previous index keeps serving.
+// name (ErrBadPath), a file over the limit (ErrTooLarge), an error
+// reading the files (ErrUpload) or writing them (ErrReadOnly, ErrNoSpace
+// …) fails the whole call, and nothing is kept. A file the loader would
+// skip (an unsupported type, an encrypted PDF, invalid UTF-8 …) is
+// reported Skipped with the reason and not kept; the others are renamed
+// into place and reported Added or Changed, or Unchanged when the folder
+// holds those bytes under that name already (nothing is written), or
+// Skipped when something is in the way (a folder of that name, a symbolic
+// link). When any is in place, a reindex that starts after the change
+// brings the index up to date; a file that reindex skips is reported
+// Skipped with its reason (and stays in the folder, like any file the
+// loader skips). A failed reindex is ErrReindex beside the report: the
+// files are in place, and the previous index keeps serving.
 func (f *Folder) PutAll(ctx context.Context, files iter.Seq2[File, error]) (Report, error) {
 	root, err := f.open()
 	if err != nil {

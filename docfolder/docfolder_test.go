@@ -154,8 +154,9 @@ func TestPut(t *testing.T) {
 		t.Errorf("PDF: %+v, want added with 2 pages", r)
 	}
 
-	// A duplicate is indexed once, under the first name.
-	if r := put("copy.txt", lighthouse+"").Files[0]; r.Result != Added {
+	// The first version under another name; then a duplicate, indexed
+	// once, under the first name.
+	if r := put("copy.txt", lighthouse).Files[0]; r.Result != Added || r.SameAs != "" {
 		t.Errorf("copy: %+v", r)
 	}
 	if r := put("z-copy.txt", rebuilt).Files[0]; r.Result != Added || r.SameAs != "lighthouse.txt" {

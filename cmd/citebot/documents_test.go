@@ -222,8 +222,9 @@ func TestServeDocuments(t *testing.T) {
 	// Several at once, in a folder.
 	c = decodeChange(t, s.upload(t, "notes", []string{"alpha.txt", "deep/bravo.md"},
 		"Alpha notes\n\nThe alpha station opened in 1901.\n", "# Bravo\n\nThe bravo station closed in 1950.\n"), 200)
-	if got := fmt.Sprint(c.Files); got != "[{notes/alpha.txt added  0 1 } {notes/deep/bravo.md added  0 1 }]" {
-		t.Errorf("multipart: %s", got)
+	if len(c.Files) != 2 || c.Files[0].Path != "notes/alpha.txt" || c.Files[1].Path != "notes/deep/bravo.md" ||
+		c.Files[0].Result != "added" || c.Files[1].Result != "added" || c.Added != 2 {
+		t.Errorf("multipart: %+v %+v", c.Files, c.summaryJSON)
 	}
 	if _, ok := s.listed(t)["notes/deep/bravo.md"]; !ok {
 		t.Error("notes/deep/bravo.md is not listed")
