@@ -272,7 +272,7 @@ func TestServeDocuments(t *testing.T) {
 // is left in the folder.
 func TestServeDocumentsRefused(t *testing.T) {
 	docs := smallDocs(t)
-	const limit = 64 << 10
+	const limit = 128 << 10
 	s := startServe(t, docsEnv, "--docs", docs, "--index", filepath.Join(t.TempDir(), "ix"), "--max-file-bytes", fmt.Sprint(limit), "--log-level", "warn")
 	s.waitReady(t)
 	before := folderFiles(t, docs)
