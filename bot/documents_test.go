@@ -104,7 +104,7 @@ func TestDocumentRefused(t *testing.T) {
 		{"encrypted", h.f.addFile("locked.pdf", "application/pdf", extracttest.EncryptedPDF("pw", glacierPages...), 0), "en",
 			"skipped: locked.pdf — encrypted PDF (needs a password; save an unprotected copy)", true},
 		{"scan", h.f.addFile("scan.pdf", "application/pdf", extracttest.PDF([]string{}), 0), "en", "skipped: scan.pdf — PDF has no extractable text", true},
-		{"not UTF-8", h.f.addFile("latin1.txt", "text/plain", []byte("caf\xe9"), 0), "ru", "пропущен: latin1.txt — not valid UTF-8 text", true},
+		{"binary", h.f.addFile("data.txt", "text/plain", []byte("caf\x00\x01"), 0), "ru", "пропущен: data.txt — binary (contains NUL bytes)", true},
 		{"unsupported", h.f.addFile("photo.jpg", "image/jpeg", []byte("\xff\xd8\xff"), 0), "en", "skipped: photo.jpg — unsupported file type", false},
 		{"over Telegram's limit", h.f.addFile("huge.pdf", "application/pdf", []byte("%PDF"), 25<<20), "en",
 			"huge.pdf is 25 MB, but Telegram lets bots download files of at most 20 MB.", false},
