@@ -11,6 +11,7 @@ package answer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -33,6 +34,10 @@ var ErrEmptyQuestion = errors.New("the question is empty")
 
 // ErrInvalidQuestion is returned for a question that is not UTF-8 text.
 var ErrInvalidQuestion = errors.New("the question is not valid UTF-8 text")
+
+// ErrQuestionTooLong is returned for a question of more than
+// document.MaxQuestionChars characters.
+var ErrQuestionTooLong = errors.New("the question is too long")
 
 // Answer is the answer object that `citebot ask --json` prints and
 // POST /v1/ask returns, a public format clients rely on: every [n] marker in
@@ -91,13 +96,18 @@ type Passage struct {
 	Score     float64 `json:"score"`
 }
 
-// CheckQuestion validates a question before any work is done.
+// CheckQuestion validates a question before any work is done. Every front
+// end calls it, so that a question refused over HTTP is refused by the CLI
+// too, and for the same reason.
 func CheckQuestion(q string) error {
 	if !utf8.ValidString(q) {
 		return ErrInvalidQuestion
 	}
 	if strings.TrimSpace(q) == "" {
 		return ErrEmptyQuestion
+	}
+	if n := utf8.RuneCountInString(q); n > document.MaxQuestionChars {
+		return fmt.Errorf("%w: %d characters, the limit is %d", ErrQuestionTooLong, n, document.MaxQuestionChars)
 	}
 	return nil
 }

@@ -26,7 +26,12 @@ func TestCheckQuestion(t *testing.T) {
 		{"Когда была принята Концепция?", nil},
 		{"?", nil},
 		{"  padded question  ", nil},
-		{strings.Repeat("long ", 2000), nil},
+		{strings.Repeat("long ", document.MaxQuestionChars/5), nil},
+		{strings.Repeat("ø", document.MaxQuestionChars), nil}, // characters are counted, not bytes
+		{strings.Repeat("🧊", document.MaxQuestionChars), nil},
+		{strings.Repeat("long ", document.MaxQuestionChars/5) + "?", ErrQuestionTooLong},
+		{strings.Repeat("🧊", document.MaxQuestionChars+1), ErrQuestionTooLong},
+		{strings.Repeat(" ", document.MaxQuestionChars+1), ErrEmptyQuestion}, // blank wins over long
 		{"", ErrEmptyQuestion},
 		{" ", ErrEmptyQuestion},
 		{"\t\r\n  \n", ErrEmptyQuestion},

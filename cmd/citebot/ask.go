@@ -2,21 +2,27 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"citebot/answer"
+	"citebot/document"
 )
 
-// maxStdinLine bounds one question read from standard input; longer lines
-// are reported, not silently cut.
-const maxStdinLine = 1 << 20
+// maxLineBytes is as much of a line of standard input as is kept: no
+// question within document.MaxQuestionChars needs more (a character is at
+// most 4 bytes), and a longer line is refused by its length alone, so a
+// line of any length costs no more memory than this.
+const maxLineBytes = 4 * document.MaxQuestionChars
 
 func runAsk(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	f := newFlags("ask", stderr)
@@ -53,23 +59,31 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 		return nil
 	}
 
-	// One question per line; every line gets one line of output, so that a
-	// script can pair questions and answers by position. A person at a
+	// One question per line; every line gets one line of output, a blank
+	// line or one over the limit an error result, so that a script can
+	// pair questions and answers by position. A person at a
 	// terminal who forgot the question is told what is awaited.
 	if f, ok := stdin.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			fmt.Fprintln(stderr, "citebot: reading questions from standard input, one per line (end with Ctrl-D)")
 		}
 	}
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 64<<10), maxStdinLine)
+	in := bufio.NewReader(stdin)
 	enc := json.NewEncoder(stdout)
-	for sc.Scan() {
-		q := sc.Text()
-		if strings.TrimSpace(q) == "" {
-			continue
+	for {
+		q, long, err := readLine(in, maxLineBytes)
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
-		a, err := ask(ctx, q, c.K)
+		if err != nil {
+			return fmt.Errorf("read questions: %w", err)
+		}
+		var a answer.Answer
+		if long {
+			err = fmt.Errorf("%w: more than %d bytes, the limit is %d characters", answer.ErrQuestionTooLong, maxLineBytes, document.MaxQuestionChars)
+		} else if err = answer.CheckQuestion(q); err == nil {
+			a, err = ask(ctx, q, c.K)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -78,7 +92,7 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 				enc.Encode(struct {
 					Question string `json:"question"`
 					Error    string `json:"error"`
-				}{q, err.Error()})
+				}{shortQuestion(q, long), err.Error()})
 			} else {
 				fmt.Fprintf(stdout, "error: %s\n", visibleLine(err.Error()))
 			}
@@ -92,10 +106,44 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 		}
 		writeAnswerLine(stdout, a)
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read questions: %w", err)
+}
+
+// readLine reads a line without its end (LF or CRLF), keeping at most max
+// bytes of it; long reports that the line was longer. The rest of a long
+// line is read and dropped, so that the next line is the next question.
+// The last line needs no end; io.EOF is returned only when no line is left.
+func readLine(r *bufio.Reader, max int) (line string, long bool, err error) {
+	var b []byte
+	read := false
+	for {
+		chunk, err := r.ReadSlice('\n')
+		read = read || len(chunk) > 0
+		if n := min(len(chunk), max+2-len(b)); n > 0 { // +2: room for the CRLF
+			b = append(b, chunk[:n]...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if err != nil && (!errors.Is(err, io.EOF) || !read) {
+			return "", false, err
+		}
+		b = bytes.TrimSuffix(b, []byte("\n"))
+		b = bytes.TrimSuffix(b, []byte("\r"))
+		if len(b) > max {
+			return string(b[:max]), true, nil
+		}
+		return string(b), false, nil
 	}
-	return nil
+}
+
+// shortQuestion is a question as an error result repeats it: whole, unless
+// it is over the limit (or was cut, long), when its first characters are
+// enough to find it.
+func shortQuestion(q string, long bool) string {
+	if !long && utf8.RuneCountInString(q) <= document.MaxQuestionChars {
+		return q
+	}
+	return string([]rune(q)[:80]) + "…"
 }
 
 // writeAnswer prints an answer for a person: the answer, then each source

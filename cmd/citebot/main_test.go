@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -590,18 +593,37 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// The CLI keeps the question limit of the HTTP API: characters are
+// counted, not bytes, and a question over the limit is a usage error.
 func TestAskLongQuestion(t *testing.T) {
 	ix := seedIndex(t)
 	docs := newDocReader(seeds)
 	base := "When did the SCO agreement on safeguarding international information security enter into force? "
-	for _, q := range []string{
-		strings.Repeat(base, 10000/len(base)+1)[:10000],
-		strings.Repeat("x", 10000),
-		strings.Repeat("информация ", 1000),
-	} {
-		t.Run(fmt.Sprintf("%d bytes %.10q", len(q), q), func(t *testing.T) {
-			r := mustRun(t, nil, "", "ask", "--docs", seeds, "--index", ix, "--json", q)
-			checkAnswer(t, decodeAnswer(t, []byte(r.stdout)), q, 5, docs)
+	atLimit := strings.Repeat(base, document.MaxQuestionChars/len(base)+1)[:document.MaxQuestionChars]
+	tests := []struct {
+		name string
+		q    string
+		ok   bool
+	}{
+		{"at the limit", atLimit, true},
+		{"at the limit in two-byte characters", strings.Repeat("информация ", document.MaxQuestionChars/11), true},
+		{"at the limit in four-byte characters", strings.Repeat("🧊", document.MaxQuestionChars-4) + " SCO", true},
+		{"one over", atLimit + "?", false},
+		{"10,000 bytes", strings.Repeat("x", 10000), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := cli(t, nil, "", "ask", "--docs", seeds, "--index", ix, "--json", tt.q)
+			if !tt.ok {
+				if r.code != 2 || !strings.Contains(r.stderr, "too long") || !strings.Contains(r.stderr, "the limit is 4000") {
+					t.Errorf("exit %d, stderr %q; want 2 and the limit", r.code, r.stderr)
+				}
+				return
+			}
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			checkAnswer(t, decodeAnswer(t, []byte(r.stdout)), tt.q, 5, docs)
 		})
 	}
 }
@@ -761,54 +783,141 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 }
 
+// errorResult is the line ask prints, with --json, for a line of standard
+// input that gets no answer.
+type errorResult struct {
+	Question string `json:"question"`
+	Error    string `json:"error"`
+}
+
 func TestAskStdin(t *testing.T) {
 	ix := seedIndex(t)
 	docs := newDocReader(seeds)
 	questions := []string{
+		"",
 		"When did the SCO agreement come into effect?",
+		"",
+		"   ",
 		"What is the boiling point of ethanol?",
 		"Who wrote the article about the Union State?",
+		"\t",
 		"Когда была принята Концепция информационной безопасности Союзного государства?",
 	}
-	input := "\n" + questions[0] + "\n\n   \n" + questions[1] + "\r\n" + questions[2] + "\n\t\n" + questions[3] // no final newline
+	// A CRLF line end is not part of the question; the last line needs no end.
+	input := "\n" + questions[1] + "\n\n   \n" + questions[4] + "\r\n" + questions[5] + "\n\t\n" + questions[7]
 
 	t.Run("json", func(t *testing.T) {
 		r := mustRun(t, nil, input, "ask", "--docs", seeds, "--index", ix, "--json", "--k", "3")
 		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 		if len(lines) != len(questions) {
-			t.Fatalf("%d output lines for %d questions:\n%s", len(lines), len(questions), r.stdout)
+			t.Fatalf("%d output lines for %d input lines:\n%s", len(lines), len(questions), r.stdout)
 		}
 		for i, l := range lines {
-			a := decodeAnswer(t, []byte(l))
-			// The CR of a CRLF line is not part of the question.
-			checkAnswer(t, a, questions[i], 3, docs)
+			if strings.TrimSpace(questions[i]) == "" {
+				var e errorResult
+				if err := json.Unmarshal([]byte(l), &e); err != nil || e.Question != questions[i] || e.Error != answer.ErrEmptyQuestion.Error() {
+					t.Errorf("line %d = %s (%v), want an error result saying the question is empty", i+1, l, err)
+				}
+				continue
+			}
+			checkAnswer(t, decodeAnswer(t, []byte(l)), questions[i], 3, docs)
 		}
 	})
 	t.Run("text", func(t *testing.T) {
 		r := mustRun(t, nil, input, "ask", "--docs", seeds, "--index", ix)
 		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 		if len(lines) != len(questions) {
-			t.Fatalf("%d output lines for %d questions:\n%s", len(lines), len(questions), r.stdout)
+			t.Fatalf("%d output lines for %d input lines:\n%s", len(lines), len(questions), r.stdout)
 		}
-		if !strings.HasPrefix(lines[1], answer.NotFoundText+" | closest: confidence 0.") {
-			t.Errorf("line 2 = %q, want the refusal and how near the closest sentence came", lines[1])
+		for _, i := range []int{0, 2, 3, 6} {
+			if want := "error: " + answer.ErrEmptyQuestion.Error(); lines[i] != want {
+				t.Errorf("line %d = %q, want %q", i+1, lines[i], want)
+			}
 		}
-		if !regexp.MustCompile(`^.* \[1\] \| \[1\] \S+ lines? [\d-]+ \| confidence (0\.\d\d|1\.00)$`).MatchString(lines[0]) {
-			t.Errorf("line 1 = %q, want the answer, its sources and its confidence", lines[0])
+		if !strings.HasPrefix(lines[4], answer.NotFoundText+" | closest: confidence 0.") {
+			t.Errorf("line 5 = %q, want the refusal and how near the closest sentence came", lines[4])
+		}
+		if !regexp.MustCompile(`^.* \[1\] \| \[1\] \S+ lines? [\d-]+ \| confidence (0\.\d\d|1\.00)$`).MatchString(lines[1]) {
+			t.Errorf("line 2 = %q, want the answer, its sources and its confidence", lines[1])
 		}
 	})
-	t.Run("bad line", func(t *testing.T) {
-		r := mustRun(t, nil, questions[0]+"\ncaf\xe9?\n"+questions[1]+"\n", "ask", "--docs", seeds, "--index", ix, "--json")
-		lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
-		if len(lines) != 3 {
-			t.Fatalf("%d output lines for 3 questions:\n%s", len(lines), r.stdout)
-		}
-		var e struct{ Question, Error string }
-		if err := json.Unmarshal([]byte(lines[1]), &e); err != nil || !strings.Contains(e.Error, "UTF-8") {
-			t.Errorf("line 2 = %s (%v), want an error object about UTF-8", lines[1], err)
-		}
-		checkAnswer(t, decodeAnswer(t, []byte(lines[2])), questions[1], 5, docs)
-	})
+	// A line over the question limit is an error result like any bad
+	// line, however long: the batch goes on (it used to end at 1 MiB with
+	// "token too long", exit 1).
+	long := "When did the SCO agreement come into effect? "
+	atLimit := strings.Repeat(long, document.MaxQuestionChars/len(long)+1)[:document.MaxQuestionChars]
+	for _, tt := range []struct {
+		name, line, errText string
+	}{
+		{"invalid UTF-8", "caf\xe9?", "UTF-8"},
+		{"one character over the limit", atLimit + "?", "4001 characters, the limit is 4000"},
+		{"4,001 four-byte characters", strings.Repeat("🧊", document.MaxQuestionChars+1), "the limit is 4000 characters"},
+		{"over the bytes kept", strings.Repeat("x", maxLineBytes+1), "the limit is 4000 characters"},
+		{"2 MiB", strings.Repeat("information ", 2<<20/12), "the limit is 4000 characters"},
+	} {
+		t.Run("bad line/"+tt.name, func(t *testing.T) {
+			in := questions[1] + "\n" + tt.line + "\r\n" + atLimit + "\n" + questions[4] + "\n"
+			r := mustRun(t, nil, in, "ask", "--docs", seeds, "--index", ix, "--json")
+			lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
+			if len(lines) != 4 {
+				t.Fatalf("%d output lines for 4 questions:\n%.2000s", len(lines), r.stdout)
+			}
+			var e errorResult
+			if err := json.Unmarshal([]byte(lines[1]), &e); err != nil || !strings.Contains(e.Error, tt.errText) {
+				t.Errorf("line 2 = %.300s (%v), want an error result saying %q", lines[1], err, tt.errText)
+			}
+			if len(e.Question) > 1000 {
+				t.Errorf("the error result repeats %d bytes of the question, want only its start", len(e.Question))
+			}
+			checkAnswer(t, decodeAnswer(t, []byte(lines[0])), questions[1], 5, docs)
+			checkAnswer(t, decodeAnswer(t, []byte(lines[2])), atLimit, 5, docs)
+			checkAnswer(t, decodeAnswer(t, []byte(lines[3])), questions[4], 5, docs)
+		})
+	}
+}
+
+// readLine keeps at most max bytes of a line, says when it was longer, and
+// always goes on with the next line.
+func TestReadLine(t *testing.T) {
+	const max = 8
+	tests := []struct {
+		name  string
+		input string
+		want  []string // each line read; a "+" suffix marks one reported long
+	}{
+		{"empty input", "", nil},
+		{"one line without an end", "abc", []string{"abc"}},
+		{"LF and CRLF", "a\nb\r\nc\n", []string{"a", "b", "c"}},
+		{"blank lines kept", "\n\r\n\n", []string{"", "", ""}},
+		{"a CR alone stays", "a\rb\n", []string{"a\rb"}},
+		{"exactly max", "12345678\n", []string{"12345678"}},
+		{"exactly max with CRLF", "12345678\r\nx", []string{"12345678", "x"}},
+		{"one over max", "123456789\nx\n", []string{"12345678+", "x"}},
+		{"far over max", strings.Repeat("y", 100000) + "\nnext", []string{"yyyyyyyy+", "next"}},
+		{"far over max, last line", strings.Repeat("z", 100000), []string{"zzzzzzzz+"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := bufio.NewReaderSize(strings.NewReader(tt.input), 16) // smaller than the lines: they come in pieces
+			var got []string
+			for {
+				line, long, err := readLine(r, max)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if long {
+					line += "+"
+				}
+				got = append(got, line)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
 }
 
 // qaMetrics is the part of the eval report the targets are about.
