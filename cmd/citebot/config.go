@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -207,16 +210,19 @@ func readConfigFile(file string, fs *flag.FlagSet, c *config) (map[string]string
 			if err := removedSettings(file, k.Value, v); err != nil {
 				return nil, err
 			}
+			if err := checkSection(file, k.Value, v, sectionType(k.Value)); err != nil {
+				return nil, err
+			}
 			secs.Content = append(secs.Content, k, v)
 		case commandFlags[k.Value]:
 			if v.Kind != yaml.ScalarNode {
-				return nil, usagef("config %s line %d: %s: want a single value", file, k.Line, k.Value)
+				return nil, usagef("%s:%d: %s: want a single value", file, k.Line, k.Value)
 			}
 			if fs.Lookup(k.Value) != nil {
 				vals[k.Value] = v.Value
 			}
 		default:
-			return nil, usagef("config %s line %d: unknown setting %q", file, k.Line, k.Value)
+			return nil, usagef("%s:%d: unknown setting %s%s", file, k.Line, k.Value, didYouMean(nearestTopLevel(k.Value)))
 		}
 	}
 	if len(secs.Content) > 0 {
@@ -231,6 +237,131 @@ func readConfigFile(file string, fs *flag.FlagSet, c *config) (map[string]string
 		}
 	}
 	return vals, nil
+}
+
+// sectionType is the type a section of the file decodes into.
+func sectionType(name string) reflect.Type {
+	t, ok := settingType(reflect.TypeFor[config](), name)
+	if !ok {
+		panic("config has no section " + name)
+	}
+	return t
+}
+
+// settingType is the type of the field of struct t read from key name.
+func settingType(t reflect.Type, name string) (reflect.Type, bool) {
+	for i := range t.NumField() {
+		if yamlName(t.Field(i)) == name {
+			return t.Field(i).Type, true
+		}
+	}
+	return nil, false
+}
+
+// yamlName is the key a struct field is read from ("" for none).
+func yamlName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "-" || !f.IsExported() {
+		return ""
+	}
+	return name
+}
+
+// settingNames are the keys of a section's settings, in the struct's order.
+func settingNames(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		if n := yamlName(t.Field(i)); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// nearestTopLevel is the setting a misspelt top-level key most likely
+// meant: a flag or a section near it, or a section's setting of exactly
+// that name written without its section.
+func nearestTopLevel(key string) string {
+	var known []string
+	for name := range commandFlags {
+		known = append(known, name)
+	}
+	for sec := range sections {
+		known = append(known, sec)
+		if slices.Contains(settingNames(sectionType(sec)), key) {
+			return sec + "." + key + ", under " + sec + ":"
+		}
+	}
+	return nearest(key, known)
+}
+
+// checkSection checks a section of the file (chunk, bm25, fusion, answer)
+// against the settings it may hold, reporting the first key that names no
+// setting and the first value that does not fit its setting as FILE:LINE:
+// and the setting's path, as for top-level keys; the YAML decoder would
+// name Go types instead ("field max_sentence not found in type
+// answer.Tuning").
+func checkSection(file, path string, n *yaml.Node, t reflect.Type) error {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if t.Kind() != reflect.Struct {
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			return usagef("%s:%d: %s: want %s, got %s", file, n.Line, path, kindName(t), nodeText(n))
+		}
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil // "answer:" with nothing under it sets nothing
+	}
+	names := settingNames(t)
+	if n.Kind != yaml.MappingNode {
+		return usagef("%s:%d: %s: want its settings under it, one per line (%s), got %s", file, n.Line, path, strings.Join(names, ", "), nodeText(n))
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		ft, ok := settingType(t, k.Value)
+		if !ok {
+			var meant string
+			if m := nearest(k.Value, names); m != "" {
+				meant = path + "." + m
+			}
+			return usagef("%s:%d: unknown setting %s.%s%s", file, k.Line, path, k.Value, didYouMean(meant))
+		}
+		if err := checkSection(file, path+"."+k.Value, v, ft); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kindName says what a setting of type t takes, for a person.
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "text"
+	case reflect.Slice:
+		return "a list"
+	}
+	return t.String()
+}
+
+// nodeText shows a value of the file in a message.
+func nodeText(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return strconv.Quote(n.Value)
 }
 
 // removed are settings of earlier versions that no longer exist, with what
@@ -249,7 +380,7 @@ func removedSettings(file, section string, v *yaml.Node) error {
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		k := v.Content[i]
 		if why, ok := removed[section+"."+k.Value]; ok {
-			return usagef("config %s line %d: %s.%s was removed: %s", file, k.Line, section, k.Value, why)
+			return usagef("%s:%d: %s.%s was removed: %s", file, k.Line, section, k.Value, why)
 		}
 	}
 	return nil

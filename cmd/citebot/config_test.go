@@ -159,7 +159,7 @@ func TestShippedConfigServeDefaults(t *testing.T) {
 func TestRemovedAnswerSettings(t *testing.T) {
 	tests := []struct{ yaml, want string }{
 		{"answer:\n  min_coverage: 0.5\n", "answer.min_coverage was removed: the answer model now decides"},
-		{"answer:\n  max_sentences: 2\n  context_weight: 0.5\n", "line 3: answer.context_weight was removed"},
+		{"answer:\n  max_sentences: 2\n  context_weight: 0.5\n", ".yaml:3: answer.context_weight was removed"},
 		{"answer:\n  length_penalty: 0.1\n", "answer.length_penalty was removed"},
 	}
 	for _, tt := range tests {
@@ -249,6 +249,73 @@ func TestConfigRefusesBadSettings(t *testing.T) {
 			t.Errorf("%q: %q, want %q", tt.yaml, err, tt.want)
 		case tt.want != "" && !errors.As(err, &usage):
 			t.Errorf("%q: %v is not a usage error (exit 2)", tt.yaml, err)
+		}
+	}
+}
+
+// A setting the file misspells or mistypes is named by its path and line,
+// FILE:LINE: as compilers and editors write it, with the setting it most
+// likely meant; never by the Go types behind it.
+func TestConfigNamesBadSettings(t *testing.T) {
+	tests := []struct {
+		yaml string
+		want string // after "FILE:"
+	}{
+		{"k: 3\nanswer: {max_sentence: 2}\n", "2: unknown setting answer.max_sentence (did you mean answer.max_sentences?)"},
+		{"answer:\n  min_confidence: 0.5\n  max-sentences: 2\n", "3: unknown setting answer.max-sentences (did you mean answer.max_sentences?)"},
+		{"bm25:\n  k2: 1\n", "2: unknown setting bm25.k2 (did you mean bm25.k1?)"},
+		{"fusion:\n  weight: 0.2\n", "2: unknown setting fusion.weight"},
+		{"chunk:\n  max_byte: 500\n", "2: unknown setting chunk.max_byte (did you mean chunk.max_bytes?)"},
+		{"chunk:\n  nothing_like_it: 1\n", "2: unknown setting chunk.nothing_like_it"},
+		{"dosc: ./seeds\n", "1: unknown setting dosc (did you mean docs?)"},
+		{"\n\nmax_conns: 5\n", "3: unknown setting max_conns (did you mean max-conns?)"},
+		{"min_confidence: 0.5\n", "1: unknown setting min_confidence (did you mean answer.min_confidence, under answer:?)"},
+		{"answer:\n  max_sentences: two\n", `2: answer.max_sentences: want a whole number, got "two"`},
+		{"bm25:\n  b: [0.4]\n", "2: bm25.b: want a number, got a list"},
+		{"fusion:\n  method: {name: rrf}\n", "2: fusion.method: want text, got a mapping"},
+		{"chunk:\n  boilerplate: 'no time to read'\n", `2: chunk.boilerplate: want a list, got "no time to read"`},
+		{"fusion: rrf\n", `1: fusion: want its settings under it, one per line (method, vector_weight, rrf_k, candidates), got "rrf"`},
+		{"docs: [a, b]\n", "1: docs: want a single value"},
+	}
+	for _, tt := range tests {
+		file := filepath.Join(t.TempDir(), "citebot.yaml")
+		writeFile(t, file, tt.yaml)
+		r := cli(t, nil, "", "index", "--config", file)
+		if want := "citebot: " + file + ":" + tt.want + "\n"; r.code != 2 || r.stderr != want {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tt.yaml, r.code, r.stderr, want)
+		}
+	}
+	// What the checks let through still decodes: an empty section, and
+	// every setting at its place.
+	file := filepath.Join(t.TempDir(), "citebot.yaml")
+	writeFile(t, file, "answer:\nbm25: {k1: 1.2, b: 0.75}\nchunk:\n  extra_boilerplate: ['^ad$']\n")
+	var stderr bytes.Buffer
+	c, _, err := parse(newFlags("index", &stderr), []string{"--config", file}, noenv)
+	if err != nil || c.BM25.K1 != 1.2 || c.BM25.B != 0.75 || c.Answer != defaultConfig().Answer || len(c.Chunk.ExtraBoilerplate) != 1 {
+		t.Errorf("parse: %+v, %v", c, err)
+	}
+}
+
+func TestNearest(t *testing.T) {
+	known := []string{"docs", "index", "k", "json", "max-conns", "max-conns-per-client", "serve", "version"}
+	tests := []struct{ name, want string }{
+		{"dosc", "docs"},    // swapped
+		{"doc", "docs"},     // missed
+		{"jsn", "json"},     // short names allow one edit
+		{"indexx", "index"}, // doubled
+		{"max_conns", "max-conns"},
+		{"Docs", "docs"}, // case
+		{"verison", "version"},
+		{"serv", "serve"},
+		{"kk", "k"},
+		{"docs", ""}, // not misspelt
+		{"frob", ""}, // nothing near
+		{"js", ""},   // two edits from json: too far for so short a name
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := nearest(tt.name, known); got != tt.want {
+			t.Errorf("nearest(%q) = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
