@@ -9,8 +9,8 @@
 //	citebot eval (--set FILE.jsonl | --beir DIR [--split test]) [--json]
 //
 // Every flag can also be set by a CITEBOT_<FLAG> environment variable or a
-// key in the YAML file given by --config (configs/citebot.yaml documents
-// them all).
+// key in the YAML file given by --config, before the command or after it
+// (configs/citebot.yaml documents them all).
 package main
 
 import (
@@ -66,27 +66,58 @@ func exitCode(err error, stderr io.Writer) int {
 
 const usage = `citebot answers questions about a folder of documents, citing exact passages.
 
+Usage: citebot [--config FILE] COMMAND [flags]
+
 Commands:
-  serve   answer over HTTP (JSON API, OpenAI-compatible chat) until stopped
-  index   bring the index up to date with the documents (incrementally)
-  ask     answer a question (or one per line of standard input)
-  eval    measure retrieval and answers (--set QA.jsonl, or --beir DIR)
+  serve    answer over HTTP (JSON API, OpenAI-compatible chat) until stopped
+  index    bring the index up to date with the documents (incrementally)
+  ask      answer a question (or one per line of standard input)
+  eval     measure retrieval and answers (--set QA.jsonl, or --beir DIR)
 
 Run "citebot COMMAND -h" for a command's flags.
 `
 
+// commands are the commands dispatch knows, for suggestions.
+var commands = []string{"serve", "index", "ask", "eval", "help"}
+
 // run is the whole program; main only supplies the process's environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) < 2 {
+	rest := args[min(1, len(args)):]
+	// --config may come before the command too, as in configs/citebot.yaml's
+	// usage line; given there, it stands in for CITEBOT_CONFIG, so that
+	// the command's own --config still wins.
+	for len(rest) > 0 && strings.HasPrefix(rest[0], "-") && !isHelp(rest[0]) {
+		name, file, hasValue := strings.Cut(strings.TrimLeft(rest[0], "-"), "=")
+		if name != "config" {
+			return usagef("%s comes before the command: flags go after it (citebot COMMAND %s); only --config may come before", rest[0], rest[0])
+		}
+		if !hasValue {
+			if len(rest) < 2 {
+				return usagef("%s needs a file", rest[0])
+			}
+			file, rest = rest[1], rest[1:]
+		}
+		rest = rest[1:]
+		envGetenv := getenv
+		getenv = func(k string) string {
+			if k == "CITEBOT_CONFIG" {
+				return file
+			}
+			return envGetenv(k)
+		}
+	}
+	if len(rest) == 0 {
 		fmt.Fprint(stderr, usage)
 		return usagef("no command given")
 	}
-	err := dispatch(ctx, args[1], args[2:], getenv, stdin, stdout, stderr)
+	err := dispatch(ctx, rest[0], rest[1:], getenv, stdin, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		return nil // the flag package has printed the command's flags
+		return nil // parseFlags has printed the command's flags
 	}
 	return err
 }
+
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
 
 func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch cmd {
@@ -98,12 +129,12 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 		return runAsk(ctx, rest, getenv, stdin, stdout, stderr)
 	case "eval":
 		return runEval(ctx, rest, getenv, stdout, stderr)
-	case "help", "-h", "--help":
+	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
-		return usagef("unknown command %q", cmd)
+		return usagef("unknown command %q%s", cmd, didYouMean(nearest(cmd, commands)))
 	}
 }
 
@@ -111,15 +142,34 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 // positional arguments ("ask QUESTION --json" works as "ask --json
 // QUESTION"); "--" ends the flags. Positional arguments are returned.
 func parse(f *commonFlags, args []string, getenv func(string) string) (config, []string, error) {
+	pos, err := parseFlags(f.fs, args)
+	if err != nil {
+		return config{}, nil, err
+	}
+	c, err := f.load(getenv)
+	return c, pos, err
+}
+
+// parseFlags parses fs's flags among args, as parse, and returns the
+// positional arguments. A mistake is one line, said once (by main): the
+// flag package would print it, then every flag, and main the line again.
+// -h prints the flags and returns flag.ErrHelp.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	out := fs.Output()
+	fs.SetOutput(io.Discard)
+	defer fs.SetOutput(out)
 	var pos []string
 	for {
-		if err := f.fs.Parse(args); err != nil {
+		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return config{}, nil, err
+				fmt.Fprintf(out, "Usage of citebot %s:\n", fs.Name())
+				fs.SetOutput(out)
+				fs.PrintDefaults()
+				return nil, err
 			}
-			return config{}, nil, usageError{err}
+			return nil, flagError(fs, err)
 		}
-		rest := f.fs.Args()
+		rest := fs.Args()
 		if len(rest) == 0 {
 			break
 		}
@@ -130,8 +180,24 @@ func parse(f *commonFlags, args []string, getenv func(string) string) (config, [
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
-	c, err := f.load(getenv)
-	return c, pos, err
+	return pos, nil
+}
+
+// flagError is the flag package's error as a usage error naming the
+// command; for a flag the command does not take, with the one most likely
+// meant and where the list is.
+func flagError(fs *flag.FlagSet, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	var known []string
+	fs.VisitAll(func(fl *flag.Flag) { known = append(known, fl.Name) })
+	meant := nearest(name, known)
+	if meant != "" {
+		meant = "--" + meant
+	}
+	return usagef("%s: unknown flag --%s%s; \"citebot %s -h\" lists its flags", fs.Name(), name, didYouMean(meant), fs.Name())
 }
 
 // retrievalConfig builds the index configuration from the settings.
