@@ -7,6 +7,7 @@
 //	citebot index [--docs DIR] [--index DIR] [--json]
 //	citebot ask [--json] [--k N] ["QUESTION"]
 //	citebot eval (--set FILE.jsonl | --beir DIR [--split test]) [--json]
+//	citebot version
 //
 // Every flag can also be set by a CITEBOT_<FLAG> environment variable or a
 // key in the YAML file given by --config, before the command or after it
@@ -73,12 +74,13 @@ Commands:
   index    bring the index up to date with the documents (incrementally)
   ask      answer a question (or one per line of standard input)
   eval     measure retrieval and answers (--set QA.jsonl, or --beir DIR)
+  version  the version and the revision it was built from
 
 Run "citebot COMMAND -h" for a command's flags.
 `
 
 // commands are the commands dispatch knows, for suggestions.
-var commands = []string{"serve", "index", "ask", "eval", "help"}
+var commands = []string{"serve", "index", "ask", "eval", "version", "help"}
 
 // run is the whole program; main only supplies the process's environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -129,6 +131,8 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 		return runAsk(ctx, rest, getenv, stdin, stdout, stderr)
 	case "eval":
 		return runEval(ctx, rest, getenv, stdout, stderr)
+	case "version":
+		return runVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -181,6 +185,13 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = rest[1:]
 	}
 	return pos, nil
+}
+
+// newFlagSet is an empty set of a command's flags; -h prints them to stderr.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
 }
 
 // flagError is the flag package's error as a usage error naming the
