@@ -141,36 +141,7 @@ func envName(flagName string) string {
 // hold the settings that have no flag.
 func (f *commonFlags) load(getenv func(string) string) (config, error) {
 	c := defaultConfig()
-	set := map[string]bool{}
-	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-
-	file := *f.configFile
-	if !set["config"] {
-		file = getenv("CITEBOT_CONFIG")
-	}
-	fileVals := map[string]string{}
-	if file != "" {
-		var err error
-		if fileVals, err = readConfigFile(file, f.fs, &c); err != nil {
-			return c, err
-		}
-	}
-	var err error
-	f.fs.VisitAll(func(fl *flag.Flag) {
-		if err != nil || set[fl.Name] || fl.Name == "config" {
-			return
-		}
-		if v := getenv(envName(fl.Name)); v != "" {
-			if e := f.fs.Set(fl.Name, v); e != nil {
-				err = usagef("%s=%q: %v", envName(fl.Name), v, e)
-			}
-		} else if v, ok := fileVals[fl.Name]; ok {
-			if e := f.fs.Set(fl.Name, v); e != nil {
-				err = usagef("config %s: %s: %q: %v", file, fl.Name, v, e)
-			}
-		}
-	})
-	if err != nil {
+	if err := resolveFlags(f.fs, getenv, &c); err != nil {
 		return c, err
 	}
 	c.Docs, c.Index, c.K, c.MaxFileBytes = *f.docs, *f.index, *f.k, *f.maxBytes
@@ -180,6 +151,43 @@ func (f *commonFlags) load(getenv func(string) string) (config, error) {
 		c.EmbedKey = getenv("OPENAI_API_KEY")
 	}
 	return c, c.validate()
+}
+
+// resolveFlags sets each flag of fs that the command line did not, from
+// CITEBOT_<FLAG>, else from the file's top-level key, else leaves its
+// default; the file is the one fs's --config or CITEBOT_CONFIG names, and
+// its sections go into c.
+func resolveFlags(fs *flag.FlagSet, getenv func(string) string, c *config) error {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+
+	file := fs.Lookup("config").Value.String()
+	if !set["config"] {
+		file = getenv("CITEBOT_CONFIG")
+	}
+	fileVals := map[string]string{}
+	if file != "" {
+		var err error
+		if fileVals, err = readConfigFile(file, fs, c); err != nil {
+			return err
+		}
+	}
+	var err error
+	fs.VisitAll(func(fl *flag.Flag) {
+		if err != nil || set[fl.Name] || fl.Name == "config" {
+			return
+		}
+		if v := getenv(envName(fl.Name)); v != "" {
+			if e := fs.Set(fl.Name, v); e != nil {
+				err = usagef("%s=%q: %v", envName(fl.Name), v, e)
+			}
+		} else if v, ok := fileVals[fl.Name]; ok {
+			if e := fs.Set(fl.Name, v); e != nil {
+				err = usagef("config %s: %s: %q: %v", file, fl.Name, v, e)
+			}
+		}
+	})
+	return err
 }
 
 // readConfigFile decodes the YAML file: sections into c, strictly (a

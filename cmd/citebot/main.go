@@ -7,6 +7,7 @@
 //	citebot index [--docs DIR] [--index DIR] [--json]
 //	citebot ask [--json] [--k N] ["QUESTION"]
 //	citebot eval (--set FILE.jsonl | --beir DIR [--split test]) [--json]
+//	citebot health [--addr HOST:PORT]
 //	citebot version
 //
 // Every flag can also be set by a CITEBOT_<FLAG> environment variable or a
@@ -74,13 +75,14 @@ Commands:
   index    bring the index up to date with the documents (incrementally)
   ask      answer a question (or one per line of standard input)
   eval     measure retrieval and answers (--set QA.jsonl, or --beir DIR)
+  health   exit 0 when the local serve is ready (for container health checks)
   version  the version and the revision it was built from
 
 Run "citebot COMMAND -h" for a command's flags.
 `
 
 // commands are the commands dispatch knows, for suggestions.
-var commands = []string{"serve", "index", "ask", "eval", "version", "help"}
+var commands = []string{"serve", "index", "ask", "eval", "health", "version", "help"}
 
 // run is the whole program; main only supplies the process's environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -131,6 +133,8 @@ func dispatch(ctx context.Context, cmd string, rest []string, getenv func(string
 		return runAsk(ctx, rest, getenv, stdin, stdout, stderr)
 	case "eval":
 		return runEval(ctx, rest, getenv, stdout, stderr)
+	case "health":
+		return runHealth(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		return runVersion(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -28,6 +28,9 @@ import (
 	"citebot/web"
 )
 
+// defaultAddr is where serve listens, and health asks, unless told.
+const defaultAddr = "127.0.0.1:8080"
+
 // serveFlags are the flags only serve has.
 type serveFlags struct {
 	addr            *string
@@ -56,7 +59,7 @@ type serveFlags struct {
 func addServeFlags(f *commonFlags) serveFlags {
 	fs := f.fs
 	return serveFlags{
-		addr:            fs.String("addr", "127.0.0.1:8080", "address to serve HTTP on"),
+		addr:            fs.String("addr", defaultAddr, "address to serve HTTP on"),
 		adminToken:      fs.String("admin-token", "", "bearer token that enables POST /v1/reindex, adding or removing documents over HTTP, and the web page's maintenance view, /admin (prefer CITEBOT_ADMIN_TOKEN: flags show in ps)"),
 		rateLimit:       fs.Float64("rate-limit", 0, "requests per second per client on /v1/ routes (0: no limit)"),
 		rateBurst:       fs.Int("rate-burst", 0, "requests a client may send at once above the rate (0: the rate, at least 1)"),
