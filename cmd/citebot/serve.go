@@ -23,6 +23,7 @@ import (
 	"citebot/corpus"
 	"citebot/docfolder"
 	"citebot/httpapi"
+	"citebot/loader"
 	"citebot/retrieval"
 	"citebot/watch"
 	"citebot/web"
@@ -280,14 +281,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer wg.Wait()
 	defer cancel() // before wg.Wait: the goroutines end with ctx
 	wg.Add(2)
+	nothingToServe := make(chan error, 1)
 	go func() {
 		defer wg.Done()
 		// The first index of a large folder takes a while: its
 		// progress is logged until it is ready.
 		pctx, stop := context.WithCancel(ctx)
 		go logProgress(pctx, log, &meters, 5*time.Second)
-		loadFirst(ctx, live, store, c, log)
+		err := loadFirst(ctx, live, store, c, log)
 		stop()
+		if err != nil {
+			nothingToServe <- err
+		}
 	}()
 	// SIGHUP also re-arms the watcher: whatever happened to the folder,
 	// it then watches the folder as it is now.
@@ -351,6 +356,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
+	case err := <-nothingToServe:
+		srv.Close() // nothing was served, so nothing is in flight
+		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: waiting for requests in flight", "timeout", *sf.shutdownTimeout)
@@ -388,29 +396,43 @@ func isLoopback(a net.Addr) bool {
 // loadFirst loads the first index. When the documents cannot be indexed
 // (the folder is missing, say) but the store holds an index, that one
 // serves, as it was saved or as another replica left it, so a restart
-// never turns a working service into a dead one.
-func loadFirst(ctx context.Context, live *corpus.Live, store indexStore, c config, log *slog.Logger) {
-	res, err := live.Load(ctx)
-	if err == nil {
+// never turns a working service into a dead one. With neither, a documents
+// folder that is missing, not a folder or empty is returned as the error
+// index gives for it: serving 503 "still loading" forever would hide the
+// mistake. Any other failure (a store that is down) leaves /readyz at 503
+// until a reindex succeeds.
+func loadFirst(ctx context.Context, live *corpus.Live, store indexStore, c config, log *slog.Logger) error {
+	res, loadErr := live.Load(ctx)
+	if loadErr == nil {
 		logReindex(log, res, nil)
-		return
+		return nil
 	}
 	if ctx.Err() != nil {
-		return
+		return nil
 	}
-	log.Error("could not index the documents", "docs", c.Docs, "err", err)
+	log.Error("could not index the documents", "docs", c.Docs, "err", loadErr)
 	st, err := store.open(ctx)
 	var ix *retrieval.Index
 	if err == nil {
 		ix, err = st.Open(ctx, nil)
 	}
 	if err != nil {
+		if errors.Is(loadErr, loader.ErrNoDocuments) && errors.Is(err, retrieval.ErrNoIndex) {
+			log.Error("nothing to serve: no documents, and no index saved before", "docs", c.Docs, "index", store.where)
+			// Live wraps the update's error once ("reindex: …"); the
+			// message is the loader's own, as index prints it.
+			if inner := errors.Unwrap(loadErr); inner != nil {
+				return inner
+			}
+			return loadErr
+		}
 		log.Error("no index to serve: /readyz answers 503 until a reindex (POST /v1/reindex or SIGHUP) succeeds", "index", store.where, "err", err)
-		return
+		return nil
 	}
 	if live.Fallback(ix) {
 		log.Warn("serving the index saved before; fix the documents and reindex", "index", store.where, "documents", len(ix.Documents()))
 	}
+	return nil
 }
 
 // followStore reloads whenever a shared store holds another generation

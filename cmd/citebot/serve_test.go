@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -352,8 +353,7 @@ func TestServeReindexUnderLoad(t *testing.T) {
 }
 
 // A failed reindex keeps the old index serving; at start, a saved index
-// serves when the documents cannot be read, and with neither, /readyz
-// says 503 until a reindex succeeds.
+// serves when the documents cannot be read.
 func TestServeWithoutDocuments(t *testing.T) {
 	docs := copySeeds(t)
 	ix := filepath.Join(t.TempDir(), "ix")
@@ -374,22 +374,73 @@ func TestServeWithoutDocuments(t *testing.T) {
 	}
 	s.stop(t)
 
-	empty := filepath.Join(t.TempDir(), "docs")
-	s = startServe(t, nil, "--docs", empty, "--index", filepath.Join(t.TempDir(), "none"), "--admin-token", "tok")
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(s.log.String(), "no index to serve"); {
-		if time.Now().After(deadline) {
-			t.Fatalf("no log line says there is nothing to serve:\n%s", s.log)
-		}
-		time.Sleep(5 * time.Millisecond)
+	// An empty folder serves the saved index too.
+	if err := os.Mkdir(docs, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	if resp, err := http.Get(s.url + "/readyz"); err != nil || resp.StatusCode != 503 {
-		t.Errorf("/readyz with nothing to serve: %v %v, want 503", resp, err)
-	}
-	writeFile(t, filepath.Join(empty, "vardo.txt"), vardo)
-	if sum, code := s.reindex(t, "tok"); code != 200 || sum["added"] != 1.0 {
-		t.Errorf("reindex once documents exist: %d %v", code, sum)
-	}
+	s = startServe(t, nil, "--docs", docs, "--index", ix)
 	s.waitReady(t)
+	if a, code := s.ask(t, "What is MGIMO?"); code != 200 || !a.Found {
+		t.Errorf("serving the saved index beside an empty folder: %d %+v", code, a)
+	}
+}
+
+// With no documents to index and no index saved before, serve ends at
+// once, exit 2, with the message index gives, instead of answering 503
+// "still loading" forever; it leaves no index folder behind.
+func TestServeFailsFastWithoutDocuments(t *testing.T) {
+	tmp := t.TempDir()
+	empty := filepath.Join(tmp, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unsupported := filepath.Join(tmp, "unsupported")
+	writeFile(t, filepath.Join(unsupported, "photo.jpg"), "\xff\xd8\xff")
+	regular := filepath.Join(tmp, "a-file")
+	writeFile(t, regular, vardo)
+	tests := []struct {
+		name, docs string
+		hint       bool // the line telling where to run it from
+	}{
+		{"missing", filepath.Join(tmp, "no-such-folder"), true},
+		{"empty", empty, false},
+		{"nothing indexable", unsupported, false},
+		{"a file, not a folder", regular, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := cli(t, nil, "", "index", "--docs", tt.docs, "--index", filepath.Join(tmp, fmt.Sprint("index-", i)))
+			if want.code != 2 || want.stderr == "" {
+				t.Fatalf("index: exit %d, stderr %q", want.code, want.stderr)
+			}
+
+			ix := filepath.Join(tmp, fmt.Sprint("serve-", i))
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var stderr lockedBuffer
+			err := run(ctx, []string{"citebot", "serve", "--addr", "127.0.0.1:0", "--docs", tt.docs, "--index", ix},
+				noenv, strings.NewReader(""), io.Discard, &stderr)
+			if ctx.Err() != nil {
+				t.Fatalf("serve was still running after 20 s:\n%s", stderr.String())
+			}
+			var printed bytes.Buffer
+			if code := exitCode(err, &printed); code != 2 {
+				t.Errorf("exit %d, want 2 (err %v)", code, err)
+			}
+			if printed.String() != want.stderr {
+				t.Errorf("serve says\n%s\nwant what index says\n%s", printed.String(), want.stderr)
+			}
+			if got := strings.Contains(printed.String(), "--docs DIR"); got != tt.hint {
+				t.Errorf("hint to give --docs shown = %v, want %v", got, tt.hint)
+			}
+			if !strings.Contains(stderr.String(), "nothing to serve") {
+				t.Errorf("the log does not say there is nothing to serve:\n%s", stderr.String())
+			}
+			if _, err := os.Stat(ix); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("serve left an index folder behind (stat: %v)", err)
+			}
+		})
+	}
 }
 
 func TestServeBadFlags(t *testing.T) {
