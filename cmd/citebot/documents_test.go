@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -527,8 +528,14 @@ func TestServeDocumentsReadOnly(t *testing.T) {
 		t.Errorf("the folder holds %q", got)
 	}
 
-	// A replica serving without a documents folder.
-	none := startServe(t, docsEnv, "--docs", "", "--index", filepath.Join(t.TempDir(), "none"), "--log-level", "error")
+	// A replica serving without a documents folder, from an index saved
+	// before (with neither, serve would have nothing to serve and exit).
+	saved := filepath.Join(t.TempDir(), "none")
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"citebot", "index", "--docs", docs, "--index", saved}, noenv, strings.NewReader(""), &out, &errb); err != nil {
+		t.Fatalf("index: %v\n%s", err, errb.String())
+	}
+	none := startServe(t, docsEnv, "--docs", "", "--index", saved, "--log-level", "error")
 	for _, r := range []reply{
 		none.putDoc(t, "new.txt", []byte("New notes.\n")),
 		none.call(t, http.MethodDelete, "/v1/documents/harbour.txt", nil),
