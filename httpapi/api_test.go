@@ -804,6 +804,12 @@ func TestDocumentConditional(t *testing.T) {
 		{"If-None-Match another ETag", "/v1/documents/harbour.txt", []string{"If-None-Match", `"other"`}, 200, harbour},
 		{"If-Match the ETag", "/v1/documents/harbour.txt", []string{"If-Match", etag}, 200, harbour},
 		{"If-None-Match the document's ETag, for a span", "/v1/documents/harbour.txt?start=15&end=33", []string{"If-None-Match", etag}, 200, harbour[15:33]},
+		{"If-Range the ETag", "/v1/documents/harbour.txt", []string{"Range", "bytes=0-3", "If-Range", etag}, 206, harbour[0:4]},
+		{"If-Range another ETag: the whole text", "/v1/documents/harbour.txt", []string{"Range", "bytes=0-3", "If-Range", `"other"`}, 200, harbour},
+		// The text has no modification time: dates are not compared.
+		{"If-Range a date: the whole text", "/v1/documents/harbour.txt", []string{"Range", "bytes=0-3", "If-Range", "Mon, 02 Jan 2006 15:04:05 GMT"}, 200, harbour},
+		{"If-Unmodified-Since is ignored", "/v1/documents/harbour.txt", []string{"If-Unmodified-Since", "Mon, 02 Jan 2006 15:04:05 GMT"}, 200, harbour},
+		{"If-Modified-Since is ignored", "/v1/documents/harbour.txt", []string{"If-Modified-Since", "Mon, 02 Jan 2035 15:04:05 GMT"}, 200, harbour},
 	}
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
@@ -813,6 +819,19 @@ func TestDocumentConditional(t *testing.T) {
 			}
 		})
 	}
+	t.Run("several ranges", func(t *testing.T) {
+		r := env.get(t, "/v1/documents/harbour.txt", "Range", "bytes=0-3,5-7")
+		ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if r.Status != 206 || ct != "multipart/byteranges" || params["boundary"] == "" {
+			t.Fatalf("got %d %s, want 206 multipart/byteranges", r.Status, r.Header.Get("Content-Type"))
+		}
+		for _, part := range []string{"Content-Range: bytes 0-3/" + strconv.Itoa(len(harbour)) + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + harbour[0:4] + "\r\n",
+			"Content-Range: bytes 5-7/" + strconv.Itoa(len(harbour)) + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + harbour[5:8] + "\r\n"} {
+			if !bytes.Contains(r.Body, []byte(part)) {
+				t.Errorf("no part %q in %q", part, r.Body)
+			}
+		}
+	})
 	bad := []struct {
 		name, path string
 		header     []string
