@@ -115,11 +115,18 @@ func (k *Keyring) Len() int {
 // neither whether nor which key matched. A nil Keyring holds no key: it
 // opens nothing, rather than everything.
 func (k *Keyring) Check(token string) (name string, ok bool) {
+	return k.CheckHash(sha256.Sum256([]byte(token)))
+}
+
+// CheckHash is Check for the key whose SHA-256 is sum. It lets what
+// outlives a request (the web page's session) keep the key's hash rather
+// than the key, and ask again later: a key taken out of the file by a
+// reload no longer matches.
+func (k *Keyring) CheckHash(sum [sha256.Size]byte) (name string, ok bool) {
 	if k == nil {
 		return "", false
 	}
 	keys := *k.keys.Load() // one set for the whole check, whatever a reload does meanwhile
-	sum := sha256.Sum256([]byte(token))
 	found := -1
 	for i, key := range keys {
 		eq := subtle.ConstantTimeCompare(sum[:], key.sum[:])

@@ -107,12 +107,19 @@ func TestReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	aliceSum := sha256.Sum256([]byte(aliceKey))
+	if name, ok := k.CheckHash(aliceSum); !ok || name != "alice" {
+		t.Errorf("CheckHash of alice's key: %q, %v", name, ok)
+	}
 	write("bob: " + botKey + "\n")
 	if err := k.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := k.Check(aliceKey); ok {
 		t.Error("a removed key still opens")
+	}
+	if _, ok := k.CheckHash(aliceSum); ok {
+		t.Error("the hash of a removed key still opens")
 	}
 	if name, ok := k.Check(botKey); !ok || name != "bob" {
 		t.Errorf("the new key: %q, %v", name, ok)
