@@ -425,6 +425,28 @@ func (f *Folder) remove(root *os.Root, id string) error {
 	return nil
 }
 
+// Writable says whether files can be put into the folder now: nil, or an
+// error wrapping ErrNoFolder (there is none, or it is gone) or ErrReadOnly,
+// for a front end that offers uploads to say beforehand why it cannot. It
+// creates and removes a hidden temporary file, as a put would.
+func (f *Folder) Writable() error {
+	root, err := f.open()
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	probe := tempPrefix + randomHex() + ".tmp"
+	tf, err := root.OpenFile(probe, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return diskError("creating a file in it", err)
+	}
+	tf.Close()
+	if err := root.Remove(probe); err != nil {
+		return diskError("removing a file from it", err)
+	}
+	return nil
+}
+
 // Clean removes the temporary files that uploads cut short by a crash
 // left in the folder (hidden, so the index never saw them), once they are
 // old enough not to belong to an upload under way. It returns their

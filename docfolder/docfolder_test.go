@@ -385,12 +385,25 @@ func TestNoFolder(t *testing.T) {
 		if _, err := f.Remove(ctx, "a.txt"); !errors.Is(err, ErrNoFolder) {
 			t.Errorf("Remove from %q: %v, want ErrNoFolder", dir, err)
 		}
+		if err := f.Writable(); !errors.Is(err, ErrNoFolder) {
+			t.Errorf("Writable %q: %v, want ErrNoFolder", dir, err)
+		}
 	}
 }
 
 func TestReadOnly(t *testing.T) {
 	e := newEnv(t, 1<<20)
+	if err := e.folder.Writable(); err != nil {
+		t.Fatalf("Writable before: %v", err)
+	}
+	before := files(t, e.docs)
 	testdocs.ReadOnly(t, e.docs)
+	if err := e.folder.Writable(); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("Writable: %v, want ErrReadOnly", err)
+	}
+	if got := files(t, e.docs); !mapsEqual(got, before) {
+		t.Errorf("Writable left files behind: %v", got)
+	}
 	ctx := context.Background()
 	if _, err := e.folder.Put(ctx, "new.txt", strings.NewReader("New notes\n\nA fact.\n")); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("Put: %v, want ErrReadOnly", err)
