@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -18,9 +19,12 @@ import (
 
 // The maintainers' view: a sign-in form takes the admin token and sets a
 // session cookie (the token itself never reaches a page or a cookie);
-// signed in, the index's state, the last reindex, and a reindex button.
-// Every form that changes something carries a CSRF token, and the
-// browser's own cross-origin signals are checked besides.
+// signed in, the index's state, the last reindex, a reindex button, and
+// the documents, to add (upload.go) and remove. Every form that changes
+// something carries a CSRF token, and the browser's own cross-origin
+// signals are checked besides. Readers signed in with a key (signin.go)
+// share the sessions, but only a session started with the admin token
+// opens this view.
 
 const (
 	sessionCookie = "citebot_session"
@@ -28,19 +32,27 @@ const (
 	maxSessions   = 1000             // beyond it the session closest to expiry goes
 )
 
-// admin is what the maintainers' routes share.
+// adminName is the name of a session started with the admin token, in
+// the request log (the HTTP API names the admin token so too).
+const adminName = "admin"
+
+// admin is what the maintainers' routes, and the key sign-in, share.
 type admin struct {
 	enabled  bool
 	want     [sha256.Size]byte // the token's hash: compared in constant time whatever the lengths
 	sessions *sessions
 	lib      corpus.Library
 	runs     Reindexes
+	keys     Keys   // nil: no key sign-in
+	folder   Folder // nil: no documents folder to change
 	origin   *http.CrossOriginProtection
+	log      *slog.Logger
 }
 
 func newAdmin(s *site, cfg Config, lib corpus.Library, runs Reindexes) *admin {
 	a := &admin{enabled: cfg.AdminToken != "", want: sha256.Sum256([]byte(cfg.AdminToken)),
-		sessions: newSessions(cfg.SessionTTL, time.Now), lib: lib, runs: runs, origin: http.NewCrossOriginProtection()}
+		sessions: newSessions(cfg.SessionTTL, time.Now), lib: lib, runs: runs, keys: cfg.Keys, folder: cfg.Documents,
+		origin: http.NewCrossOriginProtection(), log: s.log}
 	a.origin.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &pageError{http.StatusForbidden, language(r).Expired})
 	}))
@@ -52,14 +64,37 @@ func (a *admin) tokenOK(got string) bool {
 	return subtle.ConstantTimeCompare(sum[:], a.want[:]) == 1
 }
 
-// session returns the request's session, if it has a live one.
+// session returns the request's maintainer's session, if it has a live
+// one started with the admin token.
 func (a *admin) session(r *http.Request) (string, session, bool) {
+	id, s, ok := a.current(r)
+	if !ok || !s.admin {
+		return "", session{}, false
+	}
+	return id, s, true
+}
+
+// current returns the request's live session, a maintainer's or a
+// reader's.
+func (a *admin) current(r *http.Request) (string, session, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return "", session{}, false
 	}
 	s, ok := a.sessions.get(c.Value)
 	return c.Value, s, ok
+}
+
+// start replaces the request's session, if any, with a new one (a new
+// id, so that an id known before signing in is worth nothing after) and
+// sets its cookie.
+func (a *admin) start(w http.ResponseWriter, r *http.Request, s session) {
+	if old, _, ok := a.current(r); ok {
+		a.sessions.drop(old)
+	}
+	id, s := a.sessions.create(s)
+	setCookie(w, r, sessionCookie, id, s.expires)
+	setCookie(w, r, signinCookie, "", time.Time{})
 }
 
 // adminData is the maintainers' page's own data.
@@ -69,7 +104,11 @@ type adminData struct {
 	CSRF                      string
 	Documents, Chunks         int
 	Last                      *runView
-	Result                    *runView // the reindex this page was the answer to
+	Result                    *runView    // the reindex this page was the answer to
+	Change                    *changeView // the upload or removal this page was the answer to
+	Confirm                   *confirmView
+	Upload                    *uploadView // the upload form, or why there is none
+	Files                     []fileRow   // the documents, each with a remove button
 }
 
 // runView is a reindex as the page shows it.
@@ -128,9 +167,7 @@ func handleSignIn(s *site, a *admin) http.Handler {
 			a.signinForm(w, r, s, http.StatusUnauthorized, t.WrongToken)
 			return
 		}
-		id, sess := a.sessions.create()
-		setCookie(w, r, sessionCookie, id, sess.expires)
-		setCookie(w, r, signinCookie, "", time.Time{})
+		a.start(w, r, session{name: adminName, admin: true})
 		http.Redirect(w, r, "/admin", http.StatusSeeOther)
 	}))
 }
@@ -205,20 +242,36 @@ func (a *admin) signedPost(w http.ResponseWriter, r *http.Request, s *site) (ses
 	return sess, true
 }
 
-// signinForm shows the sign-in form with a fresh CSRF token, set in a
-// cookie too: the form must come back with both.
+// signinForm shows the sign-in form with a CSRF token, set in a cookie
+// too: the form must come back with both.
 func (a *admin) signinForm(w http.ResponseWriter, r *http.Request, s *site, status int, msg string) {
-	csrf := randomToken()
-	setCookie(w, r, signinCookie, csrf, time.Now().Add(time.Hour))
-	a.render(w, r, s, status, &adminData{CSRF: csrf, Error: msg})
+	a.render(w, r, s, status, &adminData{CSRF: signinToken(w, r), Error: msg})
 }
 
-// status is the signed-in page: the index served and the last reindex.
+// signinToken is the CSRF token of a sign-in form, in a cookie for an
+// hour: the one the browser has already, so that the maintainers' and the
+// readers' forms, or two tabs, do not void each other, or a new one.
+func signinToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(signinCookie); err == nil && len(c.Value) == tokenLen {
+		return c.Value
+	}
+	csrf := randomToken()
+	setCookie(w, r, signinCookie, csrf, time.Now().Add(time.Hour))
+	return csrf
+}
+
+// status is the signed-in page: the index served, the last reindex, and
+// the documents to add to and remove from.
 func (a *admin) status(r *http.Request, sess session, result *runView) *adminData {
 	t := language(r)
-	d := &adminData{SignedIn: true, CSRF: sess.csrf, Result: result}
+	d := &adminData{SignedIn: true, CSRF: sess.csrf, Result: result, Upload: a.uploadForm(t)}
 	if v, ok := a.lib.View(); ok {
-		d.Ready, d.Documents, d.Chunks = true, len(v.Documents()), v.NumChunks()
+		docs := v.Documents()
+		d.Ready, d.Documents, d.Chunks = true, len(docs), v.NumChunks()
+		for _, doc := range docs {
+			title, _ := names(doc.Title, doc.ID)
+			d.Files = append(d.Files, fileRow{ID: doc.ID, Title: title, Href: documentPath(doc.ID), Chunks: doc.Chunks})
+		}
 	}
 	if a.runs != nil {
 		if run, ok := a.runs.LastReindex(); ok {
@@ -246,7 +299,11 @@ func summary(t *phrases, res corpus.Result) *summaryView {
 
 func (a *admin) render(w http.ResponseWriter, r *http.Request, s *site, status int, d *adminData) {
 	w.Header().Set("Cache-Control", "no-store") // a maintainer's page stays out of caches
-	s.render(w, r, status, "admin", s.page(r, language(r).AdminTitle, "admin", d))
+	p := s.page(r, language(r).AdminTitle, "admin", d)
+	if d.SignedIn {
+		p.Account = nil // the page has its own sign-out button
+	}
+	s.render(w, r, status, "admin", p)
 }
 
 // setCookie sets (or, with an empty value, clears) one of the
@@ -268,15 +325,18 @@ func sameToken(want, got string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
 }
 
+// tokenLen is the length of randomToken's tokens.
+const tokenLen = 43
+
 func randomToken() string {
 	var b [32]byte
 	rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// sessions are the signed-in maintainers, by the random id in their
-// cookie, each with its expiry and CSRF token. They live in memory: a
-// restart signs everyone out.
+// sessions are the signed-in maintainers and readers, by the random id in
+// their cookie, each with its expiry and CSRF token. They live in memory:
+// a restart signs everyone out.
 type sessions struct {
 	mu   sync.Mutex
 	ttl  time.Duration
@@ -287,14 +347,22 @@ type sessions struct {
 type session struct {
 	expires time.Time
 	csrf    string
+	name    string // for the request log: "admin", or the name of the key
+	admin   bool   // started with the admin token: the maintainers' view is open
+	// key is the SHA-256 of the read key a reader signed in with (never
+	// the key), asked about again on each request.
+	key [sha256.Size]byte
 }
 
 func newSessions(ttl time.Duration, now func() time.Time) *sessions {
 	return &sessions{ttl: ttl, now: now, byID: map[string]session{}}
 }
 
-func (ss *sessions) create() (string, session) {
-	id, s := randomToken(), session{expires: ss.now().Add(ss.ttl), csrf: randomToken()}
+// create stores a new session with s's name, admin flag and key, and
+// its own expiry and CSRF token.
+func (ss *sessions) create(s session) (string, session) {
+	id := randomToken()
+	s.expires, s.csrf = ss.now().Add(ss.ttl), randomToken()
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	now := ss.now()

@@ -315,7 +315,7 @@ func TestAdminRefuses(t *testing.T) {
 func TestSessions(t *testing.T) {
 	now := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
 	ss := newSessions(time.Hour, func() time.Time { return now })
-	id, s := ss.create()
+	id, s := ss.create(session{name: "alice"})
 	if got, ok := ss.get(id); !ok || got != s {
 		t.Fatal("a new session is not found")
 	}
@@ -331,12 +331,12 @@ func TestSessions(t *testing.T) {
 		t.Error("an expired session still works")
 	}
 	for range maxSessions + 10 {
-		ss.create()
+		ss.create(session{})
 	}
 	if n := len(ss.byID); n != maxSessions {
 		t.Errorf("%d sessions kept, want at most %d", n, maxSessions)
 	}
-	id, _ = ss.create()
+	id, _ = ss.create(session{})
 	ss.drop(id)
 	if _, ok := ss.get(id); ok {
 		t.Error("a dropped session still works")

@@ -29,6 +29,13 @@ type phrases struct {
 	StatusHead, NoIndex, ColDocuments, LastReindex, NoReindex, Started, Took    string
 	Added, Changed, Removed, Unchanged, Skipped, Chunks, ReindexButton          string
 	ReindexDone, ReindexFailedF, ReindexStopped, WarningF, SignedIn             string
+
+	SignInTitle, SignInLead, KeyLabel, WrongKey, SignedInAsF, AlreadySignedIn, Continue string
+
+	AddHead, FilesLabel, FilesHintF, DropHint, UploadButton, Uploading, UploadHead string
+	RemoveHead, NotMultipart, NoFiles, ChangeFailedF, NoFolder, ReadOnlyFolder     string
+	MissingFolder, UnavailableF, FolderHead, Remove, RemoveTitle, RemoveAskF       string
+	RemoveConfirm, Cancel, ChunksF, PagesCountF                                    string
 }
 
 var english = phrases{
@@ -76,6 +83,36 @@ var english = phrases{
 	ReindexFailedF: "The reindex failed: %s. The previous index is still serving.",
 	ReindexStopped: "The server is shutting down; the reindex was stopped and the previous index kept.",
 	WarningF:       "Warning: %s", SignedIn: "Signed in.",
+
+	SignInTitle:     "Sign in",
+	SignInLead:      "Reading the documents on this server needs a key. Sign in with the one you were given.",
+	KeyLabel:        "Key",
+	WrongKey:        "That key is not one of this server's keys.",
+	SignedInAsF:     "You are signed in as %s.",
+	AlreadySignedIn: "Signed in already in this browser?",
+	Continue:        "Continue",
+
+	AddHead:        "Add documents",
+	FilesLabel:     "Files",
+	FilesHintF:     "Text, Markdown, PDF, DOCX or HTML, at most %s each. A file named like one in the folder replaces it.",
+	DropHint:       "Or drop files on this box.",
+	UploadButton:   "Upload",
+	Uploading:      "Uploading and indexing…",
+	UploadHead:     "The upload",
+	RemoveHead:     "The removal",
+	NotMultipart:   "The form did not arrive as a file upload (multipart/form-data); please upload the files again.",
+	NoFiles:        "Choose one or more files first.",
+	ChangeFailedF:  "Nothing was done: %s.",
+	NoFolder:       "Documents cannot be added or removed here: this server has no documents folder (it serves without --docs).",
+	ReadOnlyFolder: "Documents cannot be added or removed now: the documents folder is read-only.",
+	MissingFolder:  "Documents cannot be added or removed now: the documents folder is missing.",
+	UnavailableF:   "Documents cannot be added or removed now: %s.",
+	FolderHead:     "Documents in the folder",
+	Remove:         "Remove",
+	RemoveTitle:    "Remove a document",
+	RemoveAskF:     "Remove %s from the documents folder and the index? The file is deleted; this cannot be undone.",
+	RemoveConfirm:  "Remove it", Cancel: "Cancel",
+	ChunksF: "%d chunks", PagesCountF: "%d pages",
 }
 
 var russian = phrases{
@@ -123,6 +160,36 @@ var russian = phrases{
 	ReindexFailedF: "Индексация не удалась: %s. Работает прежний индекс.",
 	ReindexStopped: "Сервер останавливается; индексация прервана, прежний индекс сохранён.",
 	WarningF:       "Предупреждение: %s", SignedIn: "Вы вошли.",
+
+	SignInTitle:     "Вход",
+	SignInLead:      "Чтобы читать документы на этом сервере, нужен ключ. Войдите с ключом, который вам выдали.",
+	KeyLabel:        "Ключ",
+	WrongKey:        "Такого ключа на этом сервере нет.",
+	SignedInAsF:     "Вы вошли как %s.",
+	AlreadySignedIn: "Уже вошли в этом браузере?",
+	Continue:        "Продолжить",
+
+	AddHead:        "Добавить документы",
+	FilesLabel:     "Файлы",
+	FilesHintF:     "Текст, Markdown, PDF, DOCX или HTML, не больше %s каждый. Файл с именем уже лежащего в папке заменяет его.",
+	DropHint:       "Или перетащите файлы в эту рамку.",
+	UploadButton:   "Загрузить",
+	Uploading:      "Загружаю и индексирую…",
+	UploadHead:     "Загрузка",
+	RemoveHead:     "Удаление",
+	NotMultipart:   "Форма пришла не как загрузка файлов (multipart/form-data); загрузите файлы ещё раз.",
+	NoFiles:        "Сначала выберите один или несколько файлов.",
+	ChangeFailedF:  "Ничего не сделано: %s.",
+	NoFolder:       "Добавлять и удалять документы здесь нельзя: у этого сервера нет папки документов (он работает без --docs).",
+	ReadOnlyFolder: "Добавлять и удалять документы сейчас нельзя: папка документов доступна только для чтения.",
+	MissingFolder:  "Добавлять и удалять документы сейчас нельзя: папки документов нет.",
+	UnavailableF:   "Добавлять и удалять документы сейчас нельзя: %s.",
+	FolderHead:     "Документы в папке",
+	Remove:         "Удалить",
+	RemoveTitle:    "Удаление документа",
+	RemoveAskF:     "Удалить %s из папки документов и из индекса? Файл будет стёрт; отменить это нельзя.",
+	RemoveConfirm:  "Да, удалить", Cancel: "Отмена",
+	ChunksF: "фрагментов: %d", PagesCountF: "страниц: %d",
 }
 
 // language picks the phrases for a request's Accept-Language: Russian
@@ -188,4 +255,20 @@ func (p *phrases) size(n int) string {
 		s = strings.NewReplacer(" B", " Б", " kB", " КБ", " MB", " МБ").Replace(s)
 	}
 	return s
+}
+
+// limit is a size limit for people, exact: in MiB or KiB when it is a
+// whole number of them (limits are set so: 20 MiB), else in bytes.
+func (p *phrases) limit(n int64) string {
+	units := [3]string{"MiB", "KiB", "B"}
+	if p.Lang == "ru" {
+		units = [3]string{"МиБ", "КиБ", "Б"}
+	}
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " " + units[0]
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " " + units[1]
+	}
+	return strconv.FormatInt(n, 10) + " " + units[2]
 }

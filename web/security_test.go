@@ -21,7 +21,7 @@ func renderedPages(t *testing.T) map[string]string {
 	h := New(Config{AdminToken: adminToken}, live, live, testLogger())
 	pages := map[string]string{}
 	add := func(name string, res *http.Response, body string) {
-		if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		if res != nil && !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
 			t.Fatalf("%s: Content-Type %q", name, res.Header.Get("Content-Type"))
 		}
 		pages[name] = body
@@ -54,6 +54,23 @@ func renderedPages(t *testing.T) map[string]string {
 	add2("admin disabled")(get(t, New(Config{}, live, live, testLogger()), "/admin"))
 	cold := New(Config{}, newTestLive(t, false), nil, testLogger())
 	add2("not ready")(get(t, cold, "/"))
+
+	// Adding and removing documents, and reading by key.
+	e := newFolderEnv(t, Config{Keys: testKeyring(t)})
+	b = newBrowser(t, e.h)
+	b.signIn()
+	_, body = b.get("/admin")
+	add("admin with uploads", nil, body)
+	add2("upload result")(b.postMultipart("/admin/upload", part{"csrf", "", csrf(t, body, "upload")},
+		part{"file", "<script>alert(1)</script>.txt", "Notes\n\n<script>alert(2)</script>\n"}, part{"file", "x.exe", "MZ"}))
+	add2("remove question")(b.get("/admin/delete?id=" + url.QueryEscape("<script>alert(3)</script>.txt")))
+	add2("removed")(b.post("/admin/delete", url.Values{"csrf": {csrf(t, body, "upload")}, "id": {"<script>alert(3)</script>.txt"}}))
+	add2("sign-in")(get(t, e.h, "/signin?next="+url.QueryEscape("/documents?<script>")))
+	add2("sign-in ru")(get(t, e.h, "/signin", "Accept-Language", "ru"))
+	reader := newBrowser(t, e.h)
+	reader.signInWithKey(aliceKey, "/")
+	add2("signed in with a key")(reader.get("/documents"))
+	add2("sign-in, signed in")(reader.get("/signin?next=%2Fdocuments"))
 	return pages
 }
 
@@ -190,10 +207,12 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	reqs := []*http.Request{}
 	for _, target := range []string{"/", "/?q=" + url.QueryEscape(harbourQ), "/documents", "/documents/harbour.txt?start=0&end=7",
-		"/documents/missing", "/admin", embeddedAssets.urls.CSS, embeddedAssets.urls.JS, "/static/site.css", "/static/missing.css", "/nothing"} {
+		"/documents/missing", "/admin", "/admin/delete?id=x", "/signin", embeddedAssets.urls.CSS, embeddedAssets.urls.JS, "/static/site.css", "/static/missing.css", "/nothing"} {
 		reqs = append(reqs, mustRequest(http.MethodGet, target, ""))
 	}
 	reqs = append(reqs, mustRequest(http.MethodPost, "/", "q=When"), mustRequest(http.MethodPost, "/admin/signin", "token=x"),
+		mustRequest(http.MethodPost, "/admin/upload", "csrf=x"), mustRequest(http.MethodPost, "/admin/delete", "csrf=x"),
+		mustRequest(http.MethodPost, "/signin", "key=x"), mustRequest(http.MethodPost, "/signout", "csrf=x"),
 		mustRequest(http.MethodDelete, "/documents", ""))
 	for _, r := range reqs {
 		res, _ := serve(t, h, r)

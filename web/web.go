@@ -1,7 +1,10 @@
 // Package web is the web page people use: ask a question and read the
 // answer with its sources, click a citation and see the exact bytes it
 // quotes highlighted in the document, list the documents, and, behind the
-// admin token, see the index's state and reindex.
+// admin token, see the index's state, reindex, and add and remove
+// documents. When the server has read keys, a sign-in form takes a key
+// and keeps a session, which the HTTP API's key guard asks about
+// (Handler.Session).
 //
 // Pages are rendered on the server with html/template and work without
 // JavaScript (forms that post, pages that answer); a little plain
@@ -13,21 +16,26 @@
 // a question is only ever shown as text.
 //
 // Like the HTTP API, it answers from a corpus.Library and sees the corpus
-// only through its read-only View.
+// only through its read-only View; documents are added and removed
+// through the same Folder the API writes.
 package web
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"embed"
 	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
+	"iter"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"citebot/corpus"
+	"citebot/docfolder"
 )
 
 // Config holds the page's settings.
@@ -41,9 +49,37 @@ type Config struct {
 	// LogQuestions adds question text to info-level logs; otherwise
 	// questions are logged at debug level only.
 	LogQuestions bool
-	// SessionTTL is how long a maintainer stays signed in (12 hours
-	// when 0).
+	// SessionTTL is how long a maintainer, or a reader signed in with a
+	// key, stays signed in (12 hours when 0).
 	SessionTTL time.Duration
+	// Keys, when not nil, are the read keys (*access.Keyring): GET
+	// /signin then takes one (or the admin token) and starts a session,
+	// which Handler.Session vouches for. The page itself lets everyone
+	// in: the HTTP API's key guard asks Session. nil: no key sign-in.
+	Keys Keys
+	// Documents is the documents folder the maintainers' view adds
+	// documents to and removes them from; nil: there is none, and the
+	// view says so.
+	Documents Folder
+}
+
+// Keys are the read keys a person may sign in with.
+type Keys interface {
+	Check(key string) (name string, ok bool)
+	// CheckHash is Check for the key's SHA-256: a session keeps only
+	// the hash, and asks again on each request, so that a key taken out
+	// of the keys file closes its sessions.
+	CheckHash(sum [sha256.Size]byte) (name string, ok bool)
+}
+
+// Folder is the documents folder maintainers change from the page, the
+// one the HTTP API writes (a *docfolder.Folder).
+type Folder interface {
+	PutAll(ctx context.Context, files iter.Seq2[docfolder.File, error]) (docfolder.Report, error)
+	Remove(ctx context.Context, id string) (docfolder.Report, error)
+	MaxFileBytes() int64
+	// Writable says whether files can be put now (nil), or why not.
+	Writable() error
 }
 
 // Reindexes is what the maintainers' view reads besides the library:
@@ -52,9 +88,15 @@ type Reindexes interface {
 	LastReindex() (corpus.ReindexRun, bool)
 }
 
-// New returns the page's handler: every route of routes.go, with the
-// security headers of every response.
-func New(cfg Config, lib corpus.Library, admin Reindexes, log *slog.Logger) http.Handler {
+// Handler is the page: every route of routes.go, with the security
+// headers of every response.
+type Handler struct {
+	h http.Handler
+	a *admin
+}
+
+// New returns the page's handler.
+func New(cfg Config, lib corpus.Library, runs Reindexes, log *slog.Logger) *Handler {
 	if cfg.DefaultK == 0 {
 		cfg.DefaultK = 5
 	}
@@ -65,9 +107,22 @@ func New(cfg Config, lib corpus.Library, admin Reindexes, log *slog.Logger) http
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &site{tmpl: pages, assets: embeddedAssets, log: log}
+	a := newAdmin(s, cfg, lib, runs)
+	s.account = a.account
 	mux := http.NewServeMux()
-	addRoutes(mux, s, cfg, lib, admin)
-	return secure(s.fallback(mux))
+	addRoutes(mux, s, cfg, lib, a)
+	return &Handler{h: secure(s.fallback(mux)), a: a}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.h.ServeHTTP(w, r) }
+
+// Session reports whether the request carries a live session, and whose
+// it is for the request log: the key's name (as the keys file has it
+// now), or "admin" for a session started with the admin token. A session
+// whose key was taken out of the keys file is ended. It is the HTTP API's
+// Config.Session.
+func (h *Handler) Session(r *http.Request) (name string, ok bool) {
+	return h.a.reader(r)
 }
 
 //go:embed templates/*.html
@@ -79,7 +134,7 @@ var staticFiles embed.FS
 // pages are the parsed templates, one per page, each with the layout and
 // the answer's parts. Parsed once: the files are in the binary, and a
 // test renders every page.
-var pages = parsePages(templateFiles, "ask", "documents", "viewer", "admin", "error")
+var pages = parsePages(templateFiles, "ask", "documents", "viewer", "admin", "signin", "error")
 
 func parsePages(files fs.FS, names ...string) map[string]*template.Template {
 	base := template.Must(template.New("").ParseFS(files, "templates/layout.html", "templates/answer.html"))
@@ -95,16 +150,25 @@ type site struct {
 	tmpl   map[string]*template.Template
 	assets *assets
 	log    *slog.Logger
+	// account is who the request is signed in as, when the layout
+	// offers to sign out; nil when it never does.
+	account func(*http.Request) *account
 }
 
 // page is what the layout shows around a page's own Data.
 type page struct {
-	T      *phrases
-	Title  string
-	Nav    string // the navigation entry that is the current page
-	State  string // body's data-state: "answered" or "error" once an answer is drawn
-	Assets assetURLs
-	Data   any
+	T       *phrases
+	Title   string
+	Nav     string // the navigation entry that is the current page
+	State   string // body's data-state: "answered" or "error" once an answer is drawn
+	Assets  assetURLs
+	Account *account // signed in with a key: the navigation's sign-out form
+	Data    any
+}
+
+// account is a signed-in reader, for the navigation's sign-out form.
+type account struct {
+	Name, CSRF string
 }
 
 func (s *site) page(r *http.Request, title, nav string, data any) *page {
@@ -112,7 +176,11 @@ func (s *site) page(r *http.Request, title, nav string, data any) *page {
 	if title == "" {
 		title = t.AskTitle
 	}
-	return &page{T: t, Title: title, Nav: nav, Assets: s.assets.urls, Data: data}
+	p := &page{T: t, Title: title, Nav: nav, Assets: s.assets.urls, Data: data}
+	if s.account != nil {
+		p.Account = s.account(r)
+	}
+	return p
 }
 
 // render writes a page whole: it is executed into a buffer first, so a

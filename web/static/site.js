@@ -1,7 +1,8 @@
 // citebot's page script. The pages work without it; with it, answers
 // stream in without reloading the page, "/" focuses the question box,
 // Enter asks (Shift+Enter starts a new line), the viewer scrolls to its
-// highlight and offers a link to any selected text.
+// highlight and offers a link to any selected text, and files dropped on
+// the maintainers' drop zone are uploaded.
 'use strict';
 (function () {
   var q = document.getElementById('q');
@@ -144,6 +145,54 @@
       if (a < 0 || b < 0 || b <= a) return;
       link.href = doc.dataset.doc + '?start=' + a + '&end=' + b;
       selection.hidden = false;
+    });
+  }
+
+  // Maintenance: files dropped on the drop zone go into the upload form's
+  // file input, and the form is sent as if they had been chosen; the
+  // answer is the same page as without the script.
+  var upload = document.getElementById('upload');
+  var zone = document.getElementById('dropzone');
+  var files = document.getElementById('files');
+  if (upload && zone && files) {
+    var status = document.getElementById('upload-status');
+    var dropHint = document.getElementById('drop-hint');
+    if (dropHint) dropHint.hidden = false;
+    var sending = false;
+    upload.addEventListener('submit', function (e) {
+      if (sending) {
+        e.preventDefault();
+        return;
+      }
+      sending = true;
+      if (status) status.textContent = upload.dataset.pending;
+      document.getElementById('upload-submit').setAttribute('aria-disabled', 'true');
+    });
+    var carriesFiles = function (e) {
+      return e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types, 'Files') >= 0;
+    };
+    zone.addEventListener('dragover', function (e) {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+      zone.classList.add('over');
+    });
+    zone.addEventListener('dragleave', function (e) {
+      if (!zone.contains(e.relatedTarget)) zone.classList.remove('over');
+    });
+    zone.addEventListener('drop', function (e) {
+      e.preventDefault();
+      zone.classList.remove('over');
+      if (!e.dataTransfer || e.dataTransfer.files.length === 0) return;
+      files.files = e.dataTransfer.files;
+      upload.requestSubmit();
+    });
+    // A file dropped beside the zone would replace the page with itself.
+    document.addEventListener('dragover', function (e) {
+      if (carriesFiles(e)) e.preventDefault();
+    });
+    document.addEventListener('drop', function (e) {
+      if (carriesFiles(e)) e.preventDefault();
     });
   }
 })();
