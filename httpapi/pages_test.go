@@ -34,6 +34,11 @@ func TestPagesMounted(t *testing.T) {
 		{"GET", "/admin", true, 0, ""},
 		{"POST", "/admin/signin", true, 0, ""},
 		{"POST", "/admin/reindex", true, 0, ""},
+		{"POST", "/admin/upload", true, 0, ""},
+		{"GET", "/signin", true, 0, ""},
+		{"POST", "/signin", true, 0, ""},
+		{"POST", "/signout", true, 0, ""},
+		{"GET", "/signinx", false, 404, "not_found"},
 		{"PUT", "/", false, 405, "method_not_allowed"},
 		{"GET", "/index.html", false, 404, "not_found"},
 		{"GET", "/documentsx", false, 404, "not_found"},
@@ -73,7 +78,7 @@ func TestPagesMounted(t *testing.T) {
 func TestPagesAbsent(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t, Config{}, true)
-	for _, path := range []string{"/", "/documents", "/static/site.css", "/admin"} {
+	for _, path := range []string{"/", "/documents", "/static/site.css", "/admin", "/signin"} {
 		checkError(t, env.get(t, path), http.StatusNotFound, "not_found")
 	}
 }

@@ -42,4 +42,6 @@ func addPageRoutes(mux *http.ServeMux, pages http.Handler) {
 	mux.Handle("/static/", pages)
 	mux.Handle("/admin", pages)
 	mux.Handle("/admin/", pages)
+	mux.Handle("/signin", pages)
+	mux.Handle("/signout", pages)
 }

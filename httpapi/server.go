@@ -59,8 +59,8 @@ type Config struct {
 	// credentials. Empty: no CORS headers, and OPTIONS is a 405.
 	CORSOrigins []string
 	// Pages serves the web page's paths (GET and POST /, /documents,
-	// /documents/{id}, /static/, /admin): package web's handler. nil:
-	// those paths are unknown, as any other.
+	// /documents/{id}, /static/, /admin, /admin/, /signin, /signout):
+	// package web's handler. nil: those paths are unknown, as any other.
 	Pages http.Handler
 	// Documents is the documents folder that PUT, POST and DELETE on
 	// /v1/documents write; nil: there is none (409).
