@@ -35,7 +35,7 @@ type phrases struct {
 	AddHead, FilesLabel, FilesHintF, DropHint, UploadButton, Uploading, UploadHead string
 	RemoveHead, NotMultipart, NoFiles, ChangeFailedF, NoFolder, ReadOnlyFolder     string
 	MissingFolder, UnavailableF, FolderHead, Remove, RemoveTitle, RemoveAskF       string
-	RemoveConfirm, Cancel, ChunksF, PagesCountF                                    string
+	RemoveConfirm, Cancel, ChunksF, PagesCountF, ChangeReindexF                    string
 }
 
 var english = phrases{
@@ -113,6 +113,7 @@ var english = phrases{
 	RemoveAskF:     "Remove %s from the documents folder and the index? The file is deleted; this cannot be undone.",
 	RemoveConfirm:  "Remove it", Cancel: "Cancel",
 	ChunksF: "%d chunks", PagesCountF: "%d pages",
+	ChangeReindexF: "Done, but not searchable yet: %s. The previous index keeps serving; reindex once the cause is fixed.",
 }
 
 var russian = phrases{
@@ -190,6 +191,7 @@ var russian = phrases{
 	RemoveAskF:     "Удалить %s из папки документов и из индекса? Файл будет стёрт; отменить это нельзя.",
 	RemoveConfirm:  "Да, удалить", Cancel: "Отмена",
 	ChunksF: "фрагментов: %d", PagesCountF: "страниц: %d",
+	ChangeReindexF: "Сделано, но пока не ищется: %s. Работает прежний индекс; переиндексируйте, когда причина будет устранена.",
 }
 
 // language picks the phrases for a request's Accept-Language: Russian

@@ -126,9 +126,6 @@ func handleUpload(s *site, a *admin) http.Handler {
 		rc.SetWriteDeadline(time.Time{}) // the reindex takes what it takes
 		files := &formFiles{mr: mr}
 		rep, err := a.folder.PutAll(r.Context(), files.all())
-		if err == nil && files.err != nil {
-			err = files.err
-		}
 		rep.Files = files.merge(rep.Files)
 		a.answerChange(w, r, s, sess, t.UploadHead, rep, err)
 	}))
@@ -142,7 +139,6 @@ type formFiles struct {
 	mr  *multipart.Reader
 	n   int                          // the files yielded and set aside
 	bad map[int]docfolder.FileResult // set aside, by their place among the files
-	err error                        // the body could not be read to its end
 }
 
 func (f *formFiles) all() iter.Seq2[docfolder.File, error] {
@@ -266,6 +262,10 @@ func (a *admin) answerChange(w http.ResponseWriter, r *http.Request, s *site, se
 	}
 	status := http.StatusOK
 	switch {
+	case errors.Is(err, docfolder.ErrReindex):
+		// The change is made: only the index lags behind.
+		status, c.Error = changeStatus(err), fmt.Sprintf(t.ChangeReindexF, err)
+		a.log.Error("web: documents changed, but the reindex failed", "err", err)
 	case err != nil:
 		status, c.Error = changeStatus(err), fmt.Sprintf(t.ChangeFailedF, err)
 		if status == http.StatusInternalServerError {

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/net/html"
@@ -40,6 +42,7 @@ type folderEnv struct {
 	live   *corpus.Live
 	folder *docfolder.Folder
 	h      *Handler
+	broken atomic.Bool // the reindexes fail
 }
 
 func newFolderEnv(t *testing.T, cfg Config) *folderEnv {
@@ -53,6 +56,9 @@ func newFolderEnv(t *testing.T, cfg Config) *folderEnv {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.live = corpus.New(ctx, func(ctx context.Context, prev *retrieval.Index) (retrieval.UpdateResult, error) {
+		if e.broken.Load() {
+			return retrieval.UpdateResult{}, errors.New("the index's disk is on fire")
+		}
 		return retrieval.NewMemoryStore(rc).Update(ctx, prev, retrieval.FromFolder(e.docs, 1<<20))
 	}, func(ix *retrieval.Index) corpus.AnswerFunc {
 		return answer.Extractive{Index: ix, Tuning: answer.DefaultTuning}.Answer
@@ -417,5 +423,24 @@ func TestUploadUnavailable(t *testing.T) {
 	res, _ = b.post("/admin/delete", url.Values{"csrf": {token}, "id": {"harbour.txt"}})
 	if res.StatusCode != http.StatusConflict {
 		t.Errorf("remove without a folder: status %d", res.StatusCode)
+	}
+}
+
+// A reindex that fails after the files are in place: the page says the
+// change is made but not searchable yet, and lists the files.
+func TestUploadReindexFails(t *testing.T) {
+	e := newFolderEnv(t, Config{})
+	b := newBrowser(t, e.h)
+	b.signIn()
+	_, body := b.get("/admin")
+	e.broken.Store(true)
+	res, body := b.postMultipart("/admin/upload", part{"csrf", "", csrf(t, body, "upload")}, part{"file", "new.txt", "New notes\n\nA new fact.\n"})
+	result := text(mustID(t, parse(t, body), "upload-result"))
+	if res.StatusCode != http.StatusInternalServerError || !strings.Contains(result, "Done, but not searchable yet") ||
+		!strings.Contains(result, "disk is on fire") || !strings.Contains(result, "new.txt") {
+		t.Errorf("status %d, result %q", res.StatusCode, result)
+	}
+	if _, err := os.Stat(filepath.Join(e.docs, "new.txt")); err != nil {
+		t.Errorf("the file: %v", err)
 	}
 }
