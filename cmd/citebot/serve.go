@@ -250,10 +250,20 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if tgBot != nil && *sf.webhookURL != "" {
 		apiCfg.TelegramWebhook = tgBot.WebhookHandler()
 	}
-	// The web page answers on the same port, from the same corpus.
-	apiCfg.Pages = web.New(web.Config{AdminToken: *sf.adminToken, DefaultK: c.K, LogQuestions: *sf.logQuestions}, live, live, log)
-	if docs != nil { // a nil *Folder in the interface would not read as none
-		apiCfg.Documents = docs
+	// The web page answers on the same port, from the same corpus, and
+	// changes the documents through the same folder as the API; with
+	// read keys, its sign-in form lets browsers in.
+	webCfg := web.Config{AdminToken: *sf.adminToken, DefaultK: c.K, LogQuestions: *sf.logQuestions}
+	if docs != nil { // a nil *Folder in an interface would not read as none
+		apiCfg.Documents, webCfg.Documents = docs, docs
+	}
+	if keys != nil {
+		webCfg.Keys = keys
+	}
+	pages := web.New(webCfg, live, live, log)
+	apiCfg.Pages = pages
+	if keys != nil {
+		apiCfg.Session, apiCfg.SignIn = pages.Session, "/signin"
 	}
 	api := httpapi.NewServer(apiCfg, live, log, metrics)
 	ln, err := net.Listen("tcp", *sf.addr)
