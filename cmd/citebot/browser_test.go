@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,8 @@ import (
 
 	"citebot/answer"
 	"citebot/internal/browsertest"
+	"citebot/internal/testdocs"
+	"citebot/loader/extract/extracttest"
 )
 
 // The web page in a real browser (Debian's chromium through chromedp),
@@ -378,5 +381,184 @@ func TestBrowserSignInAndReindex(t *testing.T) {
 	if got := p.Text("#reindex-result"); !strings.Contains(got, "3") {
 		t.Errorf("reindex result %q does not report the documents", got)
 	}
+	checkClean(p)
+}
+
+// signInAdmin signs the page in at /admin with the admin token.
+func signInAdmin(p *browsertest.Page, s *server, token string) {
+	p.Navigate(s.url+"/admin", "#signin")
+	p.Type("#token", token)
+	p.Click("#signin button[type=submit]")
+	p.WaitVisible("#reindex")
+}
+
+const (
+	glacierFile     = "glacier-notes.txt"
+	glacierText     = "Glacier notes\n\nThe Brenndal glacier retreated 412 metres between 1990 and 2020.\n"
+	glacierQuestion = "How far did the Brenndal glacier retreat between 1990 and 2020?"
+)
+
+// A maintainer adds a text file with the file picker, sees what happened
+// to it, asks a question the new document answers, and removes it again
+// after the page asks (in the page: no dialog).
+func TestBrowserUploadAndDelete(t *testing.T) {
+	const token = "browser-admin-token-0123456789"
+	docs := copySeeds(t)
+	s := startPageServer(t, docs, "--admin-token", token)
+	file := filepath.Join(t.TempDir(), glacierFile)
+	writeFile(t, file, glacierText)
+
+	p := browsertest.NewPage(t)
+	signInAdmin(p, s, token)
+	p.WaitVisible("#dropzone")
+	if hidden := browsertest.Eval[bool](p, `document.getElementById("drop-hint").hidden`); hidden {
+		t.Error("the drop hint stays hidden with JavaScript on")
+	}
+	p.CheckAccessibility()
+	p.Do(chromedp.SetUploadFiles("#files", []string{file}))
+	p.Click("#upload-submit")
+	p.WaitVisible(`#upload-result li[data-result="added"]`)
+	if got := p.Text(`#upload-result li[data-result="added"]`); !strings.Contains(got, glacierFile) || !strings.Contains(got, "chunk") {
+		t.Errorf("the result reads %q", got)
+	}
+	if got := string(testdocs.ReadFile(t, filepath.Join(docs, glacierFile))); got != glacierText {
+		t.Errorf("--docs holds %q", got)
+	}
+	p.CheckAccessibility()
+
+	p.Navigate(s.url+"/", "#ask")
+	p.Type("#q", glacierQuestion+"\r")
+	p.WaitReady(`body[data-state="answered"]`)
+	if href := browsertest.Eval[string](p, `document.querySelector("a.cite").getAttribute("href")`); !strings.HasPrefix(href, "/documents/"+glacierFile+"?") {
+		t.Errorf("the answer cites %q, want the new document", href)
+	}
+
+	p.Navigate(s.url+"/admin", "#folder")
+	row := `//table[@id="folder"]//tr[.//input[@name="id" and @value="` + glacierFile + `"]]//form[contains(@class,"delete")]//button`
+	p.Do(chromedp.Click(chromedp.Search(row), chromedp.NodeVisible))
+	p.WaitVisible("#confirm-delete")
+	if got := p.Text("main"); !strings.Contains(got, glacierFile) {
+		t.Errorf("the question %q does not name the file", got)
+	}
+	if _, err := os.Stat(filepath.Join(docs, glacierFile)); err != nil {
+		t.Fatalf("asking removed the file: %v", err)
+	}
+	p.CheckAccessibility()
+	p.Click("#confirm-delete button[type=submit]")
+	p.WaitVisible(`#upload-result li[data-result="removed"]`)
+	if _, err := os.Stat(filepath.Join(docs, glacierFile)); err == nil {
+		t.Error("the file is still in --docs")
+	}
+	if n := browsertest.Eval[int](p, `document.querySelectorAll('#folder input[value="`+glacierFile+`"]').length`); n != 0 {
+		t.Error("the removed document is still listed")
+	}
+	checkClean(p)
+}
+
+// Files dropped on the drop zone are uploaded, an encrypted PDF among
+// them refused with its reason and not kept.
+func TestBrowserDropUpload(t *testing.T) {
+	const token = "browser-admin-token-0123456789"
+	docs := copySeeds(t)
+	s := startPageServer(t, docs, "--admin-token", token)
+	p := browsertest.NewPage(t)
+	signInAdmin(p, s, token)
+	pdf := extracttest.EncryptedPDF("pw", []string{"Secret", "Nothing to see."})
+	encoded, _ := json.Marshal(pdf) // base64
+	p.Do(chromedp.Evaluate[chromedp.Void](`(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File([` + strconv.Quote(glacierText) + `], "` + glacierFile + `", {type: "text/plain"}));
+		const pdf = Uint8Array.from(atob(` + string(encoded) + `), c => c.charCodeAt(0));
+		dt.items.add(new File([pdf], "locked.pdf", {type: "application/pdf"}));
+		const zone = document.getElementById("dropzone");
+		zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+	})()`))
+	p.WaitVisible(`#upload-result li[data-result="skipped"]`)
+	got := browsertest.Eval[[]string](p, `[...document.querySelectorAll("#upload-result li")].map(li => li.dataset.result + " " + li.textContent)`)
+	if len(got) != 2 || !strings.HasPrefix(got[0], "added ") || !strings.HasPrefix(got[1], "skipped ") || !strings.Contains(got[1], "encrypted PDF") {
+		t.Errorf("results %q, want the text added and the PDF skipped as encrypted", got)
+	}
+	if _, err := os.Stat(filepath.Join(docs, "locked.pdf")); err == nil {
+		t.Error("the encrypted PDF was kept")
+	}
+	if _, err := os.Stat(filepath.Join(docs, glacierFile)); err != nil {
+		t.Errorf("the dropped text: %v", err)
+	}
+	p.CheckAccessibility()
+	checkClean(p)
+}
+
+// With JavaScript off the file picker uploads and removing asks on its
+// own page.
+func TestBrowserUploadWithoutJavaScript(t *testing.T) {
+	const token = "browser-admin-token-0123456789"
+	docs := copySeeds(t)
+	s := startPageServer(t, docs, "--admin-token", token)
+	file := filepath.Join(t.TempDir(), glacierFile)
+	writeFile(t, file, glacierText)
+	p := browsertest.NewPage(t)
+	p.DisableJavaScript()
+	signInAdmin(p, s, token)
+	p.Do(chromedp.SetUploadFiles("#files", []string{file}))
+	p.Click("#upload-submit")
+	p.WaitReady(`#upload-result li[data-result="added"]`)
+	p.Navigate(s.url+"/admin/delete?id="+glacierFile, "#confirm-delete")
+	p.Click("#confirm-delete button[type=submit]")
+	p.WaitReady(`#upload-result li[data-result="removed"]`)
+	if _, err := os.Stat(filepath.Join(docs, glacierFile)); err == nil {
+		t.Error("the file is still in --docs")
+	}
+	checkClean(p)
+}
+
+// With --api-keys a reader is sent to the sign-in form, signs in with a
+// key, lands on the page asked for and asks; the key never shows in the
+// page and the session cookie is not readable from JavaScript.
+func TestBrowserSignInWithKey(t *testing.T) {
+	keys := filepath.Join(t.TempDir(), "keys.txt")
+	writeFile(t, keys, "alice: "+aliceKey+"\n")
+	s := startPageServer(t, seeds, "--api-keys", keys)
+	p := browsertest.NewPage(t)
+	p.Navigate(s.url+"/documents", "#signin")
+	if loc := browsertest.Run(p, chromedp.Location()); loc != s.url+"/signin?next=%2Fdocuments" {
+		t.Errorf("sent to %q, want the sign-in page", loc)
+	}
+	p.CheckAccessibility()
+	// A wrong key: the form again, with the error, answered 401 (which
+	// the browser logs as an error on its console: in a tab of its own).
+	wrong := browsertest.NewPage(t)
+	wrong.Navigate(s.url+"/signin", "#signin")
+	wrong.Type("#key", "not-the-key-0123456789")
+	wrong.Click("#signin button[type=submit]")
+	wrong.WaitVisible("main .error")
+	wrong.CheckNoDialogs()
+	wrong.CheckNoOutsideRequests()
+	for _, e := range wrong.ConsoleErrors() {
+		if !strings.Contains(e, "status of 401") {
+			t.Errorf("console error: %s", e)
+		}
+	}
+	p.Type("#key", aliceKey)
+	p.Click("#signin button[type=submit]")
+	p.WaitVisible("#documents")
+	if loc := browsertest.Run(p, chromedp.Location()); loc != s.url+"/documents" {
+		t.Errorf("after signing in at %q, want /documents", loc)
+	}
+	if browsertest.Eval[string](p, `document.cookie`) != "" {
+		t.Error("the session cookie is readable from JavaScript")
+	}
+	p.Navigate(s.url+"/", "#ask")
+	p.Type("#q", devQuestion+"\r")
+	p.WaitReady(`body[data-state="answered"]`)
+	if got := p.Text(".answer-text"); !strings.Contains(got, "[1]") {
+		t.Errorf("the answer signed in: %q", got)
+	}
+	if strings.Contains(browsertest.Eval[string](p, `document.documentElement.outerHTML`), aliceKey) {
+		t.Error("the key appears in the page")
+	}
+	p.Click("#nav-signout button")
+	p.WaitVisible("#signin")
+	p.Navigate(s.url+"/", "#signin")
 	checkClean(p)
 }
