@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -342,8 +343,14 @@ func TestServeWebUpload(t *testing.T) {
 		t.Error("the file is still in --docs")
 	}
 
-	// A replica without a documents folder says so.
-	none := startServe(t, docsEnv, "--docs", "", "--index", filepath.Join(t.TempDir(), "none"), "--log-level", "error")
+	// A replica without a documents folder says so. It serves an index
+	// saved before: with neither, serve would have nothing to serve.
+	saved := filepath.Join(t.TempDir(), "none")
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"citebot", "index", "--docs", docs, "--index", saved}, noenv, strings.NewReader(""), &out, &errb); err != nil {
+		t.Fatalf("index: %v\n%s", err, errb.String())
+	}
+	none := startServe(t, docsEnv, "--docs", "", "--index", saved, "--log-level", "error")
 	c = newPageClient(t, none.url)
 	_, _, page, _ = c.get("/admin")
 	form = formValues(t, page, "signin")
