@@ -92,6 +92,13 @@ type posting struct {
 type termPostings struct {
 	postings []posting
 	df       int
+	// The least and greatest term frequency (field counts folded with the
+	// chunk's field weights) over the postings: Search bounds what the
+	// term can add to any chunk's score from maxTF, and prunes only when
+	// every posting adds a positive, finite amount (minTF > 0, maxTF
+	// finite), which is what makes its bound sound. They depend on every
+	// chunk's weights, so an update recomputes them for all terms.
+	minTF, maxTF float64
 }
 
 // fieldLengths is how many terms each field of a chunk has.
@@ -201,6 +208,30 @@ func UpdateKeywordIndex(prev *KeywordIndex, reuse []int32, chunks []ChunkCounts,
 		}
 	}
 
+	// The weights come before the postings: each term's bounds
+	// (termPostings.minTF, maxTF) are taken from them.
+	ix.Weights = make([]fieldWeights, n)
+	var sumBody, sumSec, sumTitle float64
+	for _, l := range ix.Lengths {
+		sumBody += float64(l.body)
+		sumSec += float64(l.section)
+		sumTitle += float64(l.title)
+	}
+	avg := func(sum float64) float64 {
+		if n == 0 || sum == 0 {
+			return 1
+		}
+		return sum / float64(n)
+	}
+	avgBody, avgSec, avgTitle := avg(sumBody), avg(sumSec), avg(sumTitle)
+	norm := func(length int, avgLen float64) float64 {
+		return 1 - p.B + p.B*float64(length)/avgLen
+	}
+	for c, l := range ix.Lengths {
+		ix.Weights[c] = fieldWeights{body: 1 / norm(l.body, avgBody), section: p.SectionWeight / norm(l.section, avgSec),
+			title: p.TitleWeight / norm(l.title, avgTitle)}
+	}
+
 	// Where each chunk of prev went (-1: gone), and whether any moved:
 	// a term whose postings all stay where they were keeps them.
 	var remap []int32
@@ -272,10 +303,16 @@ func UpdateKeywordIndex(prev *KeywordIndex, reuse []int32, chunks []ChunkCounts,
 				switch ps := mergePostings(old, remap, fresh[t]); {
 				case len(ps) == 0:
 				case len(old) > 0 && &ps[0] == &old[0]:
-					// The same chunks of the same documents hold it.
-					entries[i] = prev.Terms[t]
+					// The same chunks of the same documents hold it: its
+					// postings and df are shared, not its bounds, since
+					// the weights may have moved (prev is not modified).
+					tp := *prev.Terms[t]
+					tp.minTF, tp.maxTF = ix.tfRange(ps)
+					entries[i] = &tp
 				default:
-					entries[i] = &termPostings{postings: ps, df: df(ps)}
+					tp := &termPostings{postings: ps, df: df(ps)}
+					tp.minTF, tp.maxTF = ix.tfRange(ps)
+					entries[i] = tp
 				}
 			}
 			return nil
@@ -289,32 +326,42 @@ func UpdateKeywordIndex(prev *KeywordIndex, reuse []int32, chunks []ChunkCounts,
 		}
 	}
 
-	ix.Weights = make([]fieldWeights, n)
-	var sumBody, sumSec, sumTitle float64
-	for _, l := range ix.Lengths {
-		sumBody += float64(l.body)
-		sumSec += float64(l.section)
-		sumTitle += float64(l.title)
-	}
-	avg := func(sum float64) float64 {
-		if n == 0 || sum == 0 {
-			return 1
-		}
-		return sum / float64(n)
-	}
-	avgBody, avgSec, avgTitle := avg(sumBody), avg(sumSec), avg(sumTitle)
-	norm := func(length int, avgLen float64) float64 {
-		return 1 - p.B + p.B*float64(length)/avgLen
-	}
-	for c, l := range ix.Lengths {
-		ix.Weights[c] = fieldWeights{body: 1 / norm(l.body, avgBody), section: p.SectionWeight / norm(l.section, avgSec),
-			title: p.TitleWeight / norm(l.title, avgTitle)}
-	}
 	ix.accumulators.New = func() any {
 		a := make([]float64, ix.N)
 		return &a
 	}
 	return ix
+}
+
+// tfRange is the least and greatest term frequency over ps, computed as
+// Search computes it. NaN (an infinite weight times a zero count) makes
+// both NaN, so that the term is never pruned.
+func (ix *KeywordIndex) tfRange(ps []posting) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, p := range ps {
+		tf := ix.tf(p)
+		if tf != tf {
+			return tf, tf
+		}
+		lo, hi = min(lo, tf), max(hi, tf)
+	}
+	return lo, hi
+}
+
+// tf is a posting's term frequency: its field counts weighted by the
+// chunk's field weights.
+func (ix *KeywordIndex) tf(p posting) float64 {
+	w := &ix.Weights[p.chunk]
+	// The conversions round each product, so that no compiler fuses them
+	// into a multiply-add differently in one caller than in another: the
+	// pruned and exhaustive searches must agree bit for bit.
+	return float64(float64(p.body)*w.body) + float64(float64(p.section)*w.section) + float64(float64(p.title)*w.title)
+}
+
+// contribution is what a term of weight idfw (its IDF times its weight in
+// the query) with frequency tf adds to a chunk's score.
+func contribution(idfw, tf, k1 float64) float64 {
+	return float64(float64(idfw*tf)*(k1+1)) / (k1 + tf)
 }
 
 // mergePostings is a term's postings after an update: old ones moved by
@@ -361,7 +408,171 @@ func (ix *KeywordIndex) idf(df int) float64 {
 
 // Search returns up to n chunks by BM25 score, best first. Repeated query
 // terms count once: a question repeating a word does not mean it twice.
+//
+// It returns exactly what searchExhaustive returns (the same chunks, order
+// and scores bit for bit) but stops early with MaxScore (Turtle & Flood
+// 1995): chunks are visited in chunk order, and once n chunks are held,
+// the terms whose bounds sum below the n-th best score cannot lift a chunk
+// into the n best alone; only chunks holding one of the other
+// ("essential") terms are candidates, and a candidate is dropped as soon
+// as what it has plus what its remaining terms could add falls short.
 func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
+	if ix.N == 0 || n <= 0 {
+		return nil
+	}
+	k1 := ix.params.K1
+	if !(k1 >= 0) || math.IsInf(k1, 1) {
+		return ix.searchExhaustive(terms, n)
+	}
+	type cursor struct {
+		ps   []posting
+		idfw float64
+		ub   float64 // at least what it adds to any chunk
+		q    int     // position among the query's distinct terms
+	}
+	cs := make([]cursor, 0, len(terms))
+	seen := make(map[string]bool, len(terms))
+	total := 0
+	for _, wt := range terms {
+		t := wt.Term
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		tp := ix.Terms[t]
+		if tp == nil {
+			continue
+		}
+		idfw := ix.idf(tp.df) * wt.Weight
+		// The bound is sound only if every posting adds a positive,
+		// finite amount: then a chunk is scored by its terms alone, in
+		// the same order as the exhaustive sum, and no sum is NaN. A zero
+		// contribution, which the exhaustive search would count as a
+		// touched chunk, sends the query there. 1e-200 keeps far from
+		// underflow.
+		lo := contribution(idfw, tp.minTF, k1)
+		ub := contribution(idfw, tp.maxTF, k1)
+		if !(lo > 1e-200) || !(ub < math.MaxFloat64/1e6) {
+			return ix.searchExhaustive(terms, n)
+		}
+		// Rounding may make a posting's contribution exceed the bound
+		// computed from maxTF by an ulp or two; the slack covers that
+		// and the rounding of the sums (a few ulps per term, far below
+		// 1e-9 of the score).
+		cs = append(cs, cursor{ps: tp.postings, idfw: idfw, ub: ub * (1 + 1e-9), q: len(cs)})
+		total += len(tp.postings)
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	if total <= n {
+		// Every chunk found is returned: there is nothing to prune.
+		return ix.searchExhaustive(terms, n)
+	}
+	// Ascending bounds: the first nonEssential terms are those whose
+	// bounds, summed (prefix), stay below the threshold.
+	slices.SortStableFunc(cs, func(a, b cursor) int { return cmp.Compare(a.ub, b.ub) })
+	prefix := make([]float64, len(cs))
+	sum := 0.0
+	for i, c := range cs {
+		sum += c.ub
+		prefix[i] = sum
+	}
+	// contrib[q] is what query term q adds to the candidate, 0 if the
+	// candidate lacks it.
+	contrib := make([]float64, len(cs))
+	h := make(scoreHeap, 0, n+1)
+	threshold := math.Inf(-1) // the n-th best score, once n are held
+	nonEssential := 0
+	const slack = 1 + 1e-9
+	for {
+		// The next candidate: the least chunk among essential terms.
+		next := int32(math.MaxInt32)
+		for i := nonEssential; i < len(cs); i++ {
+			if ps := cs[i].ps; len(ps) > 0 && ps[0].chunk < next {
+				next = ps[0].chunk
+			}
+		}
+		if next == math.MaxInt32 {
+			break
+		}
+		have := 0.0
+		for i := nonEssential; i < len(cs); i++ {
+			c := &cs[i]
+			if len(c.ps) > 0 && c.ps[0].chunk == next {
+				v := contribution(c.idfw, ix.tf(c.ps[0]), k1)
+				contrib[c.q] = v
+				have += v
+				c.ps = c.ps[1:]
+			}
+		}
+		// The non-essential terms, greatest bound first, while the
+		// candidate can still reach the threshold.
+		pruned := false
+		for i := nonEssential - 1; i >= 0; i-- {
+			if (have+prefix[i])*slack < threshold {
+				pruned = true
+				break
+			}
+			c := &cs[i]
+			c.ps = seek(c.ps, next)
+			if len(c.ps) > 0 && c.ps[0].chunk == next {
+				v := contribution(c.idfw, ix.tf(c.ps[0]), k1)
+				contrib[c.q] = v
+				have += v
+			}
+		}
+		if !pruned {
+			// The score, summed in query order as the exhaustive search
+			// sums it.
+			// (Skipping the terms it lacks: adding their zeros would not
+			// change the sum anyway.)
+			score := 0.0
+			for _, v := range contrib {
+				if v != 0 {
+					score += v
+				}
+			}
+			x := Scored{Chunk: int(next), Score: score}
+			switch {
+			case len(h) < n:
+				heap.Push(&h, x)
+			case x.Score > h[0].Score || (x.Score == h[0].Score && x.Chunk < h[0].Chunk):
+				h[0] = x
+				heap.Fix(&h, 0)
+			}
+			if len(h) == n && h[0].Score > threshold {
+				threshold = h[0].Score
+				for nonEssential < len(cs) && prefix[nonEssential]*slack < threshold {
+					nonEssential++
+				}
+			}
+		}
+		clear(contrib)
+	}
+	return topN(h, n)
+}
+
+// seek advances ps to its first posting at or after chunk c: galloping,
+// then a binary search, since a non-essential term is consulted for few
+// of its postings.
+func seek(ps []posting, c int32) []posting {
+	if len(ps) == 0 || ps[0].chunk >= c {
+		return ps
+	}
+	step := 1
+	for step < len(ps) && ps[step].chunk < c {
+		step *= 2
+	}
+	lo, hi := step/2, min(step, len(ps))
+	i, _ := slices.BinarySearchFunc(ps[lo:hi], c, func(p posting, c int32) int { return cmp.Compare(p.chunk, c) })
+	return ps[lo+i:]
+}
+
+// searchExhaustive is Search without pruning: every posting of every
+// query term is scored into a dense accumulator. Search falls back to it
+// where pruning would not be exact, and the tests hold Search to it.
+func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int) []Scored {
 	if ix.N == 0 || n <= 0 {
 		return nil
 	}
@@ -381,14 +592,12 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 		if tp == nil {
 			continue
 		}
-		idf := ix.idf(tp.df) * wt.Weight
+		idfw := ix.idf(tp.df) * wt.Weight
 		for _, p := range tp.postings {
 			if scores[p.chunk] == 0 {
 				touched = append(touched, p.chunk)
 			}
-			w := &ix.Weights[p.chunk]
-			tf := float64(p.body)*w.body + float64(p.section)*w.section + float64(p.title)*w.title
-			scores[p.chunk] += idf * tf * (k1 + 1) / (k1 + tf)
+			scores[p.chunk] += contribution(idfw, ix.tf(p), k1)
 		}
 	}
 	out := make([]Scored, 0, len(touched))
