@@ -274,13 +274,16 @@ func weightedTerms(q analysis.Query, known func(string) bool) []WeightedTerm {
 	return out
 }
 
-// BenchmarkKeywordSearch200k times the keyword stage alone at 200,000
-// chunks, pruned and exhaustive, on the same random questions, for the
+// BenchmarkKeywordSearch10k and 200k time the keyword stage alone at
+// 10,000 and 200,000 chunks, pruned and exhaustive, on the same random questions, for the
 // candidates search.go asks for (100) and for an answer's few (10).
-func BenchmarkKeywordSearch200k(b *testing.B) {
+func BenchmarkKeywordSearch10k(b *testing.B)  { benchKeywordSearch(b, 10_000) }
+func BenchmarkKeywordSearch200k(b *testing.B) { benchKeywordSearch(b, 200_000) }
+
+func benchKeywordSearch(b *testing.B, size int) {
 	r := rand.New(rand.NewPCG(17, 4))
 	const vocab = 50_000
-	chunks, docs := syntheticChunks(r, 200_000, vocab)
+	chunks, docs := syntheticChunks(r, size, vocab)
 	ix := UpdateKeywordIndex(nil, nil, chunks, docs, DefaultBM25)
 	zw := newZipfWords(r, vocab)
 	queries := make([][]WeightedTerm, 64)
