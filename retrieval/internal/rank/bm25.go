@@ -485,26 +485,35 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 	threshold := math.Inf(-1) // the n-th best score, once n are held
 	nonEssential := 0
 	const slack = 1 + 1e-9
-	for {
-		// The next candidate: the least chunk among essential terms.
-		next := int32(math.MaxInt32)
-		for i := nonEssential; i < len(cs); i++ {
-			if ps := cs[i].ps; len(ps) > 0 && ps[0].chunk < next {
-				next = ps[0].chunk
-			}
+	// The next candidate: the least chunk among essential terms. The pass
+	// that scores a candidate finds the one after it, over the terms that
+	// were essential then: if some have become non-essential since, the
+	// candidate may be one of theirs only, which costs a visit but loses
+	// nothing.
+	next := int32(math.MaxInt32)
+	for _, c := range cs {
+		if len(c.ps) > 0 && c.ps[0].chunk < next {
+			next = c.ps[0].chunk
 		}
-		if next == math.MaxInt32 {
-			break
-		}
+	}
+	for next != math.MaxInt32 {
 		have := 0.0
+		after := int32(math.MaxInt32)
 		for i := nonEssential; i < len(cs); i++ {
 			c := &cs[i]
-			if len(c.ps) > 0 && c.ps[0].chunk == next {
+			if len(c.ps) == 0 {
+				continue
+			}
+			if c.ps[0].chunk == next {
 				v := contribution(c.idfw, ix.tf(c.ps[0]), k1)
 				contrib[c.q] = v
 				have += v
 				c.ps = c.ps[1:]
+				if len(c.ps) == 0 {
+					continue
+				}
 			}
+			after = min(after, c.ps[0].chunk)
 		}
 		// The non-essential terms, greatest bound first, while the
 		// candidate can still reach the threshold.
@@ -550,6 +559,7 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 			}
 		}
 		clear(contrib)
+		next = after
 	}
 	return topN(h, n)
 }
