@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -351,28 +350,16 @@ func newAnswerView(t *phrases, question string, a answer.Answer) *answerView {
 func pieces(text string, hrefs map[int]string) []piece {
 	var out []piece
 	last := 0
-	for i := 0; i < len(text); i++ {
-		if text[i] != '[' {
+	for _, m := range answer.Markers(text) {
+		href, ok := hrefs[m.N]
+		if !ok {
 			continue
 		}
-		j := i + 1
-		for j < len(text) && j-i <= 4 && text[j] >= '0' && text[j] <= '9' {
-			j++
+		if last < m.Start {
+			out = append(out, piece{Text: text[last:m.Start]})
 		}
-		if j == i+1 || j >= len(text) || text[j] != ']' {
-			continue
-		}
-		n, err := strconv.Atoi(text[i+1 : j])
-		href, ok := hrefs[n]
-		if err != nil || !ok {
-			continue
-		}
-		if last < i {
-			out = append(out, piece{Text: text[last:i]})
-		}
-		out = append(out, piece{Text: text[i : j+1], Href: href})
-		last = j + 1
-		i = j
+		out = append(out, piece{Text: text[m.Start:m.End], Href: href})
+		last = m.End
 	}
 	if last < len(text) {
 		out = append(out, piece{Text: text[last:]})

@@ -282,27 +282,15 @@ const ClosestShown = 3
 func markers(text string, cited map[int]bool) []Span {
 	var spans []Span
 	last := 0
-	for i := 0; i < len(text); i++ {
-		if text[i] != '[' {
+	for _, m := range answer.Markers(text) {
+		if !cited[m.N] {
 			continue
 		}
-		j := i + 1
-		for j < len(text) && j-i <= 4 && text[j] >= '0' && text[j] <= '9' {
-			j++
+		if last < m.Start {
+			spans = append(spans, Span{Text: text[last:m.Start]})
 		}
-		if j == i+1 || j >= len(text) || text[j] != ']' {
-			continue
-		}
-		n, err := strconv.Atoi(text[i+1 : j])
-		if err != nil || !cited[n] {
-			continue
-		}
-		if last < i {
-			spans = append(spans, Span{Text: text[last:i]})
-		}
-		spans = append(spans, Span{Text: text[i : j+1], Style: "b"})
-		last = j + 1
-		i = j
+		spans = append(spans, Span{Text: text[m.Start:m.End], Style: "b"})
+		last = m.End
 	}
 	if last < len(text) {
 		spans = append(spans, Span{Text: text[last:]})
