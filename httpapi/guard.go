@@ -114,6 +114,24 @@ func unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
 	writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "%s", msg))
 }
 
+// adminOnly checks a request to an admin route (reindex, document
+// writes): disabled, 403, when no admin token is configured; 401 without
+// the right one. It reports whether the request may go on.
+func adminOnly(token string, disabled *Error) func(http.ResponseWriter, *http.Request) bool {
+	return func(w http.ResponseWriter, r *http.Request) bool {
+		if token == "" {
+			writeError(w, r, disabled)
+			return false
+		}
+		if got, ok := bearer(r); !ok || !tokenEqual(got, token) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="citebot"`)
+			writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "send the admin token as Authorization: Bearer <token>"))
+			return false
+		}
+		return true
+	}
+}
+
 // tokenEqual compares in constant time whatever the lengths, by comparing
 // fixed-size hashes.
 func tokenEqual(got, want string) bool {

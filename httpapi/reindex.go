@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
@@ -16,19 +14,9 @@ import (
 // for the reindex (or joins the one already running), so the write
 // deadline is lifted; a client that hangs up stops waiting, not the work.
 func handleReindex(token string, lib corpus.Library) http.Handler {
-	want := sha256.Sum256([]byte(token))
+	admin := adminOnly(token, errorf(http.StatusForbidden, "reindex_disabled", "reindexing over HTTP is disabled; start citebot with --admin-token to enable it"))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token == "" {
-			writeError(w, r, errorf(http.StatusForbidden, "reindex_disabled", "reindexing over HTTP is disabled; start citebot with --admin-token to enable it"))
-			return
-		}
-		got, ok := bearer(r)
-		// Comparing fixed-size hashes keeps the comparison constant-time
-		// whatever the lengths.
-		sum := sha256.Sum256([]byte(got))
-		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="citebot"`)
-			writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "send the admin token as Authorization: Bearer <token>"))
+		if !admin(w, r) {
 			return
 		}
 		http.NewResponseController(w).SetWriteDeadline(time.Time{})

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"io"
 	"iter"
@@ -39,7 +37,7 @@ const (
 // in the documents folder) and answers the reindex summary with the
 // file's result.
 func handlePutDocument(token string, folder Folder) http.Handler {
-	admin := adminOnly(token)
+	admin := adminOnly(token, errWritesDisabled)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !admin(w, r) || !haveFolder(w, r, folder) {
 			return
@@ -66,7 +64,7 @@ func handlePutDocument(token string, folder Folder) http.Handler {
 // optional "folder" field, which must come first), with one reindex for
 // them all.
 func handlePostDocuments(token string, folder Folder) http.Handler {
-	admin := adminOnly(token)
+	admin := adminOnly(token, errWritesDisabled)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !admin(w, r) || !haveFolder(w, r, folder) {
 			return
@@ -155,7 +153,7 @@ func multipartFiles(mr *multipart.Reader) iter.Seq2[docfolder.File, error] {
 // handleDeleteDocument removes the document id from the documents folder
 // and the index.
 func handleDeleteDocument(token string, folder Folder) http.Handler {
-	admin := adminOnly(token)
+	admin := adminOnly(token, errWritesDisabled)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !admin(w, r) || !haveFolder(w, r, folder) {
 			return
@@ -166,26 +164,9 @@ func handleDeleteDocument(token string, folder Folder) http.Handler {
 	})
 }
 
-// adminOnly checks the admin token as POST /v1/reindex does: 403 when
-// none is configured, 401 when the request does not carry it. The
-// returned check reports whether the request may go on.
-func adminOnly(token string) func(http.ResponseWriter, *http.Request) bool {
-	want := sha256.Sum256([]byte(token))
-	return func(w http.ResponseWriter, r *http.Request) bool {
-		if token == "" {
-			writeError(w, r, errorf(http.StatusForbidden, "writes_disabled", "changing the documents over HTTP is disabled; start citebot with --admin-token to enable it"))
-			return false
-		}
-		got, ok := bearer(r)
-		sum := sha256.Sum256([]byte(got)) // fixed sizes: a constant-time comparison
-		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="citebot"`)
-			writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized", "send the admin token as Authorization: Bearer <token>"))
-			return false
-		}
-		return true
-	}
-}
+// errWritesDisabled answers writes to the documents when no admin token
+// is configured.
+var errWritesDisabled = errorf(http.StatusForbidden, "writes_disabled", "changing the documents over HTTP is disabled; start citebot with --admin-token to enable it")
 
 // haveFolder answers 409 when the server has no documents folder to
 // write (a replica serving a shared store without --docs).
