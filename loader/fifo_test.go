@@ -18,7 +18,7 @@ func TestReadDocumentFIFO(t *testing.T) {
 	}
 	done := make(chan string, 1)
 	go func() {
-		_, reason := readDocument(path, "notes.txt", DefaultMaxFileBytes, nil)
+		_, reason := readDocument(path, "notes.txt", DefaultMaxFileBytes, nil, nil)
 		done <- reason
 	}()
 	select {

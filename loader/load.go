@@ -130,14 +130,7 @@ func LoadCounted(ctx context.Context, dir string, maxBytes int64, title func(tex
 			skipped = append(skipped, document.Skipped{Document: rel, Reason: "its name holds characters U+F780–U+F7FF, which stand for the bytes of names that are not UTF-8"})
 			return nil
 		}
-		doc, reason := readDocument(path, rel, maxBytes, known)
-		if read != nil {
-			var size int64
-			if fi, err := d.Info(); err == nil {
-				size = fi.Size()
-			}
-			read(size)
-		}
+		doc, reason := readDocument(path, rel, maxBytes, known, read)
 		if reason != "" {
 			skipped = append(skipped, document.Skipped{Document: rel, Reason: reason})
 			return nil
@@ -212,8 +205,9 @@ func NoDocuments(dir string, skipped []document.Skipped) error {
 }
 
 // readDocument reads one file and decides whether it is indexable text.
-// The reason is empty when it is.
-func readDocument(path, rel string, maxBytes int64, known Known) (document.Document, string) {
+// The reason is empty when it is. read, when not nil, is told the size of
+// a regular file it opens.
+func readDocument(path, rel string, maxBytes int64, known Known, read func(bytes int64)) (document.Document, string) {
 	f, err := openFile(path)
 	if err != nil {
 		return document.Document{}, "unreadable: " + errReason(err)
@@ -227,6 +221,10 @@ func readDocument(path, rel string, maxBytes int64, known Known) (document.Docum
 	// what is one now is read.
 	if !fi.Mode().IsRegular() {
 		return document.Document{}, "not a regular file"
+	}
+	if read != nil {
+		// Told from the Stat done anyway: counting costs no system call.
+		read(fi.Size())
 	}
 	if fi.Size() > maxBytes {
 		return document.Document{}, fmt.Sprintf("too large: %d bytes, the limit is %d", fi.Size(), maxBytes)

@@ -280,7 +280,7 @@ func FuzzLoadText(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		doc, got := readDocument(path, "doc.txt", limit, nil)
+		doc, got := readDocument(path, "doc.txt", limit, nil, nil)
 		switch {
 		case len(data) > limit:
 			if !strings.HasPrefix(got, "too large") {
