@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // closeAfterChunked answers a request sent with chunked transfer encoding
@@ -35,13 +36,25 @@ func exactFields[T any](raw []byte) *Error {
 	if err := json.Unmarshal(raw, &keys); err != nil {
 		return nil // not an object: decoding said so already
 	}
-	names := jsonNames(reflect.TypeFor[T]())
+	names := fieldNames(reflect.TypeFor[T]())
 	for k := range keys {
 		if !names[k] {
 			return errorf(http.StatusBadRequest, "unknown_field", "unknown field %q", k)
 		}
 	}
 	return nil
+}
+
+// knownNames caches jsonNames by type: the request bodies are few types,
+// and asking reflection again on every request would be waste.
+var knownNames sync.Map // reflect.Type → map[string]bool
+
+func fieldNames(t reflect.Type) map[string]bool {
+	if names, ok := knownNames.Load(t); ok {
+		return names.(map[string]bool)
+	}
+	names, _ := knownNames.LoadOrStore(t, jsonNames(t))
+	return names.(map[string]bool)
 }
 
 // jsonNames are the keys encoding/json writes for struct type t.
