@@ -76,26 +76,6 @@ func (e *env) indexed(t *testing.T) map[string]string {
 	return out
 }
 
-// files maps every file under the folder, hidden ones included, to its
-// content.
-func files(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		b, err := os.ReadFile(path)
-		out[filepath.ToSlash(rel)] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 var reportPages = [][]string{
 	{"Glacier survey 2020", "The Brenndal glacier retreated 412 metres between 1990 and 2020."},
 	{"Methods", "Positions were measured with differential GPS every autumn."},
@@ -165,7 +145,7 @@ func TestPut(t *testing.T) {
 
 	want := map[string]string{"harbour.txt": testDocs["harbour.txt"], "sub/treaty.md": testDocs["sub/treaty.md"],
 		"lighthouse.txt": rebuilt, "reports/2020/glacier.pdf": string(pdf), "copy.txt": lighthouse, "z-copy.txt": rebuilt}
-	if got := files(t, e.docs); !mapsEqual(got, want) {
+	if got := testdocs.ReadTree(t, e.docs); !mapsEqual(got, want) {
 		t.Errorf("the folder holds %v, want %v (no temporary file left)", keys(got), keys(want))
 	}
 }
@@ -175,7 +155,7 @@ func TestPut(t *testing.T) {
 func TestPutRefused(t *testing.T) {
 	e := newEnv(t, 64<<10)
 	ctx := context.Background()
-	before := files(t, e.docs)
+	before := testdocs.ReadTree(t, e.docs)
 	tests := []struct {
 		name    string
 		body    string
@@ -212,7 +192,7 @@ func TestPutRefused(t *testing.T) {
 			}
 		})
 	}
-	if got := files(t, e.docs); !mapsEqual(got, before) {
+	if got := testdocs.ReadTree(t, e.docs); !mapsEqual(got, before) {
 		t.Errorf("the folder holds %v, want only what it held (%v)", keys(got), keys(before))
 	}
 	if n := e.reindexes.Load(); n != 0 {
@@ -232,7 +212,7 @@ func TestPutAll(t *testing.T) {
 			}
 		}
 	}
-	before := files(t, e.docs)
+	before := testdocs.ReadTree(t, e.docs)
 
 	// A bad name anywhere: nothing kept, whatever came before it.
 	_, err := e.folder.PutAll(ctx, seq(File{"a.txt", strings.NewReader("Alpha notes.\n")}, File{"b/../../x.txt", strings.NewReader("x")}))
@@ -253,7 +233,7 @@ func TestPutAll(t *testing.T) {
 	if !errors.Is(err, ErrUpload) || !strings.Contains(err.Error(), "malformed part") {
 		t.Errorf("the iterator's error: %v", err)
 	}
-	if got := files(t, e.docs); !mapsEqual(got, before) {
+	if got := testdocs.ReadTree(t, e.docs); !mapsEqual(got, before) {
 		t.Errorf("after failed calls the folder holds %v, want %v", keys(got), keys(before))
 	}
 	if n := e.reindexes.Load(); n != 0 {
@@ -361,7 +341,7 @@ func TestSymbolicLinks(t *testing.T) {
 	if _, err := e.folder.Put(ctx, "secret.txt", strings.NewReader("Replaced notes\n\nThe link became a file.\n")); err != nil {
 		t.Fatal(err)
 	}
-	if got := files(t, outside); !mapsEqual(got, map[string]string{"secret.txt": "TOP SECRET\n"}) {
+	if got := testdocs.ReadTree(t, outside); !mapsEqual(got, map[string]string{"secret.txt": "TOP SECRET\n"}) {
 		t.Errorf("outside the folder: %v", got)
 	}
 	if fi, err := os.Lstat(filepath.Join(e.docs, "secret.txt")); err != nil || !fi.Mode().IsRegular() {
@@ -396,12 +376,12 @@ func TestReadOnly(t *testing.T) {
 	if err := e.folder.Writable(); err != nil {
 		t.Fatalf("Writable before: %v", err)
 	}
-	before := files(t, e.docs)
+	before := testdocs.ReadTree(t, e.docs)
 	testdocs.ReadOnly(t, e.docs)
 	if err := e.folder.Writable(); !errors.Is(err, ErrReadOnly) {
 		t.Errorf("Writable: %v, want ErrReadOnly", err)
 	}
-	if got := files(t, e.docs); !mapsEqual(got, before) {
+	if got := testdocs.ReadTree(t, e.docs); !mapsEqual(got, before) {
 		t.Errorf("Writable left files behind: %v", got)
 	}
 	ctx := context.Background()

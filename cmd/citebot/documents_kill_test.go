@@ -67,7 +67,7 @@ func TestUploadSurvivesKill(t *testing.T) {
 	// check looks at the folder and the index after a kill.
 	check := func(what string) (temps []string) {
 		t.Helper()
-		for name, content := range folderFiles(t, docs) {
+		for name, content := range testdocs.ReadTree(t, docs) {
 			base := filepath.Base(name)
 			if strings.HasPrefix(base, ".citebot-upload-") && filepath.Dir(name) == "." {
 				temps = append(temps, name)
@@ -253,7 +253,7 @@ func TestUploadSurvivesKill(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for name, content := range folderFiles(t, docs) {
+	for name, content := range testdocs.ReadTree(t, docs) {
 		if !bytes.Contains(body, []byte(`"id":"`+name+`"`)) || !bytes.Contains(body, []byte(testdocs.SHA256Hex(content))) {
 			t.Errorf("after the restart the index does not list %s as the folder holds it: %s", name, body)
 		}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -276,7 +275,7 @@ func TestServeDocumentsRefused(t *testing.T) {
 	const limit = 128 << 10
 	s := startServe(t, docsEnv, "--docs", docs, "--index", filepath.Join(t.TempDir(), "ix"), "--max-file-bytes", fmt.Sprint(limit), "--log-level", "warn")
 	s.waitReady(t)
-	before := folderFiles(t, docs)
+	before := testdocs.ReadTree(t, docs)
 
 	big := bytes.Repeat([]byte("All work and no play. "), limit/20)
 	if r := s.putDoc(t, "big.txt", big); r.status != 413 || errorCode(r) != "file_too_large" {
@@ -315,7 +314,7 @@ func TestServeDocumentsRefused(t *testing.T) {
 			t.Errorf("PUT %s: %s; want 422 skipped: %s", tt.name, r, tt.reason)
 		}
 	}
-	if after := folderFiles(t, docs); !mapsEqualStr(after, before) {
+	if after := testdocs.ReadTree(t, docs); !mapsEqualStr(after, before) {
 		t.Errorf("the folders hold %q, want %q as before", keysOf(after), keysOf(before))
 	}
 }
@@ -332,7 +331,7 @@ func TestServeDocumentPathAttacks(t *testing.T) {
 	s := startServe(t, docsEnv, "--docs", docs, "--index", ix, "--log-level", "error")
 	s.waitReady(t)
 	addr := strings.TrimPrefix(s.url, "http://")
-	outside := folderFiles(t, root)
+	outside := testdocs.ReadTree(t, root)
 	delete(outside, "docs/harbour.txt")
 	delete(outside, "docs/sub/treaty.md")
 
@@ -382,7 +381,7 @@ func TestServeDocumentPathAttacks(t *testing.T) {
 	// Outside the folder nothing changed; inside, every file is one the
 	// loader reads under its name (a payload that names a plain file in
 	// the folder, "secret.txt" say, may well be stored there).
-	after := folderFiles(t, root)
+	after := testdocs.ReadTree(t, root)
 	for name, content := range after {
 		rel, inDocs := strings.CutPrefix(name, "docs/")
 		switch {
@@ -544,26 +543,6 @@ func TestServeDocumentsReadOnly(t *testing.T) {
 			t.Errorf("without --docs: %s, want 409 no_documents_folder", r)
 		}
 	}
-}
-
-// folderFiles maps every file under dir (hidden ones too) to its content,
-// by its path relative to dir.
-func folderFiles(t testing.TB, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		b, err := os.ReadFile(path)
-		out[filepath.ToSlash(rel)] = string(b)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func mapsEqualStr(a, b map[string]string) bool {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"citebot/internal/testdocs"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -244,7 +245,7 @@ func TestServeTelegramDocuments(t *testing.T) {
 	}
 	api.queue(`{"update_id": 3, "message": {"message_id": 3, "date": 0, "from": {"id": 42, "is_bot": false, "first_name": "Ann"}, "chat": {"id": 42, "type": "private"}, "text": "/remove depot.md"}}`)
 	api.waitSent(t, "sendMessage", "removed: depot.md")
-	if names := folderFiles(t, docs); len(names) != 2 {
+	if names := testdocs.ReadTree(t, docs); len(names) != 2 {
 		t.Errorf("the folder holds %q, want the two files it started with", keysOf(names))
 	}
 }
