@@ -13,19 +13,18 @@ import (
 	"citebot/retrieval"
 )
 
-// testStore connects to the server named by CITEBOT_WEAVIATE_URL (and
-// CITEBOT_WEAVIATE_GRPC) with collections of its own, dropped after the
-// test; without a server the test is skipped, saying how to run it.
+// testStore connects to the server named by CITEBOT_WEAVIATE_URL with
+// collections of its own, dropped after the test; without a server the test is skipped, saying how to run it.
 func testStore(t *testing.T) *Store {
 	t.Helper()
 	u := os.Getenv("CITEBOT_WEAVIATE_URL")
 	if u == "" {
-		t.Skip("no Weaviate server: set CITEBOT_WEAVIATE_URL (and CITEBOT_WEAVIATE_GRPC) to run the store's tests; .ci/run starts one")
+		t.Skip("no Weaviate server: set CITEBOT_WEAVIATE_URL to run the store's tests; .ci/run starts one")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	prefix := fmt.Sprintf("T%x", rand.Uint64())
-	s, err := Open(ctx, Config{URL: u, GRPC: os.Getenv("CITEBOT_WEAVIATE_GRPC"), Prefix: prefix})
+	s, err := Open(ctx, Config{URL: u, Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,5 +148,31 @@ func TestOpenErrors(t *testing.T) {
 	_, err := Open(ctx, Config{URL: "http://127.0.0.1:1"})
 	if !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Open on a closed port: %v, want ErrUnavailable", err)
+	}
+}
+
+// Terms with GraphQL's special characters, and control characters, are
+// searched and counted as the very words they are.
+func TestStoreEscapes(t *testing.T) {
+	s := testStore(t)
+	ctx := context.Background()
+	if err := s.Ensure(ctx, 1.2, 0.75); err != nil {
+		t.Fatal(err)
+	}
+	odd := []string{`say"hi"`, `back\slash`, "bell\x07", "brace}){x}", "uni\u2028code"}
+	if err := s.PutDocument(ctx, "odd.txt", []byte("x"), []retrieval.RemoteChunk{{N: 0, Terms: append([]string{"plain"}, odd...)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutDocument(ctx, "other.txt", []byte("y"), []retrieval.RemoteChunk{{N: 0, Terms: []string{"plain", "say"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, term := range odd {
+		if n, err := s.DocFreq(ctx, term); err != nil || n != 1 {
+			t.Errorf("DocFreq(%q) = %d, %v; want 1", term, n, err)
+		}
+		hits, err := s.Search(ctx, retrieval.RemoteQuery{Terms: []string{term}, Limit: 5})
+		if err != nil || len(hits) != 1 || hits[0].Doc != "odd.txt" || hits[0].Score <= 0 {
+			t.Errorf("Search(%q) = %+v, %v; want odd.txt alone", term, hits, err)
+		}
 	}
 }
