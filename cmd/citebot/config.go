@@ -39,6 +39,7 @@ type config struct {
 	// "weaviate" (a Weaviate server, for stateless replicas).
 	Store          string `yaml:"-"`
 	WeaviateURL    string `yaml:"-"`
+	WeaviateGRPC   string `yaml:"-"`
 	WeaviatePrefix string `yaml:"-"`
 
 	Chunk struct {
@@ -88,6 +89,7 @@ type commonFlags struct {
 	embedKey   *string
 	store      *string
 	wvURL      *string
+	wvGRPC     *string
 	wvPrefix   *string
 }
 
@@ -95,9 +97,6 @@ func newFlags(name string, stderr io.Writer) *commonFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	d := defaultConfig()
-	// Accepted and ignored, so that settings written for the gRPC client
-	// the Weaviate store once used still load.
-	fs.String("weaviate-grpc", "", "unused: the Weaviate store speaks REST and GraphQL only")
 	return &commonFlags{
 		fs:         fs,
 		configFile: fs.String("config", "", "YAML config file (every setting is documented in configs/citebot.yaml)"),
@@ -111,6 +110,7 @@ func newFlags(name string, stderr io.Writer) *commonFlags {
 		embedKey:   fs.String("embed-key", "", "API key for --embed-url (default $OPENAI_API_KEY; prefer CITEBOT_EMBED_KEY: flags show in ps)"),
 		store:      fs.String("store", d.Store, "where the index is kept: embedded (the --index folder) or weaviate (--weaviate-url; replicas share it)"),
 		wvURL:      fs.String("weaviate-url", "", "with --store weaviate, the server's REST endpoint, e.g. http://127.0.0.1:8080"),
+		wvGRPC:     fs.String("weaviate-grpc", "", "with --store weaviate, the server's gRPC host:port (default: the URL's host, port 50051)"),
 		wvPrefix:   fs.String("weaviate-prefix", d.WeaviatePrefix, "with --store weaviate, the start of the collections' names (one corpus per prefix)"),
 	}
 }
@@ -146,7 +146,7 @@ func (f *commonFlags) load(getenv func(string) string) (config, error) {
 	}
 	c.Docs, c.Index, c.K, c.MaxFileBytes = *f.docs, *f.index, *f.k, *f.maxBytes
 	c.EmbedURL, c.EmbedModel, c.EmbedKey = *f.embedURL, *f.embedModel, *f.embedKey
-	c.Store, c.WeaviateURL, c.WeaviatePrefix = *f.store, *f.wvURL, *f.wvPrefix
+	c.Store, c.WeaviateURL, c.WeaviateGRPC, c.WeaviatePrefix = *f.store, *f.wvURL, *f.wvGRPC, *f.wvPrefix
 	if c.EmbedKey == "" {
 		c.EmbedKey = getenv("OPENAI_API_KEY")
 	}

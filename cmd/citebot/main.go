@@ -264,7 +264,7 @@ var (
 )
 
 func remoteStore(ctx context.Context, c config, suffix string) (*weaviatestore.Store, error) {
-	cfg := weaviatestore.Config{URL: c.WeaviateURL, Prefix: c.WeaviatePrefix + suffix}
+	cfg := weaviatestore.Config{URL: c.WeaviateURL, GRPC: c.WeaviateGRPC, Prefix: c.WeaviatePrefix + suffix}
 	storesMu.Lock()
 	defer storesMu.Unlock()
 	if s, ok := stores[cfg]; ok {

@@ -22,11 +22,11 @@ func weaviateArgs(t *testing.T) []string {
 	t.Helper()
 	u := os.Getenv("CITEBOT_WEAVIATE_URL")
 	if u == "" {
-		t.Skip("no Weaviate server: set CITEBOT_WEAVIATE_URL to run the replica tests; .ci/run starts one")
+		t.Skip("no Weaviate server: set CITEBOT_WEAVIATE_URL (and CITEBOT_WEAVIATE_GRPC) to run the replica tests; .ci/run starts one")
 	}
 	prefix := fmt.Sprintf("R%x", rand.Uint64())
 	t.Cleanup(func() {
-		s, err := weaviatestore.Open(context.Background(), weaviatestore.Config{URL: u, Prefix: prefix})
+		s, err := weaviatestore.Open(context.Background(), weaviatestore.Config{URL: u, GRPC: os.Getenv("CITEBOT_WEAVIATE_GRPC"), Prefix: prefix})
 		if err == nil {
 			err = s.Drop(context.Background())
 		}
@@ -34,7 +34,7 @@ func weaviateArgs(t *testing.T) []string {
 			t.Errorf("drop the test's collections: %v", err)
 		}
 	})
-	return []string{"--store", "weaviate", "--weaviate-url", u,
+	return []string{"--store", "weaviate", "--weaviate-url", u, "--weaviate-grpc", os.Getenv("CITEBOT_WEAVIATE_GRPC"),
 		"--weaviate-prefix", prefix, "--weaviate-poll", "100ms"}
 }
 

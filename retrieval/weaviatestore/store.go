@@ -16,11 +16,12 @@
 //   - <Prefix>Meta: one object holding the manifest (JSON), which says
 //     what the index contains and changes with every reindex.
 //
-// Weaviate is reached over its REST API for schema, batches and objects
-// and over GraphQL for searches and counts, with net/http and
-// encoding/json alone. The official Go client brought gRPC, protobuf and
-// go-openapi with it, whose package initialisation every citebot command
-// paid for at start (about 5 ms of a 23 ms cold ask), Weaviate or not.
+// Weaviate is reached over its REST API for schema, batches and objects,
+// GraphQL for counts and gRPC for searches, with net/http, encoding/json
+// and protowire alone. The official Go client brought grpc-go, generated
+// protobuf code and go-openapi with it, whose package initialisation
+// every citebot command paid for at start (about 5 ms of a 23 ms cold
+// ask), Weaviate or not.
 package weaviatestore
 
 import (
@@ -31,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -50,6 +52,8 @@ var _ retrieval.Remote = (*Store)(nil)
 type Config struct {
 	// URL is the REST endpoint, e.g. http://127.0.0.1:8080.
 	URL string
+	// GRPC is the gRPC host:port; empty means the URL's host on 50051.
+	GRPC string
 	// Prefix starts the collections' names; it must be a capitalised
 	// GraphQL name ("Citebot" when empty).
 	Prefix string
@@ -65,6 +69,8 @@ type Config struct {
 type Store struct {
 	http             *http.Client
 	api              string // the URL's /v1
+	grpc             *http.Client
+	grpcURL          string // scheme://host:port of the gRPC endpoint
 	chunk, doc, meta string
 	replication      int
 }
@@ -89,7 +95,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
+	grpcHost := cfg.GRPC
+	if grpcHost == "" {
+		grpcHost = net.JoinHostPort(u.Hostname(), "50051")
+	}
 	s := &Store{http: &http.Client{Timeout: timeout}, api: strings.TrimSuffix(u.String(), "/") + "/v1",
+		grpc: grpcClient(u.Scheme == "https", timeout), grpcURL: u.Scheme + "://" + grpcHost,
 		chunk: prefix + "Chunk", doc: prefix + "Document", meta: prefix + "Meta",
 		replication: max(cfg.Replication, 1)}
 	// Ready answers 200, or 503 while the node starts or shuts down.
@@ -550,57 +561,7 @@ func (s *Store) Search(ctx context.Context, q retrieval.RemoteQuery) ([]retrieva
 	if q.Limit <= 0 || len(q.Terms) == 0 && len(q.Vector) == 0 {
 		return nil, nil
 	}
-	query := searchQuery(s.chunk, q)
-	var data struct {
-		Get map[string][]struct {
-			Doc        string  `json:"doc"`
-			N          float64 `json:"n"`
-			Additional struct {
-				// GraphQL gives the score as a string.
-				Score string `json:"score"`
-			} `json:"_additional"`
-		}
-	}
-	if err := s.graphQL(ctx, "search", query, &data); err != nil {
-		return nil, err
-	}
-	rows := data.Get[s.chunk]
-	hits := make([]retrieval.RemoteHit, 0, len(rows))
-	for _, r := range rows {
-		score, err := strconv.ParseFloat(r.Additional.Score, 64)
-		if err != nil {
-			return nil, fmt.Errorf("weaviate: search: score %q of %s: %w", r.Additional.Score, r.Doc, err)
-		}
-		hits = append(hits, retrieval.RemoteHit{Doc: r.Doc, N: int(r.N), Score: score})
-	}
-	return hits, nil
-}
-
-// searchQuery is the GraphQL of a search of class: BM25 alone without a
-// vector, hybrid with one.
-func searchQuery(class string, q retrieval.RemoteQuery) string {
-	b := []byte("{Get{")
-	b = append(b, class...)
-	b = fmt.Appendf(b, "(limit:%d,", q.Limit)
-	if len(q.Vector) == 0 {
-		b = append(b, "bm25:{query:"...)
-		b = appendGraphQLString(b, strings.Join(q.Terms, " "))
-	} else {
-		b = append(b, "hybrid:{query:"...)
-		b = appendGraphQLString(b, strings.Join(q.Terms, " "))
-		b = append(b, ",vector:["...)
-		for i, v := range q.Vector {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendFloat(b, float64(v), 'g', -1, 32)
-		}
-		b = append(b, "],alpha:"...)
-		b = strconv.AppendFloat(b, float64(float32(q.Alpha)), 'g', -1, 32)
-		b = append(b, ",fusionType:relativeScoreFusion"...)
-	}
-	b = append(b, `,properties:["terms"]}){doc n _additional{score}}}}`...)
-	return string(b)
+	return s.search(ctx, q)
 }
 
 // appendGraphQLString appends s as a GraphQL string literal. Control

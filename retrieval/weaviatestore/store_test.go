@@ -13,18 +13,19 @@ import (
 	"citebot/retrieval"
 )
 
-// testStore connects to the server named by CITEBOT_WEAVIATE_URL with
-// collections of its own, dropped after the test; without a server the test is skipped, saying how to run it.
+// testStore connects to the server named by CITEBOT_WEAVIATE_URL (and
+// CITEBOT_WEAVIATE_GRPC) with collections of its own, dropped after the
+// test; without a server the test is skipped, saying how to run it.
 func testStore(t *testing.T) *Store {
 	t.Helper()
 	u := os.Getenv("CITEBOT_WEAVIATE_URL")
 	if u == "" {
-		t.Skip("no Weaviate server: set CITEBOT_WEAVIATE_URL to run the store's tests; .ci/run starts one")
+		t.Skip("no Weaviate server: set CITEBOT_WEAVIATE_URL (and CITEBOT_WEAVIATE_GRPC) to run the store's tests; .ci/run starts one")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	prefix := fmt.Sprintf("T%x", rand.Uint64())
-	s, err := Open(ctx, Config{URL: u, Prefix: prefix})
+	s, err := Open(ctx, Config{URL: u, GRPC: os.Getenv("CITEBOT_WEAVIATE_GRPC"), Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,5 +175,56 @@ func TestStoreEscapes(t *testing.T) {
 		if err != nil || len(hits) != 1 || hits[0].Doc != "odd.txt" || hits[0].Score <= 0 {
 			t.Errorf("Search(%q) = %+v, %v; want odd.txt alone", term, hits, err)
 		}
+	}
+}
+
+// BenchmarkSearch is one hybrid search of a small collection, the request
+// a replica makes per question.
+func BenchmarkSearch(b *testing.B) {
+	u := os.Getenv("CITEBOT_WEAVIATE_URL")
+	if u == "" {
+		b.Skip("no Weaviate server: set CITEBOT_WEAVIATE_URL")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, Config{URL: u, GRPC: os.Getenv("CITEBOT_WEAVIATE_GRPC"), Prefix: fmt.Sprintf("B%x", rand.Uint64())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Drop(ctx)
+	if err := s.Ensure(ctx, 1.2, 0.75); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	vec := func() []float32 {
+		v := make([]float32, 100)
+		for i := range v {
+			v[i] = rng.Float32() - 0.5
+		}
+		return v
+	}
+	words := []string{"harbour", "froze", "ferri", "depart", "morn", "lighthous", "lamp", "replac", "agreement", "effect"}
+	for d := range 20 {
+		var chunks []retrieval.RemoteChunk
+		for n := range 10 {
+			chunks = append(chunks, retrieval.RemoteChunk{N: n, Vector: vec(), Terms: []string{words[(d+n)%len(words)], words[(d*n)%len(words)]}})
+		}
+		if err := s.PutDocument(ctx, fmt.Sprintf("d%d.txt", d), []byte("x"), chunks); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		q    retrieval.RemoteQuery
+	}{
+		{"hybrid", retrieval.RemoteQuery{Terms: []string{"harbour", "lamp"}, Vector: vec(), Alpha: 0.2, Limit: 100}},
+		{"keywords", retrieval.RemoteQuery{Terms: []string{"harbour", "lamp"}, Limit: 100}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if hits, err := s.Search(ctx, bc.q); err != nil || len(hits) == 0 {
+					b.Fatalf("search: %d hits, %v", len(hits), err)
+				}
+			}
+		})
 	}
 }

@@ -115,28 +115,6 @@ func TestWire(t *testing.T) {
 	}
 }
 
-func TestSearchQuery(t *testing.T) {
-	tests := []struct {
-		name string
-		q    retrieval.RemoteQuery
-		want string
-	}{
-		{"keywords", retrieval.RemoteQuery{Terms: []string{"harbour", "froze"}, Limit: 5},
-			`{Get{C(limit:5,bm25:{query:"harbour froze",properties:["terms"]}){doc n _additional{score}}}}`},
-		{"hybrid", retrieval.RemoteQuery{Terms: []string{"гаван"}, Vector: []float32{1, -0.5, 1e-7}, Alpha: 0.3, Limit: 2},
-			`{Get{C(limit:2,hybrid:{query:"гаван",vector:[1,-0.5,1e-07],alpha:0.3,fusionType:relativeScoreFusion,properties:["terms"]}){doc n _additional{score}}}}`},
-		{"vector only", retrieval.RemoteQuery{Vector: []float32{0.25}, Alpha: 1, Limit: 1},
-			`{Get{C(limit:1,hybrid:{query:"",vector:[0.25],alpha:1,fusionType:relativeScoreFusion,properties:["terms"]}){doc n _additional{score}}}}`},
-		{"quoted", retrieval.RemoteQuery{Terms: []string{`a"b\c`, "d\x01\te"}, Limit: 1},
-			`{Get{C(limit:1,bm25:{query:"a\"b\\c d\u0001\te",properties:["terms"]}){doc n _additional{score}}}}`},
-	}
-	for _, tt := range tests {
-		if got := searchQuery("C", tt.q); got != tt.want {
-			t.Errorf("%s:\n got %s\nwant %s", tt.name, got, tt.want)
-		}
-	}
-}
-
 // A GraphQL string literal reads back as the string (GraphQL's escapes
 // are JSON's, so JSON reads it too): no term can end the literal early
 // or change the query around it.
