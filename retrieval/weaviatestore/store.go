@@ -16,8 +16,8 @@
 //   - <Prefix>Meta: one object holding the manifest (JSON), which says
 //     what the index contains and changes with every reindex.
 //
-// Weaviate is reached over its REST API for schema, batches and objects,
-// GraphQL for counts and gRPC for searches, with net/http, encoding/json
+// Weaviate is reached over its REST API for schema, deletes and objects,
+// GraphQL for counts and gRPC for batches and searches, with net/http, encoding/json
 // and protowire alone. The official Go client brought grpc-go, generated
 // protobuf code and go-openapi with it, whose package initialisation
 // every citebot command paid for at start (about 5 ms of a 23 ms cold
@@ -32,9 +32,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -370,7 +372,7 @@ var metaID = uuid.NewSHA1(idSpace, []byte("meta")).String()
 // batchSize keeps one batch well under the server's request limits.
 const batchSize = 500
 
-// object is an object as the REST API writes and reads it.
+// object is an object as a batch writes it.
 type object struct {
 	Class      string         `json:"class,omitempty"`
 	ID         string         `json:"id,omitempty"`
@@ -448,28 +450,27 @@ func (s *Store) deleteWhere(ctx context.Context, class string, w where, what str
 
 func (s *Store) batch(ctx context.Context, what string, objs []object) error {
 	for i := 0; i < len(objs); i += batchSize {
-		req := struct {
-			Fields  []string `json:"fields"`
-			Objects []object `json:"objects"`
-		}{[]string{"ALL"}, objs[i:min(i+batchSize, len(objs))]}
-		var resp []struct {
-			ID     string `json:"id"`
-			Result *struct {
-				Errors *struct {
-					Error []struct {
-						Message string `json:"message"`
-					} `json:"error"`
-				} `json:"errors"`
-			} `json:"result"`
+		part := objs[i:min(i+batchSize, len(objs))]
+		req, err := batchRequest(part)
+		if err != nil {
+			return fmt.Errorf("weaviate: %s: %w", what, err)
 		}
-		if err := s.call(ctx, what, http.MethodPost, "/batch/objects", req, &resp); err != nil {
+		reply, err := s.unary(ctx, what, batchPath, req)
+		if err != nil {
 			return err
 		}
-		// Failures are per object, in an answer of status 200.
-		for _, r := range resp {
-			if r.Result != nil && r.Result.Errors != nil && len(r.Result.Errors.Error) > 0 {
-				return fmt.Errorf("weaviate: %s: object %s: %s", what, r.ID, r.Result.Errors.Error[0].Message)
+		// Failures are per object, in a reply of status OK.
+		errs, err := batchErrors(reply)
+		if err != nil {
+			return fmt.Errorf("weaviate: %s: %w", what, err)
+		}
+		if len(errs) > 0 {
+			j := slices.Min(slices.Collect(maps.Keys(errs)))
+			id := fmt.Sprintf("#%d", j)
+			if j >= 0 && j < len(part) {
+				id = part[j].ID
 			}
+			return fmt.Errorf("weaviate: %s: object %s: %s", what, id, errs[j])
 		}
 	}
 	return nil

@@ -228,3 +228,36 @@ func BenchmarkSearch(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPutDocument writes a document of 50 chunks, each with a
+// vector of 100 dimensions, as a reindex does.
+func BenchmarkPutDocument(b *testing.B) {
+	u := os.Getenv("CITEBOT_WEAVIATE_URL")
+	if u == "" {
+		b.Skip("no Weaviate server: set CITEBOT_WEAVIATE_URL")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, Config{URL: u, GRPC: os.Getenv("CITEBOT_WEAVIATE_GRPC"), Prefix: fmt.Sprintf("B%x", rand.Uint64())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Drop(ctx)
+	if err := s.Ensure(ctx, 1.2, 0.75); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var chunks []retrieval.RemoteChunk
+	for n := range 50 {
+		v := make([]float32, 100)
+		for i := range v {
+			v[i] = rng.Float32() - 0.5
+		}
+		chunks = append(chunks, retrieval.RemoteChunk{N: n, Vector: v, Terms: []string{"harbour", "froze", fmt.Sprint(n)}})
+	}
+	body := make([]byte, 20<<10)
+	for b.Loop() {
+		if err := s.PutDocument(ctx, "d.txt", body, chunks); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -57,15 +57,16 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// The requests for schema, writes, deletes, reads and counts are, byte
-// for byte, those Weaviate's Go client sent for the same calls before the
-// store spoke HTTP itself (testdata/wire.golden was recorded from it,
-// less its version probe).
+// The requests for schema, deletes, reads and counts are, byte for byte,
+// those Weaviate's Go client sent for the same calls before the store
+// spoke HTTP itself (testdata/wire.golden was recorded from it, less its
+// version probe and its batches, which go over gRPC: TestBatchRequest).
 func TestWire(t *testing.T) {
 	rec := &recorder{}
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
-	s := &Store{http: srv.Client(), api: srv.URL + "/v1", chunk: "CitebotChunk", doc: "CitebotDocument", meta: "CitebotMeta", replication: 1}
+	s := &Store{http: srv.Client(), api: srv.URL + "/v1", chunk: "CitebotChunk", doc: "CitebotDocument", meta: "CitebotMeta", replication: 1,
+		grpc: grpcClient(false, 0), grpcURL: grpcServer(t, batchPath, []byte{}, "0", "", nil)}
 	ctx := context.Background()
 	must := func(err error) {
 		t.Helper()
