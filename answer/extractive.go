@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -68,7 +69,7 @@ func (e Extractive) Answer(ctx context.Context, question string, k int) (Answer,
 	if err := CheckQuestion(question); err != nil {
 		return Answer{}, err
 	}
-	if authorQuestion.MatchString(question) {
+	if authorQuestion().MatchString(question) {
 		a, err := e.answerAuthor(ctx, question, k)
 		a.Note = LanguageNote(Script(question), e.CorpusScript)
 		a.TookMS = time.Since(start).Milliseconds()
@@ -323,11 +324,14 @@ func isHeading(text string, s document.Span, section string) bool {
 		return true
 	}
 	wholeLine := (s.Start == 0 || text[s.Start-1] == '\n') && (s.End == len(text) || text[s.End] == '\n' || text[s.End] == '\r')
-	return wholeLine && len(line) < 200 && numberedHeading.MatchString(line) &&
+	return wholeLine && len(line) < 200 && numberedHeading().MatchString(line) &&
 		!strings.ContainsAny(line[len(line)-1:], ".!?:;")
 }
 
-var numberedHeading = regexp.MustCompile(`^(\d{1,2}\.)+(\d{1,2})?\.?\s+\p{Lu}`)
+// The regular expressions here are compiled on first use, not at init:
+// compiled at init, every citebot command paid for them at start.
+
+var numberedHeading = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{1,2}\.)+(\d{1,2})?\.?\s+\p{Lu}`) })
 
 func termSet(text string) map[string]bool {
 	s := make(map[string]bool)
@@ -343,11 +347,11 @@ func termSet(text string) map[string]bool {
 // citation keeps the exact bytes.
 func flatten(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	return bracketRef.ReplaceAllString(s, "($1)")
+	return bracketRef().ReplaceAllString(s, "($1)")
 }
 
 // bracketRef is a bracketed reference that holds a digit.
-var bracketRef = regexp.MustCompile(`\[([^\[\]]*\d[^\[\]]*)\]`)
+var bracketRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[([^\[\]]*\d[^\[\]]*)\]`) })
 
 // metaWords speak of the documents rather than of their subject ("what
 // do the documents say about …"): the text is not asked to hold them.
@@ -402,7 +406,9 @@ func isNumber(w string) bool {
 // authorQuestion matches questions about who wrote a document, which the
 // document answers by its byline, not by a sentence. (Go's \b knows only
 // ASCII letters, hence the explicit boundary before "кто".)
-var authorQuestion = regexp.MustCompile(`(?i)\bwho\s+(?:wrote|writes|has written|authored|is the author|are the authors|was the author)\b|(?:^|[^\p{L}])кто\s+(?:написал|автор)`)
+var authorQuestion = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\bwho\s+(?:wrote|writes|has written|authored|is the author|are the authors|was the author)\b|(?:^|[^\p{L}])кто\s+(?:написал|автор)`)
+})
 
 // authorWords are the question's words that ask for the author rather
 // than name the document.

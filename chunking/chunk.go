@@ -107,10 +107,15 @@ var defaultBoilerplatePatterns = []string{
 	`реклама`,
 }
 
+// The regular expressions here are compiled on first use, not at init:
+// compiled at init, every citebot command paid for them at start.
+
 // navLabel matches chrome whose next line is the title of another article
 // ("Previous Article" / "Next Article" links): that title is chrome too,
 // and citing it would answer questions with a stranger's headline.
-var navLabel = regexp.MustCompile(`(?i)^(?:previous|next|предыдущая|следующая) (?:article|post|story|news|статья)$`)
+var navLabel = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^(?:previous|next|предыдущая|следующая) (?:article|post|story|news|статья)$`)
+})
 
 var defaultBoilerplate = sync.OnceValue(func() []*regexp.Regexp {
 	res, err := CompileBoilerplate(defaultBoilerplatePatterns)
@@ -189,7 +194,7 @@ func classifyLines(text string, bp []*regexp.Regexp, limit int) []docLine {
 			switch {
 			case matchesAny(bp, line):
 				l.kind = lineBoilerplate
-				navNext = navLabel.MatchString(line)
+				navNext = navLabel().MatchString(line)
 			case navNext && len(line) <= 200 && !endsSentence(line):
 				l.kind = lineBoilerplate
 				navNext = false
@@ -339,7 +344,9 @@ func markdownHeadingText(line string) string {
 
 // knownHeading matches the section names of papers, reviews and reports
 // that stand alone on a line, optionally numbered or followed by a colon.
-var knownHeading = regexp.MustCompile(`(?i)^(?:(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.)\s+)?(?:abstract|summary|annotation|introduction|background|conclusions?|concluding remarks|discussion|results(?: and discussion)?|methods?|methodology|materials and methods|references|bibliography|literature(?: cited)?|sources|acknowledge?ments?|appendix(?:\s+\w{1,3})?|key ?words|notes|funding|conflicts? of interests?|author contributions|limitations|related work|(?:table of )?contents|preface|foreword|(?:(?:first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\s+)?(?:peer\s+)?review|reviewer'?s? comments|аннотация|введение|заключение|выводы|список (?:использованной )?литературы|литература|библиография|ключевые слова|результаты|обсуждение|методы|методология|благодарности|примечания|содержание|(?:(?:первая|вторая|третья)\s+)?рецензия)\s*:?$`)
+var knownHeading = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^(?:(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.)\s+)?(?:abstract|summary|annotation|introduction|background|conclusions?|concluding remarks|discussion|results(?: and discussion)?|methods?|methodology|materials and methods|references|bibliography|literature(?: cited)?|sources|acknowledge?ments?|appendix(?:\s+\w{1,3})?|key ?words|notes|funding|conflicts? of interests?|author contributions|limitations|related work|(?:table of )?contents|preface|foreword|(?:(?:first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\s+)?(?:peer\s+)?review|reviewer'?s? comments|аннотация|введение|заключение|выводы|список (?:использованной )?литературы|литература|библиография|ключевые слова|результаты|обсуждение|методы|методология|благодарности|примечания|содержание|(?:(?:первая|вторая|третья)\s+)?рецензия)\s*:?$`)
+})
 
 // markHeadings marks the lines that open a section. Besides Markdown
 // headings and well-known section names, two kinds of plain line count:
@@ -372,7 +379,7 @@ func markHeadings(text string, lines []docLine, title int) {
 		switch {
 		case markdownHeadingText(line) != "":
 			l.kind = lineHeading
-		case len(line) <= 60 && knownHeading.MatchString(line):
+		case len(line) <= 60 && knownHeading().MatchString(line):
 			l.kind = lineHeading
 		case !standsAlone(lines, i) || len(line) > 200 || endsWithPunct(line):
 		case isNumberedHeading(line):

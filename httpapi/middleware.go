@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"sync"
 	"time"
 )
 
@@ -49,9 +50,12 @@ func (w *statusWriter) Flush() {
 // went away before any answer (nginx's 499).
 const statusClientClosed = 499
 
+// The regular expressions here are compiled on first use, not at init:
+// compiled at init, every citebot command paid for them at start.
+
 // requestIDPattern is what a client-supplied X-Request-Id must look like to
 // be reused; anything else is replaced, so logs never carry odd bytes.
-var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+var requestIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`) })
 
 // observe gives each request an id (X-Request-Id, reused from the client
 // when sane), a logger carrying it, one log line when it ends, and its
@@ -62,7 +66,7 @@ func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if !requestIDPattern.MatchString(id) {
+		if !requestIDPattern().MatchString(id) {
 			id = randomID()[:16]
 		}
 		w.Header().Set("X-Request-Id", id)
