@@ -125,6 +125,21 @@ var defaultBoilerplate = sync.OnceValue(func() []*regexp.Regexp {
 	return res
 })
 
+// DefaultBoilerplateSources returns the sources (String) of the
+// expressions DefaultBoilerplate returns, without compiling them: an
+// index's version hashes the patterns, and every command that opens an
+// index would otherwise compile patterns it only chunks with.
+func DefaultBoilerplateSources() []string {
+	out := make([]string, len(defaultBoilerplatePatterns))
+	for i, p := range defaultBoilerplatePatterns {
+		out[i] = boilerplateSource(p)
+	}
+	return out
+}
+
+// boilerplateSource is the expression a line pattern compiles to.
+func boilerplateSource(p string) string { return `(?i)^(?:` + p + `)$` }
+
 // DefaultBoilerplate returns the built-in site-chrome line patterns, fresh
 // slice each call so that callers may append their own.
 func DefaultBoilerplate() []*regexp.Regexp {
@@ -142,7 +157,7 @@ func CompileBoilerplate(patterns []string) ([]*regexp.Regexp, error) {
 		if strings.TrimSpace(p) == "" {
 			return nil, fmt.Errorf("boilerplate pattern %d is empty", i+1)
 		}
-		re, err := regexp.Compile(`(?i)^(?:` + p + `)$`)
+		re, err := regexp.Compile(boilerplateSource(p))
 		if err != nil {
 			return nil, fmt.Errorf("boilerplate pattern %d %q: %w", i+1, p, err)
 		}
