@@ -94,8 +94,9 @@ func FuseCandidates(kw, vec []Scored, f Fusion, n int) []Scored {
 	if len(vec) == 0 {
 		return firstN(kw, n)
 	}
-	floor := median(vec)
+	// out is scratch for the median first: every element is set below.
 	out := make([]Scored, len(kw))
+	floor := kthSmallest(out[:copy(out, vec)], (len(vec)-1)/2)
 	wk, wv := 1-f.VectorWeight, f.VectorWeight
 	switch f.Method {
 	case FusionRRF:
@@ -157,14 +158,39 @@ func FuseCandidates(kw, vec []Scored, f Fusion, n int) []Scored {
 	return SelectBest(out, n)
 }
 
-// median is the lower middle of list's scores.
-func median(list []Scored) float64 {
-	xs := make([]float64, len(list))
-	for i, s := range list {
-		xs[i] = s.Score
+// kthSmallest reorders s and returns its k-th smallest score (from 0):
+// a selection in linear time on average, where sorting the scores to
+// read their median was the largest cost of FuseCandidates.
+func kthSmallest(s []Scored, k int) float64 {
+	lo, hi := 0, len(s)-1
+	for lo < hi {
+		pivot := s[lo+(hi-lo)/2].Score
+		i, j := lo, hi
+		for i <= j {
+			for s[i].Score < pivot {
+				i++
+			}
+			for s[j].Score > pivot {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		// s[lo:j+1] ≤ pivot ≤ s[i:hi+1], and whatever lies between
+		// equals the pivot.
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return s[k].Score
+		}
 	}
-	slices.Sort(xs)
-	return xs[(len(xs)-1)/2]
+	return s[k].Score
 }
 
 // countIn is how many of vec's first chunks are in kw, in kw's order.

@@ -330,3 +330,24 @@ func BenchmarkFuse(b *testing.B) {
 		}
 	}
 }
+
+// kthSmallest finds what sorting finds, with many equal scores or none.
+func TestKthSmallest(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for i := range 3000 {
+		s := make([]Scored, 1+r.IntN(100))
+		levels := 1 + r.IntN(len(s)*2)
+		for j := range s {
+			s[j].Score = float64(r.IntN(levels))
+		}
+		sorted := make([]float64, len(s))
+		for j, x := range s {
+			sorted[j] = x.Score
+		}
+		slices.Sort(sorted)
+		k := r.IntN(len(s))
+		if got := kthSmallest(s, k); got != sorted[k] {
+			t.Fatalf("case %d: kthSmallest(%d) = %v, sorting gives %v", i, k, got, sorted[k])
+		}
+	}
+}
