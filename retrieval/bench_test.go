@@ -1,9 +1,13 @@
 package retrieval
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -133,5 +137,62 @@ func BenchmarkBuildSeeds(b *testing.B) {
 		if _, _, err := build(context.Background(), docs, nil, cfg, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSearchDocumentsSciFact ranks SciFact's abstracts for its
+// claims as `citebot eval --beir` does (100 documents a question), one at
+// a time: the keyword and vector stages on real text, where the synthetic
+// corpus repeats a few words. It needs the BEIR copy of SciFact beside
+// the repository and is skipped without it.
+func BenchmarkSearchDocumentsSciFact(b *testing.B) {
+	dir := filepath.Join("..", "..", "shared", "bench", "scifact")
+	var docs []document.Document
+	readLines(b, filepath.Join(dir, "corpus.jsonl"), func(line []byte) {
+		var d struct {
+			ID    string `json:"_id"`
+			Title string `json:"title"`
+			Text  string `json:"text"`
+		}
+		if err := json.Unmarshal(line, &d); err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, document.Document{ID: d.ID, Title: d.Title, Text: d.Title + "\n\n" + d.Text})
+	})
+	var queries []string
+	readLines(b, filepath.Join(dir, "queries.jsonl"), func(line []byte) {
+		var q struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(line, &q); err != nil {
+			b.Fatal(err)
+		}
+		queries = append(queries, q.Text)
+	})
+	ix, _, err := build(context.Background(), docs, nil, benchConfig(b), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; b.Loop(); i++ {
+		if _, err := ix.SearchDocuments(ctx, queries[i%len(queries)], 100); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func readLines(b *testing.B, path string, each func(line []byte)) {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Skipf("needs %s, not in a fresh clone: %v", path, err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		each(sc.Bytes())
+	}
+	if err := sc.Err(); err != nil {
+		b.Fatal(err)
 	}
 }
