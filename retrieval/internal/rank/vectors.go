@@ -144,6 +144,7 @@ func (fv *FlatVectors) Search(q []float32, n int) []Scored {
 	if fv.Dim == 0 || len(q) != fv.Dim || n <= 0 || rows == 0 {
 		return nil
 	}
+	n = min(n, rows) // no more room than there can be results
 	// Below a few thousand rows a goroutine costs more than it saves.
 	parts := min(runtime.GOMAXPROCS(0), max(1, rows/4096))
 	all := make([]Scored, parts*n)
