@@ -205,15 +205,15 @@ func (fv *FlatVectors) ScoreChunks(q []float32, list []Scored) []Scored {
 	return out
 }
 
-// dot is the dot product of a and b (b at least as long as a), unrolled
-// by four into independent sums: the Go compiler does not vectorise, and
-// one running sum waits on each addition before the next. Four sums
-// halve the time of the plain loop; eight, or int8 rows with a scale per
-// row, measured no faster here (BenchmarkDot: about a quarter of a
-// nanosecond per dimension either way, in cache or not, the scalar
-// multiply-adds being the limit, not memory). Slicing four at a time
-// lets the compiler drop the bounds checks.
-func dot(a, b []float32) float32 {
+// dotGo is the dot product of a and b (b at least as long as a) in
+// Go, where dot has no assembly: unrolled by four into independent sums,
+// since the Go compiler does not vectorise and one running sum waits on
+// each addition before the next. Four sums halve the time of the plain
+// loop; eight, or int8 rows with a scale per row, measured no faster
+// (BenchmarkDot: about a quarter of a nanosecond per dimension either
+// way, in cache or not: the scalar multiply-adds are the limit). Slicing
+// four at a time lets the compiler drop the bounds checks.
+func dotGo(a, b []float32) float32 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float32
 	i := 0
