@@ -450,7 +450,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 
 // rank ranks ix's chunks in the remote engine: BM25 over the question's
 // terms fused with its vector's similarity, the embedded index's weights.
-func (rs *remoteState) rank(ctx context.Context, ix *Index, query analysis.Query, candidates int) ([]rank.Scored, error) {
+func (rs *remoteState) rank(ctx context.Context, ix *Index, query analysis.Query, candidates, _ int) ([]rank.Scored, error) {
 	var terms []string
 	for _, t := range bm25Terms(query, nil) {
 		if !slices.Contains(terms, t.Term) {

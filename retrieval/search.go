@@ -1,9 +1,10 @@
 package retrieval
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,7 +57,8 @@ func (ix *Index) SearchQuery(ctx context.Context, q analysis.Query, k int) ([]Pa
 	// There are never more passages than chunks; clamping also keeps 3k
 	// and 4k below from overflowing into a negative slice bound.
 	k = min(k, len(ix.chunks))
-	ranked, err := ix.rank(ctx, q, max(ix.cfg.Fusion.Candidates, 4*k))
+	// passages reads the best 3k only.
+	ranked, err := ix.rank(ctx, q, max(ix.cfg.Fusion.Candidates, 4*k), 3*k)
 	if err != nil {
 		return nil, err
 	}
@@ -72,18 +74,24 @@ func (ix *Index) SearchDocuments(ctx context.Context, query string, n int) ([]Do
 		return nil, nil
 	}
 	n = min(n, len(ix.docs)) // so that 3n cannot overflow
-	ranked, err := ix.rank(ctx, ix.Analyze(query), max(ix.cfg.Fusion.Candidates, 3*n))
+	// Every ranked chunk may be needed: the n documents are found among
+	// them in order, however many chunks of one document come first.
+	ranked, err := ix.rank(ctx, ix.Analyze(query), max(ix.cfg.Fusion.Candidates, 3*n), -1)
 	if err != nil {
 		return nil, err
 	}
-	var out []DocScore
-	seen := make(map[*docEntry]bool)
+	out := make([]DocScore, 0, n)
+	// The documents already listed, by first chunk (which names a
+	// document), kept sorted: a binary search over at most n ints costs
+	// less than a map built for each question.
+	seen := make([]int, 0, n)
 	for _, s := range ranked {
 		d := ix.chunkDoc[s.Chunk]
-		if seen[d] {
+		i, found := slices.BinarySearch(seen, d.firstChunk)
+		if found {
 			continue
 		}
-		seen[d] = true
+		seen = slices.Insert(seen, i, d.firstChunk)
 		out = append(out, DocScore{DocID: d.ID, Score: s.Score})
 		if len(out) == n {
 			break
@@ -95,19 +103,22 @@ func (ix *Index) SearchDocuments(ctx context.Context, query string, n int) ([]Do
 // queryEmbedTimeout bounds the wait for a question's vector.
 const queryEmbedTimeout = 5 * time.Second
 
-// rank fuses the keyword and vector rankings of chunks, best first.
-func (ix *Index) rank(ctx context.Context, q analysis.Query, candidates int) ([]rank.Scored, error) {
+// rank fuses the keyword and vector rankings of chunks, best first: at
+// least the need best of them (all for need < 0), the rest maybe cut.
+func (ix *Index) rank(ctx context.Context, q analysis.Query, candidates, need int) ([]rank.Scored, error) {
 	query := q.Text
 	if strings.TrimSpace(query) == "" {
 		return nil, fmt.Errorf("search: empty query")
 	}
-	return ix.rk.rank(ctx, ix, q, candidates)
+	return ix.rk.rank(ctx, ix, q, candidates, need)
 }
 
 // ranker ranks an index's chunks for a query and knows its terms' IDF:
-// in memory (*localRanker) or in a remote engine (*remoteState).
+// in memory (*localRanker) or in a remote engine (*remoteState). rank
+// returns chunks best first, at least the need best (all for need < 0):
+// a ranker may stop ordering after those.
 type ranker interface {
-	rank(ctx context.Context, ix *Index, q analysis.Query, candidates int) ([]rank.Scored, error)
+	rank(ctx context.Context, ix *Index, q analysis.Query, candidates, need int) ([]rank.Scored, error)
 	idf(ix *Index, term string) (float64, bool)
 }
 
@@ -139,8 +150,21 @@ func (l *localRanker) idf(_ *Index, term string) (float64, bool) {
 	return l.kw.TermIDF(term)
 }
 
-// rank fuses the keyword and vector rankings of ix's chunks, best first.
-func (l *localRanker) rank(ctx context.Context, ix *Index, q analysis.Query, candidates int) ([]rank.Scored, error) {
+// rank fuses the keyword and vector rankings of ix's chunks, best first:
+// the need best in order, the rest of the candidates cut.
+//
+// Vectors refine what the words found; they are needed to find chunks
+// only where the words found too few. So when the keyword search fills
+// its candidates, only those are scored by vector (a few hundred dot
+// products, not one per chunk of the collection: at 200,000 chunks that
+// scan was three quarters of a search) and fused as FuseCandidates says;
+// when it finds fewer chunks than asked for (a question in another
+// language than the text, words the collection lacks), every chunk is
+// scored and the vector ranking's best join the keyword ones, so that
+// chunks the words missed still come in. A collection of at most twice
+// the candidates is scanned whole too: scoring only the candidates
+// would save at most half of a few microseconds there.
+func (l *localRanker) rank(ctx context.Context, ix *Index, q analysis.Query, candidates, need int) ([]rank.Scored, error) {
 	query := q.Text
 	kw := l.kw.Search(bm25Terms(q, l.kw.Has), candidates)
 	var vec []rank.Scored
@@ -155,24 +179,33 @@ func (l *localRanker) rank(ctx context.Context, ix *Index, q analysis.Query, can
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("search: embed query: %w", err)
 			}
-			return rank.Fuse(kw, nil, ix.cfg.Fusion), nil
+			return rank.Fuse(kw, nil, ix.cfg.Fusion, need), nil
 		}
 		if len(qv) != l.flat.Dim {
 			// Scoring it would give every chunk 0: an error says why.
 			return nil, fmt.Errorf("search: the question's vector has %d dimensions, the index's %d: the embedding model (%s) changed since the index was built; reindex", len(qv), l.flat.Dim, ix.cfg.Embedder.Name)
 		}
-		if !rank.IsZero(qv) {
+		switch {
+		case rank.IsZero(qv):
+		case len(kw) == candidates && l.flat.N > 2*candidates:
+			vec = l.flat.ScoreChunks(rank.Normalize(qv), kw)
+			return rank.FuseCandidates(kw, vec, ix.cfg.Fusion, need), nil
+		default:
 			vec = l.flat.Search(rank.Normalize(qv), candidates)
 		}
 	}
-	return rank.Fuse(kw, vec, ix.cfg.Fusion), nil
+	return rank.Fuse(kw, vec, ix.cfg.Fusion, need), nil
 }
 
 // passages turns ranked chunks into at most k passages, merging chunks of
 // one document that overlap or touch, as long as the merged span stays
 // within document.MaxPassageBytes. A merged passage keeps its best chunk's score.
 func (ix *Index) passages(ranked []rank.Scored, k int) []Passage {
-	var out []Passage
+	out := make([]Passage, 0, k)
+	// docs[i] is out[i]'s document: on the stack for the usual few
+	// passages, and no lookup by name afterwards.
+	var buf [16]*docEntry
+	docs := buf[:0]
 	// Only chunks near the top may extend a passage: a low-ranked
 	// neighbour would dilute it with text the query did not match.
 	if len(ranked) > 3*k {
@@ -210,16 +243,17 @@ func (ix *Index) passages(ranked []rank.Scored, k int) []Passage {
 			continue
 		}
 		out = append(out, Passage{DocID: c.DocID, Title: d.Title, Section: c.Section, Start: c.Start, End: c.End, Score: s.Score})
+		docs = append(docs, d)
 	}
 	for i := range out {
 		p := &out[i]
-		d := ix.byID[p.DocID]
+		d := docs[i]
 		p.Text = d.Text[p.Start:p.End]
 		p.LineStart = d.lines.Line(p.Start)
 		p.LineEnd = d.lines.Line(p.End - 1)
 		p.pages = d.Pages
 		p.Page = d.Page(p.Start)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Score > out[j].Score })
+	slices.SortStableFunc(out, func(a, b Passage) int { return cmp.Compare(b.Score, a.Score) })
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"citebot/document"
 	"citebot/internal/testdocs"
 	"citebot/loader"
+	"citebot/retrieval/internal/rank"
 )
 
 // seedIndex builds an index over ../seeds the way Update does.
@@ -215,8 +217,122 @@ func TestSearchDocuments(t *testing.T) {
 			}
 		}
 	}
+	// Each document in the order of its best chunk, with that chunk's
+	// score: the ranking of chunks read through a map, as SearchDocuments
+	// once did.
+	const query = "information security of the Union State"
+	ranked, err := ix.rank(ctx, ix.Analyze(query), ix.cfg.Fusion.Candidates, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []DocScore
+	listed := make(map[string]bool)
+	for _, s := range ranked {
+		if d := ix.chunkDoc[s.Chunk]; !listed[d.ID] {
+			listed[d.ID] = true
+			want = append(want, DocScore{DocID: d.ID, Score: s.Score})
+		}
+	}
+	got, err := ix.SearchDocuments(ctx, query, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("SearchDocuments = %v, want %v", got, want)
+	}
 	if _, err := ix.SearchDocuments(ctx, "  ", 3); err == nil {
 		t.Errorf("SearchDocuments of a blank query: nil error, want one")
+	}
+}
+
+// The vector stage scores the keyword candidates alone when the words
+// fill them in a collection more than twice their number; when the words
+// find fewer, or the collection is small, every chunk is scored and
+// chunks the words missed come in.
+func TestRankVectorStage(t *testing.T) {
+	ctx := context.Background()
+	const candidates = 100
+	large, err := func() (*Index, error) {
+		ix, _, err := build(ctx, syntheticDocs(1000), nil, benchConfig(t), nil)
+		return ix, err
+	}()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A rare word of the synthetic corpus: it is in fewer chunks than
+	// the candidates.
+	rare := ""
+	for i := 2999; i > 0 && rare == ""; i-- {
+		w := fmt.Sprintf("term%d", i)
+		if n := len(large.local().kw.Search(bm25Terms(large.Analyze(w), large.local().kw.Has), candidates)); n > 2 && n < candidates/2 {
+			rare = w
+		}
+	}
+	if rare == "" {
+		t.Fatal("no word of the synthetic corpus is in 3 to 49 chunks")
+	}
+	tests := []struct {
+		name     string
+		ix       *Index
+		question string
+		full     bool // every chunk scored, not the candidates alone
+		words    func(n int) bool
+	}{
+		{"words fill the candidates", large, "information security cooperation between member states", false, func(n int) bool { return n == candidates }},
+		{"a rare word", large, rare + " penguins swim", true, func(n int) bool { return n > 0 && n < candidates }},
+		{"no word in the collection", large, "why do penguins swim", true, func(n int) bool { return n == 0 }},
+		{"a small collection", seedIndex(t), "information security of the Union State", true, func(n int) bool { return n == candidates }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, f := tt.ix.local(), tt.ix.cfg.Fusion
+			q := tt.ix.Analyze(tt.question)
+			kw := l.kw.Search(bm25Terms(q, l.kw.Has), candidates)
+			if !tt.words(len(kw)) {
+				t.Fatalf("the words find %d chunks: not the case this tests", len(kw))
+			}
+			qv, err := tt.ix.cfg.Embedder.Embed(ctx, q.Text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			qv = rank.Normalize(qv)
+			var want []rank.Scored
+			if tt.full {
+				want = rank.Fuse(kw, l.flat.Search(qv, candidates), f, -1)
+			} else {
+				want = rank.FuseCandidates(kw, l.flat.ScoreChunks(qv, kw), f, -1)
+			}
+			got, err := l.rank(ctx, tt.ix, q, candidates, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("rank = %v\nwant %v", got, want)
+			}
+			found := make(map[int]bool)
+			for _, s := range kw {
+				found[s.Chunk] = true
+			}
+			missed := 0
+			for _, s := range got {
+				if !found[s.Chunk] {
+					missed++
+				}
+			}
+			if tt.full != (missed > 0) {
+				t.Errorf("%d of %d ranked chunks are not the words', with every chunk scored %v", missed, len(got), tt.full)
+			}
+			// A ranking cut at need is the first need of the whole one.
+			for _, need := range []int{0, 1, 15} {
+				cut, err := l.rank(ctx, tt.ix, q, candidates, need)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(cut, got[:min(need, len(got))]) {
+					t.Errorf("need %d: %v, want %v", need, cut, got[:min(need, len(got))])
+				}
+			}
+		})
 	}
 }
 

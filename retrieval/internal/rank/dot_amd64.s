@@ -1,0 +1,73 @@
+#include "textflag.h"
+
+// func dotAVX2(a, b []float32) float32
+//
+// Four accumulators of eight lanes each, so that an addition does not
+// wait on the one before it; b is at least as long as a.
+TEXT ·dotAVX2(SB), NOSPLIT, $0-52
+	MOVQ a_base+0(FP), SI
+	MOVQ a_len+8(FP), CX
+	MOVQ b_base+24(FP), DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ AX, AX
+	MOVQ CX, DX
+	ANDQ $-32, DX
+	CMPQ AX, DX
+	JGE  tail8
+
+loop32:
+	VMOVUPS (SI)(AX*4), Y4
+	VMOVUPS 32(SI)(AX*4), Y5
+	VMOVUPS 64(SI)(AX*4), Y6
+	VMOVUPS 96(SI)(AX*4), Y7
+	VMULPS  (DI)(AX*4), Y4, Y4
+	VMULPS  32(DI)(AX*4), Y5, Y5
+	VMULPS  64(DI)(AX*4), Y6, Y6
+	VMULPS  96(DI)(AX*4), Y7, Y7
+	VADDPS  Y4, Y0, Y0
+	VADDPS  Y5, Y1, Y1
+	VADDPS  Y6, Y2, Y2
+	VADDPS  Y7, Y3, Y3
+	ADDQ    $32, AX
+	CMPQ    AX, DX
+	JL      loop32
+
+tail8:
+	MOVQ CX, DX
+	ANDQ $-8, DX
+	CMPQ AX, DX
+	JGE  reduce
+
+loop8:
+	VMOVUPS (SI)(AX*4), Y4
+	VMULPS  (DI)(AX*4), Y4, Y4
+	VADDPS  Y4, Y0, Y0
+	ADDQ    $8, AX
+	CMPQ    AX, DX
+	JL      loop8
+
+reduce:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+
+scalar:
+	CMPQ   AX, CX
+	JGE    done
+	VMOVSS (SI)(AX*4), X1
+	VMULSS (DI)(AX*4), X1, X1
+	VADDSS X1, X0, X0
+	INCQ   AX
+	JMP    scalar
+
+done:
+	VZEROUPPER
+	MOVSS X0, ret+48(FP)
+	RET
