@@ -34,6 +34,17 @@ type sentence struct {
 	// vec is the sentence's embedded word-vector mean (unit length, or
 	// zeros when no word is known).
 	vec []float32
+	// parts are the two sentences of a pair (pairOf), whose terms are
+	// theirs: a pair has no set of its own.
+	parts [2]*sentence
+}
+
+// has reports whether the sentence holds a term.
+func (s *sentence) has(t string) bool {
+	if s.parts[0] != nil {
+		return s.parts[0].terms[t] || s.parts[1].terms[t]
+	}
+	return s.terms[t]
 }
 
 // memo maps a text to its analysis. It depends on the text only (and on the

@@ -1,11 +1,12 @@
 package answer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -166,10 +167,12 @@ func (e Extractive) model() *Model {
 func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage) Answer {
 	a := Answer{Question: q.Text, Mode: ModeExtractive, Citations: []Citation{}, Passages: toPassages(ps),
 		Answer: notFoundIn(Script(q.Text))}
-	f := newQuestionFacts(q, e.Index.NumChunks())
+	f := getFacts(q, e.Index.NumChunks())
+	defer f.release()
 	cands := f.candidates(ps)
 	m := e.model()
-	probs := make([]float64, len(cands))
+	probs := slices.Grow(f.probs[:0], len(cands))[:len(cands)]
+	f.probs = probs
 	for i, c := range cands {
 		probs[i] = m.Prob(c.x)
 	}
@@ -193,26 +196,30 @@ func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage) Answer {
 	if !found {
 		return a
 	}
-	chosen := make([]candidate, 0, len(quoted))
+	var chosenBuf [3]candidate
+	chosen := chosenBuf[:0]
 	for _, i := range quoted {
 		cands[i].p = probs[i]
 		chosen = append(chosen, cands[i])
 	}
 	// Quote in document order so that the answer reads as the source
 	// does; documents in the order of their best sentence.
-	docRank := map[string]int{}
+	var docsBuf [3]string
+	docs := docsBuf[:0]
 	for _, c := range chosen {
-		if _, ok := docRank[ps[c.passage].DocID]; !ok {
-			docRank[ps[c.passage].DocID] = len(docRank)
+		if !slices.Contains(docs, ps[c.passage].DocID) {
+			docs = append(docs, ps[c.passage].DocID)
 		}
 	}
-	sort.SliceStable(chosen, func(i, j int) bool {
-		pi, pj := ps[chosen[i].passage], ps[chosen[j].passage]
-		if ri, rj := docRank[pi.DocID], docRank[pj.DocID]; ri != rj {
-			return ri < rj
+	docRank := func(doc string) int { return slices.Index(docs, doc) }
+	slices.SortStableFunc(chosen, func(ci, cj candidate) int {
+		pi, pj := ps[ci.passage], ps[cj.passage]
+		if ri, rj := docRank(pi.DocID), docRank(pj.DocID); ri != rj {
+			return cmp.Compare(ri, rj)
 		}
-		return pi.Start+chosen[i].span.Start < pj.Start+chosen[j].span.Start
+		return cmp.Compare(pi.Start+ci.span.Start, pj.Start+cj.span.Start)
 	})
+	a.Citations = make([]Citation, 0, len(chosen))
 	var b strings.Builder
 	for n, c := range chosen {
 		p := ps[c.passage]
@@ -221,7 +228,9 @@ func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage) Answer {
 			b.WriteByte(' ')
 		}
 		b.WriteString(flatten(quote))
-		b.WriteString(" [" + strconv.Itoa(n+1) + "]")
+		b.WriteString(" [")
+		b.WriteString(strconv.Itoa(n + 1))
+		b.WriteByte(']')
 		a.Citations = append(a.Citations, Citation{
 			N: n + 1, Document: p.DocID, Title: p.Title,
 			Start: p.Start + c.span.Start, End: p.Start + c.span.End,
@@ -369,8 +378,8 @@ const maxKeys = 64
 
 // contentKeys drops the key terms a passage need not hold: words about
 // the documents, and numbers when nothing else is asked ("[1] what?").
-func contentKeys(keys []analysis.KeyTerm) []analysis.KeyTerm {
-	var out []analysis.KeyTerm
+func contentKeys(out, keys []analysis.KeyTerm) []analysis.KeyTerm {
+	out = out[:0]
 	words := false
 	for _, kt := range keys {
 		if metaWords[kt.Terms[0]] {
@@ -385,7 +394,7 @@ func contentKeys(keys []analysis.KeyTerm) []analysis.KeyTerm {
 		out = append(out, kt)
 	}
 	if !words {
-		return nil
+		return out[:0]
 	}
 	return out
 }
@@ -414,7 +423,8 @@ var authorWords = stems("wrote", "write", "written", "writes", "authored", "auth
 // names. The document is the best-ranked one whose title and header cover
 // the question's other key terms.
 func (e Extractive) authorLine(q analysis.Query, ps []retrieval.Passage) (Citation, bool) {
-	f := newQuestionFacts(q, e.Index.NumChunks())
+	f := getFacts(q, e.Index.NumChunks())
+	defer f.release()
 	seen := map[string]bool{}
 	for _, p := range ps {
 		if seen[p.DocID] {
@@ -432,7 +442,8 @@ func (e Extractive) authorLine(q analysis.Query, ps []retrieval.Passage) (Citati
 		if f.total > 0 {
 			// The document must be the one named: its title and header
 			// hold most of the naming words' weight.
-			held, _ := f.held(termSet(doc.Title + "\n" + doc.Text[:min(len(doc.Text), end+600)]))
+			header := termSet(doc.Title + "\n" + doc.Text[:min(len(doc.Text), end+600)])
+			held, _ := f.held(func(t string) bool { return header[t] })
 			if held/f.total < 0.5 {
 				continue
 			}
