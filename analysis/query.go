@@ -98,18 +98,47 @@ func AnalyzeQuery(q string) Query {
 // duplicates.
 func KeyTerms(q string) []KeyTerm {
 	var out []KeyTerm
-	seen := make(map[string]bool)
+	// Each key term's one-element Terms and Weights are cut from shared
+	// arrays, capacity one, so that adding a translation to one copies
+	// it and leaves its neighbours alone.
+	var terms []string
+	var weights []float64
+	var seenMap map[string]bool // once there are many key terms
+	seen := func(t string) bool {
+		if seenMap != nil {
+			return seenMap[t]
+		}
+		for _, kt := range out {
+			if kt.Terms[0] == t {
+				return true
+			}
+		}
+		return false
+	}
 	first := true
 	ForEachWordCase(q, func(w string, capital bool) {
 		lw := Lower(w)
 		t, ok := Term(lw)
 		isFirst := first
 		first = false
-		if !ok || seen[t] || questionWords[lw] {
+		if !ok || seen(t) || questionWords[lw] {
 			return
 		}
-		seen[t] = true
-		kt := KeyTerm{Word: lw, Terms: []string{t}, Weights: []float64{1}}
+		if len(out) == 16 {
+			seenMap = make(map[string]bool, 32)
+			for _, kt := range out {
+				seenMap[kt.Terms[0]] = true
+			}
+		}
+		if seenMap != nil {
+			seenMap[t] = true
+		}
+		if len(terms) == cap(terms) {
+			terms, weights = make([]string, 0, 8), make([]float64, 0, 8)
+		}
+		terms, weights = append(terms, t), append(weights, 1)
+		n := len(terms)
+		kt := KeyTerm{Word: lw, Terms: terms[n-1 : n : n], Weights: weights[n-1 : n : n]}
 		if IsCyrillicWord(lw) {
 			// The documents may be English: add the translations' stems,
 			// the dictionary's first rendering weighing most. A Russian
@@ -123,6 +152,9 @@ func KeyTerms(q string) []KeyTerm {
 			}
 		} else {
 			kt.Entity = capital && !isFirst
+		}
+		if out == nil {
+			out = make([]KeyTerm, 0, 8)
 		}
 		out = append(out, kt)
 	})
@@ -245,9 +277,7 @@ func IsCyrillicWord(w string) bool {
 // wants tells the kind of fact a question asks for from its question
 // words, English or Russian.
 func wants(q string) Want {
-	l := " " + strings.Join(strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	}), " ") + " "
+	l := paddedWords(q)
 	has := func(ps ...string) bool {
 		for _, p := range ps {
 			if strings.Contains(l, " "+p+" ") {
@@ -273,11 +303,44 @@ func wants(q string) Want {
 	return WantOther
 }
 
+// paddedWords is a question's words, lower-cased, each between spaces:
+// " when did the sco agreement come into effect ".
+func paddedWords(q string) string {
+	b := make([]byte, 1, len(q)+2)
+	b[0] = ' '
+	inWord := false
+	for _, r := range q {
+		if r = unicode.ToLower(r); unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b = utf8.AppendRune(b, r)
+			inWord = true
+		} else if inWord {
+			b = append(b, ' ')
+			inWord = false
+		}
+	}
+	if inWord || len(b) == 1 {
+		b = append(b, ' ')
+	}
+	return string(b)
+}
+
+// Lower lower-cases a word, with the typographic apostrophe (’) as the
+// plain one, as forEachWord does, so both reach the same stem. A word
+// that is lower case ASCII already is returned as it is.
 func Lower(w string) string {
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			return lowerRunes(w)
+		}
+	}
+	return w
+}
+
+func lowerRunes(w string) string {
 	b := make([]rune, 0, len(w))
 	for _, r := range w {
 		if r == '’' {
-			r = '\'' // as forEachWord does, so both reach the same stem
+			r = '\''
 		}
 		b = append(b, unicode.ToLower(r))
 	}
