@@ -351,8 +351,27 @@ func termSet(text string) map[string]bool {
 // parentheses, so that every [n] in an answer is one of its citations. The
 // citation keeps the exact bytes.
 func flatten(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	if !singleSpaced(s) {
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	if strings.IndexByte(s, '[') < 0 {
+		return s // no bracketed reference: most quotes
+	}
 	return bracketRef.ReplaceAllString(s, "($1)")
+}
+
+// singleSpaced reports whether s is its words joined by single spaces, as
+// strings.Fields and strings.Join would make it.
+func singleSpaced(s string) bool {
+	space := true // as if after a space: a leading one is not kept
+	for _, r := range s {
+		isSpace := unicode.IsSpace(r)
+		if isSpace && (space || r != ' ') {
+			return false
+		}
+		space = isSpace
+	}
+	return !space || s == ""
 }
 
 // bracketRef is a bracketed reference that holds a digit.
