@@ -37,6 +37,7 @@ func Transliterations(w string) []string {
 // transliterate spells w with g and kh for г and х.
 func transliterate(w, g, kh string) string {
 	var b strings.Builder
+	b.Grow(len(w)) // two bytes a Cyrillic letter, one or two Latin ones
 	for _, r := range w {
 		l, ok := translit[r]
 		switch r {
@@ -67,7 +68,8 @@ func SoundKey(w string) string {
 		{"sh", "s"}, {"th", "t"}, {"ph", "f"}, {"ck", "k"}, {"ts", "c"}, {"tz", "c"}, {"x", "ks"}, {"q", "k"}} {
 		w = strings.ReplaceAll(w, r[0], r[1])
 	}
-	var b []byte
+	var buf [32]byte
+	b := buf[:0]
 	for i := 0; i < len(w); i++ {
 		c := w[i]
 		switch c {

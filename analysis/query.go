@@ -98,9 +98,9 @@ func AnalyzeQuery(q string) Query {
 // duplicates.
 func KeyTerms(q string) []KeyTerm {
 	var out []KeyTerm
-	// Each key term's one-element Terms and Weights are cut from shared
-	// arrays, capacity one, so that adding a translation to one copies
-	// it and leaves its neighbours alone.
+	// Each key term's Terms and Weights are cut from shared arrays, with
+	// no room to spare, so that adding a term to one copies it and leaves
+	// its neighbours alone.
 	var terms []string
 	var weights []float64
 	var seenMap map[string]bool // once there are many key terms
@@ -133,26 +133,32 @@ func KeyTerms(q string) []KeyTerm {
 		if seenMap != nil {
 			seenMap[t] = true
 		}
-		if len(terms) == cap(terms) {
-			terms, weights = make([]string, 0, 8), make([]float64, 0, 8)
+		var translations []string
+		if IsCyrillicWord(lw) {
+			translations = translate(lw, t)
 		}
+		if need := 1 + len(translations); cap(terms)-len(terms) < need {
+			terms, weights = make([]string, 0, max(8, need)), make([]float64, 0, max(8, need))
+		}
+		start := len(terms)
 		terms, weights = append(terms, t), append(weights, 1)
-		n := len(terms)
-		kt := KeyTerm{Word: lw, Terms: terms[n-1 : n : n], Weights: weights[n-1 : n : n]}
+		kt := KeyTerm{Word: lw}
 		if IsCyrillicWord(lw) {
 			// The documents may be English: add the translations' stems,
 			// the dictionary's first rendering weighing most. A Russian
 			// capital marks no name as reliably as an English one does
 			// (concepts are capitalised), so no entity here.
-			for n, en := range translate(lw, t) {
-				if et, ok := Term(en); ok && !slices.Contains(kt.Terms, et) {
-					kt.Terms = append(kt.Terms, et)
-					kt.Weights = append(kt.Weights, 1/float64(n+1))
+			for n, en := range translations {
+				if et, ok := Term(en); ok && !slices.Contains(terms[start:], et) {
+					terms = append(terms, et)
+					weights = append(weights, 1/float64(n+1))
 				}
 			}
 		} else {
 			kt.Entity = capital && !isFirst
 		}
+		end := len(terms)
+		kt.Terms, kt.Weights = terms[start:end:end], weights[start:end:end]
 		if out == nil {
 			out = make([]KeyTerm, 0, 8)
 		}
@@ -280,7 +286,7 @@ func wants(q string) Want {
 	l := paddedWords(q)
 	has := func(ps ...string) bool {
 		for _, p := range ps {
-			if strings.Contains(l, " "+p+" ") {
+			if hasWords(l, p) {
 				return true
 			}
 		}
@@ -301,6 +307,22 @@ func wants(q string) Want {
 		return WantPlace
 	}
 	return WantOther
+}
+
+// hasWords reports whether padded words l hold the words p, whole: "
+// "+p+" " is in l.
+func hasWords(l, p string) bool {
+	for off := 0; ; {
+		i := strings.Index(l[off:], p)
+		if i < 0 {
+			return false
+		}
+		i += off
+		if i > 0 && l[i-1] == ' ' && i+len(p) < len(l) && l[i+len(p)] == ' ' {
+			return true
+		}
+		off = i + 1
+	}
 }
 
 // paddedWords is a question's words, lower-cased, each between spaces:
@@ -337,12 +359,13 @@ func Lower(w string) string {
 }
 
 func lowerRunes(w string) string {
-	b := make([]rune, 0, len(w))
+	var buf [64]byte
+	b := buf[:0]
 	for _, r := range w {
 		if r == '’' {
 			r = '\''
 		}
-		b = append(b, unicode.ToLower(r))
+		b = utf8.AppendRune(b, unicode.ToLower(r))
 	}
 	return string(b)
 }

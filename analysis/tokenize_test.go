@@ -184,7 +184,7 @@ func wordsBefore(text string) []string {
 func FuzzWordsAsBefore(f *testing.F) {
 	for _, s := range []string{"", "Organizations' SCO's 2019-2022", "информационной безопасности", "naïve café",
 		"o'", "'s", "’’a’b", "\xff'a", "Ǆemal ǅ", "İstanbul", "ΣΑΣ", "a1б2c3", "x’\xe2\x80", "12abc", "ﬁnance",
-		"lower case only", "It’s a dog's life", "a'1 b’2 c'", "ÀÉÎ öü", "\u00a0word\u2003WORD"} {
+		"lower case only", "It’s a dog's life", "a a a", "what what year", "Who? WHO!", "a'1 b’2 c'", "ÀÉÎ öü", "\u00a0word\u2003WORD"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -193,8 +193,19 @@ func FuzzWordsAsBefore(f *testing.F) {
 		if want := wordsBefore(s); !slices.Equal(got, want) {
 			t.Fatalf("forEachWord(%q) = %q, before %q", s, got, want)
 		}
-		if got, want := paddedWords(s), paddedBefore(s); got != want {
-			t.Fatalf("paddedWords(%q) = %q, before %q", s, got, want)
+		l := paddedWords(s)
+		if want := paddedBefore(s); l != want {
+			t.Fatalf("paddedWords(%q) = %q, before %q", s, l, want)
+		}
+		phrases := []string{"when", "what year", "how many", "who", "кто", "в каком году", "a", "a a"}
+		phrases = append(phrases, strings.Fields(l)...)
+		if f := strings.Fields(l); len(f) > 1 {
+			phrases = append(phrases, f[0]+" "+f[1], f[len(f)-2]+" "+f[len(f)-1])
+		}
+		for _, p := range phrases {
+			if got, want := hasWords(l, p), strings.Contains(l, " "+p+" "); got != want {
+				t.Fatalf("hasWords(%q, %q) = %t, want %t", l, p, got, want)
+			}
 		}
 		ForEachWordCase(s, func(w string, _ bool) {
 			if got, want := Lower(w), lowerRunes(w); got != want {
