@@ -104,9 +104,10 @@ type questionFacts struct {
 	foreign bool
 	vec     []float32 // the question's word-vector mean, nil for a foreign one
 	// scratch for sentenceFeatures
-	key []int
-	val []float64
-	tf  []float64
+	key     []int
+	val     []float64
+	tf      []float64
+	present []uint64
 	// scratch for candidates: the candidates, their features back to
 	// back, the pairs of sentences with their terms and vectors, each
 	// passage's analysis and context terms, and the spans already seen.
@@ -243,39 +244,60 @@ const window = 12
 // set by candidates.
 func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[string]bool, avgLen float64) {
 	n := float64(len(f.keys))
-	own, _ := f.held(s.has)
-	inSentence := s.has
-	inContext := func(t string) bool { return ctx[t] }
-	var ctxOnly float64
-	for i, kt := range f.keys {
-		if kt.Match(inSentence) == 0 && kt.Match(inContext) > 0 {
-			ctxOnly += f.weights[i]
-		}
-	}
-	// Positions of key terms in the sentence, for the window and bigrams.
-	// Scratch space reused from sentence to sentence: these were most of
-	// an answer's allocations.
+	// Positions of key terms in the sentence, for the window and bigrams,
+	// and which of each key term's Terms the sentence holds, by index:
+	// the scan finds them all, so that what the sentence holds is not
+	// looked up again term by term. Scratch space reused from sentence to
+	// sentence: these were most of an answer's allocations.
 	if cap(f.key) < len(s.seq) {
 		f.key, f.val = make([]int, len(s.seq)), make([]float64, len(s.seq))
 	}
 	if cap(f.tf) < len(f.keys) {
-		f.tf = make([]float64, len(f.keys))
+		f.tf, f.present = make([]float64, len(f.keys)), make([]uint64, len(f.keys))
 	}
-	key, val, tf := f.key[:len(s.seq)], f.val[:len(s.seq)], f.tf[:len(f.keys)]
+	key, val, tf, present := f.key[:len(s.seq)], f.val[:len(s.seq)], f.tf[:len(f.keys)], f.present[:len(f.keys)]
 	clear(tf)
+	clear(present)
 	for p, t := range s.seq {
 		key[p] = -1
 		for i, kt := range f.keys {
 			for j, kt2 := range kt.Terms {
-				if kt2 == t {
+				if kt2 != t {
+					continue
+				}
+				present[i] |= 1 << min(j, 63)
+				if key[p] < 0 {
 					key[p], val[p] = i, f.weights[i]*kt.Weights[j]
 					tf[i]++
-					break
 				}
 			}
-			if key[p] >= 0 {
-				break
+		}
+	}
+	// matched is kt.Match over the sentence's terms.
+	matched := func(i int) float64 {
+		kt := f.keys[i]
+		if len(kt.Terms) > 64 {
+			return kt.Match(s.has) // more Terms than bits
+		}
+		best := 0.0
+		for j := range kt.Terms {
+			if w := kt.Weight(j); w > best && present[i]&(1<<j) != 0 {
+				best = w
 			}
+		}
+		return best
+	}
+	var own float64
+	for i := range f.keys {
+		if m := matched(i); m > 0 {
+			own += f.weights[i] * m
+		}
+	}
+	inContext := func(t string) bool { return ctx[t] }
+	var ctxOnly float64
+	for i, kt := range f.keys {
+		if matched(i) == 0 && kt.Match(inContext) > 0 {
+			ctxOnly += f.weights[i]
 		}
 	}
 	best := 0.0
