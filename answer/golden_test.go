@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"citebot/chunking"
@@ -162,4 +163,50 @@ func TestAnswersGolden(t *testing.T) {
 	if bad > 0 {
 		t.Errorf("%d of %d answers changed", bad, len(got)-1)
 	}
+}
+
+// TestAnswersConcurrent answers the same questions from several
+// goroutines at once, each in its own order, as a server does: an answer
+// must not depend on what the pooled scratch space held before, or on
+// who else is answering.
+func TestAnswersConcurrent(t *testing.T) {
+	ex := Extractive{Index: folderIndex(t, "../seeds"), Tuning: DefaultTuning, CorpusScript: "latin"}
+	var questions []string
+	for _, file := range []string{"../testdata/seeds-dev.jsonl", "../testdata/seeds-extra.jsonl", "../testdata/xquad/qa.jsonl"} {
+		for _, q := range readQuestions(t, file) {
+			questions = append(questions, q.Question)
+		}
+	}
+	if testing.Short() {
+		questions = questions[:100]
+	}
+	encode := func(q string) string {
+		a, err := ex.Answer(context.Background(), q, 5)
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		a.TookMS = 0
+		j, _ := json.Marshal(a)
+		return string(j)
+	}
+	want := make([]string, len(questions))
+	for i, q := range questions {
+		want[i] = encode(q)
+	}
+	var wg sync.WaitGroup
+	for g, step := range []int{1, 5, 7, 11} {
+		wg.Go(func() {
+			for n := range questions {
+				// A different order each (the steps share no factor with
+				// the count, 3×379, or 100 when short).
+				i := (n*step + g*97) % len(questions)
+				if got := encode(questions[i]); got != want[i] {
+					t.Errorf("goroutine %d, %q: answered\n%s\nalone\n%s", g, questions[i], got, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
