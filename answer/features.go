@@ -100,6 +100,8 @@ type questionFacts struct {
 	unknown float64 // share of total the corpus lacks
 	entity  bool    // a name the corpus lacks
 	terms   map[string]bool
+	// filter holds a bit for each of the key terms' Terms (mayBeKey).
+	filter  [64]uint64
 	wants   analysis.Want
 	foreign bool
 	vec     []float32 // the question's word-vector mean, nil for a foreign one
@@ -173,9 +175,11 @@ func (f *questionFacts) init(q analysis.Query, numChunks int) {
 	f.weights = slices.Grow(f.weights[:0], len(f.keys))[:len(f.keys)]
 	clear(f.weights)
 	var known, sumKnown float64
+	clear(f.filter[:])
 	for i, kt := range f.keys {
 		for _, t := range kt.Terms {
 			f.terms[t] = true
+			f.filter[filterSlot(t)] |= filterBit(t)
 		}
 		if kt.Known() {
 			f.weights[i] = kt.IDF
@@ -208,6 +212,17 @@ func (f *questionFacts) init(q analysis.Query, numChunks int) {
 	if f.total > 0 {
 		f.unknown = missing / f.total
 	}
+}
+
+// filterSlot and filterBit place a term in questionFacts.filter by its
+// last byte and its length: two terms that differ there differ.
+func filterSlot(t string) int   { return int(t[len(t)-1] & 63) }
+func filterBit(t string) uint64 { return 1 << (len(t) & 63) }
+
+// mayBeKey reports whether t may be one of the key terms' Terms: false
+// means it is none of them, without comparing it with each.
+func (f *questionFacts) mayBeKey(t string) bool {
+	return t != "" && f.filter[filterSlot(t)]&filterBit(t) != 0
 }
 
 // held is the key-term weight a set of terms holds, and how many key
@@ -260,6 +275,9 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[strin
 	clear(present)
 	for p, t := range s.seq {
 		key[p] = -1
+		if !f.mayBeKey(t) {
+			continue // most of a sentence's terms
+		}
 		for i, kt := range f.keys {
 			for j, kt2 := range kt.Terms {
 				if kt2 != t {
