@@ -20,13 +20,16 @@ var translit = map[rune]string{
 // names taken from English and German (Гарвард, Хубилай), so each gets
 // both readings. Nil when the word holds letters translit does not know.
 func Transliterations(w string) []string {
-	var out []string
+	var out []string // at most four
 	for _, g := range []string{"g", "h"} {
 		for _, kh := range []string{"kh", "k"} {
 			if g == "h" && !strings.ContainsRune(w, 'г') || kh == "k" && !strings.ContainsRune(w, 'х') {
 				continue
 			}
 			if l := transliterate(w, g, kh); l != "" {
+				if out == nil {
+					out = make([]string, 0, 4)
+				}
 				out = append(out, l)
 			}
 		}

@@ -104,6 +104,7 @@ func KeyTerms(q string) []KeyTerm {
 	var terms []string
 	var weights []float64
 	var seenMap map[string]bool // once there are many key terms
+	var translations []string   // a Russian word's, reused from word to word
 	seen := func(t string) bool {
 		if seenMap != nil {
 			return seenMap[t]
@@ -133,9 +134,9 @@ func KeyTerms(q string) []KeyTerm {
 		if seenMap != nil {
 			seenMap[t] = true
 		}
-		var translations []string
+		translations = translations[:0]
 		if IsCyrillicWord(lw) {
-			translations = translate(lw, t)
+			translations = translate(translations, lw, t)
 		}
 		if need := 1 + len(translations); cap(terms)-len(terms) < need {
 			terms, weights = make([]string, 0, max(8, need)), make([]float64, 0, max(8, need))
@@ -188,18 +189,23 @@ var questionWords = func() map[string]bool {
 // translate renders a Russian word in English: numerals and months from
 // closed lists (the general dictionary misses or garbles them), then the
 // dictionary's words for its stem.
-func translate(word, stem string) []string {
-	out := slices.Clone(closedClass[word])
-	for _, en := range rulex.Translate(stem) {
-		// The dictionary's numerals come from stems other words share
-		// (стоит, "costs", stems as сто, "hundred"): numerals come from
-		// the closed list alone.
-		if englishNumerals[en] && len(closedClass[word]) == 0 {
-			continue
-		}
-		out = append(out, en)
+func translate(dst []string, word, stem string) []string {
+	dst = append(dst, closedClass[word]...)
+	n := len(dst)
+	dst = rulex.AppendTranslations(dst, stem)
+	if len(closedClass[word]) > 0 {
+		return dst
 	}
-	return out
+	// The dictionary's numerals come from stems other words share
+	// (стоит, "costs", stems as сто, "hundred"): numerals come from the
+	// closed list alone.
+	kept := dst[:n]
+	for _, en := range dst[n:] {
+		if !englishNumerals[en] {
+			kept = append(kept, en)
+		}
+	}
+	return kept
 }
 
 // englishNumerals are the dictionary renderings that name numbers.
