@@ -152,7 +152,8 @@ func (f *questionFacts) release() {
 	clear(f.ctxs)
 	clear(f.terms)
 	clear(f.seen)
-	f.keys, f.out, f.strs, f.analyses, f.ctxs = f.keys[:0], f.out[:0], f.strs[:0], f.analyses[:0], f.ctxs[:0]
+	clear(f.pairs)
+	f.keys, f.out, f.strs, f.analyses, f.ctxs, f.pairs = f.keys[:0], f.out[:0], f.strs[:0], f.analyses[:0], f.ctxs[:0], f.pairs[:0]
 	f.vec = nil
 	factsPool.Put(f)
 }
