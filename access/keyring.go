@@ -28,6 +28,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -35,9 +36,12 @@ import (
 // file given), refused rather than read into memory.
 const MaxFileBytes = 1 << 20
 
+// The regular expressions here are compiled on first use, not at init:
+// compiled at init, every citebot command paid for them at start.
+
 var (
-	namePattern = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
-	keyChars    = regexp.MustCompile(`^[A-Za-z0-9._~+/=-]*$`)
+	namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`) })
+	keyChars    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._~+/=-]*$`) })
 )
 
 // Key lengths: shorter keys can be guessed; longer ones are not keys.
@@ -177,11 +181,11 @@ func parse(src string, data []byte) ([]key, error) {
 		}
 		name, tok = strings.TrimSpace(name), strings.TrimSpace(tok)
 		switch {
-		case named && !namePattern.MatchString(name):
+		case named && !namePattern().MatchString(name):
 			return nil, fmt.Errorf("%s:%d: the name before ':' must be 1-64 of A-Z a-z 0-9 . _ @ -", src, n)
 		case tok == "":
 			return nil, fmt.Errorf("%s:%d: no key after the name", src, n)
-		case !keyChars.MatchString(tok):
+		case !keyChars().MatchString(tok):
 			return nil, fmt.Errorf("%s:%d: a key may hold only A-Z a-z 0-9 . _ ~ + / = - (one key per line, as 'name: key' or 'key'; comments on lines of their own, starting with #)", src, n)
 		case len(tok) < minKeyLen:
 			return nil, fmt.Errorf("%s:%d: the key is %d characters; use at least %d (e.g. openssl rand -hex 16)", src, n, len(tok), minKeyLen)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -69,7 +70,7 @@ func (e Extractive) Answer(ctx context.Context, question string, k int) (Answer,
 	if err := CheckQuestion(question); err != nil {
 		return Answer{}, err
 	}
-	if authorQuestion.MatchString(question) {
+	if authorQuestion().MatchString(question) {
 		a, err := e.answerAuthor(ctx, question, k)
 		a.Note = LanguageNote(Script(question), e.CorpusScript)
 		a.TookMS = time.Since(start).Milliseconds()
@@ -332,11 +333,14 @@ func isHeading(text string, s document.Span, section string) bool {
 		return true
 	}
 	wholeLine := (s.Start == 0 || text[s.Start-1] == '\n') && (s.End == len(text) || text[s.End] == '\n' || text[s.End] == '\r')
-	return wholeLine && len(line) < 200 && numberedHeading.MatchString(line) &&
+	return wholeLine && len(line) < 200 && numberedHeading().MatchString(line) &&
 		!strings.ContainsAny(line[len(line)-1:], ".!?:;")
 }
 
-var numberedHeading = regexp.MustCompile(`^(\d{1,2}\.)+(\d{1,2})?\.?\s+\p{Lu}`)
+// The regular expressions here are compiled on first use, not at init:
+// compiled at init, every citebot command paid for them at start.
+
+var numberedHeading = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{1,2}\.)+(\d{1,2})?\.?\s+\p{Lu}`) })
 
 func termSet(text string) map[string]bool {
 	s := make(map[string]bool)
@@ -357,7 +361,7 @@ func flatten(s string) string {
 	if strings.IndexByte(s, '[') < 0 {
 		return s // no bracketed reference: most quotes
 	}
-	return bracketRef.ReplaceAllString(s, "($1)")
+	return bracketRef().ReplaceAllString(s, "($1)")
 }
 
 // singleSpaced reports whether s is its words joined by single spaces, as
@@ -375,7 +379,7 @@ func singleSpaced(s string) bool {
 }
 
 // bracketRef is a bracketed reference that holds a digit.
-var bracketRef = regexp.MustCompile(`\[([^\[\]]*\d[^\[\]]*)\]`)
+var bracketRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[([^\[\]]*\d[^\[\]]*)\]`) })
 
 // metaWords speak of the documents rather than of their subject ("what
 // do the documents say about …"): the text is not asked to hold them.
@@ -430,7 +434,9 @@ func isNumber(w string) bool {
 // authorQuestion matches questions about who wrote a document, which the
 // document answers by its byline, not by a sentence. (Go's \b knows only
 // ASCII letters, hence the explicit boundary before "кто".)
-var authorQuestion = regexp.MustCompile(`(?i)\bwho\s+(?:wrote|writes|has written|authored|is the author|are the authors|was the author)\b|(?:^|[^\p{L}])кто\s+(?:написал|автор)`)
+var authorQuestion = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\bwho\s+(?:wrote|writes|has written|authored|is the author|are the authors|was the author)\b|(?:^|[^\p{L}])кто\s+(?:написал|автор)`)
+})
 
 // authorWords are the question's words that ask for the author rather
 // than name the document.

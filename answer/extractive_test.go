@@ -179,7 +179,7 @@ func FuzzFlatten(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		want := bracketRef.ReplaceAllString(strings.Join(strings.Fields(s), " "), "($1)")
+		want := bracketRef().ReplaceAllString(strings.Join(strings.Fields(s), " "), "($1)")
 		if got := flatten(s); got != want {
 			t.Fatalf("flatten(%q) = %q, want %q", s, got, want)
 		}

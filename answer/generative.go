@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -190,10 +191,13 @@ func Prompt(question string, ps []retrieval.Passage) []openai.ChatCompletionMess
 	}
 }
 
-var passageTag = regexp.MustCompile(`(?i)[<＜﹤]\s*/?\s*passage`)
+// The regular expressions here are compiled on first use, not at init:
+// compiled at init, every citebot command paid for them at start.
+
+var passageTag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)[<＜﹤]\s*/?\s*passage`) })
 
 func defuse(s string) string {
-	return passageTag.ReplaceAllStringFunc(s, func(m string) string {
+	return passageTag().ReplaceAllStringFunc(s, func(m string) string {
 		_, size := utf8.DecodeRuneInString(m)
 		return "‹" + m[size:]
 	})
@@ -201,9 +205,9 @@ func defuse(s string) string {
 
 // markerRun matches a run of citation markers: "[1]", "[1][2]", "[1, 2]",
 // "[1-3]".
-var markerRun = regexp.MustCompile(`(?:\s*\[\s*\d+(?:\s*(?:,|-|–)\s*\d+)*\s*\])+`)
+var markerRun = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:\s*\[\s*\d+(?:\s*(?:,|-|–)\s*\d+)*\s*\])+`) })
 
-var markerNums = regexp.MustCompile(`(\d+)(?:\s*[-–]\s*(\d+))?`)
+var markerNums = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\d+)(?:\s*[-–]\s*(\d+))?`) })
 
 // maxMarker: a bracketed number up to this is taken for a citation marker
 // (kept when it names a passage given, removed when not); a larger one,
@@ -214,7 +218,7 @@ const maxMarker = 50
 // range is bounded: nobody cites [1-1000]).
 func markerNumbers(run string) []int {
 	var out []int
-	for _, m := range markerNums.FindAllStringSubmatch(run, -1) {
+	for _, m := range markerNums().FindAllStringSubmatch(run, -1) {
 		a, err := strconv.Atoi(m[1])
 		if err != nil {
 			continue
@@ -253,7 +257,7 @@ func verifyCitations(ix Searcher, question, reply string, ps []retrieval.Passage
 	numbers := map[key]int{}
 	var out strings.Builder
 	last := 0
-	for _, loc := range markerRun.FindAllStringIndex(reply, -1) {
+	for _, loc := range markerRun().FindAllStringIndex(reply, -1) {
 		nums := markerNumbers(reply[loc[0]:loc[1]])
 		if !slices.ContainsFunc(nums, func(n int) bool { return n >= 1 && n <= max(len(ps), maxMarker) }) {
 			continue // "[2012]", a number in brackets rather than a marker: left as written
@@ -300,7 +304,7 @@ func verifyCitations(ix Searcher, question, reply string, ps []retrieval.Passage
 	}
 	// Brackets left in the text ("[1871]") would read as markers without a
 	// citation: they become parentheses, as in extractive answers.
-	text := bracketRef.ReplaceAllStringFunc(out.String(), func(m string) string {
+	text := bracketRef().ReplaceAllStringFunc(out.String(), func(m string) string {
 		if n, err := strconv.Atoi(m[1 : len(m)-1]); err == nil && n >= 1 && n <= len(a.Citations) {
 			return m
 		}
@@ -478,7 +482,7 @@ func settled(s string) string {
 	}
 	// A run of markers at the very end may go on ("[9]" then "[1]"), and
 	// what it means depends on all of it: hold it back too.
-	if locs := markerRun.FindAllStringIndex(s, -1); len(locs) > 0 && locs[len(locs)-1][1] == len(s) {
+	if locs := markerRun().FindAllStringIndex(s, -1); len(locs) > 0 && locs[len(locs)-1][1] == len(s) {
 		s = s[:locs[len(locs)-1][0]]
 	}
 	return s

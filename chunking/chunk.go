@@ -107,10 +107,15 @@ var defaultBoilerplatePatterns = []string{
 	`реклама`,
 }
 
+// The regular expressions here are compiled on first use, not at init:
+// compiled at init, every citebot command paid for them at start.
+
 // navLabel matches chrome whose next line is the title of another article
 // ("Previous Article" / "Next Article" links): that title is chrome too,
 // and citing it would answer questions with a stranger's headline.
-var navLabel = regexp.MustCompile(`(?i)^(?:previous|next|предыдущая|следующая) (?:article|post|story|news|статья)$`)
+var navLabel = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^(?:previous|next|предыдущая|следующая) (?:article|post|story|news|статья)$`)
+})
 
 var defaultBoilerplate = sync.OnceValue(func() []*regexp.Regexp {
 	res, err := CompileBoilerplate(defaultBoilerplatePatterns)
@@ -119,6 +124,21 @@ var defaultBoilerplate = sync.OnceValue(func() []*regexp.Regexp {
 	}
 	return res
 })
+
+// DefaultBoilerplateSources returns the sources (String) of the
+// expressions DefaultBoilerplate returns, without compiling them: an
+// index's version hashes the patterns, and every command that opens an
+// index would otherwise compile patterns it only chunks with.
+func DefaultBoilerplateSources() []string {
+	out := make([]string, len(defaultBoilerplatePatterns))
+	for i, p := range defaultBoilerplatePatterns {
+		out[i] = boilerplateSource(p)
+	}
+	return out
+}
+
+// boilerplateSource is the expression a line pattern compiles to.
+func boilerplateSource(p string) string { return `(?i)^(?:` + p + `)$` }
 
 // DefaultBoilerplate returns the built-in site-chrome line patterns, fresh
 // slice each call so that callers may append their own.
@@ -137,7 +157,7 @@ func CompileBoilerplate(patterns []string) ([]*regexp.Regexp, error) {
 		if strings.TrimSpace(p) == "" {
 			return nil, fmt.Errorf("boilerplate pattern %d is empty", i+1)
 		}
-		re, err := regexp.Compile(`(?i)^(?:` + p + `)$`)
+		re, err := regexp.Compile(boilerplateSource(p))
 		if err != nil {
 			return nil, fmt.Errorf("boilerplate pattern %d %q: %w", i+1, p, err)
 		}
@@ -189,7 +209,7 @@ func classifyLines(text string, bp []*regexp.Regexp, limit int) []docLine {
 			switch {
 			case matchesAny(bp, line):
 				l.kind = lineBoilerplate
-				navNext = navLabel.MatchString(line)
+				navNext = navLabel().MatchString(line)
 			case navNext && len(line) <= 200 && !endsSentence(line):
 				l.kind = lineBoilerplate
 				navNext = false
@@ -339,7 +359,9 @@ func markdownHeadingText(line string) string {
 
 // knownHeading matches the section names of papers, reviews and reports
 // that stand alone on a line, optionally numbered or followed by a colon.
-var knownHeading = regexp.MustCompile(`(?i)^(?:(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.)\s+)?(?:abstract|summary|annotation|introduction|background|conclusions?|concluding remarks|discussion|results(?: and discussion)?|methods?|methodology|materials and methods|references|bibliography|literature(?: cited)?|sources|acknowledge?ments?|appendix(?:\s+\w{1,3})?|key ?words|notes|funding|conflicts? of interests?|author contributions|limitations|related work|(?:table of )?contents|preface|foreword|(?:(?:first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\s+)?(?:peer\s+)?review|reviewer'?s? comments|аннотация|введение|заключение|выводы|список (?:использованной )?литературы|литература|библиография|ключевые слова|результаты|обсуждение|методы|методология|благодарности|примечания|содержание|(?:(?:первая|вторая|третья)\s+)?рецензия)\s*:?$`)
+var knownHeading = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^(?:(?:\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.)\s+)?(?:abstract|summary|annotation|introduction|background|conclusions?|concluding remarks|discussion|results(?: and discussion)?|methods?|methodology|materials and methods|references|bibliography|literature(?: cited)?|sources|acknowledge?ments?|appendix(?:\s+\w{1,3})?|key ?words|notes|funding|conflicts? of interests?|author contributions|limitations|related work|(?:table of )?contents|preface|foreword|(?:(?:first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\s+)?(?:peer\s+)?review|reviewer'?s? comments|аннотация|введение|заключение|выводы|список (?:использованной )?литературы|литература|библиография|ключевые слова|результаты|обсуждение|методы|методология|благодарности|примечания|содержание|(?:(?:первая|вторая|третья)\s+)?рецензия)\s*:?$`)
+})
 
 // markHeadings marks the lines that open a section. Besides Markdown
 // headings and well-known section names, two kinds of plain line count:
@@ -372,7 +394,7 @@ func markHeadings(text string, lines []docLine, title int) {
 		switch {
 		case markdownHeadingText(line) != "":
 			l.kind = lineHeading
-		case len(line) <= 60 && knownHeading.MatchString(line):
+		case len(line) <= 60 && knownHeading().MatchString(line):
 			l.kind = lineHeading
 		case !standsAlone(lines, i) || len(line) > 200 || endsWithPunct(line):
 		case isNumberedHeading(line):

@@ -36,3 +36,18 @@ func TestChunkOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+// The index version hashes the defaults' sources without compiling them:
+// they must be what the compiled expressions print, or an index would be
+// rebuilt (or, worse, kept) for the wrong reason.
+func TestDefaultBoilerplateSources(t *testing.T) {
+	res, srcs := DefaultBoilerplate(), DefaultBoilerplateSources()
+	if len(res) != len(srcs) {
+		t.Fatalf("%d sources for %d patterns", len(srcs), len(res))
+	}
+	for i, re := range res {
+		if re.String() != srcs[i] {
+			t.Errorf("pattern %d: source %q, compiled %q", i, srcs[i], re.String())
+		}
+	}
+}

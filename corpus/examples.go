@@ -34,10 +34,15 @@ func NewExamples(lib Library, k, n int) *Examples {
 	return &Examples{lib: lib, k: k, n: n}
 }
 
-// genericSection names sections that make no useful question.
-var genericSection = regexp.MustCompile(`(?i)^(introduction|conclusions?|references|bibliography|abstract|acknowledge?ments?|.*review.*|appendix.*)$`)
+// The regular expressions here are compiled on first use, not at init:
+// compiled at init, every citebot command paid for them at start.
 
-var sectionNumber = regexp.MustCompile(`^(\d{1,2}\.)+(\d{1,2})?\.?\s+`)
+// genericSection names sections that make no useful question.
+var genericSection = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^(introduction|conclusions?|references|bibliography|abstract|acknowledge?ments?|.*review.*|appendix.*)$`)
+})
+
+var sectionNumber = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{1,2}\.)+(\d{1,2})?\.?\s+`) })
 
 // Questions returns the examples for the view being served, none before
 // the first load. The slice is shared: callers must not change it.
@@ -60,8 +65,8 @@ func (e *Examples) Questions(ctx context.Context) []string {
 	for _, d := range v.Documents() {
 		var cands []string
 		for _, s := range v.Sections(d.ID) {
-			s = strings.TrimSpace(sectionNumber.ReplaceAllString(s, ""))
-			if n := len(strings.Fields(s)); n >= 2 && n <= 14 && !genericSection.MatchString(s) {
+			s = strings.TrimSpace(sectionNumber().ReplaceAllString(s, ""))
+			if n := len(strings.Fields(s)); n >= 2 && n <= 14 && !genericSection().MatchString(s) {
 				cands = append(cands, "What does the document say about “"+s+"”?")
 			}
 		}

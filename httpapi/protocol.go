@@ -188,16 +188,21 @@ func jsonNames(t reflect.Type) map[string]bool {
 	return names
 }
 
+// The regular expressions here are compiled on first use, not at init:
+// compiled at init, every citebot command paid for them at start.
+
 // serverError matches the plain-text answers net/http writes itself, before
 // any handler runs, to a request it cannot parse (a malformed request
 // line, headers over the limit, an unsupported transfer encoding). A
 // handler's response always carries a Date header, so none matches.
-var serverError = regexp.MustCompile(`(?s)\AHTTP/1\.1 (\d{3}) [^\r\n]*\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n(.*)\z`)
+var serverError = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?s)\AHTTP/1\.1 (\d{3}) [^\r\n]*\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n(.*)\z`)
+})
 
 // asJSONError rewrites such an answer as the API's JSON error object, with
 // the same status; ok is false for anything else.
 func asJSONError(p []byte) (out []byte, ok bool) {
-	m := serverError.FindSubmatch(p)
+	m := serverError().FindSubmatch(p)
 	if m == nil {
 		return nil, false
 	}

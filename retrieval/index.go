@@ -165,12 +165,15 @@ func (c Config) versions() Versions {
 	// Hash the patterns the chunker applies: nil means the defaults, while
 	// an empty list turns removal off; hashing the field as given would
 	// make those two opposite settings look the same.
-	bp := c.Chunk.Boilerplate
-	if bp == nil {
-		bp = chunking.DefaultBoilerplate()
-	}
-	for _, re := range bp {
-		fmt.Fprintf(h, "%s\n", re)
+	if bp := c.Chunk.Boilerplate; bp != nil {
+		for _, re := range bp {
+			fmt.Fprintf(h, "%s\n", re)
+		}
+	} else {
+		// The defaults' sources, as their String would give them.
+		for _, src := range chunking.DefaultBoilerplateSources() {
+			fmt.Fprintf(h, "%s\n", src)
+		}
 	}
 	opts := hex.EncodeToString(h.Sum(nil))[:12]
 	return Versions{Chunker: chunking.Version + "+" + opts, Tokenizer: analysis.TokenizerVersion, Embedder: c.Embedder.Name}

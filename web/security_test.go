@@ -207,7 +207,7 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	reqs := []*http.Request{}
 	for _, target := range []string{"/", "/?q=" + url.QueryEscape(harbourQ), "/documents", "/documents/harbour.txt?start=0&end=7",
-		"/documents/missing", "/admin", "/admin/delete?id=x", "/signin", embeddedAssets.urls.CSS, embeddedAssets.urls.JS, "/static/site.css", "/static/missing.css", "/nothing"} {
+		"/documents/missing", "/admin", "/admin/delete?id=x", "/signin", embeddedAssets().urls.CSS, embeddedAssets().urls.JS, "/static/site.css", "/static/missing.css", "/nothing"} {
 		reqs = append(reqs, mustRequest(http.MethodGet, target, ""))
 	}
 	reqs = append(reqs, mustRequest(http.MethodPost, "/", "q=When"), mustRequest(http.MethodPost, "/admin/signin", "token=x"),

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -40,7 +41,8 @@ var contentTypes = map[string]string{
 	".svg": "image/svg+xml",
 }
 
-var embeddedAssets = loadAssets(staticFiles)
+// embeddedAssets are hashed on first use, for the same reason as pages.
+var embeddedAssets = sync.OnceValue(func() *assets { return loadAssets(staticFiles) })
 
 func loadAssets(files fs.FS) *assets {
 	a := &assets{files: map[string]asset{}}

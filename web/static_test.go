@@ -22,7 +22,7 @@ import (
 // plain names are revalidated; both answer If-None-Match with 304.
 func TestStatic(t *testing.T) {
 	h := New(Config{}, newTestLive(t, true), nil, testLogger())
-	urls := embeddedAssets.urls
+	urls := embeddedAssets().urls
 	tests := []struct {
 		target, contentType, cache string
 		status                     int

@@ -32,6 +32,7 @@ import (
 	"iter"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"citebot/corpus"
@@ -106,7 +107,7 @@ func New(cfg Config, lib corpus.Library, runs Reindexes, log *slog.Logger) *Hand
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &site{tmpl: pages, assets: embeddedAssets, log: log}
+	s := &site{tmpl: pages(), assets: embeddedAssets(), log: log}
 	a := newAdmin(s, cfg, lib, runs)
 	s.account = a.account
 	mux := http.NewServeMux()
@@ -133,8 +134,12 @@ var staticFiles embed.FS
 
 // pages are the parsed templates, one per page, each with the layout and
 // the answer's parts. Parsed once: the files are in the binary, and a
-// test renders every page.
-var pages = parsePages(templateFiles, "ask", "documents", "viewer", "admin", "signin", "error")
+// test renders every page. Parsed on first use, not at init: a command
+// that serves no web page (ask, index, eval) would pay a millisecond
+// for them at every start.
+var pages = sync.OnceValue(func() map[string]*template.Template {
+	return parsePages(templateFiles, "ask", "documents", "viewer", "admin", "signin", "error")
+})
 
 func parsePages(files fs.FS, names ...string) map[string]*template.Template {
 	base := template.Must(template.New("").ParseFS(files, "templates/layout.html", "templates/answer.html"))

@@ -256,8 +256,8 @@ func externalEmbedder(c config, log *slog.Logger) (retrieval.Embedder, error) {
 
 // remoteStore connects to the Weaviate server of --weaviate-url with the
 // collections of --weaviate-prefix (plus suffix, for an evaluation's own).
-// One connection per store for the whole process: the client keeps a gRPC
-// connection it cannot close, and reloads must not open one each.
+// One store per configuration for the whole process, so that reloads
+// share its HTTP connections instead of opening their own.
 var (
 	storesMu sync.Mutex
 	stores   = map[weaviatestore.Config]*weaviatestore.Store{}

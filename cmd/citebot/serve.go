@@ -121,7 +121,7 @@ func (s serveFlags) validate() error {
 		return usagef("admin-token has surrounding spaces; a bearer token cannot carry them")
 	case *s.webhookURL != "" && !strings.HasPrefix(*s.webhookURL, "https://") && !strings.HasPrefix(*s.webhookURL, "http://"):
 		return usagef("telegram-webhook-url must be an http(s) URL, got %q", *s.webhookURL)
-	case !webhookSecretRe.MatchString(*s.webhookSecret):
+	case !webhookSecretRe().MatchString(*s.webhookSecret):
 		return usagef("telegram-webhook-secret may hold only A-Z, a-z, 0-9, _ and - (at most 256), as Telegram requires")
 	case *s.metricsAuth && *s.adminToken == "":
 		return usagef("metrics-auth limits /metrics to the admin token, and none is set (--admin-token or CITEBOT_ADMIN_TOKEN)")
@@ -137,7 +137,10 @@ func (s serveFlags) validate() error {
 	return nil
 }
 
-var webhookSecretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{0,256}$`)
+// The regular expressions here are compiled on first use, not at init:
+// compiled at init, every citebot command paid for them at start.
+
+var webhookSecretRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]{0,256}$`) })
 
 // parseIDs reads a comma-separated list of Telegram ids ("12345, -100987").
 func parseIDs(s string) ([]int64, error) {

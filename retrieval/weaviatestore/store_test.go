@@ -151,3 +151,113 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("Open on a closed port: %v, want ErrUnavailable", err)
 	}
 }
+
+// Terms with GraphQL's special characters, and control characters, are
+// searched and counted as the very words they are.
+func TestStoreEscapes(t *testing.T) {
+	s := testStore(t)
+	ctx := context.Background()
+	if err := s.Ensure(ctx, 1.2, 0.75); err != nil {
+		t.Fatal(err)
+	}
+	odd := []string{`say"hi"`, `back\slash`, "bell\x07", "brace}){x}", "uni\u2028code"}
+	if err := s.PutDocument(ctx, "odd.txt", []byte("x"), []retrieval.RemoteChunk{{N: 0, Terms: append([]string{"plain"}, odd...)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutDocument(ctx, "other.txt", []byte("y"), []retrieval.RemoteChunk{{N: 0, Terms: []string{"plain", "say"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, term := range odd {
+		if n, err := s.DocFreq(ctx, term); err != nil || n != 1 {
+			t.Errorf("DocFreq(%q) = %d, %v; want 1", term, n, err)
+		}
+		hits, err := s.Search(ctx, retrieval.RemoteQuery{Terms: []string{term}, Limit: 5})
+		if err != nil || len(hits) != 1 || hits[0].Doc != "odd.txt" || hits[0].Score <= 0 {
+			t.Errorf("Search(%q) = %+v, %v; want odd.txt alone", term, hits, err)
+		}
+	}
+}
+
+// BenchmarkSearch is one hybrid search of a small collection, the request
+// a replica makes per question.
+func BenchmarkSearch(b *testing.B) {
+	u := os.Getenv("CITEBOT_WEAVIATE_URL")
+	if u == "" {
+		b.Skip("no Weaviate server: set CITEBOT_WEAVIATE_URL")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, Config{URL: u, GRPC: os.Getenv("CITEBOT_WEAVIATE_GRPC"), Prefix: fmt.Sprintf("B%x", rand.Uint64())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Drop(ctx)
+	if err := s.Ensure(ctx, 1.2, 0.75); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	vec := func() []float32 {
+		v := make([]float32, 100)
+		for i := range v {
+			v[i] = rng.Float32() - 0.5
+		}
+		return v
+	}
+	words := []string{"harbour", "froze", "ferri", "depart", "morn", "lighthous", "lamp", "replac", "agreement", "effect"}
+	for d := range 20 {
+		var chunks []retrieval.RemoteChunk
+		for n := range 10 {
+			chunks = append(chunks, retrieval.RemoteChunk{N: n, Vector: vec(), Terms: []string{words[(d+n)%len(words)], words[(d*n)%len(words)]}})
+		}
+		if err := s.PutDocument(ctx, fmt.Sprintf("d%d.txt", d), []byte("x"), chunks); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		q    retrieval.RemoteQuery
+	}{
+		{"hybrid", retrieval.RemoteQuery{Terms: []string{"harbour", "lamp"}, Vector: vec(), Alpha: 0.2, Limit: 100}},
+		{"keywords", retrieval.RemoteQuery{Terms: []string{"harbour", "lamp"}, Limit: 100}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if hits, err := s.Search(ctx, bc.q); err != nil || len(hits) == 0 {
+					b.Fatalf("search: %d hits, %v", len(hits), err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPutDocument writes a document of 50 chunks, each with a
+// vector of 100 dimensions, as a reindex does.
+func BenchmarkPutDocument(b *testing.B) {
+	u := os.Getenv("CITEBOT_WEAVIATE_URL")
+	if u == "" {
+		b.Skip("no Weaviate server: set CITEBOT_WEAVIATE_URL")
+	}
+	ctx := context.Background()
+	s, err := Open(ctx, Config{URL: u, GRPC: os.Getenv("CITEBOT_WEAVIATE_GRPC"), Prefix: fmt.Sprintf("B%x", rand.Uint64())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Drop(ctx)
+	if err := s.Ensure(ctx, 1.2, 0.75); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var chunks []retrieval.RemoteChunk
+	for n := range 50 {
+		v := make([]float32, 100)
+		for i := range v {
+			v[i] = rng.Float32() - 0.5
+		}
+		chunks = append(chunks, retrieval.RemoteChunk{N: n, Vector: v, Terms: []string{"harbour", "froze", fmt.Sprint(n)}})
+	}
+	body := make([]byte, 20<<10)
+	for b.Loop() {
+		if err := s.PutDocument(ctx, "d.txt", body, chunks); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
