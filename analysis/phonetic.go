@@ -20,13 +20,16 @@ var translit = map[rune]string{
 // names taken from English and German (Гарвард, Хубилай), so each gets
 // both readings. Nil when the word holds letters translit does not know.
 func Transliterations(w string) []string {
-	var out []string
+	var out []string // at most four
 	for _, g := range []string{"g", "h"} {
 		for _, kh := range []string{"kh", "k"} {
 			if g == "h" && !strings.ContainsRune(w, 'г') || kh == "k" && !strings.ContainsRune(w, 'х') {
 				continue
 			}
 			if l := transliterate(w, g, kh); l != "" {
+				if out == nil {
+					out = make([]string, 0, 4)
+				}
 				out = append(out, l)
 			}
 		}
@@ -37,6 +40,7 @@ func Transliterations(w string) []string {
 // transliterate spells w with g and kh for г and х.
 func transliterate(w, g, kh string) string {
 	var b strings.Builder
+	b.Grow(len(w)) // two bytes a Cyrillic letter, one or two Latin ones
 	for _, r := range w {
 		l, ok := translit[r]
 		switch r {
@@ -67,7 +71,8 @@ func SoundKey(w string) string {
 		{"sh", "s"}, {"th", "t"}, {"ph", "f"}, {"ck", "k"}, {"ts", "c"}, {"tz", "c"}, {"x", "ks"}, {"q", "k"}} {
 		w = strings.ReplaceAll(w, r[0], r[1])
 	}
-	var b []byte
+	var buf [32]byte
+	b := buf[:0]
 	for i := 0; i < len(w); i++ {
 		c := w[i]
 		switch c {

@@ -98,31 +98,70 @@ func AnalyzeQuery(q string) Query {
 // duplicates.
 func KeyTerms(q string) []KeyTerm {
 	var out []KeyTerm
-	seen := make(map[string]bool)
+	// Each key term's Terms and Weights are cut from shared arrays, with
+	// no room to spare, so that adding a term to one copies it and leaves
+	// its neighbours alone.
+	var terms []string
+	var weights []float64
+	var seenMap map[string]bool // once there are many key terms
+	var translations []string   // a Russian word's, reused from word to word
+	seen := func(t string) bool {
+		if seenMap != nil {
+			return seenMap[t]
+		}
+		for _, kt := range out {
+			if kt.Terms[0] == t {
+				return true
+			}
+		}
+		return false
+	}
 	first := true
 	ForEachWordCase(q, func(w string, capital bool) {
 		lw := Lower(w)
 		t, ok := Term(lw)
 		isFirst := first
 		first = false
-		if !ok || seen[t] || questionWords[lw] {
+		if !ok || seen(t) || questionWords[lw] {
 			return
 		}
-		seen[t] = true
-		kt := KeyTerm{Word: lw, Terms: []string{t}, Weights: []float64{1}}
+		if len(out) == 16 {
+			seenMap = make(map[string]bool, 32)
+			for _, kt := range out {
+				seenMap[kt.Terms[0]] = true
+			}
+		}
+		if seenMap != nil {
+			seenMap[t] = true
+		}
+		translations = translations[:0]
+		if IsCyrillicWord(lw) {
+			translations = translate(translations, lw, t)
+		}
+		if need := 1 + len(translations); cap(terms)-len(terms) < need {
+			terms, weights = make([]string, 0, max(8, need)), make([]float64, 0, max(8, need))
+		}
+		start := len(terms)
+		terms, weights = append(terms, t), append(weights, 1)
+		kt := KeyTerm{Word: lw}
 		if IsCyrillicWord(lw) {
 			// The documents may be English: add the translations' stems,
 			// the dictionary's first rendering weighing most. A Russian
 			// capital marks no name as reliably as an English one does
 			// (concepts are capitalised), so no entity here.
-			for n, en := range translate(lw, t) {
-				if et, ok := Term(en); ok && !slices.Contains(kt.Terms, et) {
-					kt.Terms = append(kt.Terms, et)
-					kt.Weights = append(kt.Weights, 1/float64(n+1))
+			for n, en := range translations {
+				if et, ok := Term(en); ok && !slices.Contains(terms[start:], et) {
+					terms = append(terms, et)
+					weights = append(weights, 1/float64(n+1))
 				}
 			}
 		} else {
 			kt.Entity = capital && !isFirst
+		}
+		end := len(terms)
+		kt.Terms, kt.Weights = terms[start:end:end], weights[start:end:end]
+		if out == nil {
+			out = make([]KeyTerm, 0, 8)
 		}
 		out = append(out, kt)
 	})
@@ -150,18 +189,23 @@ var questionWords = func() map[string]bool {
 // translate renders a Russian word in English: numerals and months from
 // closed lists (the general dictionary misses or garbles them), then the
 // dictionary's words for its stem.
-func translate(word, stem string) []string {
-	out := slices.Clone(closedClass[word])
-	for _, en := range rulex.Translate(stem) {
-		// The dictionary's numerals come from stems other words share
-		// (стоит, "costs", stems as сто, "hundred"): numerals come from
-		// the closed list alone.
-		if englishNumerals[en] && len(closedClass[word]) == 0 {
-			continue
-		}
-		out = append(out, en)
+func translate(dst []string, word, stem string) []string {
+	dst = append(dst, closedClass[word]...)
+	n := len(dst)
+	dst = rulex.AppendTranslations(dst, stem)
+	if len(closedClass[word]) > 0 {
+		return dst
 	}
-	return out
+	// The dictionary's numerals come from stems other words share
+	// (стоит, "costs", stems as сто, "hundred"): numerals come from the
+	// closed list alone.
+	kept := dst[:n]
+	for _, en := range dst[n:] {
+		if !englishNumerals[en] {
+			kept = append(kept, en)
+		}
+	}
+	return kept
 }
 
 // englishNumerals are the dictionary renderings that name numbers.
@@ -245,12 +289,10 @@ func IsCyrillicWord(w string) bool {
 // wants tells the kind of fact a question asks for from its question
 // words, English or Russian.
 func wants(q string) Want {
-	l := " " + strings.Join(strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	}), " ") + " "
+	l := paddedWords(q)
 	has := func(ps ...string) bool {
 		for _, p := range ps {
-			if strings.Contains(l, " "+p+" ") {
+			if hasWords(l, p) {
 				return true
 			}
 		}
@@ -273,13 +315,63 @@ func wants(q string) Want {
 	return WantOther
 }
 
+// hasWords reports whether padded words l hold the words p, whole: "
+// "+p+" " is in l.
+func hasWords(l, p string) bool {
+	for off := 0; ; {
+		i := strings.Index(l[off:], p)
+		if i < 0 {
+			return false
+		}
+		i += off
+		if i > 0 && l[i-1] == ' ' && i+len(p) < len(l) && l[i+len(p)] == ' ' {
+			return true
+		}
+		off = i + 1
+	}
+}
+
+// paddedWords is a question's words, lower-cased, each between spaces:
+// " when did the sco agreement come into effect ".
+func paddedWords(q string) string {
+	b := make([]byte, 1, len(q)+2)
+	b[0] = ' '
+	inWord := false
+	for _, r := range q {
+		if r = unicode.ToLower(r); unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b = utf8.AppendRune(b, r)
+			inWord = true
+		} else if inWord {
+			b = append(b, ' ')
+			inWord = false
+		}
+	}
+	if inWord || len(b) == 1 {
+		b = append(b, ' ')
+	}
+	return string(b)
+}
+
+// Lower lower-cases a word, with the typographic apostrophe (’) as the
+// plain one, as forEachWord does, so both reach the same stem. A word
+// that is lower case ASCII already is returned as it is.
 func Lower(w string) string {
-	b := make([]rune, 0, len(w))
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			return lowerRunes(w)
+		}
+	}
+	return w
+}
+
+func lowerRunes(w string) string {
+	var buf [64]byte
+	b := buf[:0]
 	for _, r := range w {
 		if r == '’' {
-			r = '\'' // as forEachWord does, so both reach the same stem
+			r = '\''
 		}
-		b = append(b, unicode.ToLower(r))
+		b = utf8.AppendRune(b, unicode.ToLower(r))
 	}
 	return string(b)
 }

@@ -34,6 +34,11 @@ func Terms(text string) []string {
 	var out []string
 	forEachWord(text, func(w string) {
 		if t, ok := Term(w); ok {
+			if out == nil {
+				// About one term in ten bytes of prose: most texts need
+				// no second allocation.
+				out = make([]string, 0, len(text)/10+1)
+			}
 			out = append(out, t)
 		}
 	})
@@ -41,12 +46,14 @@ func Terms(text string) []string {
 }
 
 // Term maps one lower-cased word to its indexed form, or reports that the
-// word is a stop word.
+// word is a stop word. w may be part of a longer text: what the cache
+// keeps is a copy, so that it never holds on to the text.
 func Term(w string) (string, bool) {
 	if v, ok := stemCache.Load(w); ok {
 		s := v.(string)
 		return s, s != ""
 	}
+	w = strings.Clone(w)
 	s := stem(w)
 	if cachedStems.Load() < maxCachedStems {
 		if _, loaded := stemCache.LoadOrStore(w, s); !loaded {
@@ -82,28 +89,8 @@ func stem(w string) string {
 // forEachWord calls fn with each lower-cased run of letters and digits. An
 // apostrophe between letters stays inside the word so that the stemmer sees
 // "organization's" whole; hyphens split, so "2019-2022" gives both years.
+// The words are ForEachWordCase's, lower-cased as Lower does: most are
+// lower case already and passed on as they are, with no copy.
 func forEachWord(text string, fn func(string)) {
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			fn(b.String())
-			b.Reset()
-		}
-	}
-	for i, r := range text {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
-		case (r == '\'' || r == '’') && b.Len() > 0:
-			next, _ := utf8.DecodeRuneInString(text[i+utf8.RuneLen(r):])
-			if unicode.IsLetter(next) {
-				b.WriteByte('\'')
-			} else {
-				flush()
-			}
-		default:
-			flush()
-		}
-	}
-	flush()
+	ForEachWordCase(text, func(w string, _ bool) { fn(Lower(w)) })
 }

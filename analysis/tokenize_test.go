@@ -3,7 +3,9 @@ package analysis
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -143,4 +145,79 @@ func FuzzTerms(f *testing.F) {
 			t.Fatalf("KeyTerms(%q) stems %q, want %q", s, keys, want)
 		}
 	})
+}
+
+// wordsBefore is the tokenizer as it was before forEachWord reused
+// ForEachWordCase and Lower passed lower-case words through uncopied: the
+// words every stored index was built from.
+func wordsBefore(text string) []string {
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	for i, r := range text {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		case (r == '\'' || r == '’') && b.Len() > 0:
+			next, _ := utf8.DecodeRuneInString(text[i+utf8.RuneLen(r):])
+			if unicode.IsLetter(next) {
+				b.WriteByte('\'')
+			} else {
+				flush()
+			}
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// FuzzWordsAsBefore holds the tokenizer's words to the earlier
+// implementation's, byte for byte: a difference would need a new
+// TokenizerVersion.
+func FuzzWordsAsBefore(f *testing.F) {
+	for _, s := range []string{"", "Organizations' SCO's 2019-2022", "информационной безопасности", "naïve café",
+		"o'", "'s", "’’a’b", "\xff'a", "Ǆemal ǅ", "İstanbul", "ΣΑΣ", "a1б2c3", "x’\xe2\x80", "12abc", "ﬁnance",
+		"lower case only", "It’s a dog's life", "a a a", "what what year", "Who? WHO!", "a'1 b’2 c'", "ÀÉÎ öü", "\u00a0word\u2003WORD"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var got []string
+		forEachWord(s, func(w string) { got = append(got, w) })
+		if want := wordsBefore(s); !slices.Equal(got, want) {
+			t.Fatalf("forEachWord(%q) = %q, before %q", s, got, want)
+		}
+		l := paddedWords(s)
+		if want := paddedBefore(s); l != want {
+			t.Fatalf("paddedWords(%q) = %q, before %q", s, l, want)
+		}
+		phrases := []string{"when", "what year", "how many", "who", "кто", "в каком году", "a", "a a"}
+		phrases = append(phrases, strings.Fields(l)...)
+		if f := strings.Fields(l); len(f) > 1 {
+			phrases = append(phrases, f[0]+" "+f[1], f[len(f)-2]+" "+f[len(f)-1])
+		}
+		for _, p := range phrases {
+			if got, want := hasWords(l, p), strings.Contains(l, " "+p+" "); got != want {
+				t.Fatalf("hasWords(%q, %q) = %t, want %t", l, p, got, want)
+			}
+		}
+		ForEachWordCase(s, func(w string, _ bool) {
+			if got, want := Lower(w), lowerRunes(w); got != want {
+				t.Fatalf("Lower(%q) = %q, want %q", w, got, want)
+			}
+		})
+	})
+}
+
+// paddedBefore is paddedWords as it was before it took one pass.
+func paddedBefore(q string) string {
+	return " " + strings.Join(strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}), " ") + " "
 }

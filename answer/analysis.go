@@ -34,6 +34,17 @@ type sentence struct {
 	// vec is the sentence's embedded word-vector mean (unit length, or
 	// zeros when no word is known).
 	vec []float32
+	// parts are the two sentences of a pair (pairOf), whose terms are
+	// theirs: a pair has no set of its own.
+	parts [2]*sentence
+}
+
+// has reports whether the sentence holds a term.
+func (s *sentence) has(t string) bool {
+	if s.parts[0] != nil {
+		return s.parts[0].terms[t] || s.parts[1].terms[t]
+	}
+	return s.terms[t]
 }
 
 // memo maps a text to its analysis. It depends on the text only (and on the
@@ -59,13 +70,10 @@ func newMemo(budget int) *memo { return &memo{budget: budget, m: map[string]*tex
 var passages, contexts = newMemo(32 << 20), newMemo(4 << 20)
 
 func (c *memo) get(text string, build func(string) *textAnalysis) *textAnalysis {
-	c.mu.RLock()
-	a, ok := c.m[text]
-	c.mu.RUnlock()
-	if ok {
+	if a, ok := lookup(c, text); ok {
 		return a
 	}
-	a = build(text)
+	a := build(text)
 	cost := analysisCost(text)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -86,6 +94,15 @@ func (c *memo) get(text string, build func(string) *textAnalysis) *textAnalysis 
 		c.used += cost
 	}
 	return a
+}
+
+// lookup returns the analysis memoized for a text, given as a string or
+// as bytes (which the map lookup does not copy).
+func lookup[T string | []byte](c *memo, text T) (*textAnalysis, bool) {
+	c.mu.RLock()
+	a, ok := c.m[string(text)]
+	c.mu.RUnlock()
+	return a, ok
 }
 
 // analyzePassage splits a passage into sentences and tokenizes them.
@@ -187,8 +204,14 @@ func cosine(a, b []float32) float64 {
 }
 
 // contextTerms are the terms of a passage's section heading and title.
+// The two are looked up as one text, put together on the stack.
 func contextTerms(section, title string) map[string]bool {
-	return contexts.get(section+"\n"+title, func(s string) *textAnalysis {
+	var buf [256]byte
+	key := append(append(append(buf[:0], section...), '\n'), title...)
+	if a, ok := lookup(contexts, key); ok {
+		return a.terms
+	}
+	return contexts.get(string(key), func(s string) *textAnalysis {
 		return &textAnalysis{terms: termSet(s)}
 	}).terms
 }

@@ -71,3 +71,24 @@ func BenchmarkGenerativeOverhead(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAnswerUnique is extractive answers over the shipped seeds to
+// questions that do not repeat within a thousand (the committed question
+// sets in turn, most of them about other documents and refused): the
+// work behind a POST /v1/ask whose question is new.
+func BenchmarkAnswerUnique(b *testing.B) {
+	ix := seedsIndex(b)
+	ex := Extractive{Index: ix, Tuning: DefaultTuning, CorpusScript: "latin"}
+	var questions []string
+	for _, f := range []string{"../testdata/seeds-dev.jsonl", "../testdata/seeds-extra.jsonl", "../testdata/xquad/qa.jsonl"} {
+		for _, q := range readQuestions(b, f) {
+			questions = append(questions, q.Question)
+		}
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := ex.Answer(context.Background(), questions[i%len(questions)], 5); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,11 +1,12 @@
 package answer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -167,10 +168,12 @@ func (e Extractive) model() *Model {
 func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage) Answer {
 	a := Answer{Question: q.Text, Mode: ModeExtractive, Citations: []Citation{}, Passages: toPassages(ps),
 		Answer: notFoundIn(Script(q.Text))}
-	f := newQuestionFacts(q, e.Index.NumChunks())
+	f := getFacts(q, e.Index.NumChunks())
+	defer f.release()
 	cands := f.candidates(ps)
 	m := e.model()
-	probs := make([]float64, len(cands))
+	probs := slices.Grow(f.probs[:0], len(cands))[:len(cands)]
+	f.probs = probs
 	for i, c := range cands {
 		probs[i] = m.Prob(c.x)
 	}
@@ -194,26 +197,30 @@ func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage) Answer {
 	if !found {
 		return a
 	}
-	chosen := make([]candidate, 0, len(quoted))
+	var chosenBuf [3]candidate
+	chosen := chosenBuf[:0]
 	for _, i := range quoted {
 		cands[i].p = probs[i]
 		chosen = append(chosen, cands[i])
 	}
 	// Quote in document order so that the answer reads as the source
 	// does; documents in the order of their best sentence.
-	docRank := map[string]int{}
+	var docsBuf [3]string
+	docs := docsBuf[:0]
 	for _, c := range chosen {
-		if _, ok := docRank[ps[c.passage].DocID]; !ok {
-			docRank[ps[c.passage].DocID] = len(docRank)
+		if !slices.Contains(docs, ps[c.passage].DocID) {
+			docs = append(docs, ps[c.passage].DocID)
 		}
 	}
-	sort.SliceStable(chosen, func(i, j int) bool {
-		pi, pj := ps[chosen[i].passage], ps[chosen[j].passage]
-		if ri, rj := docRank[pi.DocID], docRank[pj.DocID]; ri != rj {
-			return ri < rj
+	docRank := func(doc string) int { return slices.Index(docs, doc) }
+	slices.SortStableFunc(chosen, func(ci, cj candidate) int {
+		pi, pj := ps[ci.passage], ps[cj.passage]
+		if ri, rj := docRank(pi.DocID), docRank(pj.DocID); ri != rj {
+			return cmp.Compare(ri, rj)
 		}
-		return pi.Start+chosen[i].span.Start < pj.Start+chosen[j].span.Start
+		return cmp.Compare(pi.Start+ci.span.Start, pj.Start+cj.span.Start)
 	})
+	a.Citations = make([]Citation, 0, len(chosen))
 	var b strings.Builder
 	for n, c := range chosen {
 		p := ps[c.passage]
@@ -222,7 +229,9 @@ func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage) Answer {
 			b.WriteByte(' ')
 		}
 		b.WriteString(flatten(quote))
-		b.WriteString(" [" + strconv.Itoa(n+1) + "]")
+		b.WriteString(" [")
+		b.WriteString(strconv.Itoa(n + 1))
+		b.WriteByte(']')
 		a.Citations = append(a.Citations, Citation{
 			N: n + 1, Document: p.DocID, Title: p.Title,
 			Start: p.Start + c.span.Start, End: p.Start + c.span.End,
@@ -346,8 +355,27 @@ func termSet(text string) map[string]bool {
 // parentheses, so that every [n] in an answer is one of its citations. The
 // citation keeps the exact bytes.
 func flatten(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	if !singleSpaced(s) {
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	if strings.IndexByte(s, '[') < 0 {
+		return s // no bracketed reference: most quotes
+	}
 	return bracketRef().ReplaceAllString(s, "($1)")
+}
+
+// singleSpaced reports whether s is its words joined by single spaces, as
+// strings.Fields and strings.Join would make it.
+func singleSpaced(s string) bool {
+	space := true // as if after a space: a leading one is not kept
+	for _, r := range s {
+		isSpace := unicode.IsSpace(r)
+		if isSpace && (space || r != ' ') {
+			return false
+		}
+		space = isSpace
+	}
+	return !space || s == ""
 }
 
 // bracketRef is a bracketed reference that holds a digit.
@@ -373,8 +401,8 @@ const maxKeys = 64
 
 // contentKeys drops the key terms a passage need not hold: words about
 // the documents, and numbers when nothing else is asked ("[1] what?").
-func contentKeys(keys []analysis.KeyTerm) []analysis.KeyTerm {
-	var out []analysis.KeyTerm
+func contentKeys(out, keys []analysis.KeyTerm) []analysis.KeyTerm {
+	out = out[:0]
 	words := false
 	for _, kt := range keys {
 		if metaWords[kt.Terms[0]] {
@@ -389,7 +417,7 @@ func contentKeys(keys []analysis.KeyTerm) []analysis.KeyTerm {
 		out = append(out, kt)
 	}
 	if !words {
-		return nil
+		return out[:0]
 	}
 	return out
 }
@@ -420,7 +448,8 @@ var authorWords = stems("wrote", "write", "written", "writes", "authored", "auth
 // names. The document is the best-ranked one whose title and header cover
 // the question's other key terms.
 func (e Extractive) authorLine(q analysis.Query, ps []retrieval.Passage) (Citation, bool) {
-	f := newQuestionFacts(q, e.Index.NumChunks())
+	f := getFacts(q, e.Index.NumChunks())
+	defer f.release()
 	seen := map[string]bool{}
 	for _, p := range ps {
 		if seen[p.DocID] {
@@ -438,7 +467,8 @@ func (e Extractive) authorLine(q analysis.Query, ps []retrieval.Passage) (Citati
 		if f.total > 0 {
 			// The document must be the one named: its title and header
 			// hold most of the naming words' weight.
-			held, _ := f.held(termSet(doc.Title + "\n" + doc.Text[:min(len(doc.Text), end+600)]))
+			header := termSet(doc.Title + "\n" + doc.Text[:min(len(doc.Text), end+600)])
+			held, _ := f.held(func(t string) bool { return header[t] })
 			if held/f.total < 0.5 {
 				continue
 			}

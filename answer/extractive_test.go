@@ -170,3 +170,18 @@ func TestExtractiveQuotesRepeatedSentenceOnce(t *testing.T) {
 		t.Errorf("the repeated sentence is quoted %d times, want once: %+v", n, a.Citations)
 	}
 }
+
+// FuzzFlatten holds flatten to what it was before it skipped the work a
+// quote does not need: the answer text must not move a byte.
+func FuzzFlatten(f *testing.F) {
+	for _, s := range []string{"", " ", "one two", "one  two", " one", "one ", "one\ntwo", "one\u00a0two", "one\u0085two",
+		"see [4] and [3, p. 32]", "[a] [1]", "x\xff y", "\t[12]\r\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := bracketRef().ReplaceAllString(strings.Join(strings.Fields(s), " "), "($1)")
+		if got := flatten(s); got != want {
+			t.Fatalf("flatten(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

@@ -2,7 +2,9 @@ package answer
 
 import (
 	"math"
+	"slices"
 	"strings"
+	"sync"
 
 	"citebot/analysis"
 	"citebot/document"
@@ -87,7 +89,10 @@ var featureNames = [numFeatures]string{
 	fPair:          "pair",
 }
 
-// questionFacts is what the features need of the question, computed once.
+// questionFacts is what the features need of the question, computed once,
+// with the scratch space an answer's candidates are built in. Facts are
+// pooled (getFacts, release): the candidates, their features and the
+// pairs of sentences were most of an answer's allocations.
 type questionFacts struct {
 	keys    []analysis.KeyTerm
 	weights []float64 // per key
@@ -95,27 +100,87 @@ type questionFacts struct {
 	unknown float64 // share of total the corpus lacks
 	entity  bool    // a name the corpus lacks
 	terms   map[string]bool
+	// filter holds a bit for each of the key terms' Terms (mayBeKey).
+	filter  [64]uint64
 	wants   analysis.Want
 	foreign bool
 	vec     []float32 // the question's word-vector mean, nil for a foreign one
 	// scratch for sentenceFeatures
-	key []int
-	val []float64
-	tf  []float64
+	key     []int
+	val     []float64
+	tf      []float64
+	present []uint64
+	// scratch for candidates: the candidates, their features back to
+	// back, the pairs of sentences with their terms and vectors, each
+	// passage's analysis and context terms, and the spans already seen.
+	out      []candidate
+	xs       []float64
+	pairs    []sentence
+	strs     []string
+	vecs     []float32
+	analyses []*textAnalysis
+	ctxs     []map[string]bool
+	seen     map[docSpan]bool
+	probs    []float64
 }
 
-func newQuestionFacts(q analysis.Query, numChunks int) questionFacts {
-	f := questionFacts{keys: contentKeys(q.Keys), wants: q.Wants, foreign: q.Foreign, terms: map[string]bool{}}
+// docSpan is a span of a document: passages of one document may overlap,
+// and a sentence is a candidate once.
+type docSpan struct {
+	doc        string
+	start, end int
+}
+
+var factsPool = sync.Pool{New: func() any {
+	return &questionFacts{terms: map[string]bool{}, seen: map[docSpan]bool{}}
+}}
+
+// getFacts is newQuestionFacts in pooled memory; release gives it back
+// once nothing it returned (candidates, features) is in use.
+func getFacts(q analysis.Query, numChunks int) *questionFacts {
+	f := factsPool.Get().(*questionFacts)
+	f.init(q, numChunks)
+	return f
+}
+
+// release returns f to the pool, dropping what it refers to.
+func (f *questionFacts) release() {
+	clear(f.keys)
+	clear(f.out)
+	clear(f.strs)
+	clear(f.analyses)
+	clear(f.ctxs)
+	clear(f.terms)
+	clear(f.seen)
+	clear(f.pairs)
+	f.keys, f.out, f.strs, f.analyses, f.ctxs, f.pairs = f.keys[:0], f.out[:0], f.strs[:0], f.analyses[:0], f.ctxs[:0], f.pairs[:0]
+	f.vec = nil
+	factsPool.Put(f)
+}
+
+func newQuestionFacts(q analysis.Query, numChunks int) *questionFacts {
+	f := &questionFacts{terms: map[string]bool{}, seen: map[docSpan]bool{}}
+	f.init(q, numChunks)
+	return f
+}
+
+func (f *questionFacts) init(q analysis.Query, numChunks int) {
+	f.keys = contentKeys(f.keys[:0], q.Keys)
+	f.wants, f.foreign = q.Wants, q.Foreign
+	f.total, f.unknown, f.entity, f.vec = 0, 0, false, nil
 	if !q.Foreign {
 		f.vec = embedSentence(q.Text)
 	}
 
 	unseen := math.Log(1 + (float64(numChunks)+0.5)/1.5)
-	f.weights = make([]float64, len(f.keys))
+	f.weights = slices.Grow(f.weights[:0], len(f.keys))[:len(f.keys)]
+	clear(f.weights)
 	var known, sumKnown float64
+	clear(f.filter[:])
 	for i, kt := range f.keys {
 		for _, t := range kt.Terms {
 			f.terms[t] = true
+			f.filter[filterSlot(t)] |= filterBit(t)
 		}
 		if kt.Known() {
 			f.weights[i] = kt.IDF
@@ -148,20 +213,22 @@ func newQuestionFacts(q analysis.Query, numChunks int) questionFacts {
 	if f.total > 0 {
 		f.unknown = missing / f.total
 	}
-	return f
 }
 
-// held is the key-term weight the union of sets of terms holds, and how
-// many key terms it misses.
-func (f *questionFacts) held(sets ...map[string]bool) (float64, int) {
-	has := func(t string) bool {
-		for _, s := range sets {
-			if s[t] {
-				return true
-			}
-		}
-		return false
-	}
+// filterSlot and filterBit place a term in questionFacts.filter by its
+// last byte and its length: two terms that differ there differ.
+func filterSlot(t string) int   { return int(t[len(t)-1] & 63) }
+func filterBit(t string) uint64 { return 1 << (len(t) & 63) }
+
+// mayBeKey reports whether t may be one of the key terms' Terms: false
+// means it is none of them, without comparing it with each.
+func (f *questionFacts) mayBeKey(t string) bool {
+	return t != "" && f.filter[filterSlot(t)]&filterBit(t) != 0
+}
+
+// held is the key-term weight a set of terms holds, and how many key
+// terms it misses.
+func (f *questionFacts) held(has func(term string) bool) (float64, int) {
 	var w float64
 	miss := 0
 	for i, kt := range f.keys {
@@ -174,6 +241,16 @@ func (f *questionFacts) held(sets ...map[string]bool) (float64, int) {
 	return w, miss
 }
 
+// novel reports whether a term of ts is none of the question's.
+func (f *questionFacts) novel(ts []string) bool {
+	for _, t := range ts {
+		if !f.terms[t] {
+			return true
+		}
+	}
+	return false
+}
+
 // window is how many content words a sentence's key terms should fall
 // within to count as said together.
 const window = 12
@@ -183,39 +260,63 @@ const window = 12
 // set by candidates.
 func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[string]bool, avgLen float64) {
 	n := float64(len(f.keys))
-	own, _ := f.held(s.terms)
-	inSentence := func(t string) bool { return s.terms[t] }
-	inContext := func(t string) bool { return ctx[t] }
-	var ctxOnly float64
-	for i, kt := range f.keys {
-		if kt.Match(inSentence) == 0 && kt.Match(inContext) > 0 {
-			ctxOnly += f.weights[i]
-		}
-	}
-	// Positions of key terms in the sentence, for the window and bigrams.
-	// Scratch space reused from sentence to sentence: these were most of
-	// an answer's allocations.
+	// Positions of key terms in the sentence, for the window and bigrams,
+	// and which of each key term's Terms the sentence holds, by index:
+	// the scan finds them all, so that what the sentence holds is not
+	// looked up again term by term. Scratch space reused from sentence to
+	// sentence: these were most of an answer's allocations.
 	if cap(f.key) < len(s.seq) {
 		f.key, f.val = make([]int, len(s.seq)), make([]float64, len(s.seq))
 	}
 	if cap(f.tf) < len(f.keys) {
-		f.tf = make([]float64, len(f.keys))
+		f.tf, f.present = make([]float64, len(f.keys)), make([]uint64, len(f.keys))
 	}
-	key, val, tf := f.key[:len(s.seq)], f.val[:len(s.seq)], f.tf[:len(f.keys)]
+	key, val, tf, present := f.key[:len(s.seq)], f.val[:len(s.seq)], f.tf[:len(f.keys)], f.present[:len(f.keys)]
 	clear(tf)
+	clear(present)
 	for p, t := range s.seq {
 		key[p] = -1
+		if !f.mayBeKey(t) {
+			continue // most of a sentence's terms
+		}
 		for i, kt := range f.keys {
 			for j, kt2 := range kt.Terms {
-				if kt2 == t {
+				if kt2 != t {
+					continue
+				}
+				present[i] |= 1 << min(j, 63)
+				if key[p] < 0 {
 					key[p], val[p] = i, f.weights[i]*kt.Weights[j]
 					tf[i]++
-					break
 				}
 			}
-			if key[p] >= 0 {
-				break
+		}
+	}
+	// matched is kt.Match over the sentence's terms.
+	matched := func(i int) float64 {
+		kt := f.keys[i]
+		if len(kt.Terms) > 64 {
+			return kt.Match(s.has) // more Terms than bits
+		}
+		best := 0.0
+		for j := range kt.Terms {
+			if w := kt.Weight(j); w > best && present[i]&(1<<j) != 0 {
+				best = w
 			}
+		}
+		return best
+	}
+	var own float64
+	for i := range f.keys {
+		if m := matched(i); m > 0 {
+			own += f.weights[i] * m
+		}
+	}
+	inContext := func(t string) bool { return ctx[t] }
+	var ctxOnly float64
+	for i, kt := range f.keys {
+		if matched(i) == 0 && kt.Match(inContext) > 0 {
+			ctxOnly += f.weights[i]
 		}
 	}
 	best := 0.0
@@ -261,25 +362,12 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[strin
 		}
 	}
 	novel := 0
-	for _, t := range s.seq {
-		if !f.terms[t] {
+	for p := range s.seq {
+		if key[p] < 0 { // a term of no key term: not the question's
 			novel++
 		}
 	}
-	novelName := false
-	for _, t := range s.names {
-		if !f.terms[t] {
-			novelName = true
-			break
-		}
-	}
-	novelNumber := false
-	for _, t := range s.numbers {
-		if !f.terms[t] {
-			novelNumber = true
-			break
-		}
-	}
+	novelName, novelNumber := f.novel(s.names), f.novel(s.numbers)
 	x[fOwn] = own / f.total
 	x[fWindow] = best / f.total
 	x[fContext] = ctxOnly / f.total
@@ -329,18 +417,19 @@ type candidate struct {
 // it ("…the Agreement on … was adopted in June 2009. This agreement, which
 // came into effect on January 5, 2012, …"), as one sentence: the fact
 // asked for is often in the second, the words that name its subject in
-// the first.
-func pairOf(a, b *sentence) *sentence {
-	s := &sentence{span: document.Span{Start: a.span.Start, End: b.span.End}, date: a.date || b.date, anaphor: a.anaphor,
-		terms: make(map[string]bool, len(a.terms)+len(b.terms))}
-	s.seq = append(append(s.seq, a.seq...), b.seq...)
-	for _, t := range s.seq {
-		s.terms[t] = true
-	}
-	s.names = append(append(s.names, a.names...), b.names...)
-	s.numbers = append(append(s.numbers, a.numbers...), b.numbers...)
+// the first. Its terms, names and vector are kept in f's scratch space,
+// and its set of terms is the union of the two sentences' sets.
+func (f *questionFacts) pairOf(a, b *sentence) *sentence {
+	f.pairs = append(f.pairs, sentence{span: document.Span{Start: a.span.Start, End: b.span.End}, date: a.date || b.date,
+		anaphor: a.anaphor, parts: [2]*sentence{a, b}})
+	s := &f.pairs[len(f.pairs)-1]
+	s.seq = f.concat(a.seq, b.seq)
+	s.names = f.concat(a.names, b.names)
+	s.numbers = f.concat(a.numbers, b.numbers)
 	if len(a.vec) == len(b.vec) && len(a.vec) > 0 {
-		s.vec = make([]float32, len(a.vec))
+		start := len(f.vecs)
+		f.vecs = append(f.vecs, make([]float32, len(a.vec))...)
+		s.vec = f.vecs[start:len(f.vecs):len(f.vecs)]
 		var ss float64
 		for i := range s.vec {
 			s.vec[i] = a.vec[i] + b.vec[i]
@@ -356,32 +445,54 @@ func pairOf(a, b *sentence) *sentence {
 	return s
 }
 
-// candidates describes every sentence of the passages for the model.
+// concat is a followed by b, in f's scratch space.
+func (f *questionFacts) concat(a, b []string) []string {
+	start := len(f.strs)
+	f.strs = append(append(f.strs, a...), b...)
+	return f.strs[start:len(f.strs):len(f.strs)]
+}
+
+// candidates describes every sentence of the passages for the model. The
+// candidates and their features live in f's scratch space.
 func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
-	var out []candidate
 	if len(ps) == 0 || f.total == 0 {
 		return nil
 	}
 	var lens, count float64
+	f.analyses, f.ctxs = f.analyses[:0], f.ctxs[:0]
 	for _, p := range ps {
-		for _, s := range analyzePassage(p.Text).sentences {
+		a := analyzePassage(p.Text)
+		f.analyses = append(f.analyses, a)
+		f.ctxs = append(f.ctxs, contextTerms(p.Section, p.Title))
+		for _, s := range a.sentences {
 			lens += float64(len(s.seq))
 			count++
 		}
 	}
 	avgLen := lens / max(count, 1)
 	top := ps[0].Score
-	// Passages of one document may overlap: a sentence is a candidate
-	// once, in its best-ranked passage.
-	type docSpan struct {
-		doc        string
-		start, end int
+	// At most every sentence, and a pair for all but the last: the
+	// features and the pairs are allocated once, so that the slices and
+	// pointers handed out stay put.
+	most := 2 * int(count)
+	if cap(f.xs) < most*numFeatures {
+		f.xs = make([]float64, most*numFeatures)
 	}
-	seen := map[docSpan]bool{}
+	clear(f.xs[:most*numFeatures])
+	if cap(f.pairs) < int(count) {
+		f.pairs = make([]sentence, 0, int(count))
+	}
+	clear(f.pairs[:cap(f.pairs)])
+	f.pairs, f.strs, f.vecs = f.pairs[:0], f.strs[:0], f.vecs[:0]
+	features := func(n int) []float64 { // the n-th candidate's
+		return f.xs[n*numFeatures : (n+1)*numFeatures : (n+1)*numFeatures]
+	}
+	out := f.out[:0]
+	clear(f.seen)
 	for pi, p := range ps {
-		a := analyzePassage(p.Text)
-		ctx := contextTerms(p.Section, p.Title)
-		pw, miss := f.held(a.terms, ctx)
+		a := f.analyses[pi]
+		ctx := f.ctxs[pi]
+		pw, miss := f.held(func(t string) bool { return a.terms[t] || ctx[t] })
 		rel := 0.0
 		if top > 0 {
 			rel = p.Score / top
@@ -391,12 +502,14 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 			if isHeading(p.Text, s.span, p.Section) {
 				continue // a heading names a topic; it answers nothing
 			}
-			if k := (docSpan{p.DocID, p.Start + s.span.Start, p.Start + s.span.End}); seen[k] {
+			// Passages of one document may overlap: a sentence is a
+			// candidate once, in its best-ranked passage.
+			if k := (docSpan{p.DocID, p.Start + s.span.Start, p.Start + s.span.End}); f.seen[k] {
 				continue
 			} else {
-				seen[k] = true
+				f.seen[k] = true
 			}
-			x := make([]float64, numFeatures)
+			x := features(len(out))
 			f.sentenceFeatures(x, s, ctx, avgLen)
 			x[fPassage] = pw / f.total
 			x[fPassageMiss] = float64(miss) / float64(len(f.keys))
@@ -416,7 +529,8 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		if i > 0 && out[i-1].passage == c.passage && out[i-1].position == c.position-1 {
 			c.x[fPrevOwn] = out[i-1].x[fOwn]
 			if c.sentence.anaphor {
-				held, _ := f.held(c.sentence.terms, out[i-1].sentence.terms)
+				cur, prev := c.sentence, out[i-1].sentence
+				held, _ := f.held(func(t string) bool { return cur.has(t) || prev.has(t) })
 				c.x[fCarried] = held / f.total
 			}
 		}
@@ -437,16 +551,17 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 			n.span.End-c.span.Start > document.MaxCitationBytes || newParagraph(p.Text[c.span.End:n.span.Start]) {
 			continue
 		}
-		s := pairOf(c.sentence, n.sentence)
-		x := make([]float64, numFeatures)
-		f.sentenceFeatures(x, s, contextTerms(p.Section, p.Title), avgLen)
-		for _, j := range []int{fPassage, fPassageMiss, fRank, fScore, fFirst, fForeignPass, fPrevOwn, fAnaphor} {
+		s := f.pairOf(c.sentence, n.sentence)
+		x := features(len(out))
+		f.sentenceFeatures(x, s, f.ctxs[c.passage], avgLen)
+		for _, j := range [...]int{fPassage, fPassageMiss, fRank, fScore, fFirst, fForeignPass, fPrevOwn, fAnaphor} {
 			x[j] = c.x[j]
 		}
 		x[fNextOwn] = n.x[fNextOwn]
 		x[fCarried] = x[fOwn]
 		if c.sentence.anaphor && i > 0 && out[i-1].passage == c.passage && out[i-1].position == c.position-1 {
-			held, _ := f.held(s.terms, out[i-1].sentence.terms)
+			prev := out[i-1].sentence
+			held, _ := f.held(func(t string) bool { return s.has(t) || prev.has(t) })
 			x[fCarried] = held / f.total
 		}
 		x[fPair] = 1
@@ -458,5 +573,6 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		}
 		c.x[fBestOwn] = b2f(c.x[fOwn] >= best)
 	}
+	f.out = out
 	return out
 }

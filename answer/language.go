@@ -9,36 +9,51 @@ import (
 // text without letters. It stands in for the language: the corpus's
 // language and a question's are compared by it.
 func Script(text string) string {
-	counts := map[string]int{}
+	var counts [len(scripts)]int
 	for _, r := range text {
 		if !unicode.IsLetter(r) {
 			continue
 		}
 		switch {
 		case unicode.Is(unicode.Latin, r):
-			counts["latin"]++
+			counts[latin]++
 		case unicode.Is(unicode.Cyrillic, r):
-			counts["cyrillic"]++
+			counts[cyrillic]++
 		case unicode.Is(unicode.Greek, r):
-			counts["greek"]++
+			counts[greek]++
 		case unicode.Is(unicode.Arabic, r):
-			counts["arabic"]++
+			counts[arabic]++
 		case unicode.Is(unicode.Hebrew, r):
-			counts["hebrew"]++
+			counts[hebrew]++
 		case unicode.Is(unicode.Han, r), unicode.Is(unicode.Hiragana, r), unicode.Is(unicode.Katakana, r), unicode.Is(unicode.Hangul, r):
-			counts["han"]++
+			counts[han]++
 		default:
-			counts["other"]++
+			counts[other]++
 		}
 	}
+	// The most letters win; a tie goes to the name first in
+	// alphabetical order, which scripts is in.
 	best, n := "", 0
-	for s, c := range counts {
-		if c > n || c == n && s < best {
-			best, n = s, c
+	for i, c := range counts {
+		if c > n {
+			best, n = scripts[i], c
 		}
 	}
 	return best
 }
+
+// scripts are Script's names, in alphabetical order.
+var scripts = [...]string{arabic: "arabic", cyrillic: "cyrillic", greek: "greek", han: "han", hebrew: "hebrew", latin: "latin", other: "other"}
+
+const (
+	arabic = iota
+	cyrillic
+	greek
+	han
+	hebrew
+	latin
+	other
+)
 
 // languageNotes tell, in the asker's script, that questions in the
 // documents' language work best (said when no language model can

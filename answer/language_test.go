@@ -9,6 +9,12 @@ func TestScriptAndNote(t *testing.T) {
 		"Когда вступил в силу SCO agreement?":   "cyrillic",
 		"2012?":  "",
 		"条约何时生效": "han",
+		// A tie goes to the name first in alphabetical order.
+		"ab αβ":    "greek",
+		"аб ab":    "cyrillic",
+		"ab 条约":    "han",
+		"ab ᚠᚢ":    "latin",
+		"ᚠᚢ αβ ab": "greek",
 	} {
 		if got := Script(text); got != want {
 			t.Errorf("Script(%q) = %q, want %q", text, got, want)

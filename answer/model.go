@@ -1,13 +1,13 @@
 package answer
 
 import (
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync"
 )
 
@@ -178,7 +178,7 @@ func Choose(probs []float64, threshold float64, most int, overlap func(i, j int)
 			order = append(order, i)
 		}
 	}
-	sort.SliceStable(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(probs[b], probs[a]) })
 	if len(order) == 0 {
 		return nil, 0, false
 	}

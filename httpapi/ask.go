@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -75,7 +76,7 @@ func answerWith(ctx context.Context, cfg Config, question string, k int, answerI
 	log := logger(ctx)
 	if cfg.LogQuestions {
 		log.Info("question", "question", question, "k", k)
-	} else {
+	} else if log.Enabled(ctx, slog.LevelDebug) {
 		log.Debug("question", "question", question, "k", k)
 	}
 	a, err := answerIt()
@@ -87,7 +88,9 @@ func answerWith(ctx context.Context, cfg Config, question string, k int, answerI
 	case err != nil:
 		return a, err
 	}
-	log.Debug("answered", "found", a.Found, "mode", a.Mode, "citations", len(a.Citations), "took_ms", a.TookMS)
+	if log.Enabled(ctx, slog.LevelDebug) {
+		log.Debug("answered", "found", a.Found, "mode", a.Mode, "citations", len(a.Citations), "took_ms", a.TookMS)
+	}
 	return a, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -44,17 +45,41 @@ type errorBody struct {
 // encode writes v as JSON with the status; the Content-Type is set before
 // WriteHeader, or it would be lost.
 func encode(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		// Only a programming mistake gets here: report it as one.
 		status = http.StatusInternalServerError
 		buf.Reset()
 		buf.WriteString(`{"error":{"code":"internal","message":"the response could not be encoded"}}` + "\n")
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// jsonContentType is every JSON response's Content-Type, one slice for
+// all: nothing changes a header value in place.
+var jsonContentType = []string{"application/json"}
+
+// buffers hold request and response bodies, from request to request: an
+// answer's JSON is some 20 KB, grown afresh each time it was encoded.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer {
+	b := buffers.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+// putBuffer keeps a buffer for another request, unless it grew so large
+// (a document's text) that keeping it would hold memory for nothing.
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		buffers.Put(b)
+	}
 }
 
 // writeError answers with the error object. Errors that are not *Error are
@@ -77,7 +102,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 // an empty question).
 func decode[T any](w http.ResponseWriter, r *http.Request, strict bool) (T, error) {
 	var v T
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	buf := getBuffer()
+	defer putBuffer(buf)
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	raw := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -153,13 +181,11 @@ func jsonType(kind string) string {
 
 // logger returns the request's logger (with its request id).
 func logger(ctx interface{ Value(any) any }) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-		return l
+	if s := state(ctx); s != nil {
+		return s.log
 	}
 	return slog.Default()
 }
-
-type loggerKey struct{}
 
 // loneSurrogate reports whether a JSON text holds a \u escape of a UTF-16
 // surrogate that is not part of a high-low pair.

@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"citebot/answer"
 )
@@ -168,4 +170,60 @@ func FuzzDocumentSpan(f *testing.F) {
 			t.Fatalf("start=%q end=%q (which %d): status %d (%s), want 200 or 400", start, end, which, rec.Code, rec.Body.Bytes())
 		}
 	})
+}
+
+// FuzzObjectKeys holds exactFields' scan of a body's keys to encoding/json's
+// reading of them: the same keys refused, for every valid JSON text.
+func FuzzObjectKeys(f *testing.F) {
+	for _, s := range []string{`{}`, `{"question":"q","k":5}`, `{"questoin":"q"}`, `{"QUESTION":"q"}`, ` { "k" : [1,{"a":"}"}] , "x":null } `,
+		`{"question":"a\"b","k":1}`, `{"questio\u006e":"q"}`, `{"a":{"b":{"c":[]}},"question":"\\"}`, `[1,2]`, `"str"`, `null`, `{"k":-1.5e3,"question":true}`,
+		`{"question":"x","question":"y"}`, "{\"\":\"\"}", `{"é":"ü"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !json.Valid(raw) || !utf8.Valid(raw) {
+			return // decode refuses both before it asks exactFields
+		}
+		var keys map[string]json.RawMessage
+		var unknown []string
+		isObject := json.Unmarshal(raw, &keys) == nil && bytes.HasPrefix(bytes.TrimLeft(raw, " \t\r\n"), []byte("{"))
+		names := fieldNames(reflect.TypeFor[askRequest]())
+		for k := range keys {
+			if !names[k] {
+				unknown = append(unknown, k)
+			}
+		}
+		var scanned []string
+		complete := objectKeys(raw, func(k []byte) bool { scanned = append(scanned, string(k)); return true })
+		if complete && !isObject {
+			t.Fatalf("objectKeys(%q) read keys %q of no object", raw, scanned)
+		}
+		if complete {
+			for _, k := range scanned {
+				if _, ok := keys[k]; !ok {
+					t.Fatalf("objectKeys(%q) read %q, which is no key (keys %q)", raw, k, scanned)
+				}
+			}
+			if !bytes.Contains(raw, []byte(`\`)) && len(uniq(scanned)) != len(keys) {
+				t.Fatalf("objectKeys(%q) read %q, encoding/json %d keys", raw, scanned, len(keys))
+			}
+		}
+		err := exactFields[askRequest](raw)
+		switch {
+		case len(unknown) == 0 && err != nil:
+			t.Fatalf("exactFields(%q) = %v, but every key is known", raw, err)
+		case len(unknown) > 0 && err == nil:
+			t.Fatalf("exactFields(%q) passed unknown keys %q", raw, unknown)
+		case len(unknown) == 1 && err.Message != "unknown field "+strconv.Quote(unknown[0]):
+			t.Fatalf("exactFields(%q) = %q, want unknown field %q", raw, err.Message, unknown[0])
+		}
+	})
+}
+
+func uniq(ss []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range ss {
+		m[s] = true
+	}
+	return m
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
@@ -153,15 +152,9 @@ type requestNote struct {
 	key, route string
 }
 
-type noteKey struct{}
-
-func withNote(r *http.Request, n *requestNote) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), noteKey{}, n))
-}
-
 func note(r *http.Request) *requestNote {
-	if n, ok := r.Context().Value(noteKey{}).(*requestNote); ok {
-		return n
+	if s := state(r.Context()); s != nil {
+		return &s.note
 	}
 	return &requestNote{} // outside observe (a test's handler): noted nowhere
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,7 @@ type Metrics struct {
 	chunks     prometheus.Gauge
 	fallbacks  *prometheus.CounterVec
 	changes    *prometheus.CounterVec
+	routes     routeCache
 }
 
 // NewMetrics registers citebot's metrics, with the Go runtime's and the
@@ -78,8 +80,49 @@ func (m *Metrics) handler() http.Handler {
 }
 
 func (m *Metrics) observeRequest(route string, status int, took time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route).Observe(took.Seconds())
+	m.routes.series(m, route, status).observe(took)
+}
+
+// routeSeries are one route's and status's request counter and latency
+// histogram. Routes and statuses are few, and looking their series up by
+// label values (hashing, a slice of them, the status as a string) on
+// every request cost more than the counting.
+type routeSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+func (s routeSeries) observe(took time.Duration) {
+	s.requests.Inc()
+	s.latency.Observe(took.Seconds())
+}
+
+type routeStatus struct {
+	route  string
+	status int
+}
+
+type routeCache struct {
+	mu sync.RWMutex
+	m  map[routeStatus]routeSeries
+}
+
+func (c *routeCache) series(m *Metrics, route string, status int) routeSeries {
+	k := routeStatus{route, status}
+	c.mu.RLock()
+	s, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = routeSeries{m.requests.WithLabelValues(route, strconv.Itoa(status)), m.latency.WithLabelValues(route)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[routeStatus]routeSeries{}
+	}
+	c.m[k] = s
+	return s
 }
 
 // Answered counts an answer (corpus.Observer).

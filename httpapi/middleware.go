@@ -2,12 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net"
 	"net/http"
-	"regexp"
 	"runtime/debug"
-	"sync"
 	"time"
 )
 
@@ -50,12 +50,76 @@ func (w *statusWriter) Flush() {
 // went away before any answer (nginx's 499).
 const statusClientClosed = 499
 
-// The regular expressions here are compiled on first use, not at init:
-// compiled at init, every citebot command paid for them at start.
+// validRequestID reports whether a client-supplied X-Request-Id may be
+// reused: 1 to 64 of A-Z, a-z, 0-9 and "._:-". Anything else is replaced,
+// so logs never carry odd bytes.
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
-// requestIDPattern is what a client-supplied X-Request-Id must look like to
-// be reused; anything else is replaced, so logs never carry odd bytes.
-var requestIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`) })
+// newRequestID is 16 random hexadecimal digits.
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	var h [16]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
+}
+
+// requestState is what observe keeps of a request, in one allocation:
+// its status writer, what middleware notes of it, and its logger.
+type requestState struct {
+	sw   statusWriter
+	note requestNote
+	id   idHandler
+	log  *slog.Logger
+}
+
+type stateKey struct{}
+
+// state returns the request's state, nil outside observe.
+func state(ctx interface{ Value(any) any }) *requestState {
+	s, _ := ctx.Value(stateKey{}).(*requestState)
+	return s
+}
+
+// idHandler adds the request id to each record, first, as log.With would
+// have: With formats its attributes ahead for every request, whether
+// anything is logged or not, and most requests log one line or none.
+type idHandler struct {
+	h  slog.Handler
+	id string
+}
+
+func (h *idHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
+
+func (h *idHandler) Handle(ctx context.Context, r slog.Record) error {
+	rec := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	rec.AddAttrs(slog.String("request_id", h.id))
+	r.Attrs(func(a slog.Attr) bool {
+		rec.AddAttrs(a)
+		return true
+	})
+	return h.h.Handle(ctx, rec)
+}
+
+func (h *idHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return h.h.WithAttrs([]slog.Attr{slog.String("request_id", h.id)}).WithAttrs(as)
+}
+
+func (h *idHandler) WithGroup(name string) slog.Handler {
+	return h.h.WithAttrs([]slog.Attr{slog.String("request_id", h.id)}).WithGroup(name)
+}
 
 // observe gives each request an id (X-Request-Id, reused from the client
 // when sane), a logger carrying it, one log line when it ends, and its
@@ -66,15 +130,15 @@ func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if !requestIDPattern().MatchString(id) {
-			id = randomID()[:16]
+		if !validRequestID(id) {
+			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		l := log.With("request_id", id)
-		r = r.WithContext(context.WithValue(r.Context(), loggerKey{}, l))
-		var n requestNote
-		r = withNote(r, &n)
-		sw := &statusWriter{ResponseWriter: w}
+		st := &requestState{sw: statusWriter{ResponseWriter: w}, id: idHandler{h: log.Handler(), id: id}}
+		st.log = slog.New(&st.id)
+		l := st.log
+		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+		sw, n := &st.sw, &st.note
 		next.ServeHTTP(sw, r)
 
 		if sw.status == 0 {
@@ -103,12 +167,16 @@ func observe(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 			// readiness probe must not fill the log with errors.
 			level = slog.LevelError
 		}
-		attrs := []any{"method", r.Method, "route", route, "path", r.URL.Path,
-			"status", sw.status, "bytes", sw.bytes, "ms", float64(took.Microseconds()) / 1000, "client", clientIP(r)}
-		if n.key != "" {
-			attrs = append(attrs, "key", n.key)
+		if !l.Enabled(r.Context(), level) {
+			return
 		}
-		l.Log(r.Context(), level, "request", attrs...)
+		attrs := []slog.Attr{slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes), slog.Float64("ms", float64(took.Microseconds())/1000),
+			slog.String("client", clientIP(r))}
+		if n.key != "" {
+			attrs = append(attrs, slog.String("key", n.key))
+		}
+		l.LogAttrs(r.Context(), level, "request", attrs...)
 	})
 }
 

@@ -97,15 +97,31 @@ func lookup(stem string) (string, bool) {
 // "ё" that is not found is retried with "е", since the sources mostly omit
 // the diaeresis. The slice is the caller's to keep or change.
 func Translate(stem string) []string {
+	v, ok := find(stem)
+	if !ok {
+		return nil
+	}
+	return strings.Fields(v)
+}
+
+// AppendTranslations appends Translate's words to dst, without a slice of
+// their own: a question's every Russian word is translated.
+func AppendTranslations(dst []string, stem string) []string {
+	v, _ := find(stem)
+	for w := range strings.FieldsSeq(v) {
+		dst = append(dst, w)
+	}
+	return dst
+}
+
+// find returns the table's words for a stem, retried without "ё".
+func find(stem string) (string, bool) {
 	once.Do(load)
 	v, ok := lookup(stem)
 	if !ok && strings.Contains(stem, "ё") {
 		v, ok = lookup(strings.ReplaceAll(stem, "ё", "е"))
 	}
-	if !ok {
-		return nil
-	}
-	return strings.Fields(v)
+	return v, ok
 }
 
 // Len is the number of Russian stems in the table.

@@ -1,6 +1,7 @@
 package rulex
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,5 +115,23 @@ func BenchmarkTranslate(b *testing.B) {
 	Len()
 	for i := 0; i < b.N; i++ {
 		Translate("безопасн")
+	}
+}
+
+// TestAppendTranslations holds AppendTranslations to Translate for every
+// stem of the table, a stem spelt with ё, and one the table lacks.
+func TestAppendTranslations(t *testing.T) {
+	once.Do(load)
+	stems := []string{"", "zzz-not-a-stem", "ещё", "ёлк"}
+	for i := range lines {
+		k, _ := line(i)
+		stems = append(stems, k)
+	}
+	prefix := []string{"kept"}
+	for _, s := range stems {
+		got := AppendTranslations(slices.Clone(prefix), s)
+		if want := append(slices.Clone(prefix), Translate(s)...); !slices.Equal(got, want) {
+			t.Fatalf("AppendTranslations(%q) = %q, Translate gives %q", s, got[1:], want[1:])
+		}
 	}
 }
