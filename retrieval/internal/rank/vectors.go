@@ -205,29 +205,45 @@ func (fv *FlatVectors) ScoreChunks(q []float32, list []Scored) []Scored {
 	return out
 }
 
-// dotGo is the dot product of a and b (b at least as long as a) in
-// Go, where dot has no assembly: unrolled by four into independent sums,
-// since the Go compiler does not vectorise and one running sum waits on
-// each addition before the next. Four sums halve the time of the plain
-// loop; eight, or int8 rows with a scale per row, measured no faster
-// (BenchmarkDot: about a quarter of a nanosecond per dimension either
-// way, in cache or not: the scalar multiply-adds are the limit). Slicing
-// four at a time lets the compiler drop the bounds checks.
+// dotGo is the dot product of a and b (b at least as long as a) in Go,
+// where dot has no assembly. It adds in exactly dotAVX2's order (four
+// sums of eight lanes over blocks of 32, then blocks of 8 into the first,
+// the lanes folded pairwise, the last few one by one), so that a score
+// has the same bits on every machine: near ties between chunks, and the
+// answers that depend on them, must not change with the processor. The
+// explicit float32 conversions round each product before it is added, as
+// VMULPS and VADDPS do, and keep the compiler from fusing them into one
+// multiply-add, which rounds once. Without AVX2 this runs about as fast
+// as the plain loop (BenchmarkDot), a fallback the amd64 machines the
+// service runs on do not take.
 func dotGo(a, b []float32) float32 {
 	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
+	var acc [32]float32
 	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		aa, bb := a[i:i+4:i+4], b[i:i+4:i+4]
-		s0 += aa[0] * bb[0]
-		s1 += aa[1] * bb[1]
-		s2 += aa[2] * bb[2]
-		s3 += aa[3] * bb[3]
+	for ; i+32 <= len(a); i += 32 {
+		aa, bb := a[i:i+32:i+32], b[i:i+32:i+32]
+		for l := range 32 {
+			acc[l] += float32(aa[l] * bb[l])
+		}
 	}
+	for ; i+8 <= len(a); i += 8 {
+		aa, bb := a[i:i+8:i+8], b[i:i+8:i+8]
+		for l := range 8 {
+			acc[l] += float32(aa[l] * bb[l])
+		}
+	}
+	// VADDPS Y1,Y0; VADDPS Y3,Y2; VADDPS Y2,Y0: lane by lane.
+	var y [8]float32
+	for l := range 8 {
+		y[l] = (acc[l] + acc[8+l]) + (acc[16+l] + acc[24+l])
+	}
+	// The upper half onto the lower, then two horizontal additions.
+	x0, x1, x2, x3 := y[0]+y[4], y[1]+y[5], y[2]+y[6], y[3]+y[7]
+	s := (x0 + x1) + (x2 + x3)
 	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
+		s += float32(a[i] * b[i])
 	}
-	return s0 + s1 + s2 + s3
+	return s
 }
 
 // scoreHeap is a min-heap of scores: the root is the weakest of the best n.
