@@ -127,7 +127,8 @@ func readQrels(path string) (map[string]map[string]int, error) {
 }
 
 // readRun reads a TREC run file (qid Q0 docid rank score tag) into each
-// query's documents in rank order.
+// query's documents in rank order, each once (at its best rank), so that a
+// run listing a document twice cannot count it twice.
 func readRun(path string) (map[string][]string, error) {
 	type hit struct {
 		doc  string
@@ -152,9 +153,13 @@ func readRun(path string) (map[string][]string, error) {
 	out := make(map[string][]string, len(hits))
 	for q, hs := range hits {
 		slices.SortStableFunc(hs, func(a, b hit) int { return a.rank - b.rank })
-		docs := make([]string, len(hs))
-		for i, h := range hs {
-			docs[i] = h.doc
+		docs := make([]string, 0, len(hs))
+		seen := make(map[string]bool, len(hs))
+		for _, h := range hs {
+			if !seen[h.doc] {
+				seen[h.doc] = true
+				docs = append(docs, h.doc)
+			}
 		}
 		out[q] = docs
 	}
