@@ -140,8 +140,9 @@ func generate(r *rand.Rand, real, words, pairs []string, n int) []string {
 	if len(terms) == 0 && len(out) < n {
 		return out
 	}
-	// Draws until n are found; a stall (the templates exhausted) ends it.
-	for misses := 0; len(out) < n && misses < 1000*n; {
+	// Draws until n are found; 100,000 draws in a row that make nothing
+	// new (the templates exhausted) end it.
+	for misses := 0; len(out) < n && misses < 100000; {
 		var q string
 		if r.IntN(2) == 0 {
 			q = fmt.Sprintf(oneWord[r.IntN(len(oneWord))], terms[r.IntN(len(terms))])
@@ -156,6 +157,8 @@ func generate(r *rand.Rand, real, words, pairs []string, n int) []string {
 		add(q)
 		if len(out) == before {
 			misses++
+		} else {
+			misses = 0
 		}
 	}
 	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
