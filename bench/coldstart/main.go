@@ -26,6 +26,9 @@ type Result struct {
 	MedianMS float64 `json:"median_ms"`
 	MinMS    float64 `json:"min_ms"`
 	MaxMS    float64 `json:"max_ms"`
+	// CPUMS is the median of the runs' processor time, user and system:
+	// a figure other processes on the machine disturb less than wall time.
+	CPUMS float64 `json:"cpu_ms"`
 	// PeakMB is the median of the runs' peak resident memory.
 	PeakMB float64 `json:"peak_mb"`
 }
@@ -43,7 +46,7 @@ func main() {
 		json.NewEncoder(os.Stdout).Encode(r)
 		return
 	}
-	fmt.Printf("%d runs: median %.2f ms (min %.2f, max %.2f), peak memory %.1f MB\n", r.Runs, r.MedianMS, r.MinMS, r.MaxMS, r.PeakMB)
+	fmt.Printf("%d runs: median %.2f ms (min %.2f, max %.2f; CPU %.2f ms), peak memory %.1f MB\n", r.Runs, r.MedianMS, r.MinMS, r.MaxMS, r.CPUMS, r.PeakMB)
 }
 
 func run(n int, argv []string) (Result, error) {
@@ -55,6 +58,7 @@ func run(n int, argv []string) (Result, error) {
 	}
 	times := make([]float64, 0, n)
 	peaks := make([]float64, 0, n)
+	cpus := make([]float64, 0, n)
 	for i := range n {
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Stdout = io.Discard
@@ -67,13 +71,16 @@ func run(n int, argv []string) (Result, error) {
 		times = append(times, float64(time.Since(start).Microseconds())/1000)
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			peaks = append(peaks, float64(ru.Maxrss)/1024) // kilobytes on Linux
+			cpus = append(cpus, float64((cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime()).Microseconds())/1000)
 		}
 	}
 	slices.Sort(times)
 	slices.Sort(peaks)
+	slices.Sort(cpus)
 	r := Result{Runs: n, MedianMS: median(times), MinMS: times[0], MaxMS: times[len(times)-1]}
 	if len(peaks) > 0 {
 		r.PeakMB = median(peaks)
+		r.CPUMS = median(cpus)
 	}
 	return r, nil
 }
