@@ -37,7 +37,11 @@ words) corpus_flags=() ;;
 *) die "CORPUS is scifact or words, not $corpus" ;;
 esac
 
-echo "== $n documents of ~$size bytes ($corpus sentences) =="
+case $corpus in
+scifact) label="SciFact's sentences" ;;
+*) label="sentences of common words" ;;
+esac
+echo "== $n documents of ~$size bytes ($label) =="
 go build -o "$work/citebot" ./cmd/citebot
 go build -o "$work/httpload" ./bench/httpload
 go run ./bench/scalecorpus -n "$n" -size "$size" -out "$work/docs" ${corpus_flags[@]+"${corpus_flags[@]}"}
