@@ -44,6 +44,7 @@ type options struct {
 	failOnError bool
 	progress    bool
 	serverPID   int
+	once        bool
 }
 
 // headerFlags collects repeated -H "Name: value" flags.
@@ -69,6 +70,7 @@ func main() {
 	flag.BoolVar(&o.failOnError, "fail-on-error", false, "exit 1 if any request (warm-up included) failed: non-2xx or a transport error")
 	flag.BoolVar(&o.progress, "progress", false, "print requests/s and the slowest request of every second to stderr")
 	flag.IntVar(&o.serverPID, "server-pid", 0, "process id of the server, to report its CPU use (Linux)")
+	flag.BoolVar(&o.once, "once", false, "send each body of -bodies at most once (warm-up included), stopping early when they run out, so no request repeats")
 	flag.Parse()
 
 	res, err := run(o)
@@ -105,6 +107,9 @@ type Result struct {
 	Non2xx       int     `json:"non_2xx"`
 	Errors       int     `json:"transport_errors"`
 	WarmupFailed int     `json:"warmup_failed"`
+	// Exhausted says that -once ran out of bodies before the duration
+	// ended: the run measured less time than asked.
+	Exhausted bool `json:"bodies_exhausted,omitempty"`
 	// Statuses counts the measured responses by status code.
 	Statuses map[string]int `json:"statuses"`
 	// FirstErrors holds up to five failures as text, to say what went wrong.
@@ -122,6 +127,9 @@ func (r *Result) print(w io.Writer) {
 	fmt.Fprintf(w, "  latency ms  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f  mean %.3f\n", r.P50, r.P90, r.P99, r.Max, r.Mean)
 	fmt.Fprintf(w, "  failed      non-2xx %d  transport errors %d  (warm-up %d)\n", r.Non2xx, r.Errors, r.WarmupFailed)
 	fmt.Fprintf(w, "  mean response bytes  %.0f\n", r.MeanBytes)
+	if r.Exhausted {
+		fmt.Fprintf(w, "  -once: the bodies ran out before the duration ended\n")
+	}
 	codes := make([]string, 0, len(r.Statuses))
 	for c := range r.Statuses {
 		codes = append(codes, c)
@@ -165,6 +173,9 @@ func run(o options) (*Result, error) {
 	if o.bodyFile != "" && o.bodies != "" {
 		return nil, errors.New("give -body-file or -bodies, not both")
 	}
+	if o.once && o.bodies == "" {
+		return nil, errors.New("-once needs -bodies")
+	}
 	bodies, err := loadBodies(o.bodyFile, o.bodies)
 	if err != nil {
 		return nil, err
@@ -200,7 +211,9 @@ func run(o options) (*Result, error) {
 		budget   atomic.Int64  // measured requests left, with -n
 		measured atomic.Bool
 		stop     atomic.Bool
-		perSec   = newTicker(o.progress)
+		// exhausted: -once ran out of bodies.
+		exhausted atomic.Bool
+		perSec    = newTicker(o.progress)
 	)
 	budget.Store(int64(o.requests))
 
@@ -238,7 +251,13 @@ func run(o options) (*Result, error) {
 				}
 				var body []byte
 				if bodies != nil {
-					body = bodies[(next.Add(1)-1)%uint64(len(bodies))]
+					i := next.Add(1) - 1
+					if o.once && i >= uint64(len(bodies)) {
+						exhausted.Store(true)
+						stop.Store(true)
+						return
+					}
+					body = bodies[i%uint64(len(bodies))]
 				}
 				s, err := do(client, o.method, o.url, header, body)
 				switch {
@@ -266,7 +285,11 @@ func run(o options) (*Result, error) {
 	}
 	perSec.start(measureStart)
 	if o.requests == 0 {
-		time.Sleep(o.duration)
+		// The duration, or less if -once runs out of bodies first.
+		deadline := time.Now().Add(o.duration)
+		for !stop.Load() && time.Now().Before(deadline) {
+			time.Sleep(min(10*time.Millisecond, time.Until(deadline)))
+		}
 		stop.Store(true)
 	}
 	wg.Wait()
@@ -276,6 +299,7 @@ func run(o options) (*Result, error) {
 
 	r := summarize(o, workers, elapsed)
 	r.CPU = cpuBetween(cpu0, cpu1)
+	r.Exhausted = exhausted.Load()
 	return r, nil
 }
 

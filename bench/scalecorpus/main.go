@@ -1,10 +1,15 @@
 // Command scalecorpus writes a synthetic corpus for the scale figures of
-// bench/scale.sh: N documents of about SIZE bytes of English-like prose
-// in paragraphs, each with a few unique facts (names and numbers), spread
-// over subfolders of a hundred files each.
+// bench/scale.sh: N documents of about SIZE bytes of prose in paragraphs,
+// each with a few unique facts (names and numbers), spread over subfolders
+// of a hundred files each. The prose is real scientific sentences drawn at
+// random from a BEIR corpus (-sentences, SciFact's abstracts: a real
+// vocabulary, real sentence lengths), or, without one, English-like
+// sentences of a hundred common words.
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -26,9 +31,17 @@ func main() {
 	size := flag.Int("size", 10000, "bytes per document, about")
 	out := flag.String("out", "", "folder to write")
 	seed := flag.Uint64("seed", 1, "random seed")
+	sentencesFrom := flag.String("sentences", "", "BEIR corpus.jsonl whose abstracts' sentences make the prose (default: sentences of common words)")
 	flag.Parse()
 	if *out == "" {
 		log.Fatal("scalecorpus: -out is required")
+	}
+	var pool []string // real sentences, if any
+	if *sentencesFrom != "" {
+		var err error
+		if pool, err = readSentences(*sentencesFrom); err != nil {
+			log.Fatalf("scalecorpus: %v", err)
+		}
 	}
 	r := rand.New(rand.NewPCG(*seed, 2))
 	for i := range *n {
@@ -39,6 +52,11 @@ func main() {
 			for s := range sentences {
 				if s == 0 && r.IntN(3) == 0 {
 					fmt.Fprintf(&b, "The archive of Station%05d holds %d maps from %d. ", i, 100+r.IntN(9000), 1800+r.IntN(220))
+					continue
+				}
+				if pool != nil {
+					b.WriteString(pool[r.IntN(len(pool))])
+					b.WriteByte(' ')
 					continue
 				}
 				w := 8 + r.IntN(14)
@@ -64,4 +82,51 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+}
+
+// readSentences splits the abstracts of a BEIR corpus.jsonl into
+// sentences: at a full stop, question or exclamation mark followed by a
+// space and a capital letter or digit, which is right for nearly all of
+// SciFact's; sentences shorter than 20 bytes are left out.
+func readSentences(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		var d struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, n, err)
+		}
+		text := strings.Join(strings.Fields(d.Text), " ")
+		start := 0
+		for i := 0; i+2 < len(text); i++ {
+			c, next := text[i], text[i+2]
+			if (c == '.' || c == '?' || c == '!') && text[i+1] == ' ' && (next >= 'A' && next <= 'Z' || next >= '0' && next <= '9') {
+				out = appendSentence(out, text[start:i+1])
+				start = i + 2
+			}
+		}
+		out = appendSentence(out, text[start:])
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no sentences", path)
+	}
+	return out, nil
+}
+
+func appendSentence(out []string, s string) []string {
+	if s = strings.TrimSpace(s); len(s) >= 20 {
+		out = append(out, s)
+	}
+	return out
 }
