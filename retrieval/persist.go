@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/philippgille/chromem-go"
@@ -58,9 +59,21 @@ func (ix *Index) save(dir string) (stored, error) {
 		entries[d.ID] = ix.docs[i]
 	}
 	sum, err := snapshot.CommitRoot(dir, root, ix.segments, func(ids []string) ([]snapshot.SegmentDoc, error) {
+		// The term counts of all the part's chunks, read back from the
+		// postings in one pass.
+		var chunks []int32
+		for _, id := range ids {
+			e := entries[id]
+			for k := range e.numChunks {
+				chunks = append(chunks, int32(e.firstChunk+k))
+			}
+		}
+		counts := ix.local().kw.Forward(chunks)
 		out := make([]snapshot.SegmentDoc, len(ids))
 		for i, id := range ids {
-			out[i] = ix.segmentDoc(entries[id])
+			e := entries[id]
+			out[i] = ix.segmentDoc(e, counts[:e.numChunks:e.numChunks])
+			counts = counts[e.numChunks:]
 		}
 		return out, nil
 	})
@@ -112,11 +125,12 @@ func (ix *Index) storedSegments(dir string) map[string]bool {
 	return out
 }
 
-// segmentDoc is one indexed document as a segment stores it.
-func (ix *Index) segmentDoc(e *docEntry) snapshot.SegmentDoc {
+// segmentDoc is one indexed document as a segment stores it, with its
+// chunks' term counts.
+func (ix *Index) segmentDoc(e *docEntry, counts []rank.ChunkCounts) snapshot.SegmentDoc {
 	chunks := ix.chunks[e.firstChunk : e.firstChunk+e.numChunks]
 	sd := snapshot.SegmentDoc{Doc: wire.SnapshotDoc{ID: e.ID, SHA256: e.SHA256, Text: e.Text, Pages: e.Pages, Chunks: snapshot.WireChunks(chunks)},
-		Vectors: make([][]float32, len(chunks))}
+		Vectors: make([][]float32, len(chunks)), Terms: counts}
 	for k := range chunks {
 		sd.Vectors[k] = ix.local().flat.Row(e.firstChunk + k)
 	}
@@ -191,48 +205,118 @@ func open(ctx context.Context, dir string, cfg Config, readRoot func(dir string)
 	if err != nil {
 		return nil, err
 	}
+	return openSegments(ctx, dir, cfg, root, sum)
+}
+
+// openSegments opens the index root lists, whose checksum is sum. Every
+// document's place among the chunks comes from the root, so each segment
+// is read, on all cores, straight into its place: its text becomes the
+// documents' text (one buffer per segment, sliced, not copied), its
+// vector rows are copied into the index's, and its term counts are the
+// postings, with no chunk tokenised again.
+func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, sum string) (*Index, error) {
 	names := snapshot.ListedSegments(root.Docs)
 	refs := make(map[string]wire.SegmentRef, len(root.Segments))
 	for _, r := range root.Segments {
 		refs[r.Name] = r
 	}
-	segs := make([]*snapshot.Segment, len(names))
-	err = forEach(ctx, len(names), func(_ context.Context, i int) error {
-		ref, ok := refs[names[i]]
+	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: root.Versions, skipped: snapshot.ModelSkipped(root.Skipped), snapSHA: sum, snapCreated: root.Created,
+		segDir: snapshot.AbsDir(dir), segOf: make(map[string]string, len(root.Docs)), segments: refs, byID: make(map[string]*docEntry, len(root.Docs))}
+	total := 0
+	entries := make([]docEntry, len(root.Docs))
+	at := make(map[string]int, len(root.Docs))
+	for i, rd := range root.Docs {
+		if rd.Chunks < 0 || rd.Bytes < 0 {
+			return nil, fmt.Errorf("open index %s: %w: %s has %d chunks", dir, snapshot.ErrCorrupt, rd.ID, rd.Chunks)
+		}
+		if _, dup := at[rd.ID]; dup || rd.Segment == "" {
+			return nil, fmt.Errorf("open index %s: %w: %s listed twice or in no segment", dir, snapshot.ErrCorrupt, rd.ID)
+		}
+		at[rd.ID] = i
+		e := &entries[i]
+		e.firstChunk, e.numChunks = total, rd.Chunks
+		total += rd.Chunks
+		ix.docs = append(ix.docs, e)
+		ix.byID[rd.ID] = e
+		for _, a := range rd.Aliases {
+			ix.byID[a] = e
+		}
+		ix.segOf[rd.ID] = rd.Segment
+	}
+	ix.chunks = make([]document.Chunk, total)
+	ix.chunkDoc = make([]*docEntry, total)
+	loc := &localRanker{flat: &rank.FlatVectors{Valid: make([]bool, total)}}
+	ix.rk = loc
+	parts := make([]rank.StoredChunks, len(names))
+	var vecMu sync.Mutex
+	err := forEach(ctx, len(names), func(_ context.Context, i int) error {
+		name := names[i]
+		ref, ok := refs[name]
 		if !ok {
-			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, snapshot.ErrCorrupt, names[i])
+			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, snapshot.ErrCorrupt, name)
 		}
-		s, err := snapshot.ReadSegment(dir, ref)
+		seg, err := snapshot.ReadSegment(dir, ref)
 		if err != nil {
-			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %v", dir, snapshot.ErrCorrupt, err)}
+			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %w", dir, snapshot.ErrCorrupt, err)}
 		}
-		segs[i] = s
+		global := make([]int32, seg.Chunks())
+		held := 0
+		for j, sd := range seg.Order {
+			first := seg.First(j)
+			ri, ok := at[sd.ID]
+			if !ok || root.Docs[ri].Segment != name {
+				// A document since changed or removed: dead until
+				// compaction drops it.
+				for k := range sd.Chunks {
+					global[first+k] = -1
+				}
+				continue
+			}
+			rd := root.Docs[ri]
+			if sd.SHA256 != rd.SHA256 || len(sd.Chunks) != rd.Chunks || len(sd.Text) != rd.Bytes {
+				return fmt.Errorf("open index %s: %w: segment %s does not hold %s as the root describes it", dir, snapshot.ErrCorrupt, name, rd.ID)
+			}
+			held++
+			e := &entries[ri]
+			e.Document = document.Document{ID: rd.ID, Title: rd.Title, SHA256: rd.SHA256, Text: sd.Text, Aliases: rd.Aliases, Pages: sd.Pages}
+			e.lines = document.NewLineIndex(e.Text)
+			for k, c := range sd.Chunks {
+				ix.chunks[e.firstChunk+k] = document.Chunk(c)
+				ix.chunkDoc[e.firstChunk+k] = e
+				global[first+k] = int32(e.firstChunk + k)
+			}
+		}
+		if seg.Dim != 0 {
+			row := make([]float32, seg.Dim)
+			vecMu.Lock()
+			defer vecMu.Unlock()
+			for k, g := range global {
+				if g >= 0 && seg.Vector(k, row) {
+					if err := loc.flat.SetUnit(int(g), row); err != nil {
+						return fmt.Errorf("open index %s: %w: segment %s: %v", dir, snapshot.ErrCorrupt, name, err)
+					}
+				}
+			}
+		}
+		parts[i] = seg.Keywords(global)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	byName := make(map[string]*snapshot.Segment, len(names))
-	for i, name := range names {
-		byName[name] = segs[i]
-	}
-	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: root.Versions, skipped: snapshot.ModelSkipped(root.Skipped), snapSHA: sum, snapCreated: root.Created,
-		segDir: snapshot.AbsDir(dir), segOf: make(map[string]string, len(root.Docs)), segments: refs}
-	docs := make([]wire.SnapshotDoc, len(root.Docs))
-	for i, rd := range root.Docs {
-		seg := byName[rd.Segment]
-		sd, ok := seg.Docs[rd.ID]
-		if !ok || sd.SHA256 != rd.SHA256 || len(sd.Chunks) != rd.Chunks || len(sd.Text) != rd.Bytes {
-			return nil, fmt.Errorf("open index %s: %w: segment %s does not hold %s as the root describes it", dir, snapshot.ErrCorrupt, rd.Segment, rd.ID)
+	for i, e := range ix.docs {
+		if e.ID != root.Docs[i].ID {
+			return nil, fmt.Errorf("open index %s: %w: segment %s lacks %s", dir, snapshot.ErrCorrupt, root.Docs[i].Segment, root.Docs[i].ID)
 		}
-		sd.Title, sd.Aliases = rd.Title, rd.Aliases
-		docs[i] = *sd
-		ix.segOf[rd.ID] = rd.Segment
 	}
-	vectors := func(i int) *chromem.Collection { return byName[root.Docs[i].Segment].Vectors }
-	if err := ix.assemble(ctx, docs, vectors); err != nil {
+	if d := ix.versions.Dimension; d != 0 && loc.flat.Dim != 0 && d != loc.flat.Dim {
+		return nil, fmt.Errorf("open index %s: %w: vectors of %d dimensions, %d recorded", dir, snapshot.ErrCorrupt, loc.flat.Dim, d)
+	}
+	kw, err := rank.LoadKeywordIndex(parts, total, ix.docUnits(), cfg.BM25)
+	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w: %v", dir, snapshot.ErrCorrupt, err)
 	}
+	loc.kw = kw
 	return ix, nil
 }
 

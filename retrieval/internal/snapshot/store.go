@@ -51,8 +51,12 @@ const (
 	// versions, which still opens (and is replaced by segments at the
 	// next save).
 	SnapshotMagicV1 = "citebot-snapshot\n1\n"
-	RootMagic       = "citebot-snapshot\n2\n"
-	SegmentMagic    = "citebot-segment\n1\n"
+	// RootMagicV2 starts a root listing segments of version 1, which
+	// hold no term counts: such an index is rebuilt (ErrOldSegments).
+	RootMagicV2    = "citebot-snapshot\n2\n"
+	RootMagic      = "citebot-snapshot\n3\n"
+	SegmentMagicV1 = "citebot-segment\n1\n"
+	SegmentMagic   = "citebot-segment\n2\n"
 )
 
 // ErrNoIndex means the index folder has no snapshot yet.
@@ -314,6 +318,10 @@ func ReadRoot(dir string) (root *wire.Root, sum string, raw []byte, err error) {
 	if bytes.HasPrefix(raw, []byte(SnapshotMagicV1)) {
 		return nil, "", raw, ErrOldFormat
 	}
+	if bytes.HasPrefix(raw, []byte(RootMagicV2)) {
+		// It wraps ErrCorrupt too: whoever cannot open it rebuilds it.
+		return nil, "", nil, fmt.Errorf("open index %s: %w: %w", dir, ErrCorrupt, ErrOldSegments)
+	}
 	body, trailer, err := VerifyChecksum(raw, RootMagic)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
@@ -327,6 +335,12 @@ func ReadRoot(dir string) (root *wire.Root, sum string, raw []byte, err error) {
 
 // ErrOldFormat marks a version 1 snapshot.
 var ErrOldFormat = errors.New("snapshot of format version 1")
+
+// ErrOldSegments marks an index whose segments are of format version 1:
+// they lack the term counts and vector rows opening now reads, and
+// working those out again is what a rebuild does anyway, so the index is
+// rebuilt, once, rather than read.
+var ErrOldSegments = errors.New("index format changed (segments of version 1, without term counts; this citebot writes version 2)")
 
 // VerifyChecksum checks a file's magic and checksum trailer and returns
 // the bytes before the trailer and the trailer.
