@@ -305,7 +305,7 @@ func ReadSegment(dir string, ref wire.SegmentRef) (*Segment, error) {
 	}
 	s, sum, err := readSegment(f, ref.Size)
 	if err != nil {
-		return nil, fmt.Errorf("segment %s: %w", ref.Name, err)
+		return nil, fmt.Errorf("segment %s: %w", ref.Name, corrupt(err))
 	}
 	if hex.EncodeToString(sum) != ref.SHA256 {
 		return nil, fmt.Errorf("segment %s: not the file the root lists (checksum %x, %s recorded)", ref.Name, sum, ref.SHA256)
@@ -331,7 +331,18 @@ func EncodeSegment(docs []SegmentDoc) ([]byte, error) {
 // ReadSegment does with a file, for tests.
 func DecodeSegment(raw []byte) (*Segment, error) {
 	s, _, err := readSegment(bytesReaderAt(raw), int64(len(raw)))
-	return s, err
+	if err != nil {
+		return nil, corrupt(err)
+	}
+	return s, nil
+}
+
+// corrupt wraps err in ErrCorrupt, once.
+func corrupt(err error) error {
+	if errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrCorrupt, err)
 }
 
 type bytesReaderAt []byte
@@ -649,7 +660,7 @@ type decoder struct {
 
 func (d *decoder) fail(what string) {
 	if d.err == nil {
-		d.err = errors.New("bad " + what)
+		d.err = fmt.Errorf("%w: bad %s", ErrCorrupt, what)
 	}
 }
 

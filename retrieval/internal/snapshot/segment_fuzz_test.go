@@ -1,0 +1,97 @@
+package snapshot
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"testing"
+
+	"citebot/retrieval/internal/rank"
+	wire "citebot/retrieval/internal/wire"
+)
+
+func fuzzSeed(tb testing.TB) []byte {
+	docs := []SegmentDoc{
+		{Doc: wire.SnapshotDoc{ID: "a.txt", SHA256: "aa", Text: "Bees make honey. Hives.", Pages: []int{0, 9},
+			Chunks: []wire.Chunk{{DocID: "a.txt", Start: 0, End: 16, Section: "Bees"}, {DocID: "a.txt", Start: 17, End: 23, Header: true}}},
+			Vectors: [][]float32{{0.6, 0.8}, nil},
+			Terms: []rank.ChunkCounts{rank.CountTerms(rank.FieldTerms{Body: []string{"bee", "make", "honey"}, Section: []string{"bee"}}),
+				rank.CountTerms(rank.FieldTerms{Body: []string{"hive"}, Title: []string{"bee"}})}},
+		{Doc: wire.SnapshotDoc{ID: "b.txt", SHA256: "bb", Text: "Tree rings.", Chunks: []wire.Chunk{{DocID: "b.txt", Start: 0, End: 11}}},
+			Vectors: [][]float32{{1, 0}}, Terms: []rank.ChunkCounts{rank.CountTerms(rank.FieldTerms{Body: []string{"tree", "ring"}})}},
+	}
+	b, err := EncodeSegment(docs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// FuzzDecodeSegment feeds the decoder segments whose checksum is right
+// (the fuzzer could not get past a wrong one) and whose bytes are not: it
+// must return an error wrapping ErrCorrupt or a segment whose chunks lie
+// within their documents and whose keyword data is consistent or refused
+// with rank.ErrStored, and never panic.
+func FuzzDecodeSegment(f *testing.F) {
+	seed := fuzzSeed(f)
+	f.Add(seed[:len(seed)-sha256.Size])
+	f.Add([]byte(SegmentMagic))
+	f.Add([]byte(SegmentMagicV1 + "x"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sum := sha256.Sum256(body)
+		s, err := DecodeSegment(append(body, sum[:]...))
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error not wrapping ErrCorrupt: %v", err)
+			}
+			return
+		}
+		global := make([]int32, s.Chunks())
+		for i := range global {
+			global[i] = int32(i)
+		}
+		var units []rank.DocUnits
+		for i, d := range s.Order {
+			units = append(units, rank.DocUnits{First: s.First(i), Count: len(d.Chunks)})
+			for _, c := range d.Chunks {
+				if c.Start < 0 || c.End > len(d.Text) || c.Start >= c.End {
+					t.Fatalf("chunk %d-%d outside %d bytes", c.Start, c.End, len(d.Text))
+				}
+			}
+			if _, err := s.SegmentDoc(context.Background(), d.ID); err != nil && !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("SegmentDoc: error not wrapping ErrCorrupt: %v", err)
+			}
+		}
+		row := make([]float32, s.Dim)
+		for k := range s.Chunks() {
+			s.Vector(k, row)
+		}
+		_, err = rank.LoadKeywordIndex([]rank.StoredChunks{s.Keywords(global)}, s.Chunks(), units, rank.DefaultBM25)
+		if err != nil && !errors.Is(err, rank.ErrStored) && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("keywords: error wrapping neither ErrStored nor ErrCorrupt: %v", err)
+		}
+	})
+}
+
+func TestDecodeSegmentSeed(t *testing.T) {
+	s, err := DecodeSegment(fuzzSeed(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Order) != 2 || s.Docs["a.txt"].Text != "Bees make honey. Hives." || s.Dim != 2 || s.Chunks() != 3 {
+		t.Fatalf("decoded %d docs, %d chunks of dim %d", len(s.Order), s.Chunks(), s.Dim)
+	}
+	row := make([]float32, 2)
+	if !s.Vector(0, row) || row[0] != 0.6 || s.Vector(1, row) {
+		t.Errorf("vectors read back wrong: %v", row)
+	}
+	sd, err := s.SegmentDoc(context.Background(), "a.txt")
+	if err != nil || len(sd.Terms) != 2 || len(sd.Terms[0].Terms) != 3 || sd.Terms[0].Terms[0].Term != "bee" || sd.Terms[0].Terms[0].Section != 1 {
+		t.Fatalf("SegmentDoc: %v, %+v", err, sd.Terms)
+	}
+	raw := fuzzSeed(t)
+	raw[len(raw)/2] ^= 1
+	if _, err := DecodeSegment(raw); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a flipped byte: %v, want ErrCorrupt", err)
+	}
+}
