@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"citebot/internal/testdocs"
 	"citebot/retrieval/internal/snapshot"
@@ -161,5 +162,39 @@ func TestOldSegmentsRebuilt(t *testing.T) {
 	res, err = refreshFolder(ctx, docsDir, indexDir, 0, cfg)
 	if err != nil || res.Saved || res.Rebuilt != "" || res.Summary.Unchanged != 4 {
 		t.Fatalf("second Refresh: %v, Saved %v, Rebuilt %q, %+v; want nothing to do", err, res.Saved, res.Rebuilt, res.Summary)
+	}
+}
+
+// An index opened by a caller holding the documents shares their text,
+// and never takes a text that is not the segment's.
+func TestOpenSharesText(t *testing.T) {
+	ctx := context.Background()
+	cfg := benchConfig(t)
+	docsDir, indexDir, built := buildIndexDir(t, smallCorpus(), cfg)
+	docs, _, err := loadDocuments(ctx, docsDir, 0, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := openDirSharing(ctx, indexDir, cfg, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRanking(t, ix, built.Index, loadQueries())
+	for i, d := range docs {
+		if unsafe.StringData(ix.docs[i].Text) != unsafe.StringData(d.Text) {
+			t.Errorf("%s: text copied, not shared", d.ID)
+		}
+	}
+
+	// Same hash, other bytes (a document changed under its recorded
+	// hash): the segment's text is read.
+	docs[1].Text = strings.ToUpper(docs[1].Text)
+	ix, err = openDirSharing(ctx, indexDir, cfg, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameRanking(t, ix, built.Index, loadQueries())
+	if ix.docs[1].Text == docs[1].Text {
+		t.Errorf("took the caller's text over the segment's")
 	}
 }

@@ -168,20 +168,44 @@ func openDir(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
-	return openRetrying(ctx, dir, cfg, snapshot.ReadRoot)
+	return openRetrying(ctx, dir, cfg, snapshot.ReadRoot, nil)
+}
+
+// openDirSharing is openDir for a caller that has loaded docs: those
+// the index holds with the same bytes share their text with it, so that
+// a cold start does not hold the corpus twice.
+func openDirSharing(ctx context.Context, dir string, cfg Config, docs []document.Document) (*Index, error) {
+	if cfg.Embedder.Embed == nil {
+		return nil, errors.New("open index: no embedder configured")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	byID := make(map[string]*document.Document, len(docs))
+	for i := range docs {
+		byID[docs[i].ID] = &docs[i]
+	}
+	have := func(id, sha string) (string, bool) {
+		d, ok := byID[id]
+		if !ok || d.SHA256 != sha {
+			return "", false
+		}
+		return d.Text, true
+	}
+	return openRetrying(ctx, dir, cfg, snapshot.ReadRoot, have)
 }
 
 // openRetrying is openDir reading roots with readRoot: snapshot.ReadRoot,
 // or a test's that saves another index once it has read the first root.
-func openRetrying(ctx context.Context, dir string, cfg Config, readRoot func(dir string) (*wire.Root, string, []byte, error)) (*Index, error) {
-	ix, err := open(ctx, dir, cfg, readRoot)
+func openRetrying(ctx context.Context, dir string, cfg Config, readRoot func(dir string) (*wire.Root, string, []byte, error), have func(id, sha string) (string, bool)) (*Index, error) {
+	ix, err := open(ctx, dir, cfg, readRoot, have)
 	var se *segmentError
 	if errors.As(err, &se) {
 		// Another process may have saved between our reading the root
 		// and its segments, and removed one the old root listed: a new
 		// root then lists what to read.
 		if _, sum, _, rerr := readRoot(dir); rerr == nil && sum != se.rootSHA {
-			ix, err = open(ctx, dir, cfg, readRoot)
+			ix, err = open(ctx, dir, cfg, readRoot, have)
 		}
 	}
 	return ix, err
@@ -197,7 +221,7 @@ func (e *segmentError) Error() string { return e.err.Error() }
 
 func (e *segmentError) Unwrap() error { return e.err }
 
-func open(ctx context.Context, dir string, cfg Config, readRoot func(dir string) (*wire.Root, string, []byte, error)) (*Index, error) {
+func open(ctx context.Context, dir string, cfg Config, readRoot func(dir string) (*wire.Root, string, []byte, error), have func(id, sha string) (string, bool)) (*Index, error) {
 	root, sum, raw, err := readRoot(dir)
 	if errors.Is(err, snapshot.ErrOldFormat) {
 		return openV1(ctx, dir, raw, cfg)
@@ -205,7 +229,7 @@ func open(ctx context.Context, dir string, cfg Config, readRoot func(dir string)
 	if err != nil {
 		return nil, err
 	}
-	return openSegments(ctx, dir, cfg, root, sum)
+	return openSegments(ctx, dir, cfg, root, sum, have)
 }
 
 // openSegments opens the index root lists, whose checksum is sum. Every
@@ -214,7 +238,7 @@ func open(ctx context.Context, dir string, cfg Config, readRoot func(dir string)
 // documents' text (one buffer per segment, sliced, not copied), its
 // vector rows are copied into the index's, and its term counts are the
 // postings, with no chunk tokenised again.
-func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, sum string) (*Index, error) {
+func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, sum string, have func(id, sha string) (string, bool)) (*Index, error) {
 	names := snapshot.ListedSegments(root.Docs)
 	refs := make(map[string]wire.SegmentRef, len(root.Segments))
 	for _, r := range root.Segments {
@@ -255,7 +279,7 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 		if !ok {
 			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, snapshot.ErrCorrupt, name)
 		}
-		seg, err := snapshot.ReadSegment(dir, ref)
+		seg, err := snapshot.ReadSegmentSharing(dir, ref, have)
 		if err != nil {
 			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %w", dir, snapshot.ErrCorrupt, err)}
 		}

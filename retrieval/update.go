@@ -88,7 +88,7 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.D
 		}
 	}
 	if !inMemory {
-		prev, err = openDir(ctx, indexDir, cfg)
+		prev, err = openDirSharing(ctx, indexDir, cfg, docs)
 	}
 	switch {
 	case err == nil && !inMemory && root != nil:

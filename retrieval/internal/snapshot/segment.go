@@ -71,13 +71,14 @@ type Segment struct {
 	// Dim is the vectors' dimension, 0 when no chunk has one.
 	Dim int
 
-	chunks  int
-	first   []int // each document's first chunk in the segment
-	valid   []byte
-	vectors []byte
-	terms   []byte
-	dict    []string
-	counts  []int
+	chunks   int
+	first    []int // each document's first chunk in the segment
+	textLens []int
+	valid    []byte
+	vectors  []byte
+	terms    []byte
+	dict     []string
+	counts   []int
 
 	offsetsOnce sync.Once
 	offsets     []int // each chunk's start in terms, and the end
@@ -291,6 +292,24 @@ var ErrOldSegment = errors.New("segment of format version 1")
 // ReadSegment reads and verifies the segment ref names in dir. The
 // chromem-go export is hashed on its way past, not kept.
 func ReadSegment(dir string, ref wire.SegmentRef) (*Segment, error) {
+	return ReadSegmentSharing(dir, ref, nil)
+}
+
+// ReadSegmentSharing is ReadSegment for a caller that holds documents
+// already, as a cold start does, having loaded the folder: when have
+// gives the text of every document of the segment (by ID and SHA-256),
+// and those are the segment's bytes, the documents share them, and the
+// segment's text is compared and hashed on its way past, never held: the
+// text is in memory once, not twice.
+func ReadSegmentSharing(dir string, ref wire.SegmentRef, have func(id, sha string) (string, bool)) (*Segment, error) {
+	s, err := readSegmentFile(dir, ref, have)
+	if errors.Is(err, errTextDiffers) {
+		s, err = readSegmentFile(dir, ref, nil)
+	}
+	return s, err
+}
+
+func readSegmentFile(dir string, ref wire.SegmentRef, have func(id, sha string) (string, bool)) (*Segment, error) {
 	f, err := os.Open(filepath.Join(dir, ref.Name))
 	if err != nil {
 		return nil, fmt.Errorf("segment: %w", err)
@@ -303,7 +322,10 @@ func ReadSegment(dir string, ref wire.SegmentRef) (*Segment, error) {
 	if fi.Size() != ref.Size {
 		return nil, fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, fi.Size(), ref.Size)
 	}
-	s, sum, err := readSegment(f, ref.Size)
+	s, sum, err := readSegment(f, ref.Size, have)
+	if errors.Is(err, errTextDiffers) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("segment %s: %w", ref.Name, corrupt(err))
 	}
@@ -330,7 +352,7 @@ func EncodeSegment(docs []SegmentDoc) ([]byte, error) {
 // DecodeSegment decodes a whole segment file held in memory: what
 // ReadSegment does with a file, for tests.
 func DecodeSegment(raw []byte) (*Segment, error) {
-	s, _, err := readSegment(bytesReaderAt(raw), int64(len(raw)))
+	s, _, err := readSegment(bytesReaderAt(raw), int64(len(raw)), nil)
 	if err != nil {
 		return nil, corrupt(err)
 	}
@@ -360,7 +382,7 @@ func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 
 // readSegment reads a segment of size bytes from r, verifies its
 // checksum and decodes it; it returns the checksum trailer.
-func readSegment(r io.ReaderAt, size int64) (*Segment, []byte, error) {
+func readSegment(r io.ReaderAt, size int64, have func(id, sha string) (string, bool)) (*Segment, []byte, error) {
 	head := make([]byte, len(SegmentMagic))
 	if size < int64(len(SegmentMagic)+footerLen+sha256.Size) {
 		return nil, nil, errors.New("too short")
@@ -402,13 +424,45 @@ func readSegment(r io.ReaderAt, size int64) (*Segment, []byte, error) {
 		h.Write(b)
 		return b, nil
 	}
-	var sec [4][]byte
-	for i := range sec {
-		b, err := read(lens[i])
+	meta, err := read(lens[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	// The metadata is decoded before the checksum is known, to learn
+	// whether the caller has the text already; a checksum mismatch is
+	// reported before anything it found.
+	s, metaErr := decodeMeta(meta, lens[1])
+	var texts []string
+	if metaErr == nil && have != nil {
+		texts = make([]string, len(s.Order))
+		for i, d := range s.Order {
+			t, ok := have(d.ID, d.SHA256)
+			if !ok || len(t) != s.textLens[i] {
+				texts = nil
+				break
+			}
+			texts[i] = t
+		}
+	}
+	var text []byte
+	if texts != nil {
+		same, err := hashComparing(h, sr, texts)
 		if err != nil {
 			return nil, nil, err
 		}
-		sec[i] = b
+		if !same {
+			return nil, nil, errTextDiffers
+		}
+	} else if text, err = read(lens[1]); err != nil {
+		return nil, nil, err
+	}
+	vectors, err := read(lens[2])
+	if err != nil {
+		return nil, nil, err
+	}
+	terms, err := read(lens[3])
+	if err != nil {
+		return nil, nil, err
 	}
 	if _, err := io.CopyN(h, sr, int64(lens[4])); err != nil {
 		return nil, nil, err
@@ -421,20 +475,57 @@ func readSegment(r io.ReaderAt, size int64) (*Segment, []byte, error) {
 	if sum := h.Sum(nil); string(sum) != string(trailer) {
 		return nil, nil, errors.New("checksum mismatch (truncated or damaged)")
 	}
-	s, err := decodeSections(sec[0], sec[1], sec[2], sec[3])
-	if err != nil {
+	if metaErr != nil {
+		return nil, nil, metaErr
+	}
+	if texts == nil {
+		all := unsafe.String(unsafe.SliceData(text), len(text))
+		at := 0
+		for _, n := range s.textLens {
+			texts = append(texts, all[at:at+n])
+			at += n
+		}
+	}
+	for i, d := range s.Order {
+		d.Text = texts[i]
+	}
+	if err := s.attach(vectors, terms); err != nil {
 		return nil, nil, err
 	}
 	return s, trailer, nil
 }
 
-// decodeSections decodes a segment's sections, checksum verified. The
-// text buffer becomes the documents' text: it is not modified after.
-func decodeSections(meta, text, vectors, terms []byte) (*Segment, error) {
+// errTextDiffers says a text the caller had is not the segment's.
+var errTextDiffers = errors.New("text differs from the document given")
+
+// hashComparing reads the text section from r into h, comparing it with
+// texts, one after the other, and reports whether they are the same
+// bytes. It keeps no more than its buffer.
+func hashComparing(h io.Writer, r io.Reader, texts []string) (bool, error) {
+	buf := make([]byte, 1<<16)
+	same := true
+	for _, t := range texts {
+		for len(t) > 0 {
+			n, err := io.ReadFull(r, buf[:min(len(buf), len(t))])
+			if err != nil {
+				return false, err
+			}
+			h.Write(buf[:n])
+			same = same && string(buf[:n]) == t[:n]
+			t = t[n:]
+		}
+	}
+	return same, nil
+}
+
+// decodeMeta decodes a segment's metadata, whose text section is
+// textLen bytes: the documents, without their text (textLens holds each
+// one's length), and the dictionary.
+func decodeMeta(meta []byte, textLen uint64) (*Segment, error) {
 	d := decoder{b: meta}
 	ndocs := d.count(len(meta))
-	s := &Segment{Docs: make(map[string]*wire.SnapshotDoc, ndocs), Order: make([]*wire.SnapshotDoc, 0, ndocs), first: make([]int, 0, ndocs)}
-	all := unsafe.String(unsafe.SliceData(text), len(text))
+	s := &Segment{Docs: make(map[string]*wire.SnapshotDoc, ndocs), Order: make([]*wire.SnapshotDoc, 0, ndocs), first: make([]int, 0, ndocs),
+		textLens: make([]int, 0, ndocs)}
 	at := 0
 	type sectionRef struct {
 		c *wire.Chunk
@@ -446,11 +537,11 @@ func decodeSections(meta, text, vectors, terms []byte) (*Segment, error) {
 		sd := &docs[i]
 		sd.ID = d.str()
 		sd.SHA256 = d.str()
-		n := d.count(len(text) - at)
+		n := d.count(int(min(textLen, math.MaxInt32)) - at)
 		if d.err != nil {
 			break
 		}
-		sd.Text = all[at : at+n]
+		s.textLens = append(s.textLens, n)
 		at += n
 		if np := d.count(len(meta)); np > 0 {
 			sd.Pages = make([]int, np)
@@ -473,7 +564,7 @@ func decodeSections(meta, text, vectors, terms []byte) (*Segment, error) {
 			default:
 				d.fail("header flag")
 			}
-			if d.err == nil && (c.Start < 0 || c.End > len(sd.Text) || c.Start >= c.End) {
+			if d.err == nil && (c.Start < 0 || c.End > n || c.Start >= c.End) {
 				d.fail(fmt.Sprintf("chunk %d-%d outside %s", c.Start, c.End, sd.ID))
 			}
 		}
@@ -506,23 +597,28 @@ func decodeSections(meta, text, vectors, terms []byte) (*Segment, error) {
 	if d.err == nil && len(d.b) != 0 {
 		d.fail("bytes after the dictionary")
 	}
-	if d.err == nil && at != len(text) {
-		d.fail(fmt.Sprintf("%d bytes of text, %d used", len(text), at))
+	if d.err == nil && uint64(at) != textLen {
+		d.fail(fmt.Sprintf("%d bytes of text, %d used", textLen, at))
 	}
 	if d.err != nil {
 		return nil, d.err
 	}
+	return s, nil
+}
+
+// attach adds the vectors' and terms' sections to s.
+func (s *Segment) attach(vectors, terms []byte) error {
 	if uint64(len(vectors)) != uint64(s.chunks)*(1+4*uint64(s.Dim)) {
-		return nil, fmt.Errorf("vectors of %d bytes for %d chunks of %d dimensions", len(vectors), s.chunks, s.Dim)
+		return fmt.Errorf("vectors of %d bytes for %d chunks of %d dimensions", len(vectors), s.chunks, s.Dim)
 	}
 	s.valid, s.vectors = vectors[:s.chunks], vectors[s.chunks:]
 	for _, v := range s.valid {
 		if v > 1 {
-			return nil, errors.New("vector flag")
+			return errors.New("vector flag")
 		}
 	}
 	s.terms = terms
-	return s, nil
+	return nil
 }
 
 // Chunks is the number of chunks in the segment.
