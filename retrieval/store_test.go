@@ -308,12 +308,17 @@ func encodeSegment(tb testing.TB, docs []snapshot.SegmentDoc) []byte {
 }
 
 // withFooter is seg with the length of its section i set to n, and its
-// checksum made to match.
+// trailer made to match (the export, which the trailer does not cover,
+// is left out of the hash).
 func withFooter(seg []byte, i int, n uint64) []byte {
 	body := slices.Clone(seg[:len(seg)-sha256.Size])
-	binary.BigEndian.PutUint64(body[len(body)-5*8+8*i:], n)
-	sum := sha256.Sum256(body)
-	return append(body, sum[:]...)
+	footer := body[len(body)-5*8-sha256.Size:]
+	export := binary.BigEndian.Uint64(footer[4*8:])
+	binary.BigEndian.PutUint64(footer[8*i:], n)
+	h := sha256.New()
+	h.Write(body[:len(body)-len(footer)-int(export)])
+	h.Write(footer)
+	return h.Sum(body)
 }
 
 // decodeRootFile decodes a root snapshot's bytes.
@@ -336,8 +341,8 @@ func withSegment(tb testing.TB, files map[string][]byte, name string, data []byt
 	root := decodeRootFile(tb, files[snapshot.SnapshotFile])
 	for i, r := range root.Segments {
 		if r.Name == name {
-			sum := sha256.Sum256(data[:len(data)-sha256.Size])
-			root.Segments[i].SHA256, root.Segments[i].Size = hex.EncodeToString(sum[:]), int64(len(data))
+			// The trailer: what the root records of a segment.
+			root.Segments[i].SHA256, root.Segments[i].Size = hex.EncodeToString(data[max(0, len(data)-sha256.Size):]), int64(len(data))
 		}
 	}
 	out[snapshot.SnapshotFile] = encodeRoot(tb, root)

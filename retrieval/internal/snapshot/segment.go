@@ -54,14 +54,17 @@ type SegmentDoc struct {
 //	        as the embedded vector store holds them, for any tool that
 //	        reads chromem-go; citebot writes through the collection and
 //	        reads the rows above
-//	footer  the five sections' lengths, uint64 big-endian
-//	trailer SHA-256 of everything before it
+//	footer  the five sections' lengths, uint64 big-endian, and the
+//	        export's SHA-256
+//	trailer SHA-256 of everything before it but the export: opening
+//	        reads neither the export nor its bytes (SegmentsIntact
+//	        checks both)
 //
 // The text is read into one buffer that every document's Text slices,
 // not copied per document; the other sections are read, decoded and
 // dropped.
 
-const footerLen = 5 * 8
+const footerLen = 5*8 + sha256.Size
 
 // Segment is a segment file read back.
 type Segment struct {
@@ -107,20 +110,18 @@ func WriteSegment(dir string, docs []SegmentDoc) (wire.SegmentRef, error) {
 	for _, d := range docs {
 		ref.TextBytes += int64(len(d.Doc.Text))
 	}
-	h := sha256.New()
+	var sum []byte
 	err = writeAtomic(filepath.Join(dir, name), func(w io.Writer) error {
-		cw := &countingWriter{w: io.MultiWriter(w, h)}
-		if err := enc.write(cw); err != nil {
-			return err
-		}
-		ref.Size = cw.n + sha256.Size
-		_, err := w.Write(h.Sum(nil))
+		cw := &countingWriter{w: w}
+		var err error
+		sum, err = enc.write(cw)
+		ref.Size = cw.n
 		return err
 	})
 	if err != nil {
 		return wire.SegmentRef{}, fmt.Errorf("write segment: %w", err)
 	}
-	ref.SHA256 = hex.EncodeToString(h.Sum(nil))
+	ref.SHA256 = hex.EncodeToString(sum)
 	return ref, nil
 }
 
@@ -251,46 +252,57 @@ func encodeSegment(docs []SegmentDoc) (*encodedSegment, error) {
 }
 
 // write writes the segment but its trailer.
-func (e *encodedSegment) write(w io.Writer) error {
+// write writes the segment, trailer included, and returns the trailer.
+func (e *encodedSegment) write(file io.Writer) ([]byte, error) {
 	var lens [5]uint64
+	h := sha256.New()
+	w := io.MultiWriter(file, h)
 	if _, err := io.WriteString(w, SegmentMagic); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := w.Write(e.meta); err != nil {
-		return err
+		return nil, err
 	}
 	lens[0] = uint64(len(e.meta))
 	for _, d := range e.docs {
 		if _, err := io.WriteString(w, d.Doc.Text); err != nil {
-			return err
+			return nil, err
 		}
 		lens[1] += uint64(len(d.Doc.Text))
 	}
 	for i, b := range [][]byte{e.vectors, e.terms} {
 		if _, err := w.Write(b); err != nil {
-			return err
+			return nil, err
 		}
 		lens[2+i] = uint64(len(b))
 	}
-	cw := &countingWriter{w: w}
+	// The export has a checksum of its own, in the footer, so that
+	// opening the index, which does not read it, need not hash it.
+	eh := sha256.New()
+	cw := &countingWriter{w: io.MultiWriter(file, eh)}
 	if err := e.db.ExportToWriter(cw, false, "", CollectionName); err != nil {
-		return err
+		return nil, err
 	}
 	lens[4] = uint64(cw.n)
 	var footer [footerLen]byte
 	for i, l := range lens {
 		binary.BigEndian.PutUint64(footer[8*i:], l)
 	}
-	_, err := w.Write(footer[:])
-	return err
+	copy(footer[5*8:], eh.Sum(nil))
+	if _, err := w.Write(footer[:]); err != nil {
+		return nil, err
+	}
+	sum := h.Sum(nil)
+	_, err := file.Write(sum)
+	return sum, err
 }
 
 // ErrOldSegment marks a segment of format version 1 (gob documents and a
 // chromem-go export, no term counts): the index is rebuilt.
 var ErrOldSegment = errors.New("segment of format version 1")
 
-// ReadSegment reads and verifies the segment ref names in dir. The
-// chromem-go export is hashed on its way past, not kept.
+// ReadSegment reads and verifies the segment ref names in dir, but for
+// the chromem-go export, which it does not read.
 func ReadSegment(dir string, ref wire.SegmentRef) (*Segment, error) {
 	return ReadSegmentSharing(dir, ref, nil)
 }
@@ -342,11 +354,10 @@ func EncodeSegment(docs []SegmentDoc) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	if err := enc.write(&b); err != nil {
+	if _, err := enc.write(&b); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(b.Bytes())
-	return append(b.Bytes(), sum[:]...), nil
+	return b.Bytes(), nil
 }
 
 // DecodeSegment decodes a whole segment file held in memory: what
@@ -462,9 +473,6 @@ func readSegment(r io.ReaderAt, size int64, have func(id, sha string) (string, b
 	}
 	terms, err := read(lens[3])
 	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := io.CopyN(h, sr, int64(lens[4])); err != nil {
 		return nil, nil, err
 	}
 	h.Write(footer[:])
@@ -863,4 +871,37 @@ func VectorID(c document.Chunk) string {
 		id += "h"
 	}
 	return id
+}
+
+// VerifySegment checks a whole segment as r holds it, its size bytes:
+// the trailer, against ref's checksum, and the export's checksum.
+func VerifySegment(r io.ReaderAt, size int64, ref wire.SegmentRef) error {
+	if size != ref.Size || size < int64(len(SegmentMagic)+footerLen+sha256.Size) {
+		return fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, size, ref.Size)
+	}
+	var footer [footerLen]byte
+	end := size - sha256.Size - footerLen
+	if _, err := r.ReadAt(footer[:], end); err != nil {
+		return fmt.Errorf("segment %s: %w", ref.Name, err)
+	}
+	export := int64(binary.BigEndian.Uint64(footer[4*8:]))
+	if export < 0 || export > end-int64(len(SegmentMagic)) {
+		return fmt.Errorf("segment %s: %w: export of %d bytes", ref.Name, ErrCorrupt, export)
+	}
+	h, eh := sha256.New(), sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, end-export)); err != nil {
+		return fmt.Errorf("segment %s: %w", ref.Name, err)
+	}
+	if _, err := io.Copy(eh, io.NewSectionReader(r, end-export, export)); err != nil {
+		return fmt.Errorf("segment %s: %w", ref.Name, err)
+	}
+	h.Write(footer[:])
+	trailer := make([]byte, sha256.Size)
+	if _, err := r.ReadAt(trailer, size-sha256.Size); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("segment %s: %w", ref.Name, err)
+	}
+	if sum := h.Sum(nil); !bytes.Equal(sum, trailer) || hex.EncodeToString(sum) != ref.SHA256 || !bytes.Equal(eh.Sum(nil), footer[5*8:]) {
+		return fmt.Errorf("segment %s: %w: checksum mismatch", ref.Name, ErrCorrupt)
+	}
+	return nil
 }

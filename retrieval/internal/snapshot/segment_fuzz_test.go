@@ -1,8 +1,10 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"testing"
 
@@ -90,8 +92,27 @@ func TestDecodeSegmentSeed(t *testing.T) {
 		t.Fatalf("SegmentDoc: %v, %+v", err, sd.Terms)
 	}
 	raw := fuzzSeed(t)
-	raw[len(raw)/2] ^= 1
-	if _, err := DecodeSegment(raw); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("a flipped byte: %v, want ErrCorrupt", err)
+	ref := wire.SegmentRef{Name: "seg", Size: int64(len(raw)), SHA256: hex.EncodeToString(raw[len(raw)-sha256.Size:])}
+	if err := VerifySegment(bytesReaderAt(raw), int64(len(raw)), ref); err != nil {
+		t.Fatalf("VerifySegment: %v", err)
+	}
+	for _, tt := range []struct {
+		name   string
+		at     int
+		opened bool // opening does not read the export
+	}{
+		{"metadata", len(SegmentMagic) + 1, false},
+		{"export", len(raw) - sha256.Size - footerLen - 10, true},
+		{"footer", len(raw) - sha256.Size - 1, false},
+		{"trailer", len(raw) - 1, false},
+	} {
+		b := bytes.Clone(raw)
+		b[tt.at] ^= 1
+		if _, err := DecodeSegment(b); tt.opened != (err == nil) || err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Errorf("a byte flipped in the %s: DecodeSegment %v", tt.name, err)
+		}
+		if err := VerifySegment(bytesReaderAt(b), int64(len(b)), ref); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("a byte flipped in the %s: VerifySegment %v, want ErrCorrupt", tt.name, err)
+		}
 	}
 }

@@ -384,30 +384,19 @@ func SegmentsIntact(dir string, root *wire.Root) bool {
 	return g.Wait() == nil
 }
 
-// checkSegment verifies a segment file's checksum trailer against its
-// bytes and against the root's record, reading it in one pass.
+// checkSegment verifies a segment file's checksums against its bytes
+// and against the root's record.
 func checkSegment(dir string, ref wire.SegmentRef) error {
 	f, err := os.Open(filepath.Join(dir, ref.Name))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if ref.Size < sha256.Size {
-		return fmt.Errorf("segment %s: too short", ref.Name)
+	fi, err := f.Stat()
+	if err != nil {
+		return err
 	}
-	h := sha256.New()
-	if _, err := io.CopyN(h, f, ref.Size-sha256.Size); err != nil {
-		return fmt.Errorf("segment %s: %w", ref.Name, err)
-	}
-	trailer := make([]byte, sha256.Size)
-	if _, err := io.ReadFull(f, trailer); err != nil {
-		return fmt.Errorf("segment %s: %w", ref.Name, err)
-	}
-	sum := h.Sum(nil)
-	if !bytes.Equal(sum, trailer) || hex.EncodeToString(sum) != ref.SHA256 {
-		return fmt.Errorf("segment %s: %w: checksum mismatch", ref.Name, ErrCorrupt)
-	}
-	return nil
+	return VerifySegment(f, fi.Size(), ref)
 }
 
 // garbage lists what crashed saves left in dir: temporary files, and
