@@ -279,47 +279,61 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 		if !ok {
 			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, snapshot.ErrCorrupt, name)
 		}
-		seg, err := snapshot.ReadSegmentSharing(dir, ref, have)
+		// Each chunk's row in the index, -1 for one of a document the
+		// index no longer holds (dead until compaction drops it), known
+		// once the segment's documents are read, before its vectors.
+		var global []int32
+		var rowErr error
+		rows := func(seg *snapshot.Segment) func(int, []float32) {
+			global = make([]int32, seg.Chunks())
+			for j, sd := range seg.Order {
+				first := seg.First(j)
+				ri, ok := at[sd.ID]
+				// A document of another chunk count than the root's is
+				// refused below; none of its rows is placed.
+				live := ok && root.Docs[ri].Segment == name && len(sd.Chunks) == root.Docs[ri].Chunks
+				for k := range sd.Chunks {
+					global[first+k] = -1
+					if live {
+						global[first+k] = int32(entries[ri].firstChunk + k)
+					}
+				}
+			}
+			return func(k int, v []float32) {
+				if g := global[k]; g >= 0 && rowErr == nil {
+					vecMu.Lock()
+					rowErr = loc.flat.SetUnit(int(g), v)
+					vecMu.Unlock()
+				}
+			}
+		}
+		seg, err := snapshot.ReadSegmentWith(dir, ref, snapshot.ReadOptions{Have: have, Rows: rows})
 		if err != nil {
 			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %w", dir, snapshot.ErrCorrupt, err)}
 		}
-		global := make([]int32, seg.Chunks())
-		held := 0
-		for j, sd := range seg.Order {
-			first := seg.First(j)
+		if rowErr != nil {
+			return fmt.Errorf("open index %s: %w: segment %s: %v", dir, snapshot.ErrCorrupt, name, rowErr)
+		}
+		if global == nil {
+			// No rows to stream (no vectors): the documents are placed
+			// all the same.
+			rows(seg)
+		}
+		for _, sd := range seg.Order {
 			ri, ok := at[sd.ID]
 			if !ok || root.Docs[ri].Segment != name {
-				// A document since changed or removed: dead until
-				// compaction drops it.
-				for k := range sd.Chunks {
-					global[first+k] = -1
-				}
 				continue
 			}
 			rd := root.Docs[ri]
 			if sd.SHA256 != rd.SHA256 || len(sd.Chunks) != rd.Chunks || len(sd.Text) != rd.Bytes {
 				return fmt.Errorf("open index %s: %w: segment %s does not hold %s as the root describes it", dir, snapshot.ErrCorrupt, name, rd.ID)
 			}
-			held++
 			e := &entries[ri]
 			e.Document = document.Document{ID: rd.ID, Title: rd.Title, SHA256: rd.SHA256, Text: sd.Text, Aliases: rd.Aliases, Pages: sd.Pages}
 			e.lines = document.NewLineIndex(e.Text)
 			for k, c := range sd.Chunks {
 				ix.chunks[e.firstChunk+k] = document.Chunk(c)
 				ix.chunkDoc[e.firstChunk+k] = e
-				global[first+k] = int32(e.firstChunk + k)
-			}
-		}
-		if seg.Dim != 0 {
-			row := make([]float32, seg.Dim)
-			vecMu.Lock()
-			defer vecMu.Unlock()
-			for k, g := range global {
-				if g >= 0 && seg.Vector(k, row) {
-					if err := loc.flat.SetUnit(int(g), row); err != nil {
-						return fmt.Errorf("open index %s: %w: segment %s: %v", dir, snapshot.ErrCorrupt, name, err)
-					}
-				}
 			}
 		}
 		parts[i] = seg.Keywords(global)

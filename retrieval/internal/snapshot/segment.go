@@ -304,24 +304,39 @@ var ErrOldSegment = errors.New("segment of format version 1")
 // ReadSegment reads and verifies the segment ref names in dir, but for
 // the chromem-go export, which it does not read.
 func ReadSegment(dir string, ref wire.SegmentRef) (*Segment, error) {
-	return ReadSegmentSharing(dir, ref, nil)
+	return ReadSegmentWith(dir, ref, ReadOptions{})
 }
 
-// ReadSegmentSharing is ReadSegment for a caller that holds documents
-// already, as a cold start does, having loaded the folder: when have
-// gives the text of every document of the segment (by ID and SHA-256),
-// and those are the segment's bytes, the documents share them, and the
-// segment's text is compared and hashed on its way past, never held: the
-// text is in memory once, not twice.
-func ReadSegmentSharing(dir string, ref wire.SegmentRef, have func(id, sha string) (string, bool)) (*Segment, error) {
-	s, err := readSegmentFile(dir, ref, have)
+// ReadOptions are what a cold start tells ReadSegmentWith so that the
+// segment's text and vectors go straight where the index keeps them.
+type ReadOptions struct {
+	// Have gives the text of a document the caller holds already, by ID
+	// and SHA-256.
+	Have func(id, sha string) (string, bool)
+	// Rows, once the segment's documents are known, returns where each
+	// chunk's vector goes: the rows are streamed to it, one at a time,
+	// not kept in the Segment (whose Vector then reports none). The rows
+	// come before the checksum is verified: on an error the caller
+	// discards what it was given.
+	Rows func(s *Segment) func(k int, v []float32)
+}
+
+// ReadSegmentWith is ReadSegment for a caller that holds documents
+// already, as a cold start does, having loaded the folder: when opt.Have
+// gives the text of every document of the segment, and those are the
+// segment's bytes, the documents share them, and the segment's text is
+// compared and hashed on its way past, never held: the text is in memory
+// once, not twice. Likewise the vectors, with opt.Rows.
+func ReadSegmentWith(dir string, ref wire.SegmentRef, opt ReadOptions) (*Segment, error) {
+	s, err := readSegmentFile(dir, ref, opt)
 	if errors.Is(err, errTextDiffers) {
-		s, err = readSegmentFile(dir, ref, nil)
+		opt.Have = nil
+		s, err = readSegmentFile(dir, ref, opt)
 	}
 	return s, err
 }
 
-func readSegmentFile(dir string, ref wire.SegmentRef, have func(id, sha string) (string, bool)) (*Segment, error) {
+func readSegmentFile(dir string, ref wire.SegmentRef, opt ReadOptions) (*Segment, error) {
 	f, err := os.Open(filepath.Join(dir, ref.Name))
 	if err != nil {
 		return nil, fmt.Errorf("segment: %w", err)
@@ -334,7 +349,7 @@ func readSegmentFile(dir string, ref wire.SegmentRef, have func(id, sha string) 
 	if fi.Size() != ref.Size {
 		return nil, fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, fi.Size(), ref.Size)
 	}
-	s, sum, err := readSegment(f, ref.Size, have)
+	s, sum, err := readSegment(f, ref.Size, opt)
 	if errors.Is(err, errTextDiffers) {
 		return nil, err
 	}
@@ -363,7 +378,7 @@ func EncodeSegment(docs []SegmentDoc) ([]byte, error) {
 // DecodeSegment decodes a whole segment file held in memory: what
 // ReadSegment does with a file, for tests.
 func DecodeSegment(raw []byte) (*Segment, error) {
-	s, _, err := readSegment(bytesReaderAt(raw), int64(len(raw)), nil)
+	s, _, err := readSegment(bytesReaderAt(raw), int64(len(raw)), ReadOptions{})
 	if err != nil {
 		return nil, corrupt(err)
 	}
@@ -393,7 +408,8 @@ func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 
 // readSegment reads a segment of size bytes from r, verifies its
 // checksum and decodes it; it returns the checksum trailer.
-func readSegment(r io.ReaderAt, size int64, have func(id, sha string) (string, bool)) (*Segment, []byte, error) {
+func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, error) {
+	have := opt.Have
 	head := make([]byte, len(SegmentMagic))
 	if size < int64(len(SegmentMagic)+footerLen+sha256.Size) {
 		return nil, nil, errors.New("too short")
@@ -467,8 +483,31 @@ func readSegment(r io.ReaderAt, size int64, have func(id, sha string) (string, b
 	} else if text, err = read(lens[1]); err != nil {
 		return nil, nil, err
 	}
-	vectors, err := read(lens[2])
-	if err != nil {
+	var sink func(int, []float32)
+	if metaErr == nil && opt.Rows != nil && lens[2] == uint64(s.chunks)*(1+4*uint64(s.Dim)) {
+		sink = opt.Rows(s)
+	}
+	var vectors []byte
+	if sink != nil {
+		valid, err := read(uint64(s.chunks))
+		if err != nil {
+			return nil, nil, err
+		}
+		raw, row := make([]byte, 4*s.Dim), make([]float32, s.Dim)
+		for k, v := range valid {
+			if _, err := io.ReadFull(sr, raw); err != nil {
+				return nil, nil, err
+			}
+			h.Write(raw)
+			if v == 1 {
+				for j := range row {
+					row[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+				}
+				sink(k, row)
+			}
+		}
+		vectors = valid
+	} else if vectors, err = read(lens[2]); err != nil {
 		return nil, nil, err
 	}
 	terms, err := read(lens[3])
@@ -497,7 +536,7 @@ func readSegment(r io.ReaderAt, size int64, have func(id, sha string) (string, b
 	for i, d := range s.Order {
 		d.Text = texts[i]
 	}
-	if err := s.attach(vectors, terms); err != nil {
+	if err := s.attach(vectors, terms, sink != nil); err != nil {
 		return nil, nil, err
 	}
 	return s, trailer, nil
@@ -615,11 +654,17 @@ func decodeMeta(meta []byte, textLen uint64) (*Segment, error) {
 }
 
 // attach adds the vectors' and terms' sections to s.
-func (s *Segment) attach(vectors, terms []byte) error {
-	if uint64(len(vectors)) != uint64(s.chunks)*(1+4*uint64(s.Dim)) {
+// With streamed, vectors holds the flags only: the rows went to the
+// caller.
+func (s *Segment) attach(vectors, terms []byte, streamed bool) error {
+	switch {
+	case streamed:
+		s.valid = vectors
+	case uint64(len(vectors)) != uint64(s.chunks)*(1+4*uint64(s.Dim)):
 		return fmt.Errorf("vectors of %d bytes for %d chunks of %d dimensions", len(vectors), s.chunks, s.Dim)
+	default:
+		s.valid, s.vectors = vectors[:s.chunks], vectors[s.chunks:]
 	}
-	s.valid, s.vectors = vectors[:s.chunks], vectors[s.chunks:]
 	for _, v := range s.valid {
 		if v > 1 {
 			return errors.New("vector flag")
@@ -633,9 +678,10 @@ func (s *Segment) attach(vectors, terms []byte) error {
 func (s *Segment) Chunks() int { return s.chunks }
 
 // Vector copies the vector of the segment's chunk k into dst, of length
-// Dim, and reports whether the chunk has one.
+// Dim, and reports whether the chunk has one; a segment whose rows were
+// streamed to ReadOptions.Rows has none left.
 func (s *Segment) Vector(k int, dst []float32) bool {
-	if s.valid[k] == 0 {
+	if s.valid[k] == 0 || s.vectors == nil {
 		return false
 	}
 	row := s.vectors[k*s.Dim*4 : (k+1)*s.Dim*4]

@@ -41,7 +41,21 @@ func FuzzDecodeSegment(f *testing.F) {
 	f.Add([]byte(SegmentMagicV1 + "x"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		sum := sha256.Sum256(body)
-		s, err := DecodeSegment(append(body, sum[:]...))
+		raw := append(body, sum[:]...)
+		// Streaming the rows reads the same file the same way.
+		var streamed int
+		_, _, serr := readSegment(bytesReaderAt(raw), int64(len(raw)), ReadOptions{Rows: func(s *Segment) func(int, []float32) {
+			return func(k int, v []float32) {
+				if k < 0 || k >= s.Chunks() || len(v) != s.Dim {
+					t.Fatalf("row %d of %d, %d of %d dimensions", k, s.Chunks(), len(v), s.Dim)
+				}
+				streamed++
+			}
+		}})
+		s, err := DecodeSegment(raw)
+		if (err == nil) != (serr == nil) {
+			t.Fatalf("decoded: %v; with the rows streamed: %v", err, serr)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error not wrapping ErrCorrupt: %v", err)
@@ -65,8 +79,14 @@ func FuzzDecodeSegment(f *testing.F) {
 			}
 		}
 		row := make([]float32, s.Dim)
+		rows := 0
 		for k := range s.Chunks() {
-			s.Vector(k, row)
+			if s.Vector(k, row) {
+				rows++
+			}
+		}
+		if rows != streamed {
+			t.Fatalf("%d rows, %d streamed", rows, streamed)
 		}
 		_, err = rank.LoadKeywordIndex([]rank.StoredChunks{s.Keywords(global)}, s.Chunks(), units, rank.DefaultBM25)
 		if err != nil && !errors.Is(err, rank.ErrStored) && !errors.Is(err, ErrCorrupt) {
