@@ -291,6 +291,10 @@ func build(ctx context.Context, docs []document.Document, skipped []document.Ski
 					break
 				}
 			}
+			// The rows are in flat now: the embedder's slices (80 MB at
+			// 200,000 chunks) need not outlive the keyword index's
+			// build, the most memory-hungry part.
+			results[i].vectors = nil
 		}
 		if err != nil {
 			return nil, Summary{}, fmt.Errorf("build index: %s: %w", e.ID, err)
