@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"citebot/document"
 	"citebot/loader/extract"
@@ -258,7 +259,7 @@ func readDocument(path, rel string, maxBytes int64, known Known, read func(bytes
 	if int64(len(buf)) > maxBytes {
 		return document.Document{}, fmt.Sprintf("too large: over %d bytes", maxBytes)
 	}
-	return parse(rel, buf, maxBytes, known)
+	return parse(rel, buf, maxBytes, known, true)
 }
 
 // Parse is what Load makes of one file's bytes, data, found at rel (the
@@ -276,12 +277,15 @@ func Parse(rel string, data []byte, maxBytes int64) (doc document.Document, reas
 	case int64(len(data)) > maxBytes:
 		return document.Document{}, fmt.Sprintf("too large: %d bytes, the limit is %d", len(data), maxBytes)
 	}
-	return parse(rel, data, maxBytes, nil)
+	return parse(rel, data, maxBytes, nil, false)
 }
 
 // parse makes a document of a supported file's bytes, which are within
 // the limit.
-func parse(rel string, buf []byte, maxBytes int64, known Known) (document.Document, string) {
+// owned says buf is parse's to keep: nothing else refers to it or writes
+// it again, so a text file's text may be buf's bytes rather than a copy
+// of them (at 100 MB of files, 100 MB less to allocate on every start).
+func parse(rel string, buf []byte, maxBytes int64, known Known, owned bool) (document.Document, string) {
 	sum := sha256.Sum256(buf)
 	doc := document.Document{ID: rel, SHA256: hex.EncodeToString(sum[:])}
 	if x := extract.For(rel); x != nil {
@@ -304,7 +308,11 @@ func parse(rel string, buf []byte, maxBytes int64, known Known) (document.Docume
 	if reason := textProblem(text); reason != "" {
 		return document.Document{}, reason
 	}
-	doc.Text = string(text)
+	if owned {
+		doc.Text = unsafe.String(unsafe.SliceData(text), len(text))
+	} else {
+		doc.Text = string(text)
+	}
 	return doc, ""
 }
 
