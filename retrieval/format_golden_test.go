@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"citebot/analysis"
 	"citebot/document"
+	"citebot/retrieval/internal/rank"
 	"citebot/retrieval/internal/snapshot"
 	wire "citebot/retrieval/internal/wire"
 )
@@ -61,7 +63,7 @@ func TestFormatGolden(t *testing.T) {
 	d, chunks := goldenDocument()
 	dir := t.TempDir()
 	ref, err := snapshot.WriteSegment(dir, []snapshot.SegmentDoc{{Doc: wire.SnapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Chunks: snapshot.WireChunks(chunks), Pages: d.Pages},
-		Vectors: [][]float32{{0.6, 0.8}}}})
+		Vectors: [][]float32{{0.6, 0.8}}, Terms: []rank.ChunkCounts{countChunk(d.Text, chunks[0], analysis.Terms(d.Title))}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -294,6 +294,10 @@ func build(ctx context.Context, docs []document.Document, skipped []document.Ski
 					break
 				}
 			}
+			// The rows are in flat now: the embedder's slices (80 MB at
+			// 200,000 chunks) need not outlive the keyword index's
+			// build, the most memory-hungry part.
+			results[i].vectors = nil
 		}
 		if err != nil {
 			return nil, Summary{}, fmt.Errorf("build index: %s: %w", e.ID, err)
@@ -426,7 +430,6 @@ func embedText(d document.Document, c document.Chunk) string {
 // prev (reused[i] is the entry in prev of ix.docs[i], or nil) keep their
 // postings there; only the others are tokenized.
 func (ix *Index) buildKeywords(prev *Index, reused []*docEntry) {
-	counts := make([]rank.ChunkCounts, len(ix.chunks))
 	var reuse []int32
 	if prev != nil {
 		reuse = make([]int32, len(ix.chunks))
@@ -449,24 +452,31 @@ func (ix *Index) buildKeywords(prev *Index, reused []*docEntry) {
 			titles[d] = analysis.Terms(d.Title)
 		}
 	}
-	_ = forEach(context.Background(), len(ix.chunks), func(_ context.Context, i int) error {
-		if reuse != nil && reuse[i] >= 0 {
-			return nil
-		}
-		c := ix.chunks[i]
-		d := ix.chunkDoc[i]
-		counts[i] = rank.CountTerms(rank.FieldTerms{Body: analysis.Terms(d.Text[c.Start:c.End]), Section: analysis.Terms(c.Section), Title: titles[d]})
-		return nil
-	})
-	docs := make([]rank.DocUnits, len(ix.docs))
-	for i, d := range ix.docs {
-		docs[i] = rank.DocUnits{Short: len(d.Text) <= document.MaxPassageBytes, First: d.firstChunk, Count: d.numChunks}
-	}
 	var prevKW *rank.KeywordIndex
 	if prev != nil {
 		prevKW = prev.local().kw
 	}
-	ix.local().kw = rank.UpdateKeywordIndex(prevKW, reuse, counts, docs, ix.cfg.BM25)
+	// Each chunk is counted as its postings are made: no chunk's counts
+	// outlive it.
+	ix.local().kw = rank.UpdateKeywordIndexFunc(prevKW, reuse, len(ix.chunks), func(i int) rank.ChunkCounts {
+		d := ix.chunkDoc[i]
+		return countChunk(d.Text, ix.chunks[i], titles[d])
+	}, ix.docUnits(), ix.cfg.BM25)
+}
+
+// countChunk counts the terms of chunk c of text, in a document whose
+// title's terms are title.
+func countChunk(text string, c document.Chunk, title []string) rank.ChunkCounts {
+	return rank.CountTerms(rank.FieldTerms{Body: analysis.Terms(text[c.Start:c.End]), Section: analysis.Terms(c.Section), Title: title})
+}
+
+// docUnits describes the documents to the keyword index.
+func (ix *Index) docUnits() []rank.DocUnits {
+	docs := make([]rank.DocUnits, len(ix.docs))
+	for i, d := range ix.docs {
+		docs[i] = rank.DocUnits{Short: len(d.Text) <= document.MaxPassageBytes, First: d.firstChunk, Count: d.numChunks}
+	}
+	return docs
 }
 
 // DocumentInfo describes an indexed document.

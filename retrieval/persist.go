@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/philippgille/chromem-go"
@@ -58,9 +59,21 @@ func (ix *Index) save(dir string) (stored, error) {
 		entries[d.ID] = ix.docs[i]
 	}
 	sum, err := snapshot.CommitRoot(dir, root, ix.segments, func(ids []string) ([]snapshot.SegmentDoc, error) {
+		// The term counts of all the part's chunks, read back from the
+		// postings in one pass.
+		var chunks []int32
+		for _, id := range ids {
+			e := entries[id]
+			for k := range e.numChunks {
+				chunks = append(chunks, int32(e.firstChunk+k))
+			}
+		}
+		counts := ix.local().kw.Forward(chunks)
 		out := make([]snapshot.SegmentDoc, len(ids))
 		for i, id := range ids {
-			out[i] = ix.segmentDoc(entries[id])
+			e := entries[id]
+			out[i] = ix.segmentDoc(e, counts[:e.numChunks:e.numChunks])
+			counts = counts[e.numChunks:]
 		}
 		return out, nil
 	})
@@ -112,11 +125,12 @@ func (ix *Index) storedSegments(dir string) map[string]bool {
 	return out
 }
 
-// segmentDoc is one indexed document as a segment stores it.
-func (ix *Index) segmentDoc(e *docEntry) snapshot.SegmentDoc {
+// segmentDoc is one indexed document as a segment stores it, with its
+// chunks' term counts.
+func (ix *Index) segmentDoc(e *docEntry, counts []rank.ChunkCounts) snapshot.SegmentDoc {
 	chunks := ix.chunks[e.firstChunk : e.firstChunk+e.numChunks]
 	sd := snapshot.SegmentDoc{Doc: wire.SnapshotDoc{ID: e.ID, SHA256: e.SHA256, Text: e.Text, Pages: e.Pages, Chunks: snapshot.WireChunks(chunks)},
-		Vectors: make([][]float32, len(chunks))}
+		Vectors: make([][]float32, len(chunks)), Terms: counts}
 	for k := range chunks {
 		sd.Vectors[k] = ix.local().flat.Row(e.firstChunk + k)
 	}
@@ -154,20 +168,44 @@ func openDir(ctx context.Context, dir string, cfg Config) (*Index, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
-	return openRetrying(ctx, dir, cfg, snapshot.ReadRoot)
+	return openRetrying(ctx, dir, cfg, snapshot.ReadRoot, nil)
+}
+
+// openDirSharing is openDir for a caller that has loaded docs: those
+// the index holds with the same bytes share their text with it, so that
+// a cold start does not hold the corpus twice.
+func openDirSharing(ctx context.Context, dir string, cfg Config, docs []document.Document) (*Index, error) {
+	if cfg.Embedder.Embed == nil {
+		return nil, errors.New("open index: no embedder configured")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	byID := make(map[string]*document.Document, len(docs))
+	for i := range docs {
+		byID[docs[i].ID] = &docs[i]
+	}
+	have := func(id, sha string) (string, bool) {
+		d, ok := byID[id]
+		if !ok || d.SHA256 != sha {
+			return "", false
+		}
+		return d.Text, true
+	}
+	return openRetrying(ctx, dir, cfg, snapshot.ReadRoot, have)
 }
 
 // openRetrying is openDir reading roots with readRoot: snapshot.ReadRoot,
 // or a test's that saves another index once it has read the first root.
-func openRetrying(ctx context.Context, dir string, cfg Config, readRoot func(dir string) (*wire.Root, string, []byte, error)) (*Index, error) {
-	ix, err := open(ctx, dir, cfg, readRoot)
+func openRetrying(ctx context.Context, dir string, cfg Config, readRoot func(dir string) (*wire.Root, string, []byte, error), have func(id, sha string) (string, bool)) (*Index, error) {
+	ix, err := open(ctx, dir, cfg, readRoot, have)
 	var se *segmentError
 	if errors.As(err, &se) {
 		// Another process may have saved between our reading the root
 		// and its segments, and removed one the old root listed: a new
 		// root then lists what to read.
 		if _, sum, _, rerr := readRoot(dir); rerr == nil && sum != se.rootSHA {
-			ix, err = open(ctx, dir, cfg, readRoot)
+			ix, err = open(ctx, dir, cfg, readRoot, have)
 		}
 	}
 	return ix, err
@@ -183,7 +221,7 @@ func (e *segmentError) Error() string { return e.err.Error() }
 
 func (e *segmentError) Unwrap() error { return e.err }
 
-func open(ctx context.Context, dir string, cfg Config, readRoot func(dir string) (*wire.Root, string, []byte, error)) (*Index, error) {
+func open(ctx context.Context, dir string, cfg Config, readRoot func(dir string) (*wire.Root, string, []byte, error), have func(id, sha string) (string, bool)) (*Index, error) {
 	root, sum, raw, err := readRoot(dir)
 	if errors.Is(err, snapshot.ErrOldFormat) {
 		return openV1(ctx, dir, raw, cfg)
@@ -191,48 +229,132 @@ func open(ctx context.Context, dir string, cfg Config, readRoot func(dir string)
 	if err != nil {
 		return nil, err
 	}
+	return openSegments(ctx, dir, cfg, root, sum, have)
+}
+
+// openSegments opens the index root lists, whose checksum is sum. Every
+// document's place among the chunks comes from the root, so each segment
+// is read, on all cores, straight into its place: its text becomes the
+// documents' text (one buffer per segment, sliced, not copied), its
+// vector rows are copied into the index's, and its term counts are the
+// postings, with no chunk tokenised again.
+func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, sum string, have func(id, sha string) (string, bool)) (*Index, error) {
 	names := snapshot.ListedSegments(root.Docs)
 	refs := make(map[string]wire.SegmentRef, len(root.Segments))
 	for _, r := range root.Segments {
 		refs[r.Name] = r
 	}
-	segs := make([]*snapshot.Segment, len(names))
-	err = forEach(ctx, len(names), func(_ context.Context, i int) error {
-		ref, ok := refs[names[i]]
+	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: root.Versions, skipped: snapshot.ModelSkipped(root.Skipped), snapSHA: sum, snapCreated: root.Created,
+		segDir: snapshot.AbsDir(dir), segOf: make(map[string]string, len(root.Docs)), segments: refs, byID: make(map[string]*docEntry, len(root.Docs))}
+	total := 0
+	entries := make([]docEntry, len(root.Docs))
+	at := make(map[string]int, len(root.Docs))
+	for i, rd := range root.Docs {
+		if rd.Chunks < 0 || rd.Bytes < 0 {
+			return nil, fmt.Errorf("open index %s: %w: %s has %d chunks", dir, snapshot.ErrCorrupt, rd.ID, rd.Chunks)
+		}
+		if _, dup := at[rd.ID]; dup || rd.Segment == "" {
+			return nil, fmt.Errorf("open index %s: %w: %s listed twice or in no segment", dir, snapshot.ErrCorrupt, rd.ID)
+		}
+		at[rd.ID] = i
+		e := &entries[i]
+		e.firstChunk, e.numChunks = total, rd.Chunks
+		total += rd.Chunks
+		ix.docs = append(ix.docs, e)
+		ix.byID[rd.ID] = e
+		for _, a := range rd.Aliases {
+			ix.byID[a] = e
+		}
+		ix.segOf[rd.ID] = rd.Segment
+	}
+	ix.chunks = make([]document.Chunk, total)
+	ix.chunkDoc = make([]*docEntry, total)
+	loc := &localRanker{flat: &rank.FlatVectors{Valid: make([]bool, total)}}
+	ix.rk = loc
+	parts := make([]rank.StoredChunks, len(names))
+	var vecMu sync.Mutex
+	err := forEach(ctx, len(names), func(_ context.Context, i int) error {
+		name := names[i]
+		ref, ok := refs[name]
 		if !ok {
-			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, snapshot.ErrCorrupt, names[i])
+			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, snapshot.ErrCorrupt, name)
 		}
-		s, err := snapshot.ReadSegment(dir, ref)
+		// Each chunk's row in the index, -1 for one of a document the
+		// index no longer holds (dead until compaction drops it), known
+		// once the segment's documents are read, before its vectors.
+		var global []int32
+		var rowErr error
+		rows := func(seg *snapshot.Segment) func(int, []float32) {
+			global = make([]int32, seg.Chunks())
+			for j, sd := range seg.Order {
+				first := seg.First(j)
+				ri, ok := at[sd.ID]
+				// A document of another chunk count than the root's is
+				// refused below; none of its rows is placed.
+				live := ok && root.Docs[ri].Segment == name && len(sd.Chunks) == root.Docs[ri].Chunks
+				for k := range sd.Chunks {
+					global[first+k] = -1
+					if live {
+						global[first+k] = int32(entries[ri].firstChunk + k)
+					}
+				}
+			}
+			return func(k int, v []float32) {
+				if g := global[k]; g >= 0 && rowErr == nil {
+					vecMu.Lock()
+					rowErr = loc.flat.SetUnit(int(g), v)
+					vecMu.Unlock()
+				}
+			}
+		}
+		seg, err := snapshot.ReadSegmentWith(dir, ref, snapshot.ReadOptions{Have: have, Rows: rows})
 		if err != nil {
-			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %v", dir, snapshot.ErrCorrupt, err)}
+			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %w", dir, snapshot.ErrCorrupt, err)}
 		}
-		segs[i] = s
+		if rowErr != nil {
+			return fmt.Errorf("open index %s: %w: segment %s: %v", dir, snapshot.ErrCorrupt, name, rowErr)
+		}
+		if global == nil {
+			// No rows to stream (no vectors): the documents are placed
+			// all the same.
+			rows(seg)
+		}
+		for _, sd := range seg.Order {
+			ri, ok := at[sd.ID]
+			if !ok || root.Docs[ri].Segment != name {
+				continue
+			}
+			rd := root.Docs[ri]
+			if sd.SHA256 != rd.SHA256 || len(sd.Chunks) != rd.Chunks || len(sd.Text) != rd.Bytes {
+				return fmt.Errorf("open index %s: %w: segment %s does not hold %s as the root describes it", dir, snapshot.ErrCorrupt, name, rd.ID)
+			}
+			e := &entries[ri]
+			e.Document = document.Document{ID: rd.ID, Title: rd.Title, SHA256: rd.SHA256, Text: sd.Text, Aliases: rd.Aliases, Pages: sd.Pages}
+			e.lines = document.NewLineIndex(e.Text)
+			for k, c := range sd.Chunks {
+				ix.chunks[e.firstChunk+k] = document.Chunk(c)
+				ix.chunkDoc[e.firstChunk+k] = e
+			}
+		}
+		parts[i] = seg.Keywords(global)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	byName := make(map[string]*snapshot.Segment, len(names))
-	for i, name := range names {
-		byName[name] = segs[i]
-	}
-	ix := &Index{sounds: new(soundIndex), cfg: cfg, versions: root.Versions, skipped: snapshot.ModelSkipped(root.Skipped), snapSHA: sum, snapCreated: root.Created,
-		segDir: snapshot.AbsDir(dir), segOf: make(map[string]string, len(root.Docs)), segments: refs}
-	docs := make([]wire.SnapshotDoc, len(root.Docs))
-	for i, rd := range root.Docs {
-		seg := byName[rd.Segment]
-		sd, ok := seg.Docs[rd.ID]
-		if !ok || sd.SHA256 != rd.SHA256 || len(sd.Chunks) != rd.Chunks || len(sd.Text) != rd.Bytes {
-			return nil, fmt.Errorf("open index %s: %w: segment %s does not hold %s as the root describes it", dir, snapshot.ErrCorrupt, rd.Segment, rd.ID)
+	for i, e := range ix.docs {
+		if e.ID != root.Docs[i].ID {
+			return nil, fmt.Errorf("open index %s: %w: segment %s lacks %s", dir, snapshot.ErrCorrupt, root.Docs[i].Segment, root.Docs[i].ID)
 		}
-		sd.Title, sd.Aliases = rd.Title, rd.Aliases
-		docs[i] = *sd
-		ix.segOf[rd.ID] = rd.Segment
 	}
-	vectors := func(i int) *chromem.Collection { return byName[root.Docs[i].Segment].Vectors }
-	if err := ix.assemble(ctx, docs, vectors); err != nil {
+	if d := ix.versions.Dimension; d != 0 && loc.flat.Dim != 0 && d != loc.flat.Dim {
+		return nil, fmt.Errorf("open index %s: %w: vectors of %d dimensions, %d recorded", dir, snapshot.ErrCorrupt, loc.flat.Dim, d)
+	}
+	kw, err := rank.LoadKeywordIndex(parts, total, ix.docUnits(), cfg.BM25)
+	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w: %v", dir, snapshot.ErrCorrupt, err)
 	}
+	loc.kw = kw
 	return ix, nil
 }
 

@@ -387,7 +387,7 @@ func TestOpenRetriesWhenRootReplaced(t *testing.T) {
 		}
 		return root, sum, raw, err
 	}
-	ix, err := openRetrying(ctx, indexDir, cfg, readRoot)
+	ix, err := openRetrying(ctx, indexDir, cfg, readRoot, nil)
 	if err != nil {
 		t.Fatalf("Open while a save replaced the root: %v", err)
 	}

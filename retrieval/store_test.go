@@ -297,18 +297,28 @@ func encodeRoot(tb testing.TB, root *wire.Root) []byte {
 	return encodeFile(snapshot.RootMagic, b.Bytes())
 }
 
-// encodeSegment encodes a segment from its parts: the documents, the
-// vector export's bytes.
-func encodeSegment(tb testing.TB, docs []wire.SnapshotDoc, vectors []byte) []byte {
+// encodeSegment encodes a segment of docs.
+func encodeSegment(tb testing.TB, docs []snapshot.SegmentDoc) []byte {
 	tb.Helper()
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(&wire.SegmentDocs{Docs: docs}); err != nil {
+	b, err := snapshot.EncodeSegment(docs)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	start := len(snapshot.SegmentMagic) + b.Len()
-	b.Write(vectors)
-	b.Write(binary.BigEndian.AppendUint64(nil, uint64(start)))
-	return encodeFile(snapshot.SegmentMagic, b.Bytes())
+	return b
+}
+
+// withFooter is seg with the length of its section i set to n, and its
+// trailer made to match (the export, which the trailer does not cover,
+// is left out of the hash).
+func withFooter(seg []byte, i int, n uint64) []byte {
+	body := slices.Clone(seg[:len(seg)-sha256.Size])
+	footer := body[len(body)-5*8-sha256.Size:]
+	export := binary.BigEndian.Uint64(footer[4*8:])
+	binary.BigEndian.PutUint64(footer[8*i:], n)
+	h := sha256.New()
+	h.Write(body[:len(body)-len(footer)-int(export)])
+	h.Write(footer)
+	return h.Sum(body)
 }
 
 // decodeRootFile decodes a root snapshot's bytes.
@@ -331,8 +341,8 @@ func withSegment(tb testing.TB, files map[string][]byte, name string, data []byt
 	root := decodeRootFile(tb, files[snapshot.SnapshotFile])
 	for i, r := range root.Segments {
 		if r.Name == name {
-			sum := sha256.Sum256(data[:len(data)-sha256.Size])
-			root.Segments[i].SHA256, root.Segments[i].Size = hex.EncodeToString(sum[:]), int64(len(data))
+			// The trailer: what the root records of a segment.
+			root.Segments[i].SHA256, root.Segments[i].Size = hex.EncodeToString(data[max(0, len(data)-sha256.Size):]), int64(len(data))
 		}
 	}
 	out[snapshot.SnapshotFile] = encodeRoot(tb, root)
@@ -372,17 +382,19 @@ func TestOpenCorrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var docs []wire.SnapshotDoc
+	var docs []snapshot.SegmentDoc
 	for _, id := range slices.Sorted(maps.Keys(s.Docs)) {
-		docs = append(docs, *s.Docs[id])
+		d, err := s.SegmentDoc(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, d)
 	}
-	vecStart := binary.BigEndian.Uint64(seg[len(seg)-sha256.Size-8:])
-	vectors := seg[vecStart : len(seg)-sha256.Size-8]
 	outside := slices.Clone(docs)
-	outside[1].Chunks = slices.Clone(outside[1].Chunks)
-	outside[1].Chunks[0].End = len(outside[1].Text) + 1
+	outside[1].Doc.Chunks = slices.Clone(outside[1].Doc.Chunks)
+	outside[1].Doc.Chunks[0].End = len(outside[1].Doc.Text) + 1
 	otherText := slices.Clone(docs)
-	otherText[0].Text += "!"
+	otherText[0].Doc.Text += "!"
 	root := decodeRootFile(t, raw)
 	root.Docs[0].Segment = "seg-0000000000000000.snap"
 	unlisted := encodeRoot(t, root)
@@ -400,7 +412,7 @@ func TestOpenCorrupt(t *testing.T) {
 		{"byte flipped in the root", with(snapshot.SnapshotFile, flip(raw, len(raw)/2))},
 		{"byte flipped in the root's checksum", with(snapshot.SnapshotFile, flip(raw, len(raw)-1))},
 		{"byte flipped in the magic", with(snapshot.SnapshotFile, flip(raw, 0))},
-		{"other format version", with(snapshot.SnapshotFile, append([]byte(strings.Replace(snapshot.RootMagic, "\n2\n", "\n999\n", 1)), raw[len(snapshot.RootMagic):]...))},
+		{"other format version", with(snapshot.SnapshotFile, append([]byte(strings.Replace(snapshot.RootMagic, "\n3\n", "\n999\n", 1)), raw[len(snapshot.RootMagic):]...))},
 		{"root garbage", with(snapshot.SnapshotFile, garbage)},
 		{"magic then garbage", with(snapshot.SnapshotFile, append([]byte(snapshot.RootMagic), garbage...))},
 		{"segment missing", with(segName, nil)},
@@ -410,10 +422,11 @@ func TestOpenCorrupt(t *testing.T) {
 		{"segment's checksum zeroed", with(segName, append(seg[:len(seg)-sha256.Size:len(seg)-sha256.Size], make([]byte, sha256.Size)...))},
 		{"root lists a segment it does not describe", with(snapshot.SnapshotFile, unlisted)},
 		{"root counts other chunks", with(snapshot.SnapshotFile, chunkCount)},
-		{"chunk outside its document", withSegment(t, files, segName, encodeSegment(t, outside, vectors))},
-		{"segment holds other text", withSegment(t, files, segName, encodeSegment(t, otherText, vectors))},
-		{"vectors unreadable", withSegment(t, files, segName, encodeSegment(t, docs, []byte("not chromem-go's export")))},
-		{"vectors offset outside the file", withSegment(t, files, segName, encodeFile(snapshot.SegmentMagic, binary.BigEndian.AppendUint64([]byte("x"), 1<<40)))},
+		{"chunk outside its document", withSegment(t, files, segName, encodeSegment(t, outside))},
+		{"segment holds other text", withSegment(t, files, segName, encodeSegment(t, otherText))},
+		{"a segment's sections longer than the file", withSegment(t, files, segName, withFooter(seg, 1, 1<<40))},
+		{"a segment's sections shorter than the file", withSegment(t, files, segName, withFooter(seg, 4, 0))},
+		{"a segment of version 1", withSegment(t, files, segName, append([]byte(snapshot.SegmentMagicV1), seg[len(snapshot.SegmentMagicV1):]...))},
 		{"old format damaged", with(snapshot.SnapshotFile, flip(encodeV1(t, good.Index), 100))},
 	}
 	for _, tt := range tests {
@@ -462,7 +475,7 @@ func encodeV1(tb testing.TB, ix *Index) []byte {
 	}
 	data := wire.SnapshotV1{Versions: ix.versions, Created: time.Now().UTC(), Skipped: snapshot.WireSkipped(ix.skipped)}
 	for _, e := range ix.docs {
-		sd := ix.segmentDoc(e)
+		sd := ix.segmentDoc(e, nil)
 		sd.Doc.Title, sd.Doc.Aliases = e.Title, e.Aliases
 		data.Docs = append(data.Docs, sd.Doc)
 		for k, v := range sd.Vectors {

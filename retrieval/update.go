@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"citebot/analysis"
 	"citebot/chunking"
 	"citebot/document"
 	"citebot/loader"
@@ -87,7 +88,7 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.D
 		}
 	}
 	if !inMemory {
-		prev, err = openDir(ctx, indexDir, cfg)
+		prev, err = openDirSharing(ctx, indexDir, cfg, docs)
 	}
 	switch {
 	case err == nil && !inMemory && root != nil:
@@ -103,6 +104,8 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.D
 		}
 	case errors.Is(err, snapshot.ErrNoIndex):
 		res.noIndex()
+	case errors.Is(err, snapshot.ErrOldSegments):
+		res.Rebuilt = snapshot.ErrOldSegments.Error()
 	case errors.Is(err, snapshot.ErrCorrupt):
 		res.Rebuilt = err.Error()
 	default:
@@ -425,7 +428,12 @@ func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []do
 // newSegmentDoc is a freshly chunked and embedded document as a segment
 // stores it, its vectors unit length as the index holds them.
 func newSegmentDoc(d document.Document, r docVectors) snapshot.SegmentDoc {
-	sd := snapshot.SegmentDoc{Doc: wire.SnapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Pages: d.Pages, Chunks: snapshot.WireChunks(r.chunks)}, Vectors: make([][]float32, len(r.chunks))}
+	sd := snapshot.SegmentDoc{Doc: wire.SnapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Pages: d.Pages, Chunks: snapshot.WireChunks(r.chunks)}, Vectors: make([][]float32, len(r.chunks)),
+		Terms: make([]rank.ChunkCounts, len(r.chunks))}
+	title := analysis.Terms(d.Title)
+	for k, c := range r.chunks {
+		sd.Terms[k] = countChunk(d.Text, c, title)
+	}
 	for k, v := range r.vectors {
 		if !rank.IsZero(v) {
 			sd.Vectors[k] = rank.UnitVector(v)

@@ -1,43 +1,96 @@
 package snapshot
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/philippgille/chromem-go"
 
 	"citebot/document"
+	"citebot/retrieval/internal/rank"
 	wire "citebot/retrieval/internal/wire"
 )
 
 // SegmentDoc is one document to be written into a segment: its chunks
-// and, for each chunk, its unit vector or nil.
+// and, for each chunk, its unit vector or nil, and its term counts.
 type SegmentDoc struct {
 	Doc     wire.SnapshotDoc
 	Vectors [][]float32
+	Terms   []rank.ChunkCounts
 }
+
+// A segment of format version 2 stores what opening an index used to
+// work out again: each chunk's term counts (opening tokenised and stemmed
+// every chunk) and its vector as raw float32 rows (opening looked each up
+// in a chromem-go collection imported from gob). Its sections, in order:
+//
+//	magic   "citebot-segment\n2\n"
+//	meta    varints: the documents (ID, SHA-256, text length, pages,
+//	        chunks), the section headings, the vectors' dimension and the
+//	        term dictionary with each term's number of postings
+//	text    the documents' text, one after the other, as they are
+//	vectors a byte per chunk (1: it has a vector), then dim little-endian
+//	        float32 per chunk (zeros for one without)
+//	terms   per chunk: its fields' lengths, its term count, then each
+//	        term as the gap from the last term's dictionary index,
+//	        body count (varints), section and title counts (a byte each)
+//	export  chromem-go's export of the vectors' collection: the vectors
+//	        as the embedded vector store holds them, for any tool that
+//	        reads chromem-go; citebot writes through the collection and
+//	        reads the rows above
+//	footer  the five sections' lengths, uint64 big-endian, and the
+//	        export's SHA-256
+//	trailer SHA-256 of everything before it but the export: opening
+//	        reads neither the export nor its bytes (SegmentsIntact
+//	        checks both)
+//
+// The text is read into one buffer that every document's Text slices,
+// not copied per document; the other sections are read, decoded and
+// dropped.
+
+const footerLen = 5*8 + sha256.Size
 
 // Segment is a segment file read back.
 type Segment struct {
-	Docs    map[string]*wire.SnapshotDoc
-	Vectors *chromem.Collection
+	// Docs holds the documents by ID, Order in the segment's order.
+	Docs  map[string]*wire.SnapshotDoc
+	Order []*wire.SnapshotDoc
+	// Dim is the vectors' dimension, 0 when no chunk has one.
+	Dim int
+
+	chunks   int
+	first    []int // each document's first chunk in the segment
+	textLens []int
+	valid    []byte
+	vectors  []byte
+	terms    []byte
+	dict     []string
+	counts   []int
+
+	offsetsOnce sync.Once
+	offsets     []int // each chunk's start in terms, and the end
+	offsetsErr  error
 }
 
 // NoEmbedding is the embedding function of the collections segments are
-// written from and read into: they hold vectors made elsewhere, and
-// chromem-go would otherwise fall back to OpenAI over the network.
+// written through: they hold vectors made elsewhere, and chromem-go would
+// otherwise fall back to OpenAI over the network.
 func NoEmbedding(context.Context, string) ([]float32, error) {
 	return nil, errors.New("segment vectors are stored, not embedded")
 }
@@ -49,126 +102,788 @@ func WriteSegment(dir string, docs []SegmentDoc) (wire.SegmentRef, error) {
 	if err != nil {
 		return wire.SegmentRef{}, err
 	}
-	db := chromem.NewDB()
-	coll, err := db.CreateCollection(CollectionName, nil, NoEmbedding)
-	if err != nil {
-		return wire.SegmentRef{}, fmt.Errorf("segment vectors: %w", err)
-	}
 	ref := wire.SegmentRef{Name: name}
-	data := wire.SegmentDocs{Docs: make([]wire.SnapshotDoc, len(docs))}
-	ctx := context.Background()
-	for i, d := range docs {
-		data.Docs[i] = d.Doc
-		ref.TextBytes += int64(len(d.Doc.Text))
-		for k, v := range d.Vectors {
-			if v == nil {
-				continue
-			}
-			if err := coll.AddDocument(ctx, chromem.Document{ID: VectorID(document.Chunk(d.Doc.Chunks[k])), Embedding: v}); err != nil {
-				return wire.SegmentRef{}, fmt.Errorf("segment vectors: %w", err)
-			}
-		}
+	enc, err := encodeSegment(docs)
+	if err != nil {
+		return wire.SegmentRef{}, fmt.Errorf("write segment: %w", err)
 	}
-	h := sha256.New()
+	for _, d := range docs {
+		ref.TextBytes += int64(len(d.Doc.Text))
+	}
+	var sum []byte
 	err = writeAtomic(filepath.Join(dir, name), func(w io.Writer) error {
-		cw := &countingWriter{w: io.MultiWriter(w, h)}
-		if _, err := io.WriteString(cw, SegmentMagic); err != nil {
-			return err
-		}
-		if err := gob.NewEncoder(cw).Encode(&data); err != nil {
-			return err
-		}
-		start := cw.n
-		if err := db.ExportToWriter(cw, false, "", CollectionName); err != nil {
-			return err
-		}
-		if err := binary.Write(cw, binary.BigEndian, uint64(start)); err != nil {
-			return err
-		}
-		ref.Size = cw.n + sha256.Size
-		_, err := w.Write(h.Sum(nil))
+		cw := &countingWriter{w: w}
+		var err error
+		sum, err = enc.write(cw)
+		ref.Size = cw.n
 		return err
 	})
 	if err != nil {
 		return wire.SegmentRef{}, fmt.Errorf("write segment: %w", err)
 	}
-	ref.SHA256 = hex.EncodeToString(h.Sum(nil))
+	ref.SHA256 = hex.EncodeToString(sum)
 	return ref, nil
 }
 
-// ReadSegment reads and verifies the segment ref names in dir.
-func ReadSegment(dir string, ref wire.SegmentRef) (*Segment, error) {
-	docs, vectors, err := readSegmentFile(dir, ref)
+// encodedSegment is a segment's sections but its text, encoded.
+type encodedSegment struct {
+	docs                 []SegmentDoc
+	meta, vectors, terms []byte
+	db                   *chromem.DB
+}
+
+func encodeSegment(docs []SegmentDoc) (*encodedSegment, error) {
+	db := chromem.NewDB()
+	coll, err := db.CreateCollection(CollectionName, nil, NoEmbedding)
 	if err != nil {
+		return nil, fmt.Errorf("segment vectors: %w", err)
+	}
+	ctx := context.Background()
+	dim, n := 0, 0
+	sections := map[string]int{}
+	var sectionList []string
+	termIDs := map[string]int{}
+	for _, d := range docs {
+		if len(d.Vectors) != len(d.Doc.Chunks) || len(d.Terms) != len(d.Doc.Chunks) {
+			return nil, fmt.Errorf("%s: %d chunks, %d vectors, %d term counts", d.Doc.ID, len(d.Doc.Chunks), len(d.Vectors), len(d.Terms))
+		}
+		n += len(d.Doc.Chunks)
+		for k, v := range d.Vectors {
+			if v == nil {
+				continue
+			}
+			if dim == 0 {
+				dim = len(v)
+			} else if len(v) != dim {
+				return nil, fmt.Errorf("%s: vectors of %d and %d dimensions", d.Doc.ID, dim, len(v))
+			}
+			if err := coll.AddDocument(ctx, chromem.Document{ID: VectorID(document.Chunk(d.Doc.Chunks[k])), Embedding: v}); err != nil {
+				return nil, fmt.Errorf("segment vectors: %w", err)
+			}
+		}
+		for _, c := range d.Doc.Chunks {
+			if _, ok := sections[c.Section]; !ok {
+				sections[c.Section] = len(sectionList)
+				sectionList = append(sectionList, c.Section)
+			}
+		}
+		for _, cc := range d.Terms {
+			for _, tc := range cc.Terms {
+				termIDs[tc.Term]++
+			}
+		}
+	}
+	dict := make([]string, 0, len(termIDs))
+	for t := range termIDs {
+		dict = append(dict, t)
+	}
+	slices.Sort(dict)
+	postings := make([]int, len(dict))
+	for i, t := range dict {
+		postings[i] = termIDs[t]
+		termIDs[t] = i
+	}
+
+	var meta []byte
+	meta = binary.AppendUvarint(meta, uint64(len(docs)))
+	for _, d := range docs {
+		meta = appendString(meta, d.Doc.ID)
+		meta = appendString(meta, d.Doc.SHA256)
+		meta = binary.AppendUvarint(meta, uint64(len(d.Doc.Text)))
+		meta = appendInts(meta, d.Doc.Pages)
+		meta = binary.AppendUvarint(meta, uint64(len(d.Doc.Chunks)))
+		for _, c := range d.Doc.Chunks {
+			for _, v := range []int{c.Start, c.End, c.LineStart, c.LineEnd, sections[c.Section], c.Page} {
+				meta = binary.AppendVarint(meta, int64(v))
+			}
+			header := byte(0)
+			if c.Header {
+				header = 1
+			}
+			meta = append(meta, header)
+		}
+	}
+	meta = binary.AppendUvarint(meta, uint64(len(sectionList)))
+	for _, s := range sectionList {
+		meta = appendString(meta, s)
+	}
+	meta = binary.AppendUvarint(meta, uint64(dim))
+	meta = binary.AppendUvarint(meta, uint64(len(dict)))
+	for i, t := range dict {
+		meta = appendString(meta, t)
+		meta = binary.AppendUvarint(meta, uint64(postings[i]))
+	}
+
+	vectors := make([]byte, n, n+n*dim*4)
+	terms := make([]byte, 0, n*16)
+	row := 0
+	for _, d := range docs {
+		for k, v := range d.Vectors {
+			if v != nil {
+				vectors[row] = 1
+			}
+			for j := range dim {
+				x := float32(0)
+				if v != nil {
+					x = v[j]
+				}
+				vectors = binary.LittleEndian.AppendUint32(vectors, math.Float32bits(x))
+			}
+			row++
+			cc := d.Terms[k]
+			for _, l := range []int{cc.BodyLen, cc.SectionLen, cc.TitleLen} {
+				terms = binary.AppendUvarint(terms, uint64(l))
+			}
+			terms = binary.AppendUvarint(terms, uint64(len(cc.Terms)))
+			last := -1
+			for _, tc := range cc.Terms {
+				id := termIDs[tc.Term]
+				if id <= last {
+					return nil, fmt.Errorf("%s: chunk %d: terms not sorted or repeated", d.Doc.ID, k)
+				}
+				terms = binary.AppendUvarint(terms, uint64(id-last-1))
+				terms = binary.AppendUvarint(terms, uint64(tc.Body))
+				terms = append(terms, tc.Section, tc.Title)
+				last = id
+			}
+		}
+	}
+	return &encodedSegment{docs: docs, meta: meta, vectors: vectors, terms: terms, db: db}, nil
+}
+
+// write writes the segment but its trailer.
+// write writes the segment, trailer included, and returns the trailer.
+func (e *encodedSegment) write(file io.Writer) ([]byte, error) {
+	var lens [5]uint64
+	h := sha256.New()
+	w := io.MultiWriter(file, h)
+	if _, err := io.WriteString(w, SegmentMagic); err != nil {
 		return nil, err
 	}
-	db := chromem.NewDB()
-	if err := db.ImportFromReader(bytes.NewReader(vectors), ""); err != nil {
-		return nil, fmt.Errorf("segment %s: vectors: %w", ref.Name, err)
+	if _, err := w.Write(e.meta); err != nil {
+		return nil, err
 	}
-	s := &Segment{Docs: docs, Vectors: db.GetCollection(CollectionName, NoEmbedding)}
-	if s.Vectors == nil {
-		return nil, fmt.Errorf("segment %s: no vector collection", ref.Name)
+	lens[0] = uint64(len(e.meta))
+	for _, d := range e.docs {
+		if _, err := io.WriteString(w, d.Doc.Text); err != nil {
+			return nil, err
+		}
+		lens[1] += uint64(len(d.Doc.Text))
+	}
+	for i, b := range [][]byte{e.vectors, e.terms} {
+		if _, err := w.Write(b); err != nil {
+			return nil, err
+		}
+		lens[2+i] = uint64(len(b))
+	}
+	// The export has a checksum of its own, in the footer, so that
+	// opening the index, which does not read it, need not hash it.
+	eh := sha256.New()
+	cw := &countingWriter{w: io.MultiWriter(file, eh)}
+	if err := e.db.ExportToWriter(cw, false, "", CollectionName); err != nil {
+		return nil, err
+	}
+	lens[4] = uint64(cw.n)
+	var footer [footerLen]byte
+	for i, l := range lens {
+		binary.BigEndian.PutUint64(footer[8*i:], l)
+	}
+	copy(footer[5*8:], eh.Sum(nil))
+	if _, err := w.Write(footer[:]); err != nil {
+		return nil, err
+	}
+	sum := h.Sum(nil)
+	_, err := file.Write(sum)
+	return sum, err
+}
+
+// ErrOldSegment marks a segment of format version 1 (gob documents and a
+// chromem-go export, no term counts): the index is rebuilt.
+var ErrOldSegment = errors.New("segment of format version 1")
+
+// ReadSegment reads and verifies the segment ref names in dir, but for
+// the chromem-go export, which it does not read.
+func ReadSegment(dir string, ref wire.SegmentRef) (*Segment, error) {
+	return ReadSegmentWith(dir, ref, ReadOptions{})
+}
+
+// ReadOptions are what a cold start tells ReadSegmentWith so that the
+// segment's text and vectors go straight where the index keeps them.
+type ReadOptions struct {
+	// Have gives the text of a document the caller holds already, by ID
+	// and SHA-256.
+	Have func(id, sha string) (string, bool)
+	// Rows, once the segment's documents are known, returns where each
+	// chunk's vector goes: the rows are streamed to it, one at a time,
+	// not kept in the Segment (whose Vector then reports none). The rows
+	// come before the checksum is verified: on an error the caller
+	// discards what it was given.
+	Rows func(s *Segment) func(k int, v []float32)
+}
+
+// ReadSegmentWith is ReadSegment for a caller that holds documents
+// already, as a cold start does, having loaded the folder: when opt.Have
+// gives the text of every document of the segment, and those are the
+// segment's bytes, the documents share them, and the segment's text is
+// compared and hashed on its way past, never held: the text is in memory
+// once, not twice. Likewise the vectors, with opt.Rows.
+func ReadSegmentWith(dir string, ref wire.SegmentRef, opt ReadOptions) (*Segment, error) {
+	s, err := readSegmentFile(dir, ref, opt)
+	if errors.Is(err, errTextDiffers) {
+		opt.Have = nil
+		s, err = readSegmentFile(dir, ref, opt)
+	}
+	return s, err
+}
+
+func readSegmentFile(dir string, ref wire.SegmentRef, opt ReadOptions) (*Segment, error) {
+	f, err := os.Open(filepath.Join(dir, ref.Name))
+	if err != nil {
+		return nil, fmt.Errorf("segment: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("segment: %w", err)
+	}
+	if fi.Size() != ref.Size {
+		return nil, fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, fi.Size(), ref.Size)
+	}
+	s, sum, err := readSegment(f, ref.Size, opt)
+	if errors.Is(err, errTextDiffers) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("segment %s: %w", ref.Name, corrupt(err))
+	}
+	if hex.EncodeToString(sum) != ref.SHA256 {
+		return nil, fmt.Errorf("segment %s: not the file the root lists (checksum %x, %s recorded)", ref.Name, sum, ref.SHA256)
 	}
 	return s, nil
 }
 
-// ReadSegmentDocs reads and verifies the segment ref names in dir, and
-// decodes its documents only.
-func ReadSegmentDocs(dir string, ref wire.SegmentRef) (map[string]*wire.SnapshotDoc, error) {
-	docs, _, err := readSegmentFile(dir, ref)
-	return docs, err
+// EncodeSegment is the bytes WriteSegment writes for docs.
+func EncodeSegment(docs []SegmentDoc) ([]byte, error) {
+	enc, err := encodeSegment(docs)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if _, err := enc.write(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
-// readSegmentFile reads and verifies a segment file and returns its
-// documents, by ID, and the bytes of its vectors' export.
-func readSegmentFile(dir string, ref wire.SegmentRef) (map[string]*wire.SnapshotDoc, []byte, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, ref.Name))
+// DecodeSegment decodes a whole segment file held in memory: what
+// ReadSegment does with a file, for tests.
+func DecodeSegment(raw []byte) (*Segment, error) {
+	s, _, err := readSegment(bytesReaderAt(raw), int64(len(raw)), ReadOptions{})
 	if err != nil {
-		return nil, nil, fmt.Errorf("segment: %w", err)
+		return nil, corrupt(err)
 	}
-	if int64(len(raw)) != ref.Size {
-		return nil, nil, fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, len(raw), ref.Size)
+	return s, nil
+}
+
+// corrupt wraps err in ErrCorrupt, once.
+func corrupt(err error) error {
+	if errors.Is(err, ErrCorrupt) {
+		return err
 	}
-	body, sum, err := VerifyChecksum(raw, SegmentMagic)
+	return fmt.Errorf("%w: %w", ErrCorrupt, err)
+}
+
+type bytesReaderAt []byte
+
+func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 || off > int64(len(b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, b[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// readSegment reads a segment of size bytes from r, verifies its
+// checksum and decodes it; it returns the checksum trailer.
+func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, error) {
+	have := opt.Have
+	head := make([]byte, len(SegmentMagic))
+	if size < int64(len(SegmentMagic)+footerLen+sha256.Size) {
+		return nil, nil, errors.New("too short")
+	}
+	if _, err := r.ReadAt(head, 0); err != nil {
+		return nil, nil, err
+	}
+	if string(head) != SegmentMagic {
+		if string(head) == SegmentMagicV1 {
+			return nil, nil, ErrOldSegment
+		}
+		return nil, nil, errors.New("not a citebot segment of this version")
+	}
+	var footer [footerLen]byte
+	end := size - sha256.Size - footerLen
+	if _, err := r.ReadAt(footer[:], end); err != nil {
+		return nil, nil, err
+	}
+	var lens [5]uint64
+	total := uint64(len(SegmentMagic))
+	for i := range lens {
+		lens[i] = binary.BigEndian.Uint64(footer[8*i:])
+		if lens[i] > uint64(size) {
+			return nil, nil, fmt.Errorf("section %d of %d bytes in a file of %d", i, lens[i], size)
+		}
+		total += lens[i]
+	}
+	if total != uint64(end) {
+		return nil, nil, fmt.Errorf("sections of %d bytes, %d in the file", total, end)
+	}
+	h := sha256.New()
+	h.Write(head)
+	sr := bufio.NewReaderSize(io.NewSectionReader(r, int64(len(SegmentMagic)), end-int64(len(SegmentMagic))), 1<<16)
+	read := func(n uint64) ([]byte, error) {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(sr, b); err != nil {
+			return nil, err
+		}
+		h.Write(b)
+		return b, nil
+	}
+	meta, err := read(lens[0])
 	if err != nil {
-		return nil, nil, fmt.Errorf("segment %s: %w", ref.Name, err)
+		return nil, nil, err
 	}
-	if hex.EncodeToString(sum) != ref.SHA256 {
-		return nil, nil, fmt.Errorf("segment %s: not the file the root lists (checksum %x, %s recorded)", ref.Name, sum, ref.SHA256)
+	// The metadata is decoded before the checksum is known, to learn
+	// whether the caller has the text already; a checksum mismatch is
+	// reported before anything it found.
+	s, metaErr := decodeMeta(meta, lens[1])
+	var texts []string
+	if metaErr == nil && have != nil {
+		texts = make([]string, len(s.Order))
+		for i, d := range s.Order {
+			t, ok := have(d.ID, d.SHA256)
+			if !ok || len(t) != s.textLens[i] {
+				texts = nil
+				break
+			}
+			texts[i] = t
+		}
 	}
-	if len(body) < len(SegmentMagic)+8 {
-		return nil, nil, fmt.Errorf("segment %s: too short", ref.Name)
+	var text []byte
+	if texts != nil {
+		same, err := hashComparing(h, sr, texts)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !same {
+			return nil, nil, errTextDiffers
+		}
+	} else if text, err = read(lens[1]); err != nil {
+		return nil, nil, err
 	}
-	end := len(body) - 8
-	start := binary.BigEndian.Uint64(body[end:])
-	if start < uint64(len(SegmentMagic)) || start > uint64(end) {
-		return nil, nil, fmt.Errorf("segment %s: vectors at %d, outside the file", ref.Name, start)
+	var sink func(int, []float32)
+	if metaErr == nil && opt.Rows != nil && lens[2] == uint64(s.chunks)*(1+4*uint64(s.Dim)) {
+		sink = opt.Rows(s)
 	}
-	var data wire.SegmentDocs
-	if err := gob.NewDecoder(bytes.NewReader(body[len(SegmentMagic):start])).Decode(&data); err != nil {
-		return nil, nil, fmt.Errorf("segment %s: %w", ref.Name, err)
+	var vectors []byte
+	if sink != nil {
+		valid, err := read(uint64(s.chunks))
+		if err != nil {
+			return nil, nil, err
+		}
+		raw, row := make([]byte, 4*s.Dim), make([]float32, s.Dim)
+		for k, v := range valid {
+			if _, err := io.ReadFull(sr, raw); err != nil {
+				return nil, nil, err
+			}
+			h.Write(raw)
+			if v == 1 {
+				for j := range row {
+					row[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+				}
+				sink(k, row)
+			}
+		}
+		vectors = valid
+	} else if vectors, err = read(lens[2]); err != nil {
+		return nil, nil, err
 	}
-	docs := make(map[string]*wire.SnapshotDoc, len(data.Docs))
-	for i := range data.Docs {
-		docs[data.Docs[i].ID] = &data.Docs[i]
+	terms, err := read(lens[3])
+	if err != nil {
+		return nil, nil, err
 	}
-	return docs, body[start:end], nil
+	h.Write(footer[:])
+	trailer := make([]byte, sha256.Size)
+	if _, err := r.ReadAt(trailer, size-sha256.Size); err != nil && !(errors.Is(err, io.EOF) && len(trailer) == sha256.Size) {
+		return nil, nil, err
+	}
+	if sum := h.Sum(nil); string(sum) != string(trailer) {
+		return nil, nil, errors.New("checksum mismatch (truncated or damaged)")
+	}
+	if metaErr != nil {
+		return nil, nil, metaErr
+	}
+	if texts == nil {
+		all := unsafe.String(unsafe.SliceData(text), len(text))
+		at := 0
+		for _, n := range s.textLens {
+			texts = append(texts, all[at:at+n])
+			at += n
+		}
+	}
+	for i, d := range s.Order {
+		d.Text = texts[i]
+	}
+	if err := s.attach(vectors, terms, sink != nil); err != nil {
+		return nil, nil, err
+	}
+	return s, trailer, nil
+}
+
+// errTextDiffers says a text the caller had is not the segment's.
+var errTextDiffers = errors.New("text differs from the document given")
+
+// hashComparing reads the text section from r into h, comparing it with
+// texts, one after the other, and reports whether they are the same
+// bytes. It keeps no more than its buffer.
+func hashComparing(h io.Writer, r io.Reader, texts []string) (bool, error) {
+	buf := make([]byte, 1<<16)
+	same := true
+	for _, t := range texts {
+		for len(t) > 0 {
+			n, err := io.ReadFull(r, buf[:min(len(buf), len(t))])
+			if err != nil {
+				return false, err
+			}
+			h.Write(buf[:n])
+			same = same && string(buf[:n]) == t[:n]
+			t = t[n:]
+		}
+	}
+	return same, nil
+}
+
+// decodeMeta decodes a segment's metadata, whose text section is
+// textLen bytes: the documents, without their text (textLens holds each
+// one's length), and the dictionary.
+func decodeMeta(meta []byte, textLen uint64) (*Segment, error) {
+	d := decoder{b: meta}
+	ndocs := d.count(len(meta))
+	s := &Segment{Docs: make(map[string]*wire.SnapshotDoc, ndocs), Order: make([]*wire.SnapshotDoc, 0, ndocs), first: make([]int, 0, ndocs),
+		textLens: make([]int, 0, ndocs)}
+	at := 0
+	type sectionRef struct {
+		c *wire.Chunk
+		i int
+	}
+	var refs []sectionRef
+	docs := make([]wire.SnapshotDoc, ndocs)
+	for i := range docs {
+		sd := &docs[i]
+		sd.ID = d.str()
+		sd.SHA256 = d.str()
+		n := d.count(int(min(textLen, math.MaxInt32)) - at)
+		if d.err != nil {
+			break
+		}
+		s.textLens = append(s.textLens, n)
+		at += n
+		if np := d.count(len(meta)); np > 0 {
+			sd.Pages = make([]int, np)
+			for p := range sd.Pages {
+				sd.Pages[p] = d.int()
+			}
+		}
+		nc := d.count(len(meta))
+		sd.Chunks = make([]wire.Chunk, nc)
+		for k := range sd.Chunks {
+			c := &sd.Chunks[k]
+			c.DocID = sd.ID
+			c.Start, c.End, c.LineStart, c.LineEnd = d.int(), d.int(), d.int(), d.int()
+			refs = append(refs, sectionRef{c, d.int()})
+			c.Page = d.int()
+			switch d.byte() {
+			case 0:
+			case 1:
+				c.Header = true
+			default:
+				d.fail("header flag")
+			}
+			if d.err == nil && (c.Start < 0 || c.End > n || c.Start >= c.End) {
+				d.fail(fmt.Sprintf("chunk %d-%d outside %s", c.Start, c.End, sd.ID))
+			}
+		}
+		if _, dup := s.Docs[sd.ID]; dup && d.err == nil {
+			d.fail("document " + sd.ID + " twice")
+		}
+		s.Docs[sd.ID] = sd
+		s.Order = append(s.Order, sd)
+		s.first = append(s.first, s.chunks)
+		s.chunks += nc
+	}
+	sections := make([]string, d.count(len(meta)))
+	for i := range sections {
+		sections[i] = d.str()
+	}
+	for _, r := range refs {
+		if r.i < 0 || r.i >= len(sections) {
+			d.fail("section index")
+			break
+		}
+		r.c.Section = sections[r.i]
+	}
+	s.Dim = d.count(1 << 20)
+	s.dict = make([]string, d.count(len(meta)))
+	s.counts = make([]int, len(s.dict))
+	for i := range s.dict {
+		s.dict[i] = d.str()
+		s.counts[i] = d.count(s.chunks)
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("bytes after the dictionary")
+	}
+	if d.err == nil && uint64(at) != textLen {
+		d.fail(fmt.Sprintf("%d bytes of text, %d used", textLen, at))
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return s, nil
+}
+
+// attach adds the vectors' and terms' sections to s.
+// With streamed, vectors holds the flags only: the rows went to the
+// caller.
+func (s *Segment) attach(vectors, terms []byte, streamed bool) error {
+	switch {
+	case streamed:
+		s.valid = vectors
+	case uint64(len(vectors)) != uint64(s.chunks)*(1+4*uint64(s.Dim)):
+		return fmt.Errorf("vectors of %d bytes for %d chunks of %d dimensions", len(vectors), s.chunks, s.Dim)
+	default:
+		s.valid, s.vectors = vectors[:s.chunks], vectors[s.chunks:]
+	}
+	for _, v := range s.valid {
+		if v > 1 {
+			return errors.New("vector flag")
+		}
+	}
+	s.terms = terms
+	return nil
+}
+
+// Chunks is the number of chunks in the segment.
+func (s *Segment) Chunks() int { return s.chunks }
+
+// Vector copies the vector of the segment's chunk k into dst, of length
+// Dim, and reports whether the chunk has one; a segment whose rows were
+// streamed to ReadOptions.Rows has none left.
+func (s *Segment) Vector(k int, dst []float32) bool {
+	if s.valid[k] == 0 || s.vectors == nil {
+		return false
+	}
+	row := s.vectors[k*s.Dim*4 : (k+1)*s.Dim*4]
+	for j := range dst {
+		dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(row[4*j:]))
+	}
+	return true
+}
+
+// First is where document i (of Order) starts among the segment's chunks.
+func (s *Segment) First(i int) int { return s.first[i] }
+
+// Keywords is the segment's keyword data for rank.LoadKeywordIndex, its
+// chunks numbered in the index by global.
+func (s *Segment) Keywords(global []int32) rank.StoredChunks {
+	return rank.StoredChunks{Terms: s.dict, Postings: s.counts, Chunks: global,
+		Decode: func(chunk func(i, body, section, title int) error, term func(id int, body uint16, section, title uint8) error) error {
+			d := decoder{b: s.terms}
+			for k := range s.chunks {
+				if err := s.decodeChunk(&d, k, chunk, term); err != nil {
+					return err
+				}
+			}
+			if d.err == nil && len(d.b) != 0 {
+				d.fail("bytes after the last chunk's terms")
+			}
+			return d.err
+		}}
+}
+
+// decodeChunk decodes the terms of chunk k from d.
+func (s *Segment) decodeChunk(d *decoder, k int, chunk func(i, body, section, title int) error, term func(id int, body uint16, section, title uint8) error) error {
+	body, section, title := d.count(math.MaxInt32), d.count(math.MaxInt32), d.count(math.MaxInt32)
+	n := d.count(len(s.dict))
+	if d.err != nil {
+		return d.err
+	}
+	if err := chunk(k, body, section, title); err != nil {
+		return err
+	}
+	id := -1
+	for range n {
+		gap := d.count(len(s.dict))
+		b := d.count(math.MaxUint16)
+		sec, tit := d.byte(), d.byte()
+		id += gap + 1
+		if d.err == nil && id >= len(s.dict) {
+			d.fail("term index")
+		}
+		if d.err != nil {
+			return d.err
+		}
+		if err := term(id, uint16(b), sec, tit); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SegmentDoc returns a document of the segment as a save rewrites it.
-func (s *Segment) SegmentDoc(ctx context.Context, id string) (SegmentDoc, error) {
+func (s *Segment) SegmentDoc(_ context.Context, id string) (SegmentDoc, error) {
 	d, ok := s.Docs[id]
 	if !ok {
 		return SegmentDoc{}, fmt.Errorf("segment lacks %s", id)
 	}
-	sd := SegmentDoc{Doc: *d, Vectors: make([][]float32, len(d.Chunks))}
-	for k, c := range d.Chunks {
-		if v, err := s.Vectors.GetByID(ctx, VectorID(document.Chunk(c))); err == nil {
-			sd.Vectors[k] = v.Embedding
+	s.offsetsOnce.Do(s.findOffsets)
+	if s.offsetsErr != nil {
+		return SegmentDoc{}, s.offsetsErr
+	}
+	i := 0
+	for s.Order[i] != d {
+		i++
+	}
+	first := s.first[i]
+	sd := SegmentDoc{Doc: *d, Vectors: make([][]float32, len(d.Chunks)), Terms: make([]rank.ChunkCounts, len(d.Chunks))}
+	for k := range d.Chunks {
+		v := make([]float32, s.Dim)
+		if s.Vector(first+k, v) {
+			sd.Vectors[k] = v
+		}
+		dec := decoder{b: s.terms[s.offsets[first+k]:s.offsets[first+k+1]]}
+		cc := &sd.Terms[k]
+		err := s.decodeChunk(&dec, first+k, func(_, body, section, title int) error {
+			cc.BodyLen, cc.SectionLen, cc.TitleLen = body, section, title
+			return nil
+		}, func(id int, body uint16, section, title uint8) error {
+			cc.Terms = append(cc.Terms, rank.TermCount{Term: s.dict[id], Body: body, Section: section, Title: title})
+			return nil
+		})
+		if err != nil {
+			return SegmentDoc{}, err
 		}
 	}
 	return sd, nil
+}
+
+// findOffsets notes where each chunk's terms start.
+func (s *Segment) findOffsets() {
+	s.offsets = make([]int, 0, s.chunks+1)
+	d := decoder{b: s.terms}
+	for k := range s.chunks {
+		s.offsets = append(s.offsets, len(s.terms)-len(d.b))
+		if err := s.decodeChunk(&d, k, func(int, int, int, int) error { return nil }, func(int, uint16, uint8, uint8) error { return nil }); err != nil {
+			s.offsetsErr = err
+			return
+		}
+	}
+	s.offsets = append(s.offsets, len(s.terms)-len(d.b))
+}
+
+// ReadSegmentDocs reads and verifies the segment ref names in dir, and
+// returns its documents.
+func ReadSegmentDocs(dir string, ref wire.SegmentRef) (map[string]*wire.SnapshotDoc, error) {
+	s, err := ReadSegment(dir, ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.Docs, nil
+}
+
+// decoder reads varints and strings off b; the first error sticks.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: bad %s", ErrCorrupt, what)
+	}
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a count of at most limit.
+func (d *decoder) count(limit int) int {
+	v := d.uvarint()
+	if v > uint64(max(limit, 0)) {
+		d.fail("count " + strconv.FormatUint(v, 10))
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) int() int {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 || v < math.MinInt32 || v > math.MaxInt32 {
+		d.fail("integer")
+		return 0
+	}
+	d.b = d.b[n:]
+	return int(v)
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) == 0 {
+		d.fail("byte")
+		return 0
+	}
+	v := d.b[0]
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) str() string {
+	n := d.count(len(d.b))
+	if d.err != nil {
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendInts(b []byte, v []int) []byte {
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	for _, x := range v {
+		b = binary.AppendVarint(b, int64(x))
+	}
+	return b
 }
 
 // newSegmentName is a fresh segment file name: random, so that names
@@ -202,4 +917,37 @@ func VectorID(c document.Chunk) string {
 		id += "h"
 	}
 	return id
+}
+
+// VerifySegment checks a whole segment as r holds it, its size bytes:
+// the trailer, against ref's checksum, and the export's checksum.
+func VerifySegment(r io.ReaderAt, size int64, ref wire.SegmentRef) error {
+	if size != ref.Size || size < int64(len(SegmentMagic)+footerLen+sha256.Size) {
+		return fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, size, ref.Size)
+	}
+	var footer [footerLen]byte
+	end := size - sha256.Size - footerLen
+	if _, err := r.ReadAt(footer[:], end); err != nil {
+		return fmt.Errorf("segment %s: %w", ref.Name, err)
+	}
+	export := int64(binary.BigEndian.Uint64(footer[4*8:]))
+	if export < 0 || export > end-int64(len(SegmentMagic)) {
+		return fmt.Errorf("segment %s: %w: export of %d bytes", ref.Name, ErrCorrupt, export)
+	}
+	h, eh := sha256.New(), sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, end-export)); err != nil {
+		return fmt.Errorf("segment %s: %w", ref.Name, err)
+	}
+	if _, err := io.Copy(eh, io.NewSectionReader(r, end-export, export)); err != nil {
+		return fmt.Errorf("segment %s: %w", ref.Name, err)
+	}
+	h.Write(footer[:])
+	trailer := make([]byte, sha256.Size)
+	if _, err := r.ReadAt(trailer, size-sha256.Size); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("segment %s: %w", ref.Name, err)
+	}
+	if sum := h.Sum(nil); !bytes.Equal(sum, trailer) || hex.EncodeToString(sum) != ref.SHA256 || !bytes.Equal(eh.Sum(nil), footer[5*8:]) {
+		return fmt.Errorf("segment %s: %w: checksum mismatch", ref.Name, ErrCorrupt)
+	}
+	return nil
 }

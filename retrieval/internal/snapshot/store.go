@@ -51,8 +51,12 @@ const (
 	// versions, which still opens (and is replaced by segments at the
 	// next save).
 	SnapshotMagicV1 = "citebot-snapshot\n1\n"
-	RootMagic       = "citebot-snapshot\n2\n"
-	SegmentMagic    = "citebot-segment\n1\n"
+	// RootMagicV2 starts a root listing segments of version 1, which
+	// hold no term counts: such an index is rebuilt (ErrOldSegments).
+	RootMagicV2    = "citebot-snapshot\n2\n"
+	RootMagic      = "citebot-snapshot\n3\n"
+	SegmentMagicV1 = "citebot-segment\n1\n"
+	SegmentMagic   = "citebot-segment\n2\n"
 )
 
 // ErrNoIndex means the index folder has no snapshot yet.
@@ -314,6 +318,10 @@ func ReadRoot(dir string) (root *wire.Root, sum string, raw []byte, err error) {
 	if bytes.HasPrefix(raw, []byte(SnapshotMagicV1)) {
 		return nil, "", raw, ErrOldFormat
 	}
+	if bytes.HasPrefix(raw, []byte(RootMagicV2)) {
+		// It wraps ErrCorrupt too: whoever cannot open it rebuilds it.
+		return nil, "", nil, fmt.Errorf("open index %s: %w: %w", dir, ErrCorrupt, ErrOldSegments)
+	}
 	body, trailer, err := VerifyChecksum(raw, RootMagic)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
@@ -327,6 +335,12 @@ func ReadRoot(dir string) (root *wire.Root, sum string, raw []byte, err error) {
 
 // ErrOldFormat marks a version 1 snapshot.
 var ErrOldFormat = errors.New("snapshot of format version 1")
+
+// ErrOldSegments marks an index whose segments are of format version 1:
+// they lack the term counts and vector rows opening now reads, and
+// working those out again is what a rebuild does anyway, so the index is
+// rebuilt, once, rather than read.
+var ErrOldSegments = errors.New("index format changed (segments of version 1, without term counts; this citebot writes version 2)")
 
 // VerifyChecksum checks a file's magic and checksum trailer and returns
 // the bytes before the trailer and the trailer.
@@ -370,30 +384,19 @@ func SegmentsIntact(dir string, root *wire.Root) bool {
 	return g.Wait() == nil
 }
 
-// checkSegment verifies a segment file's checksum trailer against its
-// bytes and against the root's record, reading it in one pass.
+// checkSegment verifies a segment file's checksums against its bytes
+// and against the root's record.
 func checkSegment(dir string, ref wire.SegmentRef) error {
 	f, err := os.Open(filepath.Join(dir, ref.Name))
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if ref.Size < sha256.Size {
-		return fmt.Errorf("segment %s: too short", ref.Name)
+	fi, err := f.Stat()
+	if err != nil {
+		return err
 	}
-	h := sha256.New()
-	if _, err := io.CopyN(h, f, ref.Size-sha256.Size); err != nil {
-		return fmt.Errorf("segment %s: %w", ref.Name, err)
-	}
-	trailer := make([]byte, sha256.Size)
-	if _, err := io.ReadFull(f, trailer); err != nil {
-		return fmt.Errorf("segment %s: %w", ref.Name, err)
-	}
-	sum := h.Sum(nil)
-	if !bytes.Equal(sum, trailer) || hex.EncodeToString(sum) != ref.SHA256 {
-		return fmt.Errorf("segment %s: %w: checksum mismatch", ref.Name, ErrCorrupt)
-	}
-	return nil
+	return VerifySegment(f, fi.Size(), ref)
 }
 
 // garbage lists what crashed saves left in dir: temporary files, and

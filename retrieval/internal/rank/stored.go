@@ -1,0 +1,305 @@
+package rank
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// The keyword index as segments store it: each chunk's term counts, so
+// that opening an index reads them instead of tokenising and stemming
+// every chunk again (at 200,000 chunks that was most of a cold start).
+
+// Forward returns the counts of the given chunks, read back from the
+// postings, each chunk's terms sorted: what a save writes into a segment.
+// It costs one pass over every posting, whatever the number of chunks.
+func (ix *KeywordIndex) Forward(chunks []int32) []ChunkCounts {
+	pos := make([]int32, ix.N)
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i, c := range chunks {
+		pos[c] = int32(i)
+	}
+	names := make([]string, 0, len(ix.Terms))
+	for t := range ix.Terms {
+		names = append(names, t)
+	}
+	// Visiting the terms in order appends each chunk's terms in order.
+	slices.Sort(names)
+	sizes := make([]int, len(chunks))
+	total := 0
+	for _, t := range names {
+		for _, p := range ix.Terms[t].postings {
+			if k := pos[p.chunk]; k >= 0 {
+				sizes[k]++
+				total++
+			}
+		}
+	}
+	flat := make([]TermCount, total)
+	out := make([]ChunkCounts, len(chunks))
+	at := 0
+	for k, c := range chunks {
+		l := ix.Lengths[c]
+		out[k] = ChunkCounts{Terms: flat[at : at : at+sizes[k]], BodyLen: l.body, SectionLen: l.section, TitleLen: l.title}
+		at += sizes[k]
+	}
+	for _, t := range names {
+		for _, p := range ix.Terms[t].postings {
+			if k := pos[p.chunk]; k >= 0 {
+				out[k].Terms = append(out[k].Terms, TermCount{Term: t, Body: p.body, Section: p.section, Title: p.title})
+			}
+		}
+	}
+	return out
+}
+
+// StoredChunks is the keyword data of one segment's chunks, for
+// LoadKeywordIndex.
+type StoredChunks struct {
+	// Terms is the segment's dictionary, strictly ascending; Postings[t]
+	// is how many of its chunks hold Terms[t].
+	Terms    []string
+	Postings []int
+	// Chunks is each of the segment's chunks' number in the index, -1
+	// for a chunk of a document the index no longer holds.
+	Chunks []int32
+	// Decode reads the chunks in order: for chunk i, chunk(i, its
+	// fields' lengths), then term(dictionary index, field counts) for
+	// each of its terms. It stops at the first error either returns.
+	Decode func(chunk func(i, body, section, title int) error, term func(id int, body uint16, section, title uint8) error) error
+}
+
+// ErrStored is what LoadKeywordIndex wraps when stored counts contradict
+// themselves.
+var ErrStored = errors.New("stored term counts are inconsistent")
+
+// LoadKeywordIndex builds the keyword index of n chunks of docs from the
+// stored counts of parts, which together hold every chunk once. It ranks
+// exactly as UpdateKeywordIndex over the same counts: the same postings,
+// in chunk order, and the same weights and bounds. Each term's postings
+// get their place in one array from the counts the dictionaries record,
+// and the parts fill them on all cores, so no posting is appended twice.
+func LoadKeywordIndex(parts []StoredChunks, n int, docs []DocUnits, p BM25Params) (*KeywordIndex, error) {
+	parts = slices.Clone(parts)
+	ix := &KeywordIndex{params: p, N: n, Lengths: make([]fieldLengths, n)}
+	global := map[string]int32{}
+	var names []string
+	var sizes []int
+	ids := make([][]int32, len(parts))
+	for i, part := range parts {
+		if len(part.Postings) != len(part.Terms) {
+			return nil, fmt.Errorf("%w: %d terms, %d posting counts", ErrStored, len(part.Terms), len(part.Postings))
+		}
+		ids[i] = make([]int32, len(part.Terms))
+		for t, term := range part.Terms {
+			if t > 0 && part.Terms[t-1] >= term {
+				return nil, fmt.Errorf("%w: dictionary out of order at %q", ErrStored, term)
+			}
+			if part.Postings[t] <= 0 || part.Postings[t] > len(part.Chunks) {
+				return nil, fmt.Errorf("%w: %q in %d of %d chunks", ErrStored, term, part.Postings[t], len(part.Chunks))
+			}
+			g, ok := global[term]
+			if !ok {
+				g = int32(len(names))
+				global[term] = g
+				names = append(names, term)
+				sizes = append(sizes, 0)
+			}
+			ids[i][t] = g
+			sizes[g] += part.Postings[t]
+		}
+		dead := false
+		for _, c := range part.Chunks {
+			if int(c) >= n {
+				return nil, fmt.Errorf("%w: chunk %d of %d", ErrStored, c, n)
+			}
+			dead = dead || c < 0
+		}
+		if dead {
+			live, err := liveCounts(part)
+			if err != nil {
+				return nil, err
+			}
+			for t, g := range ids[i] {
+				sizes[g] += live[t] - part.Postings[t]
+			}
+			parts[i].Postings = live
+		}
+	}
+	starts := make([]int, len(names)+1)
+	for g, s := range sizes {
+		starts[g+1] = starts[g] + s
+	}
+	// The parts in the order of their first chunks: after a first build
+	// each holds a run of documents, and every term's postings then come
+	// out in chunk order with no sort.
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	first := func(i int) int32 {
+		if len(parts[i].Chunks) == 0 {
+			return -1
+		}
+		return parts[i].Chunks[0]
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(first(a), first(b)) })
+	next := slices.Clone(starts[:len(names)])
+	cursors := make([][]int, len(parts))
+	for _, i := range order {
+		cursors[i] = make([]int, len(parts[i].Terms))
+		for t, g := range ids[i] {
+			cursors[i][t] = next[g]
+			next[g] += parts[i].Postings[t]
+		}
+	}
+	flat := make([]posting, starts[len(names)])
+	seen := make([]bool, n)
+	var fill errgroup.Group
+	fill.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range parts {
+		fill.Go(func() error {
+			part, cur := parts[i], cursors[i]
+			ends := make([]int, len(cur)) // where each term's share ends
+			for t := range cur {
+				ends[t] = cur[t] + part.Postings[t]
+			}
+			var chunk int32 = -1
+			want, started := 0, false
+			err := part.Decode(func(k, body, section, title int) error {
+				if k != want || k >= len(part.Chunks) {
+					return fmt.Errorf("%w: chunk %d read as %d", ErrStored, want, k)
+				}
+				want, started = want+1, true
+				chunk = part.Chunks[k]
+				if chunk < 0 {
+					return nil
+				}
+				if seen[chunk] {
+					return fmt.Errorf("%w: chunk %d stored twice", ErrStored, chunk)
+				}
+				seen[chunk] = true
+				if body < 0 || section < 0 || title < 0 {
+					return fmt.Errorf("%w: negative length", ErrStored)
+				}
+				ix.Lengths[chunk] = fieldLengths{body, section, title}
+				return nil
+			}, func(t int, body uint16, section, title uint8) error {
+				switch {
+				case !started:
+					return fmt.Errorf("%w: a term before the first chunk", ErrStored)
+				case t < 0 || t >= len(cur):
+					return fmt.Errorf("%w: term %d of %d", ErrStored, t, len(cur))
+				case chunk < 0:
+					return nil
+				case cur[t] >= ends[t]:
+					return fmt.Errorf("%w: %q in more chunks than recorded", ErrStored, part.Terms[t])
+				case body == 0 && section == 0 && title == 0:
+					return fmt.Errorf("%w: %q counted 0 times", ErrStored, part.Terms[t])
+				}
+				flat[cur[t]] = posting{chunk: chunk, body: body, section: section, title: title}
+				cur[t]++
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if want != len(part.Chunks) {
+				return fmt.Errorf("%w: %d chunks read, %d stored", ErrStored, want, len(part.Chunks))
+			}
+			for t := range cur {
+				if cur[t] != ends[t] {
+					return fmt.Errorf("%w: %q in fewer chunks than recorded", ErrStored, part.Terms[t])
+				}
+			}
+			return nil
+		})
+	}
+	if err := fill.Wait(); err != nil {
+		return nil, err
+	}
+	if c := slices.Index(seen, false); c >= 0 {
+		return nil, fmt.Errorf("%w: chunk %d not stored", ErrStored, c)
+	}
+	ix.weigh()
+	ix.Units = units(docs)
+	df := unitCounter(docs, n)
+	entries := make([]termPostings, len(names))
+	const termBlock = 256
+	var finish errgroup.Group
+	finish.SetLimit(runtime.GOMAXPROCS(0))
+	for lo := 0; lo < len(names); lo += termBlock {
+		finish.Go(func() error {
+			for g := lo; g < min(lo+termBlock, len(names)); g++ {
+				ps := flat[starts[g]:starts[g+1]:starts[g+1]]
+				ordered := true
+				for k := 1; k < len(ps); k++ {
+					if ps[k].chunk <= ps[k-1].chunk {
+						ordered = false
+						break
+					}
+				}
+				if !ordered {
+					// Parts written by later saves interleave with the
+					// first build's documents.
+					slices.SortFunc(ps, func(a, b posting) int { return cmp.Compare(a.chunk, b.chunk) })
+					for k := 1; k < len(ps); k++ {
+						if ps[k].chunk == ps[k-1].chunk {
+							return fmt.Errorf("%w: %q twice in chunk %d", ErrStored, names[g], ps[k].chunk)
+						}
+					}
+				}
+				if len(ps) == 0 {
+					continue // held by removed documents only
+				}
+				e := &entries[g]
+				e.postings, e.df = ps, df(ps)
+				e.minTF, e.maxTF = ix.tfRange(ps)
+			}
+			return nil
+		})
+	}
+	if err := finish.Wait(); err != nil {
+		return nil, err
+	}
+	ix.Terms = make(map[string]*termPostings, len(names))
+	for g, t := range names {
+		if len(entries[g].postings) > 0 {
+			ix.Terms[t] = &entries[g]
+		}
+	}
+	ix.accumulators.New = func() any {
+		a := make([]float64, ix.N)
+		return &a
+	}
+	return ix, nil
+}
+
+// liveCounts counts each term of part's dictionary over the chunks the
+// index still holds.
+func liveCounts(part StoredChunks) ([]int, error) {
+	live := make([]int, len(part.Terms))
+	skip := false
+	err := part.Decode(func(k, _, _, _ int) error {
+		if k < 0 || k >= len(part.Chunks) {
+			return fmt.Errorf("%w: chunk %d of %d", ErrStored, k, len(part.Chunks))
+		}
+		skip = part.Chunks[k] < 0
+		return nil
+	}, func(t int, _ uint16, _, _ uint8) error {
+		if t < 0 || t >= len(live) {
+			return fmt.Errorf("%w: term %d of %d", ErrStored, t, len(live))
+		}
+		if !skip {
+			live[t]++
+		}
+		return nil
+	})
+	return live, err
+}
