@@ -206,7 +206,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	gen := generative(c, llm, log, metrics.LLMFallback)
 	compose := composer(c, gen)
-	live := corpus.New(ctx, updater, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: metrics,
+	live := corpus.New(ctx, updater, compose, corpus.Options{CacheSize: *sf.answerCache, Observer: settlingObserver{metrics, getenv},
 		Streamer: streamer(gen), Conversational: gen != nil})
 	defer live.Wait()
 	// The admin's changes to the documents (HTTP, Telegram) go into --docs;
