@@ -219,7 +219,9 @@ func flagError(fs *flag.FlagSet, err error) error {
 func retrievalConfig(c config) (retrieval.Config, error) {
 	rc := retrieval.Config{BM25: c.BM25, Fusion: c.Fusion}
 	rc.Chunk.MaxBytes = c.Chunk.MaxBytes
-	rc.Chunk.Boilerplate = chunking.DefaultBoilerplate()
+	// Nil is the built-in patterns, compiled when something is first
+	// chunked or titled: a command that only opens an index never pays
+	// for them.
 	if c.Chunk.Boilerplate != nil {
 		bp, err := chunking.CompileBoilerplate(c.Chunk.Boilerplate)
 		if err != nil {
@@ -231,6 +233,9 @@ func retrievalConfig(c config) (retrieval.Config, error) {
 		bp, err := chunking.CompileBoilerplate(c.Chunk.ExtraBoilerplate)
 		if err != nil {
 			return rc, usagef("chunk.extra_boilerplate: %w", err)
+		}
+		if rc.Chunk.Boilerplate == nil {
+			rc.Chunk.Boilerplate = chunking.DefaultBoilerplate()
 		}
 		rc.Chunk.Boilerplate = append(rc.Chunk.Boilerplate, bp...)
 	}
