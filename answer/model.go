@@ -2,13 +2,11 @@ package answer
 
 import (
 	"cmp"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 )
 
 // Model is the fitted answer model: over the features of a candidate
@@ -42,19 +40,11 @@ type Model struct {
 	Trained string `json:"trained"`
 }
 
-//go:embed model.json
-var modelJSON []byte
-
-// DefaultModel is the model built into the binary. It is read at first
-// use, so that tools/train can run while the file is being refitted; a
-// test checks that it reads.
-var DefaultModel = sync.OnceValue(func() *Model {
-	m, err := ParseModel(modelJSON)
-	if err != nil {
-		panic(fmt.Sprintf("answer: the built-in model: %v", err))
-	}
-	return m
-})
+// DefaultModel is the model built into the binary: model.json, compiled
+// in as data (model_builtin.go, written with it by tools/train), so that
+// no command spends a cold start reading it. A test checks that the two
+// are the same model and that it is sound. Callers must not modify it.
+func DefaultModel() *Model { return &builtinModel }
 
 // ParseModel reads a model file, checking that it was fitted on the
 // features this build computes.

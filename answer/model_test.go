@@ -2,9 +2,33 @@ package answer
 
 import (
 	"math"
+	"os"
+	"reflect"
 	"slices"
 	"testing"
 )
+
+// modelJSON is the trained model's file, which the binary holds as data
+// (model_builtin.go).
+var modelJSON = func() []byte {
+	b, err := os.ReadFile("model.json")
+	if err != nil {
+		panic(err)
+	}
+	return b
+}()
+
+// The model compiled into the binary is model.json, figure for figure,
+// and passes the checks a model file must.
+func TestBuiltinModelIsModelJSON(t *testing.T) {
+	m, err := ParseModel(modelJSON)
+	if err != nil {
+		t.Fatalf("model.json: %v", err)
+	}
+	if !reflect.DeepEqual(m, DefaultModel()) {
+		t.Fatal("model_builtin.go is not model.json: run go run ./tools/train")
+	}
+}
 
 func TestDefaultModelReads(t *testing.T) {
 	m := DefaultModel()

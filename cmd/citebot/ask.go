@@ -56,9 +56,6 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 			return usageError{err}
 		}
 	}
-	// The index loads on one core, mostly; the other parses the answer
-	// model the first answer needs (a millisecond of JSON) meanwhile.
-	go answer.DefaultModel()
 	floor := heapFloor()
 	defer runtime.KeepAlive(floor)
 	ix, _, err := openIndex(ctx, c, stderr)

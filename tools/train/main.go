@@ -20,6 +20,7 @@ package main
 
 import (
 	"bytes"
+	"citebot/answer"
 	"context"
 	"errors"
 	"flag"
@@ -46,6 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	root := fs.String("root", ".", "the repository's root")
 	out := fs.String("out", "answer/model.json", "where to write the model, under -root")
+	source := fs.String("source", "answer/model_builtin.go", "where to write the model as Go source for the binary, under -root (empty: not written)")
 	check := fs.Bool("check", false, "compare with -out instead of writing it")
 	folds := fs.Int("folds", 4, "cross-validation folds (by article)")
 	k := fs.Int("k", 5, "passages retrieved per question")
@@ -82,19 +84,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprint(stdout, report)
-	path := filepath.Join(*root, *out)
-	if *check {
-		old, err := os.ReadFile(path)
-		if err != nil {
+	// The Go source holds what the file holds (its rounded figures), so
+	// it is made from the file's bytes read back.
+	written, err := answer.ParseModel(b)
+	if err != nil {
+		return fmt.Errorf("the model written does not read back: %w", err)
+	}
+	src, err := builtinSource(written)
+	if err != nil {
+		return err
+	}
+	files := []struct {
+		path string
+		data []byte
+	}{{filepath.Join(*root, *out), b}}
+	if *source != "" {
+		files = append(files, struct {
+			path string
+			data []byte
+		}{filepath.Join(*root, *source), src})
+	}
+	for _, f := range files {
+		if *check {
+			old, err := os.ReadFile(f.path)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(old, f.data) {
+				return fmt.Errorf("%s differs from the model fitted now: run go run ./tools/train", f.path)
+			}
+			fmt.Fprintf(stdout, "%s is what training gives\n", f.path)
+			continue
+		}
+		if err := writeFile(f.path, f.data); err != nil {
 			return err
 		}
-		if !bytes.Equal(old, b) {
-			return fmt.Errorf("%s differs from the model fitted now: run go run ./tools/train", path)
-		}
-		fmt.Fprintf(stdout, "%s is what training gives\n", path)
-		return nil
 	}
-	return writeFile(path, b)
+	return nil
 }
 
 // writeFile replaces path atomically.
