@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -24,19 +23,6 @@ import (
 // most 4 bytes), and a longer line is refused by its length alone, so a
 // line of any length costs no more memory than this.
 const maxLineBytes = 4 * document.MaxQuestionChars
-
-// heapFloorBytes is the heap a command may fill before its first
-// collection. The collector starts at 4 MB of heap: a cold ask on a small
-// corpus allocates about 8 MB and ran two collections, 3 ms of its 15;
-// with the floor it runs none after the first, at once and nearly free.
-// The floor is never written, so it is address space, not memory; a large
-// index collects as before, at twice its live heap plus twice the floor.
-const heapFloorBytes = 8 << 20
-
-// heapFloor allocates the floor; the caller keeps it alive while it works.
-// Pointer-free, it is not scanned; fresh from the system, it is not
-// cleared either (a cold ask's peak RSS grew 0.5 MB with it, not 8).
-func heapFloor() []byte { return make([]byte, heapFloorBytes) }
 
 func runAsk(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	f := newFlags("ask", stderr)
@@ -56,8 +42,7 @@ func runAsk(ctx context.Context, args []string, getenv func(string) string, stdi
 			return usageError{err}
 		}
 	}
-	floor := heapFloor()
-	defer runtime.KeepAlive(floor)
+	deferCollection(getenv)
 	ix, _, err := openIndex(ctx, c, stderr)
 	if err != nil {
 		return err

@@ -2,8 +2,10 @@ package main
 
 import (
 	"math"
+	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
 // settleMemory caps the heap near what is live once an index serves,
@@ -29,5 +31,46 @@ func TestSettleMemory(t *testing.T) {
 	})
 	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
 		t.Errorf("limit %d with GOMEMLIMIT set: the operator's choice must stand", got)
+	}
+}
+
+// deferCollection turns the collector off until the first collection,
+// which gives the default pacing back; an operator's GOGC stands.
+func TestDeferCollection(t *testing.T) {
+	pct, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() { debug.SetGCPercent(pct); debug.SetMemoryLimit(limit) })
+
+	deferCollection(func(string) string { return "" })
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Fatalf("GC percent %d after deferCollection, want -1 (off)", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != quietStartBytes {
+		t.Fatalf("memory limit %d, want %d", got, quietStartBytes)
+	}
+	// The first collection restores the pacing; its cleanup runs soon
+	// after, on a goroutine of the runtime's.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		got := debug.SetGCPercent(-1)
+		debug.SetGCPercent(got)
+		if got == 100 && debug.SetMemoryLimit(-1) == math.MaxInt64 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GC percent %d and limit %d after a collection: the default pacing did not come back", got, debug.SetMemoryLimit(-1))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	debug.SetGCPercent(50)
+	deferCollection(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(50); got != 50 {
+		t.Errorf("GC percent %d with GOGC=50 set: the operator's choice must stand", got)
 	}
 }

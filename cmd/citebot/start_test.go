@@ -36,7 +36,8 @@ func TestNoWeaviateClientLinked(t *testing.T) {
 // A cold ask on the seeds does little before main (package initialisation
 // allocates within a budget: the Weaviate client's dependencies, the web
 // templates and the regular expressions compiled at init took 35,000
-// allocations, 4 MB) and collects garbage at most once (the heap floor).
+// allocations, 4 MB) and collects garbage at most once (deferCollection
+// keeps the collector off while it is small).
 func TestColdAsk(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds citebot")
