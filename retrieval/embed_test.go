@@ -12,6 +12,7 @@ import (
 	"citebot/document"
 	"citebot/embedding"
 	"citebot/embedding/embeddingtest"
+	"citebot/embedding/wordvec"
 	"citebot/internal/testdocs"
 	"citebot/retrieval/internal/snapshot"
 )
@@ -211,7 +212,7 @@ func TestWordVectorsToExternalAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(res.Rebuilt, "embedder changed (wink-sg-100d-int8-v1 -> openai:fake-embed@") {
+	if !strings.HasPrefix(res.Rebuilt, "embedder changed ("+wordvec.Version+" -> openai:fake-embed@") {
 		t.Errorf("Rebuilt = %q", res.Rebuilt)
 	}
 	if srv.Texts() != first.Index.NumChunks() || res.Index.versions.Dimension != 16 {

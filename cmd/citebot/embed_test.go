@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"citebot/embedding/embeddingtest"
+	"citebot/embedding/wordvec"
 	"citebot/retrieval"
 )
 
@@ -86,7 +87,7 @@ func TestIndexEmbedderChanges(t *testing.T) {
 
 	mustRun(t, nil, "", base...)
 	r := mustRun(t, nil, "", ext...)
-	if !strings.Contains(r.stdout, "rebuilt from scratch: embedder changed (wink-sg-100d-int8-v1 -> openai:fake-embed@"+srv.BaseURL()+")") {
+	if !strings.Contains(r.stdout, "rebuilt from scratch: embedder changed ("+wordvec.Version+" -> openai:fake-embed@"+srv.BaseURL()+")") {
 		t.Errorf("word vectors -> external:\n%s", r.stdout)
 	}
 	srv.SetDim(24)
