@@ -50,7 +50,9 @@ func settleMemory(getenv func(string) string) {
 }
 
 // settlingObserver settles the process's memory (settleMemory) each time
-// a new index serves.
+// a new index serves: in the background, since a full collection of a
+// large index takes a few hundred milliseconds that the reindex which
+// swapped it in must not wait for.
 type settlingObserver struct {
 	corpus.Observer
 	getenv func(string) string
@@ -58,7 +60,7 @@ type settlingObserver struct {
 
 func (o settlingObserver) Served(docs, chunks int) {
 	o.Observer.Served(docs, chunks)
-	settleMemory(o.getenv)
+	go settleMemory(o.getenv)
 }
 
 // quietStartBytes is the memory a command may take before its first
