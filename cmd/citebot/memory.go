@@ -22,7 +22,7 @@ const settleHeadroom = 64 << 20
 // half the live heap (at least settleHeadroom), set again at every swap,
 // so it follows the index up and down. Collections come more often, each
 // marking the whole index: at that size about a fifth fewer answers a
-// second. It is Go's soft memory limit, so a reindex that needs more
+// second, and a live reindex of one changed file 0.7 s instead of 0.45. It is Go's soft memory limit, so a reindex that needs more
 // (two indexes at once) slows down by collecting more and is never
 // refused memory. A GOMEMLIMIT in the environment is the operator's
 // choice and is left alone.
