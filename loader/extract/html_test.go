@@ -164,8 +164,17 @@ func TestHTMLDeep(t *testing.T) {
 		}
 		return best
 	}
-	if small, large := timeOf(50000), timeOf(200000); large > 10*small {
-		t.Errorf("50,000 divs: %v; 200,000: %v (quadratic?)", small, large)
+	// Other tests share the machine (go test runs packages in parallel): a
+	// quadratic parse fails every attempt, a busy moment seldom three.
+	for attempt := 1; ; attempt++ {
+		small, large := timeOf(50000), timeOf(200000)
+		if large <= 10*small {
+			break
+		}
+		if attempt == 3 {
+			t.Errorf("50,000 divs: %v; 200,000: %v (quadratic?)", small, large)
+			break
+		}
 	}
 }
 
