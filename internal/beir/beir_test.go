@@ -110,6 +110,24 @@ func writeFile(t testing.TB, text string) string {
 	return path
 }
 
+// checkRead fails t unless a reader gave want, or, when wantErr is not
+// empty, an error saying it.
+func checkRead[T any](t *testing.T, got T, err error, want T, wantErr string) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error %v, want one saying %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %#v, want %#v", got, want)
+	}
+}
+
 func TestReadQrels(t *testing.T) {
 	tests := []struct {
 		name, text string
@@ -128,18 +146,7 @@ func TestReadQrels(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ReadQrels(writeFile(t, tt.text))
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want one saying %q", err, tt.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got %v, want %v", got, tt.want)
-			}
+			checkRead(t, got, err, tt.want, tt.err)
 		})
 	}
 	if _, err := ReadQrels(filepath.Join(t.TempDir(), "missing.tsv")); !os.IsNotExist(err) {
@@ -164,18 +171,7 @@ func TestReadCorpus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ReadCorpus(writeFile(t, tt.text))
-			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want one saying %q", err, tt.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got %#v, want %#v", got, tt.want)
-			}
+			checkRead(t, got, err, tt.want, tt.err)
 		})
 	}
 }
