@@ -189,8 +189,9 @@ func TestReadQueries(t *testing.T) {
 	}
 }
 
-// FuzzReadQrels: any file either fails to parse or holds, for each query,
-// exactly the judgements its well-formed lines give.
+// FuzzReadQrels: any file either fails to parse or gives every query it
+// lists at least one judgement, and no more judgements than it has lines of
+// three tab-separated fields.
 func FuzzReadQrels(f *testing.F) {
 	f.Add("query-id\tcorpus-id\tscore\n1\td1\t1\n1\td2\t0\n")
 	f.Add("1\td1\tone\n")
