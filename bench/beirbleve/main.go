@@ -15,7 +15,12 @@
 // match query (any of the query's terms) on that field, top -n documents.
 //
 // This is a module of its own, so that citebot's go.mod does not depend on
-// Bleve; bench/scifact.sh builds it outside the repository.
+// Bleve; bench/scifact.sh builds it outside the repository. That is also
+// why it keeps its own copy of reading the corpus and queries (readCorpus,
+// readQueries below) instead of importing citebot/internal/beir: a module
+// built outside the repository cannot import citebot's internal packages.
+// The copy must read the files exactly as internal/beir does, or the two
+// engines would rank different texts.
 //
 //	beirbleve -beir ../shared/bench/scifact -split test -k1 0.9 -b 0.4 -run bleve.run
 package main
@@ -224,8 +229,9 @@ type corpusDoc struct{ id, text string }
 
 type query struct{ id, text string }
 
-// readCorpus reads corpus.jsonl as `citebot eval --beir` does: the text is
-// the title, a blank line and the abstract; empty documents are left out.
+// readCorpus reads corpus.jsonl as internal/beir.ReadCorpus does for
+// `citebot eval --beir` (a copy: see the package comment): the text is the
+// title, a blank line and the abstract; empty documents are left out.
 func readCorpus(path string) ([]corpusDoc, error) {
 	var docs []corpusDoc
 	err := eachJSON(path, func(raw []byte) error {

@@ -3,7 +3,9 @@
 // `citebot eval --beir` uses), answers the split's queries once, writing
 // the top documents of each as a TREC run file for bench/beirscore, then
 // measures throughput: the same queries round and round from -clients
-// goroutines for -seconds. bench/beirbleve does the same with Bleve.
+// goroutines for -seconds. bench/beirbleve does the same with Bleve. The
+// corpus and queries are read by internal/beir, as `citebot eval --beir`
+// reads them.
 //
 //	beircitebot -beir ../shared/bench/scifact -split test -run citebot.run -json
 package main
@@ -16,14 +18,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"citebot/document"
+	"citebot/internal/beir"
 	"citebot/retrieval"
 )
 
@@ -70,7 +70,7 @@ func run(ctx context.Context, dir, split, runFile string, clients, n int, dur ti
 	if clients < 1 {
 		return Result{}, fmt.Errorf("-clients must be at least 1")
 	}
-	docs, err := readCorpus(filepath.Join(dir, "corpus.jsonl"))
+	docs, err := beir.ReadCorpus(filepath.Join(dir, "corpus.jsonl"))
 	if err != nil {
 		return Result{}, err
 	}
@@ -166,89 +166,26 @@ func cpuTime() time.Duration {
 
 type query struct{ id, text string }
 
-// readCorpus reads corpus.jsonl as `citebot eval --beir` does: the text is
-// the title, a blank line and the abstract; empty documents are left out.
-func readCorpus(path string) ([]document.Document, error) {
-	var docs []document.Document
-	err := eachJSON(path, func(raw []byte) error {
-		var d struct {
-			ID    string `json:"_id"`
-			Title string `json:"title"`
-			Text  string `json:"text"`
-		}
-		if err := json.Unmarshal(raw, &d); err != nil {
-			return err
-		}
-		text := d.Text
-		if d.Title != "" {
-			text = d.Title + "\n\n" + d.Text
-		}
-		if strings.TrimSpace(text) != "" {
-			docs = append(docs, document.Document{ID: d.ID, Title: d.Title, Text: text})
-		}
-		return nil
-	})
-	slices.SortFunc(docs, func(a, b document.Document) int { return strings.Compare(a.ID, b.ID) })
-	return docs, err
-}
-
 // readQueries is the queries of the qrels file, sorted by id.
 func readQueries(queriesPath, qrelsPath string) ([]query, error) {
-	texts := map[string]string{}
-	err := eachJSON(queriesPath, func(raw []byte) error {
-		var q struct {
-			ID   string `json:"_id"`
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal(raw, &q); err != nil {
-			return err
-		}
-		texts[q.ID] = q.Text
-		return nil
-	})
+	texts, err := beir.ReadQueries(queriesPath)
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(qrelsPath)
+	qrels, err := beir.ReadQrels(qrelsPath)
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
 	var out []query
-	for line := range strings.Lines(string(b)) {
-		fields := strings.Split(strings.TrimSpace(line), "\t")
-		if len(fields) != 3 || fields[0] == "query-id" || seen[fields[0]] {
-			continue
-		}
-		seen[fields[0]] = true
-		text, ok := texts[fields[0]]
+	for _, id := range qrels.QueryIDs() {
+		text, ok := texts[id]
 		if !ok {
-			return nil, fmt.Errorf("query %s of %s is not in %s", fields[0], qrelsPath, queriesPath)
+			return nil, fmt.Errorf("query %s of %s is not in %s", id, qrelsPath, queriesPath)
 		}
-		out = append(out, query{fields[0], text})
+		out = append(out, query{id, text})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s lists no queries", qrelsPath)
 	}
-	slices.SortFunc(out, func(a, b query) int { return strings.Compare(a.id, b.id) })
 	return out, nil
-}
-
-func eachJSON(path string, fn func([]byte) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for n := 1; sc.Scan(); n++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		if err := fn(sc.Bytes()); err != nil {
-			return fmt.Errorf("%s line %d: %w", path, n, err)
-		}
-	}
-	return sc.Err()
 }

@@ -1,8 +1,9 @@
 // Command beirscore scores TREC run files against BEIR qrels with one
 // piece of code for every engine of bench/scifact.sh: nDCG@10 (binary
 // relevance: a grade above 0 is relevant), Recall@10, Recall@100 and
-// MRR@10, averaged over the queries of the qrels, as `citebot eval --beir`
-// computes them. A query a run has no line for scores 0.
+// MRR@10, averaged over the queries of the qrels, by internal/beir, the
+// code `citebot eval --beir` computes them with. A query a run has no line
+// for scores 0.
 //
 //	beirscore -qrels ../shared/bench/scifact/qrels/test.tsv citebot.run bleve.run
 package main
@@ -12,11 +13,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+
+	"citebot/internal/beir"
 )
 
 // Scores are one run's metrics.
@@ -54,72 +56,16 @@ func main() {
 	}
 }
 
-// score averages the metrics over the queries of qrels.
-func score(qrels map[string]map[string]int, ranked map[string][]string) Scores {
-	var s Scores
-	for qid, rel := range qrels {
-		var dcg, idcg float64
-		found10, found100 := 0, 0
-		for i, doc := range ranked[qid] {
-			if rel[doc] <= 0 {
-				continue
-			}
-			if i < 10 {
-				dcg += 1 / math.Log2(float64(i+2))
-				found10++
-				if found10 == 1 {
-					s.MRR10 += 1 / float64(i+1)
-				}
-			}
-			if i < 100 {
-				found100++
-			}
-		}
-		nrel := 0
-		for _, g := range rel {
-			if g > 0 {
-				nrel++
-			}
-		}
-		for i := range min(nrel, 10) {
-			idcg += 1 / math.Log2(float64(i+2))
-		}
-		if idcg > 0 {
-			s.NDCG10 += dcg / idcg
-		}
-		if nrel > 0 {
-			s.Recall10 += float64(found10) / float64(nrel)
-			s.Recall100 += float64(found100) / float64(nrel)
-		}
-		s.Queries++
-	}
-	if s.Queries > 0 {
-		n := float64(s.Queries)
-		s.NDCG10 /= n
-		s.Recall10 /= n
-		s.Recall100 /= n
-		s.MRR10 /= n
-	}
-	return s
+// score is the metrics of ranked, computed as `citebot eval --beir` does.
+func score(qrels beir.Qrels, ranked map[string][]string) Scores {
+	m := beir.Score(qrels, ranked)
+	return Scores{Queries: m.Queries, NDCG10: m.NDCG10, Recall10: m.Recall10, Recall100: m.Recall100, MRR10: m.MRR10}
 }
 
-func readQrels(path string) (map[string]map[string]int, error) {
-	out := map[string]map[string]int{}
-	err := eachLine(path, func(n int, line string) error {
-		fields := strings.Split(line, "\t")
-		if len(fields) != 3 || (n == 1 && fields[0] == "query-id") {
-			return nil
-		}
-		g, err := strconv.Atoi(fields[2])
-		if err != nil {
-			return fmt.Errorf("%s line %d: bad score %q", path, n, fields[2])
-		}
-		if out[fields[0]] == nil {
-			out[fields[0]] = map[string]int{}
-		}
-		out[fields[0]][fields[1]] = g
-		return nil
-	})
+// readQrels is beir.ReadQrels, refusing a file with no judgements, which
+// would score every run 0.
+func readQrels(path string) (beir.Qrels, error) {
+	out, err := beir.ReadQrels(path)
 	if err == nil && len(out) == 0 {
 		err = fmt.Errorf("%s holds no judgements", path)
 	}

@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -21,6 +17,7 @@ import (
 
 	"citebot/answer"
 	"citebot/document"
+	"citebot/internal/beir"
 	"citebot/qaset"
 	"citebot/retrieval"
 )
@@ -327,17 +324,17 @@ type buildFunc func(ctx context.Context, docs []document.Document) (*retrieval.I
 
 func evalBEIR(ctx context.Context, dir, split string, build buildFunc) (beirReport, error) {
 	r := beirReport{Split: split}
-	docs, err := readBEIRCorpus(filepath.Join(dir, "corpus.jsonl"))
+	docs, err := beir.ReadCorpus(filepath.Join(dir, "corpus.jsonl"))
 	if err != nil {
-		return r, err
+		return r, usagef("beir: %w", err)
 	}
-	queries, err := readBEIRQueries(filepath.Join(dir, "queries.jsonl"))
+	queries, err := beir.ReadQueries(filepath.Join(dir, "queries.jsonl"))
 	if err != nil {
-		return r, err
+		return r, usagef("beir: %w", err)
 	}
-	qrels, err := readQrels(filepath.Join(dir, "qrels", split+".tsv"))
+	qrels, err := beir.ReadQrels(filepath.Join(dir, "qrels", split+".tsv"))
 	if err != nil {
-		return r, err
+		return r, usagef("beir: %w", err)
 	}
 	start := time.Now()
 	ix, err := build(ctx, docs)
@@ -347,11 +344,8 @@ func evalBEIR(ctx context.Context, dir, split string, build buildFunc) (beirRepo
 	r.IndexMS = time.Since(start).Milliseconds()
 	r.Documents, r.Chunks = len(docs), ix.NumChunks()
 
-	ids := make([]string, 0, len(qrels))
-	for id := range qrels {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := qrels.QueryIDs()
+	ranked := make(map[string][]string, len(ids))
 	var times []float64
 	for _, qid := range ids {
 		q, ok := queries[qid]
@@ -359,50 +353,18 @@ func evalBEIR(ctx context.Context, dir, split string, build buildFunc) (beirRepo
 			return r, fmt.Errorf("beir: query %s of the qrels is not in queries.jsonl", qid)
 		}
 		t0 := time.Now()
-		ranked, err := ix.SearchDocuments(ctx, q, 100)
+		found, err := ix.SearchDocuments(ctx, q, 100)
 		if err != nil {
 			return r, err
 		}
 		times = append(times, float64(time.Since(t0).Microseconds())/1000)
-		rel := qrels[qid]
-		var dcg, idcg float64
-		found10, found100 := 0, 0
-		for i, d := range ranked {
-			if rel[d.DocID] > 0 {
-				if i < 10 {
-					dcg += 1 / math.Log2(float64(i+2))
-					found10++
-					if found10 == 1 {
-						r.MRR10 += 1 / float64(i+1)
-					}
-				}
-				found100++
-			}
+		for _, d := range found {
+			ranked[qid] = append(ranked[qid], d.DocID)
 		}
-		nrel := 0
-		for _, g := range rel {
-			if g > 0 {
-				nrel++
-			}
-		}
-		for i := 0; i < min(nrel, 10); i++ {
-			idcg += 1 / math.Log2(float64(i+2))
-		}
-		if idcg > 0 {
-			r.NDCG10 += dcg / idcg
-		}
-		if nrel > 0 {
-			r.Recall10 += float64(found10) / float64(nrel)
-			r.Recall100 += float64(found100) / float64(nrel)
-		}
-		r.Queries++
 	}
-	if r.Queries > 0 {
-		n := float64(r.Queries)
-		r.NDCG10 /= n
-		r.Recall10 /= n
-		r.Recall100 /= n
-		r.MRR10 /= n
+	m := beir.Score(qrels, ranked)
+	r.Queries, r.NDCG10, r.Recall10, r.Recall100, r.MRR10 = m.Queries, m.NDCG10, m.Recall10, m.Recall100, m.MRR10
+	if len(times) > 0 {
 		sort.Float64s(times)
 		r.QueryP50 = times[len(times)/2]
 		r.QueryP99 = times[min(len(times)-1, len(times)*99/100)]
@@ -443,91 +405,4 @@ func (r beirReport) write(w io.Writer) {
 	fmt.Fprintf(tw, "query p50, p99\t%.2f ms, %.2f ms\n", r.QueryP50, r.QueryP99)
 	fmt.Fprintf(tw, "throughput\t%.0f queries/s (8 at a time)\n", r.QPS)
 	tw.Flush()
-}
-
-// readBEIRCorpus reads corpus.jsonl as documents whose text is the title,
-// a blank line, and the abstract, as a file of the corpus would be.
-func readBEIRCorpus(path string) ([]document.Document, error) {
-	var docs []document.Document
-	err := readJSONL(path, func(raw []byte) error {
-		var d struct {
-			ID    string `json:"_id"`
-			Title string `json:"title"`
-			Text  string `json:"text"`
-		}
-		if err := json.Unmarshal(raw, &d); err != nil {
-			return err
-		}
-		text := d.Text
-		if d.Title != "" {
-			text = d.Title + "\n\n" + d.Text
-		}
-		if strings.TrimSpace(text) == "" {
-			return nil
-		}
-		docs = append(docs, document.Document{ID: d.ID, Title: d.Title, Text: text})
-		return nil
-	})
-	sort.Slice(docs, func(i, j int) bool { return docs[i].ID < docs[j].ID })
-	return docs, err
-}
-
-func readBEIRQueries(path string) (map[string]string, error) {
-	qs := map[string]string{}
-	err := readJSONL(path, func(raw []byte) error {
-		var q struct {
-			ID   string `json:"_id"`
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal(raw, &q); err != nil {
-			return err
-		}
-		qs[q.ID] = q.Text
-		return nil
-	})
-	return qs, err
-}
-
-func readQrels(path string) (map[string]map[string]int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, usagef("beir: %w", err)
-	}
-	defer f.Close()
-	out := map[string]map[string]int{}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		fields := strings.Split(strings.TrimSpace(sc.Text()), "\t")
-		if len(fields) != 3 || (n == 1 && fields[0] == "query-id") {
-			continue
-		}
-		g, err := strconv.Atoi(fields[2])
-		if err != nil {
-			return nil, usagef("beir: %s line %d: bad score %q", path, n, fields[2])
-		}
-		if out[fields[0]] == nil {
-			out[fields[0]] = map[string]int{}
-		}
-		out[fields[0]][fields[1]] = g
-	}
-	return out, sc.Err()
-}
-
-func readJSONL(path string, fn func([]byte) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return usagef("beir: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for n := 1; sc.Scan(); n++ {
-		if len(strings.TrimSpace(sc.Text())) == 0 {
-			continue
-		}
-		if err := fn(sc.Bytes()); err != nil {
-			return usagef("beir: %s line %d: %w", path, n, err)
-		}
-	}
-	return sc.Err()
 }
