@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"citebot/chunking"
-	"citebot/document"
+	"citebot/internal/testdocs"
 	"citebot/retrieval"
 )
 
@@ -62,7 +62,7 @@ func main() {
 }
 
 func run(ctx context.Context, n, nq int, dur time.Duration) (Result, error) {
-	docs, words := syntheticDocs(n)
+	docs, words := testdocs.Synthetic(n)
 	r := Result{Chunks: n}
 	var text int
 	for _, d := range docs {
@@ -153,38 +153,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// syntheticDocs is the corpus of retrieval's search benchmarks
-// (syntheticDocs in retrieval/bench_test.go, same words, seed and sizes),
-// and its vocabulary for the generated questions.
-func syntheticDocs(n int) ([]document.Document, []string) {
-	words := strings.Fields(`information security state union cooperation law international
-		agreement organization member cyber network threat data protection policy legal framework
-		national digital technology government development strategy research analysis system risk
-		attack infrastructure treaty concept council regional global exchange standard practice
-		model approach dialogue sovereignty resilience governance regulation crime terrorism
-		communication platform exercise group mechanism committee assembly resolution report
-		expert norm behavior responsibility capacity trust confidence measure implementation`)
-	for i := range 3000 {
-		words = append(words, fmt.Sprintf("term%d", i))
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	z := rand.NewZipf(r, 1.1, 2, uint64(len(words)-1))
-	docs := make([]document.Document, n)
-	var b strings.Builder
-	for i := range docs {
-		b.Reset()
-		fmt.Fprintf(&b, "Synthetic document number %d is about %s. ", i, words[z.Uint64()])
-		for b.Len() < 700 {
-			for range 12 {
-				b.WriteString(words[z.Uint64()])
-				b.WriteByte(' ')
-			}
-			b.WriteString("end.\n")
-		}
-		text := strings.ReplaceAll(b.String(), ".\n", ". ")
-		docs[i] = document.Document{ID: fmt.Sprintf("doc%06d.txt", i), Title: fmt.Sprintf("Synthetic document number %d", i), Text: text}
-	}
-	return docs, words
 }

@@ -1,7 +1,7 @@
 // Package testdocs gives tests across packages the same documents: the
 // seeds shipped with citebot, folders written from a map, hard-wrapped
-// copies of a text, and the file reads a test fails on. Only tests import
-// it.
+// copies of a text, a synthetic corpus of any size, and the file reads a
+// test fails on. Only tests and benchmark programs import it.
 package testdocs
 
 import (
