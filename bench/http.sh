@@ -13,7 +13,7 @@
 # Environment: SHARED (default ../shared), QUESTIONS (default
 # $SHARED/eval/dev.jsonl), DURATION (default 10s), CONNS (default 16),
 # LOG_LEVEL (default warn; info logs a line per request), QUIET_WAIT
-# (default 120: seconds each run may wait for other processes to
+# (default 60: seconds each run may wait for other processes to
 # leave the CPU alone).
 # Needs curl and jq. Exits non-zero when the reindex check fails.
 set -euo pipefail
@@ -23,24 +23,10 @@ questions=${QUESTIONS:-$shared/eval/dev.jsonl}
 dur=${DURATION:-10s}
 conns=${CONNS:-16}
 warmup=2s
-for tool in curl jq; do
-  command -v "$tool" >/dev/null || { echo "bench/http.sh needs $tool" >&2; exit 2; }
-done
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in ${pids[@]+"${pids[@]}"}; do
-    kill "$p" 2>/dev/null || true
-  done
-  for p in ${pids[@]+"${pids[@]}"}; do
-    wait "$p" 2>/dev/null || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# The work folder, the process list cleaned up on exit, free_port,
+# wait_quiet and forget.
+. bench/lib.sh
+need curl jq
 
 echo "building into $work ..."
 go build -o "$work/citebot" ./cmd/citebot
@@ -52,47 +38,6 @@ nq=$(wc -l <"$work/questions.jsonl")
 
 # The admin token goes through the environment: flags show in ps.
 export CITEBOT_ADMIN_TOKEN=bench-$RANDOM$RANDOM
-
-# free_port prints a loopback port nothing listens on.
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return
-    fi
-  done
-}
-
-# cpu_ticks prints the machine's busy and total clock ticks so far.
-cpu_ticks() {
-  local _ u n s i w irq sirq st
-  read -r _ u n s i w irq sirq st _ </proc/stat
-  echo "$((u + n + s + irq + sirq + st)) $((u + n + s + i + w + irq + sirq + st))"
-}
-# wait_quiet waits, up to QUIET_WAIT seconds (default 120), until other
-# processes use less than a third of a core, as the machine may be shared.
-wait_quiet() {
-  local b0 t0 b1 t1 cores waited=0 limit=${QUIET_WAIT:-120}
-  cores=$(nproc)
-  while :; do
-    read -r b0 t0 < <(cpu_ticks)
-    sleep 1
-    read -r b1 t1 < <(cpu_ticks)
-    # busy cores x 100, an integer
-    local busy=$(((b1 - b0) * cores * 100 / (t1 - t0 > 0 ? t1 - t0 : 1)))
-    if [ "$busy" -lt 33 ]; then
-      return
-    fi
-    if [ "$waited" -ge "$limit" ]; then
-      echo "  (other processes still use $((busy / 100)).$((busy % 100 / 10)) cores; measuring anyway)"
-      return
-    fi
-    [ "$waited" -eq 0 ] && echo "  (waiting for other processes to quiet down: $((busy / 100)).$((busy % 100 / 10)) cores busy)"
-    waited=$((waited + 1))
-  done
-}
 
 serve_pid=
 base=
@@ -121,15 +66,6 @@ stop_serve() {
   wait "$serve_pid" || true
   forget "$serve_pid"
 }
-# forget PID drops a process that has ended from the cleanup list.
-forget() {
-  local p keep=()
-  for p in "${pids[@]}"; do
-    [ "$p" = "$1" ] || keep+=("$p")
-  done
-  pids=(${keep[@]+"${keep[@]}"})
-}
-
 # load URL PID OUT [FLAGS...] runs the load generator with the common
 # flags against the server with process id PID, writing its JSON result to
 # OUT.
