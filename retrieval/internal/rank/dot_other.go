@@ -2,5 +2,9 @@
 
 package rank
 
-// dot is the dot product of a and b (b at least as long as a).
-func dot(a, b []float32) float32 { return dotGo(a, b) }
+// dotHalf is the dot product of a and the half-precision b (b at least as
+// long as a).
+func dotHalf(a []float32, b []uint16) float32 { return dotHalfGo(a, b) }
+
+// toHalves stores src rounded to half precision in dst (as long as src).
+func toHalves(dst []uint16, src []float32) { toHalvesGo(dst, src) }

@@ -16,10 +16,11 @@ import (
 // chunks on two cores here, against a 1 ms budget. A flat scan with a
 // private top-k heap per core does the same cosine ranking in a fraction
 // of that, and an update copies the rows of unchanged documents instead of
-// adding each vector to a collection again.
+// adding each vector to a collection again. The rows are kept in half
+// precision (see toHalf).
 type FlatVectors struct {
-	Dim   int       // 0 until a row is set
-	data  []float32 // len(valid)*dim; rows of chunks without a vector are zero
+	Dim   int      // 0 until a row is set
+	data  []uint16 // len(valid)*dim halves; rows of chunks without a vector are zero
 	Valid []bool
 	N     int // rows set
 }
@@ -38,20 +39,20 @@ func (fv *FlatVectors) Set(i int, v []float32) error {
 // SetUnit stores row i as v, which is already unit length: a row read
 // back from a segment, where it was written from Row. Set would normalise
 // it again, in a fresh slice per row, and might move it by an ulp; the
-// row is copied as it is, so that an index opened from a segment ranks
-// bit for bit as the one saved.
+// row is stored as it is, and Row gave its halves exactly, so that an
+// index opened from a segment ranks bit for bit as the one saved.
 func (fv *FlatVectors) SetUnit(i int, v []float32) error {
 	if IsZero(v) {
 		return nil
 	}
 	if fv.Dim == 0 {
 		fv.Dim = len(v)
-		fv.data = make([]float32, len(fv.Valid)*fv.Dim)
+		fv.data = make([]uint16, len(fv.Valid)*fv.Dim)
 	}
 	if len(v) != fv.Dim {
 		return fmt.Errorf("vector of %d dimensions, others %d", len(v), fv.Dim)
 	}
-	copy(fv.data[i*fv.Dim:(i+1)*fv.Dim], v)
+	toHalves(fv.data[i*fv.Dim:(i+1)*fv.Dim], v)
 	if !fv.Valid[i] {
 		fv.Valid[i] = true
 		fv.N++
@@ -67,7 +68,7 @@ func (fv *FlatVectors) CopyRows(to int, src *FlatVectors, from, n int) error {
 	}
 	if fv.Dim == 0 {
 		fv.Dim = src.Dim
-		fv.data = make([]float32, len(fv.Valid)*fv.Dim)
+		fv.data = make([]uint16, len(fv.Valid)*fv.Dim)
 	}
 	if src.Dim != fv.Dim {
 		return fmt.Errorf("vectors of %d dimensions, others %d", src.Dim, fv.Dim)
@@ -82,12 +83,12 @@ func (fv *FlatVectors) CopyRows(to int, src *FlatVectors, from, n int) error {
 	return nil
 }
 
-// Row returns the vector of row i (shared, not to be modified), or nil.
+// Row returns the vector of row i, as float32 in a new slice, or nil.
 func (fv *FlatVectors) Row(i int) []float32 {
 	if !fv.Valid[i] {
 		return nil
 	}
-	return fv.data[i*fv.Dim : (i+1)*fv.Dim : (i+1)*fv.Dim]
+	return fromHalves(fv.data[i*fv.Dim : (i+1)*fv.Dim])
 }
 
 // UnitVector is v scaled to unit length exactly as chromem-go's
@@ -168,7 +169,7 @@ func (fv *FlatVectors) Search(q []float32, n int) []Scored {
 			if !fv.Valid[i] {
 				continue
 			}
-			x := Scored{Chunk: i, Score: float64(dot(q, fv.data[i*fv.Dim:(i+1)*fv.Dim]))}
+			x := Scored{Chunk: i, Score: float64(dotHalf(q, fv.data[i*fv.Dim:(i+1)*fv.Dim]))}
 			switch {
 			case len(h) < n:
 				h = append(h, x)
@@ -211,51 +212,10 @@ func (fv *FlatVectors) ScoreChunks(q []float32, list []Scored) []Scored {
 	out := make([]Scored, 0, len(list))
 	for _, s := range list {
 		if fv.Valid[s.Chunk] {
-			out = append(out, Scored{Chunk: s.Chunk, Score: float64(dot(q, fv.data[s.Chunk*fv.Dim:(s.Chunk+1)*fv.Dim]))})
+			out = append(out, Scored{Chunk: s.Chunk, Score: float64(dotHalf(q, fv.data[s.Chunk*fv.Dim:(s.Chunk+1)*fv.Dim]))})
 		}
 	}
 	return out
-}
-
-// dotGo is the dot product of a and b (b at least as long as a) in Go,
-// where dot has no assembly. It adds in exactly dotAVX2's order (four
-// sums of eight lanes over blocks of 32, then blocks of 8 into the first,
-// the lanes folded pairwise, the last few one by one), so that a score
-// has the same bits on every machine: near ties between chunks, and the
-// answers that depend on them, must not change with the processor. The
-// explicit float32 conversions round each product before it is added, as
-// VMULPS and VADDPS do, and keep the compiler from fusing them into one
-// multiply-add, which rounds once. Without AVX2 this runs about as fast
-// as the plain loop (BenchmarkDot), a fallback the amd64 machines the
-// service runs on do not take.
-func dotGo(a, b []float32) float32 {
-	b = b[:len(a)]
-	var acc [32]float32
-	i := 0
-	for ; i+32 <= len(a); i += 32 {
-		aa, bb := a[i:i+32:i+32], b[i:i+32:i+32]
-		for l := range 32 {
-			acc[l] += float32(aa[l] * bb[l])
-		}
-	}
-	for ; i+8 <= len(a); i += 8 {
-		aa, bb := a[i:i+8:i+8], b[i:i+8:i+8]
-		for l := range 8 {
-			acc[l] += float32(aa[l] * bb[l])
-		}
-	}
-	// VADDPS Y1,Y0; VADDPS Y3,Y2; VADDPS Y2,Y0: lane by lane.
-	var y [8]float32
-	for l := range 8 {
-		y[l] = (acc[l] + acc[8+l]) + (acc[16+l] + acc[24+l])
-	}
-	// The upper half onto the lower, then two horizontal additions.
-	x0, x1, x2, x3 := y[0]+y[4], y[1]+y[5], y[2]+y[6], y[3]+y[7]
-	s := (x0 + x1) + (x2 + x3)
-	for ; i < len(a); i++ {
-		s += float32(a[i] * b[i])
-	}
-	return s
 }
 
 // scoreHeap is a min-heap of scores: the root is the weakest of the best n.
