@@ -78,14 +78,37 @@ type DocUnits struct {
 // normalisation, which depends on every chunk's lengths, is applied at
 // query time from per-chunk weights: an update then keeps the postings of
 // unchanged documents as they are, however the average lengths move.
-// Counts beyond the fields' widths saturate; no chunk, heading or title
+// Counts beyond the fields' widths saturate (1,023 in the body, 7 in the
+// heading and the title); no chunk of a thousand bytes, heading or title
 // comes near them.
+//
+// A posting is six bytes: the chunk split in two halves and the three
+// counts packed in one word. The postings are the largest part of the
+// index after the text (some 11 million at 10,000 documents of 10 KB),
+// and a Go struct of an int32 and the counts would be padded to eight.
 type posting struct {
-	chunk   int32
-	body    uint16
-	section uint8
-	title   uint8
+	lo, hi uint16 // the chunk's low and high halves
+	counts uint16 // body<<6 | section<<3 | title
 }
+
+// Field count limits: the widths of posting.counts.
+const (
+	maxBodyCount  = 1<<10 - 1
+	maxFieldCount = 1<<3 - 1
+)
+
+// newPosting is chunk's posting with the fields' counts, saturated.
+func newPosting(chunk int32, body uint16, section, title uint8) posting {
+	p := posting{counts: min(body, maxBodyCount)<<6 | uint16(min(section, maxFieldCount))<<3 | uint16(min(title, maxFieldCount))}
+	p.setChunk(chunk)
+	return p
+}
+
+func (p posting) chunk() int32      { return int32(uint32(p.lo) | uint32(p.hi)<<16) }
+func (p *posting) setChunk(c int32) { p.lo, p.hi = uint16(c), uint16(uint32(c)>>16) }
+func (p posting) body() uint16      { return p.counts >> 6 }
+func (p posting) section() uint8    { return uint8(p.counts>>3) & maxFieldCount }
+func (p posting) title() uint8      { return uint8(p.counts) & maxFieldCount }
 
 // termPostings is a term's postings, in chunk order, and the number of
 // units holding it.
@@ -214,7 +237,7 @@ func UpdateKeywordIndexFunc(prev *KeywordIndex, reuse []int32, n int, count func
 				cc := count(c)
 				ix.Lengths[c] = cc.fieldLengths()
 				for _, tc := range cc.Terms {
-					m[tc.Term] = append(m[tc.Term], posting{chunk: int32(c), body: tc.Body, section: tc.Section, title: tc.Title})
+					m[tc.Term] = append(m[tc.Term], newPosting(int32(c), tc.Body, tc.Section, tc.Title))
 				}
 			}
 			ranges[r] = m
@@ -363,7 +386,7 @@ func unitCounter(docs []DocUnits, n int) func(ps []posting) int {
 	return func(ps []posting) int {
 		n, last := 0, int32(-1)
 		for _, p := range ps {
-			d := chunkDoc[p.chunk]
+			d := chunkDoc[p.chunk()]
 			if !docs[d].Short || d != last {
 				n++ // postings are in chunk order, so a document's are adjacent
 			}
@@ -391,11 +414,11 @@ func (ix *KeywordIndex) tfRange(ps []posting) (lo, hi float64) {
 // tf is a posting's term frequency: its field counts weighted by the
 // chunk's field weights.
 func (ix *KeywordIndex) tf(p posting) float64 {
-	w := &ix.Weights[p.chunk]
+	w := &ix.Weights[p.chunk()]
 	// The conversions round each product, so that no compiler fuses them
 	// into a multiply-add differently in one caller than in another: the
 	// pruned and exhaustive searches must agree bit for bit.
-	return float64(float64(p.body)*w.body) + float64(float64(p.section)*w.section) + float64(float64(p.title)*w.title)
+	return float64(float64(p.body())*w.body) + float64(float64(p.section())*w.section) + float64(float64(p.title())*w.title)
 }
 
 // contribution is what a term of weight idfw (its IDF times its weight in
@@ -415,7 +438,7 @@ func mergePostings(old []posting, remap []int32, fresh []posting) []posting {
 	if len(fresh) == 0 {
 		same := true
 		for _, p := range old {
-			if remap[p.chunk] != p.chunk {
+			if remap[p.chunk()] != p.chunk() {
 				same = false
 				break
 			}
@@ -427,15 +450,15 @@ func mergePostings(old []posting, remap []int32, fresh []posting) []posting {
 	out := make([]posting, 0, len(old)+len(fresh))
 	j := 0
 	for _, p := range old {
-		to := remap[p.chunk]
+		to := remap[p.chunk()]
 		if to < 0 {
 			continue
 		}
-		for j < len(fresh) && fresh[j].chunk < to {
+		for j < len(fresh) && fresh[j].chunk() < to {
 			out = append(out, fresh[j])
 			j++
 		}
-		p.chunk = to
+		p.setChunk(to)
 		out = append(out, p)
 	}
 	return append(out, fresh[j:]...)
@@ -532,8 +555,8 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 	// nothing.
 	next := int32(math.MaxInt32)
 	for _, c := range cs {
-		if len(c.ps) > 0 && c.ps[0].chunk < next {
-			next = c.ps[0].chunk
+		if len(c.ps) > 0 && c.ps[0].chunk() < next {
+			next = c.ps[0].chunk()
 		}
 	}
 	for next != math.MaxInt32 {
@@ -544,7 +567,7 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 			if len(c.ps) == 0 {
 				continue
 			}
-			if c.ps[0].chunk == next {
+			if c.ps[0].chunk() == next {
 				v := contribution(c.idfw, ix.tf(c.ps[0]), k1)
 				contrib[c.q] = v
 				have += v
@@ -553,7 +576,7 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 					continue
 				}
 			}
-			after = min(after, c.ps[0].chunk)
+			after = min(after, c.ps[0].chunk())
 		}
 		// The non-essential terms, greatest bound first, while the
 		// candidate can still reach the threshold.
@@ -565,7 +588,7 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 			}
 			c := &cs[i]
 			c.ps = seek(c.ps, next)
-			if len(c.ps) > 0 && c.ps[0].chunk == next {
+			if len(c.ps) > 0 && c.ps[0].chunk() == next {
 				v := contribution(c.idfw, ix.tf(c.ps[0]), k1)
 				contrib[c.q] = v
 				have += v
@@ -639,15 +662,15 @@ func (h scoreHeap) down(i int) {
 // then a binary search, since a non-essential term is consulted for few
 // of its postings.
 func seek(ps []posting, c int32) []posting {
-	if len(ps) == 0 || ps[0].chunk >= c {
+	if len(ps) == 0 || ps[0].chunk() >= c {
 		return ps
 	}
 	step := 1
-	for step < len(ps) && ps[step].chunk < c {
+	for step < len(ps) && ps[step].chunk() < c {
 		step *= 2
 	}
 	lo, hi := step/2, min(step, len(ps))
-	i, _ := slices.BinarySearchFunc(ps[lo:hi], c, func(p posting, c int32) int { return cmp.Compare(p.chunk, c) })
+	i, _ := slices.BinarySearchFunc(ps[lo:hi], c, func(p posting, c int32) int { return cmp.Compare(p.chunk(), c) })
 	return ps[lo+i:]
 }
 
@@ -676,10 +699,10 @@ func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int) []Scored {
 		}
 		idfw := ix.idf(tp.df) * wt.Weight
 		for _, p := range tp.postings {
-			if scores[p.chunk] == 0 {
-				touched = append(touched, p.chunk)
+			if scores[p.chunk()] == 0 {
+				touched = append(touched, p.chunk())
 			}
-			scores[p.chunk] += contribution(idfw, ix.tf(p), k1)
+			scores[p.chunk()] += contribution(idfw, ix.tf(p), k1)
 		}
 	}
 	out := make([]Scored, 0, len(touched))

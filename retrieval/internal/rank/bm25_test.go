@@ -3,6 +3,7 @@ package rank
 import (
 	"math"
 	"testing"
+	"unsafe"
 )
 
 func TestBM25ParamsValidate(t *testing.T) {
@@ -49,5 +50,31 @@ func checkErr(t *testing.T, err error, want string) {
 		t.Errorf("Validate() = nil, want %q", want)
 	case want != "" && err.Error() != want:
 		t.Errorf("Validate() = %q, want %q", err, want)
+	}
+}
+
+// A posting keeps any chunk number and the counts up to the fields'
+// widths, and saturates beyond them.
+func TestPostingPacking(t *testing.T) {
+	for _, tc := range []struct {
+		chunk                  int32
+		body                   uint16
+		section, title         uint8
+		wantBody               uint16
+		wantSection, wantTitle uint8
+	}{
+		{0, 1, 0, 0, 1, 0, 0},
+		{65535, 3, 1, 2, 3, 1, 2},
+		{65536, 1023, 7, 7, 1023, 7, 7},
+		{1<<31 - 1, 1024, 8, 200, 1023, 7, 7},
+		{123456, 65535, 255, 0, 1023, 7, 0},
+	} {
+		p := newPosting(tc.chunk, tc.body, tc.section, tc.title)
+		if p.chunk() != tc.chunk || p.body() != tc.wantBody || p.section() != tc.wantSection || p.title() != tc.wantTitle {
+			t.Errorf("newPosting(%d, %d, %d, %d) reads back chunk %d, counts %d/%d/%d", tc.chunk, tc.body, tc.section, tc.title, p.chunk(), p.body(), p.section(), p.title())
+		}
+	}
+	if size := unsafe.Sizeof(posting{}); size != 6 {
+		t.Errorf("a posting takes %d bytes, want 6", size)
 	}
 }

@@ -35,7 +35,7 @@ func (ix *KeywordIndex) Forward(chunks []int32) []ChunkCounts {
 	total := 0
 	for _, t := range names {
 		for _, p := range ix.Terms[t].postings {
-			if k := pos[p.chunk]; k >= 0 {
+			if k := pos[p.chunk()]; k >= 0 {
 				sizes[k]++
 				total++
 			}
@@ -51,8 +51,8 @@ func (ix *KeywordIndex) Forward(chunks []int32) []ChunkCounts {
 	}
 	for _, t := range names {
 		for _, p := range ix.Terms[t].postings {
-			if k := pos[p.chunk]; k >= 0 {
-				out[k].Terms = append(out[k].Terms, TermCount{Term: t, Body: p.body, Section: p.section, Title: p.title})
+			if k := pos[p.chunk()]; k >= 0 {
+				out[k].Terms = append(out[k].Terms, TermCount{Term: t, Body: p.body(), Section: p.section(), Title: p.title()})
 			}
 		}
 	}
@@ -203,7 +203,7 @@ func LoadKeywordIndex(parts []StoredChunks, n int, docs []DocUnits, p BM25Params
 				case body == 0 && section == 0 && title == 0:
 					return fmt.Errorf("%w: %q counted 0 times", ErrStored, part.Terms[t])
 				}
-				flat[cur[t]] = posting{chunk: chunk, body: body, section: section, title: title}
+				flat[cur[t]] = newPosting(chunk, body, section, title)
 				cur[t]++
 				return nil
 			})
@@ -240,7 +240,7 @@ func LoadKeywordIndex(parts []StoredChunks, n int, docs []DocUnits, p BM25Params
 				ps := flat[starts[g]:starts[g+1]:starts[g+1]]
 				ordered := true
 				for k := 1; k < len(ps); k++ {
-					if ps[k].chunk <= ps[k-1].chunk {
+					if ps[k].chunk() <= ps[k-1].chunk() {
 						ordered = false
 						break
 					}
@@ -248,10 +248,10 @@ func LoadKeywordIndex(parts []StoredChunks, n int, docs []DocUnits, p BM25Params
 				if !ordered {
 					// Parts written by later saves interleave with the
 					// first build's documents.
-					slices.SortFunc(ps, func(a, b posting) int { return cmp.Compare(a.chunk, b.chunk) })
+					slices.SortFunc(ps, func(a, b posting) int { return cmp.Compare(a.chunk(), b.chunk()) })
 					for k := 1; k < len(ps); k++ {
-						if ps[k].chunk == ps[k-1].chunk {
-							return fmt.Errorf("%w: %q twice in chunk %d", ErrStored, names[g], ps[k].chunk)
+						if ps[k].chunk() == ps[k-1].chunk() {
+							return fmt.Errorf("%w: %q twice in chunk %d", ErrStored, names[g], ps[k].chunk())
 						}
 					}
 				}
