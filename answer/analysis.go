@@ -66,8 +66,12 @@ func analysisCost(text string) int { return 13*len(text) + 256 }
 
 func newMemo(budget int) *memo { return &memo{budget: budget, m: map[string]*textAnalysis{}} }
 
-// 32 MB holds the passages of a few thousand questions' answers.
-var passages, contexts = newMemo(32 << 20), newMemo(4 << 20)
+// 8 MB holds every passage the 1,137 committed questions bring up on the
+// seeds (2 MB), several times over. On a large corpus few passages come
+// back, so a larger memo mostly holds garbage-to-be: at 10,000 documents
+// 32 MB of it was a tenth of a server's heap, and maps of small strings
+// that every collection marks.
+var passages, contexts = newMemo(8<<20), newMemo(4<<20)
 
 func (c *memo) get(text string, build func(string) *textAnalysis) *textAnalysis {
 	if a, ok := lookup(c, text); ok {
