@@ -24,6 +24,19 @@ import (
 // otherwise: bigger files are almost always dumps, not documents.
 const DefaultMaxFileBytes = 20 << 20
 
+// MaxFileBytes is the largest limit a caller may set: the index keeps
+// byte offsets in 32 bits. A larger limit is taken as this one.
+const MaxFileBytes = 1<<31 - 1
+
+// fileLimit is the limit maxBytes asks for: the default for 0 or less,
+// at most MaxFileBytes.
+func fileLimit(maxBytes int64) int64 {
+	if maxBytes <= 0 {
+		return DefaultMaxFileBytes
+	}
+	return min(maxBytes, MaxFileBytes)
+}
+
 // ErrNoDocuments is returned when a docs folder holds nothing to index; the
 // CLI maps it to exit code 2 because it is the user's input that is wrong.
 var ErrNoDocuments = errors.New("no documents")
@@ -58,9 +71,7 @@ func LoadKnown(dir string, maxBytes int64, title func(text string) string, known
 // shutdown must not wait for the rest of a large folder) and returns
 // ctx's error.
 func LoadCounted(ctx context.Context, dir string, maxBytes int64, title func(text string) string, known Known, read func(bytes int64)) ([]document.Document, []document.Skipped, error) {
-	if maxBytes <= 0 {
-		maxBytes = DefaultMaxFileBytes
-	}
+	maxBytes = fileLimit(maxBytes)
 	// A docs folder that is missing or not a folder is the caller's
 	// mistake, like an empty one: all wrap ErrNoDocuments.
 	info, err := os.Stat(dir)
@@ -268,9 +279,7 @@ func readDocument(path, rel string, maxBytes int64, known Known, read func(bytes
 // left to the caller. It lets a writer check a file the way Load will
 // read it before putting it into the folder.
 func Parse(rel string, data []byte, maxBytes int64) (doc document.Document, reason string) {
-	if maxBytes <= 0 {
-		maxBytes = DefaultMaxFileBytes
-	}
+	maxBytes = fileLimit(maxBytes)
 	switch {
 	case !Supported(rel):
 		return document.Document{}, unsupported

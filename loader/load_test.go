@@ -389,3 +389,15 @@ func TestLoadSymlinkOutside(t *testing.T) {
 		}
 	}
 }
+
+// A limit of 0 or less is the default, and one beyond what 32-bit offsets
+// hold is taken as the largest they do.
+func TestFileLimit(t *testing.T) {
+	for _, tc := range []struct{ in, want int64 }{
+		{0, DefaultMaxFileBytes}, {-5, DefaultMaxFileBytes}, {1, 1}, {MaxFileBytes, MaxFileBytes}, {1 << 40, MaxFileBytes},
+	} {
+		if got := fileLimit(tc.in); got != tc.want {
+			t.Errorf("fileLimit(%d) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}

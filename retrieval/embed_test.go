@@ -71,7 +71,7 @@ func TestBuildEmbedsInBatches(t *testing.T) {
 	}
 
 	// The chunk vectors are the model's: a chunk is nearest to itself.
-	c := res.Index.chunks[3]
+	c := res.Index.chunk(3)
 	q := res.Index.chunkDoc[3].Text[c.Start:c.End]
 	qv, err := cfg.Embedder.Embed(ctx, embedText(res.Index.chunkDoc[3].Document, c))
 	if err != nil {

@@ -166,7 +166,7 @@ func TestSearchFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range ix.chunks {
+	for _, c := range allChunks(ix) {
 		d := ix.byID[c.DocID]
 		if got := d.Page(c.Start); c.Page != got || (len(d.Pages) > 0 && d.Page(c.End-1) != got) {
 			t.Errorf("chunk %s %d-%d: Page %d, but it lies on pages %d-%d", c.DocID, c.Start, c.End, c.Page, got, d.Page(c.End-1))

@@ -1,6 +1,10 @@
 package retrieval
 
-import "context"
+import (
+	"context"
+
+	"citebot/document"
+)
 
 // Shorthands for the tests of the folder store, which name the folders
 // in every call.
@@ -26,4 +30,13 @@ func saveIndex(ix *Index, dir string) error {
 // updateNew is updateFolder without an index in memory.
 func updateNew(ctx context.Context, docsDir, indexDir string, maxFileBytes int64, cfg Config) (UpdateResult, error) {
 	return updateFolder(ctx, nil, docsDir, indexDir, maxFileBytes, cfg)
+}
+
+// allChunks is every chunk of ix, in order, as the program sees them.
+func allChunks(ix *Index) []document.Chunk {
+	out := make([]document.Chunk, ix.NumChunks())
+	for i := range out {
+		out[i] = ix.chunk(i)
+	}
+	return out
 }

@@ -120,6 +120,8 @@ type docEntry struct {
 	lines      document.LineIndex
 	firstChunk int
 	numChunks  int
+	// sections are the headings of the document's chunks (chunkRec).
+	sections []string
 }
 
 // Index is an immutable, searchable index: safe for concurrent searches.
@@ -130,7 +132,7 @@ type Index struct {
 	versions Versions
 	docs     []*docEntry // sorted by ID
 	byID     map[string]*docEntry
-	chunks   []document.Chunk
+	chunks   []chunkRec
 	chunkDoc []*docEntry
 	// rk ranks the chunks: in memory (*localRanker) or in a remote
 	// engine (*remoteState).
@@ -206,7 +208,7 @@ func build(ctx context.Context, docs []document.Document, skipped []document.Ski
 		if prev != nil {
 			if old, ok := prev.byID[d.ID]; ok && old.ID == d.ID {
 				if old.SHA256 == d.SHA256 {
-					results[i] = docVectors{chunks: prev.chunks[old.firstChunk : old.firstChunk+old.numChunks], from: old}
+					results[i] = docVectors{from: old}
 					reused = append(reused, i)
 					sum.Unchanged++
 					continue
@@ -259,14 +261,14 @@ func build(ctx context.Context, docs []document.Document, skipped []document.Ski
 	}
 	total := 0
 	for i := range docs {
-		total += len(results[i].chunks)
+		total += results[i].numChunks()
 	}
-	ix.chunks = make([]document.Chunk, 0, total)
+	ix.chunks = make([]chunkRec, 0, total)
 	ix.chunkDoc = make([]*docEntry, 0, total)
 	for i, d := range docs {
-		e := &docEntry{Document: d, firstChunk: len(ix.chunks), numChunks: len(results[i].chunks)}
+		e := &docEntry{Document: d, firstChunk: len(ix.chunks), numChunks: results[i].numChunks()}
 		if old := results[i].from; old != nil {
-			e.lines = old.lines
+			e.lines, e.sections = old.lines, old.sections
 			if seg := prev.segOf[d.ID]; seg != "" {
 				ix.segOf[d.ID] = seg
 			}
@@ -278,9 +280,13 @@ func build(ctx context.Context, docs []document.Document, skipped []document.Ski
 		for _, a := range d.Aliases {
 			ix.byID[a] = e
 		}
-		for _, c := range results[i].chunks {
-			ix.chunks = append(ix.chunks, c)
-			ix.chunkDoc = append(ix.chunkDoc, e)
+		if old := results[i].from; old != nil {
+			ix.chunks = append(ix.chunks, prev.chunks[old.firstChunk:old.firstChunk+old.numChunks]...)
+			for range old.numChunks {
+				ix.chunkDoc = append(ix.chunkDoc, e)
+			}
+		} else {
+			ix.appendChunks(e, results[i].chunks)
 		}
 	}
 	loc.flat = &rank.FlatVectors{Valid: make([]bool, len(ix.chunks))}
@@ -329,6 +335,14 @@ type docVectors struct {
 	chunks  []document.Chunk
 	vectors [][]float32
 	from    *docEntry
+}
+
+// numChunks is how many chunks the document has.
+func (r docVectors) numChunks() int {
+	if r.from != nil {
+		return r.from.numChunks
+	}
+	return len(r.chunks)
 }
 
 // embedDocuments chunks and embeds docs[i] for each i in idx, into
@@ -460,7 +474,7 @@ func (ix *Index) buildKeywords(prev *Index, reused []*docEntry) {
 	// outlive it.
 	ix.local().kw = rank.UpdateKeywordIndexFunc(prevKW, reuse, len(ix.chunks), func(i int) rank.ChunkCounts {
 		d := ix.chunkDoc[i]
-		return countChunk(d.Text, ix.chunks[i], titles[d])
+		return countChunk(d.Text, ix.chunk(i), titles[d])
 	}, ix.docUnits(), ix.cfg.BM25)
 }
 
@@ -558,10 +572,10 @@ func (ix *Index) Sections(id string) []string {
 	}
 	var out []string
 	seen := map[string]bool{}
-	for _, c := range ix.chunks[d.firstChunk : d.firstChunk+d.numChunks] {
-		if c.Section != "" && !seen[c.Section] {
-			seen[c.Section] = true
-			out = append(out, c.Section)
+	for _, s := range d.sections {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
 		}
 	}
 	return out

@@ -128,7 +128,7 @@ func (ix *Index) storedSegments(dir string) map[string]bool {
 // segmentDoc is one indexed document as a segment stores it, with its
 // chunks' term counts.
 func (ix *Index) segmentDoc(e *docEntry, counts []rank.ChunkCounts) snapshot.SegmentDoc {
-	chunks := ix.chunks[e.firstChunk : e.firstChunk+e.numChunks]
+	chunks := ix.docChunks(e)
 	sd := snapshot.SegmentDoc{Doc: wire.SnapshotDoc{ID: e.ID, SHA256: e.SHA256, Text: e.Text, Pages: e.Pages, Chunks: snapshot.WireChunks(chunks)},
 		Vectors: make([][]float32, len(chunks)), Terms: counts}
 	for k := range chunks {
@@ -267,7 +267,7 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 		}
 		ix.segOf[rd.ID] = rd.Segment
 	}
-	ix.chunks = make([]document.Chunk, total)
+	ix.chunks = make([]chunkRec, total)
 	ix.chunkDoc = make([]*docEntry, total)
 	loc := &localRanker{flat: &rank.FlatVectors{Valid: make([]bool, total)}}
 	ix.rk = loc
@@ -332,7 +332,10 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 			e.Document = document.Document{ID: rd.ID, Title: rd.Title, SHA256: rd.SHA256, Text: sd.Text, Aliases: rd.Aliases, Pages: sd.Pages}
 			e.lines = document.NewLineIndex(e.Text)
 			for k, c := range sd.Chunks {
-				ix.chunks[e.firstChunk+k] = document.Chunk(c)
+				if c.DocID != rd.ID {
+					return fmt.Errorf("open index %s: %w: segment %s holds a chunk of %s under %s", dir, snapshot.ErrCorrupt, name, c.DocID, rd.ID)
+				}
+				ix.chunks[e.firstChunk+k] = packChunk(e, document.Chunk(c))
 				ix.chunkDoc[e.firstChunk+k] = e
 			}
 		}
@@ -393,7 +396,7 @@ func (ix *Index) assemble(ctx context.Context, docs []wire.SnapshotDoc, vectors 
 	for _, sd := range docs {
 		total += len(sd.Chunks)
 	}
-	ix.chunks = make([]document.Chunk, 0, total)
+	ix.chunks = make([]chunkRec, 0, total)
 	ix.chunkDoc = make([]*docEntry, 0, total)
 	for _, sd := range docs {
 		e := &docEntry{Document: document.Document{ID: sd.ID, Title: sd.Title, SHA256: sd.SHA256, Text: sd.Text, Aliases: sd.Aliases, Pages: sd.Pages},
@@ -402,7 +405,10 @@ func (ix *Index) assemble(ctx context.Context, docs []wire.SnapshotDoc, vectors 
 			if c.Start < 0 || c.End > len(sd.Text) || c.Start >= c.End {
 				return fmt.Errorf("chunk %d-%d outside %s", c.Start, c.End, sd.ID)
 			}
-			ix.chunks = append(ix.chunks, document.Chunk(c))
+			if c.DocID != sd.ID {
+				return fmt.Errorf("a chunk of %s under %s", c.DocID, sd.ID)
+			}
+			ix.chunks = append(ix.chunks, packChunk(e, document.Chunk(c)))
 			ix.chunkDoc = append(ix.chunkDoc, e)
 		}
 		ix.docs = append(ix.docs, e)
@@ -421,12 +427,12 @@ func (ix *Index) assemble(ctx context.Context, docs []wire.SnapshotDoc, vectors 
 		coll := vectors(i)
 		for k := range e.numChunks {
 			row := e.firstChunk + k
-			d, err := coll.GetByID(ctx, snapshot.VectorID(ix.chunks[row]))
+			d, err := coll.GetByID(ctx, snapshot.VectorID(ix.chunk(row)))
 			if err != nil {
 				continue // not stored: the chunk had no known word
 			}
 			if err := loc.flat.Set(row, d.Embedding); err != nil {
-				return fmt.Errorf("chunk %s: %w", snapshot.VectorID(ix.chunks[row]), err)
+				return fmt.Errorf("chunk %s: %w", snapshot.VectorID(ix.chunk(row)), err)
 			}
 		}
 	}

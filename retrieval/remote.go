@@ -385,7 +385,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 			// Reused only when chunked the same way: the engine's chunk
 			// numbers must name the spans held here.
 			if e, ok := prev.byID[md.ID]; ok && e.ID == md.ID && e.SHA256 == md.SHA256 && e.Title == md.Title && slices.Equal(e.Aliases, md.Duplicates) {
-				bodies[i] = &docBody{Doc: e.Document, Chunks: prev.chunks[e.firstChunk : e.firstChunk+e.numChunks]}
+				bodies[i] = &docBody{Doc: e.Document, Chunks: prev.docChunks(e)}
 				continue
 			}
 		}
@@ -440,10 +440,7 @@ func remoteView(ctx context.Context, r Remote, m RemoteManifest, prev *Index, cf
 		for _, a := range e.Aliases {
 			ix.byID[a] = e
 		}
-		for _, c := range b.Chunks {
-			ix.chunks = append(ix.chunks, c)
-			ix.chunkDoc = append(ix.chunkDoc, e)
-		}
+		ix.appendChunks(e, b.Chunks)
 	}
 	return ix, nil
 }

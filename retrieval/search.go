@@ -212,7 +212,7 @@ func (ix *Index) passages(ranked []rank.Scored, k int) []Passage {
 		ranked = ranked[:3*k]
 	}
 	for _, s := range ranked {
-		c := ix.chunks[s.Chunk]
+		c := ix.chunk(s.Chunk)
 		d := ix.chunkDoc[s.Chunk]
 		merged, overlaps := false, false
 		for i := range out {

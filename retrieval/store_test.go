@@ -145,7 +145,7 @@ func docChunks(ix *Index, id string) []document.Chunk {
 	if !ok {
 		return nil
 	}
-	return slices.Clone(ix.chunks[e.firstChunk : e.firstChunk+e.numChunks])
+	return ix.docChunks(e)
 }
 
 // buildIndexDir indexes docs into a fresh index folder and returns both.
@@ -188,7 +188,7 @@ func TestOpenMatchesBuilt(t *testing.T) {
 	if got, want := opened.Documents(), built.Documents(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Documents after Open:\n got %+v\nwant %+v", got, want)
 	}
-	if got, want := opened.chunks, built.chunks; !reflect.DeepEqual(got, want) {
+	if got, want := allChunks(opened), allChunks(built); !reflect.DeepEqual(got, want) {
 		t.Errorf("chunks after Open differ: got %d, want %d", len(got), len(want))
 	}
 	if got, want := opened.Skipped(), built.Skipped(); !reflect.DeepEqual(got, want) {
@@ -457,7 +457,7 @@ func TestOpenCorrupt(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Open after the rebuild: %v", err)
 			}
-			if !reflect.DeepEqual(ix.chunks, good.Index.chunks) {
+			if !reflect.DeepEqual(allChunks(ix), allChunks(good.Index)) {
 				t.Errorf("chunks after the rebuild differ from a clean build")
 			}
 			checkIndexFiles(t, indexDir)

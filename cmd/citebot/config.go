@@ -400,6 +400,8 @@ func (c config) validate() error {
 		return usagef("k must be between 1 and %d, got %d", document.MaxK, c.K)
 	case c.MaxFileBytes < 1:
 		return usagef("max-file-bytes must be positive, got %d", c.MaxFileBytes)
+	case c.MaxFileBytes > loader.MaxFileBytes:
+		return usagef("max-file-bytes must be at most %d (2 GiB), got %d", loader.MaxFileBytes, c.MaxFileBytes)
 	}
 	// The sections' settings check themselves, so that library callers
 	// get the same rules; their messages already name the setting as the

@@ -452,6 +452,8 @@ func TestServeBadFlags(t *testing.T) {
 		{"--answer-cache", "-1"},
 		{"--shutdown-timeout", "0s"},
 		{"--admin-token", " padded "},
+		{"--max-file-bytes", "0"},
+		{"--max-file-bytes", "2147483648"}, // offsets are 32-bit
 		{"extra-argument"},
 	} {
 		r := cli(t, nil, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
