@@ -71,7 +71,7 @@ func newMemo(budget int) *memo { return &memo{budget: budget, m: map[string]*tex
 // back, so a larger memo mostly holds garbage-to-be: at 10,000 documents
 // 32 MB of it was a tenth of a server's heap, and maps of small strings
 // that every collection marks.
-var passages, contexts = newMemo(8<<20), newMemo(4<<20)
+var passages, contexts = newMemo(8 << 20), newMemo(4 << 20)
 
 func (c *memo) get(text string, build func(string) *textAnalysis) *textAnalysis {
 	if a, ok := lookup(c, text); ok {
