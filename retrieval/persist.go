@@ -271,34 +271,60 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 	ix.chunkDoc = make([]*docEntry, total)
 	loc := &localRanker{flat: &rank.FlatVectors{Valid: make([]bool, total)}}
 	ix.rk = loc
+	// Every segment's documents and dictionary first, so that each
+	// term's postings have their place before any counts are read; then
+	// each segment's text, vectors and counts, the counts placed as soon
+	// as the segment is verified and then dropped, never all held at once.
+	metas := make([]*snapshot.Segment, len(names))
+	globals := make([][]int32, len(names))
 	parts := make([]rank.StoredChunks, len(names))
-	var vecMu sync.Mutex
 	err := forEach(ctx, len(names), func(_ context.Context, i int) error {
 		name := names[i]
 		ref, ok := refs[name]
 		if !ok {
 			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, snapshot.ErrCorrupt, name)
 		}
+		seg, err := snapshot.ReadSegmentMeta(dir, ref)
+		if err != nil {
+			// The whole file says best what is wrong: a checksum
+			// mismatch before whatever damaged bytes seem to say.
+			if _, full := snapshot.ReadSegment(dir, ref); full != nil {
+				err = full
+			}
+			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %w", dir, snapshot.ErrCorrupt, err)}
+		}
 		// Each chunk's row in the index, -1 for one of a document the
-		// index no longer holds (dead until compaction drops it), known
-		// once the segment's documents are read, before its vectors.
-		var global []int32
-		var rowErr error
-		rows := func(seg *snapshot.Segment) func(int, []float32) {
-			global = make([]int32, seg.Chunks())
-			for j, sd := range seg.Order {
-				first := seg.First(j)
-				ri, ok := at[sd.ID]
-				// A document of another chunk count than the root's is
-				// refused below; none of its rows is placed.
-				live := ok && root.Docs[ri].Segment == name && len(sd.Chunks) == root.Docs[ri].Chunks
-				for k := range sd.Chunks {
-					global[first+k] = -1
-					if live {
-						global[first+k] = int32(entries[ri].firstChunk + k)
-					}
+		// index no longer holds (dead until compaction drops it).
+		global := make([]int32, seg.Chunks())
+		for j, sd := range seg.Order {
+			first := seg.First(j)
+			ri, ok := at[sd.ID]
+			// A document of another chunk count than the root's is
+			// refused below; none of its rows is placed.
+			live := ok && root.Docs[ri].Segment == name && len(sd.Chunks) == root.Docs[ri].Chunks
+			for k := range sd.Chunks {
+				global[first+k] = -1
+				if live {
+					global[first+k] = int32(entries[ri].firstChunk + k)
 				}
 			}
+		}
+		metas[i], globals[i], parts[i] = seg, global, seg.Keywords(global)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	load, err := rank.PlanKeywordLoad(parts, total)
+	if err != nil {
+		return nil, fmt.Errorf("open index %s: %w: %v", dir, snapshot.ErrCorrupt, err)
+	}
+	parts = nil
+	var vecMu sync.Mutex
+	err = forEach(ctx, len(names), func(_ context.Context, i int) error {
+		name, global := names[i], globals[i]
+		var rowErr error
+		rows := func(*snapshot.Segment) func(int, []float32) {
 			return func(k int, v []float32) {
 				if g := global[k]; g >= 0 && rowErr == nil {
 					vecMu.Lock()
@@ -307,17 +333,13 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 				}
 			}
 		}
-		seg, err := snapshot.ReadSegmentWith(dir, ref, snapshot.ReadOptions{Have: have, Rows: rows})
+		seg, err := snapshot.ReadSegmentWith(dir, refs[name], snapshot.ReadOptions{Have: have, Rows: rows, Meta: metas[i]})
+		metas[i] = nil
 		if err != nil {
 			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %w", dir, snapshot.ErrCorrupt, err)}
 		}
 		if rowErr != nil {
 			return fmt.Errorf("open index %s: %w: segment %s: %v", dir, snapshot.ErrCorrupt, name, rowErr)
-		}
-		if global == nil {
-			// No rows to stream (no vectors): the documents are placed
-			// all the same.
-			rows(seg)
 		}
 		for _, sd := range seg.Order {
 			ri, ok := at[sd.ID]
@@ -339,7 +361,9 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 				ix.chunkDoc[e.firstChunk+k] = e
 			}
 		}
-		parts[i] = seg.Keywords(global)
+		if err := load.Fill(i, seg.Keywords(global).Decode); err != nil {
+			return fmt.Errorf("open index %s: %w: segment %s: %v", dir, snapshot.ErrCorrupt, name, err)
+		}
 		return nil
 	})
 	if err != nil {
@@ -353,7 +377,7 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 	if d := ix.versions.Dimension; d != 0 && loc.flat.Dim != 0 && d != loc.flat.Dim {
 		return nil, fmt.Errorf("open index %s: %w: vectors of %d dimensions, %d recorded", dir, snapshot.ErrCorrupt, loc.flat.Dim, d)
 	}
-	kw, err := rank.LoadKeywordIndex(parts, total, ix.docUnits(), cfg.BM25)
+	kw, err := load.Finish(ix.docUnits(), cfg.BM25)
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w: %v", dir, snapshot.ErrCorrupt, err)
 	}

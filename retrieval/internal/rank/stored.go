@@ -80,16 +80,57 @@ type StoredChunks struct {
 var ErrStored = errors.New("stored term counts are inconsistent")
 
 // LoadKeywordIndex builds the keyword index of n chunks of docs from the
-// stored counts of parts, which together hold every chunk once. It ranks
-// exactly as UpdateKeywordIndex over the same counts: the same postings,
-// in chunk order, and the same weights and bounds. Each term's postings
-// get their place in one array from the counts the dictionaries record,
-// and the parts fill them on all cores, so no posting is appended twice.
+// stored counts of parts, which together hold every chunk once: a
+// KeywordLoad planned from the parts, filled by each part's Decode on
+// all cores, and finished.
 func LoadKeywordIndex(parts []StoredChunks, n int, docs []DocUnits, p BM25Params) (*KeywordIndex, error) {
-	parts = slices.Clone(parts)
-	ix := &KeywordIndex{params: p, N: n, Lengths: make([]fieldLengths, n)}
+	l, err := PlanKeywordLoad(parts, n)
+	if err != nil {
+		return nil, err
+	}
+	var fill errgroup.Group
+	fill.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range parts {
+		fill.Go(func() error { return l.Fill(i, parts[i].Decode) })
+	}
+	if err := fill.Wait(); err != nil {
+		return nil, err
+	}
+	return l.Finish(docs, p)
+}
+
+// KeywordLoad is a keyword index being built from stored counts. It
+// ranks exactly as UpdateKeywordIndex over the same counts: the same
+// postings, in chunk order, and the same weights and bounds. Each term's
+// postings get their place in one array from the counts the dictionaries
+// record, before any count is read, so that each part can be filled as
+// soon as it is read and its counts dropped: a cold start never holds
+// every segment's counts at once (50 MB at 10,000 documents), and no
+// posting is appended twice.
+type KeywordLoad struct {
+	ix      *KeywordIndex
+	parts   []StoredChunks
+	names   []string
+	starts  []int     // each term's first place in flat, and the end
+	cursors [][]int   // per part, where each of its terms' postings go
+	flat    []posting // every term's postings
+	seen    []bool    // chunks filled
+}
+
+// deadPosting holds the place of a posting of a chunk the index no longer
+// holds; Finish drops it.
+var deadPosting = posting{lo: 0xffff, hi: 0xffff}
+
+// PlanKeywordLoad plans the keyword index of n chunks from the parts'
+// dictionaries and chunk numbers (their Decode is not called).
+func PlanKeywordLoad(parts []StoredChunks, n int) (*KeywordLoad, error) {
+	l := &KeywordLoad{ix: &KeywordIndex{N: n, Lengths: make([]fieldLengths, n)}, parts: slices.Clone(parts)}
+	for i := range l.parts {
+		// What Decode reads may come later; whatever it holds now must
+		// not stay alive with the plan.
+		l.parts[i].Decode = nil
+	}
 	global := map[string]int32{}
-	var names []string
 	var sizes []int
 	ids := make([][]int32, len(parts))
 	for i, part := range parts {
@@ -106,35 +147,23 @@ func LoadKeywordIndex(parts []StoredChunks, n int, docs []DocUnits, p BM25Params
 			}
 			g, ok := global[term]
 			if !ok {
-				g = int32(len(names))
+				g = int32(len(l.names))
 				global[term] = g
-				names = append(names, term)
+				l.names = append(l.names, term)
 				sizes = append(sizes, 0)
 			}
 			ids[i][t] = g
 			sizes[g] += part.Postings[t]
 		}
-		dead := false
 		for _, c := range part.Chunks {
 			if int(c) >= n {
 				return nil, fmt.Errorf("%w: chunk %d of %d", ErrStored, c, n)
 			}
-			dead = dead || c < 0
-		}
-		if dead {
-			live, err := liveCounts(part)
-			if err != nil {
-				return nil, err
-			}
-			for t, g := range ids[i] {
-				sizes[g] += live[t] - part.Postings[t]
-			}
-			parts[i].Postings = live
 		}
 	}
-	starts := make([]int, len(names)+1)
+	l.starts = make([]int, len(l.names)+1)
 	for g, s := range sizes {
-		starts[g+1] = starts[g] + s
+		l.starts[g+1] = l.starts[g] + s
 	}
 	// The parts in the order of their first chunks: after a first build
 	// each holds a run of documents, and every term's postings then come
@@ -150,86 +179,92 @@ func LoadKeywordIndex(parts []StoredChunks, n int, docs []DocUnits, p BM25Params
 		return parts[i].Chunks[0]
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(first(a), first(b)) })
-	next := slices.Clone(starts[:len(names)])
-	cursors := make([][]int, len(parts))
+	next := slices.Clone(l.starts[:len(l.names)])
+	l.cursors = make([][]int, len(parts))
 	for _, i := range order {
-		cursors[i] = make([]int, len(parts[i].Terms))
+		l.cursors[i] = make([]int, len(parts[i].Terms))
 		for t, g := range ids[i] {
-			cursors[i][t] = next[g]
+			l.cursors[i][t] = next[g]
 			next[g] += parts[i].Postings[t]
 		}
 	}
-	flat := make([]posting, starts[len(names)])
-	seen := make([]bool, n)
-	var fill errgroup.Group
-	fill.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range parts {
-		fill.Go(func() error {
-			part, cur := parts[i], cursors[i]
-			ends := make([]int, len(cur)) // where each term's share ends
-			for t := range cur {
-				ends[t] = cur[t] + part.Postings[t]
-			}
-			var chunk int32 = -1
-			want, started := 0, false
-			err := part.Decode(func(k, body, section, title int) error {
-				if k != want || k >= len(part.Chunks) {
-					return fmt.Errorf("%w: chunk %d read as %d", ErrStored, want, k)
-				}
-				want, started = want+1, true
-				chunk = part.Chunks[k]
-				if chunk < 0 {
-					return nil
-				}
-				if seen[chunk] {
-					return fmt.Errorf("%w: chunk %d stored twice", ErrStored, chunk)
-				}
-				seen[chunk] = true
-				if body < 0 || section < 0 || title < 0 {
-					return fmt.Errorf("%w: negative length", ErrStored)
-				}
-				ix.Lengths[chunk] = fieldLengths{body, section, title}
-				return nil
-			}, func(t int, body uint16, section, title uint8) error {
-				switch {
-				case !started:
-					return fmt.Errorf("%w: a term before the first chunk", ErrStored)
-				case t < 0 || t >= len(cur):
-					return fmt.Errorf("%w: term %d of %d", ErrStored, t, len(cur))
-				case chunk < 0:
-					return nil
-				case cur[t] >= ends[t]:
-					return fmt.Errorf("%w: %q in more chunks than recorded", ErrStored, part.Terms[t])
-				case body == 0 && section == 0 && title == 0:
-					return fmt.Errorf("%w: %q counted 0 times", ErrStored, part.Terms[t])
-				}
-				flat[cur[t]] = newPosting(chunk, body, section, title)
-				cur[t]++
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			if want != len(part.Chunks) {
-				return fmt.Errorf("%w: %d chunks read, %d stored", ErrStored, want, len(part.Chunks))
-			}
-			for t := range cur {
-				if cur[t] != ends[t] {
-					return fmt.Errorf("%w: %q in fewer chunks than recorded", ErrStored, part.Terms[t])
-				}
-			}
+	l.flat = make([]posting, l.starts[len(l.names)])
+	l.seen = make([]bool, n)
+	return l, nil
+}
+
+// Fill reads part i's counts with decode (its StoredChunks.Decode, or
+// one over bytes read since). Parts may be filled concurrently, each
+// once.
+func (l *KeywordLoad) Fill(i int, decode func(chunk func(i, body, section, title int) error, term func(id int, body uint16, section, title uint8) error) error) error {
+	part, cur := l.parts[i], l.cursors[i]
+	flat, seen, lengths := l.flat, l.seen, l.ix.Lengths
+	ends := make([]int, len(cur)) // where each term's share ends
+	for t := range cur {
+		ends[t] = cur[t] + part.Postings[t]
+	}
+	var chunk int32 = -1
+	want, started := 0, false
+	err := decode(func(k, body, section, title int) error {
+		if k != want || k >= len(part.Chunks) {
+			return fmt.Errorf("%w: chunk %d read as %d", ErrStored, want, k)
+		}
+		want, started = want+1, true
+		chunk = part.Chunks[k]
+		if chunk < 0 {
 			return nil
-		})
+		}
+		if seen[chunk] {
+			return fmt.Errorf("%w: chunk %d stored twice", ErrStored, chunk)
+		}
+		seen[chunk] = true
+		if body < 0 || section < 0 || title < 0 {
+			return fmt.Errorf("%w: negative length", ErrStored)
+		}
+		lengths[chunk] = fieldLengths{body, section, title}
+		return nil
+	}, func(t int, body uint16, section, title uint8) error {
+		switch {
+		case !started:
+			return fmt.Errorf("%w: a term before the first chunk", ErrStored)
+		case t < 0 || t >= len(cur):
+			return fmt.Errorf("%w: term %d of %d", ErrStored, t, len(cur))
+		case cur[t] >= ends[t]:
+			return fmt.Errorf("%w: %q in more chunks than recorded", ErrStored, part.Terms[t])
+		case body == 0 && section == 0 && title == 0:
+			return fmt.Errorf("%w: %q counted 0 times", ErrStored, part.Terms[t])
+		case chunk < 0:
+			flat[cur[t]] = deadPosting
+		default:
+			flat[cur[t]] = newPosting(chunk, body, section, title)
+		}
+		cur[t]++
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if err := fill.Wait(); err != nil {
-		return nil, err
+	if want != len(part.Chunks) {
+		return fmt.Errorf("%w: %d chunks read, %d stored", ErrStored, want, len(part.Chunks))
 	}
-	if c := slices.Index(seen, false); c >= 0 {
+	for t := range cur {
+		if cur[t] != ends[t] {
+			return fmt.Errorf("%w: %q in fewer chunks than recorded", ErrStored, part.Terms[t])
+		}
+	}
+	return nil
+}
+
+// Finish makes the index of the filled parts, weighed with p over docs.
+func (l *KeywordLoad) Finish(docs []DocUnits, p BM25Params) (*KeywordIndex, error) {
+	ix, names, flat := l.ix, l.names, l.flat
+	ix.params = p
+	if c := slices.Index(l.seen, false); c >= 0 {
 		return nil, fmt.Errorf("%w: chunk %d not stored", ErrStored, c)
 	}
 	ix.weigh()
 	ix.Units = units(docs)
-	df := unitCounter(docs, n)
+	df := unitCounter(docs, ix.N)
 	entries := make([]termPostings, len(names))
 	const termBlock = 256
 	var finish errgroup.Group
@@ -237,7 +272,13 @@ func LoadKeywordIndex(parts []StoredChunks, n int, docs []DocUnits, p BM25Params
 	for lo := 0; lo < len(names); lo += termBlock {
 		finish.Go(func() error {
 			for g := lo; g < min(lo+termBlock, len(names)); g++ {
-				ps := flat[starts[g]:starts[g+1]:starts[g+1]]
+				ps := flat[l.starts[g]:l.starts[g+1]:l.starts[g+1]]
+				// Postings of removed documents leave places behind,
+				// unused until the segments holding them are compacted.
+				if slices.Contains(ps, deadPosting) {
+					ps = slices.DeleteFunc(ps, func(p posting) bool { return p == deadPosting })
+					ps = ps[:len(ps):len(ps)]
+				}
 				ordered := true
 				for k := 1; k < len(ps); k++ {
 					if ps[k].chunk() <= ps[k-1].chunk() {
@@ -279,27 +320,4 @@ func LoadKeywordIndex(parts []StoredChunks, n int, docs []DocUnits, p BM25Params
 		return &a
 	}
 	return ix, nil
-}
-
-// liveCounts counts each term of part's dictionary over the chunks the
-// index still holds.
-func liveCounts(part StoredChunks) ([]int, error) {
-	live := make([]int, len(part.Terms))
-	skip := false
-	err := part.Decode(func(k, _, _, _ int) error {
-		if k < 0 || k >= len(part.Chunks) {
-			return fmt.Errorf("%w: chunk %d of %d", ErrStored, k, len(part.Chunks))
-		}
-		skip = part.Chunks[k] < 0
-		return nil
-	}, func(t int, _ uint16, _, _ uint8) error {
-		if t < 0 || t >= len(live) {
-			return fmt.Errorf("%w: term %d of %d", ErrStored, t, len(live))
-		}
-		if !skip {
-			live[t]++
-		}
-		return nil
-	})
-	return live, err
 }

@@ -82,6 +82,10 @@ type Segment struct {
 	terms    []byte
 	dict     []string
 	counts   []int
+	// meta and frame are the raw metadata and the frame it was read
+	// with, kept by ReadSegmentMeta for ReadSegmentWith to check.
+	meta  []byte
+	frame frame
 
 	offsetsOnce sync.Once
 	offsets     []int // each chunk's start in terms, and the end
@@ -319,6 +323,9 @@ type ReadOptions struct {
 	// come before the checksum is verified: on an error the caller
 	// discards what it was given.
 	Rows func(s *Segment) func(k int, v []float32)
+	// Meta is the segment as ReadSegmentMeta read it: its metadata is
+	// not read again, and the result is Meta itself, completed.
+	Meta *Segment
 }
 
 // ReadSegmentWith is ReadSegment for a caller that holds documents
@@ -408,41 +415,103 @@ func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
 
 // readSegment reads a segment of size bytes from r, verifies its
 // checksum and decodes it; it returns the checksum trailer.
-func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, error) {
-	have := opt.Have
+// frame is what a segment's first and last bytes say of it: the
+// sections' lengths and the footer holding them, and where the footer
+// starts.
+type frame struct {
+	lens   [5]uint64
+	footer [footerLen]byte
+	end    int64
+}
+
+// readFrame checks a segment's magic line and reads its footer.
+func readFrame(r io.ReaderAt, size int64) (frame, error) {
+	var f frame
 	head := make([]byte, len(SegmentMagic))
 	if size < int64(len(SegmentMagic)+footerLen+sha256.Size) {
-		return nil, nil, errors.New("too short")
+		return f, errors.New("too short")
 	}
 	if _, err := r.ReadAt(head, 0); err != nil {
-		return nil, nil, err
+		return f, err
 	}
 	if string(head) != SegmentMagic {
 		if string(head) == SegmentMagicV1 {
-			return nil, nil, ErrOldSegment
+			return f, ErrOldSegment
 		}
-		return nil, nil, errors.New("not a citebot segment of this version")
+		return f, errors.New("not a citebot segment of this version")
 	}
-	var footer [footerLen]byte
-	end := size - sha256.Size - footerLen
-	if _, err := r.ReadAt(footer[:], end); err != nil {
+	f.end = size - sha256.Size - footerLen
+	if _, err := r.ReadAt(f.footer[:], f.end); err != nil {
+		return f, err
+	}
+	total := uint64(len(SegmentMagic))
+	for i := range f.lens {
+		f.lens[i] = binary.BigEndian.Uint64(f.footer[8*i:])
+		if f.lens[i] > uint64(size) {
+			return f, fmt.Errorf("section %d of %d bytes in a file of %d", i, f.lens[i], size)
+		}
+		total += f.lens[i]
+	}
+	if total != uint64(f.end) {
+		return f, fmt.Errorf("sections of %d bytes, %d in the file", total, f.end)
+	}
+	return f, nil
+}
+
+// ReadSegmentMeta reads the documents, chunks and term dictionary of the
+// segment ref names in dir, and nothing else: what opening an index
+// needs of every segment before it reads any counts (every term's
+// postings get their place from all the dictionaries). Nothing is
+// verified yet: ReadSegmentWith, given the result as ReadOptions.Meta,
+// reads the rest and checks the whole.
+func ReadSegmentMeta(dir string, ref wire.SegmentRef) (*Segment, error) {
+	f, err := os.Open(filepath.Join(dir, ref.Name))
+	if err != nil {
+		return nil, fmt.Errorf("segment: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("segment: %w", err)
+	}
+	if fi.Size() != ref.Size {
+		return nil, fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, fi.Size(), ref.Size)
+	}
+	head, err := readFrame(f, ref.Size)
+	if err != nil {
+		return nil, fmt.Errorf("segment %s: %w", ref.Name, corrupt(err))
+	}
+	meta := make([]byte, head.lens[0])
+	if _, err := f.ReadAt(meta, int64(len(SegmentMagic))); err != nil {
+		return nil, fmt.Errorf("segment %s: %w", ref.Name, corrupt(err))
+	}
+	s, err := decodeMeta(meta, head.lens[1])
+	if err != nil {
+		return nil, fmt.Errorf("segment %s: %w", ref.Name, corrupt(err))
+	}
+	s.meta, s.frame = meta, head
+	return s, nil
+}
+
+func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, error) {
+	have := opt.Have
+	head, err := readFrame(r, size)
+	if err != nil {
 		return nil, nil, err
 	}
-	var lens [5]uint64
-	total := uint64(len(SegmentMagic))
-	for i := range lens {
-		lens[i] = binary.BigEndian.Uint64(footer[8*i:])
-		if lens[i] > uint64(size) {
-			return nil, nil, fmt.Errorf("section %d of %d bytes in a file of %d", i, lens[i], size)
-		}
-		total += lens[i]
-	}
-	if total != uint64(end) {
-		return nil, nil, fmt.Errorf("sections of %d bytes, %d in the file", total, end)
-	}
 	h := sha256.New()
-	h.Write(head)
-	sr := bufio.NewReaderSize(io.NewSectionReader(r, int64(len(SegmentMagic)), end-int64(len(SegmentMagic))), 1<<16)
+	h.Write([]byte(SegmentMagic))
+	from := int64(len(SegmentMagic)) // where reading starts
+	if opt.Meta != nil {
+		// Read before: the checksum below covers those bytes, so a file
+		// changed in between is found.
+		if opt.Meta.frame != head {
+			return nil, nil, errors.New("changed while it was read")
+		}
+		h.Write(opt.Meta.meta)
+		from += int64(head.lens[0])
+	}
+	sr := bufio.NewReaderSize(io.NewSectionReader(r, from, head.end-from), 1<<16)
 	read := func(n uint64) ([]byte, error) {
 		b := make([]byte, n)
 		if _, err := io.ReadFull(sr, b); err != nil {
@@ -451,14 +520,21 @@ func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, 
 		h.Write(b)
 		return b, nil
 	}
-	meta, err := read(lens[0])
-	if err != nil {
-		return nil, nil, err
+	lens, footer := head.lens, head.footer
+	var s *Segment
+	var metaErr error
+	if opt.Meta != nil {
+		s = opt.Meta
+	} else {
+		meta, err := read(lens[0])
+		if err != nil {
+			return nil, nil, err
+		}
+		s, metaErr = decodeMeta(meta, lens[1])
 	}
 	// The metadata is decoded before the checksum is known, to learn
 	// whether the caller has the text already; a checksum mismatch is
 	// reported before anything it found.
-	s, metaErr := decodeMeta(meta, lens[1])
 	var texts []string
 	if metaErr == nil && have != nil {
 		texts = make([]string, len(s.Order))

@@ -6,6 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"citebot/retrieval/internal/rank"
@@ -134,5 +137,54 @@ func TestDecodeSegmentSeed(t *testing.T) {
 		if err := VerifySegment(bytesReaderAt(b), int64(len(b)), ref); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("a byte flipped in the %s: VerifySegment %v, want ErrCorrupt", tt.name, err)
 		}
+	}
+}
+
+// A segment read in two passes, its metadata first (as opening an index
+// reads every segment's dictionary before any counts), is the segment
+// read at once; a byte changed between the passes is found.
+func TestReadSegmentInTwoPasses(t *testing.T) {
+	dir := t.TempDir()
+	raw := fuzzSeed(t)
+	ref := wire.SegmentRef{Name: "seg-two.snap", Size: int64(len(raw)), SHA256: hex.EncodeToString(raw[len(raw)-sha256.Size:])}
+	path := filepath.Join(dir, ref.Name)
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := ReadSegment(dir, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := ReadSegmentMeta(dir, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := ReadSegmentWith(dir, ref, ReadOptions{Meta: meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(two.Order) != len(whole.Order) {
+		t.Fatalf("%d documents in two passes, %d at once", len(two.Order), len(whole.Order))
+	}
+	for i, d := range whole.Order {
+		if got := two.Order[i]; got.ID != d.ID || got.Text != d.Text || !slices.Equal(got.Chunks, d.Chunks) {
+			t.Errorf("document %d: %+v in two passes, %+v at once", i, got, d)
+		}
+	}
+	if !slices.Equal(two.dict, whole.dict) || !bytes.Equal(two.terms, whole.terms) {
+		t.Error("the term counts differ")
+	}
+
+	meta, err = ReadSegmentMeta(dir, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Clone(raw)
+	changed[len(SegmentMagic)+int(meta.frame.lens[0])] ^= 1 // the text's first byte
+	if err := os.WriteFile(path, changed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadSegmentWith(dir, ref, ReadOptions{Meta: meta}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a segment changed between the passes: %v, want an error wrapping ErrCorrupt", err)
 	}
 }
