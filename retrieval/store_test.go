@@ -479,10 +479,20 @@ func encodeV1(tb testing.TB, ix *Index) []byte {
 		sd.Doc.Title, sd.Doc.Aliases = e.Title, e.Aliases
 		data.Docs = append(data.Docs, sd.Doc)
 		for k, v := range sd.Vectors {
-			if v != nil {
-				if err := coll.AddDocument(context.Background(), chromem.Document{ID: snapshot.VectorID(document.Chunk(sd.Doc.Chunks[k])), Embedding: v}); err != nil {
-					tb.Fatal(err)
-				}
+			if v == nil {
+				continue
+			}
+			// The embedder's own vector, as a version-1 citebot stored
+			// it: the index keeps its rows quantized, and Row gives
+			// those back, which chromem-go would scale to unit length
+			// again.
+			c := document.Chunk(sd.Doc.Chunks[k])
+			v, err := ix.cfg.Embedder.Embed(context.Background(), embedText(e.Document, c))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			if err := coll.AddDocument(context.Background(), chromem.Document{ID: snapshot.VectorID(c), Embedding: v}); err != nil {
+				tb.Fatal(err)
 			}
 		}
 	}

@@ -16,11 +16,12 @@ import (
 // chunks on two cores here, against a 1 ms budget. A flat scan with a
 // private top-k heap per core does the same cosine ranking in a fraction
 // of that, and an update copies the rows of unchanged documents instead of
-// adding each vector to a collection again. The rows are kept in half
-// precision (see toHalf).
+// adding each vector to a collection again. The rows are kept as int8
+// with a scale each (see quantize).
 type FlatVectors struct {
-	Dim   int      // 0 until a row is set
-	data  []uint16 // len(valid)*dim halves; rows of chunks without a vector are zero
+	Dim   int       // 0 until a row is set
+	data  []int8    // len(valid)*dim; rows of chunks without a vector are zero
+	scale []float32 // per row, 0 for a chunk without a vector
 	Valid []bool
 	N     int // rows set
 }
@@ -39,20 +40,21 @@ func (fv *FlatVectors) Set(i int, v []float32) error {
 // SetUnit stores row i as v, which is already unit length: a row read
 // back from a segment, where it was written from Row. Set would normalise
 // it again, in a fresh slice per row, and might move it by an ulp; the
-// row is stored as it is, and Row gave its halves exactly, so that an
-// index opened from a segment ranks bit for bit as the one saved.
+// row is quantized as it is, and quantizing what Row gave returns the
+// same integers and scale, so that an index opened from a segment ranks
+// bit for bit as the one saved.
 func (fv *FlatVectors) SetUnit(i int, v []float32) error {
 	if IsZero(v) {
 		return nil
 	}
 	if fv.Dim == 0 {
 		fv.Dim = len(v)
-		fv.data = make([]uint16, len(fv.Valid)*fv.Dim)
+		fv.alloc()
 	}
 	if len(v) != fv.Dim {
 		return fmt.Errorf("vector of %d dimensions, others %d", len(v), fv.Dim)
 	}
-	toHalves(fv.data[i*fv.Dim:(i+1)*fv.Dim], v)
+	fv.scale[i] = quantize(fv.data[i*fv.Dim:(i+1)*fv.Dim], v)
 	if !fv.Valid[i] {
 		fv.Valid[i] = true
 		fv.N++
@@ -68,12 +70,13 @@ func (fv *FlatVectors) CopyRows(to int, src *FlatVectors, from, n int) error {
 	}
 	if fv.Dim == 0 {
 		fv.Dim = src.Dim
-		fv.data = make([]uint16, len(fv.Valid)*fv.Dim)
+		fv.alloc()
 	}
 	if src.Dim != fv.Dim {
 		return fmt.Errorf("vectors of %d dimensions, others %d", src.Dim, fv.Dim)
 	}
 	copy(fv.data[to*fv.Dim:(to+n)*fv.Dim], src.data[from*fv.Dim:(from+n)*fv.Dim])
+	copy(fv.scale[to:to+n], src.scale[from:from+n])
 	for k := range n {
 		if src.Valid[from+k] && !fv.Valid[to+k] {
 			fv.Valid[to+k] = true
@@ -83,12 +86,23 @@ func (fv *FlatVectors) CopyRows(to int, src *FlatVectors, from, n int) error {
 	return nil
 }
 
+// alloc makes room for every row, once Dim is known.
+func (fv *FlatVectors) alloc() {
+	fv.data = make([]int8, len(fv.Valid)*fv.Dim)
+	fv.scale = make([]float32, len(fv.Valid))
+}
+
 // Row returns the vector of row i, as float32 in a new slice, or nil.
 func (fv *FlatVectors) Row(i int) []float32 {
 	if !fv.Valid[i] {
 		return nil
 	}
-	return fromHalves(fv.data[i*fv.Dim : (i+1)*fv.Dim])
+	return dequantize(fv.data[i*fv.Dim:(i+1)*fv.Dim], fv.scale[i])
+}
+
+// score is the similarity of the unit vector q to row i.
+func (fv *FlatVectors) score(q []float32, i int) float64 {
+	return float64(dotInt8(q, fv.data[i*fv.Dim:(i+1)*fv.Dim]) * fv.scale[i])
 }
 
 // UnitVector is v scaled to unit length exactly as chromem-go's
@@ -169,7 +183,7 @@ func (fv *FlatVectors) Search(q []float32, n int) []Scored {
 			if !fv.Valid[i] {
 				continue
 			}
-			x := Scored{Chunk: i, Score: float64(dotHalf(q, fv.data[i*fv.Dim:(i+1)*fv.Dim]))}
+			x := Scored{Chunk: i, Score: fv.score(q, i)}
 			switch {
 			case len(h) < n:
 				h = append(h, x)
@@ -212,7 +226,7 @@ func (fv *FlatVectors) ScoreChunks(q []float32, list []Scored) []Scored {
 	out := make([]Scored, 0, len(list))
 	for _, s := range list {
 		if fv.Valid[s.Chunk] {
-			out = append(out, Scored{Chunk: s.Chunk, Score: float64(dotHalf(q, fv.data[s.Chunk*fv.Dim:(s.Chunk+1)*fv.Dim]))})
+			out = append(out, Scored{Chunk: s.Chunk, Score: fv.score(q, s.Chunk)})
 		}
 	}
 	return out

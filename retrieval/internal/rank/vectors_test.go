@@ -76,111 +76,89 @@ func dot8(a, b []float32) float32 {
 	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
 }
 
-// The dot product of a query and a half-precision row, with AVX2 where
-// the processor has it and in Go, is the plain loop's over the row read
-// back as float32, up to float32 rounding, at every length (the tails
-// after the last block of 32 or 8 included), and exactly it on integers,
+// The dot product of a query and a row of integers, with AVX2 where the
+// processor has it and in Go, is the plain loop's over the integers as
+// float32, up to float32 rounding, at every length (the tails after the
+// last block of 32 or 8 included), and exactly it on integer queries,
 // where no rounding happens. With and without AVX2 it has the same bits.
-func TestDotHalf(t *testing.T) {
+func TestDotInt8(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := range 80 {
-		a, b := make([]float32, n), make([]float32, n+r.IntN(3))
-		ia, ib := make([]float32, n), make([]float32, n)
+		a, ia := make([]float32, n), make([]float32, n)
+		b := make([]int8, n+r.IntN(3))
+		for i := range b {
+			b[i] = int8(r.IntN(255) - 127)
+		}
 		var mag float64
 		for i := range a {
-			a[i], b[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
-			ia[i], ib[i] = float32(r.IntN(21)-10), float32(r.IntN(21)-10)
+			a[i], ia[i] = float32(r.NormFloat64()), float32(r.IntN(21)-10)
 			mag += math.Abs(float64(a[i]) * float64(b[i]))
 		}
-		hb, hib := make([]uint16, len(b)), make([]uint16, n)
-		toHalves(hb, b)
-		toHalves(hib, ib)
+		fb := dequantize(b[:n], 1)
 		for _, f := range []struct {
 			name string
-			dot  func(a []float32, b []uint16) float32
-		}{{"dotHalf", dotHalf}, {"dotHalfGo", dotHalfGo}} {
-			if got, want := f.dot(a, hb), dotPlain(a, fromHalves(hb)); math.Abs(float64(got-want)) > 1e-5*(1+mag) {
+			dot  func(a []float32, b []int8) float32
+		}{{"dotInt8", dotInt8}, {"dotInt8Go", dotInt8Go}} {
+			if got, want := f.dot(a, b), dotPlain(a, fb); math.Abs(float64(got-want)) > 1e-5*(1+mag) {
 				t.Errorf("length %d: %s %v, plain loop %v", n, f.name, got, want)
 			}
-			if got, want := f.dot(ia, hib), dotPlain(ia, ib); got != want {
+			if got, want := f.dot(ia, b), dotPlain(ia, fb); got != want {
 				t.Errorf("length %d, integers: %s %v, plain loop %v", n, f.name, got, want)
 			}
 		}
-		if got, want := dotHalf(a, hb), dotHalfGo(a, hb); math.Float32bits(got) != math.Float32bits(want) {
-			t.Errorf("length %d: dotHalf %v, dotHalfGo %v: not the same bits", n, got, want)
+		if got, want := dotInt8(a, b), dotInt8Go(a, b); math.Float32bits(got) != math.Float32bits(want) {
+			t.Errorf("length %d: dotInt8 %v, dotInt8Go %v: not the same bits", n, got, want)
 		}
 	}
 }
 
-// Every half converts to float32 exactly and back to itself; a float32
-// rounds to the nearest half, ties to even, in Go as with F16C, for
-// random bit patterns and the edges: zeros, the subnormal range and its
-// ties, the largest half and the overflow to infinity, infinities, NaNs.
-func TestHalves(t *testing.T) {
-	for h := range 1 << 16 {
-		f := fromHalf(uint16(h))
-		want := halfValue(uint16(h))
-		nan := math.IsNaN(want) && f != f
-		if !nan && (f != float32(want) || math.Signbit(float64(f)) != math.Signbit(want)) {
-			t.Fatalf("fromHalf(%#04x) = %v, want %v", h, f, want)
-		}
-		if back := toHalf(f); back != uint16(h) && !(math.IsNaN(want) && back == uint16(h)|0x200) {
-			t.Fatalf("toHalf(fromHalf(%#04x)) = %#04x", h, back)
+// Quantizing what dequantizing gave returns the same integers and scale,
+// for random unit vectors and for every scale of one binade (the scale's
+// fix-up, one step down, always finds one that round-trips); the largest
+// component becomes ±127 and each is within half a step of its value.
+func TestQuantizeRoundTrips(t *testing.T) {
+	for m := uint32(0); m < 1<<23; m++ {
+		s := math.Float32frombits(127<<23 | m)
+		if !scaleRoundTrips(s) && !scaleRoundTrips(math.Nextafter32(s, 0)) {
+			t.Fatalf("neither %v nor the float32 below it round-trips", s)
 		}
 	}
-	edges := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 65504, 65519.99, 65520, -65520, 1e9,
-		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), math.Float32frombits(0x7f800001), math.Float32frombits(0xffc12345),
-		0x1p-24, 0x1p-25, 0x1.8p-25, 0x1p-26, 0x1.8p-24, 0x1.4p-24, 0x1.cp-24, 0x1p-14, 0x1.ffcp-15, 0x1.ffep-15, 0x1.fffp-15,
-		1 + 0x1p-11, 1 + 0x3p-11, 1 + 0x1p-11 + 0x1p-23, math.SmallestNonzeroFloat32, -math.MaxFloat32}
-	r := rand.New(rand.NewPCG(5, 6))
-	for range 200_000 {
-		edges = append(edges, math.Float32frombits(r.Uint32()), float32(r.NormFloat64()*0.1))
-	}
-	got, want := make([]uint16, len(edges)), make([]uint16, len(edges))
-	toHalves(got, edges)
-	for i, f := range edges {
-		want[i] = toHalf(f)
-		if math.IsNaN(float64(f)) {
-			continue
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := 1; n < 3000; n++ {
+		v := make([]float32, 1+n%130)
+		for j := range v {
+			v[j] = float32(r.NormFloat64())
 		}
-		// The nearest half: no half lies strictly closer to f.
-		h := fromHalf(want[i])
-		for _, nb := range []uint16{want[i] + 1, want[i] - 1} {
-			if x := fromHalf(nb); !math.IsNaN(float64(x)) && !math.IsInf(float64(h), 0) && math.Abs(float64(x)-float64(f)) < math.Abs(float64(h)-float64(f)) {
-				t.Fatalf("toHalf(%v) = %v, but %v is nearer", f, h, x)
+		v = UnitVector(v)
+		q := make([]int8, len(v))
+		s := quantize(q, v)
+		big := false
+		for j, x := range q {
+			big = big || x == 127 || x == -127
+			if d := math.Abs(float64(v[j]) - float64(x)*float64(s)); d > float64(s)*0.5001 {
+				t.Fatalf("component %v quantized to %d × %v", v[j], x, s)
 			}
 		}
-	}
-	for i := range edges {
-		if got[i] != want[i] {
-			t.Fatalf("toHalves(%v) = %#04x, toHalf %#04x", edges[i], got[i], want[i])
+		if !big {
+			t.Fatalf("%v: no component at ±127", q)
+		}
+		q2 := make([]int8, len(v))
+		if s2 := quantize(q2, dequantize(q, s)); s2 != s || !slices.Equal(q2, q) {
+			t.Fatalf("quantized again: scale %v, %v; first %v, %v", s2, q2, s, q)
 		}
 	}
-}
-
-// halfValue is the value of the half h from its definition.
-func halfValue(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
+	q := []int8{5, 5}
+	if s := quantize(q, []float32{0, 0}); s != 0 || q[0] != 0 || q[1] != 0 {
+		t.Errorf("the zero vector: scale %v, %v", s, q)
 	}
-	exp, man := int(h>>10&0x1f), float64(h&0x3ff)
-	switch exp {
-	case 0x1f:
-		if man != 0 {
-			return math.NaN()
-		}
-		return math.Inf(int(sign))
-	case 0:
-		return math.Copysign(man*0x1p-24, sign)
+	if s := quantize(q, []float32{float32(math.NaN()), 0.5}); q[0] != 0 || q[1] != 127 || s == 0 {
+		t.Errorf("a NaN component: scale %v, %v", s, q)
 	}
-	return sign * (1 + man/1024) * math.Ldexp(1, exp-15)
 }
 
 // BenchmarkDot scores rows of 100 dimensions: 1,000 rows (in cache) and
-// 20,000 (more than the caches hold, as in a full scan), half-precision
-// rows with and without AVX2 beside float32 rows in a plain and an
-// unrolled loop.
+// 20,000 (more than the caches hold, as in a full scan), int8 rows with
+// and without AVX2 beside float32 rows in a plain and an unrolled loop.
 func BenchmarkDot(b *testing.B) {
 	const dim = 100
 	for _, rows := range []int{1000, 20_000} {
@@ -189,15 +167,17 @@ func BenchmarkDot(b *testing.B) {
 		for i := range data {
 			data[i] = float32(r.NormFloat64())
 		}
-		halves := make([]uint16, len(data))
-		toHalves(halves, data)
+		ints := make([]int8, len(data))
+		for i := range rows {
+			quantize(ints[i*dim:(i+1)*dim], data[i*dim:(i+1)*dim])
+		}
 		q := data[:dim]
 		for _, f := range []struct {
 			name string
 			dot  func(i int) float32
 		}{
-			{"dotHalf", func(i int) float32 { return dotHalf(q, halves[i*dim:(i+1)*dim]) }},
-			{"dotHalfGo", func(i int) float32 { return dotHalfGo(q, halves[i*dim:(i+1)*dim]) }},
+			{"dotInt8", func(i int) float32 { return dotInt8(q, ints[i*dim:(i+1)*dim]) }},
+			{"dotInt8Go", func(i int) float32 { return dotInt8Go(q, ints[i*dim:(i+1)*dim]) }},
 			{"float32/unrolled8", func(i int) float32 { return dot8(q, data[i*dim:(i+1)*dim]) }},
 			{"float32/plain", func(i int) float32 { return dotPlain(q, data[i*dim:(i+1)*dim]) }},
 		} {
@@ -214,12 +194,12 @@ func BenchmarkDot(b *testing.B) {
 	}
 }
 
-// rowScore is the score Search gives a row: the row (exactly its halves,
-// as Row returns it) made halves again.
+// rowScore is the score Search gives a row: the row (as Row returns it)
+// quantized again.
 func rowScore(q, row []float32) float64 {
-	h := make([]uint16, len(row))
-	toHalves(h, row)
-	return float64(dotHalf(q, h))
+	ints := make([]int8, len(row))
+	s := quantize(ints, row)
+	return float64(dotInt8(q, ints) * s)
 }
 
 // randomFlat is rows unit vectors of dim dimensions, every seventh row
@@ -273,10 +253,10 @@ func TestScoreChunks(t *testing.T) {
 	q := UnitVector(randomFlat(t, r, 1, 9).Row(0))
 	list := []Scored{{Chunk: 40, Score: 9}, {Chunk: 3, Score: 8}, {Chunk: 7, Score: 7}, {Chunk: 10, Score: 2}, {Chunk: 11, Score: 1}}
 	want := []Scored{
-		{Chunk: 40, Score: float64(dotPlain(q, fv.Row(40)))},
+		{Chunk: 40, Score: rowScore(q, fv.Row(40))},
 		// Chunks 3 and 10 have no vector (randomFlat leaves out every seventh).
-		{Chunk: 7, Score: float64(dotPlain(q, fv.Row(7)))},
-		{Chunk: 11, Score: float64(dotPlain(q, fv.Row(11)))},
+		{Chunk: 7, Score: rowScore(q, fv.Row(7))},
+		{Chunk: 11, Score: rowScore(q, fv.Row(11))},
 	}
 	got := fv.ScoreChunks(q, list)
 	if len(got) != len(want) {
