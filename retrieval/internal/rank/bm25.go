@@ -125,7 +125,7 @@ type termPostings struct {
 }
 
 // fieldLengths is how many terms each field of a chunk has.
-type fieldLengths struct{ body, section, title int }
+type fieldLengths struct{ body, section, title int32 }
 
 // fieldWeights is what one occurrence of a term in each field of a chunk
 // adds to the term's frequency: the field's weight over the chunk's
@@ -200,7 +200,7 @@ func CountTerms(f FieldTerms) ChunkCounts {
 }
 
 func (cc ChunkCounts) fieldLengths() fieldLengths {
-	return fieldLengths{cc.BodyLen, cc.SectionLen, cc.TitleLen}
+	return fieldLengths{int32(cc.BodyLen), int32(cc.SectionLen), int32(cc.TitleLen)}
 }
 
 // UpdateKeywordIndex indexes chunks, of docs: a chunk c with reuse[c] >= 0
@@ -351,7 +351,7 @@ func (ix *KeywordIndex) weigh() {
 		return sum / float64(n)
 	}
 	avgBody, avgSec, avgTitle := avg(sumBody), avg(sumSec), avg(sumTitle)
-	norm := func(length int, avgLen float64) float64 {
+	norm := func(length int32, avgLen float64) float64 {
 		return 1 - p.B + p.B*float64(length)/avgLen
 	}
 	for c, l := range ix.Lengths {

@@ -46,7 +46,7 @@ func (ix *KeywordIndex) Forward(chunks []int32) []ChunkCounts {
 	at := 0
 	for k, c := range chunks {
 		l := ix.Lengths[c]
-		out[k] = ChunkCounts{Terms: flat[at : at : at+sizes[k]], BodyLen: l.body, SectionLen: l.section, TitleLen: l.title}
+		out[k] = ChunkCounts{Terms: flat[at : at : at+sizes[k]], BodyLen: int(l.body), SectionLen: int(l.section), TitleLen: int(l.title)}
 		at += sizes[k]
 	}
 	for _, t := range names {
@@ -221,7 +221,7 @@ func (l *KeywordLoad) Fill(i int, decode func(chunk func(i, body, section, title
 		if body < 0 || section < 0 || title < 0 {
 			return fmt.Errorf("%w: negative length", ErrStored)
 		}
-		lengths[chunk] = fieldLengths{body, section, title}
+		lengths[chunk] = fieldLengths{int32(body), int32(section), int32(title)}
 		return nil
 	}, func(t int, body uint16, section, title uint8) error {
 		switch {
