@@ -10,22 +10,23 @@ import (
 )
 
 // settleHeadroom is the least a server's heap may grow past what is live
-// before the collector runs: room for a few thousand answers' garbage.
-const settleHeadroom = 64 << 20
+// before the collector runs: room for a few hundred answers' garbage at
+// 10,000 documents, thousands on a small corpus.
+const settleHeadroom = 32 << 20
 
 // settleMemory returns to the system what building or loading an index
 // left behind, and caps what garbage may add to a server from then on.
 // By default the heap grows to twice what is live before a collection,
 // and most of a server's heap is its index, which never becomes garbage:
-// at 10,000 documents (100 MB of text) a server under load held 730 MB,
-// 450 MB with the cap. The cap is the memory in use once settled plus
-// half the live heap (at least settleHeadroom), set again at every swap,
-// so it follows the index up and down. Collections come more often, each
-// marking the whole index: at that size about a fifth fewer answers a
-// second, and a live reindex of one changed file 0.7 s instead of 0.45. It is Go's soft memory limit, so a reindex that needs more
-// (two indexes at once) slows down by collecting more and is never
-// refused memory. A GOMEMLIMIT in the environment is the operator's
-// choice and is left alone.
+// at 10,000 documents (100 MB of text) a server under load held 730 MB.
+// The cap is the memory in use once settled plus an eighth of the live
+// heap (at least settleHeadroom), set again at every swap, so it follows
+// the index up and down. Collections come more often, but the index is
+// mostly arrays without pointers (text, postings, vectors, chunk
+// records), which a collection does not scan. It is Go's soft memory
+// limit, so a reindex that needs more (two indexes at once) slows down by
+// collecting more and is never refused memory. A GOMEMLIMIT in the
+// environment is the operator's choice and is left alone.
 func settleMemory(getenv func(string) string) {
 	if getenv("GOMEMLIMIT") != "" {
 		return
@@ -46,7 +47,7 @@ func settleMemory(getenv func(string) string) {
 		}
 	}
 	live, total, released := s[0].Value.Uint64(), s[1].Value.Uint64(), s[2].Value.Uint64()
-	debug.SetMemoryLimit(int64(total - released + max(live/2, settleHeadroom)))
+	debug.SetMemoryLimit(int64(total - released + max(live/8, settleHeadroom)))
 }
 
 // settlingObserver settles the process's memory (settleMemory) each time

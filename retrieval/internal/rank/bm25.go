@@ -487,8 +487,14 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 	if !(k1 >= 0) || math.IsInf(k1, 1) {
 		return ix.searchExhaustive(terms, n)
 	}
+	// A cursor moves by its index, never by reslicing ps: a slice stored
+	// back into the heap is a pointer write, which pays the collector's
+	// write barrier whenever a collection is running, and with a server's
+	// heap kept tight one often is (a tenth of the CPU at 10,000
+	// documents).
 	type cursor struct {
 		ps   []posting
+		at   int // the next posting
 		idfw float64
 		ub   float64 // at least what it adds to any chunk
 		q    int     // position among the query's distinct terms
@@ -564,19 +570,19 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 		after := int32(math.MaxInt32)
 		for i := nonEssential; i < len(cs); i++ {
 			c := &cs[i]
-			if len(c.ps) == 0 {
+			if c.at == len(c.ps) {
 				continue
 			}
-			if c.ps[0].chunk() == next {
-				v := contribution(c.idfw, ix.tf(c.ps[0]), k1)
+			if p := c.ps[c.at]; p.chunk() == next {
+				v := contribution(c.idfw, ix.tf(p), k1)
 				contrib[c.q] = v
 				have += v
-				c.ps = c.ps[1:]
-				if len(c.ps) == 0 {
+				c.at++
+				if c.at == len(c.ps) {
 					continue
 				}
 			}
-			after = min(after, c.ps[0].chunk())
+			after = min(after, c.ps[c.at].chunk())
 		}
 		// The non-essential terms, greatest bound first, while the
 		// candidate can still reach the threshold.
@@ -587,9 +593,9 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 				break
 			}
 			c := &cs[i]
-			c.ps = seek(c.ps, next)
-			if len(c.ps) > 0 && c.ps[0].chunk() == next {
-				v := contribution(c.idfw, ix.tf(c.ps[0]), k1)
+			c.at += seek(c.ps[c.at:], next)
+			if c.at < len(c.ps) && c.ps[c.at].chunk() == next {
+				v := contribution(c.idfw, ix.tf(c.ps[c.at]), k1)
 				contrib[c.q] = v
 				have += v
 			}
@@ -658,12 +664,12 @@ func (h scoreHeap) down(i int) {
 	}
 }
 
-// seek advances ps to its first posting at or after chunk c: galloping,
-// then a binary search, since a non-essential term is consulted for few
-// of its postings.
-func seek(ps []posting, c int32) []posting {
+// seek returns the index in ps of its first posting at or after chunk c
+// (len(ps) for none): galloping, then a binary search, since a
+// non-essential term is consulted for few of its postings.
+func seek(ps []posting, c int32) int {
 	if len(ps) == 0 || ps[0].chunk() >= c {
-		return ps
+		return 0
 	}
 	step := 1
 	for step < len(ps) && ps[step].chunk() < c {
@@ -671,7 +677,7 @@ func seek(ps []posting, c int32) []posting {
 	}
 	lo, hi := step/2, min(step, len(ps))
 	i, _ := slices.BinarySearchFunc(ps[lo:hi], c, func(p posting, c int32) int { return cmp.Compare(p.chunk(), c) })
-	return ps[lo+i:]
+	return lo + i
 }
 
 // searchExhaustive is Search without pruning: every posting of every
