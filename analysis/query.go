@@ -3,6 +3,7 @@ package analysis
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -122,7 +123,7 @@ func KeyTerms(q string) []KeyTerm {
 		t, ok := Term(lw)
 		isFirst := first
 		first = false
-		if !ok || seen(t) || questionWords[lw] {
+		if !ok || seen(t) || IsCyrillicWord(lw) && questionWords()[lw] {
 			return
 		}
 		if len(out) == 16 {
@@ -171,8 +172,10 @@ func KeyTerms(q string) []KeyTerm {
 // questionWords are Russian interrogative and relative words, which ask
 // rather than name what the answer is about (the Snowball stop list lacks
 // them; English ones are stop words already). They are dropped from
-// questions only: documents are indexed as they are.
-var questionWords = func() map[string]bool {
+// questions only: documents are indexed as they are. Built on first use,
+// as are the other Russian tables below: every command starts the
+// package, and most never see a Russian word.
+var questionWords = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`как какой какая какое какие каким какого какому каких какую какими каком
 		который которая которое которые которого которой которому которую которым котором которых
@@ -184,16 +187,17 @@ var questionWords = func() map[string]bool {
 		m[w] = true
 	}
 	return m
-}()
+})
 
 // translate renders a Russian word in English: numerals and months from
 // closed lists (the general dictionary misses or garbles them), then the
 // dictionary's words for its stem.
 func translate(dst []string, word, stem string) []string {
-	dst = append(dst, closedClass[word]...)
+	closed := closedClass()[word]
+	dst = append(dst, closed...)
 	n := len(dst)
 	dst = rulex.AppendTranslations(dst, stem)
-	if len(closedClass[word]) > 0 {
+	if len(closed) > 0 {
 		return dst
 	}
 	// The dictionary's numerals come from stems other words share
@@ -201,7 +205,7 @@ func translate(dst []string, word, stem string) []string {
 	// closed list alone.
 	kept := dst[:n]
 	for _, en := range dst[n:] {
-		if !englishNumerals[en] {
+		if !englishNumerals()[en] {
 			kept = append(kept, en)
 		}
 	}
@@ -209,7 +213,7 @@ func translate(dst []string, word, stem string) []string {
 }
 
 // englishNumerals are the dictionary renderings that name numbers.
-var englishNumerals = func() map[string]bool {
+var englishNumerals = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`one two three four five six seven eight nine ten eleven twelve thirteen
 		fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty
@@ -217,12 +221,12 @@ var englishNumerals = func() map[string]bool {
 		m[w] = true
 	}
 	return m
-}()
+})
 
 // closedClass maps the forms of Russian numerals and months to English
 // renderings: digits for numbers, as documents write them. Whole forms,
 // not stems: a stem such as "сто" (100) would also take "стол" (table).
-var closedClass = func() map[string][]string {
+var closedClass = sync.OnceValue(func() map[string][]string {
 	m := map[string][]string{}
 	add := func(en string, forms string) {
 		for _, f := range strings.Fields(forms) {
@@ -279,7 +283,7 @@ var closedClass = func() map[string][]string {
 		add(mo.en, mo.forms)
 	}
 	return m
-}()
+})
 
 func IsCyrillicWord(w string) bool {
 	r, _ := utf8.DecodeRuneInString(w)

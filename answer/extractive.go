@@ -95,7 +95,7 @@ func (e Extractive) answerAuthor(ctx context.Context, question string, k int) (A
 		Answer: notFoundIn(Script(question))}
 	var words []string
 	for _, kt := range analysis.KeyTerms(question) {
-		if !authorWords[kt.Terms[0]] {
+		if !authorWords()[kt.Terms[0]] {
 			words = append(words, kt.Word)
 		}
 	}
@@ -439,9 +439,12 @@ var authorQuestion = sync.OnceValue(func() *regexp.Regexp {
 })
 
 // authorWords are the question's words that ask for the author rather
-// than name the document.
-var authorWords = stems("wrote", "write", "written", "writes", "authored", "author", "authors",
-	"article", "paper", "document", "text", "report", "написал", "автор", "статья", "статью")
+// than name the document; stemmed on first use, by the questions that
+// ask for an author.
+var authorWords = sync.OnceValue(func() map[string]bool {
+	return stems("wrote", "write", "written", "writes", "authored", "author", "authors",
+		"article", "paper", "document", "text", "report", "написал", "автор", "статья", "статью")
+})
 
 // authorLine finds the byline of the document the question names: the
 // first non-empty line after the title, when it is short and reads like
