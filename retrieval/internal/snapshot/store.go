@@ -405,19 +405,31 @@ func checkSegment(dir string, ref wire.SegmentRef) error {
 // can be read) segments are not garbage: they may be what someone wants
 // to inspect.
 func garbage(dir string, root *wire.Root) []string {
+	// The folder is listed once for every pattern (a glob each listed it
+	// four times, on every ask), in name order as a glob lists it.
+	entries, _ := os.ReadDir(dir)
+	matching := func(pattern string) []string {
+		var names []string
+		for _, e := range entries {
+			if ok, _ := filepath.Match(pattern, e.Name()); ok {
+				names = append(names, e.Name())
+			}
+		}
+		return names
+	}
 	var out []string
 	for _, pattern := range []string{"." + SnapshotFile + ".tmp-*", "." + ManifestFile + ".tmp-*", "." + SegmentGlob + ".tmp-*"} {
-		temps, _ := filepath.Glob(filepath.Join(dir, pattern))
-		out = append(out, temps...)
+		for _, name := range matching(pattern) {
+			out = append(out, filepath.Join(dir, name))
+		}
 	}
 	if root == nil {
 		return out
 	}
 	listed := ListedSegments(root.Docs)
-	segments, _ := filepath.Glob(filepath.Join(dir, SegmentGlob))
-	for _, f := range segments {
-		if _, found := slices.BinarySearch(listed, filepath.Base(f)); !found {
-			out = append(out, f)
+	for _, name := range matching(SegmentGlob) {
+		if _, found := slices.BinarySearch(listed, name); !found {
+			out = append(out, filepath.Join(dir, name))
 		}
 	}
 	return out
