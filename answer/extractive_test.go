@@ -185,3 +185,28 @@ func FuzzFlatten(f *testing.F) {
 		}
 	})
 }
+
+// isAuthorQuestion answers as authorQuestion does, in any case, whether
+// or not the question holds "who" or "кто".
+func TestIsAuthorQuestion(t *testing.T) {
+	for _, tt := range []struct {
+		q    string
+		want bool
+	}{
+		{"Who wrote the article about the northern glaciers?", true},
+		{"WHO IS THE AUTHOR of the report?", true},
+		{"and wHo authored it", true},
+		{"Кто написал статью о Союзном государстве?", true},
+		{"КТО АВТОР доклада?", true},
+		{"When was the SCO Information Security Working Group established?", false},
+		{"Whom did the SCO invite?", false},
+		{"Who founded the SCO?", false},
+		{"Кто основал ШОС?", false},
+		{"somewho wrote", false},
+		{"", false},
+	} {
+		if got, re := isAuthorQuestion(tt.q), authorQuestion().MatchString(tt.q); got != tt.want || re != tt.want {
+			t.Errorf("isAuthorQuestion(%q) = %v, the expression %v, want %v", tt.q, got, re, tt.want)
+		}
+	}
+}
