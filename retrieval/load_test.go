@@ -175,7 +175,7 @@ func TestOpenSharesText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := openDirSharing(ctx, indexDir, cfg, docs)
+	ix, err := openDirSharing(ctx, indexDir, cfg, docs, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestOpenSharesText(t *testing.T) {
 	// Same hash, other bytes (a document changed under its recorded
 	// hash): the segment's text is read.
 	docs[1].Text = strings.ToUpper(docs[1].Text)
-	ix, err = openDirSharing(ctx, indexDir, cfg, docs)
+	ix, err = openDirSharing(ctx, indexDir, cfg, docs, nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -173,8 +173,10 @@ func openDir(ctx context.Context, dir string, cfg Config) (*Index, error) {
 
 // openDirSharing is openDir for a caller that has loaded docs: those
 // the index holds with the same bytes share their text with it, so that
-// a cold start does not hold the corpus twice.
-func openDirSharing(ctx context.Context, dir string, cfg Config, docs []document.Document) (*Index, error) {
+// a cold start does not hold the corpus twice. known, of checksum
+// knownSum, is the root the caller read, if any, as
+// snapshot.ReadRootKnown takes it.
+func openDirSharing(ctx context.Context, dir string, cfg Config, docs []document.Document, known *wire.Root, knownSum string) (*Index, error) {
 	if cfg.Embedder.Embed == nil {
 		return nil, errors.New("open index: no embedder configured")
 	}
@@ -192,7 +194,10 @@ func openDirSharing(ctx context.Context, dir string, cfg Config, docs []document
 		}
 		return d.Text, true
 	}
-	return openRetrying(ctx, dir, cfg, snapshot.ReadRoot, have)
+	readRoot := func(dir string) (*wire.Root, string, []byte, error) {
+		return snapshot.ReadRootKnown(dir, known, knownSum)
+	}
+	return openRetrying(ctx, dir, cfg, readRoot, have)
 }
 
 // openRetrying is openDir reading roots with readRoot: snapshot.ReadRoot,

@@ -57,22 +57,25 @@ func (s *folderStore) Update(ctx context.Context, prev *Index, src Source) (Upda
 		return UpdateResult{}, fmt.Errorf("update index: %w", err)
 	}
 	var root *wire.Root
+	var rootSum string
 	k := prev.knownFrom(cfg)
 	if prev == nil {
-		root, _, _, _ = snapshot.ReadRoot(indexDir)
+		root, rootSum, _, _ = snapshot.ReadRoot(indexDir)
 		k = rootKnown(root, indexDir, cfg)
 	}
 	docs, skipped, err := src.load(ctx, cfg, k)
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	return update(ctx, prev, root, docs, skipped, indexDir, cfg, start)
+	return update(ctx, prev, root, rootSum, docs, skipped, indexDir, cfg, start)
 }
 
 // update is Update once the documents are loaded. Without prev, root
 // is the root snapshot of indexDir when it could be read: an index built
-// by other versions is rebuilt without reading its segments.
-func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.Document, skipped []document.Skipped, indexDir string, cfg Config, start time.Time) (UpdateResult, error) {
+// by other versions is rebuilt without reading its segments. rootSum is
+// root's checksum when it is not to be decoded again while the folder
+// holds it, else "".
+func update(ctx context.Context, prev *Index, root *wire.Root, rootSum string, docs []document.Document, skipped []document.Skipped, indexDir string, cfg Config, start time.Time) (UpdateResult, error) {
 	var res UpdateResult
 	inMemory := prev != nil
 	var err error
@@ -88,7 +91,7 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.D
 		}
 	}
 	if !inMemory {
-		prev, err = openDirSharing(ctx, indexDir, cfg, docs)
+		prev, err = openDirSharing(ctx, indexDir, cfg, docs, root, rootSum)
 	}
 	switch {
 	case err == nil && !inMemory && root != nil:
@@ -144,7 +147,7 @@ func update(ctx context.Context, prev *Index, root *wire.Root, docs []document.D
 				return res, fmt.Errorf("%w: repair index manifest: %w", ErrNotSaved, err)
 			}
 		default:
-			snapshot.Tidy(indexDir)
+			snapshot.Tidy(indexDir, root, rootSum)
 		}
 		return res, nil
 	}
@@ -279,7 +282,7 @@ func (s *folderStore) Refresh(ctx context.Context, src Source) (UpdateResult, er
 			return res, err
 		}
 	}
-	return update(ctx, nil, root, docs, skipped, indexDir, cfg, start)
+	return update(ctx, nil, root, "", docs, skipped, indexDir, cfg, start)
 }
 
 // refreshFromRoot is Refresh's work from the root snapshot root, whose
@@ -339,7 +342,7 @@ func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []do
 	if len(todo) == 0 && s.Removed == 0 && sameAliases && sameSkipped(snapshot.ModelSkipped(root.Skipped), skipped) {
 		next.Docs = root.Docs
 		if m, err := snapshot.ReadManifest(dir); err == nil && m.SnapshotSHA256 == sum {
-			snapshot.Tidy(dir)
+			snapshot.Tidy(dir, root, sum)
 			return done(UpdateResult{Summary: s})
 		}
 		// As in Update: the manifest describes another root (a crash

@@ -185,3 +185,46 @@ func TestWriteAtomic(t *testing.T) {
 		})
 	}
 }
+
+// ReadRootKnown hands back the root the caller knows while the folder
+// holds it, and reads the folder's own once another replaced it.
+func TestReadRootKnown(t *testing.T) {
+	dir := t.TempDir()
+	first := &wire.Root{Docs: []wire.RootDoc{{ID: "a.txt", Segment: "seg-0000000000000001.snap"}}}
+	sum, err := WriteRoot(dir, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known, knownSum, _, err := ReadRoot(dir)
+	if err != nil || knownSum != sum {
+		t.Fatalf("ReadRoot = %s, %v; wrote %s", knownSum, err, sum)
+	}
+	for _, tt := range []struct {
+		name      string
+		known     *wire.Root
+		knownSum  string
+		wantKnown bool
+	}{
+		{"the root in the folder", known, knownSum, true},
+		{"another root", known, "00" + knownSum[2:], false},
+		{"none known", nil, "", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, gotSum, _, err := ReadRootKnown(dir, tt.known, tt.knownSum)
+			if err != nil || gotSum != sum {
+				t.Fatalf("ReadRootKnown = %s, %v; want %s", gotSum, err, sum)
+			}
+			if (got == known) != tt.wantKnown || got.Docs[0].ID != "a.txt" {
+				t.Errorf("got the known root: %v, want %v (docs %v)", got == known, tt.wantKnown, got.Docs)
+			}
+		})
+	}
+	second := &wire.Root{Docs: []wire.RootDoc{{ID: "b.txt", Segment: "seg-0000000000000002.snap"}}}
+	if _, err := WriteRoot(dir, second); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _, err := ReadRootKnown(dir, known, knownSum)
+	if err != nil || got == known || got.Docs[0].ID != "b.txt" {
+		t.Errorf("after another save: %v, %v; want the new root", got, err)
+	}
+}

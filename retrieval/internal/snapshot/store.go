@@ -307,6 +307,15 @@ func WriteRoot(dir string, root *wire.Root) (string, error) {
 // when it cannot be read back; errOldFormat says it is a version 1
 // snapshot, raw then holding its bytes.
 func ReadRoot(dir string) (root *wire.Root, sum string, raw []byte, err error) {
+	return ReadRootKnown(dir, nil, "")
+}
+
+// ReadRootKnown is ReadRoot for a caller that has decoded the root whose
+// checksum is knownSum: while the folder still holds that root, known is
+// returned as it is rather than decoded again (each gob decoder compiles
+// its types anew, the better part of reading a small root). The caller
+// must not have changed it.
+func ReadRootKnown(dir string, known *wire.Root, knownSum string) (root *wire.Root, sum string, raw []byte, err error) {
 	path := filepath.Join(dir, SnapshotFile)
 	raw, err = os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -326,11 +335,15 @@ func ReadRoot(dir string) (root *wire.Root, sum string, raw []byte, err error) {
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}
+	sum = hex.EncodeToString(trailer)
+	if known != nil && sum == knownSum {
+		return known, sum, nil, nil
+	}
 	root = new(wire.Root)
 	if err := gob.NewDecoder(bytes.NewReader(body[len(RootMagic):])).Decode(root); err != nil {
 		return nil, "", nil, fmt.Errorf("open index %s: %w: %v", path, ErrCorrupt, err)
 	}
-	return root, hex.EncodeToString(trailer), nil, nil
+	return root, sum, nil, nil
 }
 
 // ErrOldFormat marks a version 1 snapshot.
@@ -436,9 +449,10 @@ func garbage(dir string, root *wire.Root) []string {
 }
 
 // currentRoot is the root in dir for garbage: an empty one for a version
-// 1 snapshot (it lists no segment), nil when there is none to read.
-func currentRoot(dir string) *wire.Root {
-	root, _, _, err := ReadRoot(dir)
+// 1 snapshot (it lists no segment), nil when there is none to read. known,
+// of checksum knownSum, is as ReadRootKnown takes it.
+func currentRoot(dir string, known *wire.Root, knownSum string) *wire.Root {
+	root, _, _, err := ReadRootKnown(dir, known, knownSum)
 	switch {
 	case errors.Is(err, ErrOldFormat):
 		return &wire.Root{}
@@ -451,16 +465,18 @@ func currentRoot(dir string) *wire.Root {
 // RemoveGarbage deletes the garbage in dir. The caller holds dir's lock,
 // so no save is under way whose segments no root lists yet.
 func RemoveGarbage(dir string) {
-	for _, f := range garbage(dir, currentRoot(dir)) {
+	for _, f := range garbage(dir, currentRoot(dir, nil, "")) {
 		os.Remove(f)
 	}
 }
 
 // Tidy removes the garbage in dir, if there is any, so that a run with
 // nothing to save still cleans up after a crashed one. It is best effort:
-// a folder it cannot lock or write (read-only) keeps its garbage.
-func Tidy(dir string) {
-	if len(garbage(dir, currentRoot(dir))) == 0 {
+// a folder it cannot lock or write (read-only) keeps its garbage. known,
+// of checksum knownSum, is the root the caller read, if any, as
+// ReadRootKnown takes it.
+func Tidy(dir string, known *wire.Root, knownSum string) {
+	if len(garbage(dir, currentRoot(dir, known, knownSum))) == 0 {
 		return
 	}
 	unlock, err := LockIndex(dir)
