@@ -99,6 +99,10 @@ func LoadKeywordIndex(parts []StoredChunks, n int, docs []DocUnits, p BM25Params
 	return l.Finish(docs, p)
 }
 
+// serialPostings is the number of postings below which Finish works on
+// one goroutine.
+const serialPostings = 1 << 14
+
 // KeywordLoad is a keyword index being built from stored counts. It
 // ranks exactly as UpdateKeywordIndex over the same counts: the same
 // postings, in chunk order, and the same weights and bounds. Each term's
@@ -130,7 +134,19 @@ func PlanKeywordLoad(parts []StoredChunks, n int) (*KeywordLoad, error) {
 		// not stay alive with the plan.
 		l.parts[i].Decode = nil
 	}
-	global := map[string]int32{}
+	// Each term's number among all the parts' terms. One part's
+	// dictionary, strictly ascending, numbers its terms already (an index
+	// of one segment, the seeds', needs no map); for more, the largest
+	// dictionary is a lower bound of the terms, so the map is not grown
+	// term by term.
+	var global map[string]int32
+	if len(parts) > 1 {
+		most := 0
+		for _, part := range parts {
+			most = max(most, len(part.Terms))
+		}
+		global = make(map[string]int32, most)
+	}
 	var sizes []int
 	ids := make([][]int32, len(parts))
 	for i, part := range parts {
@@ -148,7 +164,9 @@ func PlanKeywordLoad(parts []StoredChunks, n int) (*KeywordLoad, error) {
 			g, ok := global[term]
 			if !ok {
 				g = int32(len(l.names))
-				global[term] = g
+				if global != nil {
+					global[term] = g
+				}
 				l.names = append(l.names, term)
 				sizes = append(sizes, 0)
 			}
@@ -267,44 +285,54 @@ func (l *KeywordLoad) Finish(docs []DocUnits, p BM25Params) (*KeywordIndex, erro
 	df := unitCounter(docs, ix.N)
 	entries := make([]termPostings, len(names))
 	const termBlock = 256
+	block := func(lo int) error {
+		for g := lo; g < min(lo+termBlock, len(names)); g++ {
+			ps := flat[l.starts[g]:l.starts[g+1]:l.starts[g+1]]
+			// Postings of removed documents leave places behind,
+			// unused until the segments holding them are compacted.
+			if slices.Contains(ps, deadPosting) {
+				ps = slices.DeleteFunc(ps, func(p posting) bool { return p == deadPosting })
+				ps = ps[:len(ps):len(ps)]
+			}
+			ordered := true
+			for k := 1; k < len(ps); k++ {
+				if ps[k].chunk() <= ps[k-1].chunk() {
+					ordered = false
+					break
+				}
+			}
+			if !ordered {
+				// Parts written by later saves interleave with the
+				// first build's documents.
+				slices.SortFunc(ps, func(a, b posting) int { return cmp.Compare(a.chunk(), b.chunk()) })
+				for k := 1; k < len(ps); k++ {
+					if ps[k].chunk() == ps[k-1].chunk() {
+						return fmt.Errorf("%w: %q twice in chunk %d", ErrStored, names[g], ps[k].chunk())
+					}
+				}
+			}
+			if len(ps) == 0 {
+				continue // held by removed documents only
+			}
+			e := &entries[g]
+			e.postings, e.df = ps, df(ps)
+			e.minTF, e.maxTF = ix.tfRange(ps)
+		}
+		return nil
+	}
+	// A small index is finished on the caller's goroutine: the seeds'
+	// holds some 6,000 postings, fewer than waking threads for them
+	// costs, and a cold ask waits on it.
 	var finish errgroup.Group
 	finish.SetLimit(runtime.GOMAXPROCS(0))
 	for lo := 0; lo < len(names); lo += termBlock {
-		finish.Go(func() error {
-			for g := lo; g < min(lo+termBlock, len(names)); g++ {
-				ps := flat[l.starts[g]:l.starts[g+1]:l.starts[g+1]]
-				// Postings of removed documents leave places behind,
-				// unused until the segments holding them are compacted.
-				if slices.Contains(ps, deadPosting) {
-					ps = slices.DeleteFunc(ps, func(p posting) bool { return p == deadPosting })
-					ps = ps[:len(ps):len(ps)]
-				}
-				ordered := true
-				for k := 1; k < len(ps); k++ {
-					if ps[k].chunk() <= ps[k-1].chunk() {
-						ordered = false
-						break
-					}
-				}
-				if !ordered {
-					// Parts written by later saves interleave with the
-					// first build's documents.
-					slices.SortFunc(ps, func(a, b posting) int { return cmp.Compare(a.chunk(), b.chunk()) })
-					for k := 1; k < len(ps); k++ {
-						if ps[k].chunk() == ps[k-1].chunk() {
-							return fmt.Errorf("%w: %q twice in chunk %d", ErrStored, names[g], ps[k].chunk())
-						}
-					}
-				}
-				if len(ps) == 0 {
-					continue // held by removed documents only
-				}
-				e := &entries[g]
-				e.postings, e.df = ps, df(ps)
-				e.minTF, e.maxTF = ix.tfRange(ps)
+		if len(flat) < serialPostings {
+			if err := block(lo); err != nil {
+				return nil, err
 			}
-			return nil
-		})
+			continue
+		}
+		finish.Go(func() error { return block(lo) })
 	}
 	if err := finish.Wait(); err != nil {
 		return nil, err
