@@ -100,8 +100,8 @@ func LoadKeywordIndex(parts []StoredChunks, n int, docs []DocUnits, p BM25Params
 }
 
 // serialPostings is the number of postings below which Finish works on
-// one goroutine.
-const serialPostings = 1 << 14
+// one goroutine (a variable for the tests, which try both ways).
+var serialPostings = 1 << 14
 
 // KeywordLoad is a keyword index being built from stored counts. It
 // ranks exactly as UpdateKeywordIndex over the same counts: the same

@@ -2,6 +2,7 @@ package rank
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -91,25 +92,30 @@ func TestLoadKeywordIndexMatchesBuild(t *testing.T) {
 		{"interleaved", split(func(c int) int { return c % 3 }, 3, 0)},
 		{"with dead chunks", split(func(c int) int { return c * 2 / len(chunks) }, 2, 40)},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := LoadKeywordIndex(tt.parts, len(chunks), docs, DefaultBM25)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.N != want.N || got.Units != want.Units || !reflect.DeepEqual(got.Lengths, want.Lengths) || !reflect.DeepEqual(got.Weights, want.Weights) {
-				t.Fatalf("other lengths, weights or units")
-			}
-			if !reflect.DeepEqual(got.Terms, want.Terms) {
-				t.Fatalf("other postings")
-			}
-			zw := newZipfWords(r, 2000)
-			for range 50 {
-				q := randomQuery(r, zw)
-				if a, b := got.Search(q, 10), want.Search(q, 10); !reflect.DeepEqual(a, b) {
-					t.Fatalf("Search(%v) = %v, built %v", q, a, b)
+		// Finished on the caller's goroutine and on all cores.
+		for _, serial := range []int{1 << 30, 0} {
+			t.Run(fmt.Sprintf("%s/serial below %d", tt.name, serial), func(t *testing.T) {
+				defer func(was int) { serialPostings = was }(serialPostings)
+				serialPostings = serial
+				got, err := LoadKeywordIndex(tt.parts, len(chunks), docs, DefaultBM25)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-		})
+				if got.N != want.N || got.Units != want.Units || !reflect.DeepEqual(got.Lengths, want.Lengths) || !reflect.DeepEqual(got.Weights, want.Weights) {
+					t.Fatalf("other lengths, weights or units")
+				}
+				if !reflect.DeepEqual(got.Terms, want.Terms) {
+					t.Fatalf("other postings")
+				}
+				zw := newZipfWords(r, 2000)
+				for range 50 {
+					q := randomQuery(r, zw)
+					if a, b := got.Search(q, 10), want.Search(q, 10); !reflect.DeepEqual(a, b) {
+						t.Fatalf("Search(%v) = %v, built %v", q, a, b)
+					}
+				}
+			})
+		}
 	}
 }
 
