@@ -289,8 +289,7 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 		if !ok {
 			return fmt.Errorf("open index %s: %w: segment %s is not described", dir, snapshot.ErrCorrupt, name)
 		}
-		seg, err := snapshot.ReadSegmentMeta(dir, ref)
-		if err != nil {
+		refuse := func(err error) error {
 			// The whole file says best what is wrong: a checksum
 			// mismatch before whatever damaged bytes seem to say.
 			if _, full := snapshot.ReadSegment(dir, ref); full != nil {
@@ -298,21 +297,38 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 			}
 			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %w", dir, snapshot.ErrCorrupt, err)}
 		}
+		seg, err := snapshot.ReadSegmentMeta(dir, ref)
+		if err != nil {
+			return refuse(err)
+		}
 		// Each chunk's row in the index, -1 for one of a document the
-		// index no longer holds (dead until compaction drops it).
+		// index no longer holds (dead until compaction drops it). The
+		// chunks of those it holds are placed now, and the segment's
+		// copies dropped: they need not wait for its text.
 		global := make([]int32, seg.Chunks())
 		for j, sd := range seg.Order {
 			first := seg.First(j)
 			ri, ok := at[sd.ID]
-			// A document of another chunk count than the root's is
-			// refused below; none of its rows is placed.
-			live := ok && root.Docs[ri].Segment == name && len(sd.Chunks) == root.Docs[ri].Chunks
-			for k := range sd.Chunks {
-				global[first+k] = -1
-				if live {
-					global[first+k] = int32(entries[ri].firstChunk + k)
+			if !ok || root.Docs[ri].Segment != name {
+				for k := range sd.Chunks {
+					global[first+k] = -1
 				}
+				continue
 			}
+			rd := root.Docs[ri]
+			if sd.SHA256 != rd.SHA256 || len(sd.Chunks) != rd.Chunks {
+				return refuse(fmt.Errorf("segment %s does not hold %s as the root describes it", name, rd.ID))
+			}
+			e := &entries[ri]
+			for k, c := range sd.Chunks {
+				if c.DocID != rd.ID {
+					return refuse(fmt.Errorf("segment %s holds a chunk of %s under %s", name, c.DocID, rd.ID))
+				}
+				global[first+k] = int32(e.firstChunk + k)
+				ix.chunks[e.firstChunk+k] = packChunk(e, document.Chunk(c))
+				ix.chunkDoc[e.firstChunk+k] = e
+			}
+			sd.Chunks = nil
 		}
 		metas[i], globals[i], parts[i] = seg, global, seg.Keywords(global)
 		return nil
@@ -352,19 +368,12 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 				continue
 			}
 			rd := root.Docs[ri]
-			if sd.SHA256 != rd.SHA256 || len(sd.Chunks) != rd.Chunks || len(sd.Text) != rd.Bytes {
+			if len(sd.Text) != rd.Bytes {
 				return fmt.Errorf("open index %s: %w: segment %s does not hold %s as the root describes it", dir, snapshot.ErrCorrupt, name, rd.ID)
 			}
 			e := &entries[ri]
 			e.Document = document.Document{ID: rd.ID, Title: rd.Title, SHA256: rd.SHA256, Text: sd.Text, Aliases: rd.Aliases, Pages: sd.Pages}
 			e.lines = document.NewLineIndex(e.Text)
-			for k, c := range sd.Chunks {
-				if c.DocID != rd.ID {
-					return fmt.Errorf("open index %s: %w: segment %s holds a chunk of %s under %s", dir, snapshot.ErrCorrupt, name, c.DocID, rd.ID)
-				}
-				ix.chunks[e.firstChunk+k] = packChunk(e, document.Chunk(c))
-				ix.chunkDoc[e.firstChunk+k] = e
-			}
 		}
 		if err := load.Fill(i, seg.Keywords(global).Decode); err != nil {
 			return fmt.Errorf("open index %s: %w: segment %s: %v", dir, snapshot.ErrCorrupt, name, err)
