@@ -342,8 +342,17 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 	}
 	parts = nil
 	var vecMu sync.Mutex
+	// The term counts are read into buffers that go from one segment to
+	// the next (one for each segment read at once), placed, then dropped.
+	scratch := make(chan *[]byte, len(names))
 	err = forEach(ctx, len(names), func(_ context.Context, i int) error {
 		name, global := names[i], globals[i]
+		buf := new([]byte)
+		select {
+		case buf = <-scratch:
+		default:
+		}
+		defer func() { scratch <- buf }()
 		var rowErr error
 		rows := func(*snapshot.Segment) func(int, []float32) {
 			return func(k int, v []float32) {
@@ -354,7 +363,7 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 				}
 			}
 		}
-		seg, err := snapshot.ReadSegmentWith(dir, refs[name], snapshot.ReadOptions{Have: have, Rows: rows, Meta: metas[i]})
+		seg, err := snapshot.ReadSegmentWith(dir, refs[name], snapshot.ReadOptions{Have: have, Rows: rows, Meta: metas[i], Scratch: buf})
 		metas[i] = nil
 		if err != nil {
 			return &segmentError{rootSHA: sum, err: fmt.Errorf("open index %s: %w: %w", dir, snapshot.ErrCorrupt, err)}

@@ -326,6 +326,13 @@ type ReadOptions struct {
 	// Meta is the segment as ReadSegmentMeta read it: its metadata is
 	// not read again, and the result is Meta itself, completed.
 	Meta *Segment
+	// Scratch, when not nil, holds the term counts: they are read into
+	// *Scratch when it is large enough, and *Scratch becomes the buffer
+	// they were read into otherwise. A caller that reads many segments
+	// one after another and is done with each one's counts before the
+	// next (a cold start) then allocates the largest once, instead of
+	// leaving a freed buffer of several megabytes behind per segment.
+	Scratch *[]byte
 }
 
 // ReadSegmentWith is ReadSegment for a caller that holds documents
@@ -586,9 +593,17 @@ func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, 
 	} else if vectors, err = read(lens[2]); err != nil {
 		return nil, nil, err
 	}
-	terms, err := read(lens[3])
-	if err != nil {
+	var terms []byte
+	if opt.Scratch != nil && uint64(cap(*opt.Scratch)) >= lens[3] {
+		terms = (*opt.Scratch)[:lens[3]]
+		if _, err := io.ReadFull(sr, terms); err != nil {
+			return nil, nil, err
+		}
+		h.Write(terms)
+	} else if terms, err = read(lens[3]); err != nil {
 		return nil, nil, err
+	} else if opt.Scratch != nil {
+		*opt.Scratch = terms
 	}
 	h.Write(footer[:])
 	trailer := make([]byte, sha256.Size)
