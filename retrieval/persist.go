@@ -354,11 +354,11 @@ func openSegments(ctx context.Context, dir string, cfg Config, root *wire.Root, 
 		}
 		defer func() { scratch <- buf }()
 		var rowErr error
-		rows := func(*snapshot.Segment) func(int, []float32) {
-			return func(k int, v []float32) {
+		rows := func(*snapshot.Segment) func(int, []int8, float32) {
+			return func(k int, q []int8, scale float32) {
 				if g := global[k]; g >= 0 && rowErr == nil {
 					vecMu.Lock()
-					rowErr = loc.flat.SetUnit(int(g), v)
+					rowErr = loc.flat.SetQuantized(int(g), q, scale)
 					vecMu.Unlock()
 				}
 			}

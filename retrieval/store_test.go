@@ -307,16 +307,31 @@ func encodeSegment(tb testing.TB, docs []snapshot.SegmentDoc) []byte {
 	return b
 }
 
+// sectionAt is where section i of seg (0 the metadata, 1 the text, 2 the
+// vectors, 3 the term counts, 4 the export) starts.
+func sectionAt(seg []byte, i int) int {
+	footer := seg[len(seg)-sha256.Size-5*8-2*sha256.Size:]
+	at := len(snapshot.SegmentMagic)
+	for j := range i {
+		at += int(binary.BigEndian.Uint64(footer[8*j:]))
+	}
+	return at
+}
+
 // withFooter is seg with the length of its section i set to n, and its
-// trailer made to match (the export, which the trailer does not cover,
-// is left out of the hash).
+// trailer made to match (the text and the export, which the trailer does
+// not cover, are left out of the hash).
 func withFooter(seg []byte, i int, n uint64) []byte {
 	body := slices.Clone(seg[:len(seg)-sha256.Size])
-	footer := body[len(body)-5*8-sha256.Size:]
+	footer := body[len(body)-5*8-2*sha256.Size:]
+	meta := binary.BigEndian.Uint64(footer)
+	text := binary.BigEndian.Uint64(footer[8:])
 	export := binary.BigEndian.Uint64(footer[4*8:])
-	binary.BigEndian.PutUint64(footer[8*i:], n)
+	textAt := len(snapshot.SegmentMagic) + int(meta)
 	h := sha256.New()
-	h.Write(body[:len(body)-len(footer)-int(export)])
+	h.Write(body[:textAt])
+	h.Write(body[textAt+int(text) : len(body)-len(footer)-int(export)])
+	binary.BigEndian.PutUint64(footer[8*i:], n)
 	h.Write(footer)
 	return h.Sum(body)
 }
@@ -412,13 +427,15 @@ func TestOpenCorrupt(t *testing.T) {
 		{"byte flipped in the root", with(snapshot.SnapshotFile, flip(raw, len(raw)/2))},
 		{"byte flipped in the root's checksum", with(snapshot.SnapshotFile, flip(raw, len(raw)-1))},
 		{"byte flipped in the magic", with(snapshot.SnapshotFile, flip(raw, 0))},
-		{"other format version", with(snapshot.SnapshotFile, append([]byte(strings.Replace(snapshot.RootMagic, "\n3\n", "\n999\n", 1)), raw[len(snapshot.RootMagic):]...))},
+		{"other format version", with(snapshot.SnapshotFile, append([]byte(strings.TrimSuffix(snapshot.RootMagic, "4\n")+"999\n"), raw[len(snapshot.RootMagic):]...))},
 		{"root garbage", with(snapshot.SnapshotFile, garbage)},
 		{"magic then garbage", with(snapshot.SnapshotFile, append([]byte(snapshot.RootMagic), garbage...))},
 		{"segment missing", with(segName, nil)},
 		{"segment empty", with(segName, []byte{})},
 		{"segment truncated", with(segName, seg[:len(seg)-1])},
-		{"byte flipped in a segment", with(segName, flip(seg, len(seg)/3))},
+		{"byte flipped in a segment's metadata", with(segName, flip(seg, sectionAt(seg, 0)+2))},
+		{"byte flipped in a segment's vectors", with(segName, flip(seg, sectionAt(seg, 2)+1))},
+		{"byte flipped in a segment's term counts", with(segName, flip(seg, sectionAt(seg, 3)+1))},
 		{"segment's checksum zeroed", with(segName, append(seg[:len(seg)-sha256.Size:len(seg)-sha256.Size], make([]byte, sha256.Size)...))},
 		{"root lists a segment it does not describe", with(snapshot.SnapshotFile, unlisted)},
 		{"root counts other chunks", with(snapshot.SnapshotFile, chunkCount)},
@@ -578,5 +595,37 @@ func TestRefreshRebuildsCorruptSegment(t *testing.T) {
 	}
 	if again, err := refreshFolder(ctx, docsDir, indexDir, 0, cfg); err != nil || again.Rebuilt != "" || again.Summary.Unchanged != res.Summary.Added {
 		t.Errorf("after the rebuild: %+v, %v; want unchanged", again.Summary, err)
+	}
+}
+
+// A damaged byte in a segment's copy of a text: opening with the
+// documents at hand does not read that copy and answers as before;
+// citebot index (Refresh) checks every segment whole and rewrites it.
+func TestDamagedTextCopy(t *testing.T) {
+	ctx := context.Background()
+	cfg := benchConfig(t)
+	docsDir, indexDir, good := buildIndexDir(t, smallCorpus(), cfg)
+	segName := segmentNames(t, indexDir)[0]
+	damaged := indexFiles(t, indexDir)
+	seg := slices.Clone(damaged[segName])
+	seg[sectionAt(seg, 1)+3] ^= 0x20
+	damaged[segName] = seg
+	writeIndexFiles(t, indexDir, damaged)
+
+	res, err := updateFolder(ctx, nil, docsDir, indexDir, 0, cfg)
+	if err != nil || res.Rebuilt != "" {
+		t.Fatalf("Update: %v, Rebuilt %q; want the documents' own text taken", err, res.Rebuilt)
+	}
+	sameRanking(t, res.Index, good.Index, loadQueries())
+	if _, err := openDir(ctx, indexDir, cfg); !errors.Is(err, snapshot.ErrCorrupt) {
+		t.Fatalf("Open without the documents: %v, want the damage found", err)
+	}
+
+	res, err = refreshFolder(ctx, docsDir, indexDir, 0, cfg)
+	if err != nil || !res.Saved || !strings.Contains(res.Rebuilt, "text checksum mismatch") {
+		t.Fatalf("Refresh: %v, Saved %v, Rebuilt %q; want the segment rewritten", err, res.Saved, res.Rebuilt)
+	}
+	if _, err := openDir(ctx, indexDir, cfg); err != nil {
+		t.Fatalf("Open after the Refresh: %v", err)
 	}
 }

@@ -67,15 +67,18 @@ func (s *folderStore) Update(ctx context.Context, prev *Index, src Source) (Upda
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	return update(ctx, prev, root, rootSum, docs, skipped, indexDir, cfg, start)
+	return update(ctx, prev, root, rootSum, docs, skipped, indexDir, cfg, start, true)
 }
 
 // update is Update once the documents are loaded. Without prev, root
 // is the root snapshot of indexDir when it could be read: an index built
 // by other versions is rebuilt without reading its segments. rootSum is
 // root's checksum when it is not to be decoded again while the folder
-// holds it, else "".
-func update(ctx context.Context, prev *Index, root *wire.Root, rootSum string, docs []document.Document, skipped []document.Skipped, indexDir string, cfg Config, start time.Time) (UpdateResult, error) {
+// holds it, else "". With share, documents the segments hold with the
+// same bytes are taken from docs, and the segments' copies of their
+// text are not read; without, every segment is read whole, so that a
+// damaged copy is found and rewritten.
+func update(ctx context.Context, prev *Index, root *wire.Root, rootSum string, docs []document.Document, skipped []document.Skipped, indexDir string, cfg Config, start time.Time, share bool) (UpdateResult, error) {
 	var res UpdateResult
 	inMemory := prev != nil
 	var err error
@@ -91,7 +94,11 @@ func update(ctx context.Context, prev *Index, root *wire.Root, rootSum string, d
 		}
 	}
 	if !inMemory {
-		prev, err = openDirSharing(ctx, indexDir, cfg, docs, root, rootSum)
+		shared := docs
+		if !share {
+			shared = nil
+		}
+		prev, err = openDirSharing(ctx, indexDir, cfg, shared, root, rootSum)
 	}
 	switch {
 	case err == nil && !inMemory && root != nil:
@@ -276,13 +283,17 @@ func (s *folderStore) Refresh(ctx context.Context, src Source) (UpdateResult, er
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if root != nil && root.Versions.SameBuilder(cfg.versions()) && snapshot.SegmentsIntact(indexDir, root) {
+	intact := root != nil && root.Versions.SameBuilder(cfg.versions()) && snapshot.SegmentsIntact(indexDir, root)
+	if intact {
 		res, done, err := refreshFromRoot(ctx, root, sum, docs, skipped, indexDir, cfg, start)
 		if err != nil || done {
 			return res, err
 		}
 	}
-	return update(ctx, nil, root, "", docs, skipped, indexDir, cfg, start)
+	// A damaged folder is read whole: a segment's copy of a text is not
+	// read when the documents are at hand, so a damage there would
+	// otherwise stay.
+	return update(ctx, nil, root, "", docs, skipped, indexDir, cfg, start, intact)
 }
 
 // refreshFromRoot is Refresh's work from the root snapshot root, whose

@@ -18,9 +18,10 @@ import "math"
 // for those, the next smaller float32 always is (tested), and it is
 // taken instead.
 
-// quantize stores v as integers in dst (as long as v) and returns their
-// scale, 0 for a zero vector. Components that are not finite count as 0.
-func quantize(dst []int8, v []float32) float32 {
+// Quantize stores v as integers in dst (as long as v) and returns their
+// scale, 0 for a zero vector, as FlatVectors keeps its rows; segments
+// store rows so. Components that are not finite count as 0.
+func Quantize(dst []int8, v []float32) float32 {
 	var m float32
 	for _, x := range v {
 		if a := float32(math.Abs(float64(x))); a > m && !math.IsInf(float64(a), 0) {
@@ -57,8 +58,8 @@ func scaleRoundTrips(s float32) bool {
 	return m/127 == s
 }
 
-// dequantize is the float32 vector of the integers q at scale s.
-func dequantize(q []int8, s float32) []float32 {
+// Dequantize is the float32 vector of the integers q at scale s.
+func Dequantize(q []int8, s float32) []float32 {
 	out := make([]float32, len(q))
 	for i, x := range q {
 		out[i] = float32(x) * s

@@ -17,7 +17,7 @@ import (
 // private top-k heap per core does the same cosine ranking in a fraction
 // of that, and an update copies the rows of unchanged documents instead of
 // adding each vector to a collection again. The rows are kept as int8
-// with a scale each (see quantize).
+// with a scale each (see Quantize).
 type FlatVectors struct {
 	Dim   int       // 0 until a row is set
 	data  []int8    // len(valid)*dim; rows of chunks without a vector are zero
@@ -54,7 +54,33 @@ func (fv *FlatVectors) SetUnit(i int, v []float32) error {
 	if len(v) != fv.Dim {
 		return fmt.Errorf("vector of %d dimensions, others %d", len(v), fv.Dim)
 	}
-	fv.scale[i] = quantize(fv.data[i*fv.Dim:(i+1)*fv.Dim], v)
+	fv.scale[i] = Quantize(fv.data[i*fv.Dim:(i+1)*fv.Dim], v)
+	if !fv.Valid[i] {
+		fv.Valid[i] = true
+		fv.N++
+	}
+	return nil
+}
+
+// SetQuantized stores row i as the integers q at scale s, as Quantize
+// made them and a segment stores them; a zero scale or no nonzero
+// integer is no vector.
+func (fv *FlatVectors) SetQuantized(i int, q []int8, s float32) error {
+	if s == 0 || !slices.ContainsFunc(q, func(x int8) bool { return x != 0 }) {
+		return nil
+	}
+	if !(s > 0) || math.IsInf(float64(s), 0) {
+		return fmt.Errorf("vector scale %v", s)
+	}
+	if fv.Dim == 0 {
+		fv.Dim = len(q)
+		fv.alloc()
+	}
+	if len(q) != fv.Dim {
+		return fmt.Errorf("vector of %d dimensions, others %d", len(q), fv.Dim)
+	}
+	copy(fv.data[i*fv.Dim:(i+1)*fv.Dim], q)
+	fv.scale[i] = s
 	if !fv.Valid[i] {
 		fv.Valid[i] = true
 		fv.N++
@@ -97,7 +123,7 @@ func (fv *FlatVectors) Row(i int) []float32 {
 	if !fv.Valid[i] {
 		return nil
 	}
-	return dequantize(fv.data[i*fv.Dim:(i+1)*fv.Dim], fv.scale[i])
+	return Dequantize(fv.data[i*fv.Dim:(i+1)*fv.Dim], fv.scale[i])
 }
 
 // score is the similarity of the unit vector q to row i.

@@ -94,7 +94,7 @@ func TestDotInt8(t *testing.T) {
 			a[i], ia[i] = float32(r.NormFloat64()), float32(r.IntN(21)-10)
 			mag += math.Abs(float64(a[i]) * float64(b[i]))
 		}
-		fb := dequantize(b[:n], 1)
+		fb := Dequantize(b[:n], 1)
 		for _, f := range []struct {
 			name string
 			dot  func(a []float32, b []int8) float32
@@ -131,7 +131,7 @@ func TestQuantizeRoundTrips(t *testing.T) {
 		}
 		v = UnitVector(v)
 		q := make([]int8, len(v))
-		s := quantize(q, v)
+		s := Quantize(q, v)
 		big := false
 		for j, x := range q {
 			big = big || x == 127 || x == -127
@@ -143,15 +143,15 @@ func TestQuantizeRoundTrips(t *testing.T) {
 			t.Fatalf("%v: no component at ±127", q)
 		}
 		q2 := make([]int8, len(v))
-		if s2 := quantize(q2, dequantize(q, s)); s2 != s || !slices.Equal(q2, q) {
+		if s2 := Quantize(q2, Dequantize(q, s)); s2 != s || !slices.Equal(q2, q) {
 			t.Fatalf("quantized again: scale %v, %v; first %v, %v", s2, q2, s, q)
 		}
 	}
 	q := []int8{5, 5}
-	if s := quantize(q, []float32{0, 0}); s != 0 || q[0] != 0 || q[1] != 0 {
+	if s := Quantize(q, []float32{0, 0}); s != 0 || q[0] != 0 || q[1] != 0 {
 		t.Errorf("the zero vector: scale %v, %v", s, q)
 	}
-	if s := quantize(q, []float32{float32(math.NaN()), 0.5}); q[0] != 0 || q[1] != 127 || s == 0 {
+	if s := Quantize(q, []float32{float32(math.NaN()), 0.5}); q[0] != 0 || q[1] != 127 || s == 0 {
 		t.Errorf("a NaN component: scale %v, %v", s, q)
 	}
 }
@@ -169,7 +169,7 @@ func BenchmarkDot(b *testing.B) {
 		}
 		ints := make([]int8, len(data))
 		for i := range rows {
-			quantize(ints[i*dim:(i+1)*dim], data[i*dim:(i+1)*dim])
+			Quantize(ints[i*dim:(i+1)*dim], data[i*dim:(i+1)*dim])
 		}
 		q := data[:dim]
 		for _, f := range []struct {
@@ -198,7 +198,7 @@ func BenchmarkDot(b *testing.B) {
 // quantized again.
 func rowScore(q, row []float32) float64 {
 	ints := make([]int8, len(row))
-	s := quantize(ints, row)
+	s := Quantize(ints, row)
 	return float64(dotInt8(q, ints) * s)
 }
 

@@ -35,18 +35,20 @@ type SegmentDoc struct {
 	Terms   []rank.ChunkCounts
 }
 
-// A segment of format version 2 stores what opening an index used to
-// work out again: each chunk's term counts (opening tokenised and stemmed
-// every chunk) and its vector as raw float32 rows (opening looked each up
-// in a chromem-go collection imported from gob). Its sections, in order:
+// A segment stores what opening an index would otherwise work out again:
+// each chunk's term counts (instead of tokenising and stemming every
+// chunk) and its vector row as the index keeps it (int8 with a scale,
+// instead of a chromem-go collection imported from gob and quantized
+// again). Its sections, in order (format version 3):
 //
-//	magic   "citebot-segment\n2\n"
+//	magic   "citebot-segment\n3\n"
 //	meta    varints: the documents (ID, SHA-256, text length, pages,
 //	        chunks), the section headings, the vectors' dimension and the
 //	        term dictionary with each term's number of postings
 //	text    the documents' text, one after the other, as they are
-//	vectors a byte per chunk (1: it has a vector), then dim little-endian
-//	        float32 per chunk (zeros for one without)
+//	vectors a byte per chunk (1: it has a vector), then per chunk its
+//	        scale (float32, little-endian) and dim int8 (zeros for one
+//	        without), as rank.Quantize makes them
 //	terms   per chunk: its fields' lengths, its term count, then each
 //	        term as the gap from the last term's dictionary index,
 //	        body count (varints), section and title counts (a byte each)
@@ -54,17 +56,27 @@ type SegmentDoc struct {
 //	        as the embedded vector store holds them, for any tool that
 //	        reads chromem-go; citebot writes through the collection and
 //	        reads the rows above
-//	footer  the five sections' lengths, uint64 big-endian, and the
-//	        export's SHA-256
-//	trailer SHA-256 of everything before it but the export: opening
-//	        reads neither the export nor its bytes (SegmentsIntact
-//	        checks both)
+//	footer  the five sections' lengths, uint64 big-endian, the export's
+//	        SHA-256 and the text's
+//	trailer SHA-256 of everything before it but the text and the
+//	        export, which have their own in the footer: a cold start,
+//	        which holds the documents already (their SHA-256 is in the
+//	        meta), reads neither, and SegmentsIntact checks all three
 //
-// The text is read into one buffer that every document's Text slices,
-// not copied per document; the other sections are read, decoded and
-// dropped.
+// The text, when it is read, goes into one buffer that every document's
+// Text slices, not copied per document; the other sections are read,
+// decoded and dropped.
 
-const footerLen = 5*8 + sha256.Size
+const footerLen = 5*8 + 2*sha256.Size
+
+// Where the footer keeps the export's and the text's checksums.
+const (
+	exportSumAt = 5 * 8
+	textSumAt   = exportSumAt + sha256.Size
+)
+
+// rowBytes is the size of one chunk's row in the vectors section.
+func rowBytes(dim int) int { return 4 + dim }
 
 // Segment is a segment file read back.
 type Segment struct {
@@ -218,20 +230,21 @@ func encodeSegment(docs []SegmentDoc) (*encodedSegment, error) {
 		meta = binary.AppendUvarint(meta, uint64(postings[i]))
 	}
 
-	vectors := make([]byte, n, n+n*dim*4)
+	vectors := make([]byte, n, n+n*rowBytes(dim))
 	terms := make([]byte, 0, n*16)
+	q := make([]int8, dim)
 	row := 0
 	for _, d := range docs {
 		for k, v := range d.Vectors {
+			clear(q)
+			var scale float32
 			if v != nil {
 				vectors[row] = 1
+				scale = rank.Quantize(q, v)
 			}
-			for j := range dim {
-				x := float32(0)
-				if v != nil {
-					x = v[j]
-				}
-				vectors = binary.LittleEndian.AppendUint32(vectors, math.Float32bits(x))
+			vectors = binary.LittleEndian.AppendUint32(vectors, math.Float32bits(scale))
+			for _, x := range q {
+				vectors = append(vectors, byte(x))
 			}
 			row++
 			cc := d.Terms[k]
@@ -268,8 +281,10 @@ func (e *encodedSegment) write(file io.Writer) ([]byte, error) {
 		return nil, err
 	}
 	lens[0] = uint64(len(e.meta))
+	th := sha256.New()
+	tw := io.MultiWriter(file, th)
 	for _, d := range e.docs {
-		if _, err := io.WriteString(w, d.Doc.Text); err != nil {
+		if _, err := io.WriteString(tw, d.Doc.Text); err != nil {
 			return nil, err
 		}
 		lens[1] += uint64(len(d.Doc.Text))
@@ -292,7 +307,8 @@ func (e *encodedSegment) write(file io.Writer) ([]byte, error) {
 	for i, l := range lens {
 		binary.BigEndian.PutUint64(footer[8*i:], l)
 	}
-	copy(footer[5*8:], eh.Sum(nil))
+	copy(footer[exportSumAt:], eh.Sum(nil))
+	copy(footer[textSumAt:], th.Sum(nil))
 	if _, err := w.Write(footer[:]); err != nil {
 		return nil, err
 	}
@@ -315,14 +331,15 @@ func ReadSegment(dir string, ref wire.SegmentRef) (*Segment, error) {
 // segment's text and vectors go straight where the index keeps them.
 type ReadOptions struct {
 	// Have gives the text of a document the caller holds already, by ID
-	// and SHA-256.
+	// and SHA-256 (of its file's bytes, which decide its text).
 	Have func(id, sha string) (string, bool)
 	// Rows, once the segment's documents are known, returns where each
 	// chunk's vector goes: the rows are streamed to it, one at a time,
-	// not kept in the Segment (whose Vector then reports none). The rows
-	// come before the checksum is verified: on an error the caller
-	// discards what it was given.
-	Rows func(s *Segment) func(k int, v []float32)
+	// as integers and scale (the integers' slice is reused), not kept in
+	// the Segment (whose Vector then reports none). The rows come before
+	// the checksum is verified: on an error the caller discards what it
+	// was given.
+	Rows func(s *Segment) func(k int, q []int8, scale float32)
 	// Meta is the segment as ReadSegmentMeta read it: its metadata is
 	// not read again, and the result is Meta itself, completed.
 	Meta *Segment
@@ -337,20 +354,10 @@ type ReadOptions struct {
 
 // ReadSegmentWith is ReadSegment for a caller that holds documents
 // already, as a cold start does, having loaded the folder: when opt.Have
-// gives the text of every document of the segment, and those are the
-// segment's bytes, the documents share them, and the segment's text is
-// compared and hashed on its way past, never held: the text is in memory
-// once, not twice. Likewise the vectors, with opt.Rows.
+// gives the text of every document of the segment, the documents share
+// it, and the segment's text is not read at all: the text is read and in
+// memory once, not twice. Likewise the vectors, with opt.Rows.
 func ReadSegmentWith(dir string, ref wire.SegmentRef, opt ReadOptions) (*Segment, error) {
-	s, err := readSegmentFile(dir, ref, opt)
-	if errors.Is(err, errTextDiffers) {
-		opt.Have = nil
-		s, err = readSegmentFile(dir, ref, opt)
-	}
-	return s, err
-}
-
-func readSegmentFile(dir string, ref wire.SegmentRef, opt ReadOptions) (*Segment, error) {
 	f, err := os.Open(filepath.Join(dir, ref.Name))
 	if err != nil {
 		return nil, fmt.Errorf("segment: %w", err)
@@ -364,9 +371,6 @@ func readSegmentFile(dir string, ref wire.SegmentRef, opt ReadOptions) (*Segment
 		return nil, fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, fi.Size(), ref.Size)
 	}
 	s, sum, err := readSegment(f, ref.Size, opt)
-	if errors.Is(err, errTextDiffers) {
-		return nil, err
-	}
 	if err != nil {
 		return nil, fmt.Errorf("segment %s: %w", ref.Name, corrupt(err))
 	}
@@ -506,9 +510,13 @@ func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, 
 	if err != nil {
 		return nil, nil, err
 	}
+	lens, footer := head.lens, head.footer
+	textAt := int64(len(SegmentMagic)) + int64(lens[0])
+	restAt := textAt + int64(lens[1]) // the vectors, then the terms
 	h := sha256.New()
 	h.Write([]byte(SegmentMagic))
-	from := int64(len(SegmentMagic)) // where reading starts
+	var s *Segment
+	var metaErr error
 	if opt.Meta != nil {
 		// Read before: the checksum below covers those bytes, so a file
 		// changed in between is found.
@@ -516,32 +524,21 @@ func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, 
 			return nil, nil, errors.New("changed while it was read")
 		}
 		h.Write(opt.Meta.meta)
-		from += int64(head.lens[0])
-	}
-	sr := bufio.NewReaderSize(io.NewSectionReader(r, from, head.end-from), 1<<16)
-	read := func(n uint64) ([]byte, error) {
-		b := make([]byte, n)
-		if _, err := io.ReadFull(sr, b); err != nil {
-			return nil, err
-		}
-		h.Write(b)
-		return b, nil
-	}
-	lens, footer := head.lens, head.footer
-	var s *Segment
-	var metaErr error
-	if opt.Meta != nil {
 		s = opt.Meta
 	} else {
-		meta, err := read(lens[0])
-		if err != nil {
+		meta := make([]byte, lens[0])
+		if _, err := r.ReadAt(meta, int64(len(SegmentMagic))); err != nil {
 			return nil, nil, err
 		}
+		h.Write(meta)
+		// The metadata is decoded before the checksum is known, to learn
+		// whether the caller has the text already; a checksum mismatch
+		// is reported before anything it found.
 		s, metaErr = decodeMeta(meta, lens[1])
 	}
-	// The metadata is decoded before the checksum is known, to learn
-	// whether the caller has the text already; a checksum mismatch is
-	// reported before anything it found.
+	// The caller's documents are the segment's when their SHA-256 is the
+	// one the metadata records, which the trailer covers: the segment's
+	// copy of their text is then neither read nor hashed.
 	var texts []string
 	if metaErr == nil && have != nil {
 		texts = make([]string, len(s.Order))
@@ -555,19 +552,27 @@ func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, 
 		}
 	}
 	var text []byte
-	if texts != nil {
-		same, err := hashComparing(h, sr, texts)
-		if err != nil {
+	textErr := error(nil)
+	if texts == nil {
+		text = make([]byte, lens[1])
+		if _, err := r.ReadAt(text, textAt); err != nil && !(errors.Is(err, io.EOF) && len(text) == 0) {
 			return nil, nil, err
 		}
-		if !same {
-			return nil, nil, errTextDiffers
+		if sum := sha256.Sum256(text); !bytes.Equal(sum[:], footer[textSumAt:]) {
+			textErr = errors.New("text checksum mismatch (truncated or damaged)")
 		}
-	} else if text, err = read(lens[1]); err != nil {
-		return nil, nil, err
 	}
-	var sink func(int, []float32)
-	if metaErr == nil && opt.Rows != nil && lens[2] == uint64(s.chunks)*(1+4*uint64(s.Dim)) {
+	sr := bufio.NewReaderSize(io.NewSectionReader(r, restAt, head.end-restAt-int64(lens[4])), 1<<16)
+	read := func(n uint64) ([]byte, error) {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(sr, b); err != nil {
+			return nil, err
+		}
+		h.Write(b)
+		return b, nil
+	}
+	var sink func(k int, q []int8, scale float32)
+	if metaErr == nil && opt.Rows != nil && lens[2] == uint64(s.chunks)*uint64(1+rowBytes(s.Dim)) {
 		sink = opt.Rows(s)
 	}
 	var vectors []byte
@@ -576,17 +581,17 @@ func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, 
 		if err != nil {
 			return nil, nil, err
 		}
-		raw, row := make([]byte, 4*s.Dim), make([]float32, s.Dim)
+		raw, q := make([]byte, rowBytes(s.Dim)), make([]int8, s.Dim)
 		for k, v := range valid {
 			if _, err := io.ReadFull(sr, raw); err != nil {
 				return nil, nil, err
 			}
 			h.Write(raw)
 			if v == 1 {
-				for j := range row {
-					row[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+				for j := range q {
+					q[j] = int8(raw[4+j])
 				}
-				sink(k, row)
+				sink(k, q, math.Float32frombits(binary.LittleEndian.Uint32(raw)))
 			}
 		}
 		vectors = valid
@@ -613,6 +618,9 @@ func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, 
 	if sum := h.Sum(nil); string(sum) != string(trailer) {
 		return nil, nil, errors.New("checksum mismatch (truncated or damaged)")
 	}
+	if textErr != nil {
+		return nil, nil, textErr
+	}
 	if metaErr != nil {
 		return nil, nil, metaErr
 	}
@@ -631,29 +639,6 @@ func readSegment(r io.ReaderAt, size int64, opt ReadOptions) (*Segment, []byte, 
 		return nil, nil, err
 	}
 	return s, trailer, nil
-}
-
-// errTextDiffers says a text the caller had is not the segment's.
-var errTextDiffers = errors.New("text differs from the document given")
-
-// hashComparing reads the text section from r into h, comparing it with
-// texts, one after the other, and reports whether they are the same
-// bytes. It keeps no more than its buffer.
-func hashComparing(h io.Writer, r io.Reader, texts []string) (bool, error) {
-	buf := make([]byte, 1<<16)
-	same := true
-	for _, t := range texts {
-		for len(t) > 0 {
-			n, err := io.ReadFull(r, buf[:min(len(buf), len(t))])
-			if err != nil {
-				return false, err
-			}
-			h.Write(buf[:n])
-			same = same && string(buf[:n]) == t[:n]
-			t = t[n:]
-		}
-	}
-	return same, nil
 }
 
 // decodeMeta decodes a segment's metadata, whose text section is
@@ -751,7 +736,7 @@ func (s *Segment) attach(vectors, terms []byte, streamed bool) error {
 	switch {
 	case streamed:
 		s.valid = vectors
-	case uint64(len(vectors)) != uint64(s.chunks)*(1+4*uint64(s.Dim)):
+	case uint64(len(vectors)) != uint64(s.chunks)*uint64(1+rowBytes(s.Dim)):
 		return fmt.Errorf("vectors of %d bytes for %d chunks of %d dimensions", len(vectors), s.chunks, s.Dim)
 	default:
 		s.valid, s.vectors = vectors[:s.chunks], vectors[s.chunks:]
@@ -769,15 +754,18 @@ func (s *Segment) attach(vectors, terms []byte, streamed bool) error {
 func (s *Segment) Chunks() int { return s.chunks }
 
 // Vector copies the vector of the segment's chunk k into dst, of length
-// Dim, and reports whether the chunk has one; a segment whose rows were
-// streamed to ReadOptions.Rows has none left.
+// Dim (its integers times its scale, as rank.Dequantize makes them), and
+// reports whether the chunk has one; a segment whose rows were streamed
+// to ReadOptions.Rows has none left.
 func (s *Segment) Vector(k int, dst []float32) bool {
 	if s.valid[k] == 0 || s.vectors == nil {
 		return false
 	}
-	row := s.vectors[k*s.Dim*4 : (k+1)*s.Dim*4]
+	n := rowBytes(s.Dim)
+	row := s.vectors[k*n : (k+1)*n]
+	scale := math.Float32frombits(binary.LittleEndian.Uint32(row))
 	for j := range dst {
-		dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(row[4*j:]))
+		dst[j] = float32(int8(row[4+j])) * scale
 	}
 	return true
 }
@@ -1011,33 +999,35 @@ func VectorID(c document.Chunk) string {
 }
 
 // VerifySegment checks a whole segment as r holds it, its size bytes:
-// the trailer, against ref's checksum, and the export's checksum.
+// the trailer, against ref's checksum, and the text's and the export's
+// checksums.
 func VerifySegment(r io.ReaderAt, size int64, ref wire.SegmentRef) error {
-	if size != ref.Size || size < int64(len(SegmentMagic)+footerLen+sha256.Size) {
+	if size != ref.Size {
 		return fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, size, ref.Size)
 	}
-	var footer [footerLen]byte
-	end := size - sha256.Size - footerLen
-	if _, err := r.ReadAt(footer[:], end); err != nil {
-		return fmt.Errorf("segment %s: %w", ref.Name, err)
+	head, err := readFrame(r, size)
+	if err != nil {
+		return fmt.Errorf("segment %s: %w", ref.Name, corrupt(err))
 	}
-	export := int64(binary.BigEndian.Uint64(footer[4*8:]))
-	if export < 0 || export > end-int64(len(SegmentMagic)) {
-		return fmt.Errorf("segment %s: %w: export of %d bytes", ref.Name, ErrCorrupt, export)
+	lens := head.lens
+	textAt := int64(len(SegmentMagic)) + int64(lens[0])
+	exportAt := head.end - int64(lens[4])
+	h, th, eh := sha256.New(), sha256.New(), sha256.New()
+	for _, part := range []struct {
+		h        io.Writer
+		from, to int64
+	}{{h, 0, textAt}, {th, textAt, textAt + int64(lens[1])}, {h, textAt + int64(lens[1]), exportAt}, {eh, exportAt, head.end}} {
+		if _, err := io.Copy(part.h, io.NewSectionReader(r, part.from, part.to-part.from)); err != nil {
+			return fmt.Errorf("segment %s: %w", ref.Name, err)
+		}
 	}
-	h, eh := sha256.New(), sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(r, 0, end-export)); err != nil {
-		return fmt.Errorf("segment %s: %w", ref.Name, err)
-	}
-	if _, err := io.Copy(eh, io.NewSectionReader(r, end-export, export)); err != nil {
-		return fmt.Errorf("segment %s: %w", ref.Name, err)
-	}
-	h.Write(footer[:])
+	h.Write(head.footer[:])
 	trailer := make([]byte, sha256.Size)
 	if _, err := r.ReadAt(trailer, size-sha256.Size); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("segment %s: %w", ref.Name, err)
 	}
-	if sum := h.Sum(nil); !bytes.Equal(sum, trailer) || hex.EncodeToString(sum) != ref.SHA256 || !bytes.Equal(eh.Sum(nil), footer[5*8:]) {
+	if sum := h.Sum(nil); !bytes.Equal(sum, trailer) || hex.EncodeToString(sum) != ref.SHA256 ||
+		!bytes.Equal(th.Sum(nil), head.footer[textSumAt:]) || !bytes.Equal(eh.Sum(nil), head.footer[exportSumAt:textSumAt]) {
 		return fmt.Errorf("segment %s: %w: checksum mismatch", ref.Name, ErrCorrupt)
 	}
 	return nil

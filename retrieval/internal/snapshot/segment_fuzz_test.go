@@ -47,10 +47,10 @@ func FuzzDecodeSegment(f *testing.F) {
 		raw := append(body, sum[:]...)
 		// Streaming the rows reads the same file the same way.
 		var streamed int
-		_, _, serr := readSegment(bytesReaderAt(raw), int64(len(raw)), ReadOptions{Rows: func(s *Segment) func(int, []float32) {
-			return func(k int, v []float32) {
-				if k < 0 || k >= s.Chunks() || len(v) != s.Dim {
-					t.Fatalf("row %d of %d, %d of %d dimensions", k, s.Chunks(), len(v), s.Dim)
+		_, _, serr := readSegment(bytesReaderAt(raw), int64(len(raw)), ReadOptions{Rows: func(s *Segment) func(int, []int8, float32) {
+			return func(k int, q []int8, _ float32) {
+				if k < 0 || k >= s.Chunks() || len(q) != s.Dim {
+					t.Fatalf("row %d of %d, %d of %d dimensions", k, s.Chunks(), len(q), s.Dim)
 				}
 				streamed++
 			}
@@ -106,9 +106,11 @@ func TestDecodeSegmentSeed(t *testing.T) {
 	if len(s.Order) != 2 || s.Docs["a.txt"].Text != "Bees make honey. Hives." || s.Dim != 2 || s.Chunks() != 3 {
 		t.Fatalf("decoded %d docs, %d chunks of dim %d", len(s.Order), s.Chunks(), s.Dim)
 	}
-	row := make([]float32, 2)
-	if !s.Vector(0, row) || row[0] != 0.6 || s.Vector(1, row) {
-		t.Errorf("vectors read back wrong: %v", row)
+	// The rows as the index keeps them: int8 with a scale.
+	row, q := make([]float32, 2), make([]int8, 2)
+	want := rank.Dequantize(q, rank.Quantize(q, []float32{0.6, 0.8}))
+	if !s.Vector(0, row) || !slices.Equal(row, want) || s.Vector(1, row) {
+		t.Errorf("vectors read back as %v, want %v", row, want)
 	}
 	sd, err := s.SegmentDoc(context.Background(), "a.txt")
 	if err != nil || len(sd.Terms) != 2 || len(sd.Terms[0].Terms) != 3 || sd.Terms[0].Terms[0].Term != "bee" || sd.Terms[0].Terms[0].Section != 1 {

@@ -52,11 +52,14 @@ const (
 	// next save).
 	SnapshotMagicV1 = "citebot-snapshot\n1\n"
 	// RootMagicV2 starts a root listing segments of version 1, which
-	// hold no term counts: such an index is rebuilt (ErrOldSegments).
+	// hold no term counts, and RootMagicV3 one listing segments of
+	// version 2, whose vectors are float32 and whose text the trailer
+	// covers: such an index is rebuilt (ErrOldSegments).
 	RootMagicV2    = "citebot-snapshot\n2\n"
-	RootMagic      = "citebot-snapshot\n3\n"
+	RootMagicV3    = "citebot-snapshot\n3\n"
+	RootMagic      = "citebot-snapshot\n4\n"
 	SegmentMagicV1 = "citebot-segment\n1\n"
-	SegmentMagic   = "citebot-segment\n2\n"
+	SegmentMagic   = "citebot-segment\n3\n"
 )
 
 // ErrNoIndex means the index folder has no snapshot yet.
@@ -327,7 +330,7 @@ func ReadRootKnown(dir string, known *wire.Root, knownSum string) (root *wire.Ro
 	if bytes.HasPrefix(raw, []byte(SnapshotMagicV1)) {
 		return nil, "", raw, ErrOldFormat
 	}
-	if bytes.HasPrefix(raw, []byte(RootMagicV2)) {
+	if bytes.HasPrefix(raw, []byte(RootMagicV2)) || bytes.HasPrefix(raw, []byte(RootMagicV3)) {
 		// It wraps ErrCorrupt too: whoever cannot open it rebuilds it.
 		return nil, "", nil, fmt.Errorf("open index %s: %w: %w", dir, ErrCorrupt, ErrOldSegments)
 	}
@@ -349,11 +352,12 @@ func ReadRootKnown(dir string, known *wire.Root, knownSum string) (root *wire.Ro
 // ErrOldFormat marks a version 1 snapshot.
 var ErrOldFormat = errors.New("snapshot of format version 1")
 
-// ErrOldSegments marks an index whose segments are of format version 1:
-// they lack the term counts and vector rows opening now reads, and
-// working those out again is what a rebuild does anyway, so the index is
+// ErrOldSegments marks an index whose segments are of an earlier format:
+// version 1 lacks the term counts and vector rows opening now reads,
+// version 2 holds float32 rows and checks the text with the rest.
+// Working those out again is what a rebuild does anyway, so the index is
 // rebuilt, once, rather than read.
-var ErrOldSegments = errors.New("index format changed (segments of version 1, without term counts; this citebot writes version 2)")
+var ErrOldSegments = errors.New("index format changed (segments of an earlier version; this citebot writes version 3, with term counts, int8 vector rows and the text checked on its own)")
 
 // VerifyChecksum checks a file's magic and checksum trailer and returns
 // the bytes before the trailer and the trailer.
