@@ -802,21 +802,38 @@ func (s *Segment) decodeChunk(d *decoder, k int, chunk func(i, body, section, ti
 		return err
 	}
 	id := -1
+	p := d.b // moved locally, and stored back only for the slow path
 	for range n {
-		gap := d.count(len(s.dict))
-		b := d.count(math.MaxUint16)
-		sec, tit := d.byte(), d.byte()
-		id += gap + 1
-		if d.err == nil && id >= len(s.dict) {
-			d.fail("term index")
+		var gap, b int
+		var sec, tit byte
+		g, i := shortUvarint(p)
+		c, j := shortUvarint(p[i:])
+		if i > 0 && j > 0 && len(p) >= i+j+2 {
+			// The usual term: its gap and body count of at most two
+			// bytes each (two fifths of opening a large index was
+			// decoding varints one call at a time).
+			gap, b, sec, tit = g, c, p[i+j], p[i+j+1]
+			p = p[i+j+2:]
+		} else {
+			d.b = p
+			gap, b = d.count(len(s.dict)), d.count(math.MaxUint16)
+			sec, tit = d.byte(), d.byte()
+			if d.err != nil {
+				return d.err
+			}
+			p = d.b
 		}
-		if d.err != nil {
+		id += gap + 1
+		if id >= len(s.dict) {
+			d.b = p
+			d.fail("term index")
 			return d.err
 		}
 		if err := term(id, uint16(b), sec, tit); err != nil {
 			return err
 		}
 	}
+	d.b = p
 	return nil
 }
 
@@ -904,6 +921,19 @@ func (d *decoder) uvarint() uint64 {
 	}
 	d.b = d.b[n:]
 	return v
+}
+
+// shortUvarint decodes a varint of one or two bytes at the start of p:
+// its value and length, or 0, 0 for anything else (longer, or cut
+// short), which the caller decodes the slow way.
+func shortUvarint(p []byte) (int, int) {
+	switch {
+	case len(p) >= 1 && p[0] < 0x80:
+		return int(p[0]), 1
+	case len(p) >= 2 && p[1] < 0x80 && p[1] != 0:
+		return int(p[0]&0x7f) | int(p[1])<<7, 2
+	}
+	return 0, 0
 }
 
 // count reads a count of at most limit.
