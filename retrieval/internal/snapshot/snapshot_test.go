@@ -82,9 +82,10 @@ func TestSplitParts(t *testing.T) {
 		{"none", nil, 0},
 		{"one small", sizes(1, 100), 1},
 		{"one huge", sizes(1, 100*mb), 1},
-		{"just under one part", sizes(16, mb), 1},
-		{"40 MB", sizes(40, mb), 3},
-		{"100 MB in small documents", sizes(10000, 10000), 6},
+		{"just under one part", sizes(8, mb), 1},
+		{"40 MB", sizes(40, mb), 5},
+		{"100 MB in small documents", sizes(10000, 10000), 12},
+		{"a corpus of more than maxSegments/2 parts", sizes(300, mb), maxSegments / 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -98,8 +98,12 @@ type ManifestDocument struct {
 const (
 	// segmentTargetBytes is the text a save puts in one segment when it
 	// writes many documents (a first build): several segments are
-	// written, and later read, in parallel.
-	segmentTargetBytes = 16 << 20
+	// written, and later read, in parallel, and what writing one holds
+	// besides the index (its term counts, vectors, chromem-go collection
+	// and export: some six times its text) stays small. At most
+	// maxSegments/2 are written at once, larger for a larger corpus, so
+	// that later saves have room before compaction.
+	segmentTargetBytes = 8 << 20
 	// maxSegments bounds how many segments an index has: beyond it a
 	// save merges the smallest ones, which are those of earlier small
 	// saves, into its own.
@@ -240,7 +244,7 @@ func splitParts(docs []wire.RootDoc, pending []int) [][]int {
 	for _, i := range pending {
 		total += int64(docs[i].Bytes)
 	}
-	n := max(1, int((total+segmentTargetBytes-1)/segmentTargetBytes))
+	n := min(max(1, int((total+segmentTargetBytes-1)/segmentTargetBytes)), maxSegments/2)
 	if len(pending) == 0 {
 		return nil
 	}
