@@ -371,39 +371,16 @@ func embedDocuments(ctx context.Context, docs []document.Document, idx []int, re
 	}
 	m.toEmbed(len(refs))
 	defer m.built()
-	text := func(r ref) string { return embedText(docs[r.doc], results[r.doc].chunks[r.chunk]) }
-	if e.EmbedBatch != nil {
-		if len(refs) > 0 {
-			texts := make([]string, len(refs))
-			for j, r := range refs {
-				texts[j] = text(r)
-			}
-			vecs, err := e.EmbedBatch(ctx, texts)
-			if err != nil {
-				return 0, fmt.Errorf("embed %d chunks of %d documents: %w", len(texts), len(idx), err)
-			}
-			if len(vecs) != len(texts) {
-				return 0, fmt.Errorf("embed: %s returned %d vectors for %d chunks", e.Name, len(vecs), len(texts))
-			}
-			for j, r := range refs {
-				results[r.doc].vectors[r.chunk] = vecs[j]
-			}
-			m.embeddedChunks(len(refs))
-		}
-	} else {
-		err := forEach(ctx, len(refs), func(ctx context.Context, j int) error {
-			r := refs[j]
-			v, err := e.Embed(ctx, text(r))
-			if err != nil {
-				return fmt.Errorf("embed %s: %w", docs[r.doc].ID, err)
-			}
-			results[r.doc].vectors[r.chunk] = v
-			m.embeddedChunks(1)
-			return nil
-		})
-		if err != nil {
-			return 0, err
-		}
+	texts := make([]string, len(refs))
+	for j, r := range refs {
+		texts[j] = embedText(docs[r.doc], results[r.doc].chunks[r.chunk])
+	}
+	vecs, err := embedTexts(ctx, e, texts, func(j int) string { return docs[refs[j].doc].ID }, m)
+	if err != nil {
+		return 0, fmt.Errorf("embed %d chunks of %d documents: %w", len(texts), len(idx), err)
+	}
+	for j, r := range refs {
+		results[r.doc].vectors[r.chunk] = vecs[j]
 	}
 	// An empty vector is no vector (the chunk is found by its words only);
 	// all others must agree, or cosine scores would mean nothing.
@@ -419,6 +396,37 @@ func embedDocuments(ctx context.Context, docs []document.Document, idx []int, re
 		}
 	}
 	return dim, nil
+}
+
+// embedTexts embeds texts: in one call when the embedder has EmbedBatch
+// (it sends them in batches), otherwise each on its own, on all cores;
+// doc names the document of text j in errors. m hears of each embedded.
+func embedTexts(ctx context.Context, e Embedder, texts []string, doc func(j int) string, m *Meter) ([][]float32, error) {
+	if len(texts) == 0 {
+		return nil, nil
+	}
+	if e.EmbedBatch != nil {
+		vecs, err := e.EmbedBatch(ctx, texts)
+		if err != nil {
+			return nil, err
+		}
+		if len(vecs) != len(texts) {
+			return nil, fmt.Errorf("%s returned %d vectors for %d chunks", e.Name, len(vecs), len(texts))
+		}
+		m.embeddedChunks(len(texts))
+		return vecs, nil
+	}
+	vecs := make([][]float32, len(texts))
+	err := forEach(ctx, len(texts), func(ctx context.Context, j int) error {
+		v, err := e.Embed(ctx, texts[j])
+		if err != nil {
+			return fmt.Errorf("%s: %w", doc(j), err)
+		}
+		vecs[j] = v
+		m.embeddedChunks(1)
+		return nil
+	})
+	return vecs, err
 }
 
 // dimension is the length of the index's vectors: those it holds, else

@@ -164,6 +164,9 @@ func update(ctx context.Context, prev *Index, root *wire.Root, rootSum string, d
 // buildAndSave builds the index of docs, reusing what it can of prev, and
 // saves it; res says why prev is nil, if it is.
 func buildAndSave(ctx context.Context, prev *Index, docs []document.Document, skipped []document.Skipped, indexDir string, cfg Config, start time.Time, res UpdateResult) (UpdateResult, error) {
+	if prev == nil {
+		return buildIntoFolder(ctx, docs, skipped, indexDir, cfg, start, res)
+	}
 	ix, sum, err := build(ctx, docs, skipped, cfg, prev)
 	if err != nil {
 		return UpdateResult{}, err
