@@ -36,6 +36,7 @@ func runIndex(ctx context.Context, args []string, getenv func(string) string, st
 		ctx = retrieval.WithMeter(ctx, m)
 		stopProgress = showProgress(stderr, m, 200*time.Millisecond)
 	}
+	defer collectOften(getenv)()
 	res, err := st.Refresh(ctx, retrieval.FromFolder(c.Docs, c.MaxFileBytes))
 	stopProgress()
 	if err != nil {

@@ -91,3 +91,23 @@ func deferCollection(getenv func(string) string) {
 		debug.SetMemoryLimit(limit)
 	}, struct{}{})
 }
+
+// batchGCPercent is the collector's pacing for `citebot index`.
+const batchGCPercent = 25
+
+// collectOften has the collector run once garbage reaches a quarter of
+// what is live, instead of as much again. A build is a batch whose peak
+// is what counts, and whose live heap (the text, the segment being
+// written, then the index being opened) is mostly arrays without
+// pointers, cheap to collect: at 10,000 documents (104 MB of text) a
+// full build peaked at 546 MB with the default pacing and at 383 MB so,
+// for about a fifth more CPU. A GOGC or GOMEMLIMIT in the environment is
+// the operator's choice and is left alone. The returned function gives
+// the pacing back (the command may run inside a longer process, a test's).
+func collectOften(getenv func(string) string) (restore func()) {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	pct := debug.SetGCPercent(batchGCPercent)
+	return func() { debug.SetGCPercent(pct) }
+}

@@ -74,3 +74,30 @@ func TestDeferCollection(t *testing.T) {
 		t.Errorf("GC percent %d with GOGC=50 set: the operator's choice must stand", got)
 	}
 }
+
+// collectOften sets the batch pacing unless the operator chose one, and
+// gives the previous one back.
+func TestCollectOften(t *testing.T) {
+	pct := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(pct) })
+	for _, tt := range []struct {
+		env  map[string]string
+		want int
+	}{
+		{nil, batchGCPercent},
+		{map[string]string{"GOGC": "200"}, 100},
+		{map[string]string{"GOMEMLIMIT": "1GiB"}, 100},
+	} {
+		debug.SetGCPercent(100)
+		restore := collectOften(func(k string) string { return tt.env[k] })
+		got := debug.SetGCPercent(-1)
+		debug.SetGCPercent(got)
+		if got != tt.want {
+			t.Errorf("with %v: GC percent %d, want %d", tt.env, got, tt.want)
+		}
+		restore()
+		if got := debug.SetGCPercent(100); got != 100 {
+			t.Errorf("with %v: GC percent %d once restored, want 100", tt.env, got)
+		}
+	}
+}
