@@ -358,18 +358,11 @@ type ReadOptions struct {
 // it, and the segment's text is not read at all: the text is read and in
 // memory once, not twice. Likewise the vectors, with opt.Rows.
 func ReadSegmentWith(dir string, ref wire.SegmentRef, opt ReadOptions) (*Segment, error) {
-	f, err := os.Open(filepath.Join(dir, ref.Name))
+	f, err := openSegment(dir, ref)
 	if err != nil {
-		return nil, fmt.Errorf("segment: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("segment: %w", err)
-	}
-	if fi.Size() != ref.Size {
-		return nil, fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, fi.Size(), ref.Size)
-	}
 	s, sum, err := readSegment(f, ref.Size, opt)
 	if err != nil {
 		return nil, fmt.Errorf("segment %s: %w", ref.Name, corrupt(err))
@@ -469,6 +462,24 @@ func readFrame(r io.ReaderAt, size int64) (frame, error) {
 	return f, nil
 }
 
+// openSegment opens the segment ref names in dir, checking its size.
+func openSegment(dir string, ref wire.SegmentRef) (*os.File, error) {
+	f, err := os.Open(filepath.Join(dir, ref.Name))
+	if err != nil {
+		return nil, fmt.Errorf("segment: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("segment: %w", err)
+	}
+	if fi.Size() != ref.Size {
+		f.Close()
+		return nil, fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, fi.Size(), ref.Size)
+	}
+	return f, nil
+}
+
 // ReadSegmentMeta reads the documents, chunks and term dictionary of the
 // segment ref names in dir, and nothing else: what opening an index
 // needs of every segment before it reads any counts (every term's
@@ -476,18 +487,11 @@ func readFrame(r io.ReaderAt, size int64) (frame, error) {
 // verified yet: ReadSegmentWith, given the result as ReadOptions.Meta,
 // reads the rest and checks the whole.
 func ReadSegmentMeta(dir string, ref wire.SegmentRef) (*Segment, error) {
-	f, err := os.Open(filepath.Join(dir, ref.Name))
+	f, err := openSegment(dir, ref)
 	if err != nil {
-		return nil, fmt.Errorf("segment: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("segment: %w", err)
-	}
-	if fi.Size() != ref.Size {
-		return nil, fmt.Errorf("segment %s: %d bytes, %d recorded", ref.Name, fi.Size(), ref.Size)
-	}
 	head, err := readFrame(f, ref.Size)
 	if err != nil {
 		return nil, fmt.Errorf("segment %s: %w", ref.Name, corrupt(err))
