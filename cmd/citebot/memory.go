@@ -68,26 +68,31 @@ func (o settlingObserver) Served(docs, chunks int) {
 // garbage collection.
 const quietStartBytes = 64 << 20
 
+// askGCPercent is the pacing `citebot ask` takes once its index is large
+// enough to be collected at all: loading is a batch whose peak is what
+// counts, as for batchGCPercent.
+const askGCPercent = 25
+
 // deferCollection keeps the collector off until the process's memory
-// reaches quietStartBytes, and then gives the default pacing back. By
-// default the first collection comes at 4 MB of heap: a cold ask on a
-// small corpus allocates about 10 MB, exits, and spent 1.4 ms of its
-// 8.5 in collections whose garbage the exit frees anyway. A large index
-// passes the mark while it loads; the collection there frees a cleanup
-// that restores the pacing (GOGC 100, no limit), so from then on it is
-// collected as before. A GOGC or GOMEMLIMIT in the environment is the
+// reaches quietStartBytes, and then gives it the pacing then (GOGC
+// then, no limit). By default the first collection comes at 4 MB of
+// heap: a cold ask on a small corpus allocates about 10 MB, exits, and
+// spent 1.4 ms of its 8.5 in collections whose garbage the exit frees
+// anyway. A large index passes the mark while it loads; the collection
+// there frees a cleanup that sets the pacing, so from then on it is
+// collected as usual. A GOGC or GOMEMLIMIT in the environment is the
 // operator's choice and is left alone.
-func deferCollection(getenv func(string) string) {
+func deferCollection(getenv func(string) string, then int) {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	pct := debug.SetGCPercent(-1)
+	debug.SetGCPercent(-1)
 	limit := debug.SetMemoryLimit(quietStartBytes)
 	// A pointer makes the sentinel an object of its own, never one
 	// batched with other small allocations, which may outlive it.
 	sentinel := &struct{ p *int }{}
 	runtime.AddCleanup(sentinel, func(struct{}) {
-		debug.SetGCPercent(pct)
+		debug.SetGCPercent(then)
 		debug.SetMemoryLimit(limit)
 	}, struct{}{})
 }

@@ -35,12 +35,12 @@ func TestSettleMemory(t *testing.T) {
 }
 
 // deferCollection turns the collector off until the first collection,
-// which gives the default pacing back; an operator's GOGC stands.
+// which sets the pacing asked for; an operator's GOGC stands.
 func TestDeferCollection(t *testing.T) {
 	pct, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64)
 	t.Cleanup(func() { debug.SetGCPercent(pct); debug.SetMemoryLimit(limit) })
 
-	deferCollection(func(string) string { return "" })
+	deferCollection(func(string) string { return "" }, 70)
 	if got := debug.SetGCPercent(-1); got != -1 {
 		t.Fatalf("GC percent %d after deferCollection, want -1 (off)", got)
 	}
@@ -54,11 +54,11 @@ func TestDeferCollection(t *testing.T) {
 		runtime.GC()
 		got := debug.SetGCPercent(-1)
 		debug.SetGCPercent(got)
-		if got == 100 && debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		if got == 70 && debug.SetMemoryLimit(-1) == math.MaxInt64 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("GC percent %d and limit %d after a collection: the default pacing did not come back", got, debug.SetMemoryLimit(-1))
+			t.Fatalf("GC percent %d and limit %d after a collection: the pacing asked for did not come", got, debug.SetMemoryLimit(-1))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -69,7 +69,7 @@ func TestDeferCollection(t *testing.T) {
 			return "50"
 		}
 		return ""
-	})
+	}, 70)
 	if got := debug.SetGCPercent(50); got != 50 {
 		t.Errorf("GC percent %d with GOGC=50 set: the operator's choice must stand", got)
 	}
