@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"citebot/retrieval/internal/snapshot"
 	"citebot/internal/testdocs"
+	"citebot/retrieval/internal/snapshot"
 )
 
 // A build from nothing into a folder ranks exactly as the same documents
