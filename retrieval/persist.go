@@ -58,7 +58,7 @@ func (ix *Index) save(dir string) (stored, error) {
 		}
 		entries[d.ID] = ix.docs[i]
 	}
-	sum, err := snapshot.CommitRoot(dir, root, ix.segments, func(ids []string) ([]snapshot.SegmentDoc, error) {
+	sum, err := snapshot.CommitRoot(dir, root, ix.segments, 0, func(ids []string) ([]snapshot.SegmentDoc, error) {
 		// The term counts of all the part's chunks, read back from the
 		// postings in one pass.
 		var chunks []int32

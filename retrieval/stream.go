@@ -106,7 +106,10 @@ func writeRoot(ctx context.Context, dir string, root *wire.Root, w *segmentWrite
 	}
 	defer unlock()
 	snapshot.RemoveGarbage(dir)
-	_, err = snapshot.CommitRoot(dir, root, nil, func(ids []string) ([]snapshot.SegmentDoc, error) { return w.segment(ctx, ids) })
+	// One segment at a time, each made on all cores: what one holds
+	// beside the index (its vectors, term counts and chromem-go
+	// collection) is then there once, not once per core.
+	_, err = snapshot.CommitRoot(dir, root, nil, 1, func(ids []string) ([]snapshot.SegmentDoc, error) { return w.segment(ctx, ids) })
 	return err
 }
 
@@ -149,18 +152,22 @@ func (w *segmentWriter) segment(ctx context.Context, ids []string) ([]snapshot.S
 	if err != nil {
 		return nil, &embeddingError{fmt.Errorf("embed %d chunks of %d documents: %w", len(texts), len(ids), err)}
 	}
+	// Each document's vectors start after those of the ones before it.
+	from := make([]int, len(ids))
+	for k := 1; k < len(ids); k++ {
+		from[k] = from[k-1] + len(w.chunks[w.at[ids[k-1]]])
+	}
 	out := make([]snapshot.SegmentDoc, len(ids))
-	for k, id := range ids {
-		i := w.at[id]
+	err = forEach(ctx, len(ids), func(_ context.Context, k int) error {
+		i := w.at[ids[k]]
 		d, cs := w.docs[i], w.chunks[i]
 		title := analysis.Terms(d.Title)
 		sd := snapshot.SegmentDoc{Doc: wire.SnapshotDoc{ID: d.ID, SHA256: d.SHA256, Text: d.Text, Pages: d.Pages, Chunks: snapshot.WireChunks(cs)},
 			Vectors: make([][]float32, len(cs)), Terms: make([]rank.ChunkCounts, len(cs))}
 		for c := range cs {
-			v := vecs[0]
-			vecs = vecs[1:]
+			v := vecs[from[k]+c]
 			if err := w.vector(d.ID, v); err != nil {
-				return nil, &embeddingError{err}
+				return &embeddingError{err}
 			}
 			if !rank.IsZero(v) {
 				sd.Vectors[c] = rank.UnitVector(v)
@@ -168,6 +175,10 @@ func (w *segmentWriter) segment(ctx context.Context, ids []string) ([]snapshot.S
 			sd.Terms[c] = countChunk(d.Text, cs[c], title)
 		}
 		out[k] = sd
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -431,7 +431,7 @@ func refreshFromRoot(ctx context.Context, root *wire.Root, sum string, docs []do
 		}
 		return out, nil
 	}
-	if _, err := snapshot.CommitRoot(dir, next, refs, load); err != nil {
+	if _, err := snapshot.CommitRoot(dir, next, refs, 0, load); err != nil {
 		if errors.Is(err, snapshot.ErrCorrupt) {
 			// A segment to compact is damaged: Update notices it too,
 			// and rebuilds.

@@ -119,8 +119,9 @@ const (
 // whose names and references are filled in; then the root is written,
 // which commits the save, then the manifest; last, segments no longer
 // listed are removed. known describes the segments root's documents
-// refer to. The caller holds dir's lock. It returns the root's checksum.
-func CommitRoot(dir string, root *wire.Root, known map[string]wire.SegmentRef, load func(ids []string) ([]SegmentDoc, error)) (string, error) {
+// refer to. atOnce parts are loaded and written at once (0: GOMAXPROCS).
+// The caller holds dir's lock. It returns the root's checksum.
+func CommitRoot(dir string, root *wire.Root, known map[string]wire.SegmentRef, atOnce int, load func(ids []string) ([]SegmentDoc, error)) (string, error) {
 	rewrite := compaction(root.Docs, known)
 	var pending []int
 	for i, d := range root.Docs {
@@ -135,10 +136,13 @@ func CommitRoot(dir string, root *wire.Root, known map[string]wire.SegmentRef, l
 	}
 	parts := splitParts(root.Docs, pending)
 	refs := make([]wire.SegmentRef, len(parts))
-	// At most GOMAXPROCS parts at a time; after the first error no other
+	// At most atOnce parts at a time; after the first error no other
 	// part starts, and that error is returned.
+	if atOnce <= 0 {
+		atOnce = runtime.GOMAXPROCS(0)
+	}
 	g, failed := errgroup.WithContext(context.Background())
-	g.SetLimit(runtime.GOMAXPROCS(0))
+	g.SetLimit(atOnce)
 	for p := range parts {
 		if failed.Err() != nil {
 			break
