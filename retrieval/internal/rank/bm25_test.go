@@ -2,6 +2,7 @@ package rank
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"unsafe"
 )
@@ -76,5 +77,39 @@ func TestPostingPacking(t *testing.T) {
 	}
 	if size := unsafe.Sizeof(posting{}); size != 6 {
 		t.Errorf("a posting takes %d bytes, want 6", size)
+	}
+}
+
+// mergePostings gives what merging gives, and old itself, shared, when
+// that is old: a changed document whose chunks count a term as before
+// does not copy the term's list.
+func TestMergePostings(t *testing.T) {
+	p := func(c int32, body uint16) posting { return newPosting(c, body, 0, 0) }
+	old := []posting{p(1, 1), p(4, 2), p(7, 1), p(9, 3)}
+	keep := []int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	dropSeven := []int32{0, 1, 2, 3, 4, 5, 6, -1, 8, 9}
+	shift := []int32{0, 1, 2, 3, 4, 5, 6, 7, 9, 10}
+	for _, tt := range []struct {
+		name   string
+		remap  []int32
+		fresh  []posting
+		want   []posting
+		shared bool
+	}{
+		{"nothing changed", keep, nil, old, true},
+		{"a chunk counted again the same", dropSeven, []posting{p(7, 1)}, old, true},
+		{"a chunk counted again otherwise", dropSeven, []posting{p(7, 5)}, []posting{p(1, 1), p(4, 2), p(7, 5), p(9, 3)}, false},
+		{"a chunk no longer holds it", dropSeven, nil, []posting{p(1, 1), p(4, 2), p(9, 3)}, false},
+		{"a new chunk holds it", keep, []posting{p(5, 1)}, []posting{p(1, 1), p(4, 2), p(5, 1), p(7, 1), p(9, 3)}, false},
+		{"chunks moved", shift, nil, []posting{p(1, 1), p(4, 2), p(7, 1), p(10, 3)}, false},
+		{"counted the same, and one more", dropSeven, []posting{p(7, 1), p(8, 1)}, []posting{p(1, 1), p(4, 2), p(7, 1), p(8, 1), p(9, 3)}, false},
+	} {
+		got := mergePostings(old, tt.remap, tt.fresh)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+		if shared := len(got) > 0 && &got[0] == &old[0]; shared != tt.shared {
+			t.Errorf("%s: shares old: %v, want %v", tt.name, shared, tt.shared)
+		}
 	}
 }
