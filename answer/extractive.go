@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"citebot/analysis"
 	"citebot/document"
@@ -70,19 +71,24 @@ func (e Extractive) Answer(ctx context.Context, question string, k int) (Answer,
 	if err := CheckQuestion(question); err != nil {
 		return Answer{}, err
 	}
-	if authorQuestion().MatchString(question) {
+	script := Script(question)
+	if isAuthorQuestion(question) {
 		a, err := e.answerAuthor(ctx, question, k)
-		a.Note = LanguageNote(Script(question), e.CorpusScript)
+		a.Note = LanguageNote(script, e.CorpusScript)
 		a.TookMS = time.Since(start).Milliseconds()
 		return a, err
 	}
-	q := e.analyze(question)
+	q := e.analyzeScript(question, script)
 	ps, err := e.Index.SearchQuery(ctx, q, k)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: %w", err)
 	}
-	a := e.compose(q, ps)
-	a.Note = LanguageNote(Script(question), e.CorpusScript)
+	textScript := script
+	if q.Text != question {
+		textScript = Script(q.Text)
+	}
+	a := e.compose(q, ps, textScript)
+	a.Note = LanguageNote(script, e.CorpusScript)
 	a.TookMS = time.Since(start).Milliseconds()
 	return a, nil
 }
@@ -150,10 +156,14 @@ func (e Extractive) Candidates(ctx context.Context, question string, k int) ([]C
 // the documents' script when it is known (a Russian question over Russian
 // documents is not foreign); the analysis alone takes a Latin corpus.
 func (e Extractive) analyze(question string) analysis.Query {
+	return e.analyzeScript(question, Script(question))
+}
+
+// analyzeScript is analyze for a question whose Script is known.
+func (e Extractive) analyzeScript(question, script string) analysis.Query {
 	q := e.Index.Analyze(question)
 	if e.CorpusScript != "" {
-		s := Script(question)
-		q.Foreign = s != "" && s != e.CorpusScript
+		q.Foreign = script != "" && script != e.CorpusScript
 	}
 	return q
 }
@@ -165,9 +175,10 @@ func (e Extractive) model() *Model {
 	return DefaultModel()
 }
 
-func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage) Answer {
+// compose answers q from its passages; script is Script(q.Text).
+func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage, script string) Answer {
 	a := Answer{Question: q.Text, Mode: ModeExtractive, Citations: []Citation{}, Passages: toPassages(ps),
-		Answer: notFoundIn(Script(q.Text))}
+		Answer: notFoundIn(script)}
 	f := getFacts(q, e.Index.NumChunks())
 	defer f.release()
 	cands := f.candidates(ps)
@@ -429,6 +440,29 @@ func isNumber(w string) bool {
 		}
 	}
 	return w != ""
+}
+
+// isAuthorQuestion is authorQuestion().MatchString(q), without running
+// the expression for a question of ASCII text that does not hold "who"
+// in any case: most questions, and the expression could match nothing
+// else in them (its Russian half needs Cyrillic, and no letter outside
+// ASCII folds to w, h or o).
+func isAuthorQuestion(q string) bool {
+	ascii, who := true, false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+		if c|0x20 == 'w' && i+2 < len(q) && q[i+1]|0x20 == 'h' && q[i+2]|0x20 == 'o' {
+			who = true
+		}
+	}
+	if ascii && !who {
+		return false
+	}
+	return authorQuestion().MatchString(q)
 }
 
 // authorQuestion matches questions about who wrote a document, which the

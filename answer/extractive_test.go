@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"citebot/chunking"
 	"citebot/document"
@@ -184,4 +186,27 @@ func FuzzFlatten(f *testing.F) {
 			t.Fatalf("flatten(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+// isAuthorQuestion skips the expression only where it cannot match.
+func TestIsAuthorQuestion(t *testing.T) {
+	for _, q := range []string{
+		"Who wrote the article about the Union State?", "WHO AUTHORED it", "who  is the author of the report",
+		"Whose article is it?", "Kто написал статью?", "кто написал статью", "КТО автор?", "Кто\u00a0написал?",
+		"What is MGIMO?", "wh", "who", "How many workers?", "café who wrote", "Wholly wrote", "who wrote",
+		"When did the SCO agreement come into effect?", "", "w\u0068o wrote",
+	} {
+		if got, want := isAuthorQuestion(q), authorQuestion().MatchString(q); got != want {
+			t.Errorf("isAuthorQuestion(%q) = %v, the expression says %v", q, got, want)
+		}
+	}
+	// Under (?i) a letter matches its whole case-folding orbit: none of
+	// w, h and o may have one outside ASCII.
+	for _, c := range "whoWHO" {
+		for r := unicode.SimpleFold(c); r != c; r = unicode.SimpleFold(r) {
+			if r >= utf8.RuneSelf {
+				t.Errorf("%q folds to %q", c, r)
+			}
+		}
+	}
 }

@@ -2,6 +2,7 @@ package answer
 
 import (
 	"unicode"
+	"unicode/utf8"
 )
 
 // Script names the writing system most letters of a text are in: "latin",
@@ -11,6 +12,14 @@ import (
 func Script(text string) string {
 	var counts [len(scripts)]int
 	for _, r := range text {
+		if r < utf8.RuneSelf {
+			// The ASCII letters are Latin, and most questions' only
+			// letters.
+			if c := r | 0x20; 'a' <= c && c <= 'z' {
+				counts[latin]++
+			}
+			continue
+		}
 		if !unicode.IsLetter(r) {
 			continue
 		}
