@@ -120,6 +120,7 @@ type questionFacts struct {
 	vecs     []float32
 	analyses []*textAnalysis
 	ctxs     []map[string]bool
+	ctxKeys  []uint64 // per passage, contextKeys of its ctxs
 	seen     map[docSpan]bool
 	probs    []float64
 }
@@ -258,7 +259,10 @@ const window = 12
 // sentenceFeatures fills the features a sentence has on its own; those
 // of its passage and those that compare it with the other candidates are
 // set by candidates.
-func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[string]bool, avgLen float64) {
+//
+// inContext has bit i set when the passage's section heading or title
+// holds key term i (contextKeys): the same for all its sentences.
+func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, inContext uint64, avgLen float64) {
 	n := float64(len(f.keys))
 	// Positions of key terms in the sentence, for the window and bigrams,
 	// and which of each key term's Terms the sentence holds, by index:
@@ -306,16 +310,11 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[strin
 		}
 		return best
 	}
-	var own float64
+	var own, ctxOnly float64
 	for i := range f.keys {
 		if m := matched(i); m > 0 {
 			own += f.weights[i] * m
-		}
-	}
-	inContext := func(t string) bool { return ctx[t] }
-	var ctxOnly float64
-	for i, kt := range f.keys {
-		if matched(i) == 0 && kt.Match(inContext) > 0 {
+		} else if inContext&(1<<i) != 0 {
 			ctxOnly += f.weights[i]
 		}
 	}
@@ -390,6 +389,18 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[strin
 	x[fVector] = cosine(f.vec, s.vec)
 }
 
+// contextKeys has bit i set when ctx holds key term i: what a passage's
+// heading and title hold, looked up once for all its sentences.
+func (f *questionFacts) contextKeys(ctx map[string]bool) uint64 {
+	var bits uint64
+	for i, kt := range f.keys {
+		if kt.Match(func(t string) bool { return ctx[t] }) > 0 {
+			bits |= 1 << i
+		}
+	}
+	return bits
+}
+
 // newParagraph reports whether the space between two sentences holds a
 // blank line: a pair is two sentences of one paragraph.
 func newParagraph(between string) bool {
@@ -459,11 +470,13 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		return nil
 	}
 	var lens, count float64
-	f.analyses, f.ctxs = f.analyses[:0], f.ctxs[:0]
+	f.analyses, f.ctxs, f.ctxKeys = f.analyses[:0], f.ctxs[:0], f.ctxKeys[:0]
 	for _, p := range ps {
 		a := analyzePassage(p.Text)
 		f.analyses = append(f.analyses, a)
-		f.ctxs = append(f.ctxs, contextTerms(p.Section, p.Title))
+		ctx := contextTerms(p.Section, p.Title)
+		f.ctxs = append(f.ctxs, ctx)
+		f.ctxKeys = append(f.ctxKeys, f.contextKeys(ctx))
 		for _, s := range a.sentences {
 			lens += float64(len(s.seq))
 			count++
@@ -510,7 +523,7 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 				f.seen[k] = true
 			}
 			x := features(len(out))
-			f.sentenceFeatures(x, s, ctx, avgLen)
+			f.sentenceFeatures(x, s, f.ctxKeys[pi], avgLen)
 			x[fPassage] = pw / f.total
 			x[fPassageMiss] = float64(miss) / float64(len(f.keys))
 			x[fRank] = 1 / float64(2+pi)
@@ -553,7 +566,7 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		}
 		s := f.pairOf(c.sentence, n.sentence)
 		x := features(len(out))
-		f.sentenceFeatures(x, s, f.ctxs[c.passage], avgLen)
+		f.sentenceFeatures(x, s, f.ctxKeys[c.passage], avgLen)
 		for _, j := range [...]int{fPassage, fPassageMiss, fRank, fScore, fFirst, fForeignPass, fPrevOwn, fAnaphor} {
 			x[j] = c.x[j]
 		}
