@@ -190,6 +190,9 @@ func (l *localRanker) rank(ctx context.Context, ix *Index, q analysis.Query, can
 		case len(kw) == candidates && l.flat.N > 2*candidates:
 			vec = l.flat.ScoreChunks(rank.Normalize(qv), kw)
 			return rank.FuseCandidates(kw, vec, ix.cfg.Fusion, need), nil
+		case ix.cfg.Fusion.Method == rank.FusionWeighted:
+			// Weighted fusion reads the vector ranking as a set.
+			vec = l.flat.SearchByChunk(rank.Normalize(qv), candidates)
 		default:
 			vec = l.flat.Search(rank.Normalize(qv), candidates)
 		}

@@ -8,7 +8,8 @@ import (
 	"slices"
 )
 
-// Fuse combines two rankings, each best first, and returns the n best of
+// Fuse combines two rankings, each best first (in any order for
+// weighted fusion, which reads them as sets), and returns the n best of
 // the fused ranking, best first (all of them for n < 0), ties broken by
 // chunk order. Weighted fusion min-max normalises each list so that
 // neither scale dominates; a chunk missing from a list scores that list's
@@ -44,9 +45,11 @@ func Fuse(kw, vec []Scored, f Fusion, n int) []Scored {
 	default:
 		unknownMethod(f)
 	}
-	byChunk := func(a, b Scored) int { return cmp.Compare(a.Chunk, b.Chunk) }
-	slices.SortFunc(kc, byChunk)
-	slices.SortFunc(vc, byChunk)
+	for _, c := range [...][]Scored{kc, vc} {
+		if !slices.IsSortedFunc(c, byChunk) {
+			slices.SortFunc(c, byChunk)
+		}
+	}
 	// The keyword contribution is added first, then the vector one, so
 	// that a chunk in both lists sums to the same float64 whichever way
 	// the lists are walked.
@@ -68,6 +71,8 @@ func Fuse(kw, vec []Scored, f Fusion, n int) []Scored {
 	}
 	return SelectBest(out, n)
 }
+
+func byChunk(a, b Scored) int { return cmp.Compare(a.Chunk, b.Chunk) }
 
 // FuseCandidates fuses the keyword ranking kw (best first) with vec, the
 // vector scores of kw's own chunks in kw's order (a chunk without a
@@ -255,17 +260,10 @@ func SelectBest(s []Scored, n int) []Scored {
 		n = len(s)
 	}
 	if n < len(s) {
-		h := s[:n]
-		for i := n/2 - 1; i >= 0; i-- {
-			siftWorst(h, i)
+		if n > 0 {
+			heapBest(s[:n], s[n:])
 		}
-		for _, x := range s[n:] {
-			if n > 0 && better(x, h[0]) {
-				h[0] = x
-				siftWorst(h, 0)
-			}
-		}
-		s = h
+		s = s[:n]
 	}
 	slices.SortFunc(s, func(a, b Scored) int {
 		if a.Score != b.Score {
@@ -274,6 +272,20 @@ func SelectBest(s []Scored, n int) []Scored {
 		return cmp.Compare(a.Chunk, b.Chunk)
 	})
 	return s
+}
+
+// heapBest makes h (not empty) the best of h and rest, as a heap whose
+// root, h[0], is the weakest of them; rest is read only.
+func heapBest(h, rest []Scored) {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		siftWorst(h, i)
+	}
+	for _, x := range rest {
+		if better(x, h[0]) {
+			h[0] = x
+			siftWorst(h, 0)
+		}
+	}
 }
 
 // siftWorst moves h[i] down a heap whose root is its worst element.
