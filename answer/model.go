@@ -95,6 +95,9 @@ func (m *Model) ThresholdFor(foreign bool) float64 {
 
 // Prob is the probability that a candidate with features x answers.
 func (m *Model) Prob(x []float64) float64 {
+	if m == &builtinModel && builtinLogOdds != nil {
+		return 1 / (1 + math.Exp(-builtinLogOdds(x)))
+	}
 	z := m.Bias
 	for i, w := range m.Weights {
 		z += w * (x[i] - m.Mean[i]) / m.Scale[i]

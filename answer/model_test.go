@@ -2,6 +2,7 @@ package answer
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"slices"
@@ -27,6 +28,61 @@ func TestBuiltinModelIsModelJSON(t *testing.T) {
 	}
 	if !reflect.DeepEqual(m, DefaultModel()) {
 		t.Fatal("model_builtin.go is not model.json: run go run ./tools/train")
+	}
+}
+
+// walkedProb is Prob with the trees walked as data, as for any model
+// but the built-in one.
+func walkedProb(m *Model, x []float64) float64 {
+	c := *m
+	return c.Prob(x)
+}
+
+// The built-in model's trees written out as code (builtinLogOdds) give
+// Prob exactly what walking them as data gives: at every threshold of
+// every split, just below and above it, at infinities and NaN, and at
+// random points.
+func TestBuiltinLogOddsIsTrees(t *testing.T) {
+	m := DefaultModel()
+	if builtinLogOdds == nil {
+		t.Skip("a model without trees")
+	}
+	var values [numFeatures][]float64
+	for i := range values {
+		values[i] = []float64{0, 1, -1, math.Inf(1), math.Inf(-1), math.NaN()}
+	}
+	for _, tree := range m.Trees {
+		for _, n := range tree {
+			if n.Feature >= 0 {
+				values[n.Feature] = append(values[n.Feature], n.Threshold, math.Nextafter(n.Threshold, math.Inf(-1)), math.Nextafter(n.Threshold, math.Inf(1)))
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	x := make([]float64, numFeatures)
+	check := func() {
+		t.Helper()
+		if got, want := m.Prob(x), walkedProb(m, x); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("Prob(%v) = %v, the trees walked give %v", x, got, want)
+		}
+	}
+	// Each value of each feature, the others drawn from their values.
+	for f := range values {
+		for _, v := range values[f] {
+			for range 20 {
+				for i := range x {
+					x[i] = values[i][r.IntN(len(values[i]))]
+				}
+				x[f] = v
+				check()
+			}
+		}
+	}
+	for range 10000 {
+		for i := range x {
+			x[i] = r.Float64()*2 - 0.5
+		}
+		check()
 	}
 }
 
