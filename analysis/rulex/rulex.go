@@ -79,11 +79,22 @@ func line(i int) (key, val string) {
 	return key, val
 }
 
+// key is line i's key, line's first result: up to its tab or newline,
+// found without scanning the rest of the line as line does. The binary
+// search reads a key at each of its steps, and a question's every
+// Russian word is looked up.
+func key(i int) string {
+	s := table[lines[i]:]
+	for j := 0; j < len(s); j++ {
+		if s[j] == '\t' || s[j] == '\n' {
+			return s[:j]
+		}
+	}
+	return s
+}
+
 func lookup(stem string) (string, bool) {
-	i := sort.Search(len(lines), func(i int) bool {
-		k, _ := line(i)
-		return k >= stem
-	})
+	i := sort.Search(len(lines), func(i int) bool { return key(i) >= stem })
 	if i < len(lines) {
 		if k, v := line(i); k == stem {
 			return v, true

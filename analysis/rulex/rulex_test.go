@@ -135,3 +135,12 @@ func TestAppendTranslations(t *testing.T) {
 		}
 	}
 }
+
+// key reads every line's key as line does.
+func TestKeyIsLines(t *testing.T) {
+	for i := range Len() {
+		if k, _ := line(i); key(i) != k {
+			t.Fatalf("line %d: key %q, line's %q", i, key(i), k)
+		}
+	}
+}

@@ -227,11 +227,19 @@ func (fv *FlatVectors) SearchByChunk(q []float32, n int) []Scored {
 	if len(all) <= n {
 		return all
 	}
-	// The heap Search keeps, over the same rows in the same order: its
-	// root is the weakest of the n best.
-	h := slices.Clone(all[:n])
-	heapBest(h, all[n:])
-	worst := h[0]
+	// The weakest of the n best: the root of the heap Search keeps or,
+	// when fewer rows are left out than kept (the usual case here), the
+	// best of the len(all)-n+1 worst, a smaller heap.
+	var worst Scored
+	if k := len(all) - n + 1; k < n {
+		h := slices.Clone(all[:k])
+		heapWorst(h, all[k:])
+		worst = h[0]
+	} else {
+		h := slices.Clone(all[:n])
+		heapBest(h, all[n:])
+		worst = h[0]
+	}
 	out := all[:0]
 	for _, x := range all {
 		if !better(worst, x) {

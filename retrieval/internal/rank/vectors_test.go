@@ -199,7 +199,7 @@ func TestSearchByChunkIsSearch(t *testing.T) {
 				kw = append(kw, Scored{Chunk: i, Score: float64(r.IntN(4))})
 			}
 			kw = sortedBest(kw)
-			for _, n := range []int{1, 5, 100, rows + 10} {
+			for _, n := range []int{1, 5, 100, rows*3/4 + 1, max(1, rows-1), rows + 10} {
 				want := fv.Search(q, n)
 				fused := Fuse(kw, want, f, 20)
 				want = slices.Clone(want)
