@@ -3,6 +3,7 @@ package analysis
 import (
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -286,31 +287,61 @@ func IsCyrillicWord(w string) bool {
 	return unicode.Is(unicode.Cyrillic, r)
 }
 
+// wantPhrases are the question words that tell the kind of fact asked
+// for, English or Russian, by kind: the first kind with a phrase in the
+// question wins.
+var wantPhrases = []struct {
+	want    Want
+	phrases []string
+}{
+	{WantDate, []string{"when", "what year", "which year", "what date", "what century", "which century", "what decade",
+		"когда", "в каком году", "в каком веке", "какого числа", "в какой год", "какой год", "в каком месяце"}},
+	{WantNumber, []string{"how many", "how much", "how long", "how old", "how far", "how large", "how big", "how high",
+		"what percentage", "what percent", "what number", "what amount",
+		"сколько", "какой процент", "какова длина", "какова площадь", "каков размер", "какое количество"}},
+	{WantPerson, []string{"who", "whom", "whose", "кто", "кого", "кому", "кем", "чей", "чья", "чьи"}},
+	{WantPlace, []string{"where", "what country", "which country", "what city", "which city", "где", "куда", "откуда",
+		"в какой стране", "в каком городе"}},
+}
+
+// wantPhrase is a phrase of wantPhrases with the index of its kind.
+type wantPhrase struct {
+	phrase string
+	kind   int
+}
+
+// wantsByWord maps a first word to the phrases of wantPhrases it opens.
+var wantsByWord = sync.OnceValue(func() map[string][]wantPhrase {
+	m := map[string][]wantPhrase{}
+	for k, w := range wantPhrases {
+		for _, p := range w.phrases {
+			first, _, _ := strings.Cut(p, " ")
+			m[first] = append(m[first], wantPhrase{p, k})
+		}
+	}
+	return m
+})
+
 // wants tells the kind of fact a question asks for from its question
-// words, English or Russian.
+// words: the first kind of wantPhrases with a phrase among the padded
+// words (hasWords). A phrase held there starts at a word, which names
+// it, so the words are looked up one by one: searching the question for
+// each of the sixty phrases in turn was a twentieth of an answer.
 func wants(q string) Want {
 	l := paddedWords(q)
-	has := func(ps ...string) bool {
-		for _, p := range ps {
-			if hasWords(l, p) {
-				return true
+	byWord := wantsByWord()
+	best := len(wantPhrases)
+	for i := 1; i < len(l); {
+		end := i + strings.IndexByte(l[i:], ' ')
+		for _, p := range byWord[l[i:end]] {
+			if p.kind < best && strings.HasPrefix(l[i:], p.phrase) && i+len(p.phrase) < len(l) && l[i+len(p.phrase)] == ' ' {
+				best = p.kind
 			}
 		}
-		return false
+		i = end + 1
 	}
-	switch {
-	case has("when", "what year", "which year", "what date", "what century", "which century", "what decade",
-		"когда", "в каком году", "в каком веке", "какого числа", "в какой год", "какой год", "в каком месяце"):
-		return WantDate
-	case has("how many", "how much", "how long", "how old", "how far", "how large", "how big", "how high",
-		"what percentage", "what percent", "what number", "what amount",
-		"сколько", "какой процент", "какова длина", "какова площадь", "каков размер", "какое количество"):
-		return WantNumber
-	case has("who", "whom", "whose", "кто", "кого", "кому", "кем", "чей", "чья", "чьи"):
-		return WantPerson
-	case has("where", "what country", "which country", "what city", "which city", "где", "куда", "откуда",
-		"в какой стране", "в каком городе"):
-		return WantPlace
+	if best < len(wantPhrases) {
+		return wantPhrases[best].want
 	}
 	return WantOther
 }

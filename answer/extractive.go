@@ -443,26 +443,33 @@ func isNumber(w string) bool {
 }
 
 // isAuthorQuestion is authorQuestion().MatchString(q), without running
-// the expression for a question of ASCII text that does not hold "who"
-// in any case: most questions, and the expression could match nothing
-// else in them (its Russian half needs Cyrillic, and no letter outside
-// ASCII folds to w, h or o).
+// the expression on a question that holds neither "who" nor "кто" in any
+// case (most questions), which it could not match: its two halves open
+// with those words, matched case-insensitively, letter by letter, as
+// strings.EqualFold compares.
 func isAuthorQuestion(q string) bool {
-	ascii, who := true, false
-	for i := 0; i < len(q); i++ {
-		c := q[i]
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
+	for i := 0; i < len(q); {
+		r, size := utf8.DecodeRuneInString(q[i:])
+		if r == 'w' || r == 'W' || r == 'к' || r == 'К' {
+			if w := threeRunes(q[i:]); strings.EqualFold(w, "who") || strings.EqualFold(w, "кто") {
+				return authorQuestion().MatchString(q)
+			}
 		}
-		if c|0x20 == 'w' && i+2 < len(q) && q[i+1]|0x20 == 'h' && q[i+2]|0x20 == 'o' {
-			who = true
+		i += size
+	}
+	return false
+}
+
+// threeRunes is s's first three runes (fewer when it has fewer).
+func threeRunes(s string) string {
+	n := 0
+	for i := range s {
+		if n == 3 {
+			return s[:i]
 		}
+		n++
 	}
-	if ascii && !who {
-		return false
-	}
-	return authorQuestion().MatchString(q)
+	return s
 }
 
 // authorQuestion matches questions about who wrote a document, which the
