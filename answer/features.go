@@ -245,7 +245,7 @@ func (f *questionFacts) held(has func(term string) bool) (float64, int) {
 // novel reports whether a term of ts is none of the question's.
 func (f *questionFacts) novel(ts []string) bool {
 	for _, t := range ts {
-		if !f.terms[t] {
+		if !f.mayBeKey(t) || !f.terms[t] {
 			return true
 		}
 	}
@@ -502,6 +502,15 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 	}
 	out := f.out[:0]
 	clear(f.seen)
+	// Only passages that overlap (or touch) another of their document's
+	// can share a sentence with it: most questions have none, and then
+	// no sentence is looked up.
+	overlap := false
+	for i := range ps {
+		for j := i + 1; j < len(ps); j++ {
+			overlap = overlap || ps[i].DocID == ps[j].DocID && ps[i].Start <= ps[j].End && ps[j].Start <= ps[i].End
+		}
+	}
 	for pi, p := range ps {
 		a := f.analyses[pi]
 		ctx := f.ctxs[pi]
@@ -517,9 +526,9 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 			}
 			// Passages of one document may overlap: a sentence is a
 			// candidate once, in its best-ranked passage.
-			if k := (docSpan{p.DocID, p.Start + s.span.Start, p.Start + s.span.End}); f.seen[k] {
+			if k := (docSpan{p.DocID, p.Start + s.span.Start, p.Start + s.span.End}); overlap && f.seen[k] {
 				continue
-			} else {
+			} else if overlap {
 				f.seen[k] = true
 			}
 			x := features(len(out))

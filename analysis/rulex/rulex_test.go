@@ -144,3 +144,36 @@ func TestKeyIsLines(t *testing.T) {
 		}
 	}
 }
+
+// Every key is found, with its line's words, and a word between two
+// keys, or before and after them all, is not.
+func TestLookupEveryKey(t *testing.T) {
+	for i := range Len() {
+		k, v := line(i)
+		if i > 0 {
+			if prev, _ := line(i - 1); prev == k {
+				continue // the first of equal keys is the one found
+			}
+		}
+		if got, ok := lookup(k); !ok || got != v {
+			t.Fatalf("lookup(%q) = %q, %v, want line %d's %q", k, got, ok, i, v)
+		}
+		if _, ok := lookup(k + "\x01"); ok && i+1 < Len() && key(i+1) != k+"\x01" {
+			t.Fatalf("lookup(%q) found a key the table lacks", k+"\x01")
+		}
+	}
+	for _, w := range []string{"", "\x00", "a", "ж", "\xff\xff\xff\xff\xff"} {
+		if _, ok := lookup(w); ok != slices.Contains(keys(), w) {
+			t.Errorf("lookup(%q) = %v", w, ok)
+		}
+	}
+	t.Logf("%d lines, %d heads", Len(), len(heads))
+}
+
+func keys() []string {
+	var out []string
+	for i := range Len() {
+		out = append(out, key(i))
+	}
+	return out
+}
