@@ -106,8 +106,7 @@ type questionFacts struct {
 	foreign bool
 	vec     []float32 // the question's word-vector mean, nil for a foreign one
 	// scratch for sentenceFeatures
-	key     []int
-	val     []float64
+	hits    []hit
 	tf      []float64
 	present []uint64
 	// scratch for candidates: the candidates, their features back to
@@ -252,6 +251,14 @@ func (f *questionFacts) novel(ts []string) bool {
 	return false
 }
 
+// hit is a term of a sentence that is one of the key terms' Terms: its
+// position among the sentence's terms, the first key term it is one of,
+// and the weight it holds of it.
+type hit struct {
+	pos, key int
+	val      float64
+}
+
 // window is how many content words a sentence's key terms should fall
 // within to count as said together.
 const window = 12
@@ -264,38 +271,42 @@ const window = 12
 // holds key term i (contextKeys): the same for all its sentences.
 func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, inContext uint64, avgLen float64) {
 	n := float64(len(f.keys))
-	// Positions of key terms in the sentence, for the window and bigrams,
-	// and which of each key term's Terms the sentence holds, by index:
-	// the scan finds them all, so that what the sentence holds is not
-	// looked up again term by term. Scratch space reused from sentence to
-	// sentence: these were most of an answer's allocations.
-	if cap(f.key) < len(s.seq) {
-		f.key, f.val = make([]int, len(s.seq)), make([]float64, len(s.seq))
-	}
+	// The sentence's terms that are key terms (hits), in order, for the
+	// window, bigrams and novelty, and which of each key term's Terms the
+	// sentence holds, by index: the scan finds them all, so that what the
+	// sentence holds is not looked up again term by term, and the rest
+	// walks the hits, a few at most, not every term of the sentence.
+	// Scratch space reused from sentence to sentence: these were most of
+	// an answer's allocations.
 	if cap(f.tf) < len(f.keys) {
 		f.tf, f.present = make([]float64, len(f.keys)), make([]uint64, len(f.keys))
 	}
-	key, val, tf, present := f.key[:len(s.seq)], f.val[:len(s.seq)], f.tf[:len(f.keys)], f.present[:len(f.keys)]
+	tf, present := f.tf[:len(f.keys)], f.present[:len(f.keys)]
 	clear(tf)
 	clear(present)
+	hits := f.hits[:0]
 	for p, t := range s.seq {
-		key[p] = -1
 		if !f.mayBeKey(t) {
 			continue // most of a sentence's terms
 		}
+		h := hit{pos: p, key: -1}
 		for i, kt := range f.keys {
 			for j, kt2 := range kt.Terms {
 				if kt2 != t {
 					continue
 				}
 				present[i] |= 1 << min(j, 63)
-				if key[p] < 0 {
-					key[p], val[p] = i, f.weights[i]*kt.Weights[j]
+				if h.key < 0 {
+					h.key, h.val = i, f.weights[i]*kt.Weights[j]
 					tf[i]++
 				}
 			}
 		}
+		if h.key >= 0 {
+			hits = append(hits, h)
+		}
 	}
+	f.hits = hits
 	// matched is kt.Match over the sentence's terms.
 	matched := func(i int) float64 {
 		kt := f.keys[i]
@@ -318,30 +329,34 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, inContext uin
 			ctxOnly += f.weights[i]
 		}
 	}
+	// The densest window: from each hit, the weight of the distinct key
+	// terms within the next window terms.
 	best := 0.0
-	for st := range s.seq {
-		if key[st] < 0 {
-			continue
-		}
+	for a, start := range hits {
 		var seen uint64 // key terms counted, by index (contentKeys keeps at most 64)
 		var w float64
-		for p := st; p < len(s.seq) && p < st+window; p++ {
-			if k := key[p]; k >= 0 && seen&(1<<k) == 0 {
-				seen |= 1 << k
-				w += val[p]
+		for _, h := range hits[a:] {
+			if h.pos >= start.pos+window {
+				break
+			}
+			if seen&(1<<h.key) == 0 {
+				seen |= 1 << h.key
+				w += h.val
 			}
 		}
 		best = max(best, w)
 	}
+	// Neighbouring key terms of the question found within three terms of
+	// each other.
 	pairs := 0
-	for i := 0; i+1 < len(f.keys); i++ {
-		for p := range s.seq {
-			if key[p] != i {
+	for i := 0; i+1 < len(f.keys) && len(hits) > 1; i++ {
+		found := false
+		for _, h := range hits {
+			if h.key != i {
 				continue
 			}
-			found := false
-			for q := max(0, p-3); q < min(len(s.seq), p+4); q++ {
-				if key[q] == i+1 {
+			for _, h2 := range hits {
+				if h2.key == i+1 && h2.pos >= h.pos-3 && h2.pos < h.pos+4 {
 					found = true
 					break
 				}
@@ -360,12 +375,7 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, inContext uin
 			bm += f.weights[i] * c * (k1 + 1) / (c + norm)
 		}
 	}
-	novel := 0
-	for p := range s.seq {
-		if key[p] < 0 { // a term of no key term: not the question's
-			novel++
-		}
-	}
+	novel := len(s.seq) - len(hits) // terms of no key term: not the question's
 	novelName, novelNumber := f.novel(s.names), f.novel(s.numbers)
 	x[fOwn] = own / f.total
 	x[fWindow] = best / f.total
