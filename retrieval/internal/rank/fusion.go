@@ -288,38 +288,6 @@ func heapBest(h, rest []Scored) {
 	}
 }
 
-// heapWorst is heapBest the other way round: h becomes the worst of h
-// and rest, as a heap whose root is the best of them.
-func heapWorst(h, rest []Scored) {
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		siftBest(h, i)
-	}
-	for _, x := range rest {
-		if better(h[0], x) {
-			h[0] = x
-			siftBest(h, 0)
-		}
-	}
-}
-
-// siftBest moves h[i] down a heap whose root is its best element.
-func siftBest(h []Scored, i int) {
-	for {
-		b := i
-		if l := 2*i + 1; l < len(h) && better(h[l], h[b]) {
-			b = l
-		}
-		if r := 2*i + 2; r < len(h) && better(h[r], h[b]) {
-			b = r
-		}
-		if b == i {
-			return
-		}
-		h[i], h[b] = h[b], h[i]
-		i = b
-	}
-}
-
 // siftWorst moves h[i] down a heap whose root is its worst element.
 func siftWorst(h []Scored, i int) {
 	for {
