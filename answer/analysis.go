@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"math"
 	"strings"
 	"sync"
 	"unicode"
@@ -21,10 +22,11 @@ type textAnalysis struct {
 }
 
 type sentence struct {
-	span  document.Span
-	seq   []string        // terms in order
-	terms map[string]bool // the same, as a set
-	date  bool            // holds a year or a month
+	span   document.Span
+	logLen float64         // logLen(span), the length feature
+	seq    []string        // terms in order
+	terms  map[string]bool // the same, as a set
+	date   bool            // holds a year or a month
 	// names are the terms of words capitalised inside the sentence (a
 	// first word is capitalised by grammar), numbers the terms that are
 	// numbers: what a who, where or how-many question asks for.
@@ -117,12 +119,16 @@ func analyzePassage(text string) *textAnalysis {
 				terms[t] = true
 			}
 			names, numbers := namesAndNumbers(st)
-			a.sentences = append(a.sentences, sentence{span: s, seq: seq, terms: terms, date: kind(st, "date"),
+			a.sentences = append(a.sentences, sentence{span: s, logLen: logLen(s), seq: seq, terms: terms, date: kind(st, "date"),
 				names: names, numbers: numbers, anaphor: opensWithAnaphor(st), vec: embedSentence(st)})
 		}
 		return a
 	})
 }
+
+// logLen is the log of a span's bytes (plus one), computed once per
+// sentence when its passage is analysed, not for every question.
+func logLen(s document.Span) float64 { return math.Log(float64(1 + s.Len())) }
 
 // numberWords are numbers written as words ("nine nations"); "one" is
 // left out, being mostly a pronoun.

@@ -393,7 +393,7 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, inContext uin
 	x[fUnknown] = f.unknown
 	x[fUnknownEntity] = b2f(f.entity)
 	x[fKeys] = 1 / max(n, 1)
-	x[fLength] = math.Log(float64(1 + s.span.Len()))
+	x[fLength] = s.logLen
 	x[fForeign] = b2f(f.foreign)
 	x[fForeignOwn] = x[fForeign] * x[fOwn]
 	x[fVector] = cosine(f.vec, s.vec)
@@ -441,7 +441,8 @@ type candidate struct {
 // the first. Its terms, names and vector are kept in f's scratch space,
 // and its set of terms is the union of the two sentences' sets.
 func (f *questionFacts) pairOf(a, b *sentence) *sentence {
-	f.pairs = append(f.pairs, sentence{span: document.Span{Start: a.span.Start, End: b.span.End}, date: a.date || b.date,
+	span := document.Span{Start: a.span.Start, End: b.span.End}
+	f.pairs = append(f.pairs, sentence{span: span, logLen: logLen(span), date: a.date || b.date,
 		anaphor: a.anaphor, parts: [2]*sentence{a, b}})
 	s := &f.pairs[len(f.pairs)-1]
 	s.seq = f.concat(a.seq, b.seq)
