@@ -101,7 +101,12 @@ type questionFacts struct {
 	entity  bool    // a name the corpus lacks
 	terms   map[string]bool
 	// filter holds a bit for each of the key terms' Terms (mayBeKey).
-	filter  [64]uint64
+	filter [64]uint64
+	// sigs are the termSig of the key terms' Terms, key after key
+	// (keySigs gives a key's), and sigSet has them all.
+	sigs    []uint16
+	sigAt   []int
+	sigSet  [sigWords]uint64
 	wants   analysis.Want
 	foreign bool
 	vec     []float32 // the question's word-vector mean, nil for a foreign one
@@ -117,8 +122,9 @@ type questionFacts struct {
 	pairs    []sentence
 	strs     []string
 	vecs     []float32
+	sigbuf   []uint16
 	analyses []*textAnalysis
-	ctxs     []map[string]bool
+	ctxs     []*textAnalysis
 	ctxKeys  []uint64 // per passage, contextKeys of its ctxs
 	seen     map[docSpan]bool
 	probs    []float64
@@ -177,11 +183,17 @@ func (f *questionFacts) init(q analysis.Query, numChunks int) {
 	clear(f.weights)
 	var known, sumKnown float64
 	clear(f.filter[:])
+	clear(f.sigSet[:])
+	f.sigs, f.sigAt = f.sigs[:0], append(f.sigAt[:0], 0)
 	for i, kt := range f.keys {
 		for _, t := range kt.Terms {
 			f.terms[t] = true
 			f.filter[filterSlot(t)] |= filterBit(t)
+			sig := termSig(t)
+			f.sigs = append(f.sigs, sig)
+			addSig(&f.sigSet, sig)
 		}
+		f.sigAt = append(f.sigAt, len(f.sigs))
 		if kt.Known() {
 			f.weights[i] = kt.IDF
 			known++
@@ -224,6 +236,32 @@ func filterBit(t string) uint64 { return 1 << (len(t) & 63) }
 // means it is none of them, without comparing it with each.
 func (f *questionFacts) mayBeKey(t string) bool {
 	return t != "" && f.filter[filterSlot(t)]&filterBit(t) != 0
+}
+
+// keySigs are the termSig of key term i's Terms, in order.
+func (f *questionFacts) keySigs(i int) []uint16 { return f.sigs[f.sigAt[i]:f.sigAt[i+1]] }
+
+// heldIn is held for the terms of a passage and of its heading and
+// title, with their signatures.
+func (f *questionFacts) heldIn(a, ctx *textAnalysis) (float64, int) {
+	var w float64
+	miss := 0
+	for i, kt := range f.keys {
+		sigs := f.keySigs(i)
+		// kt.Match, the text holding what either holds.
+		best := 0.0
+		for j, t := range kt.Terms {
+			if v := kt.Weight(j); v > best && (a.holds(t, sigs[j]) || ctx.holds(t, sigs[j])) {
+				best = v
+			}
+		}
+		if best > 0 {
+			w += f.weights[i] * best
+		} else {
+			miss++
+		}
+	}
+	return w, miss
 }
 
 // held is the key-term weight a set of terms holds, and how many key
@@ -286,7 +324,7 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, inContext uin
 	clear(present)
 	hits := f.hits[:0]
 	for p, t := range s.seq {
-		if !f.mayBeKey(t) {
+		if !hasSig(&f.sigSet, s.sigs[p]) {
 			continue // most of a sentence's terms
 		}
 		h := hit{pos: p, key: -1}
@@ -401,11 +439,15 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, inContext uin
 
 // contextKeys has bit i set when ctx holds key term i: what a passage's
 // heading and title hold, looked up once for all its sentences.
-func (f *questionFacts) contextKeys(ctx map[string]bool) uint64 {
+func (f *questionFacts) contextKeys(ctx *textAnalysis) uint64 {
 	var bits uint64
 	for i, kt := range f.keys {
-		if kt.Match(func(t string) bool { return ctx[t] }) > 0 {
-			bits |= 1 << i
+		sigs := f.keySigs(i)
+		for j, t := range kt.Terms {
+			if kt.Weight(j) > 0 && ctx.holds(t, sigs[j]) {
+				bits |= 1 << i
+				break
+			}
 		}
 	}
 	return bits
@@ -446,6 +488,9 @@ func (f *questionFacts) pairOf(a, b *sentence) *sentence {
 		anaphor: a.anaphor, parts: [2]*sentence{a, b}})
 	s := &f.pairs[len(f.pairs)-1]
 	s.seq = f.concat(a.seq, b.seq)
+	start := len(f.sigbuf)
+	f.sigbuf = append(append(f.sigbuf, a.sigs...), b.sigs...)
+	s.sigs = f.sigbuf[start:len(f.sigbuf):len(f.sigbuf)]
 	s.names = f.concat(a.names, b.names)
 	s.numbers = f.concat(a.numbers, b.numbers)
 	if len(a.vec) == len(b.vec) && len(a.vec) > 0 {
@@ -507,7 +552,7 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		f.pairs = make([]sentence, 0, int(count))
 	}
 	clear(f.pairs[:cap(f.pairs)])
-	f.pairs, f.strs, f.vecs = f.pairs[:0], f.strs[:0], f.vecs[:0]
+	f.pairs, f.strs, f.vecs, f.sigbuf = f.pairs[:0], f.strs[:0], f.vecs[:0], f.sigbuf[:0]
 	features := func(n int) []float64 { // the n-th candidate's
 		return f.xs[n*numFeatures : (n+1)*numFeatures : (n+1)*numFeatures]
 	}
@@ -525,7 +570,7 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 	for pi, p := range ps {
 		a := f.analyses[pi]
 		ctx := f.ctxs[pi]
-		pw, miss := f.held(func(t string) bool { return a.terms[t] || ctx[t] })
+		pw, miss := f.heldIn(a, ctx)
 		rel := 0.0
 		if top > 0 {
 			rel = p.Score / top
