@@ -369,7 +369,18 @@ func paddedWords(q string) string {
 	b[0] = ' '
 	inWord := false
 	for _, r := range q {
-		if r = unicode.ToLower(r); unicode.IsLetter(r) || unicode.IsDigit(r) {
+		var word bool
+		if r < utf8.RuneSelf {
+			// ASCII, most questions, without the Unicode tables.
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			word = 'a' <= r && r <= 'z' || '0' <= r && r <= '9'
+		} else {
+			r = unicode.ToLower(r)
+			word = unicode.IsLetter(r) || unicode.IsDigit(r)
+		}
+		if word {
 			b = utf8.AppendRune(b, r)
 			inWord = true
 		} else if inWord {
