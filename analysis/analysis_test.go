@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -131,4 +132,57 @@ func TestRussianNotNumerals(t *testing.T) {
 			}
 		}
 	}
+}
+
+// soundKeyBefore is SoundKey as it was, every rule tried on every word.
+func soundKeyBefore(w string) string {
+	for _, r := range [...][2]string{{"shch", "s"}, {"dzh", "j"}, {"zh", "j"}, {"kh", "h"}, {"ch", "c"},
+		{"sh", "s"}, {"th", "t"}, {"ph", "f"}, {"ck", "k"}, {"ts", "c"}, {"tz", "c"}, {"x", "ks"}, {"q", "k"}} {
+		w = strings.ReplaceAll(w, r[0], r[1])
+	}
+	var buf [32]byte
+	b := buf[:0]
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch c {
+		case 'c':
+			if i+1 < len(w) && (w[i+1] == 'e' || w[i+1] == 'i') {
+				c = 's'
+			} else {
+				c = 'k'
+			}
+		case 'w':
+			c = 'v'
+		case 'z':
+			c = 's'
+		}
+		vowel := strings.IndexByte("aeiouy", c) >= 0
+		switch {
+		case i == 0 && vowel:
+			c = 'a'
+		case vowel, c == 'h' && i > 0:
+			continue
+		case c < 'a' || c > 'z':
+			return ""
+		}
+		if len(b) > 0 && b[len(b)-1] == c {
+			continue
+		}
+		b = append(b, c)
+	}
+	if len(b) < 3 {
+		return ""
+	}
+	return string(b)
+}
+
+func FuzzSoundKey(f *testing.F) {
+	for _, w := range []string{"tsh", "ckh", "chk", "shchukin", "dzhared", "khrushchev", "xq", "thomas", "allen", "tsz", "ckck", "a1b"} {
+		f.Add(w)
+	}
+	f.Fuzz(func(t *testing.T, w string) {
+		if got, want := SoundKey(w), soundKeyBefore(w); got != want {
+			t.Fatalf("SoundKey(%q) = %q, before %q", w, got, want)
+		}
+	})
 }

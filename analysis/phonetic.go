@@ -67,9 +67,17 @@ func transliterate(w, g, kh string) string {
 // vowel, which stays as "a". Keys shorter than three letters say too
 // little and are "".
 func SoundKey(w string) string {
-	for _, r := range [...][2]string{{"shch", "s"}, {"dzh", "j"}, {"zh", "j"}, {"kh", "h"}, {"ch", "c"},
-		{"sh", "s"}, {"th", "t"}, {"ph", "f"}, {"ck", "k"}, {"ts", "c"}, {"tz", "c"}, {"x", "ks"}, {"q", "k"}} {
-		w = strings.ReplaceAll(w, r[0], r[1])
+	// A rule is tried only when w holds all its letters: a Russian word's
+	// transliterations are keyed eight times over, and thirteen searches
+	// of each were most of a Russian question's sound lookup.
+	have := letters(w)
+	for _, r := range soundRules {
+		if r.letters&^have != 0 {
+			continue
+		}
+		if v := strings.ReplaceAll(w, r.from, r.to); v != w {
+			w, have = v, letters(v)
+		}
 	}
 	var buf [32]byte
 	b := buf[:0]
@@ -105,6 +113,33 @@ func SoundKey(w string) string {
 		return ""
 	}
 	return string(b)
+}
+
+// soundRules are SoundKey's spellings of one sound, replaced in this
+// order, with the letters each needs.
+var soundRules = func() []soundRule {
+	var rs []soundRule
+	for _, r := range [...][2]string{{"shch", "s"}, {"dzh", "j"}, {"zh", "j"}, {"kh", "h"}, {"ch", "c"},
+		{"sh", "s"}, {"th", "t"}, {"ph", "f"}, {"ck", "k"}, {"ts", "c"}, {"tz", "c"}, {"x", "ks"}, {"q", "k"}} {
+		rs = append(rs, soundRule{r[0], r[1], letters(r[0])})
+	}
+	return rs
+}()
+
+type soundRule struct {
+	from, to string
+	letters  uint32
+}
+
+// letters has bit c-'a' set for each lower-case ASCII letter c of w.
+func letters(w string) uint32 {
+	var m uint32
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; 'a' <= c && c <= 'z' {
+			m |= 1 << (c - 'a')
+		}
+	}
+	return m
 }
 
 // latinFolds spell Latin letters with diacritics as their base letters
