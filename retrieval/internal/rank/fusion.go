@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 )
 
 // Fuse combines two rankings, each best first (in any order for
@@ -23,7 +24,9 @@ func Fuse(kw, vec []Scored, f Fusion, n int) []Scored {
 	if len(vec) == 0 {
 		return firstN(kw, n)
 	}
-	kc, vc := make([]Scored, len(kw)), make([]Scored, len(vec))
+	scratch := getScratch(len(kw) + len(vec))
+	defer putScratch(scratch)
+	kc, vc := (*scratch)[:len(kw)], (*scratch)[len(kw):]
 	wk, wv := 1-f.VectorWeight, f.VectorWeight
 	switch f.Method {
 	case FusionRRF:
@@ -73,6 +76,29 @@ func Fuse(kw, vec []Scored, f Fusion, n int) []Scored {
 }
 
 func byChunk(a, b Scored) int { return cmp.Compare(a.Chunk, b.Chunk) }
+
+// scratches are lists a search works in and drops before it returns
+// (Fuse's contributions by chunk, SearchByChunk's scores to select
+// from): a few kilobytes a question, most of what ranking allocated.
+var scratches = sync.Pool{New: func() any { return new([]Scored) }}
+
+// getScratch returns a list of n elements, to give back with putScratch.
+func getScratch(n int) *[]Scored {
+	s := scratches.Get().(*[]Scored)
+	if cap(*s) < n {
+		*s = make([]Scored, n)
+	}
+	*s = (*s)[:n]
+	return s
+}
+
+// putScratch gives a list back, unless it grew beyond what a usual
+// search needs (a collection-wide fallback ranks every chunk).
+func putScratch(s *[]Scored) {
+	if cap(*s) <= 1<<12 {
+		scratches.Put(s)
+	}
+}
 
 // FuseCandidates fuses the keyword ranking kw (best first) with vec, the
 // vector scores of kw's own chunks in kw's order (a chunk without a

@@ -232,7 +232,9 @@ func (fv *FlatVectors) SearchByChunk(q []float32, n int) []Scored {
 	// it, in chunk order, as make n. A selection finds that score in
 	// linear time, where a heap of the rows cut or kept cost twice as
 	// much as the dot products.
-	cut := kthSmallest(slices.Clone(all), len(all)-n)
+	scratch := getScratch(len(all))
+	cut := kthSmallest((*scratch)[:copy(*scratch, all)], len(all)-n)
+	putScratch(scratch)
 	ties := n
 	for _, x := range all {
 		if x.Score > cut {
