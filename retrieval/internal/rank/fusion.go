@@ -56,7 +56,9 @@ func Fuse(kw, vec []Scored, f Fusion, n int) []Scored {
 	// The keyword contribution is added first, then the vector one, so
 	// that a chunk in both lists sums to the same float64 whichever way
 	// the lists are walked.
-	out := make([]Scored, 0, len(kc)+len(vc))
+	merged := getScratch(len(kc) + len(vc))
+	defer putScratch(merged)
+	out := (*merged)[:0]
 	i, j := 0, 0
 	for i < len(kc) || j < len(vc) {
 		switch {
@@ -72,7 +74,8 @@ func Fuse(kw, vec []Scored, f Fusion, n int) []Scored {
 			j++
 		}
 	}
-	return SelectBest(out, n)
+	// The n best are the caller's; the merged list goes back.
+	return slices.Clone(SelectBest(out, n))
 }
 
 func byChunk(a, b Scored) int { return cmp.Compare(a.Chunk, b.Chunk) }
