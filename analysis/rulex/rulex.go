@@ -26,8 +26,8 @@ import (
 	"compress/gzip"
 	_ "embed"
 	"encoding/binary"
+	"hash/maphash"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -40,26 +40,48 @@ var (
 	once  sync.Once
 	table string   // "stem\tword word\n" lines sorted by stem (byte order)
 	lines []uint32 // start offset of every line in table
-	// heads are the distinct prefix4 of the keys, ascending, and
-	// headLine[i] the first line with heads[i] (one more entry, len(lines),
-	// ends the last): a lookup searches this small, cache-resident list
-	// first and then some forty lines, where a search of all 43,000
-	// lines missed the cache at most of its sixteen steps.
-	heads    []uint32
-	headLine []uint32
+	// slots index the lines by key, open addressing over a power of two
+	// of them: 0 for an empty slot, else the line's number plus one in the
+	// low half and the top 16 bits of its key's hash in the high half, so
+	// that a probe reads the table only when those agree. A binary search
+	// missed the cache at most of its sixteen steps through the table.
+	// 256 KB for the 43,000 lines.
+	slots []uint32
 )
 
-// prefix4 is s's first four bytes, big-endian, zero-padded: in the keys'
-// byte order (two Cyrillic letters).
-func prefix4(s string) uint32 {
-	var p uint32
-	for i := range 4 {
-		p <<= 8
-		if i < len(s) {
-			p |= uint32(s[i])
+// slotSeed seeds the keys' hashes: slots live in memory only.
+var slotSeed = maphash.MakeSeed()
+
+// slotHash is a key's hash: its low bits pick the first slot to probe,
+// the top 16 are kept in the slot.
+func slotHash(k string) uint64 { return maphash.String(slotSeed, k) }
+
+// indexLines fills slots with every line's key, the first of equal keys
+// kept; nil when the lines do not fit in 16 bits.
+func indexLines() []uint32 {
+	if len(lines) >= 1<<16-1 {
+		return nil
+	}
+	n := 1
+	for n < len(lines)*3/2 {
+		n *= 2
+	}
+	sl := make([]uint32, n)
+	for i := range lines {
+		k := key(i)
+		h := slotHash(k)
+		tag := uint32(h>>48) << 16
+		for j := int(h) & (n - 1); ; j = (j + 1) & (n - 1) {
+			if sl[j] == 0 {
+				sl[j] = tag | uint32(i+1)
+				break
+			}
+			if sl[j]&^0xffff == tag && key(int(sl[j]&0xffff)-1) == k {
+				break // an equal key came first
+			}
 		}
 	}
-	return p
+	return sl
 }
 
 // load decompresses the table and indexes its lines. A damaged table
@@ -88,13 +110,7 @@ func load() {
 		off += nl + 1
 	}
 	table, lines = t, idx
-	for i := range lines {
-		if h := prefix4(key(i)); len(heads) == 0 || h != heads[len(heads)-1] {
-			heads = append(heads, h)
-			headLine = append(headLine, uint32(i))
-		}
-	}
-	headLine = append(headLine, uint32(len(lines)))
+	slots = indexLines()
 }
 
 // line returns line i without its newline, split at the tab.
@@ -122,12 +138,26 @@ func key(i int) string {
 }
 
 func lookup(stem string) (string, bool) {
-	h, ok := slices.BinarySearch(heads, prefix4(stem))
-	if !ok {
-		return "", false
+	if slots == nil {
+		return search(stem)
 	}
-	lo, hi := int(headLine[h]), int(headLine[h+1])
-	i := lo + sort.Search(hi-lo, func(i int) bool { return key(lo+i) >= stem })
+	h := slotHash(stem)
+	tag, n := uint32(h>>48)<<16, len(slots)
+	for j := int(h) & (n - 1); slots[j] != 0; j = (j + 1) & (n - 1) {
+		if slots[j]&^0xffff != tag {
+			continue
+		}
+		if k, v := line(int(slots[j]&0xffff) - 1); k == stem {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// search is lookup by a binary search of the lines, for a table too
+// large for slots.
+func search(stem string) (string, bool) {
+	i := sort.Search(len(lines), func(i int) bool { return key(i) >= stem })
 	if i < len(lines) {
 		if k, v := line(i); k == stem {
 			return v, true

@@ -167,7 +167,16 @@ func TestLookupEveryKey(t *testing.T) {
 			t.Errorf("lookup(%q) = %v", w, ok)
 		}
 	}
-	t.Logf("%d lines, %d heads", Len(), len(heads))
+	// Stems near the table's keys: lookup finds what search finds.
+	for i := 0; i < Len(); i += 7 {
+		for _, w := range []string{key(i)[:len(key(i))/2], key(i) + "а", "х" + key(i)} {
+			gv, gok := lookup(w)
+			wv, wok := search(w)
+			if gv != wv || gok != wok {
+				t.Fatalf("lookup(%q) = %q, %v; search gives %q, %v", w, gv, gok, wv, wok)
+			}
+		}
+	}
 }
 
 func keys() []string {
