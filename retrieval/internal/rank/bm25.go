@@ -457,12 +457,24 @@ func (ix *KeywordIndex) idf(df int) float64 {
 // ("essential") terms are candidates, and a candidate is dropped as soon
 // as what it has plus what its remaining terms could add falls short.
 func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
+	return ix.search(terms, n, true)
+}
+
+// SearchSet returns the chunks Search returns, with their scores, in no
+// particular order: what weighted fusion reads, which orders them by
+// chunk itself, so that they are not sorted by score first.
+func (ix *KeywordIndex) SearchSet(terms []WeightedTerm, n int) []Scored {
+	return ix.search(terms, n, false)
+}
+
+// search is Search, the result sorted best first when ordered.
+func (ix *KeywordIndex) search(terms []WeightedTerm, n int, ordered bool) []Scored {
 	if ix.N == 0 || n <= 0 {
 		return nil
 	}
 	k1 := ix.params.K1
 	if !(k1 >= 0) || math.IsInf(k1, 1) {
-		return ix.searchExhaustive(terms, n)
+		return ix.searchExhaustive(terms, n, ordered)
 	}
 	type cursor struct {
 		ps   []posting
@@ -493,7 +505,7 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 		lo := contribution(idfw, tp.minTF, k1)
 		ub := contribution(idfw, tp.maxTF, k1)
 		if !(lo > 1e-200) || !(ub < math.MaxFloat64/1e6) {
-			return ix.searchExhaustive(terms, n)
+			return ix.searchExhaustive(terms, n, ordered)
 		}
 		// Rounding may make a posting's contribution exceed the bound
 		// computed from maxTF by an ulp or two; the slack covers that
@@ -507,7 +519,7 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 	}
 	if total <= n {
 		// Every chunk found is returned: there is nothing to prune.
-		return ix.searchExhaustive(terms, n)
+		return ix.searchExhaustive(terms, n, ordered)
 	}
 	// Ascending bounds: the first nonEssential terms are those whose
 	// bounds, summed (prefix), stay below the threshold.
@@ -601,7 +613,7 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 		clear(contrib)
 		next = after
 	}
-	return topN(h, n)
+	return topN(h, n, ordered)
 }
 
 // up and down restore the heap order after h[i] is added or replaced,
@@ -654,7 +666,7 @@ func seek(ps []posting, c int32) []posting {
 // searchExhaustive is Search without pruning: every posting of every
 // query term is scored into a dense accumulator. Search falls back to it
 // where pruning would not be exact, and the tests hold Search to it.
-func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int) []Scored {
+func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int, ordered bool) []Scored {
 	if ix.N == 0 || n <= 0 {
 		return nil
 	}
@@ -687,7 +699,7 @@ func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int) []Scored {
 		out = append(out, Scored{Chunk: int(c), Score: scores[c]})
 		scores[c] = 0
 	}
-	return topN(out, n)
+	return topN(out, n, ordered)
 }
 
 type Scored struct {
@@ -696,9 +708,10 @@ type Scored struct {
 }
 
 // topN keeps the n best, sorted best first with ties broken by chunk
-// order so that rankings are deterministic. Selection through a bounded
-// heap keeps it O(len·log n): a common query term touches most chunks.
-func topN(s []Scored, n int) []Scored {
+// order so that rankings are deterministic (unsorted unless ordered).
+// Selection through a bounded heap keeps it O(len·log n): a common
+// query term touches most chunks.
+func topN(s []Scored, n int, ordered bool) []Scored {
 	if n < len(s) {
 		h := make(scoreHeap, 0, n+1)
 		for _, x := range s {
@@ -710,6 +723,9 @@ func topN(s []Scored, n int) []Scored {
 			}
 		}
 		s = h
+	}
+	if !ordered {
+		return s
 	}
 	slices.SortFunc(s, func(a, b Scored) int {
 		if a.Score != b.Score {
