@@ -551,7 +551,10 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 	if cap(f.pairs) < int(count) {
 		f.pairs = make([]sentence, 0, int(count))
 	}
-	clear(f.pairs[:cap(f.pairs)])
+	// The pairs of an earlier call (release clears them, and the room
+	// beyond them was never used): all of the room, cleared each time,
+	// was a sixtieth of an answer.
+	clear(f.pairs)
 	f.pairs, f.strs, f.vecs, f.sigbuf = f.pairs[:0], f.strs[:0], f.vecs[:0], f.sigbuf[:0]
 	features := func(n int) []float64 { // the n-th candidate's
 		return f.xs[n*numFeatures : (n+1)*numFeatures : (n+1)*numFeatures]
