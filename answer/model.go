@@ -165,20 +165,29 @@ func FeatureNames() []string { return slices.Clone(featureNames[:]) }
 // candidate (the better-ranked passage); a probability that is not a
 // number counts as none.
 func Choose(probs []float64, threshold float64, most int, overlap func(i, j int) bool) (quoted []int, confidence float64, found bool) {
-	order := make([]int, 0, len(probs))
+	best := -1
 	for i, p := range probs {
-		if !math.IsNaN(p) {
+		if !math.IsNaN(p) && (best < 0 || p > probs[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil, 0, false
+	}
+	confidence = probs[best]
+	if !(confidence >= threshold) {
+		return nil, confidence, false
+	}
+	// Only the candidates that reach the threshold can be quoted: they
+	// alone are ordered, best first, ties in their order (most of an
+	// answer's candidates fall short).
+	var order []int
+	for i, p := range probs {
+		if p >= threshold {
 			order = append(order, i)
 		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(probs[b], probs[a]) })
-	if len(order) == 0 {
-		return nil, 0, false
-	}
-	confidence = probs[order[0]]
-	if !(confidence >= threshold) {
-		return nil, confidence, false
-	}
 	for _, i := range order {
 		if len(quoted) == max(most, 1) || probs[i] < threshold {
 			break

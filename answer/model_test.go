@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -198,4 +199,64 @@ func filled(v float64) []float64 {
 		x[i] = v
 	}
 	return x
+}
+
+// chooseBefore is Choose as it was, every candidate sorted.
+func chooseBefore(probs []float64, threshold float64, most int, overlap func(i, j int) bool) (quoted []int, confidence float64, found bool) {
+	order := make([]int, 0, len(probs))
+	for i, p := range probs {
+		if !math.IsNaN(p) {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(probs[b], probs[a]) })
+	if len(order) == 0 {
+		return nil, 0, false
+	}
+	confidence = probs[order[0]]
+	if !(confidence >= threshold) {
+		return nil, confidence, false
+	}
+	for _, i := range order {
+		if len(quoted) == max(most, 1) || probs[i] < threshold {
+			break
+		}
+		if overlap != nil && slices.ContainsFunc(quoted, func(j int) bool { return overlap(i, j) }) {
+			continue
+		}
+		quoted = append(quoted, i)
+	}
+	return quoted, confidence, true
+}
+
+// Choose quotes what it quoted when it sorted every candidate: with ties,
+// NaN, overlaps, thresholds at and between the probabilities.
+func TestChooseAsBefore(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	levels := []float64{0, 0.1, 0.25, 0.3, 0.5, 0.9, 1, math.NaN()}
+	for range 20000 {
+		probs := make([]float64, r.IntN(12))
+		for i := range probs {
+			if r.IntN(2) == 0 {
+				probs[i] = levels[r.IntN(len(levels))]
+			} else {
+				probs[i] = r.Float64()
+			}
+		}
+		threshold := levels[r.IntN(len(levels)-1)]
+		if r.IntN(3) == 0 && len(probs) > 0 {
+			threshold = probs[r.IntN(len(probs))]
+		}
+		most := r.IntN(4)
+		seed := r.Uint64()
+		overlap := func(i, j int) bool { return (uint64(i*31+j*17)^seed)%5 == 0 }
+		if r.IntN(4) == 0 {
+			overlap = nil
+		}
+		gq, gc, gf := Choose(probs, threshold, most, overlap)
+		wq, wc, wf := chooseBefore(probs, threshold, most, overlap)
+		if !slices.Equal(gq, wq) || math.Float64bits(gc) != math.Float64bits(wc) || gf != wf {
+			t.Fatalf("Choose(%v, %v, %d) = %v %v %v, before %v %v %v", probs, threshold, most, gq, gc, gf, wq, wc, wf)
+		}
+	}
 }
