@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestSoundKey(t *testing.T) {
@@ -185,4 +186,27 @@ func FuzzSoundKey(f *testing.F) {
 			t.Fatalf("SoundKey(%q) = %q, before %q", w, got, want)
 		}
 	})
+}
+
+// AnalyzeQuery's shortcuts count the letters the Unicode tables count:
+// every rune of ASCII and of the Cyrillic block.
+func TestForeignCountsAsTables(t *testing.T) {
+	for r := rune(0); r < 0x530; r++ {
+		latin, cyr := unicode.Is(unicode.Latin, r), unicode.Is(unicode.Cyrillic, r)
+		for _, pad := range []string{"", "a", "ab", "аб"} {
+			q := string(r) + pad
+			want := 0
+			for _, c := range q {
+				switch {
+				case unicode.Is(unicode.Latin, c):
+					want--
+				case unicode.Is(unicode.Cyrillic, c):
+					want++
+				}
+			}
+			if got := AnalyzeQuery(q).Foreign; got != (want > 0) {
+				t.Fatalf("AnalyzeQuery(%q).Foreign = %v (rune latin %v, cyrillic %v)", q, got, latin, cyr)
+			}
+		}
+	}
 }

@@ -85,6 +85,13 @@ func AnalyzeQuery(q string) Query {
 	latin, cyr := 0, 0
 	for _, r := range q {
 		switch {
+		case r < utf8.RuneSelf:
+			// ASCII, without the tables: its letters are Latin.
+			if c := r | 0x20; 'a' <= c && c <= 'z' {
+				latin++
+			}
+		case 'А' <= r && r <= 'я' || r == 'ё' || r == 'Ё':
+			cyr++
 		case unicode.Is(unicode.Latin, r):
 			latin++
 		case unicode.Is(unicode.Cyrillic, r):

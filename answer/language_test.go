@@ -37,6 +37,11 @@ func TestScriptAndNote(t *testing.T) {
 
 // Script's shortcut for ASCII counts what its general case would.
 func TestScriptASCII(t *testing.T) {
+	for _, r := range []rune("АЯаяЁё") {
+		if got := Script(string(r)); got != "cyrillic" {
+			t.Errorf("Script(%q) = %q", r, got)
+		}
+	}
 	for r := rune(0); r < utf8.RuneSelf; r++ {
 		want := ""
 		if unicode.IsLetter(r) && unicode.Is(unicode.Latin, r) {
