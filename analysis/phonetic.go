@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -70,22 +71,26 @@ func SoundKey(w string) string {
 	// A rule is tried only when w holds all its letters: a Russian word's
 	// transliterations are keyed eight times over, and thirteen searches
 	// of each were most of a Russian question's sound lookup.
+	// The spelling is rewritten in two buffers on the stack, in turn,
+	// rather than in a new string each rule that applies.
+	var bufA, bufB [64]byte
+	cur, next := append(bufA[:0], w...), bufB[:0]
 	have := letters(w)
 	for _, r := range soundRules {
-		if r.letters&^have != 0 {
+		if r.letters&^have != 0 || !bytes.Contains(cur, r.from) {
 			continue
 		}
-		if v := strings.ReplaceAll(w, r.from, r.to); v != w {
-			w, have = v, letters(v)
-		}
+		next = replaceAll(next[:0], cur, r.from, r.to)
+		cur, next = next, cur
+		have = letters(cur)
 	}
 	var buf [32]byte
 	b := buf[:0]
-	for i := 0; i < len(w); i++ {
-		c := w[i]
+	for i := 0; i < len(cur); i++ {
+		c := cur[i]
 		switch c {
 		case 'c':
-			if i+1 < len(w) && (w[i+1] == 'e' || w[i+1] == 'i') {
+			if i+1 < len(cur) && (cur[i+1] == 'e' || cur[i+1] == 'i') {
 				c = 's'
 			} else {
 				c = 'k'
@@ -121,18 +126,33 @@ var soundRules = func() []soundRule {
 	var rs []soundRule
 	for _, r := range [...][2]string{{"shch", "s"}, {"dzh", "j"}, {"zh", "j"}, {"kh", "h"}, {"ch", "c"},
 		{"sh", "s"}, {"th", "t"}, {"ph", "f"}, {"ck", "k"}, {"ts", "c"}, {"tz", "c"}, {"x", "ks"}, {"q", "k"}} {
-		rs = append(rs, soundRule{r[0], r[1], letters(r[0])})
+		rs = append(rs, soundRule{[]byte(r[0]), []byte(r[1]), letters(r[0])})
 	}
 	return rs
 }()
 
 type soundRule struct {
-	from, to string
+	from, to []byte
 	letters  uint32
 }
 
+// replaceAll appends src to dst with every old replaced by new, left to
+// right, as strings.ReplaceAll replaces them (old is not empty).
+func replaceAll(dst, src, old, new []byte) []byte {
+	for i := 0; i < len(src); {
+		if bytes.HasPrefix(src[i:], old) {
+			dst = append(dst, new...)
+			i += len(old)
+			continue
+		}
+		dst = append(dst, src[i])
+		i++
+	}
+	return dst
+}
+
 // letters has bit c-'a' set for each lower-case ASCII letter c of w.
-func letters(w string) uint32 {
+func letters[S string | []byte](w S) uint32 {
 	var m uint32
 	for i := 0; i < len(w); i++ {
 		if c := w[i]; 'a' <= c && c <= 'z' {
