@@ -264,6 +264,36 @@ func (f *questionFacts) heldIn(a, ctx *textAnalysis) (float64, int) {
 	return w, miss
 }
 
+// matchBits is kt.Match over the Terms whose bits are set (at most 64
+// Terms): the best weight among them.
+func matchBits(kt analysis.KeyTerm, bits uint64) float64 {
+	best := 0.0
+	for j := range kt.Terms {
+		if w := kt.Weight(j); w > best && bits&(1<<j) != 0 {
+			best = w
+		}
+	}
+	return best
+}
+
+// heldBoth is held over the terms of two sentences together, from what
+// sentenceFeatures found each holds (pa, pb), without looking a term up.
+func (f *questionFacts) heldBoth(a, b *sentence, pa, pb []uint64) float64 {
+	var w float64
+	for i, kt := range f.keys {
+		var m float64
+		if len(kt.Terms) > 64 {
+			m = kt.Match(func(t string) bool { return a.has(t) || b.has(t) }) // more Terms than bits
+		} else {
+			m = matchBits(kt, pa[i]|pb[i])
+		}
+		if m > 0 {
+			w += f.weights[i] * m
+		}
+	}
+	return w
+}
+
 // held is the key-term weight a set of terms holds, and how many key
 // terms it misses.
 func (f *questionFacts) held(has func(term string) bool) (float64, int) {
@@ -307,7 +337,10 @@ const window = 12
 //
 // inContext has bit i set when the passage's section heading or title
 // holds key term i (contextKeys): the same for all its sentences.
-func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, inContext uint64, avgLen float64) {
+//
+// present receives, for each key term, which of its Terms the sentence
+// holds (bit j for Terms[j]), for heldBoth.
+func (f *questionFacts) sentenceFeatures(x []float64, present []uint64, s *sentence, inContext uint64, avgLen float64) {
 	n := float64(len(f.keys))
 	// The sentence's terms that are key terms (hits), in order, for the
 	// window, bigrams and novelty, and which of each key term's Terms the
@@ -317,9 +350,9 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, inContext uin
 	// Scratch space reused from sentence to sentence: these were most of
 	// an answer's allocations.
 	if cap(f.tf) < len(f.keys) {
-		f.tf, f.present = make([]float64, len(f.keys)), make([]uint64, len(f.keys))
+		f.tf = make([]float64, len(f.keys))
 	}
-	tf, present := f.tf[:len(f.keys)], f.present[:len(f.keys)]
+	tf := f.tf[:len(f.keys)]
 	clear(tf)
 	clear(present)
 	hits := f.hits[:0]
@@ -351,13 +384,7 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, inContext uin
 		if len(kt.Terms) > 64 {
 			return kt.Match(s.has) // more Terms than bits
 		}
-		best := 0.0
-		for j := range kt.Terms {
-			if w := kt.Weight(j); w > best && present[i]&(1<<j) != 0 {
-				best = w
-			}
-		}
-		return best
+		return matchBits(kt, present[i])
 	}
 	var own, ctxOnly float64
 	for i := range f.keys {
@@ -559,6 +586,12 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 	features := func(n int) []float64 { // the n-th candidate's
 		return f.xs[n*numFeatures : (n+1)*numFeatures : (n+1)*numFeatures]
 	}
+	// What each candidate holds of each key term (sentenceFeatures).
+	nk := len(f.keys)
+	if cap(f.present) < most*nk {
+		f.present = make([]uint64, most*nk)
+	}
+	present := func(n int) []uint64 { return f.present[n*nk : (n+1)*nk : (n+1)*nk] }
 	out := f.out[:0]
 	clear(f.seen)
 	// Only passages that overlap (or touch) another of their document's
@@ -591,7 +624,7 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 				f.seen[k] = true
 			}
 			x := features(len(out))
-			f.sentenceFeatures(x, s, f.ctxKeys[pi], avgLen)
+			f.sentenceFeatures(x, present(len(out)), s, f.ctxKeys[pi], avgLen)
 			x[fPassage] = pw / f.total
 			x[fPassageMiss] = float64(miss) / float64(len(f.keys))
 			x[fRank] = 1 / float64(2+pi)
@@ -610,9 +643,7 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		if i > 0 && out[i-1].passage == c.passage && out[i-1].position == c.position-1 {
 			c.x[fPrevOwn] = out[i-1].x[fOwn]
 			if c.sentence.anaphor {
-				cur, prev := c.sentence, out[i-1].sentence
-				held, _ := f.held(func(t string) bool { return cur.has(t) || prev.has(t) })
-				c.x[fCarried] = held / f.total
+				c.x[fCarried] = f.heldBoth(c.sentence, out[i-1].sentence, present(i), present(i-1)) / f.total
 			}
 		}
 		if i+1 < len(out) && out[i+1].passage == c.passage && out[i+1].position == c.position+1 {
@@ -634,16 +665,14 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		}
 		s := f.pairOf(c.sentence, n.sentence)
 		x := features(len(out))
-		f.sentenceFeatures(x, s, f.ctxKeys[c.passage], avgLen)
+		f.sentenceFeatures(x, present(len(out)), s, f.ctxKeys[c.passage], avgLen)
 		for _, j := range [...]int{fPassage, fPassageMiss, fRank, fScore, fFirst, fForeignPass, fPrevOwn, fAnaphor} {
 			x[j] = c.x[j]
 		}
 		x[fNextOwn] = n.x[fNextOwn]
 		x[fCarried] = x[fOwn]
 		if c.sentence.anaphor && i > 0 && out[i-1].passage == c.passage && out[i-1].position == c.position-1 {
-			prev := out[i-1].sentence
-			held, _ := f.held(func(t string) bool { return s.has(t) || prev.has(t) })
-			x[fCarried] = held / f.total
+			x[fCarried] = f.heldBoth(s, out[i-1].sentence, present(len(out)), present(i-1)) / f.total
 		}
 		x[fPair] = 1
 		out = append(out, candidate{passage: c.passage, position: c.position, span: s.span, sentence: s, x: x})
