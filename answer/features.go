@@ -267,6 +267,9 @@ func (f *questionFacts) heldIn(a, ctx *textAnalysis) (float64, int) {
 // matchBits is kt.Match over the Terms whose bits are set (at most 64
 // Terms): the best weight among them.
 func matchBits(kt analysis.KeyTerm, bits uint64) float64 {
+	if bits == 0 {
+		return 0 // most key terms, in most sentences
+	}
 	best := 0.0
 	for j := range kt.Terms {
 		if w := kt.Weight(j); w > best && bits&(1<<j) != 0 {
