@@ -173,4218 +173,4217 @@ var builtinModel = Model{
 var builtinLogOdds = func(x []float64) float64 {
 	x = x[:31]
 	z := -3.58621
-	var v uint64 // a leaf's bits
 	// tree 0
 	if x[0] <= 0.453016 {
+		v1 := uint64(0x3fb91d183ebb26b2) /* 0.0981002 */
+		if x[9] <= 0.802305 {
+			v1 = uint64(0xbfb5d1ebf07e82bd) /* -0.0852344 */
+		}
+		v2 := uint64(0x3ff13606b7aa25d9) /* 1.07569 */
+		if x[7] <= 0.333333 {
+			v2 = uint64(0x3f8cc001e32f0ee1) /* 0.0140381 */
+		}
+		v3 := v2
 		if x[23] <= 0.286967 {
-			v = 0x3fb91d183ebb26b2 // 0.0981002
-			if x[9] <= 0.802305 {
-				v = 0xbfb5d1ebf07e82bd // -0.0852344
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3ff13606b7aa25d9 // 1.07569
-			if x[7] <= 0.333333 {
-				v = 0x3f8cc001e32f0ee1 // 0.0140381
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[10] <= 0.0 {
-			v = 0x3fda85ad538ac190 // 0.414409
-			if x[9] <= 0.690131 {
-				v = 0xbfa0931a2397b4bd // -0.0323723
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x4005ce2c12ad81ae // 2.72567
-			if x[3] <= 0.571647 {
-				v = 0x3ff011f0c34c1a8b // 1.00438
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fda85ad538ac190) /* 0.414409 */
+		if x[9] <= 0.690131 {
+			v1 = uint64(0xbfa0931a2397b4bd) /* -0.0323723 */
 		}
+		v2 := uint64(0x4005ce2c12ad81ae) /* 2.72567 */
+		if x[3] <= 0.571647 {
+			v2 = uint64(0x3ff011f0c34c1a8b) /* 1.00438 */
+		}
+		v3 := v2
+		if x[10] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 1
 	if x[28] <= 0.347124 {
+		v1 := uint64(0xbf996b1f32cb2e67) /* -0.0248227 */
+		if x[9] <= 0.802305 {
+			v1 = uint64(0xbfb901698c8b941d) /* -0.0976778 */
+		}
+		v2 := uint64(0x3fbcf8d716d2aa5c) /* 0.113172 */
+		if x[9] <= 0.305751 {
+			v2 = uint64(0xbfb2a940d689e4f1) /* -0.0728951 */
+		}
+		v3 := v2
 		if x[7] <= 0.333333 {
-			v = 0xbf996b1f32cb2e67 // -0.0248227
-			if x[9] <= 0.802305 {
-				v = 0xbfb901698c8b941d // -0.0976778
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbcf8d716d2aa5c // 0.113172
-			if x[9] <= 0.305751 {
-				v = 0xbfb2a940d689e4f1 // -0.0728951
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[8] <= 0.749245 {
-			v = 0xbf59fe38aa966c13 // -0.00158649
-			if x[8] <= 0.538117 {
-				v = 0xbfb92a5035a2793c // -0.0983019
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fcf2d666a98244f // 0.243573
-			if x[3] <= 0.571647 {
-				v = 0x3fe06cc5fbf83383 // 0.513278
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf59fe38aa966c13) /* -0.00158649 */
+		if x[8] <= 0.538117 {
+			v1 = uint64(0xbfb92a5035a2793c) /* -0.0983019 */
 		}
+		v2 := uint64(0x3fcf2d666a98244f) /* 0.243573 */
+		if x[3] <= 0.571647 {
+			v2 = uint64(0x3fe06cc5fbf83383) /* 0.513278 */
+		}
+		v3 := v2
+		if x[8] <= 0.749245 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 2
 	if x[9] <= 0.802305 {
+		v1 := uint64(0xbfb2cdcd7dccb479) /* -0.0734528 */
+		if x[9] <= 0.400246 {
+			v1 = uint64(0xbfb9a543f1c75819) /* -0.100178 */
+		}
+		v2 := uint64(0x3fb3da5cd8482b12) /* 0.0775507 */
+		if x[9] <= 0.305751 {
+			v2 = uint64(0xbfb16a4873365882) /* -0.068028 */
+		}
+		v3 := v2
 		if x[7] <= 0.333333 {
-			v = 0xbfb2cdcd7dccb479 // -0.0734528
-			if x[9] <= 0.400246 {
-				v = 0xbfb9a543f1c75819 // -0.100178
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb3da5cd8482b12 // 0.0775507
-			if x[9] <= 0.305751 {
-				v = 0xbfb16a4873365882 // -0.068028
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.666667 {
-			v = 0x3fb6d4e31bc3aae5 // 0.0891859
-			if x[19] <= 0.25 {
-				v = 0x3fd0c0379314445b // 0.261732
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fabe8f87c7dffe0 // 0.0545118
-			if x[1] <= 0.237972 {
-				v = 0xbfac3900d28dd6ee // -0.0551224
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb6d4e31bc3aae5) /* 0.0891859 */
+		if x[19] <= 0.25 {
+			v1 = uint64(0x3fd0c0379314445b) /* 0.261732 */
 		}
+		v2 := uint64(0x3fabe8f87c7dffe0) /* 0.0545118 */
+		if x[1] <= 0.237972 {
+			v2 = uint64(0xbfac3900d28dd6ee) /* -0.0551224 */
+		}
+		v3 := v2
+		if x[4] <= 0.666667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 3
 	if x[9] <= 0.802305 {
+		v1 := uint64(0xbfb23a7a4f5176eb) /* -0.0712048 */
+		if x[9] <= 0.400246 {
+			v1 = uint64(0xbfb988d2a1f8e3ac) /* -0.099744 */
+		}
+		v2 := uint64(0x3fb09dc8d3430893) /* 0.0649076 */
+		if x[9] <= 0.305751 {
+			v2 = uint64(0xbfb0ca6513800f85) /* -0.0655883 */
+		}
+		v3 := v2
 		if x[7] <= 0.333333 {
-			v = 0xbfb23a7a4f5176eb // -0.0712048
-			if x[9] <= 0.400246 {
-				v = 0xbfb988d2a1f8e3ac // -0.099744
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb09dc8d3430893 // 0.0649076
-			if x[9] <= 0.305751 {
-				v = 0xbfb0ca6513800f85 // -0.0655883
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.666667 {
-			v = 0x3fc90cb295e9e1b1 // 0.1957
-			if x[7] <= 0.25 {
-				v = 0xbfabbf75cc34f759 // -0.0541951
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f98046e23ca09a4 // 0.0234544
-			if x[6] <= 0.182503 {
-				v = 0xbfb34a431a3103ae // -0.0753519
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fc90cb295e9e1b1) /* 0.1957 */
+		if x[7] <= 0.25 {
+			v1 = uint64(0xbfabbf75cc34f759) /* -0.0541951 */
 		}
+		v2 := uint64(0x3f98046e23ca09a4) /* 0.0234544 */
+		if x[6] <= 0.182503 {
+			v2 = uint64(0xbfb34a431a3103ae) /* -0.0753519 */
+		}
+		v3 := v2
+		if x[4] <= 0.666667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 4
 	if x[9] <= 0.802305 {
+		v1 := uint64(0xbfb1a2b099905f5e) /* -0.0688887 */
+		if x[9] <= 0.400246 {
+			v1 = uint64(0xbfb96c665aa7ec43) /* -0.0993103 */
+		}
+		v2 := uint64(0x3fba81882adc4c9d) /* 0.103539 */
+		if x[25] <= 0.286314 {
+			v2 = uint64(0xbfa4aa39240dfc42) /* -0.0403612 */
+		}
+		v3 := v2
 		if x[7] <= 0.333333 {
-			v = 0xbfb1a2b099905f5e // -0.0688887
-			if x[9] <= 0.400246 {
-				v = 0xbfb96c665aa7ec43 // -0.0993103
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fba81882adc4c9d // 0.103539
-			if x[25] <= 0.286314 {
-				v = 0xbfa4aa39240dfc42 // -0.0403612
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.909091 {
-			v = 0x3fb266ae8ac26641 // 0.0718793
-			if x[26] <= 0.283408 {
-				v = 0x3fc7c579f2346562 // 0.185714
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3faaa9859fe79174 // 0.0520746
-			if x[8] <= 0.795901 {
-				v = 0xbfb4e7b22b60d6da // -0.0816604
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb266ae8ac26641) /* 0.0718793 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0x3fc7c579f2346562) /* 0.185714 */
 		}
+		v2 := uint64(0x3faaa9859fe79174) /* 0.0520746 */
+		if x[8] <= 0.795901 {
+			v2 = uint64(0xbfb4e7b22b60d6da) /* -0.0816604 */
+		}
+		v3 := v2
+		if x[15] <= 0.909091 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 5
 	if x[6] <= 0.254279 {
+		v1 := uint64(0x3f72672b076aad73) /* 0.00449292 */
+		if x[23] <= 0.222169 {
+			v1 = uint64(0xbfb85747e571df40) /* -0.0950818 */
+		}
+		v2 := uint64(0x3fa82f03f989c43a) /* 0.0472337 */
+		if x[6] <= 0.148578 {
+			v2 = uint64(0xbfad10aea3ecd9b3) /* -0.0567679 */
+		}
+		v3 := v2
 		if x[7] <= 0.333333 {
-			v = 0x3f72672b076aad73 // 0.00449292
-			if x[23] <= 0.222169 {
-				v = 0xbfb85747e571df40 // -0.0950818
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa82f03f989c43a // 0.0472337
-			if x[6] <= 0.148578 {
-				v = 0xbfad10aea3ecd9b3 // -0.0567679
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[8] <= 0.92019 {
-			v = 0x3f9659012315aebe // 0.0218239
-			if x[8] <= 0.574232 {
-				v = 0xbfb726b723ee1bd2 // -0.0904345
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fac3b6d94581139 // 0.0551409
-			if x[26] <= 0.283408 {
-				v = 0x3fc428d434a01abd // 0.157496
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f9659012315aebe) /* 0.0218239 */
+		if x[8] <= 0.574232 {
+			v1 = uint64(0xbfb726b723ee1bd2) /* -0.0904345 */
 		}
+		v2 := uint64(0x3fac3b6d94581139) /* 0.0551409 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0x3fc428d434a01abd) /* 0.157496 */
+		}
+		v3 := v2
+		if x[8] <= 0.92019 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 6
 	if x[9] <= 0.690131 {
+		v1 := uint64(0xbfb0011d3671ac15) /* -0.062517 */
+		if x[9] <= 0.450954 {
+			v1 = uint64(0xbfb91a90a4fe51aa) /* -0.0980616 */
+		}
+		v2 := uint64(0x3fa9817184a79a0d) /* 0.0498157 */
+		if x[25] <= 0.240924 {
+			v2 = uint64(0xbfaa562901810980) /* -0.0514386 */
+		}
+		v3 := v2
 		if x[8] <= 0.98028 {
-			v = 0xbfb0011d3671ac15 // -0.062517
-			if x[9] <= 0.450954 {
-				v = 0xbfb91a90a4fe51aa // -0.0980616
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa9817184a79a0d // 0.0498157
-			if x[25] <= 0.240924 {
-				v = 0xbfaa562901810980 // -0.0514386
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[3] <= 0.362762 {
-			v = 0x3faa8e8f7a5be6b1 // 0.0518689
-			if x[24] <= 0.157938 {
-				v = 0xbfb47f66e86c6584 // -0.080069
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb9442c7fbacb43 // 0.0986965
-			if x[19] <= 0.142857 {
-				v = 0x3fca1b97353b4b30 // 0.203967
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3faa8e8f7a5be6b1) /* 0.0518689 */
+		if x[24] <= 0.157938 {
+			v1 = uint64(0xbfb47f66e86c6584) /* -0.080069 */
 		}
+		v2 := uint64(0x3fb9442c7fbacb43) /* 0.0986965 */
+		if x[19] <= 0.142857 {
+			v2 = uint64(0x3fca1b97353b4b30) /* 0.203967 */
+		}
+		v3 := v2
+		if x[3] <= 0.362762 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 7
 	if x[6] <= 0.225234 {
+		v1 := uint64(0xbfaf4bca02edf10a) /* -0.0611251 */
+		if x[9] <= 0.516252 {
+			v1 = uint64(0xbfb8e1a5a1e59876) /* -0.0971931 */
+		}
+		v2 := uint64(0x3fa6957b26e7cb56) /* 0.0441092 */
+		if x[23] <= 0.0 {
+			v2 = uint64(0xbfac0e13bef9a573) /* -0.0547949 */
+		}
+		v3 := v2
 		if x[7] <= 0.333333 {
-			v = 0xbfaf4bca02edf10a // -0.0611251
-			if x[9] <= 0.516252 {
-				v = 0xbfb8e1a5a1e59876 // -0.0971931
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa6957b26e7cb56 // 0.0441092
-			if x[23] <= 0.0 {
-				v = 0xbfac0e13bef9a573 // -0.0547949
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[8] <= 0.749245 {
-			v = 0xbf6caa351d4331d9 // -0.00349913
-			if x[8] <= 0.574232 {
-				v = 0xbfb6de33269df97b // -0.089328
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbc485a0be51090 // 0.110479
-			if x[9] <= 0.690131 {
-				v = 0x3f7371ed024c6081 // 0.00474732
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf6caa351d4331d9) /* -0.00349913 */
+		if x[8] <= 0.574232 {
+			v1 = uint64(0xbfb6de33269df97b) /* -0.089328 */
 		}
+		v2 := uint64(0x3fbc485a0be51090) /* 0.110479 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0x3f7371ed024c6081) /* 0.00474732 */
+		}
+		v3 := v2
+		if x[8] <= 0.749245 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 8
 	if x[6] <= 0.225234 {
+		v1 := uint64(0xbfaf79710525d9ae) /* -0.0614734 */
+		if x[9] <= 0.450954 {
+			v1 = uint64(0xbfb8de9e8668646d) /* -0.0971469 */
+		}
+		v2 := uint64(0x3fa38f9b13165d3a) /* 0.038205 */
+		if x[23] <= 0.0 {
+			v2 = uint64(0xbfaab2d7584109b6) /* -0.0521457 */
+		}
+		v3 := v2
 		if x[7] <= 0.333333 {
-			v = 0xbfaf79710525d9ae // -0.0614734
-			if x[9] <= 0.450954 {
-				v = 0xbfb8de9e8668646d // -0.0971469
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa38f9b13165d3a // 0.038205
-			if x[23] <= 0.0 {
-				v = 0xbfaab2d7584109b6 // -0.0521457
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[8] <= 0.749245 {
-			v = 0xbf6a0af37909005a // -0.00317905
-			if x[8] <= 0.574232 {
-				v = 0xbfb68137a3047c67 // -0.0879092
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fac3283e0cab093 // 0.0550729
-			if x[19] <= 0.166667 {
-				v = 0x3fc000a7c5ac471b // 0.12502
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf6a0af37909005a) /* -0.00317905 */
+		if x[8] <= 0.574232 {
+			v1 = uint64(0xbfb68137a3047c67) /* -0.0879092 */
 		}
+		v2 := uint64(0x3fac3283e0cab093) /* 0.0550729 */
+		if x[19] <= 0.166667 {
+			v2 = uint64(0x3fc000a7c5ac471b) /* 0.12502 */
+		}
+		v3 := v2
+		if x[8] <= 0.749245 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 9
 	if x[9] <= 0.690131 {
+		v1 := uint64(0xbfac5eb66ebc763d) /* -0.0554101 */
+		if x[9] <= 0.450954 {
+			v1 = uint64(0xbfb8b69552e2fbe3) /* -0.096536 */
+		}
+		v2 := uint64(0x3fa5ff426ade9b2b) /* 0.0429631 */
+		if x[25] <= 0.240924 {
+			v2 = uint64(0xbfa80a1455f85a19) /* -0.0469519 */
+		}
+		v3 := v2
 		if x[8] <= 0.98028 {
-			v = 0xbfac5eb66ebc763d // -0.0554101
-			if x[9] <= 0.450954 {
-				v = 0xbfb8b69552e2fbe3 // -0.096536
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa5ff426ade9b2b // 0.0429631
-			if x[25] <= 0.240924 {
-				v = 0xbfa80a1455f85a19 // -0.0469519
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.666667 {
-			v = 0x3faf2a67b296c0a1 // 0.0608704
-			if x[19] <= 0.142857 {
-				v = 0x3fc2db2f661f18ca // 0.147314
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f5888b7f4f966b4 // 0.00149744
-			if x[24] <= 0.157938 {
-				v = 0xbfb31ec5bde4d27d // -0.0746883
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3faf2a67b296c0a1) /* 0.0608704 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3fc2db2f661f18ca) /* 0.147314 */
 		}
+		v2 := uint64(0x3f5888b7f4f966b4) /* 0.00149744 */
+		if x[24] <= 0.157938 {
+			v2 = uint64(0xbfb31ec5bde4d27d) /* -0.0746883 */
+		}
+		v3 := v2
+		if x[4] <= 0.666667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 10
 	if x[6] <= 0.225234 {
+		v1 := uint64(0xbfb204a3d3af3f1d) /* -0.0703833 */
+		if x[9] <= 0.400246 {
+			v1 = uint64(0xbfb8fe99ce72bf3a) /* -0.0976349 */
+		}
+		v2 := uint64(0x3f9e920550a1d903) /* 0.0298539 */
+		if x[23] <= 0.0 {
+			v2 = uint64(0xbfacfa48301a79ff) /* -0.056597 */
+		}
+		v3 := v2
 		if x[8] <= 0.857107 {
-			v = 0xbfb204a3d3af3f1d // -0.0703833
-			if x[9] <= 0.400246 {
-				v = 0xbfb8fe99ce72bf3a // -0.0976349
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f9e920550a1d903 // 0.0298539
-			if x[23] <= 0.0 {
-				v = 0xbfacfa48301a79ff // -0.056597
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[7] <= 0.333333 {
-			v = 0x3f84d2b2bfdb4cc2 // 0.0101675
-			if x[8] <= 0.574232 {
-				v = 0xbfb5f9c62a1b5c7d // -0.0858425
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f9c19f7220aecc3 // 0.0274428
-			if x[26] <= 0.206069 {
-				v = 0x3fb8569e72466e79 // 0.0950717
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f84d2b2bfdb4cc2) /* 0.0101675 */
+		if x[8] <= 0.574232 {
+			v1 = uint64(0xbfb5f9c62a1b5c7d) /* -0.0858425 */
 		}
+		v2 := uint64(0x3f9c19f7220aecc3) /* 0.0274428 */
+		if x[26] <= 0.206069 {
+			v2 = uint64(0x3fb8569e72466e79) /* 0.0950717 */
+		}
+		v3 := v2
+		if x[7] <= 0.333333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 11
 	if x[9] <= 0.595012 {
+		v1 := uint64(0xbfada20ddc619546) /* -0.057877 */
+		if x[9] <= 0.450954 {
+			v1 = uint64(0xbfb86c3d3ffc6f52) /* -0.0954016 */
+		}
+		v2 := uint64(0x3f993807ae4a2ac6) /* 0.0246278 */
+		if x[9] <= 0.305751 {
+			v2 = uint64(0xbfab9e8fa29fd299) /* -0.0539441 */
+		}
+		v3 := v2
 		if x[8] <= 0.98028 {
-			v = 0xbfada20ddc619546 // -0.057877
-			if x[9] <= 0.450954 {
-				v = 0xbfb86c3d3ffc6f52 // -0.0954016
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f993807ae4a2ac6 // 0.0246278
-			if x[9] <= 0.305751 {
-				v = 0xbfab9e8fa29fd299 // -0.0539441
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[3] <= 0.362762 {
-			v = 0x3f941ac72ba31bf9 // 0.0196334
-			if x[24] <= 0.157938 {
-				v = 0xbfb36cba3d7e0fd0 // -0.0758778
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f78e9a0c303a049 // 0.00608218
-			if x[19] <= 0.25 {
-				v = 0x3fb648bd0833ab28 // 0.0870474
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f941ac72ba31bf9) /* 0.0196334 */
+		if x[24] <= 0.157938 {
+			v1 = uint64(0xbfb36cba3d7e0fd0) /* -0.0758778 */
 		}
+		v2 := uint64(0x3f78e9a0c303a049) /* 0.00608218 */
+		if x[19] <= 0.25 {
+			v2 = uint64(0x3fb648bd0833ab28) /* 0.0870474 */
+		}
+		v3 := v2
+		if x[3] <= 0.362762 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 12
 	if x[9] <= 0.595012 {
+		v1 := uint64(0xbfac5bca2b31dcf2) /* -0.0553878 */
+		if x[9] <= 0.450954 {
+			v1 = uint64(0xbfb842bf9830e3ce) /* -0.0947685 */
+		}
+		v2 := uint64(0x3f9934e25fdc08aa) /* 0.0246158 */
+		if x[25] <= 0.160274 {
+			v2 = uint64(0xbfaa1cca3b2214fe) /* -0.0510009 */
+		}
+		v3 := v2
 		if x[8] <= 0.98028 {
-			v = 0xbfac5bca2b31dcf2 // -0.0553878
-			if x[9] <= 0.450954 {
-				v = 0xbfb842bf9830e3ce // -0.0947685
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f9934e25fdc08aa // 0.0246158
-			if x[25] <= 0.160274 {
-				v = 0xbfaa1cca3b2214fe // -0.0510009
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.857143 {
-			v = 0x3fa027c46a27bc07 // 0.0315534
-			if x[26] <= 0.206069 {
-				v = 0x3fb84676dcd62f4c // 0.0948252
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fcc0a4a05dd8f93 // 0.219064
-			if x[2] <= 0.114828 {
-				v = 0xbf70cb4c44264a97 // -0.00410013
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa027c46a27bc07) /* 0.0315534 */
+		if x[26] <= 0.206069 {
+			v1 = uint64(0x3fb84676dcd62f4c) /* 0.0948252 */
 		}
+		v2 := uint64(0x3fcc0a4a05dd8f93) /* 0.219064 */
+		if x[2] <= 0.114828 {
+			v2 = uint64(0xbf70cb4c44264a97) /* -0.00410013 */
+		}
+		v3 := v2
+		if x[15] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 13
 	if x[8] <= 0.795901 {
+		v1 := uint64(0xbf8e8f87c7dffe02) /* -0.0149222 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbfb8b4a15cdc79e9) /* -0.0965062 */
+		}
+		v2 := uint64(0x3fb94f44e1b16060) /* 0.0988658 */
+		if x[11] <= 0.0 {
+			v2 = uint64(0xbfab7c4c81b8d244) /* -0.0536827 */
+		}
+		v3 := v2
 		if x[9] <= 0.450954 {
-			v = 0xbf8e8f87c7dffe02 // -0.0149222
-			if x[25] <= 0.385891 {
-				v = 0xbfb8b4a15cdc79e9 // -0.0965062
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb94f44e1b16060 // 0.0988658
-			if x[11] <= 0.0 {
-				v = 0xbfab7c4c81b8d244 // -0.0536827
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.928571 {
-			v = 0x3fb19cd664fc031b // 0.0687994
-			if x[28] <= 0.347124 {
-				v = 0x3f8c7dd79c33a7cd // 0.0139119
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f805295f9fcdbb3 // 0.00797002
-			if x[23] <= 0.0 {
-				v = 0xbfab9a430cc50a61 // -0.0539113
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb19cd664fc031b) /* 0.0687994 */
+		if x[28] <= 0.347124 {
+			v1 = uint64(0x3f8c7dd79c33a7cd) /* 0.0139119 */
 		}
+		v2 := uint64(0x3f805295f9fcdbb3) /* 0.00797002 */
+		if x[23] <= 0.0 {
+			v2 = uint64(0xbfab9a430cc50a61) /* -0.0539113 */
+		}
+		v3 := v2
+		if x[15] <= 0.928571 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 14
 	if x[8] <= 0.795901 {
+		v1 := uint64(0xbf8d113836a832ba) /* -0.014193 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbfb893ed882e374b) /* -0.0960072 */
+		}
+		v2 := uint64(0x3fb61673dfcbad12) /* 0.0862801 */
+		if x[11] <= 0.0 {
+			v2 = uint64(0xbfaa13ea988fae5e) /* -0.0509332 */
+		}
+		v3 := v2
 		if x[9] <= 0.450954 {
-			v = 0xbf8d113836a832ba // -0.014193
-			if x[25] <= 0.385891 {
-				v = 0xbfb893ed882e374b // -0.0960072
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb61673dfcbad12 // 0.0862801
-			if x[11] <= 0.0 {
-				v = 0xbfaa13ea988fae5e // -0.0509332
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.305751 {
-			v = 0xbf7184b50606aa3e // -0.00427695
-			if x[26] <= 0.283408 {
-				v = 0xbfaff91453741b5b // -0.0624472
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc2be7afa722186 // 0.146438
-			if x[2] <= 0.114828 {
-				v = 0x3fa1c8fee1f2cebf // 0.0347366
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf7184b50606aa3e) /* -0.00427695 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0xbfaff91453741b5b) /* -0.0624472 */
 		}
+		v2 := uint64(0x3fc2be7afa722186) /* 0.146438 */
+		if x[2] <= 0.114828 {
+			v2 = uint64(0x3fa1c8fee1f2cebf) /* 0.0347366 */
+		}
+		v3 := v2
+		if x[9] <= 0.305751 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 15
 	if x[7] <= 0.333333 {
+		v1 := uint64(0xbf87263caaab39d5) /* -0.0113034 */
+		if x[24] <= 0.391646 {
+			v1 = uint64(0xbfb8618b3552c824) /* -0.0952384 */
+		}
+		v2 := uint64(0x3fbaa5d6bebe1651) /* 0.104093 */
+		if x[12] <= 0.0 {
+			v2 = uint64(0xbfa3428fc788c02e) /* -0.0376172 */
+		}
+		v3 := v2
 		if x[9] <= 0.400246 {
-			v = 0xbf87263caaab39d5 // -0.0113034
-			if x[24] <= 0.391646 {
-				v = 0xbfb8618b3552c824 // -0.0952384
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbaa5d6bebe1651 // 0.104093
-			if x[12] <= 0.0 {
-				v = 0xbfa3428fc788c02e // -0.0376172
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.928571 {
-			v = 0x3faec9554907b0ce // 0.0601298
-			if x[20] <= 4.69135 {
-				v = 0x3f72443005ac3c5f // 0.00445956
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f84ed550290d3f8 // 0.0102183
-			if x[25] <= 0.160274 {
-				v = 0xbfa6ad0f982377d4 // -0.0442891
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3faec9554907b0ce) /* 0.0601298 */
+		if x[20] <= 4.69135 {
+			v1 = uint64(0x3f72443005ac3c5f) /* 0.00445956 */
 		}
+		v2 := uint64(0x3f84ed550290d3f8) /* 0.0102183 */
+		if x[25] <= 0.160274 {
+			v2 = uint64(0xbfa6ad0f982377d4) /* -0.0442891 */
+		}
+		v3 := v2
+		if x[15] <= 0.928571 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 16
 	if x[8] <= 0.795901 {
+		v1 := uint64(0xbfb0fdb5a2e49bf6) /* -0.0663713 */
+		if x[9] <= 0.305751 {
+			v1 = uint64(0xbfb8b748d70966b1) /* -0.0965467 */
+		}
+		v2 := uint64(0x3fa3c4df98816ba5) /* 0.0386114 */
+		if x[8] <= 0.574232 {
+			v2 = uint64(0xbfb638ba5bb100be) /* -0.0868031 */
+		}
+		v3 := v2
 		if x[23] <= 0.179298 {
-			v = 0xbfb0fdb5a2e49bf6 // -0.0663713
-			if x[9] <= 0.305751 {
-				v = 0xbfb8b748d70966b1 // -0.0965467
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa3c4df98816ba5 // 0.0386114
-			if x[8] <= 0.574232 {
-				v = 0xbfb638ba5bb100be // -0.0868031
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.956522 {
-			v = 0x3faa0e80cc433a11 // 0.0508919
-			if x[10] <= 0.0 {
-				v = 0x3f66453bc959d0ac // 0.00271856
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f819bf99b36fd98 // 0.00859828
-			if x[25] <= 0.286314 {
-				v = 0xbfad5014eb498f96 // -0.0572516
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3faa0e80cc433a11) /* 0.0508919 */
+		if x[10] <= 0.0 {
+			v1 = uint64(0x3f66453bc959d0ac) /* 0.00271856 */
 		}
+		v2 := uint64(0x3f819bf99b36fd98) /* 0.00859828 */
+		if x[25] <= 0.286314 {
+			v2 = uint64(0xbfad5014eb498f96) /* -0.0572516 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 17
 	if x[9] <= 0.305751 {
+		v1 := uint64(0xbf73ce91481166b0) /* -0.00483567 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbfb8b0a54ed981e7) /* -0.0964454 */
+		}
+		v2 := uint64(0x3f82e520d68f4354) /* 0.00922609 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0xbfaaf771bc04fe6d) /* -0.0526691 */
+		}
+		v3 := v2
 		if x[8] <= 0.92019 {
-			v = 0xbf73ce91481166b0 // -0.00483567
-			if x[25] <= 0.385891 {
-				v = 0xbfb8b0a54ed981e7 // -0.0964454
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f82e520d68f4354 // 0.00922609
-			if x[27] <= 0.0 {
-				v = 0xbfaaf771bc04fe6d // -0.0526691
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[7] <= 0.25 {
-			v = 0x3fb3034e69199f0d // 0.0742692
-			if x[11] <= 0.0 {
-				v = 0xbfafd86a8fc0d2c4 // -0.062198
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbd6d4c33b53932 // 0.114949
-			if x[2] <= 0.0 {
-				v = 0x3f9891049fa1f157 // 0.0239907
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb3034e69199f0d) /* 0.0742692 */
+		if x[11] <= 0.0 {
+			v1 = uint64(0xbfafd86a8fc0d2c4) /* -0.062198 */
 		}
+		v2 := uint64(0x3fbd6d4c33b53932) /* 0.114949 */
+		if x[2] <= 0.0 {
+			v2 = uint64(0x3f9891049fa1f157) /* 0.0239907 */
+		}
+		v3 := v2
+		if x[7] <= 0.25 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 18
 	if x[8] <= 0.653877 {
+		v1 := uint64(0xbfa06a60c6ea34bd) /* -0.0320616 */
+		if x[8] <= 0.615458 {
+			v1 = uint64(0xbfb8f77a1f80cec7) /* -0.0975262 */
+		}
+		v2 := uint64(0x3fadb53784d18b78) /* 0.0580232 */
+		if x[11] <= 0.0 {
+			v2 = uint64(0xbfb059fccb981967) /* -0.0638731 */
+		}
+		v3 := v2
 		if x[9] <= 0.450954 {
-			v = 0xbfa06a60c6ea34bd // -0.0320616
-			if x[8] <= 0.615458 {
-				v = 0xbfb8f77a1f80cec7 // -0.0975262
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fadb53784d18b78 // 0.0580232
-			if x[11] <= 0.0 {
-				v = 0xbfb059fccb981967 // -0.0638731
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[6] <= 0.148578 {
-			v = 0xbf7ac73e6d78ff45 // -0.00653767
-			if x[25] <= 0.0781728 {
-				v = 0xbfb253f1ef9c04ae // -0.0715934
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf8a2cdf5c1b89c9 // -0.0127809
-			if x[26] <= 0.283408 {
-				v = 0x3fa3792de94756d7 // 0.0380339
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf7ac73e6d78ff45) /* -0.00653767 */
+		if x[25] <= 0.0781728 {
+			v1 = uint64(0xbfb253f1ef9c04ae) /* -0.0715934 */
 		}
+		v2 := uint64(0xbf8a2cdf5c1b89c9) /* -0.0127809 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0x3fa3792de94756d7) /* 0.0380339 */
+		}
+		v3 := v2
+		if x[6] <= 0.148578 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 19
 	if x[8] <= 0.653877 {
+		v1 := uint64(0xbf9ef41007b50027) /* -0.0302279 */
+		if x[8] <= 0.615458 {
+			v1 = uint64(0xbfb8e0dfa9486346) /* -0.0971813 */
+		}
+		v2 := uint64(0x3faaf965b20b8067) /* 0.052684 */
+		if x[29] <= 0.859291 {
+			v2 = uint64(0xbfaf68745d9fee47) /* -0.0613438 */
+		}
+		v3 := v2
 		if x[9] <= 0.450954 {
-			v = 0xbf9ef41007b50027 // -0.0302279
-			if x[8] <= 0.615458 {
-				v = 0xbfb8e0dfa9486346 // -0.0971813
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3faaf965b20b8067 // 0.052684
-			if x[29] <= 0.859291 {
-				v = 0xbfaf68745d9fee47 // -0.0613438
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[6] <= 0.148578 {
-			v = 0xbf78525ef27eb817 // -0.00593793
-			if x[25] <= 0.0781728 {
-				v = 0xbfb1c2af3c990d83 // -0.0693769
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f81d77ca91df102 // 0.00871179
-			if x[19] <= 0.166667 {
-				v = 0x3fa734bbc96f4a3b // 0.0453242
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf78525ef27eb817) /* -0.00593793 */
+		if x[25] <= 0.0781728 {
+			v1 = uint64(0xbfb1c2af3c990d83) /* -0.0693769 */
 		}
+		v2 := uint64(0x3f81d77ca91df102) /* 0.00871179 */
+		if x[19] <= 0.166667 {
+			v2 = uint64(0x3fa734bbc96f4a3b) /* 0.0453242 */
+		}
+		v3 := v2
+		if x[6] <= 0.148578 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 20
 	if x[9] <= 0.305751 {
+		v1 := uint64(0xbfa26520ec08d237) /* -0.0359278 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb89519d8185a6a) /* -0.0960251 */
+		}
+		v2 := uint64(0x3f8a1b1960fa15db) /* 0.012747 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0xbfa7f25e56cd6c2f) /* -0.046771 */
+		}
+		v3 := v2
 		if x[8] <= 0.92019 {
-			v = 0xbfa26520ec08d237 // -0.0359278
-			if x[24] <= 0.333333 {
-				v = 0xbfb89519d8185a6a // -0.0960251
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f8a1b1960fa15db // 0.012747
-			if x[27] <= 0.0 {
-				v = 0xbfa7f25e56cd6c2f // -0.046771
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[7] <= 0.25 {
-			v = 0xbfadb2a935180fc1 // -0.0580037
-			if x[20] <= 4.30407 {
-				v = 0x3fac3d8d2948cea6 // 0.0551571
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb7fcd5a91460e0 // 0.0937017
-			if x[2] <= 0.0 {
-				v = 0x3f919ab3750cf257 // 0.0171917
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfadb2a935180fc1) /* -0.0580037 */
+		if x[20] <= 4.30407 {
+			v1 = uint64(0x3fac3d8d2948cea6) /* 0.0551571 */
 		}
+		v2 := uint64(0x3fb7fcd5a91460e0) /* 0.0937017 */
+		if x[2] <= 0.0 {
+			v2 = uint64(0x3f919ab3750cf257) /* 0.0171917 */
+		}
+		v3 := v2
+		if x[7] <= 0.25 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 21
 	if x[8] <= 0.615458 {
+		v1 := uint64(0x3fbc5ee568a50508) /* 0.110823 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0xbfaf80b09487e1e1) /* -0.0615287 */
+		}
+		v2 := uint64(0xbf90007f81c05f00) /* -0.0156269 */
+		if x[17] <= 0.708456 {
+			v2 = uint64(0xbfb7b26110bc0fe6) /* -0.0925656 */
+		}
+		v3 := v2
 		if x[15] <= 0.833333 {
-			v = 0x3fbc5ee568a50508 // 0.110823
-			if x[14] <= 0.0 {
-				v = 0xbfaf80b09487e1e1 // -0.0615287
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf90007f81c05f00 // -0.0156269
-			if x[17] <= 0.708456 {
-				v = 0xbfb7b26110bc0fe6 // -0.0925656
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[28] <= 0.347124 {
-			v = 0x3f74edc0625b3eeb // 0.00510955
-			if x[23] <= 0.0 {
-				v = 0xbfa417d4321bdbff // -0.0392443
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf8b32e9615809ac // -0.0132807
-			if x[26] <= 0.283408 {
-				v = 0x3fa7a8fb366ca397 // 0.0462111
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f74edc0625b3eeb) /* 0.00510955 */
+		if x[23] <= 0.0 {
+			v1 = uint64(0xbfa417d4321bdbff) /* -0.0392443 */
 		}
+		v2 := uint64(0xbf8b32e9615809ac) /* -0.0132807 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0x3fa7a8fb366ca397) /* 0.0462111 */
+		}
+		v3 := v2
+		if x[28] <= 0.347124 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 22
 	if x[8] <= 0.574232 {
+		v1 := uint64(0x3fa4222efef10c47) /* 0.0393233 */
+		if x[17] <= 0.142857 {
+			v1 = uint64(0xbfb4c5238b1f8353) /* -0.0811331 */
+		}
+		v2 := uint64(0xbf8b12754d89f68e) /* -0.0132188 */
+		if x[17] <= 0.708456 {
+			v2 = uint64(0xbfb823d5c81e1163) /* -0.0942968 */
+		}
+		v3 := v2
 		if x[15] <= 0.857143 {
-			v = 0x3fa4222efef10c47 // 0.0393233
-			if x[17] <= 0.142857 {
-				v = 0xbfb4c5238b1f8353 // -0.0811331
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf8b12754d89f68e // -0.0132188
-			if x[17] <= 0.708456 {
-				v = 0xbfb823d5c81e1163 // -0.0942968
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[28] <= 0.347124 {
-			v = 0x3f70b7985d2e844d // 0.00408134
-			if x[23] <= 0.0 {
-				v = 0xbfa3cf51e24ae353 // -0.0386911
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f8f703013c40223 // 0.0153507
-			if x[19] <= 0.142857 {
-				v = 0x3fb2bc4c4c08ed0f // 0.0731857
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f70b7985d2e844d) /* 0.00408134 */
+		if x[23] <= 0.0 {
+			v1 = uint64(0xbfa3cf51e24ae353) /* -0.0386911 */
 		}
+		v2 := uint64(0x3f8f703013c40223) /* 0.0153507 */
+		if x[19] <= 0.142857 {
+			v2 = uint64(0x3fb2bc4c4c08ed0f) /* 0.0731857 */
+		}
+		v3 := v2
+		if x[28] <= 0.347124 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 23
 	if x[8] <= 0.574232 {
+		v1 := uint64(0xbfb8ce987ee766ac) /* -0.0969024 */
+		if x[15] <= 0.833333 {
+			v1 = uint64(0xbfa7868c769b67d0) /* -0.0459484 */
+		}
+		v2 := uint64(0xbfb08f4d0f7d4b85) /* -0.0646866 */
+		if x[20] <= 4.30407 {
+			v2 = uint64(0x3fa8559dc14686cd) /* 0.0475282 */
+		}
+		v3 := v2
 		if x[9] <= 0.450954 {
-			v = 0xbfb8ce987ee766ac // -0.0969024
-			if x[15] <= 0.833333 {
-				v = 0xbfa7868c769b67d0 // -0.0459484
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb08f4d0f7d4b85 // -0.0646866
-			if x[20] <= 4.30407 {
-				v = 0x3fa8559dc14686cd // 0.0475282
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.928571 {
-			v = 0x3fa039332774b910 // 0.0316864
-			if x[28] <= 0.347124 {
-				v = 0xbf643739d30a7e89 // -0.00246774
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f8364826097f04c // 0.00946905
-			if x[30] <= 0.0 {
-				v = 0xbfa3e9490455d016 // -0.0388892
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa039332774b910) /* 0.0316864 */
+		if x[28] <= 0.347124 {
+			v1 = uint64(0xbf643739d30a7e89) /* -0.00246774 */
 		}
+		v2 := uint64(0x3f8364826097f04c) /* 0.00946905 */
+		if x[30] <= 0.0 {
+			v2 = uint64(0xbfa3e9490455d016) /* -0.0388892 */
+		}
+		v3 := v2
+		if x[15] <= 0.928571 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 24
 	if x[8] <= 0.574232 {
+		v1 := uint64(0xbfb8b687e6e9ae85) /* -0.0965352 */
+		if x[15] <= 0.833333 {
+			v1 = uint64(0xbfa69563a9f383f1) /* -0.0441085 */
+		}
+		v2 := uint64(0xbfafeee1ca8ad32d) /* -0.0623694 */
+		if x[8] <= 0.210219 {
+			v2 = uint64(0x3fa6c11d6c21914a) /* 0.0444421 */
+		}
+		v3 := v2
 		if x[9] <= 0.450954 {
-			v = 0xbfb8b687e6e9ae85 // -0.0965352
-			if x[15] <= 0.833333 {
-				v = 0xbfa69563a9f383f1 // -0.0441085
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfafeee1ca8ad32d // -0.0623694
-			if x[8] <= 0.210219 {
-				v = 0x3fa6c11d6c21914a // 0.0444421
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.9 {
-			v = 0xbf9c2dcf4623d0c0 // -0.0275185
-			if x[26] <= 0.382336 {
-				v = 0x3f9dbab8ce12472a // 0.0290326
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f9ed4af195d9f18 // 0.0301082
-			if x[30] <= 0.0 {
-				v = 0xbfa09be8ff327aa7 // -0.0324395
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf9c2dcf4623d0c0) /* -0.0275185 */
+		if x[26] <= 0.382336 {
+			v1 = uint64(0x3f9dbab8ce12472a) /* 0.0290326 */
 		}
+		v2 := uint64(0x3f9ed4af195d9f18) /* 0.0301082 */
+		if x[30] <= 0.0 {
+			v2 = uint64(0xbfa09be8ff327aa7) /* -0.0324395 */
+		}
+		v3 := v2
+		if x[15] <= 0.9 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 25
 	if x[8] <= 0.574232 {
+		v1 := uint64(0xbfb89c941fdd1519) /* -0.0961392 */
+		if x[15] <= 0.833333 {
+			v1 = uint64(0xbfa5a9618db99187) /* -0.0423079 */
+		}
+		v2 := uint64(0xbfaed2608a8452e0) /* -0.0601988 */
+		if x[20] <= 4.30407 {
+			v2 = uint64(0x3fa8a34a1c83c445) /* 0.0481208 */
+		}
+		v3 := v2
 		if x[9] <= 0.450954 {
-			v = 0xbfb89c941fdd1519 // -0.0961392
-			if x[15] <= 0.833333 {
-				v = 0xbfa5a9618db99187 // -0.0423079
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfaed2608a8452e0 // -0.0601988
-			if x[20] <= 4.30407 {
-				v = 0x3fa8a34a1c83c445 // 0.0481208
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[10] <= 0.0 {
-			v = 0x3f9e29cad4a50863 // 0.0294563
-			if x[25] <= 0.286314 {
-				v = 0xbf9d36e3c1dbd803 // -0.0285297
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfad74596e305f43 // -0.0575283
-			if x[25] <= 0.385891 {
-				v = 0x3f9fe15af94ada19 // 0.0311331
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f9e29cad4a50863) /* 0.0294563 */
+		if x[25] <= 0.286314 {
+			v1 = uint64(0xbf9d36e3c1dbd803) /* -0.0285297 */
 		}
+		v2 := uint64(0xbfad74596e305f43) /* -0.0575283 */
+		if x[25] <= 0.385891 {
+			v2 = uint64(0x3f9fe15af94ada19) /* 0.0311331 */
+		}
+		v3 := v2
+		if x[10] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 26
 	if x[8] <= 0.574232 {
+		v1 := uint64(0xbfb8808c8259e1f4) /* -0.0957115 */
+		if x[15] <= 0.833333 {
+			v1 = uint64(0xbfa4c2f181b7fb84) /* -0.0405498 */
+		}
+		v2 := uint64(0xbfad9bf8ef6a8687) /* -0.0578306 */
+		if x[8] <= 0.210219 {
+			v2 = uint64(0x3fa7170f103e3ba5) /* 0.0450978 */
+		}
+		v3 := v2
 		if x[9] <= 0.450954 {
-			v = 0xbfb8808c8259e1f4 // -0.0957115
-			if x[15] <= 0.833333 {
-				v = 0xbfa4c2f181b7fb84 // -0.0405498
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfad9bf8ef6a8687 // -0.0578306
-			if x[8] <= 0.210219 {
-				v = 0x3fa7170f103e3ba5 // 0.0450978
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[5] <= 0.0 {
-			v = 0x3f854e6e221c8a7a // 0.0104035
-			if x[23] <= 0.0 {
-				v = 0xbf9e47a687bea5c3 // -0.0295702
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa2dc4941927187 // 0.0368369
-			if x[9] <= 0.690131 {
-				v = 0xbfafde49ccd2ac0a // -0.0622428
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f854e6e221c8a7a) /* 0.0104035 */
+		if x[23] <= 0.0 {
+			v1 = uint64(0xbf9e47a687bea5c3) /* -0.0295702 */
 		}
+		v2 := uint64(0x3fa2dc4941927187) /* 0.0368369 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0xbfafde49ccd2ac0a) /* -0.0622428 */
+		}
+		v3 := v2
+		if x[5] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 27
 	if x[7] <= 0.25 {
+		v1 := uint64(0xbf80f378074da728) /* -0.00827688 */
+		if x[29] <= 0.884259 {
+			v1 = uint64(0xbfb762b6ae7d566d) /* -0.09135 */
+		}
+		v2 := uint64(0xbfb04978efd5e651) /* -0.0636211 */
+		if x[15] <= 0.916667 {
+			v2 = uint64(0x3fa08b03d4a0d6a5) /* 0.0323106 */
+		}
+		v3 := v2
 		if x[23] <= 0.0 {
-			v = 0xbf80f378074da728 // -0.00827688
-			if x[29] <= 0.884259 {
-				v = 0xbfb762b6ae7d566d // -0.09135
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb04978efd5e651 // -0.0636211
-			if x[15] <= 0.916667 {
-				v = 0x3fa08b03d4a0d6a5 // 0.0323106
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.690131 {
-			v = 0xbfb41b39416a2d9b // -0.0785404
-			if x[21] <= 0.0 {
-				v = 0xbf78f9ae8233f753 // -0.00609749
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc378b3700474da // 0.152121
-			if x[2] <= 0.114828 {
-				v = 0x3f894e27ab3fb44b // 0.0123561
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfb41b39416a2d9b) /* -0.0785404 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbf78f9ae8233f753) /* -0.00609749 */
 		}
+		v2 := uint64(0x3fc378b3700474da) /* 0.152121 */
+		if x[2] <= 0.114828 {
+			v2 = uint64(0x3f894e27ab3fb44b) /* 0.0123561 */
+		}
+		v3 := v2
+		if x[9] <= 0.690131 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 28
 	if x[8] <= 0.574232 {
+		v1 := uint64(0xbfb84a0282913f58) /* -0.0948793 */
+		if x[15] <= 0.833333 {
+			v1 = uint64(0xbfa312a7a270d8b0) /* -0.0372517 */
+		}
+		v2 := uint64(0xbfab6e066dd84aaf) /* -0.0535738 */
+		if x[8] <= 0.210219 {
+			v2 = uint64(0x3fa82f9e533cbdf6) /* 0.0472383 */
+		}
+		v3 := v2
 		if x[9] <= 0.450954 {
-			v = 0xbfb84a0282913f58 // -0.0948793
-			if x[15] <= 0.833333 {
-				v = 0xbfa312a7a270d8b0 // -0.0372517
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfab6e066dd84aaf // -0.0535738
-			if x[8] <= 0.210219 {
-				v = 0x3fa82f9e533cbdf6 // 0.0472383
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.714286 {
-			v = 0x3fac573dd476e53a // 0.0553531
-			if x[27] <= 0.0 {
-				v = 0x3f74c0ff8f16debf // 0.00506687
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa61466bf51ba07 // -0.0431244
-			if x[17] <= 0.0 {
-				v = 0x3fb1163d5926e2c3 // 0.0667456
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fac573dd476e53a) /* 0.0553531 */
+		if x[27] <= 0.0 {
+			v1 = uint64(0x3f74c0ff8f16debf) /* 0.00506687 */
 		}
+		v2 := uint64(0xbfa61466bf51ba07) /* -0.0431244 */
+		if x[17] <= 0.0 {
+			v2 = uint64(0x3fb1163d5926e2c3) /* 0.0667456 */
+		}
+		v3 := v2
+		if x[4] <= 0.714286 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 29
 	if x[9] <= 0.305751 {
+		v1 := uint64(0xbf8bc29e75a16ccd) /* -0.0135548 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb7769736120ac4) /* -0.0916533 */
+		}
+		v2 := uint64(0xbfb2b76dbff6fb75) /* -0.0731114 */
+		if x[6] <= 0.11902 {
+			v2 = uint64(0xbf802dbbcffa53c4) /* -0.00789973 */
+		}
+		v3 := v2
 		if x[8] <= 0.92019 {
-			v = 0xbf8bc29e75a16ccd // -0.0135548
-			if x[24] <= 0.333333 {
-				v = 0xbfb7769736120ac4 // -0.0916533
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb2b76dbff6fb75 // -0.0731114
-			if x[6] <= 0.11902 {
-				v = 0xbf802dbbcffa53c4 // -0.00789973
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[2] <= 0.220441 {
-			v = 0xbf854f87fd8fe337 // -0.0104056
-			if x[15] <= 0.857143 {
-				v = 0x3f94d169ea7f653b // 0.0203301
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f349b64ed36f1fc // 0.000314438
-			if x[3] <= 0.695564 {
-				v = 0x3fcabe27179bfdf8 // 0.208928
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf854f87fd8fe337) /* -0.0104056 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0x3f94d169ea7f653b) /* 0.0203301 */
 		}
+		v2 := uint64(0x3f349b64ed36f1fc) /* 0.000314438 */
+		if x[3] <= 0.695564 {
+			v2 = uint64(0x3fcabe27179bfdf8) /* 0.208928 */
+		}
+		v3 := v2
+		if x[2] <= 0.220441 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 30
 	if x[8] <= 0.574232 {
+		v1 := uint64(0xbfa98a4dcc3bad55) /* -0.0498833 */
+		if x[4] <= 0.857143 {
+			v1 = uint64(0xbfb8c1d7a644a2c7) /* -0.0967078 */
+		}
+		v2 := uint64(0x3f92739954d03bed) /* 0.0180191 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0xbfae1c948b3cdf84) /* -0.0588118 */
+		}
+		v3 := v2
 		if x[9] <= 0.450954 {
-			v = 0xbfa98a4dcc3bad55 // -0.0498833
-			if x[4] <= 0.857143 {
-				v = 0xbfb8c1d7a644a2c7 // -0.0967078
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f92739954d03bed // 0.0180191
-			if x[21] <= 0.0 {
-				v = 0xbfae1c948b3cdf84 // -0.0588118
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.714286 {
-			v = 0xbf88ecf3b3c1630c // -0.0121707
-			if x[19] <= 0.2 {
-				v = 0x3f94c51116a8b8f1 // 0.020283
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf7c9a0f35521c57 // -0.00698286
-			if x[23] <= 0.0847753 {
-				v = 0xbfb01f02fa86437b // -0.0629732
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf88ecf3b3c1630c) /* -0.0121707 */
+		if x[19] <= 0.2 {
+			v1 = uint64(0x3f94c51116a8b8f1) /* 0.020283 */
 		}
+		v2 := uint64(0xbf7c9a0f35521c57) /* -0.00698286 */
+		if x[23] <= 0.0847753 {
+			v2 = uint64(0xbfb01f02fa86437b) /* -0.0629732 */
+		}
+		v3 := v2
+		if x[4] <= 0.714286 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 31
 	if x[8] <= 0.574232 {
+		v1 := uint64(0xbfa8741729117142) /* -0.0477607 */
+		if x[4] <= 0.857143 {
+			v1 = uint64(0xbfb8aaa2d6593d89) /* -0.0963537 */
+		}
+		v2 := uint64(0xbf8a00efea0846f6) /* -0.0126971 */
+		if x[17] <= 0.142857 {
+			v2 = uint64(0xbfb51e9d79f8ea62) /* -0.0824984 */
+		}
+		v3 := v2
 		if x[9] <= 0.450954 {
-			v = 0xbfa8741729117142 // -0.0477607
-			if x[4] <= 0.857143 {
-				v = 0xbfb8aaa2d6593d89 // -0.0963537
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf8a00efea0846f6 // -0.0126971
-			if x[17] <= 0.142857 {
-				v = 0xbfb51e9d79f8ea62 // -0.0824984
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[23] <= 0.0 {
-			v = 0x3f9d41c4c66e0dfb // 0.0285712
-			if x[29] <= 0.859291 {
-				v = 0xbfa3cf015a73131d // -0.0386887
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa2c72ba31bf95b // 0.0366758
-			if x[28] <= 0.347124 {
-				v = 0x3f653a23e83c94dc // 0.0025912
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f9d41c4c66e0dfb) /* 0.0285712 */
+		if x[29] <= 0.859291 {
+			v1 = uint64(0xbfa3cf015a73131d) /* -0.0386887 */
 		}
+		v2 := uint64(0x3fa2c72ba31bf95b) /* 0.0366758 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0x3f653a23e83c94dc) /* 0.0025912 */
+		}
+		v3 := v2
+		if x[23] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 32
 	if x[7] <= 0.25 {
+		v1 := uint64(0xbf807fc384a494f5) /* -0.00805619 */
+		if x[29] <= 0.884259 {
+			v1 = uint64(0xbfb66eed1da52c75) /* -0.0876301 */
+		}
+		v2 := uint64(0xbfa557f8e5598b8d) /* -0.0416868 */
+		if x[20] <= 4.80402 {
+			v2 = uint64(0x3fb009edbf8b9baa) /* 0.0626515 */
+		}
+		v3 := v2
 		if x[23] <= 0.0 {
-			v = 0xbf807fc384a494f5 // -0.00805619
-			if x[29] <= 0.884259 {
-				v = 0xbfb66eed1da52c75 // -0.0876301
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa557f8e5598b8d // -0.0416868
-			if x[20] <= 4.80402 {
-				v = 0x3fb009edbf8b9baa // 0.0626515
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 2.99573 {
-			z += -0.0984518
-		} else {
-			v = 0x3f9275112414b23f // 0.0180247
-			if x[10] <= 0.0 {
-				v = 0xbf7efe52abc971f9 // -0.00756676
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f9275112414b23f) /* 0.0180247 */
+		if x[10] <= 0.0 {
+			v1 = uint64(0xbf7efe52abc971f9) /* -0.00756676 */
 		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb934231d3b7a2a) /* -0.0984518 */
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 33
 	if x[8] <= 0.574232 {
+		v1 := uint64(0xbf7a294eade2fcba) /* -0.00638705 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb898b13c4d8e28) /* -0.0960799 */
+		}
+		v2 := uint64(0xbfade6f56cff06dc) /* -0.0584027 */
 		if x[17] <= 0.25 {
-			v = 0xbf7a294eade2fcba // -0.00638705
-			if x[24] <= 0.333333 {
-				v = 0xbfb898b13c4d8e28 // -0.0960799
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfade6f56cff06dc // -0.0584027
-			if x[17] <= 0.25 {
-				v = 0x3fb2749bb34f4d45 // 0.0720918
-			}
-			z += math.Float64frombits(v)
+			v2 = uint64(0x3fb2749bb34f4d45) /* 0.0720918 */
 		}
+		v3 := v2
+		if x[17] <= 0.25 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 2.99573 {
-			z += -0.0974068
-		} else {
-			v = 0x3f9171f6bd611eff // 0.0170363
-			if x[24] <= 0.157938 {
-				v = 0xbf8103440238697e // -0.00830701
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f9171f6bd611eff) /* 0.0170363 */
+		if x[24] <= 0.157938 {
+			v1 = uint64(0xbf8103440238697e) /* -0.00830701 */
 		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb8efa6ec687387) /* -0.0974068 */
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 34
 	if x[9] <= 0.305751 {
+		v1 := uint64(0xbf7b83ef634fb097) /* -0.00671762 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb69755f27adc3f) /* -0.0882467 */
+		}
+		v2 := uint64(0xbfb220ecdf91cb6f) /* -0.0708149 */
+		if x[6] <= 0.11902 {
+			v2 = uint64(0xbf62665447d5d78d) /* -0.00224606 */
+		}
+		v3 := v2
 		if x[8] <= 0.92019 {
-			v = 0xbf7b83ef634fb097 // -0.00671762
-			if x[24] <= 0.333333 {
-				v = 0xbfb69755f27adc3f // -0.0882467
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb220ecdf91cb6f // -0.0708149
-			if x[6] <= 0.11902 {
-				v = 0xbf62665447d5d78d // -0.00224606
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[2] <= 0.114828 {
-			v = 0x3fa06115c48d632a // 0.0319907
-			if x[29] <= 0.884259 {
-				v = 0xbf74e9086cb60bc0 // -0.00510505
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa08e9b38d60a63 // 0.032338
-			if x[3] <= 0.435346 {
-				v = 0x3fc852ce032db1ea // 0.190027
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa06115c48d632a) /* 0.0319907 */
+		if x[29] <= 0.884259 {
+			v1 = uint64(0xbf74e9086cb60bc0) /* -0.00510505 */
 		}
+		v2 := uint64(0x3fa08e9b38d60a63) /* 0.032338 */
+		if x[3] <= 0.435346 {
+			v2 = uint64(0x3fc852ce032db1ea) /* 0.190027 */
+		}
+		v3 := v2
+		if x[2] <= 0.114828 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 35
 	if x[7] <= 0.25 {
+		v1 := uint64(0x3f96e0b7655c7b2b) /* 0.0223416 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbfb4fcc5b8dc5500) /* -0.081982 */
+		}
+		v2 := uint64(0xbfac8942338136cc) /* -0.0557347 */
+		if x[15] <= 0.916667 {
+			v2 = uint64(0x3fa21bdbfe98f7b3) /* 0.0353688 */
+		}
+		v3 := v2
 		if x[23] <= 0.0 {
-			v = 0x3f96e0b7655c7b2b // 0.0223416
-			if x[25] <= 0.385891 {
-				v = 0xbfb4fcc5b8dc5500 // -0.081982
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfac8942338136cc // -0.0557347
-			if x[15] <= 0.916667 {
-				v = 0x3fa21bdbfe98f7b3 // 0.0353688
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[3] <= 0.362762 {
-			v = 0x3f6d418f1688d881 // 0.0035713
-			if x[24] <= 0.0995454 {
-				v = 0xbfb20b6a974d8eff // -0.0704867
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fac1b2f306f3395 // 0.0548949
-			if x[27] <= 0.0 {
-				v = 0x3f77d33876bef925 // 0.00581667
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f6d418f1688d881) /* 0.0035713 */
+		if x[24] <= 0.0995454 {
+			v1 = uint64(0xbfb20b6a974d8eff) /* -0.0704867 */
 		}
+		v2 := uint64(0x3fac1b2f306f3395) /* 0.0548949 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0x3f77d33876bef925) /* 0.00581667 */
+		}
+		v3 := v2
+		if x[3] <= 0.362762 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 36
 	if x[8] <= 0.574232 {
+		v1 := uint64(0xbf75c5fa75a776fd) /* -0.00531576 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb856be52b68639) /* -0.0950736 */
+		}
+		v2 := uint64(0x3f998017e85411d0) /* 0.0249027 */
+		if x[6] <= 0.11902 {
+			v2 = uint64(0xbfb35638f1b91560) /* -0.0755344 */
+		}
+		v3 := v2
 		if x[17] <= 0.25 {
-			v = 0xbf75c5fa75a776fd // -0.00531576
-			if x[24] <= 0.333333 {
-				v = 0xbfb856be52b68639 // -0.0950736
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f998017e85411d0 // 0.0249027
-			if x[6] <= 0.11902 {
-				v = 0xbfb35638f1b91560 // -0.0755344
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 2.99573 {
-			z += -0.0959056
-		} else {
-			v = 0xbf7e0bfc8d84b861 // -0.00733565
-			if x[15] <= 0.857143 {
-				v = 0x3f90d86d13ff9145 // 0.0164506
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf7e0bfc8d84b861) /* -0.00733565 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0x3f90d86d13ff9145) /* 0.0164506 */
 		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb88d44f780d57d) /* -0.0959056 */
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 37
 	if x[9] <= 0.305751 {
+		v1 := uint64(0xbf7125a4aa43e0d5) /* -0.00418629 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb5ea1405708249) /* -0.085603 */
+		}
+		v2 := uint64(0x3fa7740738d96562) /* 0.0458071 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0xbf9cda8297f554ab) /* -0.0281773 */
+		}
+		v3 := v2
 		if x[8] <= 0.92019 {
-			v = 0xbf7125a4aa43e0d5 // -0.00418629
-			if x[24] <= 0.333333 {
-				v = 0xbfb5ea1405708249 // -0.085603
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa7740738d96562 // 0.0458071
-			if x[26] <= 0.283408 {
-				v = 0xbf9cda8297f554ab // -0.0281773
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[2] <= 0.220441 {
-			v = 0xbf9b2555241ec33a // -0.0265096
-			if x[26] <= 0.283408 {
-				v = 0x3f8188fae5e4cbc7 // 0.00856205
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc26f47b677f6b2 // 0.144021
-			if x[8] <= 0.92019 {
-				v = 0xbfb04423457f6612 // -0.0635397
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf9b2555241ec33a) /* -0.0265096 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0x3f8188fae5e4cbc7) /* 0.00856205 */
 		}
+		v2 := uint64(0x3fc26f47b677f6b2) /* 0.144021 */
+		if x[8] <= 0.92019 {
+			v2 = uint64(0xbfb04423457f6612) /* -0.0635397 */
+		}
+		v3 := v2
+		if x[2] <= 0.220441 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 38
 	if x[8] <= 0.574232 {
+		v1 := uint64(0xbf64e0fd865315d2) /* -0.00254869 */
+		if x[5] <= 0.0 {
+			v1 = uint64(0xbfb8215d47d9b365) /* -0.0942591 */
+		}
+		v2 := uint64(0xbfa973c26f7bb8de) /* -0.0497113 */
+		if x[20] <= 4.38203 {
+			v2 = uint64(0x3fb50ebaade657b8) /* 0.082256 */
+		}
+		v3 := v2
 		if x[17] <= 0.25 {
-			v = 0xbf64e0fd865315d2 // -0.00254869
-			if x[5] <= 0.0 {
-				v = 0xbfb8215d47d9b365 // -0.0942591
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa973c26f7bb8de // -0.0497113
-			if x[20] <= 4.38203 {
-				v = 0x3fb50ebaade657b8 // 0.082256
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[24] <= 0.157938 {
-			v = 0x3f83a1fa1051dcc2 // 0.00958629
-			if x[29] <= 0.777345 {
-				v = 0xbfb0ee2a14a68032 // -0.0661341
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf7bcfb1d981661c // -0.00678987
-			if x[25] <= 0.123781 {
-				v = 0x3f9aa5b88bcd283c // 0.0260228
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f83a1fa1051dcc2) /* 0.00958629 */
+		if x[29] <= 0.777345 {
+			v1 = uint64(0xbfb0ee2a14a68032) /* -0.0661341 */
 		}
+		v2 := uint64(0xbf7bcfb1d981661c) /* -0.00678987 */
+		if x[25] <= 0.123781 {
+			v2 = uint64(0x3f9aa5b88bcd283c) /* 0.0260228 */
+		}
+		v3 := v2
+		if x[24] <= 0.157938 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 39
 	if x[7] <= 0.25 {
+		v1 := uint64(0xbf911fced2608a84) /* -0.0167229 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbfb59a95421c0443) /* -0.08439 */
+		}
+		v2 := uint64(0xbfaaa4151d9e7678) /* -0.0520331 */
+		if x[15] <= 0.916667 {
+			v2 = uint64(0x3fa0acc0bdcad14a) /* 0.032568 */
+		}
+		v3 := v2
 		if x[23] <= 0.0 {
-			v = 0xbf911fced2608a84 // -0.0167229
-			if x[21] <= 0.0 {
-				v = 0xbfb59a95421c0443 // -0.08439
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfaaa4151d9e7678 // -0.0520331
-			if x[15] <= 0.916667 {
-				v = 0x3fa0acc0bdcad14a // 0.032568
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 2.99573 {
-			z += -0.0934489
-		} else {
-			v = 0x3f9e341eeb7d91fc // 0.0294957
-			if x[29] <= 0.884259 {
-				v = 0xbf1c2e22c1e5acdc // -0.000107499
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f9e341eeb7d91fc) /* 0.0294957 */
+		if x[29] <= 0.884259 {
+			v1 = uint64(0xbf1c2e22c1e5acdc) /* -0.000107499 */
 		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb7ec446158e06c) /* -0.0934489 */
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 40
 	if x[8] <= 0.574232 {
+		v1 := uint64(0xbf6092395307e4d1) /* -0.00202285 */
+		if x[5] <= 0.0 {
+			v1 = uint64(0xbfb7e84bae543bc1) /* -0.0933883 */
+		}
+		v2 := uint64(0xbfa7a8b164917a10) /* -0.0462089 */
 		if x[17] <= 0.25 {
-			v = 0xbf6092395307e4d1 // -0.00202285
-			if x[5] <= 0.0 {
-				v = 0xbfb7e84bae543bc1 // -0.0933883
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa7a8b164917a10 // -0.0462089
-			if x[17] <= 0.25 {
-				v = 0x3fb5f0cbaf965b21 // 0.0857055
-			}
-			z += math.Float64frombits(v)
+			v2 = uint64(0x3fb5f0cbaf965b21) /* 0.0857055 */
 		}
+		v3 := v2
+		if x[17] <= 0.25 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[30] <= 0.0 {
-			v = 0xbf97482f43ba69f4 // -0.0227363
-			if x[15] <= 0.9 {
-				v = 0x3f77e404ccc3679e // 0.00583269
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb960c7c0f45176 // 0.099133
-			if x[21] <= 0.0 {
-				v = 0x3f8636cb6e27fbc8 // 0.0108467
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf97482f43ba69f4) /* -0.0227363 */
+		if x[15] <= 0.9 {
+			v1 = uint64(0x3f77e404ccc3679e) /* 0.00583269 */
 		}
+		v2 := uint64(0x3fb960c7c0f45176) /* 0.099133 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0x3f8636cb6e27fbc8) /* 0.0108467 */
+		}
+		v3 := v2
+		if x[30] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 41
 	if x[7] <= 0.25 {
+		v1 := uint64(0x3f6bbc8988aa5e0d) /* 0.0033858 */
+		if x[29] <= 0.884259 {
+			v1 = uint64(0xbfb42a3486f049aa) /* -0.078769 */
+		}
+		v2 := uint64(0xbfa12952dfa0e4e7) /* -0.0335184 */
+		if x[20] <= 4.80402 {
+			v2 = uint64(0x3faaf23d9f9dbf99) /* 0.0526294 */
+		}
+		v3 := v2
 		if x[23] <= 0.0 {
-			v = 0x3f6bbc8988aa5e0d // 0.0033858
-			if x[29] <= 0.884259 {
-				v = 0xbfb42a3486f049aa // -0.078769
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa12952dfa0e4e7 // -0.0335184
-			if x[20] <= 4.80402 {
-				v = 0x3faaf23d9f9dbf99 // 0.0526294
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[26] <= 0.158823 {
-			v = 0xbf9259c71bb2e3ed // -0.0179206
-			if x[19] <= 0.2 {
-				v = 0x3f980bd29c19a69a // 0.0234826
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf7b5e37c3bbac13 // -0.00668165
-			if x[20] <= 4.38203 {
-				v = 0xbfb34b7b28954a80 // -0.0753705
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf9259c71bb2e3ed) /* -0.0179206 */
+		if x[19] <= 0.2 {
+			v1 = uint64(0x3f980bd29c19a69a) /* 0.0234826 */
 		}
+		v2 := uint64(0xbf7b5e37c3bbac13) /* -0.00668165 */
+		if x[20] <= 4.38203 {
+			v2 = uint64(0xbfb34b7b28954a80) /* -0.0753705 */
+		}
+		v3 := v2
+		if x[26] <= 0.158823 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 42
 	if x[8] <= 0.375138 {
-		v = 0x3fa3fe7e1fc08fa8 // 0.039051
+		v1 := uint64(0x3fa3fe7e1fc08fa8) /* 0.039051 */
 		if x[9] <= 0.802305 {
-			v = 0xbfb786a8fc0d2c38 // -0.0918985
+			v1 = uint64(0xbfb786a8fc0d2c38) /* -0.0918985 */
 		}
-		z += math.Float64frombits(v)
+		z += math.Float64frombits(v1)
 	} else {
-		if x[20] <= 2.99573 {
-			z += -0.0924944
-		} else {
-			v = 0x3f98a413701f4ccc // 0.0240634
-			if x[21] <= 0.0 {
-				v = 0xbf673296d61ad442 // -0.00283174
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f98a413701f4ccc) /* 0.0240634 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbf673296d61ad442) /* -0.00283174 */
 		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb7adb687102a1a) /* -0.0924944 */
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 43
 	if x[4] <= 0.75 {
-		if x[27] <= 0.0 {
-			v = 0xbf92dbb242ddcb22 // -0.0184162
-			if x[25] <= 0.141482 {
-				v = 0x3f83655a77c5b455 // 0.00947066
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc69424e5929670 // 0.176396
-			if x[12] <= 0.0 {
-				v = 0x3f902e73b0d1c483 // 0.0158022
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf92dbb242ddcb22) /* -0.0184162 */
+		if x[25] <= 0.141482 {
+			v1 = uint64(0x3f83655a77c5b455) /* 0.00947066 */
 		}
-	} else {
+		v2 := uint64(0x3fc69424e5929670) /* 0.176396 */
 		if x[12] <= 0.0 {
-			v = 0x3f8d323fee2c98e5 // 0.014256
-			if x[6] <= 0.254279 {
-				v = 0xbfaf0b10d53a5998 // -0.0606313
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fceb1ee2435696e // 0.239805
-			if x[23] <= 0.0847753 {
-				v = 0xbfaccf2f7d9c0d11 // -0.0562682
-			}
-			z += math.Float64frombits(v)
+			v2 = uint64(0x3f902e73b0d1c483) /* 0.0158022 */
 		}
+		v3 := v2
+		if x[27] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f8d323fee2c98e5) /* 0.014256 */
+		if x[6] <= 0.254279 {
+			v1 = uint64(0xbfaf0b10d53a5998) /* -0.0606313 */
+		}
+		v2 := uint64(0x3fceb1ee2435696e) /* 0.239805 */
+		if x[23] <= 0.0847753 {
+			v2 = uint64(0xbfaccf2f7d9c0d11) /* -0.0562682 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 44
 	if x[9] <= 0.305751 {
+		v1 := uint64(0x3f5c1d97eb6ea377) /* 0.00171604 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb47fde06b0f429) /* -0.0800761 */
+		}
+		v2 := uint64(0xbfb18f0c77dd872f) /* -0.068589 */
+		if x[6] <= 0.11902 {
+			v2 = uint64(0x3f7501c4d12ad56c) /* 0.00512864 */
+		}
+		v3 := v2
 		if x[8] <= 0.92019 {
-			v = 0x3f5c1d97eb6ea377 // 0.00171604
-			if x[24] <= 0.333333 {
-				v = 0xbfb47fde06b0f429 // -0.0800761
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb18f0c77dd872f // -0.068589
-			if x[6] <= 0.11902 {
-				v = 0x3f7501c4d12ad56c // 0.00512864
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[2] <= 0.220441 {
-			v = 0xbf98e70dc0b2e317 // -0.0243189
-			if x[26] <= 0.283408 {
-				v = 0x3f7bf401c4fc1df3 // 0.0068245
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc5a60d4562e0a0 // 0.16913
-			if x[9] <= 0.690131 {
-				v = 0x3f5900ed65c98875 // 0.0015261
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf98e70dc0b2e317) /* -0.0243189 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0x3f7bf401c4fc1df3) /* 0.0068245 */
 		}
+		v2 := uint64(0x3fc5a60d4562e0a0) /* 0.16913 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0x3f5900ed65c98875) /* 0.0015261 */
+		}
+		v3 := v2
+		if x[2] <= 0.220441 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 45
 	if x[8] <= 0.375138 {
-		v = 0x3fa883c0ea407b1a // 0.0478802
+		v1 := uint64(0x3fa883c0ea407b1a) /* 0.0478802 */
 		if x[10] <= 0.0 {
-			v = 0xbfb736deb95e5aff // -0.090681
+			v1 = uint64(0xbfb736deb95e5aff) /* -0.090681 */
 		}
-		z += math.Float64frombits(v)
+		z += math.Float64frombits(v1)
 	} else {
-		if x[29] <= 0.884259 {
-			v = 0x3f8352d1df055e8f // 0.00943531
-			if x[24] <= 0.0995454 {
-				v = 0xbf9b801cf0d18ed3 // -0.0268559
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf7af5e26fcc40b6 // -0.00658215
-			if x[26] <= 0.122995 {
-				v = 0x3fad635cc6aa73dc // 0.0573987
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f8352d1df055e8f) /* 0.00943531 */
+		if x[24] <= 0.0995454 {
+			v1 = uint64(0xbf9b801cf0d18ed3) /* -0.0268559 */
 		}
+		v2 := uint64(0xbf7af5e26fcc40b6) /* -0.00658215 */
+		if x[26] <= 0.122995 {
+			v2 = uint64(0x3fad635cc6aa73dc) /* 0.0573987 */
+		}
+		v3 := v2
+		if x[29] <= 0.884259 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 46
 	if x[3] <= 0.334264 {
+		v1 := uint64(0xbf8849d891262d91) /* -0.0118596 */
+		if x[24] <= 0.0995454 {
+			v1 = uint64(0xbfb15ef558dd10e8) /* -0.0678552 */
+		}
+		v2 := uint64(0x3fd5a647fdc5931d) /* 0.338274 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0x3fa362372cbcf76d) /* 0.0378587 */
+		}
+		v3 := v2
 		if x[12] <= 0.0 {
-			v = 0xbf8849d891262d91 // -0.0118596
-			if x[24] <= 0.0995454 {
-				v = 0xbfb15ef558dd10e8 // -0.0678552
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fd5a647fdc5931d // 0.338274
-			if x[27] <= 0.0 {
-				v = 0x3fa362372cbcf76d // 0.0378587
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[14] <= 0.0 {
-			v = 0x3fa33c6d6e98640f // 0.0375704
-			if x[20] <= 5.33754 {
-				v = 0xbf57e503d044259f // -0.00145841
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa61e81cb46bacf // -0.0432015
-			if x[25] <= 0.141482 {
-				v = 0x3f93e5a434274ef9 // 0.0194307
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa33c6d6e98640f) /* 0.0375704 */
+		if x[20] <= 5.33754 {
+			v1 = uint64(0xbf57e503d044259f) /* -0.00145841 */
 		}
+		v2 := uint64(0xbfa61e81cb46bacf) /* -0.0432015 */
+		if x[25] <= 0.141482 {
+			v2 = uint64(0x3f93e5a434274ef9) /* 0.0194307 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 47
 	if x[7] <= 0.333333 {
+		v1 := uint64(0x3fa0f0ec66c607b7) /* 0.0330881 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbfa770b2f082b47b) /* -0.0457817 */
+		}
+		v2 := uint64(0x3fca68123810e886) /* 0.206301 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0x3f97ed923f3244f7) /* 0.0233672 */
+		}
+		v3 := v2
 		if x[12] <= 0.0 {
-			v = 0x3fa0f0ec66c607b7 // 0.0330881
-			if x[21] <= 0.0 {
-				v = 0xbfa770b2f082b47b // -0.0457817
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fca68123810e886 // 0.206301
-			if x[27] <= 0.0 {
-				v = 0x3f97ed923f3244f7 // 0.0233672
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[2] <= 0.0 {
-			v = 0x3f81b55866f455d3 // 0.00864667
-			if x[20] <= 4.69135 {
-				v = 0xbf9fbc9399a55814 // -0.0309928
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbdabc0e38a7e74 // 0.115902
-			if x[9] <= 0.690131 {
-				v = 0xbf69bd964e0aa4f5 // -0.00314216
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f81b55866f455d3) /* 0.00864667 */
+		if x[20] <= 4.69135 {
+			v1 = uint64(0xbf9fbc9399a55814) /* -0.0309928 */
 		}
+		v2 := uint64(0x3fbdabc0e38a7e74) /* 0.115902 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0xbf69bd964e0aa4f5) /* -0.00314216 */
+		}
+		v3 := v2
+		if x[2] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 48
 	if x[20] <= 2.99573 {
 		z += -0.0911567
 	} else {
-		if x[15] <= 0.857143 {
-			v = 0xbf84b3c3e74afd54 // -0.0101085
-			if x[25] <= 0.123781 {
-				v = 0x3fa0fbd0c6569106 // 0.0331712
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f94ffc2c35e8f02 // 0.0205069
-			if x[30] <= 0.0 {
-				v = 0xbf9269a331c8cfe8 // -0.0179811
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf84b3c3e74afd54) /* -0.0101085 */
+		if x[25] <= 0.123781 {
+			v1 = uint64(0x3fa0fbd0c6569106) /* 0.0331712 */
 		}
+		v2 := uint64(0x3f94ffc2c35e8f02) /* 0.0205069 */
+		if x[30] <= 0.0 {
+			v2 = uint64(0xbf9269a331c8cfe8) /* -0.0179811 */
+		}
+		v3 := v2
+		if x[15] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 49
 	if x[8] <= 0.375138 {
-		v = 0x3fa8a3a15a583b2a // 0.0481234
+		v1 := uint64(0x3fa8a3a15a583b2a) /* 0.0481234 */
 		if x[10] <= 0.0 {
-			v = 0xbfb6d43b561763ca // -0.0891759
+			v1 = uint64(0xbfb6d43b561763ca) /* -0.0891759 */
 		}
-		z += math.Float64frombits(v)
+		z += math.Float64frombits(v1)
 	} else {
-		if x[20] <= 2.99573 {
-			z += -0.0892018
-		} else {
-			v = 0x3fa5b5c4728b37d7 // 0.0424024
-			if x[11] <= 0.0 {
-				v = 0xbf32046468b54b26 // -0.00027492
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa5b5c4728b37d7) /* 0.0424024 */
+		if x[11] <= 0.0 {
+			v1 = uint64(0xbf32046468b54b26) /* -0.00027492 */
 		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb6d5edddbe8c98) /* -0.0892018 */
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 50
 	if x[29] <= 0.859291 {
+		v1 := uint64(0xbf726e1c125a4aa4) /* -0.00449954 */
+		if x[3] <= 0.5 {
+			v1 = uint64(0xbfb21cf7878b7a1c) /* -0.0707545 */
+		}
+		v2 := uint64(0x3fab22622a97833f) /* 0.0529967 */
+		if x[12] <= 0.0 {
+			v2 = uint64(0x3f6fd2f961ab40b6) /* 0.00388478 */
+		}
+		v3 := v2
 		if x[24] <= 0.0995454 {
-			v = 0xbf726e1c125a4aa4 // -0.00449954
-			if x[3] <= 0.5 {
-				v = 0xbfb21cf7878b7a1c // -0.0707545
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fab22622a97833f // 0.0529967
-			if x[12] <= 0.0 {
-				v = 0x3f6fd2f961ab40b6 // 0.00388478
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[26] <= 0.236148 {
-			v = 0x3facd2b975d7f371 // 0.0562952
-			if x[28] <= 0.483205 {
-				v = 0x3f4da8002888a418 // 0.000905037
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf9baca6bc97cb63 // -0.0270258
-			if x[1] <= 0.214286 {
-				v = 0x3fc42f9ca5bd944b // 0.157703
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3facd2b975d7f371) /* 0.0562952 */
+		if x[28] <= 0.483205 {
+			v1 = uint64(0x3f4da8002888a418) /* 0.000905037 */
 		}
+		v2 := uint64(0xbf9baca6bc97cb63) /* -0.0270258 */
+		if x[1] <= 0.214286 {
+			v2 = uint64(0x3fc42f9ca5bd944b) /* 0.157703 */
+		}
+		v3 := v2
+		if x[26] <= 0.236148 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 51
 	if x[16] <= 0.0 {
+		v1 := uint64(0xbfad448f7c0965da) /* -0.0571637 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0xbf8af5c797d9a5f9) /* -0.0131641 */
+		}
+		v2 := uint64(0xbf82f346084d008f) /* -0.00925307 */
+		if x[23] <= 0.286967 {
+			v2 = uint64(0x3fbfca2120e1f7d7) /* 0.124178 */
+		}
+		v3 := v2
 		if x[12] <= 0.0 {
-			v = 0xbfad448f7c0965da // -0.0571637
-			if x[14] <= 0.0 {
-				v = 0xbf8af5c797d9a5f9 // -0.0131641
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf82f346084d008f // -0.00925307
-			if x[23] <= 0.286967 {
-				v = 0x3fbfca2120e1f7d7 // 0.124178
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[5] <= 0.0 {
-			v = 0xbfaee4481395083a // -0.0603354
-			if x[0] <= 0.453016 {
-				v = 0x3f6e53cdb27ae6fc // 0.00370207
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf93d0ee9a7cee68 // -0.0193517
-			if x[26] <= 0.283408 {
-				v = 0x3fa6638ae9d36dd1 // 0.0437282
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfaee4481395083a) /* -0.0603354 */
+		if x[0] <= 0.453016 {
+			v1 = uint64(0x3f6e53cdb27ae6fc) /* 0.00370207 */
 		}
+		v2 := uint64(0xbf93d0ee9a7cee68) /* -0.0193517 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0x3fa6638ae9d36dd1) /* 0.0437282 */
+		}
+		v3 := v2
+		if x[5] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 52
 	if x[20] <= 2.99573 {
 		z += -0.0876019
 	} else {
-		if x[15] <= 0.928571 {
-			v = 0xbf84a2694bf3f459 // -0.0100754
-			if x[25] <= 0.141482 {
-				v = 0x3f9134acaff6d331 // 0.0168025
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa654ed981e6f57 // -0.0436167
-			if x[0] <= 0.275178 {
-				v = 0xbf707c87650ea285 // -0.00402501
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf84a2694bf3f459) /* -0.0100754 */
+		if x[25] <= 0.141482 {
+			v1 = uint64(0x3f9134acaff6d331) /* 0.0168025 */
 		}
+		v2 := uint64(0xbfa654ed981e6f57) /* -0.0436167 */
+		if x[0] <= 0.275178 {
+			v2 = uint64(0xbf707c87650ea285) /* -0.00402501 */
+		}
+		v3 := v2
+		if x[15] <= 0.928571 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 53
 	if x[4] <= 0.75 {
-		if x[27] <= 0.0 {
-			v = 0x3f93bc1772e34c6b // 0.0192722
-			if x[21] <= 0.0 {
-				v = 0xbf7e175fc309299f // -0.00734651
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc0536d655e28aa // 0.127546
-			if x[12] <= 0.0 {
-				v = 0x3f8fc48bb5ab4818 // 0.0155116
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f93bc1772e34c6b) /* 0.0192722 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbf7e175fc309299f) /* -0.00734651 */
 		}
-	} else {
+		v2 := uint64(0x3fc0536d655e28aa) /* 0.127546 */
 		if x[12] <= 0.0 {
-			v = 0x3f70c1084878eaa2 // 0.00409034
-			if x[25] <= 0.0781728 {
-				v = 0xbfae5b77f5dae310 // -0.0592916
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc44c942d490e67 // 0.158587
-			if x[23] <= 0.0847753 {
-				v = 0xbfacd5d4b34b1b87 // -0.0563189
-			}
-			z += math.Float64frombits(v)
+			v2 = uint64(0x3f8fc48bb5ab4818) /* 0.0155116 */
 		}
+		v3 := v2
+		if x[27] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f70c1084878eaa2) /* 0.00409034 */
+		if x[25] <= 0.0781728 {
+			v1 = uint64(0xbfae5b77f5dae310) /* -0.0592916 */
+		}
+		v2 := uint64(0x3fc44c942d490e67) /* 0.158587 */
+		if x[23] <= 0.0847753 {
+			v2 = uint64(0xbfacd5d4b34b1b87) /* -0.0563189 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 54
 	if x[8] <= 0.375138 {
-		v = 0x3fa4463a76f45324 // 0.0395983
+		v1 := uint64(0x3fa4463a76f45324) /* 0.0395983 */
 		if x[9] <= 0.802305 {
-			v = 0xbfb65a6d33e0015d // -0.0873173
+			v1 = uint64(0xbfb65a6d33e0015d) /* -0.0873173 */
 		}
-		z += math.Float64frombits(v)
+		z += math.Float64frombits(v1)
 	} else {
-		if x[20] <= 2.99573 {
-			z += -0.0856595
-		} else {
-			v = 0x3fa39f127f5e84f1 // 0.038323
-			if x[11] <= 0.0 {
-				v = 0xbf314c0f9a742c6f // -0.000263933
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa39f127f5e84f1) /* 0.038323 */
+		if x[11] <= 0.0 {
+			v1 = uint64(0xbf314c0f9a742c6f) /* -0.000263933 */
 		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb5edc7ef177a70) /* -0.0856595 */
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 55
 	if x[23] <= 0.0 {
+		v1 := uint64(0x3fa3729cd58e3c6e) /* 0.0379838 */
+		if x[13] <= 0.0 {
+			v1 = uint64(0xbfacfa48301a79ff) /* -0.056597 */
+		}
+		v2 := uint64(0xbfa1705a052f13ea) /* -0.0340603 */
+		if x[4] <= 0.571429 {
+			v2 = uint64(0x3f8a242b58735e9c) /* 0.0127643 */
+		}
+		v3 := v2
 		if x[29] <= 0.777345 {
-			v = 0x3fa3729cd58e3c6e // 0.0379838
-			if x[13] <= 0.0 {
-				v = 0xbfacfa48301a79ff // -0.056597
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa1705a052f13ea // -0.0340603
-			if x[4] <= 0.571429 {
-				v = 0x3f8a242b58735e9c // 0.0127643
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[28] <= 0.347124 {
-			v = 0x3fb3c3aae51b782c // 0.0772044
-			if x[12] <= 0.0 {
-				v = 0xbf85f0cd5d1584cd // -0.0107132
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf8266747e2c2ad6 // -0.00898448
-			if x[3] <= 0.571647 {
-				v = 0x3fa7ea9534b00af5 // 0.0467116
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb3c3aae51b782c) /* 0.0772044 */
+		if x[12] <= 0.0 {
+			v1 = uint64(0xbf85f0cd5d1584cd) /* -0.0107132 */
 		}
+		v2 := uint64(0xbf8266747e2c2ad6) /* -0.00898448 */
+		if x[3] <= 0.571647 {
+			v2 = uint64(0x3fa7ea9534b00af5) /* 0.0467116 */
+		}
+		v3 := v2
+		if x[28] <= 0.347124 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 56
 	if x[30] <= 0.0 {
+		v1 := uint64(0xbf8d76ab5807fed2) /* -0.0143865 */
+		if x[25] <= 0.141482 {
+			v1 = uint64(0x3f91e7e04e89d0cf) /* 0.0174861 */
+		}
+		v2 := uint64(0xbfad4e16e4481395) /* -0.0572364 */
+		if x[1] <= 0.271647 {
+			v2 = uint64(0xbf69ff04ad63d0e0) /* -0.00317336 */
+		}
+		v3 := v2
 		if x[15] <= 0.9 {
-			v = 0xbf8d76ab5807fed2 // -0.0143865
-			if x[25] <= 0.141482 {
-				v = 0x3f91e7e04e89d0cf // 0.0174861
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfad4e16e4481395 // -0.0572364
-			if x[1] <= 0.271647 {
-				v = 0xbf69ff04ad63d0e0 // -0.00317336
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[21] <= 0.0 {
-			v = 0xbf607700bd6a2e47 // -0.00200987
-			if x[0] <= 0.102818 {
-				v = 0x3fb93fe1975f2cb6 // 0.098631
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbf2d3c792d1288 // 0.121784
-			if x[9] <= 0.802305 {
-				v = 0xbfb424a276b7ed42 // -0.078684
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf607700bd6a2e47) /* -0.00200987 */
+		if x[0] <= 0.102818 {
+			v1 = uint64(0x3fb93fe1975f2cb6) /* 0.098631 */
 		}
+		v2 := uint64(0x3fbf2d3c792d1288) /* 0.121784 */
+		if x[9] <= 0.802305 {
+			v2 = uint64(0xbfb424a276b7ed42) /* -0.078684 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 57
 	if x[16] <= 0.0 {
+		v1 := uint64(0xbfab3f7e9b10921e) /* -0.0532188 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0xbf874db742f7cc55) /* -0.0113787 */
+		}
+		v2 := uint64(0x3f74900a4eb874d1) /* 0.00502018 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0x3fbdf69878316a05) /* 0.117044 */
+		}
+		v3 := v2
 		if x[12] <= 0.0 {
-			v = 0xbfab3f7e9b10921e // -0.0532188
-			if x[14] <= 0.0 {
-				v = 0xbf874db742f7cc55 // -0.0113787
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f74900a4eb874d1 // 0.00502018
-			if x[25] <= 0.209355 {
-				v = 0x3fbdf69878316a05 // 0.117044
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[5] <= 0.0 {
-			v = 0xbfad256af393e0f3 // -0.0569261
-			if x[1] <= 0.438366 {
-				v = 0x3f7228941dd9afb4 // 0.00443323
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf9311b2afeb14b6 // -0.0186222
-			if x[26] <= 0.283408 {
-				v = 0x3fa339c0ebedfa44 // 0.03755
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfad256af393e0f3) /* -0.0569261 */
+		if x[1] <= 0.438366 {
+			v1 = uint64(0x3f7228941dd9afb4) /* 0.00443323 */
 		}
+		v2 := uint64(0xbf9311b2afeb14b6) /* -0.0186222 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0x3fa339c0ebedfa44) /* 0.03755 */
+		}
+		v3 := v2
+		if x[5] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 58
 	if x[7] <= 0.25 {
+		v1 := uint64(0xbfb22188e6c3eed8) /* -0.0708242 */
+		if x[3] <= 0.29903 {
+			v1 = uint64(0xbf882bc0782ab409) /* -0.0118022 */
+		}
+		v2 := uint64(0x3fb866234a87e38f) /* 0.0953085 */
 		if x[11] <= 0.0 {
-			v = 0xbfb22188e6c3eed8 // -0.0708242
-			if x[3] <= 0.29903 {
-				v = 0xbf882bc0782ab409 // -0.0118022
-			}
-			z += math.Float64frombits(v)
-		} else {
-			z += 0.0953085
+			v2 = v1
 		}
+		z += math.Float64frombits(v2)
 	} else {
-		if x[27] <= 0.0 {
-			v = 0xbf8eeebdb85cd340 // -0.0151038
-			if x[26] <= 0.158823 {
-				v = 0x3f79211e5db918bb // 0.0061351
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf9d3caedcf7bd3b // -0.0285518
-			if x[4] <= 0.6 {
-				v = 0x3fa76eae338491cb // 0.0457663
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf8eeebdb85cd340) /* -0.0151038 */
+		if x[26] <= 0.158823 {
+			v1 = uint64(0x3f79211e5db918bb) /* 0.0061351 */
 		}
+		v2 := uint64(0xbf9d3caedcf7bd3b) /* -0.0285518 */
+		if x[4] <= 0.6 {
+			v2 = uint64(0x3fa76eae338491cb) /* 0.0457663 */
+		}
+		v3 := v2
+		if x[27] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 59
 	if x[20] <= 2.99573 {
 		z += -0.0839021
 	} else {
-		if x[24] <= 0.0995454 {
-			v = 0x3f7540f20da4027e // 0.00518889
-			if x[29] <= 0.777345 {
-				v = 0xbfae1d140cfd3e85 // -0.0588156
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f85811390d67c79 // 0.0105001
-			if x[4] <= 0.166667 {
-				v = 0xbfa5d86c3d3ffc6f // -0.0426668
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f7540f20da4027e) /* 0.00518889 */
+		if x[29] <= 0.777345 {
+			v1 = uint64(0xbfae1d140cfd3e85) /* -0.0588156 */
 		}
+		v2 := uint64(0x3f85811390d67c79) /* 0.0105001 */
+		if x[4] <= 0.166667 {
+			v2 = uint64(0xbfa5d86c3d3ffc6f) /* -0.0426668 */
+		}
+		v3 := v2
+		if x[24] <= 0.0995454 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 60
 	if x[8] <= 0.375138 {
-		v = 0x3fa69813879c4114 // 0.044129
+		v1 := uint64(0x3fa69813879c4114) /* 0.044129 */
 		if x[9] <= 0.802305 {
-			v = 0xbfb5e492bc2fc697 // -0.085519
+			v1 = uint64(0xbfb5e492bc2fc697) /* -0.085519 */
 		}
-		z += math.Float64frombits(v)
+		z += math.Float64frombits(v1)
 	} else {
-		if x[2] <= 0.220441 {
-			v = 0x3fa19ff4fd6d7e89 // 0.0344235
-			if x[11] <= 0.0 {
-				v = 0xbf62af5f7e95b22e // -0.00228089
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc24c7b02d59d56 // 0.142959
-			if x[9] <= 0.690131 {
-				v = 0xbf93c6a7ef9db22d // -0.0193125
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa19ff4fd6d7e89) /* 0.0344235 */
+		if x[11] <= 0.0 {
+			v1 = uint64(0xbf62af5f7e95b22e) /* -0.00228089 */
 		}
+		v2 := uint64(0x3fc24c7b02d59d56) /* 0.142959 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0xbf93c6a7ef9db22d) /* -0.0193125 */
+		}
+		v3 := v2
+		if x[2] <= 0.220441 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 61
 	if x[20] <= 2.99573 {
 		z += -0.082173
 	} else {
-		if x[29] <= 0.859291 {
-			v = 0x3f7bcc3954099783 // 0.00678656
-			if x[24] <= 0.0995454 {
-				v = 0xbf9cdb6d79801e9e // -0.0281808
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf7092d25521f06b // -0.00404627
-			if x[26] <= 0.0 {
-				v = 0x3fa3bf9e1020df74 // 0.0385713
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f7bcc3954099783) /* 0.00678656 */
+		if x[24] <= 0.0995454 {
+			v1 = uint64(0xbf9cdb6d79801e9e) /* -0.0281808 */
 		}
+		v2 := uint64(0xbf7092d25521f06b) /* -0.00404627 */
+		if x[26] <= 0.0 {
+			v2 = uint64(0x3fa3bf9e1020df74) /* 0.0385713 */
+		}
+		v3 := v2
+		if x[29] <= 0.859291 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 62
 	if x[2] <= 0.114828 {
+		v1 := uint64(0x3f926ad12f321cb3) /* 0.0179856 */
+		if x[30] <= 0.0 {
+			v1 = uint64(0xbf82143063a00d7c) /* -0.00882757 */
+		}
+		v2 := uint64(0xbf90c8eef1bac2df) /* -0.0163915 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0x3fb0535795e90af1) /* 0.0637717 */
+		}
+		v3 := v2
 		if x[11] <= 0.0 {
-			v = 0x3f926ad12f321cb3 // 0.0179856
-			if x[30] <= 0.0 {
-				v = 0xbf82143063a00d7c // -0.00882757
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf90c8eef1bac2df // -0.0163915
-			if x[25] <= 0.209355 {
-				v = 0x3fb0535795e90af1 // 0.0637717
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.690131 {
-			v = 0xbfaaf07548817911 // -0.0526158
-			if x[3] <= 0.435346 {
-				v = 0x3facdb37c99ae925 // 0.05636
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc9c07ee0b0af60 // 0.201187
-			if x[17] <= 0.25 {
-				v = 0x3fac35b69b32200e // 0.0550973
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfaaf07548817911) /* -0.0526158 */
+		if x[3] <= 0.435346 {
+			v1 = uint64(0x3facdb37c99ae925) /* 0.05636 */
 		}
+		v2 := uint64(0x3fc9c07ee0b0af60) /* 0.201187 */
+		if x[17] <= 0.25 {
+			v2 = uint64(0x3fac35b69b32200e) /* 0.0550973 */
+		}
+		v3 := v2
+		if x[9] <= 0.690131 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 63
 	if x[4] <= 0.75 {
+		v1 := uint64(0x3fa14a28423e68f1) /* 0.0337689 */
+		if x[9] <= 0.305751 {
+			v1 = uint64(0xbf91b676493278f9) /* -0.0172976 */
+		}
+		v2 := uint64(0x3f6d8e10238ea575) /* 0.00360778 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0xbfa44c8513d0975d) /* -0.0396463 */
+		}
+		v3 := v2
 		if x[0] <= 0.275178 {
-			v = 0x3fa14a28423e68f1 // 0.0337689
-			if x[9] <= 0.305751 {
-				v = 0xbf91b676493278f9 // -0.0172976
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f6d8e10238ea575 // 0.00360778
-			if x[28] <= 0.347124 {
-				v = 0xbfa44c8513d0975d // -0.0396463
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[12] <= 0.0 {
-			v = 0x3f7dd1b798323b67 // 0.00728008
-			if x[25] <= 0.0781728 {
-				v = 0xbfabe1c9b4139863 // -0.054457
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc11a7e30878748 // 0.133621
-			if x[15] <= 0.909091 {
-				v = 0xbfb0655ba46b84b3 // -0.0640466
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f7dd1b798323b67) /* 0.00728008 */
+		if x[25] <= 0.0781728 {
+			v1 = uint64(0xbfabe1c9b4139863) /* -0.054457 */
 		}
+		v2 := uint64(0x3fc11a7e30878748) /* 0.133621 */
+		if x[15] <= 0.909091 {
+			v2 = uint64(0xbfb0655ba46b84b3) /* -0.0640466 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 64
 	if x[20] <= 2.99573 {
 		z += -0.0801897
 	} else {
-		if x[8] <= 0.375138 {
-			v = 0x3fa5e61ead6a30f6 // 0.0427713
-			if x[9] <= 0.802305 {
-				v = 0xbfb56c6d10a492f2 // -0.0836857
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f93c2e8477c9654 // 0.0192982
-			if x[27] <= 0.0 {
-				v = 0xbf5806fd1f4ffc6d // -0.00146651
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa5e61ead6a30f6) /* 0.0427713 */
+		if x[9] <= 0.802305 {
+			v1 = uint64(0xbfb56c6d10a492f2) /* -0.0836857 */
 		}
+		v2 := uint64(0x3f93c2e8477c9654) /* 0.0192982 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0xbf5806fd1f4ffc6d) /* -0.00146651 */
+		}
+		v3 := v2
+		if x[8] <= 0.375138 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 65
 	if x[7] <= 0.333333 {
-		if x[23] <= 0.0 {
-			v = 0x3f86fda836eb4e98 // 0.011226
-			if x[21] <= 0.0 {
-				v = 0xbfabd5a690222193 // -0.0543644
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fabba69f3b9a0a0 // 0.0541566
-			if x[14] <= 0.0 {
-				v = 0xbf94e7401599c539 // -0.0204134
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f86fda836eb4e98) /* 0.011226 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbfabd5a690222193) /* -0.0543644 */
 		}
-	} else {
+		v2 := uint64(0x3fabba69f3b9a0a0) /* 0.0541566 */
 		if x[14] <= 0.0 {
-			v = 0x3f951394317acc4f // 0.0205825
-			if x[20] <= 4.69135 {
-				v = 0xbf8ca3a4b5568e82 // -0.013984
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f8f31b152f3c2db // 0.0152315
-			if x[13] <= 0.0 {
-				v = 0xbf9d6a4bce34abd9 // -0.0287258
-			}
-			z += math.Float64frombits(v)
+			v2 = uint64(0xbf94e7401599c539) /* -0.0204134 */
 		}
+		v3 := v2
+		if x[23] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f951394317acc4f) /* 0.0205825 */
+		if x[20] <= 4.69135 {
+			v1 = uint64(0xbf8ca3a4b5568e82) /* -0.013984 */
+		}
+		v2 := uint64(0x3f8f31b152f3c2db) /* 0.0152315 */
+		if x[13] <= 0.0 {
+			v2 = uint64(0xbf9d6a4bce34abd9) /* -0.0287258 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 66
 	if x[2] <= 0.220441 {
+		v1 := uint64(0x3f7ff20dcef59bf9) /* 0.0077992 */
+		if x[20] <= 4.84419 {
+			v1 = uint64(0xbf8af4bb285f9a9a) /* -0.0131621 */
+		}
+		v2 := uint64(0x3fb190dedff4c7be) /* 0.0686168 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0xbfa2bcca204a2263) /* -0.0365966 */
+		}
+		v3 := v2
 		if x[19] <= 0.25 {
-			v = 0x3f7ff20dcef59bf9 // 0.0077992
-			if x[20] <= 4.84419 {
-				v = 0xbf8af4bb285f9a9a // -0.0131621
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb190dedff4c7be // 0.0686168
-			if x[21] <= 0.0 {
-				v = 0xbfa2bcca204a2263 // -0.0365966
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.690131 {
-			v = 0xbfb438d3862471cf // -0.0789921
-			if x[17] <= 0.0 {
-				v = 0x3fa35d6e7020238c // 0.0378222
-			}
-			z += math.Float64frombits(v)
-		} else {
-			z += 0.117686
+		v1 := uint64(0xbfb438d3862471cf) /* -0.0789921 */
+		if x[17] <= 0.0 {
+			v1 = uint64(0x3fa35d6e7020238c) /* 0.0378222 */
 		}
+		v2 := uint64(0x3fbe20ab71327243) /* 0.117686 */
+		if x[9] <= 0.690131 {
+			v2 = v1
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 67
 	if x[20] <= 2.99573 {
 		z += -0.0783578
 	} else {
-		if x[15] <= 0.833333 {
-			v = 0xbf75d3691e26b19b // -0.00532857
-			if x[25] <= 0.123781 {
-				v = 0x3f970e61c292b727 // 0.0225158
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f9712f1744c0237 // 0.0225332
-			if x[21] <= 0.0 {
-				v = 0xbf86d513c32b635b // -0.0111486
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf75d3691e26b19b) /* -0.00532857 */
+		if x[25] <= 0.123781 {
+			v1 = uint64(0x3f970e61c292b727) /* 0.0225158 */
 		}
+		v2 := uint64(0x3f9712f1744c0237) /* 0.0225332 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0xbf86d513c32b635b) /* -0.0111486 */
+		}
+		v3 := v2
+		if x[15] <= 0.833333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 68
 	if x[27] <= 0.0 {
+		v1 := uint64(0xbf90ad2c1d953c3d) /* -0.0162856 */
+		if x[0] <= 0.275178 {
+			v1 = uint64(0x3f854244482e6cfb) /* 0.0103803 */
+		}
+		v2 := uint64(0x3faa85caafbc1ace) /* 0.051802 */
+		if x[9] <= 0.802305 {
+			v2 = uint64(0xbfa8543002fd0a82) /* -0.0475173 */
+		}
+		v3 := v2
 		if x[3] <= 0.837473 {
-			v = 0xbf90ad2c1d953c3d // -0.0162856
-			if x[0] <= 0.275178 {
-				v = 0x3f854244482e6cfb // 0.0103803
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3faa85caafbc1ace // 0.051802
-			if x[9] <= 0.802305 {
-				v = 0xbfa8543002fd0a82 // -0.0475173
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[12] <= 0.0 {
-			v = 0x3f9e6bc621b7e0ac // 0.029708
-			if x[3] <= 0.362762 {
-				v = 0xbfa9c85dd2432e53 // -0.0503568
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb060f7919c7516 // -0.0639796
-			if x[26] <= 0.180106 {
-				v = 0x3fc21322f2734f83 // 0.141209
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f9e6bc621b7e0ac) /* 0.029708 */
+		if x[3] <= 0.362762 {
+			v1 = uint64(0xbfa9c85dd2432e53) /* -0.0503568 */
 		}
+		v2 := uint64(0xbfb060f7919c7516) /* -0.0639796 */
+		if x[26] <= 0.180106 {
+			v2 = uint64(0x3fc21322f2734f83) /* 0.141209 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 69
 	if x[20] <= 2.99573 {
 		z += -0.0765978
 	} else {
-		if x[15] <= 0.928571 {
-			v = 0xbf8011883da6a9a2 // -0.00784594
-			if x[25] <= 0.141482 {
-				v = 0x3f89c52b17dbbed8 // 0.0125831
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa3e54cf652d814 // -0.0388588
-			if x[0] <= 0.275178 {
-				v = 0xbf42ca4340d89e78 // -0.000573428
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf8011883da6a9a2) /* -0.00784594 */
+		if x[25] <= 0.141482 {
+			v1 = uint64(0x3f89c52b17dbbed8) /* 0.0125831 */
 		}
+		v2 := uint64(0xbfa3e54cf652d814) /* -0.0388588 */
+		if x[0] <= 0.275178 {
+			v2 = uint64(0xbf42ca4340d89e78) /* -0.000573428 */
+		}
+		v3 := v2
+		if x[15] <= 0.928571 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 70
 	if x[16] <= 0.0 {
+		v1 := uint64(0xbfa85e587aeb58a9) /* -0.0475948 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0xbf82f08d71423788) /* -0.00924788 */
+		}
+		v2 := uint64(0x3f761aff34d3f230) /* 0.00539684 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0x3fb99cae21101b00) /* 0.100047 */
+		}
+		v3 := v2
 		if x[12] <= 0.0 {
-			v = 0xbfa85e587aeb58a9 // -0.0475948
-			if x[14] <= 0.0 {
-				v = 0xbf82f08d71423788 // -0.00924788
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f761aff34d3f230 // 0.00539684
-			if x[25] <= 0.209355 {
-				v = 0x3fb99cae21101b00 // 0.100047
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[5] <= 0.0 {
-			v = 0xbfa9c531cdd86587 // -0.0503326
-			if x[0] <= 0.453016 {
-				v = 0x3f7434fe0e8e383d // 0.00493335
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f9b4543002fd0a8 // 0.0266314
-			if x[9] <= 0.595012 {
-				v = 0xbfaf09dc21d4661e // -0.0606221
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfa9c531cdd86587) /* -0.0503326 */
+		if x[0] <= 0.453016 {
+			v1 = uint64(0x3f7434fe0e8e383d) /* 0.00493335 */
 		}
+		v2 := uint64(0x3f9b4543002fd0a8) /* 0.0266314 */
+		if x[9] <= 0.595012 {
+			v2 = uint64(0xbfaf09dc21d4661e) /* -0.0606221 */
+		}
+		v3 := v2
+		if x[5] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 71
 	if x[4] <= 0.75 {
+		v1 := uint64(0x3fb89975876b99ac) /* 0.0960916 */
+		if x[26] <= 0.382336 {
+			v1 = uint64(0x3f859f3915cb4360) /* 0.0105576 */
+		}
+		v2 := uint64(0x3f694997f986693b) /* 0.00308685 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0xbfa22b8264c9ae34) /* -0.0354882 */
+		}
+		v3 := v2
 		if x[0] <= 0.275178 {
-			v = 0x3fb89975876b99ac // 0.0960916
-			if x[26] <= 0.382336 {
-				v = 0x3f859f3915cb4360 // 0.0105576
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f694997f986693b // 0.00308685
-			if x[28] <= 0.347124 {
-				v = 0xbfa22b8264c9ae34 // -0.0354882
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[12] <= 0.0 {
-			v = 0x3fa63ca3f53d2e5f // 0.0434314
-			if x[4] <= 0.857143 {
-				v = 0xbfa692527d7b55e2 // -0.0440851
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbb151e75360d02 // 0.105791
-			if x[6] <= 0.133834 {
-				v = 0xbfaf7168222848f4 // -0.0614121
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa63ca3f53d2e5f) /* 0.0434314 */
+		if x[4] <= 0.857143 {
+			v1 = uint64(0xbfa692527d7b55e2) /* -0.0440851 */
 		}
+		v2 := uint64(0x3fbb151e75360d02) /* 0.105791 */
+		if x[6] <= 0.133834 {
+			v2 = uint64(0xbfaf7168222848f4) /* -0.0614121 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 72
 	if x[24] <= 0.0995454 {
+		v1 := uint64(0x3fa74893ed882e37) /* 0.0454756 */
+		if x[13] <= 0.0 {
+			v1 = uint64(0xbfb0df2310a64071) /* -0.0659048 */
+		}
+		v2 := uint64(0xbf4c4e8ec81e2b28) /* -0.000863857 */
+		if x[29] <= 0.792309 {
+			v2 = uint64(0x3fb360ba54fb0418) /* 0.0756947 */
+		}
+		v3 := v2
 		if x[29] <= 0.777345 {
-			v = 0x3fa74893ed882e37 // 0.0454756
-			if x[13] <= 0.0 {
-				v = 0xbfb0df2310a64071 // -0.0659048
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf4c4e8ec81e2b28 // -0.000863857
-			if x[29] <= 0.792309 {
-				v = 0x3fb360ba54fb0418 // 0.0756947
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.166667 {
-			v = 0xbfba52157689ca19 // -0.102815
-			if x[25] <= 0.160274 {
-				v = 0x3f95133cf3a6556a // 0.0205812
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f976307365526a3 // 0.0228387
-			if x[28] <= 0.347124 {
-				v = 0xbf428634b7ed979e // -0.000565315
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfba52157689ca19) /* -0.102815 */
+		if x[25] <= 0.160274 {
+			v1 = uint64(0x3f95133cf3a6556a) /* 0.0205812 */
 		}
+		v2 := uint64(0x3f976307365526a3) /* 0.0228387 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0xbf428634b7ed979e) /* -0.000565315 */
+		}
+		v3 := v2
+		if x[4] <= 0.166667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 73
 	if x[2] <= 0.0 {
+		v1 := uint64(0x3f805d0e4df682ff) /* 0.00798999 */
+		if x[28] <= 0.0854416 {
+			v1 = uint64(0x3fbeec4a4095f245) /* 0.120793 */
+		}
+		v2 := uint64(0x3f705d5d7e356512) /* 0.00399529 */
+		if x[24] <= 0.0995454 {
+			v2 = uint64(0xbf9ea2cc48428ef1) /* -0.0299179 */
+		}
+		v3 := v2
 		if x[4] <= 0.285714 {
-			v = 0x3f805d0e4df682ff // 0.00798999
-			if x[28] <= 0.0854416 {
-				v = 0x3fbeec4a4095f245 // 0.120793
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f705d5d7e356512 // 0.00399529
-			if x[24] <= 0.0995454 {
-				v = 0xbf9ea2cc48428ef1 // -0.0299179
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[10] <= 0.0 {
-			v = 0x3fa842883acc84a8 // 0.0473826
-			if x[4] <= 0.4 {
-				v = 0xbfa97c2ca148ba84 // -0.0497755
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbff2c3009b3073 // 0.124798
-			if x[29] <= 0.74722 {
-				v = 0x3fa52007dd441355 // 0.04126
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa842883acc84a8) /* 0.0473826 */
+		if x[4] <= 0.4 {
+			v1 = uint64(0xbfa97c2ca148ba84) /* -0.0497755 */
 		}
+		v2 := uint64(0x3fbff2c3009b3073) /* 0.124798 */
+		if x[29] <= 0.74722 {
+			v2 = uint64(0x3fa52007dd441355) /* 0.04126 */
+		}
+		v3 := v2
+		if x[10] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 74
 	if x[29] <= 0.859291 {
+		v1 := uint64(0x3f51fba049e1f655) /* 0.00109759 */
+		if x[3] <= 0.5 {
+			v1 = uint64(0xbfae287b494c7a2c) /* -0.0589026 */
+		}
+		v2 := uint64(0x3f7c113dbfff090a) /* 0.00685238 */
+		if x[4] <= 0.166667 {
+			v2 = uint64(0xbfa3cc4ac6cdaf4b) /* -0.038668 */
+		}
+		v3 := v2
 		if x[24] <= 0.0995454 {
-			v = 0x3f51fba049e1f655 // 0.00109759
-			if x[3] <= 0.5 {
-				v = 0xbfae287b494c7a2c // -0.0589026
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f7c113dbfff090a // 0.00685238
-			if x[4] <= 0.166667 {
-				v = 0xbfa3cc4ac6cdaf4b // -0.038668
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[26] <= 0.0 {
-			v = 0x3f93bf50e3476295 // 0.0192845
-			if x[3] <= 0.435346 {
-				v = 0x3fbdb3bfb58d1527 // 0.116024
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa25f8edbd075cf // -0.0358853
-			if x[4] <= 0.285714 {
-				v = 0x3f8f75536933a040 // 0.0153605
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f93bf50e3476295) /* 0.0192845 */
+		if x[3] <= 0.435346 {
+			v1 = uint64(0x3fbdb3bfb58d1527) /* 0.116024 */
 		}
+		v2 := uint64(0xbfa25f8edbd075cf) /* -0.0358853 */
+		if x[4] <= 0.285714 {
+			v2 = uint64(0x3f8f75536933a040) /* 0.0153605 */
+		}
+		v3 := v2
+		if x[26] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 75
 	if x[11] <= 0.0 {
+		v1 := uint64(0x3f897a67a52ac754) /* 0.0124405 */
+		if x[7] <= 0.333333 {
+			v1 = uint64(0xbf9c9462f8f39c44) /* -0.0279098 */
+		}
+		v2 := uint64(0xbfac27fa1a0cf180) /* -0.0549925 */
+		if x[20] <= 5.55683 {
+			v2 = uint64(0x3f42a996cdf3799b) /* 0.000569533 */
+		}
+		v3 := v2
 		if x[14] <= 0.0 {
-			v = 0x3f897a67a52ac754 // 0.0124405
-			if x[7] <= 0.333333 {
-				v = 0xbf9c9462f8f39c44 // -0.0279098
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfac27fa1a0cf180 // -0.0549925
-			if x[20] <= 5.55683 {
-				v = 0x3f42a996cdf3799b // 0.000569533
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 4.64439 {
-			v = 0x3fc1bae46cfc829d // 0.138516
-			if x[19] <= 0.142857 {
-				v = 0x3f84d6e47dc37a3e // 0.0101755
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa16db4388150cd // -0.0340401
-			if x[25] <= 0.209355 {
-				v = 0x3fa11409a2403148 // 0.033356
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fc1bae46cfc829d) /* 0.138516 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3f84d6e47dc37a3e) /* 0.0101755 */
 		}
+		v2 := uint64(0xbfa16db4388150cd) /* -0.0340401 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0x3fa11409a2403148) /* 0.033356 */
+		}
+		v3 := v2
+		if x[20] <= 4.64439 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 76
 	if x[30] <= 0.0 {
+		v1 := uint64(0x3f9d712358ca9c71) /* 0.0287519 */
+		if x[2] <= 0.114828 {
+			v1 = uint64(0xbf7fcfb68c18a797) /* -0.00776645 */
+		}
+		v2 := uint64(0x3faba984c927fc9e) /* 0.0540277 */
+		if x[9] <= 0.450954 {
+			v2 = uint64(0xbfb1e36ecfc173d3) /* -0.0698766 */
+		}
+		v3 := v2
 		if x[11] <= 0.0 {
-			v = 0x3f9d712358ca9c71 // 0.0287519
-			if x[2] <= 0.114828 {
-				v = 0xbf7fcfb68c18a797 // -0.00776645
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3faba984c927fc9e // 0.0540277
-			if x[9] <= 0.450954 {
-				v = 0xbfb1e36ecfc173d3 // -0.0698766
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[21] <= 0.0 {
-			v = 0x3fa08b6523704791 // 0.0323135
-			if x[3] <= 0.571647 {
-				v = 0xbf929775d2eaf3ff // -0.0181559
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbb25b317efe0ce // 0.106044
-			if x[9] <= 0.802305 {
-				v = 0xbfb3d52dc45e6942 // -0.0774716
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa08b6523704791) /* 0.0323135 */
+		if x[3] <= 0.571647 {
+			v1 = uint64(0xbf929775d2eaf3ff) /* -0.0181559 */
 		}
+		v2 := uint64(0x3fbb25b317efe0ce) /* 0.106044 */
+		if x[9] <= 0.802305 {
+			v2 = uint64(0xbfb3d52dc45e6942) /* -0.0774716 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 77
 	if x[20] <= 2.99573 {
 		z += -0.0739072
 	} else {
-		if x[0] <= 0.275178 {
-			v = 0x3facb6a2bedc4942 // 0.0560809
-			if x[25] <= 0.286314 {
-				v = 0x3f4ebf32db499245 // 0.00093832
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb3b114e061d507 // -0.0769208
-			if x[15] <= 0.956522 {
-				v = 0xbf5a90cff16f6e78 // -0.00162144
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3facb6a2bedc4942) /* 0.0560809 */
+		if x[25] <= 0.286314 {
+			v1 = uint64(0x3f4ebf32db499245) /* 0.00093832 */
 		}
+		v2 := uint64(0xbfb3b114e061d507) /* -0.0769208 */
+		if x[15] <= 0.956522 {
+			v2 = uint64(0xbf5a90cff16f6e78) /* -0.00162144 */
+		}
+		v3 := v2
+		if x[0] <= 0.275178 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 78
 	if x[30] <= 0.0 {
+		v1 := uint64(0xbf870beaefcd82d5) /* -0.0112532 */
+		if x[25] <= 0.141482 {
+			v1 = uint64(0x3f8db7fedf6e9001) /* 0.0145111 */
+		}
+		v2 := uint64(0xbfa8cc21ac22325a) /* -0.0484324 */
+		if x[1] <= 0.271647 {
+			v2 = uint64(0xbf603577861e679f) /* -0.00197862 */
+		}
+		v3 := v2
 		if x[15] <= 0.9 {
-			v = 0xbf870beaefcd82d5 // -0.0112532
-			if x[25] <= 0.141482 {
-				v = 0x3f8db7fedf6e9001 // 0.0145111
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa8cc21ac22325a // -0.0484324
-			if x[1] <= 0.271647 {
-				v = 0xbf603577861e679f // -0.00197862
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[21] <= 0.0 {
-			v = 0xbf68eb3e2702226f // -0.00304186
-			if x[28] <= 0.101654 {
-				v = 0x3fba4e160d887ebf // 0.102754
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb89cbc63c8fd34 // 0.0961416
-			if x[9] <= 0.802305 {
-				v = 0xbfb369e21be96a92 // -0.0758344
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf68eb3e2702226f) /* -0.00304186 */
+		if x[28] <= 0.101654 {
+			v1 = uint64(0x3fba4e160d887ebf) /* 0.102754 */
 		}
+		v2 := uint64(0x3fb89cbc63c8fd34) /* 0.0961416 */
+		if x[9] <= 0.802305 {
+			v2 = uint64(0xbfb369e21be96a92) /* -0.0758344 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 79
 	if x[15] <= 0.962963 {
+		v1 := uint64(0xbf42a0ae2d46d777) /* -0.000568471 */
+		if x[0] <= 0.102818 {
+			v1 = uint64(0x3faa00375d645f25) /* 0.0507829 */
+		}
+		v2 := uint64(0x3fc068b9fdbd2fa1) /* 0.128196 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0xbf7e966b66d64dd5) /* -0.00746767 */
+		}
+		v3 := v2
 		if x[2] <= 0.220441 {
-			v = 0xbf42a0ae2d46d777 // -0.000568471
-			if x[0] <= 0.102818 {
-				v = 0x3faa00375d645f25 // 0.0507829
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc068b9fdbd2fa1 // 0.128196
-			if x[9] <= 0.690131 {
-				v = 0xbf7e966b66d64dd5 // -0.00746767
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[25] <= 0.0781728 {
-			v = 0x3fbbb213e3e29308 // 0.108186
-			if x[26] <= 0.382336 {
-				v = 0xbfab686a4ca4f441 // -0.053531
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf7867fe161af478 // -0.00595855
-			if x[20] <= 4.38203 {
-				v = 0x3fc25add9c27e953 // 0.143398
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fbbb213e3e29308) /* 0.108186 */
+		if x[26] <= 0.382336 {
+			v1 = uint64(0xbfab686a4ca4f441) /* -0.053531 */
 		}
+		v2 := uint64(0xbf7867fe161af478) /* -0.00595855 */
+		if x[20] <= 4.38203 {
+			v2 = uint64(0x3fc25add9c27e953) /* 0.143398 */
+		}
+		v3 := v2
+		if x[25] <= 0.0781728 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 80
 	if x[16] <= 0.0 {
+		v1 := uint64(0xbfa6144f425d72a2) /* -0.0431237 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0xbf81089e5f262b38) /* -0.00831722 */
+		}
+		v2 := uint64(0xbf8df1edee858439) /* -0.0146216 */
+		if x[23] <= 0.286967 {
+			v2 = uint64(0x3fb41dfeee880878) /* 0.0785827 */
+		}
+		v3 := v2
 		if x[12] <= 0.0 {
-			v = 0xbfa6144f425d72a2 // -0.0431237
-			if x[14] <= 0.0 {
-				v = 0xbf81089e5f262b38 // -0.00831722
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf8df1edee858439 // -0.0146216
-			if x[23] <= 0.286967 {
-				v = 0x3fb41dfeee880878 // 0.0785827
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[21] <= 0.0 {
-			v = 0x3f767e5418dbeeff // 0.00549157
-			if x[7] <= 0.333333 {
-				v = 0xbf9e23655fd6296d // -0.0294319
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb7962570d2d0f3 // 0.0921348
-			if x[19] <= 0.2 {
-				v = 0xbf8421421a00dd20 // -0.00982906
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f767e5418dbeeff) /* 0.00549157 */
+		if x[7] <= 0.333333 {
+			v1 = uint64(0xbf9e23655fd6296d) /* -0.0294319 */
 		}
+		v2 := uint64(0x3fb7962570d2d0f3) /* 0.0921348 */
+		if x[19] <= 0.2 {
+			v2 = uint64(0xbf8421421a00dd20) /* -0.00982906 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 81
 	if x[29] <= 0.884259 {
+		v1 := uint64(0x3f68b8833eb94e40) /* 0.00301767 */
+		if x[3] <= 0.5 {
+			v1 = uint64(0xbfa9c25651456cf2) /* -0.0503108 */
+		}
+		v2 := uint64(0xbf987c5c71f0de24) /* -0.0239119 */
+		if x[3] <= 0.695564 {
+			v2 = uint64(0x3f7f6fdf8bec31ed) /* 0.00767505 */
+		}
+		v3 := v2
 		if x[24] <= 0.0995454 {
-			v = 0x3f68b8833eb94e40 // 0.00301767
-			if x[3] <= 0.5 {
-				v = 0xbfa9c25651456cf2 // -0.0503108
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf987c5c71f0de24 // -0.0239119
-			if x[3] <= 0.695564 {
-				v = 0x3f7f6fdf8bec31ed // 0.00767505
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[26] <= 0.382336 {
-			v = 0x3fa8adf21632716c // 0.0482021
-			if x[16] <= 0.0 {
-				v = 0xbf71c94e1231b0d2 // -0.00434237
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb9daceee0f3cb4 // -0.100995
-			if x[20] <= 5.3845 {
-				v = 0x3f9b54ce8e6dec6d // 0.0266907
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa8adf21632716c) /* 0.0482021 */
+		if x[16] <= 0.0 {
+			v1 = uint64(0xbf71c94e1231b0d2) /* -0.00434237 */
 		}
+		v2 := uint64(0xbfb9daceee0f3cb4) /* -0.100995 */
+		if x[20] <= 5.3845 {
+			v2 = uint64(0x3f9b54ce8e6dec6d) /* 0.0266907 */
+		}
+		v3 := v2
+		if x[26] <= 0.382336 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 82
 	if x[27] <= 0.0 {
+		v1 := uint64(0x3fb1297b238ccd02) /* 0.0670392 */
+		if x[25] <= 0.286314 {
+			v1 = uint64(0xbf24fd8a7c3cb3dd) /* -0.000160144 */
+		}
+		v2 := uint64(0x3f6120c470b2c590) /* 0.00209082 */
+		if x[10] <= 0.0 {
+			v2 = uint64(0xbfa1f8a3eb2c3365) /* -0.0351001 */
+		}
+		v3 := v2
 		if x[0] <= 0.275178 {
-			v = 0x3fb1297b238ccd02 // 0.0670392
-			if x[25] <= 0.286314 {
-				v = 0xbf24fd8a7c3cb3dd // -0.000160144
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f6120c470b2c590 // 0.00209082
-			if x[10] <= 0.0 {
-				v = 0xbfa1f8a3eb2c3365 // -0.0351001
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.166667 {
-			v = 0xbfb88e92d55a3a08 // -0.0959255
-			if x[25] <= 0.385891 {
-				v = 0xbf8ba351a93fffca // -0.0134951
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa497cebe3e9490 // -0.0402207
-			if x[4] <= 0.666667 {
-				v = 0x3fa8ecc814d7279a // 0.0486815
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfb88e92d55a3a08) /* -0.0959255 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbf8ba351a93fffca) /* -0.0134951 */
 		}
+		v2 := uint64(0xbfa497cebe3e9490) /* -0.0402207 */
+		if x[4] <= 0.666667 {
+			v2 = uint64(0x3fa8ecc814d7279a) /* 0.0486815 */
+		}
+		v3 := v2
+		if x[4] <= 0.166667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 83
 	if x[20] <= 2.99573 {
 		z += -0.0719528
 	} else {
-		if x[14] <= 0.0 {
-			v = 0x3f81448367a9069f // 0.00843146
-			if x[8] <= 0.749245 {
-				v = 0xbfa78088509bf9c6 // -0.0459025
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa0a8d576bf79fe // -0.0325381
-			if x[25] <= 0.123781 {
-				v = 0x3f8909ff5d42d136 // 0.0122261
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f81448367a9069f) /* 0.00843146 */
+		if x[8] <= 0.749245 {
+			v1 = uint64(0xbfa78088509bf9c6) /* -0.0459025 */
 		}
+		v2 := uint64(0xbfa0a8d576bf79fe) /* -0.0325381 */
+		if x[25] <= 0.123781 {
+			v2 = uint64(0x3f8909ff5d42d136) /* 0.0122261 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 84
 	if x[30] <= 0.0 {
+		v1 := uint64(0xbf861c79b34a44c8) /* -0.0107965 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3f81b36e81e8cddf) /* 0.00864302 */
+		}
+		v2 := uint64(0x3faa22269b753bec) /* 0.0510418 */
+		if x[9] <= 0.450954 {
+			v2 = uint64(0xbfb1780d57d7576a) /* -0.0682381 */
+		}
+		v3 := v2
 		if x[11] <= 0.0 {
-			v = 0xbf861c79b34a44c8 // -0.0107965
-			if x[19] <= 0.142857 {
-				v = 0x3f81b36e81e8cddf // 0.00864302
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3faa22269b753bec // 0.0510418
-			if x[9] <= 0.450954 {
-				v = 0xbfb1780d57d7576a // -0.0682381
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[6] <= 0.471166 {
-			v = 0x3fb96100cbd7da47 // 0.0991364
-			if x[25] <= 0.385891 {
-				v = 0xbf86a004eda58a69 // -0.0110474
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb4fafbb440e4cd // 0.0819547
-			if x[4] <= 0.166667 {
-				v = 0xbf654b8bef8ceb35 // -0.0025995
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb96100cbd7da47) /* 0.0991364 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbf86a004eda58a69) /* -0.0110474 */
 		}
+		v2 := uint64(0x3fb4fafbb440e4cd) /* 0.0819547 */
+		if x[4] <= 0.166667 {
+			v2 = uint64(0xbf654b8bef8ceb35) /* -0.0025995 */
+		}
+		v3 := v2
+		if x[6] <= 0.471166 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 85
 	if x[1] <= 0.438366 {
+		v1 := uint64(0xbf9c9b26619398cf) /* -0.0279356 */
+		if x[26] <= 0.206069 {
+			v1 = uint64(0x3f728f541b602dbd) /* 0.00453122 */
+		}
+		v2 := uint64(0x3fbed15ad106ee31) /* 0.120382 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3f80a9e3e99eea91) /* 0.00813654 */
+		}
+		v3 := v2
 		if x[25] <= 0.385891 {
-			v = 0xbf9c9b26619398cf // -0.0279356
-			if x[26] <= 0.206069 {
-				v = 0x3f728f541b602dbd // 0.00453122
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbed15ad106ee31 // 0.120382
-			if x[9] <= 0.516252 {
-				v = 0x3f80a9e3e99eea91 // 0.00813654
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.285714 {
-			v = 0x3f98afdf563c4cb7 // 0.0241084
-			if x[28] <= 0.483205 {
-				v = 0xbfb67903211cb03a // -0.087784
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb38c4a25bdffaa // -0.0763594
-			if x[3] <= 0.571647 {
-				v = 0xbf75bad24e6bf3c4 // -0.00530512
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f98afdf563c4cb7) /* 0.0241084 */
+		if x[28] <= 0.483205 {
+			v1 = uint64(0xbfb67903211cb03a) /* -0.087784 */
 		}
+		v2 := uint64(0xbfb38c4a25bdffaa) /* -0.0763594 */
+		if x[3] <= 0.571647 {
+			v2 = uint64(0xbf75bad24e6bf3c4) /* -0.00530512 */
+		}
+		v3 := v2
+		if x[4] <= 0.285714 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 86
 	if x[20] <= 2.99573 {
 		z += -0.0698749
 	} else {
-		if x[0] <= 0.275178 {
-			v = 0x3fb3e78e1932d6ed // 0.077752
-			if x[26] <= 0.382336 {
-				v = 0x3f6ae7fdaabb2a0d // 0.00328445
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f6496b58e97b2e5 // 0.00251327
-			if x[28] <= 0.347124 {
-				v = 0xbf9e5ce259260c03 // -0.0296512
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb3e78e1932d6ed) /* 0.077752 */
+		if x[26] <= 0.382336 {
+			v1 = uint64(0x3f6ae7fdaabb2a0d) /* 0.00328445 */
 		}
+		v2 := uint64(0x3f6496b58e97b2e5) /* 0.00251327 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0xbf9e5ce259260c03) /* -0.0296512 */
+		}
+		v3 := v2
+		if x[0] <= 0.275178 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 87
 	if x[10] <= 0.0 {
+		v1 := uint64(0xbfa81db36f2db545) /* -0.0471016 */
+		if x[0] <= 0.275178 {
+			v1 = uint64(0xbf71ca72aa6c7aa8) /* -0.00434346 */
+		}
+		v2 := uint64(0x3faa548c494efe6b) /* 0.0514263 */
+		if x[16] <= 0.0 {
+			v2 = uint64(0xbf8f21dbf2da7d8f) /* -0.0152013 */
+		}
+		v3 := v2
 		if x[25] <= 0.286314 {
-			v = 0xbfa81db36f2db545 // -0.0471016
-			if x[0] <= 0.275178 {
-				v = 0xbf71ca72aa6c7aa8 // -0.00434346
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3faa548c494efe6b // 0.0514263
-			if x[16] <= 0.0 {
-				v = 0xbf8f21dbf2da7d8f // -0.0152013
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[25] <= 0.385891 {
-			v = 0x3f8bf0995aaf78ff // 0.0136425
-			if x[1] <= 0.159919 {
-				v = 0xbfb41173c5ca7a0c // -0.0783913
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f8140ec0373d2e1 // 0.00842461
-			if x[3] <= 0.837473 {
-				v = 0xbfb5914d9abd8608 // -0.0842484
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f8bf0995aaf78ff) /* 0.0136425 */
+		if x[1] <= 0.159919 {
+			v1 = uint64(0xbfb41173c5ca7a0c) /* -0.0783913 */
 		}
+		v2 := uint64(0x3f8140ec0373d2e1) /* 0.00842461 */
+		if x[3] <= 0.837473 {
+			v2 = uint64(0xbfb5914d9abd8608) /* -0.0842484 */
+		}
+		v3 := v2
+		if x[25] <= 0.385891 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 88
 	if x[9] <= 0.305751 {
+		v1 := uint64(0x3fa5ce43c551ae48) /* 0.0425893 */
+		if x[3] <= 0.334264 {
+			v1 = uint64(0xbfa1ca07f66e86c6) /* -0.0347445 */
+		}
+		v2 := uint64(0xbfb06d15ad106ee3) /* -0.0641645 */
+		if x[20] <= 4.15888 {
+			v2 = uint64(0x3f9b80df8e7070ab) /* 0.0268588 */
+		}
+		v3 := v2
 		if x[28] <= 0.101654 {
-			v = 0x3fa5ce43c551ae48 // 0.0425893
-			if x[3] <= 0.334264 {
-				v = 0xbfa1ca07f66e86c6 // -0.0347445
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb06d15ad106ee3 // -0.0641645
-			if x[20] <= 4.15888 {
-				v = 0x3f9b80df8e7070ab // 0.0268588
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[2] <= 0.159505 {
-			v = 0x3f507c398c68ae95 // 0.00100618
-			if x[6] <= 0.10349 {
-				v = 0xbfae173ee0e65f45 // -0.0587711
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f89cb5adcc56854 // 0.0125949
-			if x[3] <= 0.435346 {
-				v = 0x3fc00f2becedd484 // 0.125463
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f507c398c68ae95) /* 0.00100618 */
+		if x[6] <= 0.10349 {
+			v1 = uint64(0xbfae173ee0e65f45) /* -0.0587711 */
 		}
+		v2 := uint64(0x3f89cb5adcc56854) /* 0.0125949 */
+		if x[3] <= 0.435346 {
+			v2 = uint64(0x3fc00f2becedd484) /* 0.125463 */
+		}
+		v3 := v2
+		if x[2] <= 0.159505 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 89
 	if x[15] <= 0.962963 {
+		v1 := uint64(0x3fc54face67d77fb) /* 0.166494 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0xbf859047e1402158) /* -0.0105291 */
+		}
+		v2 := uint64(0x3f5cf3a0f7060654) /* 0.00176707 */
+		if x[9] <= 0.266164 {
+			v2 = uint64(0xbfb6213503edcb4a) /* -0.0864442 */
+		}
+		v3 := v2
 		if x[0] <= 0.102818 {
-			v = 0x3fc54face67d77fb // 0.166494
-			if x[19] <= 0.142857 {
-				v = 0xbf859047e1402158 // -0.0105291
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f5cf3a0f7060654 // 0.00176707
-			if x[9] <= 0.266164 {
-				v = 0xbfb6213503edcb4a // -0.0864442
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.802305 {
-			v = 0x3fb7ed344b612762 // 0.0934632
-			if x[6] <= 0.10349 {
-				v = 0xbf906cf271a203cb // -0.0160406
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa2c046ac8cbb65 // 0.0366232
-			if x[29] <= 0.730518 {
-				v = 0xbfb69cd3e0bd449a // -0.0883305
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb7ed344b612762) /* 0.0934632 */
+		if x[6] <= 0.10349 {
+			v1 = uint64(0xbf906cf271a203cb) /* -0.0160406 */
 		}
+		v2 := uint64(0x3fa2c046ac8cbb65) /* 0.0366232 */
+		if x[29] <= 0.730518 {
+			v2 = uint64(0xbfb69cd3e0bd449a) /* -0.0883305 */
+		}
+		v3 := v2
+		if x[9] <= 0.802305 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 90
 	if x[1] <= 0.438366 {
+		v1 := uint64(0xbf9a515633e93b98) /* -0.0257009 */
+		if x[26] <= 0.206069 {
+			v1 = uint64(0x3f72ed1a4a2e217b) /* 0.00462065 */
+		}
+		v2 := uint64(0x3fb9e8f6cefed634) /* 0.101211 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3f750fdc96ef4548) /* 0.00514208 */
+		}
+		v3 := v2
 		if x[25] <= 0.385891 {
-			v = 0xbf9a515633e93b98 // -0.0257009
-			if x[26] <= 0.206069 {
-				v = 0x3f72ed1a4a2e217b // 0.00462065
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb9e8f6cefed634 // 0.101211
-			if x[9] <= 0.516252 {
-				v = 0x3f750fdc96ef4548 // 0.00514208
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.285714 {
-			v = 0x3f95a3f10b70768b // 0.0211332
-			if x[28] <= 0.483205 {
-				v = 0xbfb5265e389a7b41 // -0.0826167
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f7db346e9c95cd6 // 0.00725105
-			if x[22] <= 0.0 {
-				v = 0xbfacf2fe8fbd77c5 // -0.0565414
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f95a3f10b70768b) /* 0.0211332 */
+		if x[28] <= 0.483205 {
+			v1 = uint64(0xbfb5265e389a7b41) /* -0.0826167 */
 		}
+		v2 := uint64(0x3f7db346e9c95cd6) /* 0.00725105 */
+		if x[22] <= 0.0 {
+			v2 = uint64(0xbfacf2fe8fbd77c5) /* -0.0565414 */
+		}
+		v3 := v2
+		if x[4] <= 0.285714 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 91
 	if x[29] <= 0.859291 {
+		v1 := uint64(0xbfb004d12018a43c) /* -0.0625735 */
+		if x[4] <= 0.571429 {
+			v1 = uint64(0xbf74f110a3e72569) /* -0.00511271 */
+		}
+		v2 := uint64(0x3fb8ddab4161ca1f) /* 0.0971324 */
+		if x[4] <= 0.857143 {
+			v2 = uint64(0x3f6659fecefd7e9b) /* 0.00272846 */
+		}
+		v3 := v2
 		if x[24] <= 0.0995454 {
-			v = 0xbfb004d12018a43c // -0.0625735
-			if x[4] <= 0.571429 {
-				v = 0xbf74f110a3e72569 // -0.00511271
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb8ddab4161ca1f // 0.0971324
-			if x[4] <= 0.857143 {
-				v = 0x3f6659fecefd7e9b // 0.00272846
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[26] <= 0.0 {
-			v = 0x3f8f6639f0bc961e // 0.0153317
-			if x[3] <= 0.435346 {
-				v = 0x3fba0945f9df548f // 0.101704
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb19ad85dfa871a // -0.068769
-			if x[20] <= 5.826 {
-				v = 0x3f709ca0343d7455 // 0.00405562
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f8f6639f0bc961e) /* 0.0153317 */
+		if x[3] <= 0.435346 {
+			v1 = uint64(0x3fba0945f9df548f) /* 0.101704 */
 		}
+		v2 := uint64(0xbfb19ad85dfa871a) /* -0.068769 */
+		if x[20] <= 5.826 {
+			v2 = uint64(0x3f709ca0343d7455) /* 0.00405562 */
+		}
+		v3 := v2
+		if x[26] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 92
 	if x[13] <= 0.0 {
+		v1 := uint64(0x3f8446cec6771d43) /* 0.00990068 */
+		if x[7] <= 0.333333 {
+			v1 = uint64(0xbf96aa5fba7abab1) /* -0.0221343 */
+		}
+		v2 := uint64(0xbf9d0fc06763bc68) /* -0.0283804 */
+		if x[3] <= 0.29903 {
+			v2 = uint64(0x3f9c6a8c65d4702f) /* 0.0277502 */
+		}
+		v3 := v2
 		if x[14] <= 0.0 {
-			v = 0x3f8446cec6771d43 // 0.00990068
-			if x[7] <= 0.333333 {
-				v = 0xbf96aa5fba7abab1 // -0.0221343
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf9d0fc06763bc68 // -0.0283804
-			if x[3] <= 0.29903 {
-				v = 0x3f9c6a8c65d4702f // 0.0277502
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[17] <= 0.285714 {
-			v = 0xbf9229e251994fc8 // -0.0177379
-			if x[25] <= 0.0 {
-				v = 0x3fb52c640c1912f6 // 0.0827086
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfac49d891262d91 // -0.0552509
-			if x[8] <= 0.98028 {
-				v = 0x3fa1cb9df8a3eb2c // 0.0347566
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf9229e251994fc8) /* -0.0177379 */
+		if x[25] <= 0.0 {
+			v1 = uint64(0x3fb52c640c1912f6) /* 0.0827086 */
 		}
+		v2 := uint64(0xbfac49d891262d91) /* -0.0552509 */
+		if x[8] <= 0.98028 {
+			v2 = uint64(0x3fa1cb9df8a3eb2c) /* 0.0347566 */
+		}
+		v3 := v2
+		if x[17] <= 0.285714 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 93
 	if x[20] <= 3.93183 {
+		v1 := uint64(0x3f7aa3faf17852cd) /* 0.00650404 */
+		if x[19] <= 0.25 {
+			v1 = uint64(0xbfb79b852c244b39) /* -0.0922168 */
+		}
+		v2 := uint64(0xbfa0e77fd679f4b9) /* -0.0330162 */
+		if x[23] <= 0.11704 {
+			v2 = uint64(0x3fc0df505d0fa58f) /* 0.131815 */
+		}
+		v3 := v2
 		if x[25] <= 0.0781728 {
-			v = 0x3f7aa3faf17852cd // 0.00650404
-			if x[19] <= 0.25 {
-				v = 0xbfb79b852c244b39 // -0.0922168
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa0e77fd679f4b9 // -0.0330162
-			if x[23] <= 0.11704 {
-				v = 0x3fc0df505d0fa58f // 0.131815
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.353158 {
-			v = 0x3fb2ce49a48ec022 // 0.0734602
-			if x[26] <= 0.283408 {
-				v = 0xbfa0dfc0c5578d86 // -0.0329571
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb1e51598ee78ef // 0.0699018
-			if x[2] <= 0.220441 {
-				v = 0x3f56e9660aa0edcc // 0.00139842
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb2ce49a48ec022) /* 0.0734602 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0xbfa0dfc0c5578d86) /* -0.0329571 */
 		}
+		v2 := uint64(0x3fb1e51598ee78ef) /* 0.0699018 */
+		if x[2] <= 0.220441 {
+			v2 = uint64(0x3f56e9660aa0edcc) /* 0.00139842 */
+		}
+		v3 := v2
+		if x[9] <= 0.353158 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 94
 	if x[0] <= 0.275178 {
+		v1 := uint64(0x3fb58c4d80bc5302) /* 0.0841721 */
+		if x[26] <= 0.382336 {
+			v1 = uint64(0xbf6fee8d3be8388e) /* -0.00389793 */
+		}
+		v2 := uint64(0xbfad7bf03b66de5b) /* -0.0575862 */
+		if x[26] <= 0.0 {
+			v2 = uint64(0x3fbcab0c88a47ed0) /* 0.111985 */
+		}
+		v3 := v2
 		if x[6] <= 0.291227 {
-			v = 0x3fb58c4d80bc5302 // 0.0841721
-			if x[26] <= 0.382336 {
-				v = 0xbf6fee8d3be8388e // -0.00389793
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfad7bf03b66de5b // -0.0575862
-			if x[26] <= 0.0 {
-				v = 0x3fbcab0c88a47ed0 // 0.111985
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.516252 {
-			v = 0xbfb6ed443b993342 // -0.0895579
-			if x[3] <= 0.695564 {
-				v = 0x3f93d0401ed4009e // 0.0193491
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f7094a00aa1ef7e // 0.00404799
-			if x[1] <= 0.321996 {
-				v = 0xbf9cb88948e97ddd // -0.0280477
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfb6ed443b993342) /* -0.0895579 */
+		if x[3] <= 0.695564 {
+			v1 = uint64(0x3f93d0401ed4009e) /* 0.0193491 */
 		}
+		v2 := uint64(0x3f7094a00aa1ef7e) /* 0.00404799 */
+		if x[1] <= 0.321996 {
+			v2 = uint64(0xbf9cb88948e97ddd) /* -0.0280477 */
+		}
+		v3 := v2
+		if x[9] <= 0.516252 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 95
 	if x[30] <= 0.0 {
+		v1 := uint64(0xbf84ccfbc6b55b97) /* -0.0101566 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3f80533f174210f2) /* 0.00797128 */
+		}
+		v2 := uint64(0x3fbd43aeab7995ee) /* 0.114314 */
+		if x[4] <= 0.6 {
+			v2 = uint64(0x3f8b7739f340d4dc) /* 0.013411 */
+		}
+		v3 := v2
 		if x[11] <= 0.0 {
-			v = 0xbf84ccfbc6b55b97 // -0.0101566
-			if x[19] <= 0.142857 {
-				v = 0x3f80533f174210f2 // 0.00797128
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbd43aeab7995ee // 0.114314
-			if x[4] <= 0.6 {
-				v = 0x3f8b7739f340d4dc // 0.013411
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[21] <= 0.0 {
-			v = 0xbf6a20f89e0bef22 // -0.00318955
-			if x[28] <= 0.101654 {
-				v = 0x3fb7c74fb549f948 // 0.092885
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf834cee9b28badf // -0.00942408
-			if x[20] <= 5.826 {
-				v = 0x3fc04b44a1f08030 // 0.127297
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf6a20f89e0bef22) /* -0.00318955 */
+		if x[28] <= 0.101654 {
+			v1 = uint64(0x3fb7c74fb549f948) /* 0.092885 */
 		}
+		v2 := uint64(0xbf834cee9b28badf) /* -0.00942408 */
+		if x[20] <= 5.826 {
+			v2 = uint64(0x3fc04b44a1f08030) /* 0.127297 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 96
 	if x[27] <= 0.0 {
+		v1 := uint64(0xbf9f2de43ed959a3) /* -0.0304485 */
+		if x[15] <= 0.962963 {
+			v1 = uint64(0x3eda67f21708291f) /* 6.29569e-06 */
+		}
+		v2 := uint64(0xbfafc47aeeb3a762) /* -0.0620459 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3fc636b8f9b13166) /* 0.173545 */
+		}
+		v3 := v2
 		if x[4] <= 0.857143 {
-			v = 0xbf9f2de43ed959a3 // -0.0304485
-			if x[15] <= 0.962963 {
-				v = 0x3eda67f21708291f // 6.29569e-06
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfafc47aeeb3a762 // -0.0620459
-			if x[9] <= 0.516252 {
-				v = 0x3fc636b8f9b13166 // 0.173545
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.166667 {
-			v = 0xbfb82dd44ea14dc3 // -0.0944493
-			if x[25] <= 0.385891 {
-				v = 0xbf8dcbddb9841aac // -0.014549
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fad2f5705a052f1 // 0.0570018
-			if x[28] <= 0.347124 {
-				v = 0xbf832cb595a395c7 // -0.00936262
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfb82dd44ea14dc3) /* -0.0944493 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbf8dcbddb9841aac) /* -0.014549 */
 		}
+		v2 := uint64(0x3fad2f5705a052f1) /* 0.0570018 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0xbf832cb595a395c7) /* -0.00936262 */
+		}
+		v3 := v2
+		if x[4] <= 0.166667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 97
 	if x[1] <= 0.438366 {
+		v1 := uint64(0x3f87de283ee36a9e) /* 0.0116542 */
+		if x[10] <= 0.0 {
+			v1 = uint64(0xbf85e389a7b40e90) /* -0.0106879 */
+		}
+		v2 := uint64(0x3fb64d4cb9ecf638) /* 0.087117 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3f778908a7c454ae) /* 0.00574592 */
+		}
+		v3 := v2
 		if x[25] <= 0.385891 {
-			v = 0x3f87de283ee36a9e // 0.0116542
-			if x[10] <= 0.0 {
-				v = 0xbf85e389a7b40e90 // -0.0106879
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb64d4cb9ecf638 // 0.087117
-			if x[9] <= 0.516252 {
-				v = 0x3f778908a7c454ae // 0.00574592
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.285714 {
-			v = 0x3f939c5f46b77476 // 0.0191512
-			if x[28] <= 0.483205 {
-				v = 0xbfb3dc8b86b15f89 // -0.077584
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb2f70153bd1676 // -0.0740815
-			if x[25] <= 0.209355 {
-				v = 0xbf80b7bdf1e89022 // -0.00816296
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f939c5f46b77476) /* 0.0191512 */
+		if x[28] <= 0.483205 {
+			v1 = uint64(0xbfb3dc8b86b15f89) /* -0.077584 */
 		}
+		v2 := uint64(0xbfb2f70153bd1676) /* -0.0740815 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0xbf80b7bdf1e89022) /* -0.00816296 */
+		}
+		v3 := v2
+		if x[4] <= 0.285714 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 98
 	if x[0] <= 0.275178 {
+		v1 := uint64(0x3f93cbd1fb09f6fa) /* 0.0193322 */
+		if x[25] <= 0.0 {
+			v1 = uint64(0xbf8b307ffa8c22b9) /* -0.0132761 */
+		}
+		v2 := uint64(0x3f61b8af5e7ce300) /* 0.00216326 */
+		if x[17] <= 0.0 {
+			v2 = uint64(0x3fc5bee3d5fdcdf7) /* 0.169888 */
+		}
+		v3 := v2
 		if x[13] <= 0.0 {
-			v = 0x3f93cbd1fb09f6fa // 0.0193322
-			if x[25] <= 0.0 {
-				v = 0xbf8b307ffa8c22b9 // -0.0132761
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f61b8af5e7ce300 // 0.00216326
-			if x[17] <= 0.0 {
-				v = 0x3fc5bee3d5fdcdf7 // 0.169888
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.956522 {
-			v = 0x3f441aa3333a2de8 // 0.000613527
-			if x[9] <= 0.516252 {
-				v = 0xbfac4a2263015718 // -0.0552531
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb818ce2d1f1cfc // -0.0941285
-			if x[8] <= 0.98028 {
-				v = 0x3f8317f13866f9b4 // 0.00932301
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f441aa3333a2de8) /* 0.000613527 */
+		if x[9] <= 0.516252 {
+			v1 = uint64(0xbfac4a2263015718) /* -0.0552531 */
 		}
+		v2 := uint64(0xbfb818ce2d1f1cfc) /* -0.0941285 */
+		if x[8] <= 0.98028 {
+			v2 = uint64(0x3f8317f13866f9b4) /* 0.00932301 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 99
 	if x[30] <= 0.0 {
+		v1 := uint64(0xbf8884fc53a31543) /* -0.0119724 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0x3f701d6c4c846804) /* 0.00393431 */
+		}
+		v2 := uint64(0x3fa6a19e4ad94226) /* 0.0442018 */
+		if x[9] <= 0.450954 {
+			v2 = uint64(0xbfb0fda9e46a7844) /* -0.0663706 */
+		}
+		v3 := v2
 		if x[11] <= 0.0 {
-			v = 0xbf8884fc53a31543 // -0.0119724
-			if x[15] <= 0.857143 {
-				v = 0x3f701d6c4c846804 // 0.00393431
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa6a19e4ad94226 // 0.0442018
-			if x[9] <= 0.450954 {
-				v = 0xbfb0fda9e46a7844 // -0.0663706
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[21] <= 0.0 {
-			v = 0xbf65fca6af2bd216 // -0.00268395
-			if x[28] <= 0.101654 {
-				v = 0x3fb4d16b97fe8ee7 // 0.0813205
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb51b40ce266920 // 0.0824471
-			if x[9] <= 0.802305 {
-				v = 0xbfb2e741c318eee4 // -0.0738412
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf65fca6af2bd216) /* -0.00268395 */
+		if x[28] <= 0.101654 {
+			v1 = uint64(0x3fb4d16b97fe8ee7) /* 0.0813205 */
 		}
+		v2 := uint64(0x3fb51b40ce266920) /* 0.0824471 */
+		if x[9] <= 0.802305 {
+			v2 = uint64(0xbfb2e741c318eee4) /* -0.0738412 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 100
 	if x[14] <= 0.0 {
+		v1 := uint64(0x3f886df82b1f687b) /* 0.0119285 */
+		if x[1] <= 0.237972 {
+			v1 = uint64(0xbfb0c967bd7e7b30) /* -0.0655732 */
+		}
+		v2 := uint64(0xbf8100b257809a6f) /* -0.00830211 */
+		if x[26] <= 0.122995 {
+			v2 = uint64(0x3f90bebc68d17ab1) /* 0.0163526 */
+		}
+		v3 := v2
 		if x[8] <= 0.749245 {
-			v = 0x3f886df82b1f687b // 0.0119285
-			if x[1] <= 0.237972 {
-				v = 0xbfb0c967bd7e7b30 // -0.0655732
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf8100b257809a6f // -0.00830211
-			if x[26] <= 0.122995 {
-				v = 0x3f90bebc68d17ab1 // 0.0163526
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 5.71373 {
-			v = 0xbf772893471a1ade // -0.00565393
-			if x[8] <= 0.749245 {
-				v = 0x3fb4566f785ddfaf // 0.0794439
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfbbf7164c729f5a // -0.109239
-			if x[25] <= 0.209355 {
-				v = 0xbf9aa4477285589a // -0.0260173
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf772893471a1ade) /* -0.00565393 */
+		if x[8] <= 0.749245 {
+			v1 = uint64(0x3fb4566f785ddfaf) /* 0.0794439 */
 		}
+		v2 := uint64(0xbfbbf7164c729f5a) /* -0.109239 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0xbf9aa4477285589a) /* -0.0260173 */
+		}
+		v3 := v2
+		if x[20] <= 5.71373 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 101
 	if x[0] <= 0.275178 {
+		v1 := uint64(0x3f9204f964048c57) /* 0.0175971 */
+		if x[25] <= 0.0 {
+			v1 = uint64(0xbf8869b9013deda1) /* -0.0119204 */
+		}
+		v2 := uint64(0x3f62993f81a028aa) /* 0.00227034 */
+		if x[17] <= 0.0 {
+			v2 = uint64(0x3fc18eb8950763a2) /* 0.137168 */
+		}
+		v3 := v2
 		if x[13] <= 0.0 {
-			v = 0x3f9204f964048c57 // 0.0175971
-			if x[25] <= 0.0 {
-				v = 0xbf8869b9013deda1 // -0.0119204
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f62993f81a028aa // 0.00227034
-			if x[17] <= 0.0 {
-				v = 0x3fc18eb8950763a2 // 0.137168
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.956522 {
-			v = 0x3f6af92aa3c29261 // 0.00329264
-			if x[28] <= 0.347124 {
-				v = 0xbf9879d17d35b5c4 // -0.0239022
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb7013737a4b1fc // -0.0898623
-			if x[8] <= 0.98028 {
-				v = 0x3f808ba38cb788ee // 0.00807884
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f6af92aa3c29261) /* 0.00329264 */
+		if x[28] <= 0.347124 {
+			v1 = uint64(0xbf9879d17d35b5c4) /* -0.0239022 */
 		}
+		v2 := uint64(0xbfb7013737a4b1fc) /* -0.0898623 */
+		if x[8] <= 0.98028 {
+			v2 = uint64(0x3f808ba38cb788ee) /* 0.00807884 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 102
 	if x[30] <= 0.0 {
+		v1 := uint64(0xbf5e7f7cb7e1833d) /* -0.00186145 */
+		if x[3] <= 0.162761 {
+			v1 = uint64(0xbfa7f8ac4ea803c0) /* -0.0468191 */
+		}
+		v2 := uint64(0xbfae2f77bccfff87) /* -0.0589559 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3fc374ddf86e3b47) /* 0.152004 */
+		}
+		v3 := v2
 		if x[4] <= 0.857143 {
-			v = 0xbf5e7f7cb7e1833d // -0.00186145
-			if x[3] <= 0.162761 {
-				v = 0xbfa7f8ac4ea803c0 // -0.0468191
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfae2f77bccfff87 // -0.0589559
-			if x[9] <= 0.516252 {
-				v = 0x3fc374ddf86e3b47 // 0.152004
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[6] <= 0.471166 {
-			v = 0x3fb3309924ff93c9 // 0.0749603
-			if x[25] <= 0.385891 {
-				v = 0xbf81f259fa1c663d // -0.00876303
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb3ac2a95d5bfbb // 0.0768458
-			if x[4] <= 0.166667 {
-				v = 0xbf8163bc12147f94 // -0.00849101
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb3309924ff93c9) /* 0.0749603 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbf81f259fa1c663d) /* -0.00876303 */
 		}
+		v2 := uint64(0x3fb3ac2a95d5bfbb) /* 0.0768458 */
+		if x[4] <= 0.166667 {
+			v2 = uint64(0xbf8163bc12147f94) /* -0.00849101 */
+		}
+		v3 := v2
+		if x[6] <= 0.471166 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 103
 	if x[1] <= 0.438366 {
+		v1 := uint64(0xbfa246bf01322f27) /* -0.035696 */
+		if x[24] <= 0.515356 {
+			v1 = uint64(0x3f5eb7c65564607d) /* 0.00187487 */
+		}
+		v2 := uint64(0xbf9776c4827b6fe3) /* -0.022914 */
+		if x[14] <= 0.0 {
+			v2 = uint64(0x3fa7d6d1328d1b06) /* 0.0465608 */
+		}
+		v3 := v2
 		if x[25] <= 0.240924 {
-			v = 0xbfa246bf01322f27 // -0.035696
-			if x[24] <= 0.515356 {
-				v = 0x3f5eb7c65564607d // 0.00187487
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf9776c4827b6fe3 // -0.022914
-			if x[14] <= 0.0 {
-				v = 0x3fa7d6d1328d1b06 // 0.0465608
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[5] <= 0.2 {
-			v = 0x3f999d08b9e2e53d // 0.0250131
-			if x[21] <= 0.0 {
-				v = 0xbfa6e107ed344b61 // -0.0446856
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa334e0b25cdefe // -0.0375128
-			if x[25] <= 0.385891 {
-				v = 0x3f9166673d25fb3c // 0.0169922
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f999d08b9e2e53d) /* 0.0250131 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbfa6e107ed344b61) /* -0.0446856 */
 		}
+		v2 := uint64(0xbfa334e0b25cdefe) /* -0.0375128 */
+		if x[25] <= 0.385891 {
+			v2 = uint64(0x3f9166673d25fb3c) /* 0.0169922 */
+		}
+		v3 := v2
+		if x[5] <= 0.2 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 104
 	if x[8] <= 0.375138 {
-		v = 0x3fa6ef40951b8598 // 0.0447941
+		v1 := uint64(0x3fa6ef40951b8598) /* 0.0447941 */
 		if x[21] <= 0.0 {
-			v = 0xbfb3fad0ec163e30 // -0.0780459
+			v1 = uint64(0xbfb3fad0ec163e30) /* -0.0780459 */
 		}
-		z += math.Float64frombits(v)
+		z += math.Float64frombits(v1)
 	} else {
-		if x[4] <= 0.857143 {
-			v = 0x3f64baf80e191d5d // 0.00253056
-			if x[20] <= 4.54329 {
-				v = 0xbf91b30728e92d56 // -0.0172845
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb0198f1d3ed528 // -0.06289
-			if x[9] <= 0.516252 {
-				v = 0x3fc4122749f0e4da // 0.156804
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f64baf80e191d5d) /* 0.00253056 */
+		if x[20] <= 4.54329 {
+			v1 = uint64(0xbf91b30728e92d56) /* -0.0172845 */
 		}
+		v2 := uint64(0xbfb0198f1d3ed528) /* -0.06289 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3fc4122749f0e4da) /* 0.156804 */
+		}
+		v3 := v2
+		if x[4] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 105
 	if x[20] <= 2.99573 {
 		z += -0.0646564
 	} else {
-		if x[1] <= 0.438366 {
-			v = 0x3f9fade580f8b8e4 // 0.0309368
-			if x[25] <= 0.385891 {
-				v = 0x3f289b8251ff512e // 0.00018774
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf999e15295cf09c // -0.0250171
-			if x[4] <= 0.285714 {
-				v = 0x3f8355dafde7f7cb // 0.0094411
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f9fade580f8b8e4) /* 0.0309368 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0x3f289b8251ff512e) /* 0.00018774 */
 		}
+		v2 := uint64(0xbf999e15295cf09c) /* -0.0250171 */
+		if x[4] <= 0.285714 {
+			v2 = uint64(0x3f8355dafde7f7cb) /* 0.0094411 */
+		}
+		v3 := v2
+		if x[1] <= 0.438366 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 106
 	if x[10] <= 0.0 {
+		v1 := uint64(0xbfbb9d3cbc48f10b) /* -0.107868 */
+		if x[20] <= 5.4848 {
+			v1 = uint64(0xbf89f5c5139ae777) /* -0.0126758 */
+		}
+		v2 := uint64(0x3f9fdebbe299bdac) /* 0.0311231 */
+		if x[25] <= 0.286314 {
+			v2 = uint64(0xbf84a911dca15626) /* -0.0100881 */
+		}
+		v3 := v2
 		if x[4] <= 0.166667 {
-			v = 0xbfbb9d3cbc48f10b // -0.107868
-			if x[20] <= 5.4848 {
-				v = 0xbf89f5c5139ae777 // -0.0126758
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f9fdebbe299bdac // 0.0311231
-			if x[25] <= 0.286314 {
-				v = 0xbf84a911dca15626 // -0.0100881
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[25] <= 0.385891 {
-			v = 0x3fb46a479c76c3ac // 0.0797467
-			if x[19] <= 0.333333 {
-				v = 0x3f780c9befb52f21 // 0.0058714
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f43b7a6e49f9622 // 0.000601727
-			if x[29] <= 0.884259 {
-				v = 0xbfb31f1645bca2b3 // -0.0746931
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb46a479c76c3ac) /* 0.0797467 */
+		if x[19] <= 0.333333 {
+			v1 = uint64(0x3f780c9befb52f21) /* 0.0058714 */
 		}
+		v2 := uint64(0x3f43b7a6e49f9622) /* 0.000601727 */
+		if x[29] <= 0.884259 {
+			v2 = uint64(0xbfb31f1645bca2b3) /* -0.0746931 */
+		}
+		v3 := v2
+		if x[25] <= 0.385891 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 107
 	if x[29] <= 0.884259 {
+		v1 := uint64(0xbfac1172184b5060) /* -0.0548206 */
+		if x[4] <= 0.571429 {
+			v1 = uint64(0xbf55daddb1a17835) /* -0.00133392 */
+		}
+		v2 := uint64(0x3f787b76eec9ccbd) /* 0.00597712 */
+		if x[4] <= 0.166667 {
+			v2 = uint64(0xbfa2a2bedc494192) /* -0.0363979 */
+		}
+		v3 := v2
 		if x[24] <= 0.0995454 {
-			v = 0xbfac1172184b5060 // -0.0548206
-			if x[4] <= 0.571429 {
-				v = 0xbf55daddb1a17835 // -0.00133392
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f787b76eec9ccbd // 0.00597712
-			if x[4] <= 0.166667 {
-				v = 0xbfa2a2bedc494192 // -0.0363979
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[25] <= 0.209355 {
-			v = 0xbfa881908e581cf8 // -0.0478635
-			if x[17] <= 0.0 {
-				v = 0x3f8c21d4661e420a // 0.0137364
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbc5faebc408d8f // 0.110835
-			if x[4] <= 0.4 {
-				v = 0x3f9125e3bf579944 // 0.0167461
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfa881908e581cf8) /* -0.0478635 */
+		if x[17] <= 0.0 {
+			v1 = uint64(0x3f8c21d4661e420a) /* 0.0137364 */
 		}
+		v2 := uint64(0x3fbc5faebc408d8f) /* 0.110835 */
+		if x[4] <= 0.4 {
+			v2 = uint64(0x3f9125e3bf579944) /* 0.0167461 */
+		}
+		v3 := v2
+		if x[25] <= 0.209355 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 108
 	if x[13] <= 0.0 {
+		v1 := uint64(0x3f91e57d9dba908a) /* 0.017477 */
+		if x[20] <= 5.3845 {
+			v1 = uint64(0xbf74069a78e79d5e) /* -0.00488911 */
+		}
+		v2 := uint64(0xbf998d045fe11127) /* -0.024952 */
+		if x[3] <= 0.29903 {
+			v2 = uint64(0x3f9a6ab6573f81f6) /* 0.0257977 */
+		}
+		v3 := v2
 		if x[14] <= 0.0 {
-			v = 0x3f91e57d9dba908a // 0.017477
-			if x[20] <= 5.3845 {
-				v = 0xbf74069a78e79d5e // -0.00488911
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf998d045fe11127 // -0.024952
-			if x[3] <= 0.29903 {
-				v = 0x3f9a6ab6573f81f6 // 0.0257977
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 5.55683 {
-			v = 0xbf7ec23aa2933d5f // -0.00750945
-			if x[17] <= 0.142857 {
-				v = 0x3fb0bf6c91f99228 // 0.0654209
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb572565eb1663f // -0.0837759
-			if x[25] <= 0.0 {
-				v = 0x3f82ad2511b25a05 // 0.00911931
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf7ec23aa2933d5f) /* -0.00750945 */
+		if x[17] <= 0.142857 {
+			v1 = uint64(0x3fb0bf6c91f99228) /* 0.0654209 */
 		}
+		v2 := uint64(0xbfb572565eb1663f) /* -0.0837759 */
+		if x[25] <= 0.0 {
+			v2 = uint64(0x3f82ad2511b25a05) /* 0.00911931 */
+		}
+		v3 := v2
+		if x[20] <= 5.55683 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 109
 	if x[9] <= 0.305751 {
+		v1 := uint64(0x3fa56479fd1c1ff1) /* 0.0417822 */
+		if x[25] <= 0.102804 {
+			v1 = uint64(0xbf99eaa7a926d557) /* -0.0253092 */
+		}
+		v2 := uint64(0xbf8bf3387160956c) /* -0.0136475 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0xbfb45c3f9bf741eb) /* -0.0795326 */
+		}
+		v3 := v2
 		if x[28] <= 0.130179 {
-			v = 0x3fa56479fd1c1ff1 // 0.0417822
-			if x[25] <= 0.102804 {
-				v = 0xbf99eaa7a926d557 // -0.0253092
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf8bf3387160956c // -0.0136475
-			if x[28] <= 0.347124 {
-				v = 0xbfb45c3f9bf741eb // -0.0795326
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[0] <= 0.275178 {
-			v = 0xbf95ef558dd10e7b // -0.0214208
-			if x[4] <= 0.75 {
-				v = 0x3f9590ac8b0de59c // 0.0210597
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb07f978fd41dfa // -0.0644469
-			if x[15] <= 0.956522 {
-				v = 0xbf563e501ccdec07 // -0.00135763
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf95ef558dd10e7b) /* -0.0214208 */
+		if x[4] <= 0.75 {
+			v1 = uint64(0x3f9590ac8b0de59c) /* 0.0210597 */
 		}
+		v2 := uint64(0xbfb07f978fd41dfa) /* -0.0644469 */
+		if x[15] <= 0.956522 {
+			v2 = uint64(0xbf563e501ccdec07) /* -0.00135763 */
+		}
+		v3 := v2
+		if x[0] <= 0.275178 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 110
 	if x[10] <= 0.0 {
+		v1 := uint64(0x3f9bc0a06e9ff0cc) /* 0.027102 */
+		if x[25] <= 0.286314 {
+			v1 = uint64(0xbf82ab331f113d3f) /* -0.0091156 */
+		}
+		v2 := uint64(0x3f9040979fc45606) /* 0.0158714 */
+		if x[6] <= 0.471166 {
+			v2 = uint64(0xbfad695025b24130) /* -0.0574441 */
+		}
+		v3 := v2
 		if x[23] <= 0.286967 {
-			v = 0x3f9bc0a06e9ff0cc // 0.027102
-			if x[25] <= 0.286314 {
-				v = 0xbf82ab331f113d3f // -0.0091156
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f9040979fc45606 // 0.0158714
-			if x[6] <= 0.471166 {
-				v = 0xbfad695025b24130 // -0.0574441
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[2] <= 0.0 {
-			v = 0xbfa7dafc3a78a1d2 // -0.0465926
-			if x[25] <= 0.385891 {
-				v = 0x3f7935a0f6b02019 // 0.00615466
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fbccff21b3aeee9 // 0.112548
-			if x[29] <= 0.74722 {
-				v = 0x3fa0ff250ead41ed // 0.0331966
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfa7dafc3a78a1d2) /* -0.0465926 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0x3f7935a0f6b02019) /* 0.00615466 */
 		}
+		v2 := uint64(0x3fbccff21b3aeee9) /* 0.112548 */
+		if x[29] <= 0.74722 {
+			v2 = uint64(0x3fa0ff250ead41ed) /* 0.0331966 */
+		}
+		v3 := v2
+		if x[2] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 111
 	if x[25] <= 0.141482 {
+		v1 := uint64(0x3fabfe0f64f7d15d) /* 0.0546727 */
+		if x[26] <= 0.158823 {
+			v1 = uint64(0xbfa273273f092a4b) /* -0.0360348 */
+		}
+		v2 := uint64(0x3f7169ccf840c3ea) /* 0.00425129 */
+		if x[3] <= 0.283708 {
+			v2 = uint64(0x3fab381d7dbf4880) /* 0.0531625 */
+		}
+		v3 := v2
 		if x[1] <= 0.193392 {
-			v = 0x3fabfe0f64f7d15d // 0.0546727
-			if x[26] <= 0.158823 {
-				v = 0xbfa273273f092a4b // -0.0360348
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f7169ccf840c3ea // 0.00425129
-			if x[3] <= 0.283708 {
-				v = 0x3fab381d7dbf4880 // 0.0531625
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[14] <= 0.0 {
-			v = 0xbf866bf51ba06f77 // -0.0109481
-			if x[26] <= 0.102346 {
-				v = 0x3f94ed550290d3f8 // 0.0204366
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfaec7219220ff54 // -0.060113
-			if x[20] <= 5.3845 {
-				v = 0xbf791f8bb68207ad // -0.0061336
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf866bf51ba06f77) /* -0.0109481 */
+		if x[26] <= 0.102346 {
+			v1 = uint64(0x3f94ed550290d3f8) /* 0.0204366 */
 		}
+		v2 := uint64(0xbfaec7219220ff54) /* -0.060113 */
+		if x[20] <= 5.3845 {
+			v2 = uint64(0xbf791f8bb68207ad) /* -0.0061336 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 112
 	if x[30] <= 0.0 {
+		v1 := uint64(0xbf878367282d45b3) /* -0.0114811 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0x3f6dd5530332398e) /* 0.00364176 */
+		}
+		v2 := uint64(0x3f919da9c99285a9) /* 0.017203 */
+		if x[7] <= 0.2 {
+			v2 = uint64(0x3fc23f359ff4fd6d) /* 0.142554 */
+		}
+		v3 := v2
 		if x[11] <= 0.0 {
-			v = 0xbf878367282d45b3 // -0.0114811
-			if x[15] <= 0.857143 {
-				v = 0x3f6dd5530332398e // 0.00364176
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f919da9c99285a9 // 0.017203
-			if x[7] <= 0.2 {
-				v = 0x3fc23f359ff4fd6d // 0.142554
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[6] <= 0.471166 {
-			v = 0x3f8666b6ee3e369c // 0.0109381
-			if x[15] <= 0.857143 {
-				v = 0xbfab7f2b594a1e31 // -0.0537046
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb2d79801e9e50c // 0.0736022
-			if x[4] <= 0.166667 {
-				v = 0xbf7e781aeec3c28d // -0.00743876
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f8666b6ee3e369c) /* 0.0109381 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0xbfab7f2b594a1e31) /* -0.0537046 */
 		}
+		v2 := uint64(0x3fb2d79801e9e50c) /* 0.0736022 */
+		if x[4] <= 0.166667 {
+			v2 = uint64(0xbf7e781aeec3c28d) /* -0.00743876 */
+		}
+		v3 := v2
+		if x[6] <= 0.471166 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 113
 	if x[17] <= 0.375 {
+		v1 := uint64(0xbf9b22d79b5ce838) /* -0.0265001 */
+		if x[15] <= 0.95 {
+			v1 = uint64(0xbf5bd7a1e7f1c14e) /* -0.00169936 */
+		}
+		v2 := uint64(0x3f680bbfd1bca0b0) /* 0.00293529 */
+		if x[28] <= 0.207852 {
+			v2 = uint64(0x3fb64d551d68c693) /* 0.0871175 */
+		}
+		v3 := v2
 		if x[13] <= 0.0 {
-			v = 0xbf9b22d79b5ce838 // -0.0265001
-			if x[15] <= 0.95 {
-				v = 0xbf5bd7a1e7f1c14e // -0.00169936
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f680bbfd1bca0b0 // 0.00293529
-			if x[28] <= 0.207852 {
-				v = 0x3fb64d551d68c693 // 0.0871175
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[26] <= 0.140356 {
-			v = 0xbf9364d2e86fc082 // -0.0189393
-			if x[4] <= 0.714286 {
-				v = 0x3fa9b33622d1bc20 // 0.0501954
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfad9f1e3dd8a8a3 // -0.0578546
-			if x[8] <= 0.795901 {
-				v = 0x3fb1bb384fd2a62b // 0.069263
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf9364d2e86fc082) /* -0.0189393 */
+		if x[4] <= 0.714286 {
+			v1 = uint64(0x3fa9b33622d1bc20) /* 0.0501954 */
 		}
+		v2 := uint64(0xbfad9f1e3dd8a8a3) /* -0.0578546 */
+		if x[8] <= 0.795901 {
+			v2 = uint64(0x3fb1bb384fd2a62b) /* 0.069263 */
+		}
+		v3 := v2
+		if x[26] <= 0.140356 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 114
 	if x[27] <= 0.0 {
+		v1 := uint64(0x3f2be98cee5ce1d0) /* 0.000212954 */
+		if x[9] <= 0.353158 {
+			v1 = uint64(0xbf9927e1c6591545) /* -0.0245662 */
+		}
+		v2 := uint64(0xbfacef2ac5a667de) /* -0.0565122 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3fc03e6c4c5974e6) /* 0.126905 */
+		}
+		v3 := v2
 		if x[4] <= 0.857143 {
-			v = 0x3f2be98cee5ce1d0 // 0.000212954
-			if x[9] <= 0.353158 {
-				v = 0xbf9927e1c6591545 // -0.0245662
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfacef2ac5a667de // -0.0565122
-			if x[9] <= 0.516252 {
-				v = 0x3fc03e6c4c5974e6 // 0.126905
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[12] <= 0.0 {
-			v = 0x3f81c4e54ccb5fba // 0.00867633
-			if x[3] <= 0.226461 {
-				v = 0xbfb5be22e5de15ca // -0.0849325
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfad704ff43419e3 // -0.0574975
-			if x[26] <= 0.180106 {
-				v = 0x3fbc76c050bd87b5 // 0.111187
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f81c4e54ccb5fba) /* 0.00867633 */
+		if x[3] <= 0.226461 {
+			v1 = uint64(0xbfb5be22e5de15ca) /* -0.0849325 */
 		}
+		v2 := uint64(0xbfad704ff43419e3) /* -0.0574975 */
+		if x[26] <= 0.180106 {
+			v2 = uint64(0x3fbc76c050bd87b5) /* 0.111187 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 115
 	if x[20] <= 2.99573 {
 		z += -0.0625822
 	} else {
-		if x[28] <= 0.289569 {
-			v = 0x3fa34e5bada5c019 // 0.0377072
-			if x[6] <= 0.291227 {
-				v = 0x3f406e3db17797f8 // 0.000501423
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfaddb4e6fcf9bb4 // -0.0583138
-			if x[15] <= 0.956522 {
-				v = 0xbf45e6d4016bdd40 // -0.000668386
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa34e5bada5c019) /* 0.0377072 */
+		if x[6] <= 0.291227 {
+			v1 = uint64(0x3f406e3db17797f8) /* 0.000501423 */
 		}
+		v2 := uint64(0xbfaddb4e6fcf9bb4) /* -0.0583138 */
+		if x[15] <= 0.956522 {
+			v2 = uint64(0xbf45e6d4016bdd40) /* -0.000668386 */
+		}
+		v3 := v2
+		if x[28] <= 0.289569 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 116
 	if x[20] <= 3.93183 {
+		v1 := uint64(0x3f79e4fe1bfa318a) /* 0.0063219 */
+		if x[19] <= 0.25 {
+			v1 = uint64(0xbfb6d1b0615c3b6a) /* -0.0891371 */
+		}
+		v2 := uint64(0xbfab97bece0688b0) /* -0.0538921 */
+		if x[9] <= 0.400246 {
+			v2 = uint64(0x3fc9630a915379fb) /* 0.198335 */
+		}
+		v3 := v2
 		if x[25] <= 0.0781728 {
-			v = 0x3f79e4fe1bfa318a // 0.0063219
-			if x[19] <= 0.25 {
-				v = 0xbfb6d1b0615c3b6a // -0.0891371
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfab97bece0688b0 // -0.0538921
-			if x[9] <= 0.400246 {
-				v = 0x3fc9630a915379fb // 0.198335
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.353158 {
-			v = 0x3fae160a2d806bcb // 0.0587619
-			if x[26] <= 0.283408 {
-				v = 0xbf9e10c8a51fdf99 // -0.0293609
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3faed38476f2a5a4 // 0.0602075
-			if x[2] <= 0.220441 {
-				v = 0x3f515f839e2fab69 // 0.00106037
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fae160a2d806bcb) /* 0.0587619 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0xbf9e10c8a51fdf99) /* -0.0293609 */
 		}
+		v2 := uint64(0x3faed38476f2a5a4) /* 0.0602075 */
+		if x[2] <= 0.220441 {
+			v2 = uint64(0x3f515f839e2fab69) /* 0.00106037 */
+		}
+		v3 := v2
+		if x[9] <= 0.353158 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 117
 	if x[0] <= 0.275178 {
+		v1 := uint64(0x3f9071f43922607d) /* 0.0160597 */
+		if x[25] <= 0.0781728 {
+			v1 = uint64(0xbf82209eb1059bf6) /* -0.00885128 */
+		}
+		v2 := uint64(0xbfb2a8fc0d2c386d) /* -0.072891 */
+		if x[25] <= 0.0 {
+			v2 = uint64(0x3fbaae07e5a78f26) /* 0.104218 */
+		}
+		v3 := v2
 		if x[20] <= 5.97381 {
-			v = 0x3f9071f43922607d // 0.0160597
-			if x[25] <= 0.0781728 {
-				v = 0xbf82209eb1059bf6 // -0.00885128
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb2a8fc0d2c386d // -0.072891
-			if x[25] <= 0.0 {
-				v = 0x3fbaae07e5a78f26 // 0.104218
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.516252 {
-			v = 0xbfb5cb7e1833d36c // -0.0851363
-			if x[3] <= 0.695564 {
-				v = 0x3f958a32f4491299 // 0.021035
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f6e896d7c8536b6 // 0.00372764
-			if x[1] <= 0.321996 {
-				v = 0xbf9a6dd4efb0fd63 // -0.0258096
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfb5cb7e1833d36c) /* -0.0851363 */
+		if x[3] <= 0.695564 {
+			v1 = uint64(0x3f958a32f4491299) /* 0.021035 */
 		}
+		v2 := uint64(0x3f6e896d7c8536b6) /* 0.00372764 */
+		if x[1] <= 0.321996 {
+			v2 = uint64(0xbf9a6dd4efb0fd63) /* -0.0258096 */
+		}
+		v3 := v2
+		if x[9] <= 0.516252 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 118
 	if x[1] <= 0.438366 {
+		v1 := uint64(0xbfb276102795703f) /* -0.072114 */
+		if x[20] <= 5.07517 {
+			v1 = uint64(0xbf671535465ddd56) /* -0.00281773 */
+		}
+		v2 := uint64(0x3f787a423b63d943) /* 0.00597597 */
+		if x[20] <= 5.22036 {
+			v2 = uint64(0x3faa6cdffd2b396a) /* 0.0516119 */
+		}
+		v3 := v2
 		if x[20] <= 5.12396 {
-			v = 0xbfb276102795703f // -0.072114
-			if x[20] <= 5.07517 {
-				v = 0xbf671535465ddd56 // -0.00281773
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f787a423b63d943 // 0.00597597
-			if x[20] <= 5.22036 {
-				v = 0x3faa6cdffd2b396a // 0.0516119
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[3] <= 0.837473 {
-			v = 0xbfb0d6fbfab7c1a3 // -0.0657804
-			if x[26] <= 0.382336 {
-				v = 0xbf7b7ce3806d78a9 // -0.0067109
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa0f9f0f246031a // 0.0331569
-			if x[9] <= 0.802305 {
-				v = 0xbfad0f1546b921f5 // -0.0567557
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfb0d6fbfab7c1a3) /* -0.0657804 */
+		if x[26] <= 0.382336 {
+			v1 = uint64(0xbf7b7ce3806d78a9) /* -0.0067109 */
 		}
+		v2 := uint64(0x3fa0f9f0f246031a) /* 0.0331569 */
+		if x[9] <= 0.802305 {
+			v2 = uint64(0xbfad0f1546b921f5) /* -0.0567557 */
+		}
+		v3 := v2
+		if x[3] <= 0.837473 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 119
 	if x[29] <= 0.884259 {
+		v1 := uint64(0xbfaa9e4a0282913f) /* -0.0519889 */
+		if x[4] <= 0.571429 {
+			v1 = uint64(0xbf58938a35f9612a) /* -0.00150002 */
+		}
+		v2 := uint64(0xbf860e51d25aab47) /* -0.0107695 */
+		if x[25] <= 0.182044 {
+			v2 = uint64(0x3f835508451dec4f) /* 0.00943953 */
+		}
+		v3 := v2
 		if x[24] <= 0.0995454 {
-			v = 0xbfaa9e4a0282913f // -0.0519889
-			if x[4] <= 0.571429 {
-				v = 0xbf58938a35f9612a // -0.00150002
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf860e51d25aab47 // -0.0107695
-			if x[25] <= 0.182044 {
-				v = 0x3f835508451dec4f // 0.00943953
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[25] <= 0.209355 {
-			v = 0xbfa6a369fcf3dc05 // -0.0442155
-			if x[17] <= 0.0 {
-				v = 0x3f8773e24febd09e // 0.0114515
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f840abecad67d7b // 0.00978612
-			if x[0] <= 0.453016 {
-				v = 0x3fb534fd37cea367 // 0.0828398
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfa6a369fcf3dc05) /* -0.0442155 */
+		if x[17] <= 0.0 {
+			v1 = uint64(0x3f8773e24febd09e) /* 0.0114515 */
 		}
+		v2 := uint64(0x3f840abecad67d7b) /* 0.00978612 */
+		if x[0] <= 0.453016 {
+			v2 = uint64(0x3fb534fd37cea367) /* 0.0828398 */
+		}
+		v3 := v2
+		if x[25] <= 0.209355 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 120
 	if x[17] <= 0.375 {
+		v1 := uint64(0xbf91917939a7c17b) /* -0.0171565 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0x3f39df5c12f2c34e) /* 0.000394783 */
+		}
+		v2 := uint64(0xbf925445d272283c) /* -0.0178996 */
+		if x[25] <= 0.0 {
+			v2 = uint64(0x3fa6f764500bb10e) /* 0.0448562 */
+		}
+		v3 := v2
 		if x[13] <= 0.0 {
-			v = 0xbf91917939a7c17b // -0.0171565
-			if x[14] <= 0.0 {
-				v = 0x3f39df5c12f2c34e // 0.000394783
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf925445d272283c // -0.0178996
-			if x[25] <= 0.0 {
-				v = 0x3fa6f764500bb10e // 0.0448562
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[26] <= 0.140356 {
-			v = 0xbf9161e4f765fd8b // -0.016975
-			if x[4] <= 0.714286 {
-				v = 0x3fa6a278656c6b63 // 0.0442083
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfabb40123ec6e53 // -0.0541077
-			if x[8] <= 0.795901 {
-				v = 0x3fb0991e499722c7 // 0.0648364
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf9161e4f765fd8b) /* -0.016975 */
+		if x[4] <= 0.714286 {
+			v1 = uint64(0x3fa6a278656c6b63) /* 0.0442083 */
 		}
+		v2 := uint64(0xbfabb40123ec6e53) /* -0.0541077 */
+		if x[8] <= 0.795901 {
+			v2 = uint64(0x3fb0991e499722c7) /* 0.0648364 */
+		}
+		v3 := v2
+		if x[26] <= 0.140356 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 121
 	if x[4] <= 0.857143 {
+		v1 := uint64(0x3fa259db3da8d7fb) /* 0.0358418 */
+		if x[19] <= 0.166667 {
+			v1 = uint64(0xbfb3b5c4728b37d7) /* -0.0769923 */
+		}
+		v2 := uint64(0xbf3d2bc1c72c9c38) /* -0.000445113 */
+		if x[3] <= 0.171139 {
+			v2 = uint64(0x3fb43506720a0897) /* 0.0789341 */
+		}
+		v3 := v2
 		if x[3] <= 0.162761 {
-			v = 0x3fa259db3da8d7fb // 0.0358418
-			if x[19] <= 0.166667 {
-				v = 0xbfb3b5c4728b37d7 // -0.0769923
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf3d2bc1c72c9c38 // -0.000445113
-			if x[3] <= 0.171139 {
-				v = 0x3fb43506720a0897 // 0.0789341
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.516252 {
-			v = 0x3fc5aae6c8f75537 // 0.169278
-			if x[24] <= 0.0995454 {
-				v = 0xbf89c9e30d80f203 // -0.0125921
-			}
-			z += math.Float64frombits(v)
-		} else {
-			z += -0.0584079
+		v1 := uint64(0x3fc5aae6c8f75537) /* 0.169278 */
+		if x[24] <= 0.0995454 {
+			v1 = uint64(0xbf89c9e30d80f203) /* -0.0125921 */
 		}
+		v2 := uint64(0xbfade7a3e8a7f4a6) /* -0.0584079 */
+		if x[9] <= 0.516252 {
+			v2 = v1
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 122
 	if x[30] <= 0.0 {
+		v1 := uint64(0xbf858636e6461a97) /* -0.0105099 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0x3f6ad406a7e4e0eb) /* 0.00327493 */
+		}
+		v2 := uint64(0x3f8242f74b7b7e7c) /* 0.00891679 */
+		if x[20] <= 4.64439 {
+			v2 = uint64(0x3fb918075dc252f6) /* 0.0980229 */
+		}
+		v3 := v2
 		if x[11] <= 0.0 {
-			v = 0xbf858636e6461a97 // -0.0105099
-			if x[15] <= 0.857143 {
-				v = 0x3f6ad406a7e4e0eb // 0.00327493
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f8242f74b7b7e7c // 0.00891679
-			if x[20] <= 4.64439 {
-				v = 0x3fb918075dc252f6 // 0.0980229
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 5.55683 {
-			v = 0x3fc0aee2003ab863 // 0.130337
-			if x[21] <= 0.0 {
-				v = 0x3f9247d226a8e135 // 0.0178521
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa69a9e7c576973 // -0.0441484
-			if x[15] <= 0.95 {
-				v = 0x3f875c8033970641 // 0.0114069
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fc0aee2003ab863) /* 0.130337 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0x3f9247d226a8e135) /* 0.0178521 */
 		}
+		v2 := uint64(0xbfa69a9e7c576973) /* -0.0441484 */
+		if x[15] <= 0.95 {
+			v2 = uint64(0x3f875c8033970641) /* 0.0114069 */
+		}
+		v3 := v2
+		if x[20] <= 5.55683 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 123
 	if x[1] <= 0.438366 {
+		v1 := uint64(0x3faf441f13c17de4) /* 0.0610666 */
+		if x[17] <= 0.142857 {
+			v1 = uint64(0xbfa18f3816c7c2a2) /* -0.0342958 */
+		}
+		v2 := uint64(0x3fa868b347c088f2) /* 0.0476738 */
+		if x[3] <= 0.571647 {
+			v2 = uint64(0x3efa361ba1c557d1) /* 2.49971e-05 */
+		}
+		v3 := v2
 		if x[4] <= 0.285714 {
-			v = 0x3faf441f13c17de4 // 0.0610666
-			if x[17] <= 0.142857 {
-				v = 0xbfa18f3816c7c2a2 // -0.0342958
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa868b347c088f2 // 0.0476738
-			if x[3] <= 0.571647 {
-				v = 0x3efa361ba1c557d1 // 2.49971e-05
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 1.0 {
-			v = 0x3f6f580f609b2057 // 0.00382617
-			if x[5] <= 0.2 {
-				v = 0xbf9ddb3a4dd9a7a7 // -0.0291566
-			}
-			z += math.Float64frombits(v)
-		} else {
-			z += 0.0948771
+		v1 := uint64(0x3f6f580f609b2057) /* 0.00382617 */
+		if x[5] <= 0.2 {
+			v1 = uint64(0xbf9ddb3a4dd9a7a7) /* -0.0291566 */
 		}
+		v2 := uint64(0x3fb849dd99a3aa95) /* 0.0948771 */
+		if x[9] <= 1.0 {
+			v2 = v1
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 124
 	if x[24] <= 0.515356 {
+		v1 := uint64(0x3f4e423df0af07c8) /* 0.000923424 */
+		if x[29] <= 0.69148 {
+			v1 = uint64(0xbfb2964cddff2438) /* -0.0726059 */
+		}
+		v2 := uint64(0x3fa5984d693f5ebb) /* 0.0421776 */
+		if x[1] <= 0.321996 {
+			v2 = uint64(0xbf70d12373a28f0c) /* -0.0041057 */
+		}
+		v3 := v2
 		if x[24] <= 0.0995454 {
-			v = 0x3f4e423df0af07c8 // 0.000923424
-			if x[29] <= 0.69148 {
-				v = 0xbfb2964cddff2438 // -0.0726059
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa5984d693f5ebb // 0.0421776
-			if x[1] <= 0.321996 {
-				v = 0xbf70d12373a28f0c // -0.0041057
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 4.84419 {
-			v = 0xbfb90a3bc324ad5e // -0.0978124
-			if x[20] <= 4.64439 {
-				v = 0xbf8847545267abe1 // -0.0118548
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf7fef53e051e4cf // -0.0077966
-			if x[6] <= 0.254279 {
-				v = 0x3fb124dfb3595e40 // 0.0669689
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfb90a3bc324ad5e) /* -0.0978124 */
+		if x[20] <= 4.64439 {
+			v1 = uint64(0xbf8847545267abe1) /* -0.0118548 */
 		}
+		v2 := uint64(0xbf7fef53e051e4cf) /* -0.0077966 */
+		if x[6] <= 0.254279 {
+			v2 = uint64(0x3fb124dfb3595e40) /* 0.0669689 */
+		}
+		v3 := v2
+		if x[20] <= 4.84419 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 125
 	if x[28] <= 0.289569 {
+		v1 := uint64(0x3fb053ba9237a589) /* 0.0637776 */
+		if x[25] <= 0.286314 {
+			v1 = uint64(0x3f74eca93619c274) /* 0.00510851 */
+		}
+		v2 := uint64(0x3fb02093f43e2ade) /* 0.0629971 */
+		if x[12] <= 0.0 {
+			v2 = uint64(0xbf9104e973cc8077) /* -0.0166203 */
+		}
+		v3 := v2
 		if x[17] <= 0.25 {
-			v = 0x3fb053ba9237a589 // 0.0637776
-			if x[25] <= 0.286314 {
-				v = 0x3f74eca93619c274 // 0.00510851
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb02093f43e2ade // 0.0629971
-			if x[12] <= 0.0 {
-				v = 0xbf9104e973cc8077 // -0.0166203
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.956522 {
-			v = 0x3f9906a45eef79a0 // 0.0244394
-			if x[17] <= 0.25 {
-				v = 0xbf7c19967f07f2e9 // -0.00686034
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf968cb9b74652cb // -0.0220212
-			if x[20] <= 5.4848 {
-				v = 0xbfb61d323fee2c99 // -0.086383
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f9906a45eef79a0) /* 0.0244394 */
+		if x[17] <= 0.25 {
+			v1 = uint64(0xbf7c19967f07f2e9) /* -0.00686034 */
 		}
+		v2 := uint64(0xbf968cb9b74652cb) /* -0.0220212 */
+		if x[20] <= 5.4848 {
+			v2 = uint64(0xbfb61d323fee2c99) /* -0.086383 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 126
 	if x[27] <= 0.0 {
+		v1 := uint64(0x3fb246554ee6ede0) /* 0.0713857 */
+		if x[19] <= 0.333333 {
+			v1 = uint64(0x3f27561922770988) /* 0.000178042 */
+		}
+		v2 := uint64(0xbf9f4d52992a0811) /* -0.0305684 */
+		if x[14] <= 0.0 {
+			v2 = uint64(0x3f60cdd33216a88e) /* 0.00205127 */
+		}
+		v3 := v2
 		if x[25] <= 0.141482 {
-			v = 0x3fb246554ee6ede0 // 0.0713857
-			if x[19] <= 0.333333 {
-				v = 0x3f27561922770988 // 0.000178042
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf9f4d52992a0811 // -0.0305684
-			if x[14] <= 0.0 {
-				v = 0x3f60cdd33216a88e // 0.00205127
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[12] <= 0.0 {
-			v = 0x3f9f56c93a711516 // 0.0306045
-			if x[20] <= 5.3845 {
-				v = 0xbf993dcc13696950 // -0.0246498
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfabba237cdcca71 // -0.0541545
-			if x[26] <= 0.180106 {
-				v = 0x3fb92e2908370627 // 0.0983606
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f9f56c93a711516) /* 0.0306045 */
+		if x[20] <= 5.3845 {
+			v1 = uint64(0xbf993dcc13696950) /* -0.0246498 */
 		}
+		v2 := uint64(0xbfabba237cdcca71) /* -0.0541545 */
+		if x[26] <= 0.180106 {
+			v2 = uint64(0x3fb92e2908370627) /* 0.0983606 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 127
 	if x[29] <= 0.859291 {
+		v1 := uint64(0xbfa6c899616575a6) /* -0.0444992 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0x3f601fb2cdc81f69) /* 0.00196824 */
+		}
+		v2 := uint64(0x3f558fa980c25d32) /* 0.00131599 */
+		if x[3] <= 0.135089 {
+			v2 = uint64(0x3fb01ffcf5898479) /* 0.0629881 */
+		}
+		v3 := v2
 		if x[24] <= 0.0995454 {
-			v = 0xbfa6c899616575a6 // -0.0444992
-			if x[14] <= 0.0 {
-				v = 0x3f601fb2cdc81f69 // 0.00196824
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f558fa980c25d32 // 0.00131599
-			if x[3] <= 0.135089 {
-				v = 0x3fb01ffcf5898479 // 0.0629881
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.97561 {
-			v = 0xbf93162e3fae6bb9 // -0.0186393
-			if x[17] <= 0.0 {
-				v = 0x3f9004a3d3af3f1d // 0.0156427
-			}
-			z += math.Float64frombits(v)
-		} else {
-			z += 0.118369
+		v1 := uint64(0xbf93162e3fae6bb9) /* -0.0186393 */
+		if x[17] <= 0.0 {
+			v1 = uint64(0x3f9004a3d3af3f1d) /* 0.0156427 */
 		}
+		v2 := uint64(0x3fbe4d6e47dc37a4) /* 0.118369 */
+		if x[15] <= 0.97561 {
+			v2 = v1
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 128
 	if x[0] <= 0.275178 {
+		v1 := uint64(0x3f975e488ab34cc9) /* 0.0228206 */
+		if x[1] <= 0.214286 {
+			v1 = uint64(0xbf7da0b23ca8a7d4) /* -0.00723333 */
+		}
+		v2 := uint64(0xbfa4fd0f8ab77e87) /* -0.0409932 */
+		if x[28] <= 0.207852 {
+			v2 = uint64(0x3fbbd71b0468448d) /* 0.108751 */
+		}
+		v3 := v2
 		if x[26] <= 0.382336 {
-			v = 0x3f975e488ab34cc9 // 0.0228206
-			if x[1] <= 0.214286 {
-				v = 0xbf7da0b23ca8a7d4 // -0.00723333
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa4fd0f8ab77e87 // -0.0409932
-			if x[28] <= 0.207852 {
-				v = 0x3fbbd71b0468448d // 0.108751
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.666667 {
-			v = 0x3f4c90a05ce87484 // 0.000871733
-			if x[9] <= 0.516252 {
-				v = 0xbfaa33665ed9aa2b // -0.0511734
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa3bb659c3c0b49 // 0.0385391
-			if x[29] <= 0.840324 {
-				v = 0xbfb0aa2a0a958538 // -0.0650965
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f4c90a05ce87484) /* 0.000871733 */
+		if x[9] <= 0.516252 {
+			v1 = uint64(0xbfaa33665ed9aa2b) /* -0.0511734 */
 		}
+		v2 := uint64(0x3fa3bb659c3c0b49) /* 0.0385391 */
+		if x[29] <= 0.840324 {
+			v2 = uint64(0xbfb0aa2a0a958538) /* -0.0650965 */
+		}
+		v3 := v2
+		if x[4] <= 0.666667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 129
 	if x[27] <= 0.0 {
+		v1 := uint64(0x3f2d63c6ac7fd8dc) /* 0.000224226 */
+		if x[9] <= 0.353158 {
+			v1 = uint64(0xbf9766ac0683a7c0) /* -0.0228526 */
+		}
+		v2 := uint64(0xbfab767755a1f304) /* -0.0536382 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3fbaf23033a4723b) /* 0.105258 */
+		}
+		v3 := v2
 		if x[4] <= 0.857143 {
-			v = 0x3f2d63c6ac7fd8dc // 0.000224226
-			if x[9] <= 0.353158 {
-				v = 0xbf9766ac0683a7c0 // -0.0228526
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfab767755a1f304 // -0.0536382
-			if x[9] <= 0.516252 {
-				v = 0x3fbaf23033a4723b // 0.105258
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[4] <= 0.166667 {
-			v = 0xbf87f76d8a47163f // -0.0117024
-			if x[16] <= 0.0 {
-				v = 0xbfb6efa53ee949db // -0.0895942
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf8618c0c125cf9d // -0.0107894
-			if x[4] <= 0.571429 {
-				v = 0x3fa8653d717a969f // 0.0476474
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf87f76d8a47163f) /* -0.0117024 */
+		if x[16] <= 0.0 {
+			v1 = uint64(0xbfb6efa53ee949db) /* -0.0895942 */
 		}
+		v2 := uint64(0xbf8618c0c125cf9d) /* -0.0107894 */
+		if x[4] <= 0.571429 {
+			v2 = uint64(0x3fa8653d717a969f) /* 0.0476474 */
+		}
+		v3 := v2
+		if x[4] <= 0.166667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 130
 	if x[0] <= 0.102818 {
+		v1 := uint64(0x3fb5f9fd877fbba2) /* 0.0858458 */
+		if x[6] <= 0.0857161 {
+			v1 = uint64(0x3f811ca983f26868) /* 0.00835545 */
+		}
+		v2 := uint64(0xbfb4c48e39ea0699) /* -0.0811242 */
+		if x[4] <= 0.4 {
+			v2 = uint64(0xbf5a560cd1f580a0) /* -0.00160743 */
+		}
+		v3 := v2
 		if x[21] <= 0.0 {
-			v = 0x3fb5f9fd877fbba2 // 0.0858458
-			if x[6] <= 0.0857161 {
-				v = 0x3f811ca983f26868 // 0.00835545
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb4c48e39ea0699 // -0.0811242
-			if x[4] <= 0.4 {
-				v = 0xbf5a560cd1f580a0 // -0.00160743
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.266164 {
-			z += -0.0858639
-		} else {
-			v = 0x3fa3c86990bd5206 // 0.0386384
-			if x[2] <= 0.220441 {
-				v = 0xbf51135877656738 // -0.00104221
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fa3c86990bd5206) /* 0.0386384 */
+		if x[2] <= 0.220441 {
+			v1 = uint64(0xbf51135877656738) /* -0.00104221 */
 		}
+		v2 := v1
+		if x[9] <= 0.266164 {
+			v2 = uint64(0xbfb5fb2d32683219) /* -0.0858639 */
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 131
 	if x[24] <= 0.515356 {
+		v1 := uint64(0x3fa5dc4362555fae) /* 0.0426961 */
+		if x[23] <= 0.222169 {
+			v1 = uint64(0xbf61ba0199074d7c) /* -0.00216389 */
+		}
+		v2 := uint64(0x3f906d86155856d9) /* 0.0160428 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0xbf7fd92677630dec) /* -0.00777545 */
+		}
+		v3 := v2
 		if x[15] <= 0.833333 {
-			v = 0x3fa5dc4362555fae // 0.0426961
-			if x[23] <= 0.222169 {
-				v = 0xbf61ba0199074d7c // -0.00216389
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f906d86155856d9 // 0.0160428
-			if x[21] <= 0.0 {
-				v = 0xbf7fd92677630dec // -0.00777545
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 4.84419 {
-			v = 0xbfb74881791163d6 // -0.0909501
-			if x[20] <= 4.64439 {
-				v = 0xbf8650466970dce2 // -0.0108953
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf7e8731b808f06a // -0.00745315
-			if x[6] <= 0.254279 {
-				v = 0x3fac0d51215ac39b // 0.0547891
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfb74881791163d6) /* -0.0909501 */
+		if x[20] <= 4.64439 {
+			v1 = uint64(0xbf8650466970dce2) /* -0.0108953 */
 		}
+		v2 := uint64(0xbf7e8731b808f06a) /* -0.00745315 */
+		if x[6] <= 0.254279 {
+			v2 = uint64(0x3fac0d51215ac39b) /* 0.0547891 */
+		}
+		v3 := v2
+		if x[20] <= 4.84419 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 132
 	if x[29] <= 0.859291 {
+		v1 := uint64(0xbfab28d50b5faf93) /* -0.0530459 */
+		if x[4] <= 0.571429 {
+			v1 = uint64(0xbf6098fa0c760515) /* -0.00202607 */
+		}
+		v2 := uint64(0x3f54df4aa8c5b17b) /* 0.00127394 */
+		if x[3] <= 0.113513 {
+			v2 = uint64(0x3fb6649250cffc2c) /* 0.0874721 */
+		}
+		v3 := v2
 		if x[24] <= 0.0995454 {
-			v = 0xbfab28d50b5faf93 // -0.0530459
-			if x[4] <= 0.571429 {
-				v = 0xbf6098fa0c760515 // -0.00202607
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f54df4aa8c5b17b // 0.00127394
-			if x[3] <= 0.113513 {
-				v = 0x3fb6649250cffc2c // 0.0874721
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[26] <= 0.0 {
-			v = 0x3f8712f1744c0237 // 0.0112666
-			if x[3] <= 0.435346 {
-				v = 0x3fb6357be2cf6d91 // 0.0867536
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfb001a6c92d051c // -0.0625252
-			if x[20] <= 5.826 {
-				v = 0x3f657908aa73868a // 0.00262119
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f8712f1744c0237) /* 0.0112666 */
+		if x[3] <= 0.435346 {
+			v1 = uint64(0x3fb6357be2cf6d91) /* 0.0867536 */
 		}
+		v2 := uint64(0xbfb001a6c92d051c) /* -0.0625252 */
+		if x[20] <= 5.826 {
+			v2 = uint64(0x3f657908aa73868a) /* 0.00262119 */
+		}
+		v3 := v2
+		if x[26] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 133
 	if x[28] <= 0.289569 {
+		v1 := uint64(0x3facfdc4bc5d1301) /* 0.0566236 */
+		if x[25] <= 0.286314 {
+			v1 = uint64(0x3f72337bd8688c5b) /* 0.00444363 */
+		}
+		v2 := uint64(0xbfa942012c4fea23) /* -0.0493317 */
+		if x[24] <= 0.299587 {
+			v2 = uint64(0x3f7f0d2659301cfe) /* 0.0075809 */
+		}
+		v3 := v2
 		if x[17] <= 0.25 {
-			v = 0x3facfdc4bc5d1301 // 0.0566236
-			if x[25] <= 0.286314 {
-				v = 0x3f72337bd8688c5b // 0.00444363
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa942012c4fea23 // -0.0493317
-			if x[24] <= 0.299587 {
-				v = 0x3f7f0d2659301cfe // 0.0075809
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.956522 {
-			v = 0x3f9b22f9294c29a4 // 0.0265006
-			if x[27] <= 0.0 {
-				v = 0xbf744340c7706c7a // -0.00494695
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf96b6899468d831 // -0.0221807
-			if x[20] <= 5.4848 {
-				v = 0xbfb5f45c5dcee830 // -0.0857599
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f9b22f9294c29a4) /* 0.0265006 */
+		if x[27] <= 0.0 {
+			v1 = uint64(0xbf744340c7706c7a) /* -0.00494695 */
 		}
+		v2 := uint64(0xbf96b6899468d831) /* -0.0221807 */
+		if x[20] <= 5.4848 {
+			v2 = uint64(0xbfb5f45c5dcee830) /* -0.0857599 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 134
 	if x[20] <= 2.99573 {
 		z += -0.0582998
 	} else {
-		if x[0] <= 0.102818 {
-			v = 0xbfb0af73f671e1c5 // -0.0651772
-			if x[21] <= 0.0 {
-				v = 0x3f97cdee34fc610f // 0.0232465
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f12d646732bf1a0 // 7.18575e-05
-			if x[9] <= 0.266164 {
-				v = 0xbfb5bbd60483f33f // -0.0848974
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfb0af73f671e1c5) /* -0.0651772 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0x3f97cdee34fc610f) /* 0.0232465 */
 		}
+		v2 := uint64(0x3f12d646732bf1a0) /* 7.18575e-05 */
+		if x[9] <= 0.266164 {
+			v2 = uint64(0xbfb5bbd60483f33f) /* -0.0848974 */
+		}
+		v3 := v2
+		if x[0] <= 0.102818 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 135
 	if x[16] <= 0.0 {
+		v1 := uint64(0xbf9ba6698bb4d489) /* -0.027002 */
+		if x[5] <= 0.0 {
+			v1 = uint64(0xbf53828906cf520d) /* -0.00119079 */
+		}
+		v2 := uint64(0x3f71371cccbf60d3) /* 0.00420295 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0x3fb562fb77db02f0) /* 0.0835416 */
+		}
+		v3 := v2
 		if x[12] <= 0.0 {
-			v = 0xbf9ba6698bb4d489 // -0.027002
-			if x[5] <= 0.0 {
-				v = 0xbf53828906cf520d // -0.00119079
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f71371cccbf60d3 // 0.00420295
-			if x[25] <= 0.209355 {
-				v = 0x3fb562fb77db02f0 // 0.0835416
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 4.76217 {
-			v = 0xbf99f10d1df5b44d // -0.0253336
-			if x[8] <= 0.749245 {
-				v = 0x3fb53712bbc466cd // 0.0828716
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f444d85d5fe8af1 // 0.000619593
-			if x[20] <= 5.07517 {
-				v = 0x3fa2b09635610add // 0.0365035
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf99f10d1df5b44d) /* -0.0253336 */
+		if x[8] <= 0.749245 {
+			v1 = uint64(0x3fb53712bbc466cd) /* 0.0828716 */
 		}
+		v2 := uint64(0x3f444d85d5fe8af1) /* 0.000619593 */
+		if x[20] <= 5.07517 {
+			v2 = uint64(0x3fa2b09635610add) /* 0.0365035 */
+		}
+		v3 := v2
+		if x[20] <= 4.76217 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 136
 	if x[8] <= 0.375138 {
-		v = 0x3fa7eecda894df20 // 0.0467438
+		v1 := uint64(0x3fa7eecda894df20) /* 0.0467438 */
 		if x[9] <= 0.690131 {
-			v = 0xbfb31d9612fc5c07 // -0.0746702
+			v1 = uint64(0xbfb31d9612fc5c07) /* -0.0746702 */
 		}
-		z += math.Float64frombits(v)
+		z += math.Float64frombits(v1)
 	} else {
-		if x[8] <= 0.433479 {
-			v = 0x3fb9592a3dc12baf // 0.0990168
-			if x[7] <= 0.2 {
-				v = 0xbf4b3366789ebc07 // -0.000830102
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fac5e22cb062330 // 0.0554057
-			if x[4] <= 0.857143 {
-				v = 0xbf42f19d195e7e6e // -0.000578119
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fb9592a3dc12baf) /* 0.0990168 */
+		if x[7] <= 0.2 {
+			v1 = uint64(0xbf4b3366789ebc07) /* -0.000830102 */
 		}
+		v2 := uint64(0x3fac5e22cb062330) /* 0.0554057 */
+		if x[4] <= 0.857143 {
+			v2 = uint64(0xbf42f19d195e7e6e) /* -0.000578119 */
+		}
+		v3 := v2
+		if x[8] <= 0.433479 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 137
 	if x[11] <= 0.0 {
+		v1 := uint64(0xbf896114edcdce55) /* -0.0123922 */
+		if x[20] <= 5.22036 {
+			v1 = uint64(0x3f63c29a6ed6a264) /* 0.00241213 */
+		}
+		v2 := uint64(0x3f9670c7e9383d5e) /* 0.0219146 */
+		if x[19] <= 0.142857 {
+			v2 = uint64(0xbf9118c197e56473) /* -0.016696 */
+		}
+		v3 := v2
 		if x[30] <= 0.0 {
-			v = 0xbf896114edcdce55 // -0.0123922
-			if x[20] <= 5.22036 {
-				v = 0x3f63c29a6ed6a264 // 0.00241213
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f9670c7e9383d5e // 0.0219146
-			if x[19] <= 0.142857 {
-				v = 0xbf9118c197e56473 // -0.016696
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 4.64439 {
-			v = 0x3fbe62bae03b3e9a // 0.118694
-			if x[19] <= 0.142857 {
-				v = 0x3f77a65a1c5621f6 // 0.00577388
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb2e6ac71e3722b // 0.0738323
-			if x[19] <= 0.25 {
-				v = 0xbf89582b3a406dae // -0.0123752
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fbe62bae03b3e9a) /* 0.118694 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3f77a65a1c5621f6) /* 0.00577388 */
 		}
+		v2 := uint64(0x3fb2e6ac71e3722b) /* 0.0738323 */
+		if x[19] <= 0.25 {
+			v2 = uint64(0xbf89582b3a406dae) /* -0.0123752 */
+		}
+		v3 := v2
+		if x[20] <= 4.64439 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 138
 	if x[29] <= 0.884259 {
+		v1 := uint64(0xbf93f05cf4cd9cd6) /* -0.0194716 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0x3f62dc0579e7779e) /* 0.00230218 */
+		}
+		v2 := uint64(0xbf9fdccb47918f09) /* -0.0311157 */
+		if x[17] <= 0.285714 {
+			v2 = uint64(0x3fa2285305609211) /* 0.0354639 */
+		}
+		v3 := v2
 		if x[13] <= 0.0 {
-			v = 0xbf93f05cf4cd9cd6 // -0.0194716
-			if x[14] <= 0.0 {
-				v = 0x3f62dc0579e7779e // 0.00230218
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf9fdccb47918f09 // -0.0311157
-			if x[17] <= 0.285714 {
-				v = 0x3fa2285305609211 // 0.0354639
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[25] <= 0.209355 {
-			v = 0x3f8de31791ecfcee // 0.0145933
-			if x[16] <= 0.0 {
-				v = 0xbfa19c38b04ab607 // -0.034395
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa43071b7d34084 // 0.0394321
-			if x[9] <= 0.450954 {
-				v = 0xbfabf8a23dad09b9 // -0.0546313
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f8de31791ecfcee) /* 0.0145933 */
+		if x[16] <= 0.0 {
+			v1 = uint64(0xbfa19c38b04ab607) /* -0.034395 */
 		}
+		v2 := uint64(0x3fa43071b7d34084) /* 0.0394321 */
+		if x[9] <= 0.450954 {
+			v2 = uint64(0xbfabf8a23dad09b9) /* -0.0546313 */
+		}
+		v3 := v2
+		if x[25] <= 0.209355 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 139
 	if x[11] <= 0.0 {
+		v1 := uint64(0xbfb0098c70bc2abe) /* -0.0626457 */
+		if x[3] <= 0.29903 {
+			v1 = uint64(0x3f7c9b0b89a0fe12) /* 0.0069838 */
+		}
+		v2 := uint64(0x3f6923a29c779a6b) /* 0.00306875 */
+		if x[20] <= 4.54329 {
+			v2 = uint64(0xbf9138c395ec65ef) /* -0.0168181 */
+		}
+		v3 := v2
 		if x[7] <= 0.25 {
-			v = 0xbfb0098c70bc2abe // -0.0626457
-			if x[3] <= 0.29903 {
-				v = 0x3f7c9b0b89a0fe12 // 0.0069838
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f6923a29c779a6b // 0.00306875
-			if x[20] <= 4.54329 {
-				v = 0xbf9138c395ec65ef // -0.0168181
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 4.64439 {
-			v = 0x3fbc4d76ab5807ff // 0.110557
-			if x[19] <= 0.142857 {
-				v = 0x3f7a9ee7b733de54 // 0.0064992
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fb1d7038773fd28 // 0.0696871
-			if x[19] <= 0.25 {
-				v = 0xbf849c545efce599 // -0.0100638
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3fbc4d76ab5807ff) /* 0.110557 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3f7a9ee7b733de54) /* 0.0064992 */
 		}
+		v2 := uint64(0x3fb1d7038773fd28) /* 0.0696871 */
+		if x[19] <= 0.25 {
+			v2 = uint64(0xbf849c545efce599) /* -0.0100638 */
+		}
+		v3 := v2
+		if x[20] <= 4.64439 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 140
 	if x[17] <= 0.375 {
+		v1 := uint64(0xbf3f7dec0b78d16f) /* -0.000480528 */
+		if x[9] <= 0.450954 {
+			v1 = uint64(0xbf94d3b87958b172) /* -0.0203389 */
+		}
+		v2 := uint64(0xbfa0c308feac42ea) /* -0.032738 */
+		if x[20] <= 5.55683 {
+			v2 = uint64(0x3fa1d9648ac413c1) /* 0.0348617 */
+		}
+		v3 := v2
 		if x[13] <= 0.0 {
-			v = 0xbf3f7dec0b78d16f // -0.000480528
-			if x[9] <= 0.450954 {
-				v = 0xbf94d3b87958b172 // -0.0203389
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa0c308feac42ea // -0.032738
-			if x[20] <= 5.55683 {
-				v = 0x3fa1d9648ac413c1 // 0.0348617
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[2] <= 0.159505 {
-			v = 0xbf9beeb62ba097bb // -0.0272778
-			if x[4] <= 0.714286 {
-				v = 0x3f942e699fd6ca7d // 0.0197083
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fc527e52157689d // 0.16528
-			if x[20] <= 5.42935 {
-				v = 0x3f9bcbdf67034458 // 0.0271449
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf9beeb62ba097bb) /* -0.0272778 */
+		if x[4] <= 0.714286 {
+			v1 = uint64(0x3f942e699fd6ca7d) /* 0.0197083 */
 		}
+		v2 := uint64(0x3fc527e52157689d) /* 0.16528 */
+		if x[20] <= 5.42935 {
+			v2 = uint64(0x3f9bcbdf67034458) /* 0.0271449 */
+		}
+		v3 := v2
+		if x[2] <= 0.159505 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 141
 	if x[17] <= 0.708456 {
+		v1 := uint64(0xbfb06afb209d2e7a) /* -0.0641324 */
+		if x[20] <= 4.38203 {
+			v1 = uint64(0x3fb57a8e3b9785c3) /* 0.0839013 */
+		}
+		v2 := uint64(0xbf76da26fd6fd7d4) /* -0.00557914 */
+		if x[14] <= 0.0 {
+			v2 = uint64(0x3f6d61449382d430) /* 0.00358642 */
+		}
+		v3 := v2
 		if x[8] <= 0.49723 {
-			v = 0xbfb06afb209d2e7a // -0.0641324
-			if x[20] <= 4.38203 {
-				v = 0x3fb57a8e3b9785c3 // 0.0839013
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf76da26fd6fd7d4 // -0.00557914
-			if x[14] <= 0.0 {
-				v = 0x3f6d61449382d430 // 0.00358642
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[8] <= 0.92019 {
-			z += 0.189177
-		} else {
-			v = 0xbfb152a9f0ffb1fc // -0.0676676
-			if x[1] <= 0.102346 {
-				v = 0xbf3d46775daf8899 // -0.000446705
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfb152a9f0ffb1fc) /* -0.0676676 */
+		if x[1] <= 0.102346 {
+			v1 = uint64(0xbf3d46775daf8899) /* -0.000446705 */
 		}
+		v2 := v1
+		if x[8] <= 0.92019 {
+			v2 = uint64(0x3fc836f3b213e3e3) /* 0.189177 */
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 142
 	if x[11] <= 0.0 {
+		v1 := uint64(0xbfb06bacf7446f9c) /* -0.064143 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0x3f981ad7f29abcaf) /* 0.0235399 */
+		}
+		v2 := uint64(0xbf557379f5397d7a) /* -0.00130927 */
+		if x[9] <= 0.266164 {
+			v2 = uint64(0xbfb5314445aa2e3c) /* -0.082783 */
+		}
+		v3 := v2
 		if x[0] <= 0.102818 {
-			v = 0xbfb06bacf7446f9c // -0.064143
-			if x[21] <= 0.0 {
-				v = 0x3f981ad7f29abcaf // 0.0235399
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf557379f5397d7a // -0.00130927
-			if x[9] <= 0.266164 {
-				v = 0xbfb5314445aa2e3c // -0.082783
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[9] <= 0.450954 {
-			z += -0.0682332
-		} else {
-			v = 0x3f68b2df0ff062ff // 0.00301498
-			if x[0] <= 0.275178 {
-				v = 0x3fbda1b9f98b71b9 // 0.115749
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f68b2df0ff062ff) /* 0.00301498 */
+		if x[0] <= 0.275178 {
+			v1 = uint64(0x3fbda1b9f98b71b9) /* 0.115749 */
 		}
+		v2 := v1
+		if x[9] <= 0.450954 {
+			v2 = uint64(0xbfb177bb22805d88) /* -0.0682332 */
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 143
 	if x[25] <= 0.141482 {
+		v1 := uint64(0x3f81079b54daa2ce) /* 0.00831529 */
+		if x[1] <= 0.193392 {
+			v1 = uint64(0xbf97589efd86a8fc) /* -0.022799 */
+		}
+		v2 := uint64(0xbf94572d0d7f4484) /* -0.0198638 */
+		if x[23] <= 0.148419 {
+			v2 = uint64(0x3fb9b4edb2f661f2) /* 0.100417 */
+		}
+		v3 := v2
 		if x[2] <= 0.159505 {
-			v = 0x3f81079b54daa2ce // 0.00831529
-			if x[1] <= 0.193392 {
-				v = 0xbf97589efd86a8fc // -0.022799
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf94572d0d7f4484 // -0.0198638
-			if x[23] <= 0.148419 {
-				v = 0x3fb9b4edb2f661f2 // 0.100417
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[14] <= 0.0 {
-			v = 0x3f96ff3ade225fa6 // 0.022458
-			if x[15] <= 0.857143 {
-				v = 0xbf828af0b45d9531 // -0.00905407
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfab9f23465625a7 // -0.0539485
-			if x[20] <= 5.3845 {
-				v = 0xbf6fc0f04aab49f0 // -0.00387618
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f96ff3ade225fa6) /* 0.022458 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0xbf828af0b45d9531) /* -0.00905407 */
 		}
+		v2 := uint64(0xbfab9f23465625a7) /* -0.0539485 */
+		if x[20] <= 5.3845 {
+			v2 = uint64(0xbf6fc0f04aab49f0) /* -0.00387618 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 144
 	if x[12] <= 0.0 {
-		if x[16] <= 0.0 {
-			v = 0xbf8ee1e562c5c7f6 // -0.0150793
-			if x[28] <= 0.130179 {
-				v = 0x3f99a6c27708751a // 0.0250502
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f92e19835ec4b17 // 0.0184387
-			if x[5] <= 0.0 {
-				v = 0xbf73e0096a8ce6ae // -0.00485233
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf8ee1e562c5c7f6) /* -0.0150793 */
+		if x[28] <= 0.130179 {
+			v1 = uint64(0x3f99a6c27708751a) /* 0.0250502 */
 		}
+		v2 := uint64(0x3f92e19835ec4b17) /* 0.0184387 */
+		if x[5] <= 0.0 {
+			v2 = uint64(0xbf73e0096a8ce6ae) /* -0.00485233 */
+		}
+		v3 := v2
+		if x[16] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[16] <= 0.0 {
-			v = 0x3f7709fa54c55433 // 0.00562475
-			if x[25] <= 0.209355 {
-				v = 0x3fb3c5adf49a7130 // 0.0772351
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa0c71278a8884a // -0.0327688
-			if x[3] <= 0.180106 {
-				v = 0x3fbab0fadf2ecf20 // 0.104263
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f7709fa54c55433) /* 0.00562475 */
+		if x[25] <= 0.209355 {
+			v1 = uint64(0x3fb3c5adf49a7130) /* 0.0772351 */
 		}
+		v2 := uint64(0xbfa0c71278a8884a) /* -0.0327688 */
+		if x[3] <= 0.180106 {
+			v2 = uint64(0x3fbab0fadf2ecf20) /* 0.104263 */
+		}
+		v3 := v2
+		if x[16] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 145
 	if x[17] <= 0.708456 {
+		v1 := uint64(0xbfac13afe02cfbe2) /* -0.0548377 */
+		if x[20] <= 4.38203 {
+			v1 = uint64(0x3fb548909289dae0) /* 0.0831385 */
+		}
+		v2 := uint64(0x3f87b6e3567c0d98) /* 0.0115793 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0xbf55baa75b4e2f63) /* -0.00132624 */
+		}
+		v3 := v2
 		if x[8] <= 0.574232 {
-			v = 0xbfac13afe02cfbe2 // -0.0548377
-			if x[20] <= 4.38203 {
-				v = 0x3fb548909289dae0 // 0.0831385
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3f87b6e3567c0d98 // 0.0115793
-			if x[27] <= 0.0 {
-				v = 0xbf55baa75b4e2f63 // -0.00132624
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[8] <= 0.92019 {
-			z += 0.16098
-		} else {
-			v = 0xbfb0e6e57cc6fafc // -0.0660232
-			if x[0] <= 0.118769 {
-				v = 0xbf3c045c49f1aa6c // -0.000427506
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbfb0e6e57cc6fafc) /* -0.0660232 */
+		if x[0] <= 0.118769 {
+			v1 = uint64(0xbf3c045c49f1aa6c) /* -0.000427506 */
 		}
+		v2 := v1
+		if x[8] <= 0.92019 {
+			v2 = uint64(0x3fc49afe1da7b0b4) /* 0.16098 */
+		}
+		z += math.Float64frombits(v2)
 	}
 	// tree 146
 	if x[28] <= 0.289569 {
+		v1 := uint64(0x3fb0fbc507dc6d54) /* 0.0663417 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0x3f79148e826448d5) /* 0.00612312 */
+		}
+		v2 := uint64(0xbfa8199fe43675de) /* -0.0470705 */
+		if x[24] <= 0.299587 {
+			v2 = uint64(0x3f7a901409cd334f) /* 0.00648506 */
+		}
+		v3 := v2
 		if x[17] <= 0.25 {
-			v = 0x3fb0fbc507dc6d54 // 0.0663417
-			if x[26] <= 0.283408 {
-				v = 0x3f79148e826448d5 // 0.00612312
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbfa8199fe43675de // -0.0470705
-			if x[24] <= 0.299587 {
-				v = 0x3f7a901409cd334f // 0.00648506
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[15] <= 0.956522 {
-			v = 0x3f95cb867bafa3c7 // 0.0212842
-			if x[17] <= 0.25 {
-				v = 0xbf776c9e0df286f1 // -0.00571882
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf94848d98da56f9 // -0.0200369
-			if x[20] <= 5.4848 {
-				v = 0xbfb592981d98973b // -0.0842681
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f95cb867bafa3c7) /* 0.0212842 */
+		if x[17] <= 0.25 {
+			v1 = uint64(0xbf776c9e0df286f1) /* -0.00571882 */
 		}
+		v2 := uint64(0xbf94848d98da56f9) /* -0.0200369 */
+		if x[20] <= 5.4848 {
+			v2 = uint64(0xbfb592981d98973b) /* -0.0842681 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 147
 	if x[20] <= 2.99573 {
 		z += -0.0558652
 	} else {
-		if x[29] <= 0.884259 {
-			v = 0xbf79d69ddbf3864a // -0.00630819
-			if x[0] <= 0.275178 {
-				v = 0x3f7678eda78dce09 // 0.00548642
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf97df563c4cb769 // -0.0233129
-			if x[26] <= 0.382336 {
-				v = 0x3f934fccc6ed8fbb // 0.0188591
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf79d69ddbf3864a) /* -0.00630819 */
+		if x[0] <= 0.275178 {
+			v1 = uint64(0x3f7678eda78dce09) /* 0.00548642 */
 		}
+		v2 := uint64(0xbf97df563c4cb769) /* -0.0233129 */
+		if x[26] <= 0.382336 {
+			v2 = uint64(0x3f934fccc6ed8fbb) /* 0.0188591 */
+		}
+		v3 := v2
+		if x[29] <= 0.884259 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 148
 	if x[11] <= 0.0 {
+		v1 := uint64(0xbf84de7139feff4f) /* -0.0101899 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0x3f70bae5ef888e84) /* 0.00408449 */
+		}
+		v2 := uint64(0x3fa94bd91c666814) /* 0.0494068 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0x3f59f3915cb435fd) /* 0.00158395 */
+		}
+		v3 := v2
 		if x[30] <= 0.0 {
-			v = 0xbf84de7139feff4f // -0.0101899
-			if x[15] <= 0.857143 {
-				v = 0x3f70bae5ef888e84 // 0.00408449
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa94bd91c666814 // 0.0494068
-			if x[21] <= 0.0 {
-				v = 0x3f59f3915cb435fd // 0.00158395
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[20] <= 4.64439 {
-			v = 0x3f7c770ed52ff2b7 // 0.00694948
-			if x[26] <= 0.236148 {
-				v = 0x3fbaa7bd48cb4aed // 0.104122
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0x3fa1b6f26ff484a2 // 0.0345989
-			if x[20] <= 5.42935 {
-				v = 0xbf9948cea5eae0b4 // -0.0246918
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0x3f7c770ed52ff2b7) /* 0.00694948 */
+		if x[26] <= 0.236148 {
+			v1 = uint64(0x3fbaa7bd48cb4aed) /* 0.104122 */
 		}
+		v2 := uint64(0x3fa1b6f26ff484a2) /* 0.0345989 */
+		if x[20] <= 5.42935 {
+			v2 = uint64(0xbf9948cea5eae0b4) /* -0.0246918 */
+		}
+		v3 := v2
+		if x[20] <= 4.64439 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	// tree 149
 	if x[20] <= 3.93183 {
+		v1 := uint64(0x3fc56ca46e08f217) /* 0.167378 */
+		if x[25] <= 0.0781728 {
+			v1 = uint64(0xbfadec8e333409f3) /* -0.0584454 */
+		}
+		v2 := uint64(0xbf89b1fab96f21f7) /* -0.0125465 */
+		if x[14] <= 0.0 {
+			v2 = uint64(0xbfb66a2e7203529b) /* -0.0875577 */
+		}
+		v3 := v2
 		if x[9] <= 0.400246 {
-			v = 0x3fc56ca46e08f217 // 0.167378
-			if x[25] <= 0.0781728 {
-				v = 0xbfadec8e333409f3 // -0.0584454
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf89b1fab96f21f7 // -0.0125465
-			if x[14] <= 0.0 {
-				v = 0xbfb66a2e7203529b // -0.0875577
-			}
-			z += math.Float64frombits(v)
+			v3 = v1
 		}
+		z += math.Float64frombits(v3)
 	} else {
-		if x[12] <= 0.0 {
-			v = 0xbf8433a51e072711 // -0.00986413
-			if x[14] <= 0.0 {
-				v = 0x3f687353dfa61858 // 0.00298468
-			}
-			z += math.Float64frombits(v)
-		} else {
-			v = 0xbf8564d13af096d6 // -0.0104462
-			if x[16] <= 0.0 {
-				v = 0x3fa8665096f148ad // 0.0476556
-			}
-			z += math.Float64frombits(v)
+		v1 := uint64(0xbf8433a51e072711) /* -0.00986413 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0x3f687353dfa61858) /* 0.00298468 */
 		}
+		v2 := uint64(0xbf8564d13af096d6) /* -0.0104462 */
+		if x[16] <= 0.0 {
+			v2 = uint64(0x3fa8665096f148ad) /* 0.0476556 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
 	}
 	return z
 }

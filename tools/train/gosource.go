@@ -67,12 +67,13 @@ func hasLogOdds(m *answer.Model) bool { return len(m.Trees) > 0 && len(m.Weights
 // code: each split an if statement of its own, which the processor
 // predicts by its own history, where walking the trees as data sends
 // every split through one branch that it mostly mispredicts (2.4 times
-// the time, 960 ns a candidate against 400). A split between two leaves
-// picks one of their values' bits without a branch (a conditional move):
-// the last split of a path is the least predictable, and this made the
-// trees 1.6 times faster again (240 ns); without branches at all they
-// were slower than as data. The sum is the bias, then each tree's leaf
-// in the trees' order, as Model.Prob adds them.
+// the time, 960 ns a candidate against 400). The last two levels of
+// splits above the leaves, the least predictable, pick their leaf's bits
+// without branches (conditional moves): 1.6 times faster again with one
+// level (240 ns), 1.2 times more with two (195 ns); with none of the
+// splits a branch, the trees were slower than as data. The sum is the
+// bias, then each tree's leaf in the trees' order, as Model.Prob adds
+// them.
 func writeLogOdds(b *bytes.Buffer, m *answer.Model) {
 	b.WriteString("\n// builtinLogOdds is builtinModel's log-odds for the features x, as\n")
 	b.WriteString("// Model.Prob sums them, its trees written out as code; nil for a model\n")
@@ -81,28 +82,55 @@ func writeLogOdds(b *bytes.Buffer, m *answer.Model) {
 		b.WriteString("var builtinLogOdds func(x []float64) float64\n")
 		return
 	}
-	fmt.Fprintf(b, "var builtinLogOdds = func(x []float64) float64 {\nx = x[:%d]\nz := %s\nvar v uint64 // a leaf's bits\n", len(m.Features), goFloat(m.Bias))
-	var node func(t answer.Tree, i int)
-	node = func(t answer.Tree, i int) {
+	fmt.Fprintf(b, "var builtinLogOdds = func(x []float64) float64 {\nx = x[:%d]\nz := %s\n", len(m.Features), goFloat(m.Bias))
+	var height func(t answer.Tree, i int) int
+	height = func(t answer.Tree, i int) int {
+		if n := t[i]; n.Feature >= 0 {
+			return 1 + max(height(t, n.Left), height(t, n.Right))
+		}
+		return 0
+	}
+	// pick writes the choice of a subtree's leaf as conditional moves
+	// into variables v1, v2 … and returns what holds its bits.
+	var pick func(t answer.Tree, i int, v *int) string
+	pick = func(t answer.Tree, i int, v *int) string {
 		n := t[i]
 		if n.Feature < 0 {
+			return fmt.Sprintf("uint64(%#x) /* %s */", math.Float64bits(n.Value), goFloat(n.Value))
+		}
+		l, r := pick(t, n.Left, v), pick(t, n.Right, v)
+		*v++
+		fmt.Fprintf(b, "v%d := %s\nif x[%d] <= %s {\nv%d = %s\n}\n", *v, r, n.Feature, goFloat(n.Threshold), *v, l)
+		return fmt.Sprintf("v%d", *v)
+	}
+	// node writes subtree i; the variables of a pick at a tree's root
+	// need a block of their own.
+	var node func(t answer.Tree, i int, root bool)
+	node = func(t answer.Tree, i int, root bool) {
+		n := t[i]
+		switch {
+		case n.Feature < 0:
 			fmt.Fprintf(b, "z += %s\n", goFloat(n.Value))
-			return
+		case height(t, i) <= 2:
+			if root {
+				b.WriteString("{\n")
+			}
+			var v int
+			fmt.Fprintf(b, "z += math.Float64frombits(%s)\n", pick(t, i, &v))
+			if root {
+				b.WriteString("}\n")
+			}
+		default:
+			fmt.Fprintf(b, "if x[%d] <= %s {\n", n.Feature, goFloat(n.Threshold))
+			node(t, n.Left, false)
+			b.WriteString("} else {\n")
+			node(t, n.Right, false)
+			b.WriteString("}\n")
 		}
-		if l, r := t[n.Left], t[n.Right]; l.Feature < 0 && r.Feature < 0 {
-			fmt.Fprintf(b, "v = %#x // %s\nif x[%d] <= %s {\nv = %#x // %s\n}\nz += math.Float64frombits(v)\n",
-				math.Float64bits(r.Value), goFloat(r.Value), n.Feature, goFloat(n.Threshold), math.Float64bits(l.Value), goFloat(l.Value))
-			return
-		}
-		fmt.Fprintf(b, "if x[%d] <= %s {\n", n.Feature, goFloat(n.Threshold))
-		node(t, n.Left)
-		b.WriteString("} else {\n")
-		node(t, n.Right)
-		b.WriteString("}\n")
 	}
 	for i, t := range m.Trees {
 		fmt.Fprintf(b, "// tree %d\n", i)
-		node(t, 0)
+		node(t, 0, true)
 	}
 	b.WriteString("return z\n}\n")
 }
