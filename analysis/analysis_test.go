@@ -210,3 +210,16 @@ func TestForeignCountsAsTables(t *testing.T) {
 		}
 	}
 }
+
+// The shortcuts for Russian letters say what the Unicode tables say,
+// over the whole Cyrillic block and a little beyond.
+func TestRussianShortcuts(t *testing.T) {
+	for r := rune(0x380); r < 0x530; r++ {
+		if got, want := toLower(r), unicode.ToLower(r); got != want {
+			t.Errorf("toLower(%q) = %q, want %q", r, got, want)
+		}
+		if letter, upper := russianLetter(r); letter && (!unicode.IsLetter(r) || upper != unicode.IsUpper(r)) {
+			t.Errorf("russianLetter(%q) = %v, %v; the tables say letter %v, upper %v", r, letter, upper, unicode.IsLetter(r), unicode.IsUpper(r))
+		}
+	}
+}

@@ -420,9 +420,35 @@ func lowerRunes(w string) string {
 		if r == '’' {
 			r = '\''
 		}
-		b = utf8.AppendRune(b, unicode.ToLower(r))
+		b = utf8.AppendRune(b, toLower(r))
 	}
 	return string(b)
+}
+
+// toLower is unicode.ToLower, Russian's capitals lowered without the
+// tables.
+func toLower(r rune) rune {
+	switch {
+	case 'А' <= r && r <= 'Я':
+		return r + 'а' - 'А'
+	case r == 'Ё':
+		return 'ё'
+	case 'а' <= r && r <= 'я', r == 'ё':
+		return r
+	}
+	return unicode.ToLower(r)
+}
+
+// russianLetter reports whether r is one of Russian's 66 letters, which
+// unicode.IsLetter would find in its tables; upper tells a capital.
+func russianLetter(r rune) (letter, upper bool) {
+	switch {
+	case 'А' <= r && r <= 'Я', r == 'Ё':
+		return true, true
+	case 'а' <= r && r <= 'я', r == 'ё':
+		return true, false
+	}
+	return false, false
 }
 
 // ForEachWordCase calls fn with each word of text as written (the words
@@ -433,13 +459,22 @@ func ForEachWordCase(text string, fn func(w string, capital bool)) {
 		if start >= 0 {
 			w := text[start:end]
 			r, _ := utf8.DecodeRuneInString(w)
-			fn(w, unicode.IsUpper(r))
+			upper := false
+			if letter, up := russianLetter(r); letter {
+				upper = up
+			} else {
+				upper = unicode.IsUpper(r)
+			}
+			fn(w, upper)
 			start = -1
 		}
 	}
 	for i, r := range text {
+		// Russian letters are found without the Unicode tables (ASCII
+		// has its own shortcut in them).
+		letter, _ := russianLetter(r)
 		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case letter || unicode.IsLetter(r) || unicode.IsDigit(r):
 			if start < 0 {
 				start = i
 			}
