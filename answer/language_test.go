@@ -37,7 +37,7 @@ func TestScriptAndNote(t *testing.T) {
 
 // Script's shortcut for ASCII counts what its general case would.
 func TestScriptASCII(t *testing.T) {
-	for _, r := range []rune("АЯаяЁё") {
+	for _, r := range "АЯаяЁё" {
 		if got := Script(string(r)); got != "cyrillic" {
 			t.Errorf("Script(%q) = %q", r, got)
 		}
