@@ -183,15 +183,13 @@ func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage, script str
 	defer f.release()
 	cands := f.candidates(ps)
 	m := e.model()
-	probs := slices.Grow(f.probs[:0], len(cands))[:len(cands)]
-	f.probs = probs
-	for i, c := range cands {
-		probs[i] = m.Prob(c.x)
-	}
 	threshold := m.ThresholdFor(q.Foreign)
 	if e.Tuning.MinConfidence > 0 {
 		threshold = e.Tuning.MinConfidence
 	}
+	probs := slices.Grow(f.probs[:0], len(cands))[:len(cands)]
+	f.probs = probs
+	m.probs(cands, probs, threshold)
 	// Two candidates overlap when they share bytes, or when they are the
 	// same words in two places (a document that repeats a sentence, a
 	// file copied into another): quoting both would say nothing new.

@@ -108,6 +108,41 @@ func (m *Model) Prob(x []float64) float64 {
 	return 1 / (1 + math.Exp(-z))
 }
 
+// probs sets out[i] to what Choose needs of candidate i's probability
+// for a threshold: Prob exactly for every candidate that could be quoted
+// or is the most probable, and 0 for the others, which can be neither
+// (their probabilities are below the threshold and the best's). Most
+// candidates of an answer are such, and the exponential was a sixtieth
+// of an answer.
+func (m *Model) probs(cands []candidate, out []float64, threshold float64) {
+	if m != &builtinModel || builtinLogOdds == nil {
+		for i, c := range cands {
+			out[i] = m.Prob(c.x)
+		}
+		return
+	}
+	best := math.Inf(-1)
+	for i, c := range cands {
+		out[i] = builtinLogOdds(c.x) // log-odds first
+		if out[i] > best {
+			best = out[i]
+		}
+	}
+	// Below cut, a candidate's log-odds are short of both the
+	// threshold's and the best's by far more than rounding could make up
+	// (1e-9 against 1e-16): its probability is below the threshold and
+	// below the best's, which is computed, as is every probability that
+	// could reach the threshold.
+	cut := min(math.Log(threshold/(1-threshold)), best) - 1e-9
+	for i, z := range out {
+		if z < cut {
+			out[i] = 0
+		} else {
+			out[i] = 1 / (1 + math.Exp(-z))
+		}
+	}
+}
+
 // Tree is a regression tree over the features, its root first.
 type Tree []Node
 
