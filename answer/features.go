@@ -359,10 +359,11 @@ func (f *questionFacts) sentenceFeatures(x []float64, present []uint64, s *sente
 	clear(tf)
 	clear(present)
 	hits := f.hits[:0]
-	for p, t := range s.seq {
-		if !hasSig(&f.sigSet, s.sigs[p]) {
-			continue // most of a sentence's terms
+	for p, sig := range s.sigs {
+		if !hasSig(&f.sigSet, sig) {
+			continue // most of a sentence's terms, never read
 		}
+		t := s.seq[p]
 		h := hit{pos: p, key: -1}
 		for i, kt := range f.keys {
 			for j, kt2 := range kt.Terms {

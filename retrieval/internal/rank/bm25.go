@@ -483,14 +483,13 @@ func (ix *KeywordIndex) search(terms []WeightedTerm, n int, ordered bool) []Scor
 		q    int     // position among the query's distinct terms
 	}
 	cs := make([]cursor, 0, len(terms))
-	seen := make(map[string]bool, len(terms))
+	seen := newTermSet(len(terms))
 	total := 0
 	for _, wt := range terms {
 		t := wt.Term
-		if seen[t] {
+		if seen.add(t) {
 			continue
 		}
-		seen[t] = true
 		tp := ix.Terms[t]
 		if tp == nil {
 			continue
@@ -647,6 +646,36 @@ func (h scoreHeap) down(i int) {
 	}
 }
 
+// termSet is the set of a query's terms seen so far: a list for the
+// usual few, searched in turn, where a map was made for each search.
+type termSet struct {
+	list []string
+	m    map[string]bool
+}
+
+func newTermSet(n int) termSet {
+	if n > 32 {
+		return termSet{m: make(map[string]bool, n)}
+	}
+	return termSet{list: make([]string, 0, n)}
+}
+
+// add adds t and reports whether it was there already.
+func (s *termSet) add(t string) bool {
+	if s.m != nil {
+		if s.m[t] {
+			return true
+		}
+		s.m[t] = true
+		return false
+	}
+	if slices.Contains(s.list, t) {
+		return true
+	}
+	s.list = append(s.list, t)
+	return false
+}
+
 // seek advances ps to its first posting at or after chunk c: galloping,
 // then a binary search, since a non-essential term is consulted for few
 // of its postings.
@@ -675,13 +704,12 @@ func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int, ordered bo
 	scores := *acc
 	var touched []int32
 	k1 := ix.params.K1
-	seen := make(map[string]bool, len(terms))
+	seen := newTermSet(len(terms))
 	for _, wt := range terms {
 		t := wt.Term
-		if seen[t] {
+		if seen.add(t) {
 			continue
 		}
-		seen[t] = true
 		tp := ix.Terms[t]
 		if tp == nil {
 			continue
