@@ -223,3 +223,22 @@ func TestRussianShortcuts(t *testing.T) {
 		}
 	}
 }
+
+// ForEachSoundKey gives the keys of Transliterations, in their order.
+func FuzzForEachSoundKey(f *testing.F) {
+	for _, w := range []string{"пэнтерс", "хубилай", "гарвард", "джаред", "щукин", "ъ", "хгх", "a1б", "ёжик", "щщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщ"} {
+		f.Add(w)
+	}
+	f.Fuzz(func(t *testing.T, w string) {
+		var want, got []string
+		for _, l := range Transliterations(w) {
+			if k := SoundKey(l); k != "" {
+				want = append(want, k)
+			}
+		}
+		ForEachSoundKey(w, func(k []byte) { got = append(got, string(k)) })
+		if !slices.Equal(got, want) {
+			t.Fatalf("ForEachSoundKey(%q) = %q, Transliterations' keys %q", w, got, want)
+		}
+	})
+}

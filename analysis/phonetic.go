@@ -40,8 +40,16 @@ func Transliterations(w string) []string {
 
 // transliterate spells w with g and kh for г and х.
 func transliterate(w, g, kh string) string {
-	var b strings.Builder
-	b.Grow(len(w)) // two bytes a Cyrillic letter, one or two Latin ones
+	b, ok := appendTransliteration(make([]byte, 0, len(w)), w, g, kh)
+	if !ok {
+		return ""
+	}
+	return string(b)
+}
+
+// appendTransliteration appends w spelt with g and kh for г and х to
+// dst; false when w holds a letter translit does not know.
+func appendTransliteration(dst []byte, w, g, kh string) ([]byte, bool) {
 	for _, r := range w {
 		l, ok := translit[r]
 		switch r {
@@ -52,14 +60,14 @@ func transliterate(w, g, kh string) string {
 		}
 		if !ok {
 			if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
-				b.WriteRune(r)
+				dst = append(dst, byte(r))
 				continue
 			}
-			return ""
+			return dst, false
 		}
-		b.WriteString(l)
+		dst = append(dst, l...)
 	}
-	return b.String()
+	return dst, true
 }
 
 // SoundKey reduces a lower-case Latin word to its consonants in order, the
@@ -68,6 +76,12 @@ func transliterate(w, g, kh string) string {
 // vowel, which stays as "a". Keys shorter than three letters say too
 // little and are "".
 func SoundKey(w string) string {
+	var buf [32]byte
+	return string(appendSoundKey(buf[:0], w))
+}
+
+// appendSoundKey appends w's SoundKey to dst (nothing for "").
+func appendSoundKey[S string | []byte](dst []byte, w S) []byte {
 	// A rule is tried only when w holds all its letters: a Russian word's
 	// transliterations are keyed eight times over, and thirteen searches
 	// of each were most of a Russian question's sound lookup.
@@ -75,7 +89,7 @@ func SoundKey(w string) string {
 	// rather than in a new string each rule that applies.
 	var bufA, bufB [64]byte
 	cur, next := append(bufA[:0], w...), bufB[:0]
-	have := letters(w)
+	have := letters(cur)
 	for _, r := range soundRules {
 		if r.letters&^have != 0 || !bytes.Contains(cur, r.from) {
 			continue
@@ -84,8 +98,8 @@ func SoundKey(w string) string {
 		cur, next = next, cur
 		have = letters(cur)
 	}
-	var buf [32]byte
-	b := buf[:0]
+	start := len(dst)
+	b := dst
 	for i := 0; i < len(cur); i++ {
 		c := cur[i]
 		switch c {
@@ -107,17 +121,39 @@ func SoundKey(w string) string {
 		case vowel, c == 'h' && i > 0:
 			continue
 		case c < 'a' || c > 'z':
-			return ""
+			return dst
 		}
-		if len(b) > 0 && b[len(b)-1] == c {
+		if len(b) > start && b[len(b)-1] == c {
 			continue
 		}
 		b = append(b, c)
 	}
-	if len(b) < 3 {
-		return ""
+	if len(b)-start < 3 {
+		return dst
 	}
-	return string(b)
+	return b
+}
+
+// ForEachSoundKey calls fn with the SoundKey of each of a lower-case
+// Cyrillic word's Transliterations, in their order, but the empty ones,
+// on the stack: fn must not keep the key.
+func ForEachSoundKey(w string, fn func(key []byte)) {
+	for _, g := range [...]string{"g", "h"} {
+		for _, kh := range [...]string{"kh", "k"} {
+			if g == "h" && !strings.ContainsRune(w, 'г') || kh == "k" && !strings.ContainsRune(w, 'х') {
+				continue
+			}
+			var lbuf [64]byte
+			l, ok := appendTransliteration(lbuf[:0], w, g, kh)
+			if !ok || len(l) == 0 {
+				continue
+			}
+			var kbuf [32]byte
+			if k := appendSoundKey(kbuf[:0], l); len(k) > 0 {
+				fn(k)
+			}
+		}
+	}
 }
 
 // soundRules are SoundKey's spellings of one sound, replaced in this
