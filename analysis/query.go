@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"sync"
@@ -335,13 +336,14 @@ var wantsByWord = sync.OnceValue(func() map[string][]wantPhrase {
 // it, so the words are looked up one by one: searching the question for
 // each of the sixty phrases in turn was a twentieth of an answer.
 func wants(q string) Want {
-	l := paddedWords(q)
+	var buf [256]byte // most questions' padded words, on the stack
+	l := appendPaddedWords(buf[:0], q)
 	byWord := wantsByWord()
 	best := len(wantPhrases)
 	for i := 1; i < len(l); {
-		end := i + strings.IndexByte(l[i:], ' ')
-		for _, p := range byWord[l[i:end]] {
-			if p.kind < best && strings.HasPrefix(l[i:], p.phrase) && i+len(p.phrase) < len(l) && l[i+len(p.phrase)] == ' ' {
+		end := i + bytes.IndexByte(l[i:], ' ')
+		for _, p := range byWord[string(l[i:end])] {
+			if n := len(p.phrase); p.kind < best && i+n < len(l) && string(l[i:i+n]) == p.phrase && l[i+n] == ' ' {
 				best = p.kind
 			}
 		}
@@ -371,9 +373,12 @@ func hasWords(l, p string) bool {
 
 // paddedWords is a question's words, lower-cased, each between spaces:
 // " when did the sco agreement come into effect ".
-func paddedWords(q string) string {
-	b := make([]byte, 1, len(q)+2)
-	b[0] = ' '
+func paddedWords(q string) string { return string(appendPaddedWords(nil, q)) }
+
+// appendPaddedWords appends paddedWords(q) to b.
+func appendPaddedWords(b []byte, q string) []byte {
+	start := len(b)
+	b = append(b, ' ')
 	inWord := false
 	for _, r := range q {
 		var word bool
@@ -395,10 +400,10 @@ func paddedWords(q string) string {
 			inWord = false
 		}
 	}
-	if inWord || len(b) == 1 {
+	if inWord || len(b) == start+1 {
 		b = append(b, ' ')
 	}
-	return string(b)
+	return b
 }
 
 // Lower lower-cases a word, with the typographic apostrophe (’) as the
