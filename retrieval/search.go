@@ -187,7 +187,10 @@ func (l *localRanker) rank(ctx context.Context, ix *Index, q analysis.Query, can
 		// An embedding service that is down must not stop answers: the
 		// question is ranked by keywords alone (which decide most of the
 		// ranking anyway), after a short wait at most.
-		ectx, cancel := context.WithTimeout(ctx, queryEmbedTimeout)
+		ectx, cancel := ctx, context.CancelFunc(func() {})
+		if !ix.cfg.Embedder.Local {
+			ectx, cancel = context.WithTimeout(ctx, queryEmbedTimeout)
+		}
 		qv, err := ix.cfg.Embedder.Embed(ectx, query)
 		cancel()
 		if err != nil {
