@@ -212,7 +212,7 @@ func (l *localRanker) rank(ctx context.Context, ix *Index, q analysis.Query, can
 			return rank.FuseCandidates(kw, vec, ix.cfg.Fusion, need), nil
 		case weighted:
 			// Weighted fusion reads the vector ranking as a set too.
-			vec = l.flat.SearchByChunk(rank.Normalize(qv), candidates)
+			return rank.FuseNearest(kw, l.flat, rank.Normalize(qv), candidates, ix.cfg.Fusion, need), nil
 		default:
 			vec = l.flat.Search(rank.Normalize(qv), candidates)
 		}

@@ -80,6 +80,24 @@ func Fuse(kw, vec []Scored, f Fusion, n int) []Scored {
 
 func byChunk(a, b Scored) int { return cmp.Compare(a.Chunk, b.Chunk) }
 
+// FuseNearest is weighted fusion (f's method must be FusionWeighted) of
+// the keyword ranking kw, in any order, with fv's SearchByChunk(q,
+// candidates), found in pooled memory: Fuse(kw, that, f, n), or kw's n
+// best when no chunk has a vector. A small collection's every score was
+// a new list each question.
+func FuseNearest(kw []Scored, fv *FlatVectors, q []float32, candidates int, f Fusion, n int) []Scored {
+	scratch := getScratch(0)
+	defer putScratch(scratch)
+	vec := fv.searchByChunk(*scratch, q, candidates)
+	if cap(vec) > cap(*scratch) && cap(vec) <= 1<<12 {
+		*scratch = vec[:0] // grown: keep the larger list
+	}
+	if len(vec) == 0 {
+		return SelectBest(kw, n)
+	}
+	return Fuse(kw, vec, f, n)
+}
+
 // scratches are lists a search works in and drops before it returns
 // (Fuse's contributions by chunk, SearchByChunk's scores to select
 // from): a few kilobytes a question, most of what ranking allocated.

@@ -209,6 +209,12 @@ func (fv *FlatVectors) Search(q []float32, n int) []Scored {
 // by chunk, were a tenth of such a search. Larger collections are
 // Search's, sorted by chunk.
 func (fv *FlatVectors) SearchByChunk(q []float32, n int) []Scored {
+	return fv.searchByChunk(nil, q, n)
+}
+
+// searchByChunk is SearchByChunk, the scores of a small collection
+// appended to dst.
+func (fv *FlatVectors) searchByChunk(dst []Scored, q []float32, n int) []Scored {
 	rows := len(fv.Valid)
 	if rows > 4*n || runtime.GOMAXPROCS(0) > 1 && rows >= 2*4096 {
 		s := fv.Search(q, n)
@@ -218,7 +224,7 @@ func (fv *FlatVectors) SearchByChunk(q []float32, n int) []Scored {
 	if fv.Dim == 0 || len(q) != fv.Dim || n <= 0 || rows == 0 {
 		return nil
 	}
-	all := make([]Scored, 0, rows)
+	all := slices.Grow(dst[:0], rows)
 	for i := range rows {
 		if fv.Valid[i] {
 			all = append(all, Scored{Chunk: i, Score: float64(dot(q, fv.data[i*fv.Dim:(i+1)*fv.Dim]))})

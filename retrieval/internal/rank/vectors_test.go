@@ -211,8 +211,26 @@ func TestSearchByChunkIsSearch(t *testing.T) {
 				if got := Fuse(kw, got, f, 20); !slices.Equal(got, fused) {
 					t.Fatalf("rows %d, n=%d: fused %v, from Search %v", rows, n, got, fused)
 				}
+				// FuseNearest, the keyword ranking in chunk order.
+				byChunkKW := slices.Clone(kw)
+				slices.SortFunc(byChunkKW, byChunk)
+				if got := FuseNearest(byChunkKW, fv, q, n, f, 20); !slices.Equal(got, fused) {
+					t.Fatalf("rows %d, n=%d: FuseNearest %v, from Search %v", rows, n, got, fused)
+				}
 			}
 		}
+	}
+}
+
+// FuseNearest over a collection without vectors is the keyword ranking's
+// best, as Fuse gives them with no vector ranking.
+func TestFuseNearestWithoutVectors(t *testing.T) {
+	kw := []Scored{{Chunk: 4, Score: 1}, {Chunk: 1, Score: 3}, {Chunk: 7, Score: 3}, {Chunk: 2, Score: 2}}
+	fv := &FlatVectors{Valid: make([]bool, 10)}
+	q := []float32{1, 0}
+	want := Fuse(sortedBest(slices.Clone(kw)), nil, DefaultFusion, 3)
+	if got := FuseNearest(slices.Clone(kw), fv, q, 100, DefaultFusion, 3); !slices.Equal(got, want) {
+		t.Fatalf("FuseNearest = %v, want %v", got, want)
 	}
 }
 
