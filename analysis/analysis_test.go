@@ -2,7 +2,9 @@ package analysis
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestSoundKey(t *testing.T) {
@@ -131,4 +133,112 @@ func TestRussianNotNumerals(t *testing.T) {
 			}
 		}
 	}
+}
+
+// soundKeyBefore is SoundKey as it was, every rule tried on every word.
+func soundKeyBefore(w string) string {
+	for _, r := range [...][2]string{{"shch", "s"}, {"dzh", "j"}, {"zh", "j"}, {"kh", "h"}, {"ch", "c"},
+		{"sh", "s"}, {"th", "t"}, {"ph", "f"}, {"ck", "k"}, {"ts", "c"}, {"tz", "c"}, {"x", "ks"}, {"q", "k"}} {
+		w = strings.ReplaceAll(w, r[0], r[1])
+	}
+	var buf [32]byte
+	b := buf[:0]
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch c {
+		case 'c':
+			if i+1 < len(w) && (w[i+1] == 'e' || w[i+1] == 'i') {
+				c = 's'
+			} else {
+				c = 'k'
+			}
+		case 'w':
+			c = 'v'
+		case 'z':
+			c = 's'
+		}
+		vowel := strings.IndexByte("aeiouy", c) >= 0
+		switch {
+		case i == 0 && vowel:
+			c = 'a'
+		case vowel, c == 'h' && i > 0:
+			continue
+		case c < 'a' || c > 'z':
+			return ""
+		}
+		if len(b) > 0 && b[len(b)-1] == c {
+			continue
+		}
+		b = append(b, c)
+	}
+	if len(b) < 3 {
+		return ""
+	}
+	return string(b)
+}
+
+func FuzzSoundKey(f *testing.F) {
+	for _, w := range []string{"tsh", "ckh", "chk", "shchukin", "dzhared", "khrushchev", "xq", "thomas", "allen", "tsz", "ckck", "a1b"} {
+		f.Add(w)
+	}
+	f.Fuzz(func(t *testing.T, w string) {
+		if got, want := SoundKey(w), soundKeyBefore(w); got != want {
+			t.Fatalf("SoundKey(%q) = %q, before %q", w, got, want)
+		}
+	})
+}
+
+// AnalyzeQuery's shortcuts count the letters the Unicode tables count:
+// every rune of ASCII and of the Cyrillic block.
+func TestForeignCountsAsTables(t *testing.T) {
+	for r := rune(0); r < 0x530; r++ {
+		latin, cyr := unicode.Is(unicode.Latin, r), unicode.Is(unicode.Cyrillic, r)
+		for _, pad := range []string{"", "a", "ab", "аб"} {
+			q := string(r) + pad
+			want := 0
+			for _, c := range q {
+				switch {
+				case unicode.Is(unicode.Latin, c):
+					want--
+				case unicode.Is(unicode.Cyrillic, c):
+					want++
+				}
+			}
+			if got := AnalyzeQuery(q).Foreign; got != (want > 0) {
+				t.Fatalf("AnalyzeQuery(%q).Foreign = %v (rune latin %v, cyrillic %v)", q, got, latin, cyr)
+			}
+		}
+	}
+}
+
+// The shortcuts for Russian letters say what the Unicode tables say,
+// over the whole Cyrillic block and a little beyond.
+func TestRussianShortcuts(t *testing.T) {
+	for r := rune(0x380); r < 0x530; r++ {
+		if got, want := toLower(r), unicode.ToLower(r); got != want {
+			t.Errorf("toLower(%q) = %q, want %q", r, got, want)
+		}
+		if letter, upper := russianLetter(r); letter && (!unicode.IsLetter(r) || upper != unicode.IsUpper(r)) {
+			t.Errorf("russianLetter(%q) = %v, %v; the tables say letter %v, upper %v", r, letter, upper, unicode.IsLetter(r), unicode.IsUpper(r))
+		}
+	}
+}
+
+// ForEachSoundKey gives the keys of Transliterations, in their order.
+func FuzzForEachSoundKey(f *testing.F) {
+	for _, w := range []string{"пэнтерс", "хубилай", "гарвард", "джаред", "щукин", "ъ", "хгх", "a1б", "ёжик", "щщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщ"} {
+		f.Add(w)
+	}
+	f.Fuzz(func(t *testing.T, w string) {
+		var want, got []string
+		for _, l := range Transliterations(w) {
+			if k := SoundKey(l); k != "" {
+				want = append(want, k)
+			}
+		}
+		ForEachSoundKey(w, func(k []byte) { got = append(got, string(k)) })
+		if !slices.Equal(got, want) {
+			t.Fatalf("ForEachSoundKey(%q) = %q, Transliterations' keys %q", w, got, want)
+		}
+	})
 }

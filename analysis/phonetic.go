@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -39,8 +40,16 @@ func Transliterations(w string) []string {
 
 // transliterate spells w with g and kh for г and х.
 func transliterate(w, g, kh string) string {
-	var b strings.Builder
-	b.Grow(len(w)) // two bytes a Cyrillic letter, one or two Latin ones
+	b, ok := appendTransliteration(make([]byte, 0, len(w)), w, g, kh)
+	if !ok {
+		return ""
+	}
+	return string(b)
+}
+
+// appendTransliteration appends w spelt with g and kh for г and х to
+// dst; false when w holds a letter translit does not know.
+func appendTransliteration(dst []byte, w, g, kh string) ([]byte, bool) {
 	for _, r := range w {
 		l, ok := translit[r]
 		switch r {
@@ -51,14 +60,14 @@ func transliterate(w, g, kh string) string {
 		}
 		if !ok {
 			if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
-				b.WriteRune(r)
+				dst = append(dst, byte(r))
 				continue
 			}
-			return ""
+			return dst, false
 		}
-		b.WriteString(l)
+		dst = append(dst, l...)
 	}
-	return b.String()
+	return dst, true
 }
 
 // SoundKey reduces a lower-case Latin word to its consonants in order, the
@@ -67,17 +76,35 @@ func transliterate(w, g, kh string) string {
 // vowel, which stays as "a". Keys shorter than three letters say too
 // little and are "".
 func SoundKey(w string) string {
-	for _, r := range [...][2]string{{"shch", "s"}, {"dzh", "j"}, {"zh", "j"}, {"kh", "h"}, {"ch", "c"},
-		{"sh", "s"}, {"th", "t"}, {"ph", "f"}, {"ck", "k"}, {"ts", "c"}, {"tz", "c"}, {"x", "ks"}, {"q", "k"}} {
-		w = strings.ReplaceAll(w, r[0], r[1])
-	}
 	var buf [32]byte
-	b := buf[:0]
-	for i := 0; i < len(w); i++ {
-		c := w[i]
+	return string(appendSoundKey(buf[:0], w))
+}
+
+// appendSoundKey appends w's SoundKey to dst (nothing for "").
+func appendSoundKey[S string | []byte](dst []byte, w S) []byte {
+	// A rule is tried only when w holds all its letters: a Russian word's
+	// transliterations are keyed eight times over, and thirteen searches
+	// of each were most of a Russian question's sound lookup.
+	// The spelling is rewritten in two buffers on the stack, in turn,
+	// rather than in a new string each rule that applies.
+	var bufA, bufB [64]byte
+	cur, next := append(bufA[:0], w...), bufB[:0]
+	have := letters(cur)
+	for _, r := range soundRules {
+		if r.letters&^have != 0 || !bytes.Contains(cur, r.from) {
+			continue
+		}
+		next = replaceAll(next[:0], cur, r.from, r.to)
+		cur, next = next, cur
+		have = letters(cur)
+	}
+	start := len(dst)
+	b := dst
+	for i := 0; i < len(cur); i++ {
+		c := cur[i]
 		switch c {
 		case 'c':
-			if i+1 < len(w) && (w[i+1] == 'e' || w[i+1] == 'i') {
+			if i+1 < len(cur) && (cur[i+1] == 'e' || cur[i+1] == 'i') {
 				c = 's'
 			} else {
 				c = 'k'
@@ -94,17 +121,81 @@ func SoundKey(w string) string {
 		case vowel, c == 'h' && i > 0:
 			continue
 		case c < 'a' || c > 'z':
-			return ""
+			return dst
 		}
-		if len(b) > 0 && b[len(b)-1] == c {
+		if len(b) > start && b[len(b)-1] == c {
 			continue
 		}
 		b = append(b, c)
 	}
-	if len(b) < 3 {
-		return ""
+	if len(b)-start < 3 {
+		return dst
 	}
-	return string(b)
+	return b
+}
+
+// ForEachSoundKey calls fn with the SoundKey of each of a lower-case
+// Cyrillic word's Transliterations, in their order, but the empty ones,
+// on the stack: fn must not keep the key.
+func ForEachSoundKey(w string, fn func(key []byte)) {
+	for _, g := range [...]string{"g", "h"} {
+		for _, kh := range [...]string{"kh", "k"} {
+			if g == "h" && !strings.ContainsRune(w, 'г') || kh == "k" && !strings.ContainsRune(w, 'х') {
+				continue
+			}
+			var lbuf [64]byte
+			l, ok := appendTransliteration(lbuf[:0], w, g, kh)
+			if !ok || len(l) == 0 {
+				continue
+			}
+			var kbuf [32]byte
+			if k := appendSoundKey(kbuf[:0], l); len(k) > 0 {
+				fn(k)
+			}
+		}
+	}
+}
+
+// soundRules are SoundKey's spellings of one sound, replaced in this
+// order, with the letters each needs.
+var soundRules = func() []soundRule {
+	var rs []soundRule
+	for _, r := range [...][2]string{{"shch", "s"}, {"dzh", "j"}, {"zh", "j"}, {"kh", "h"}, {"ch", "c"},
+		{"sh", "s"}, {"th", "t"}, {"ph", "f"}, {"ck", "k"}, {"ts", "c"}, {"tz", "c"}, {"x", "ks"}, {"q", "k"}} {
+		rs = append(rs, soundRule{[]byte(r[0]), []byte(r[1]), letters(r[0])})
+	}
+	return rs
+}()
+
+type soundRule struct {
+	from, to []byte
+	letters  uint32
+}
+
+// replaceAll appends src to dst with every old replaced by new, left to
+// right, as strings.ReplaceAll replaces them (old is not empty).
+func replaceAll(dst, src, old, new []byte) []byte {
+	for i := 0; i < len(src); {
+		if bytes.HasPrefix(src[i:], old) {
+			dst = append(dst, new...)
+			i += len(old)
+			continue
+		}
+		dst = append(dst, src[i])
+		i++
+	}
+	return dst
+}
+
+// letters has bit c-'a' set for each lower-case ASCII letter c of w.
+func letters[S string | []byte](w S) uint32 {
+	var m uint32
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; 'a' <= c && c <= 'z' {
+			m |= 1 << (c - 'a')
+		}
+	}
+	return m
 }
 
 // latinFolds spell Latin letters with diacritics as their base letters

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"sync"
@@ -85,6 +86,13 @@ func AnalyzeQuery(q string) Query {
 	latin, cyr := 0, 0
 	for _, r := range q {
 		switch {
+		case r < utf8.RuneSelf:
+			// ASCII, without the tables: its letters are Latin.
+			if c := r | 0x20; 'a' <= c && c <= 'z' {
+				latin++
+			}
+		case 'А' <= r && r <= 'я' || r == 'ё' || r == 'Ё':
+			cyr++
 		case unicode.Is(unicode.Latin, r):
 			latin++
 		case unicode.Is(unicode.Cyrillic, r):
@@ -290,31 +298,62 @@ func IsCyrillicWord(w string) bool {
 	return unicode.Is(unicode.Cyrillic, r)
 }
 
+// wantPhrases are the question words that tell the kind of fact asked
+// for, English or Russian, by kind: the first kind with a phrase in the
+// question wins.
+var wantPhrases = []struct {
+	want    Want
+	phrases []string
+}{
+	{WantDate, []string{"when", "what year", "which year", "what date", "what century", "which century", "what decade",
+		"когда", "в каком году", "в каком веке", "какого числа", "в какой год", "какой год", "в каком месяце"}},
+	{WantNumber, []string{"how many", "how much", "how long", "how old", "how far", "how large", "how big", "how high",
+		"what percentage", "what percent", "what number", "what amount",
+		"сколько", "какой процент", "какова длина", "какова площадь", "каков размер", "какое количество"}},
+	{WantPerson, []string{"who", "whom", "whose", "кто", "кого", "кому", "кем", "чей", "чья", "чьи"}},
+	{WantPlace, []string{"where", "what country", "which country", "what city", "which city", "где", "куда", "откуда",
+		"в какой стране", "в каком городе"}},
+}
+
+// wantPhrase is a phrase of wantPhrases with the index of its kind.
+type wantPhrase struct {
+	phrase string
+	kind   int
+}
+
+// wantsByWord maps a first word to the phrases of wantPhrases it opens.
+var wantsByWord = sync.OnceValue(func() map[string][]wantPhrase {
+	m := map[string][]wantPhrase{}
+	for k, w := range wantPhrases {
+		for _, p := range w.phrases {
+			first, _, _ := strings.Cut(p, " ")
+			m[first] = append(m[first], wantPhrase{p, k})
+		}
+	}
+	return m
+})
+
 // wants tells the kind of fact a question asks for from its question
-// words, English or Russian.
+// words: the first kind of wantPhrases with a phrase among the padded
+// words (hasWords). A phrase held there starts at a word, which names
+// it, so the words are looked up one by one: searching the question for
+// each of the sixty phrases in turn was a twentieth of an answer.
 func wants(q string) Want {
-	l := paddedWords(q)
-	has := func(ps ...string) bool {
-		for _, p := range ps {
-			if hasWords(l, p) {
-				return true
+	var buf [256]byte // most questions' padded words, on the stack
+	l := appendPaddedWords(buf[:0], q)
+	byWord := wantsByWord()
+	best := len(wantPhrases)
+	for i := 1; i < len(l); {
+		end := i + bytes.IndexByte(l[i:], ' ')
+		for _, p := range byWord[string(l[i:end])] {
+			if n := len(p.phrase); p.kind < best && i+n < len(l) && string(l[i:i+n]) == p.phrase && l[i+n] == ' ' {
+				best = p.kind
 			}
 		}
-		return false
+		i = end + 1
 	}
-	switch {
-	case has("when", "what year", "which year", "what date", "what century", "which century", "what decade",
-		"когда", "в каком году", "в каком веке", "какого числа", "в какой год", "какой год", "в каком месяце"):
-		return WantDate
-	case has("how many", "how much", "how long", "how old", "how far", "how large", "how big", "how high",
-		"what percentage", "what percent", "what number", "what amount",
-		"сколько", "какой процент", "какова длина", "какова площадь", "каков размер", "какое количество"):
-		return WantNumber
-	case has("who", "whom", "whose", "кто", "кого", "кому", "кем", "чей", "чья", "чьи"):
-		return WantPerson
-	case has("where", "what country", "which country", "what city", "which city", "где", "куда", "откуда",
-		"в какой стране", "в каком городе"):
-		return WantPlace
+	if best < len(wantPhrases) {
+		return wantPhrases[best].want
 	}
 	return WantOther
 }
@@ -337,12 +376,26 @@ func hasWords(l, p string) bool {
 
 // paddedWords is a question's words, lower-cased, each between spaces:
 // " when did the sco agreement come into effect ".
-func paddedWords(q string) string {
-	b := make([]byte, 1, len(q)+2)
-	b[0] = ' '
+func paddedWords(q string) string { return string(appendPaddedWords(nil, q)) }
+
+// appendPaddedWords appends paddedWords(q) to b.
+func appendPaddedWords(b []byte, q string) []byte {
+	start := len(b)
+	b = append(b, ' ')
 	inWord := false
 	for _, r := range q {
-		if r = unicode.ToLower(r); unicode.IsLetter(r) || unicode.IsDigit(r) {
+		var word bool
+		if r < utf8.RuneSelf {
+			// ASCII, most questions, without the Unicode tables.
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			word = 'a' <= r && r <= 'z' || '0' <= r && r <= '9'
+		} else {
+			r = unicode.ToLower(r)
+			word = unicode.IsLetter(r) || unicode.IsDigit(r)
+		}
+		if word {
 			b = utf8.AppendRune(b, r)
 			inWord = true
 		} else if inWord {
@@ -350,10 +403,10 @@ func paddedWords(q string) string {
 			inWord = false
 		}
 	}
-	if inWord || len(b) == 1 {
+	if inWord || len(b) == start+1 {
 		b = append(b, ' ')
 	}
-	return string(b)
+	return b
 }
 
 // Lower lower-cases a word, with the typographic apostrophe (’) as the
@@ -375,9 +428,35 @@ func lowerRunes(w string) string {
 		if r == '’' {
 			r = '\''
 		}
-		b = utf8.AppendRune(b, unicode.ToLower(r))
+		b = utf8.AppendRune(b, toLower(r))
 	}
 	return string(b)
+}
+
+// toLower is unicode.ToLower, Russian's capitals lowered without the
+// tables.
+func toLower(r rune) rune {
+	switch {
+	case 'А' <= r && r <= 'Я':
+		return r + 'а' - 'А'
+	case r == 'Ё':
+		return 'ё'
+	case 'а' <= r && r <= 'я', r == 'ё':
+		return r
+	}
+	return unicode.ToLower(r)
+}
+
+// russianLetter reports whether r is one of Russian's 66 letters, which
+// unicode.IsLetter would find in its tables; upper tells a capital.
+func russianLetter(r rune) (letter, upper bool) {
+	switch {
+	case 'А' <= r && r <= 'Я', r == 'Ё':
+		return true, true
+	case 'а' <= r && r <= 'я', r == 'ё':
+		return true, false
+	}
+	return false, false
 }
 
 // ForEachWordCase calls fn with each word of text as written (the words
@@ -388,13 +467,22 @@ func ForEachWordCase(text string, fn func(w string, capital bool)) {
 		if start >= 0 {
 			w := text[start:end]
 			r, _ := utf8.DecodeRuneInString(w)
-			fn(w, unicode.IsUpper(r))
+			upper := false
+			if letter, up := russianLetter(r); letter {
+				upper = up
+			} else {
+				upper = unicode.IsUpper(r)
+			}
+			fn(w, upper)
 			start = -1
 		}
 	}
 	for i, r := range text {
+		// Russian letters are found without the Unicode tables (ASCII
+		// has its own shortcut in them).
+		letter, _ := russianLetter(r)
 		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
+		case letter || unicode.IsLetter(r) || unicode.IsDigit(r):
 			if start < 0 {
 				start = i
 			}

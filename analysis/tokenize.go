@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"hash/maphash"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,10 +20,24 @@ const TokenizerVersion = "snowball-en-ru-v2"
 // corpus repeats the same few thousand words millions of times. It stops
 // growing at maxCachedStems words, so that a long-running server fed
 // endless new words (questions, typos) keeps a bounded memory.
+//
+// It is plain maps, each behind a read-write lock, a word's shard chosen
+// by its hash: a sync.Map kept every word in nodes of its own, with key
+// and stem boxed, some 100 bytes a word beyond the strings, and its
+// lookups chased pointers through a trie, most of a question's
+// tokenising.
 var (
-	stemCache   sync.Map // string -> string
+	stemCache   [stemShards]stemShard
+	stemSeed    = maphash.MakeSeed()
 	cachedStems atomic.Int64
 )
+
+const stemShards = 64
+
+type stemShard struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
 
 const maxCachedStems = 1 << 20
 
@@ -49,16 +64,25 @@ func Terms(text string) []string {
 // word is a stop word. w may be part of a longer text: what the cache
 // keeps is a copy, so that it never holds on to the text.
 func Term(w string) (string, bool) {
-	if v, ok := stemCache.Load(w); ok {
-		s := v.(string)
+	sh := &stemCache[maphash.String(stemSeed, w)%stemShards]
+	sh.mu.RLock()
+	s, ok := sh.m[w]
+	sh.mu.RUnlock()
+	if ok {
 		return s, s != ""
 	}
 	w = strings.Clone(w)
-	s := stem(w)
+	s = stem(w)
 	if cachedStems.Load() < maxCachedStems {
-		if _, loaded := stemCache.LoadOrStore(w, s); !loaded {
+		sh.mu.Lock()
+		if _, ok := sh.m[w]; !ok {
+			if sh.m == nil {
+				sh.m = make(map[string]string)
+			}
+			sh.m[w] = s
 			cachedStems.Add(1)
 		}
+		sh.mu.Unlock()
 	}
 	return s, s != ""
 }

@@ -184,7 +184,8 @@ func wordsBefore(text string) []string {
 func FuzzWordsAsBefore(f *testing.F) {
 	for _, s := range []string{"", "Organizations' SCO's 2019-2022", "информационной безопасности", "naïve café",
 		"o'", "'s", "’’a’b", "\xff'a", "Ǆemal ǅ", "İstanbul", "ΣΑΣ", "a1б2c3", "x’\xe2\x80", "12abc", "ﬁnance",
-		"lower case only", "It’s a dog's life", "a a a", "what what year", "Who? WHO!", "a'1 b’2 c'", "ÀÉÎ öü", "\u00a0word\u2003WORD"} {
+		"lower case only", "It’s a dog's life", "a a a", "what what year", "Who? WHO!", "a'1 b’2 c'", "ÀÉÎ öü", "\u00a0word\u2003WORD",
+		"When and where? Who", "how how many", "В каком году, где и кто?", "сколько", "in which city what year"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -207,12 +208,28 @@ func FuzzWordsAsBefore(f *testing.F) {
 				t.Fatalf("hasWords(%q, %q) = %t, want %t", l, p, got, want)
 			}
 		}
+		if got, want := wants(s), wantsBefore(s); got != want {
+			t.Fatalf("wants(%q) = %q, before %q", s, got, want)
+		}
 		ForEachWordCase(s, func(w string, _ bool) {
 			if got, want := Lower(w), lowerRunes(w); got != want {
 				t.Fatalf("Lower(%q) = %q, want %q", w, got, want)
 			}
 		})
 	})
+}
+
+// wantsBefore is wants as it was, each phrase searched for in turn.
+func wantsBefore(q string) Want {
+	l := paddedWords(q)
+	for _, w := range wantPhrases {
+		for _, p := range w.phrases {
+			if hasWords(l, p) {
+				return w.want
+			}
+		}
+	}
+	return WantOther
 }
 
 // paddedBefore is paddedWords as it was before it took one pass.

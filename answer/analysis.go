@@ -1,6 +1,8 @@
 package answer
 
 import (
+	"hash/maphash"
+	"math"
 	"strings"
 	"sync"
 	"unicode"
@@ -18,13 +20,48 @@ import (
 type textAnalysis struct {
 	sentences []sentence
 	terms     map[string]bool
+	// sigs has bit termSig(t) set for each of terms: a question's key
+	// terms, most of them absent (a Russian word's several renderings),
+	// are turned away without a map lookup.
+	sigs [sigWords]uint64
 }
 
+// sigWords is the size of a set of term signatures, in words: 4,096 bits.
+const sigWords = 64
+
+// sigSeed seeds termSig: signatures live in memory only, within one
+// process.
+var sigSeed = maphash.MakeSeed()
+
+// termSig is a term's 12-bit signature.
+func termSig(t string) uint16 { return uint16(maphash.String(sigSeed, t) % (sigWords * 64)) }
+
+// addSig sets a signature's bit in a set of them.
+func addSig(set *[sigWords]uint64, sig uint16) { set[sig/64] |= 1 << (sig % 64) }
+
+// hasSig reports whether a set of signatures holds sig.
+func hasSig(set *[sigWords]uint64, sig uint16) bool { return set[sig/64]&(1<<(sig%64)) != 0 }
+
+// newTextAnalysis is the analysis of a set of terms, with their
+// signatures.
+func newTextAnalysis(terms map[string]bool) *textAnalysis {
+	a := &textAnalysis{terms: terms}
+	for t := range terms {
+		addSig(&a.sigs, termSig(t))
+	}
+	return a
+}
+
+// holds reports whether the text holds term t, whose signature is sig.
+func (a *textAnalysis) holds(t string, sig uint16) bool { return hasSig(&a.sigs, sig) && a.terms[t] }
+
 type sentence struct {
-	span  document.Span
-	seq   []string        // terms in order
-	terms map[string]bool // the same, as a set
-	date  bool            // holds a year or a month
+	span   document.Span
+	logLen float64         // logLen(span), the length feature
+	seq    []string        // terms in order
+	sigs   []uint16        // their termSig, in the same order
+	terms  map[string]bool // the same, as a set
+	date   bool            // holds a year or a month
 	// names are the terms of words capitalised inside the sentence (a
 	// first word is capitalised by grammar), numbers the terms that are
 	// numbers: what a who, where or how-many question asks for.
@@ -61,8 +98,9 @@ type memo struct {
 
 // analysisCost estimates the heap an analysis holds: measured at about
 // ten times the text (term strings, slices and maps per sentence), plus a
-// 400-byte vector per sentence of some 150 bytes.
-func analysisCost(text string) int { return 13*len(text) + 256 }
+// 400-byte vector per sentence of some 150 bytes, and the 512 bytes of
+// its terms' signatures.
+func analysisCost(text string) int { return 13*len(text) + 256 + 8*sigWords }
 
 func newMemo(budget int) *memo { return &memo{budget: budget, m: map[string]*textAnalysis{}} }
 
@@ -112,21 +150,27 @@ func lookup[T string | []byte](c *memo, text T) (*textAnalysis, bool) {
 // analyzePassage splits a passage into sentences and tokenizes them.
 func analyzePassage(text string) *textAnalysis {
 	return passages.get(text, func(string) *textAnalysis {
-		a := &textAnalysis{terms: termSet(text)}
+		a := newTextAnalysis(termSet(text))
 		for _, s := range analysis.SplitSentences(text, document.Span{Start: 0, End: len(text)}) {
 			st := text[s.Start:s.End]
 			seq := analysis.Terms(st)
 			terms := make(map[string]bool, len(seq))
-			for _, t := range seq {
+			sigs := make([]uint16, len(seq))
+			for i, t := range seq {
 				terms[t] = true
+				sigs[i] = termSig(t)
 			}
 			names, numbers := namesAndNumbers(st)
-			a.sentences = append(a.sentences, sentence{span: s, seq: seq, terms: terms, date: kind(st, "date"),
+			a.sentences = append(a.sentences, sentence{span: s, logLen: logLen(s), seq: seq, sigs: sigs, terms: terms, date: kind(st, "date"),
 				names: names, numbers: numbers, anaphor: opensWithAnaphor(st), vec: embedSentence(st)})
 		}
 		return a
 	})
 }
+
+// logLen is the log of a span's bytes (plus one), computed once per
+// sentence when its passage is analysed, not for every question.
+func logLen(s document.Span) float64 { return math.Log(float64(1 + s.Len())) }
 
 // numberWords are numbers written as words ("nine nations"); "one" is
 // left out, being mostly a pronoun.
@@ -207,15 +251,16 @@ func cosine(a, b []float32) float64 {
 	return float64(s)
 }
 
-// contextTerms are the terms of a passage's section heading and title.
-// The two are looked up as one text, put together on the stack.
-func contextTerms(section, title string) map[string]bool {
+// contextTerms analyses a passage's section heading and title, as one
+// set of terms. The two are looked up as one text, put together on the
+// stack.
+func contextTerms(section, title string) *textAnalysis {
 	var buf [256]byte
 	key := append(append(append(buf[:0], section...), '\n'), title...)
 	if a, ok := lookup(contexts, key); ok {
-		return a.terms
+		return a
 	}
 	return contexts.get(string(key), func(s string) *textAnalysis {
-		return &textAnalysis{terms: termSet(s)}
-	}).terms
+		return newTextAnalysis(termSet(s))
+	})
 }

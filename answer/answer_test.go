@@ -256,7 +256,8 @@ func TestExtractiveRejectsBadQuestions(t *testing.T) {
 func TestComposeNoPassages(t *testing.T) {
 	ex := Extractive{Index: tinyIndex(t), Tuning: DefaultTuning}
 	for _, ps := range [][]retrieval.Passage{nil, {}} {
-		a := ex.compose(analysis.AnalyzeQuery("When was the lighthouse built?"), ps)
+		q := analysis.AnalyzeQuery("When was the lighthouse built?")
+		a := ex.compose(q, ps, Script(q.Text))
 		if a.Found || a.Answer != NotFoundText {
 			t.Errorf("no passages: found %v, answer %q", a.Found, a.Answer)
 		}
@@ -278,7 +279,8 @@ func TestComposeOffsets(t *testing.T) {
 	p := retrieval.Passage{DocID: "orchard.txt", Title: "Orchard notes", Start: start, End: end,
 		LineStart: 1 + strings.Count(text[:start], "\n"), LineEnd: 1 + strings.Count(text[:end-1], "\n"),
 		Text: text[start:end], Score: 1}
-	a := ex.compose(ix.Analyze("When were most trees planted in the orchard?"), []retrieval.Passage{p})
+	q := ix.Analyze("When were most trees planted in the orchard?")
+	a := ex.compose(q, []retrieval.Passage{p}, Script(q.Text))
 	if !a.Found {
 		t.Fatalf("refused: %q", a.Answer)
 	}

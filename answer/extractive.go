@@ -71,19 +71,24 @@ func (e Extractive) Answer(ctx context.Context, question string, k int) (Answer,
 	if err := CheckQuestion(question); err != nil {
 		return Answer{}, err
 	}
+	script := Script(question)
 	if isAuthorQuestion(question) {
 		a, err := e.answerAuthor(ctx, question, k)
-		a.Note = LanguageNote(Script(question), e.CorpusScript)
+		a.Note = LanguageNote(script, e.CorpusScript)
 		a.TookMS = time.Since(start).Milliseconds()
 		return a, err
 	}
-	q := e.analyze(question)
+	q := e.analyzeScript(question, script)
 	ps, err := e.Index.SearchQuery(ctx, q, k)
 	if err != nil {
 		return Answer{}, fmt.Errorf("answer: %w", err)
 	}
-	a := e.compose(q, ps)
-	a.Note = LanguageNote(Script(question), e.CorpusScript)
+	textScript := script
+	if q.Text != question {
+		textScript = Script(q.Text)
+	}
+	a := e.compose(q, ps, textScript)
+	a.Note = LanguageNote(script, e.CorpusScript)
 	a.TookMS = time.Since(start).Milliseconds()
 	return a, nil
 }
@@ -151,10 +156,14 @@ func (e Extractive) Candidates(ctx context.Context, question string, k int) ([]C
 // the documents' script when it is known (a Russian question over Russian
 // documents is not foreign); the analysis alone takes a Latin corpus.
 func (e Extractive) analyze(question string) analysis.Query {
+	return e.analyzeScript(question, Script(question))
+}
+
+// analyzeScript is analyze for a question whose Script is known.
+func (e Extractive) analyzeScript(question, script string) analysis.Query {
 	q := e.Index.Analyze(question)
 	if e.CorpusScript != "" {
-		s := Script(question)
-		q.Foreign = s != "" && s != e.CorpusScript
+		q.Foreign = script != "" && script != e.CorpusScript
 	}
 	return q
 }
@@ -166,22 +175,21 @@ func (e Extractive) model() *Model {
 	return DefaultModel()
 }
 
-func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage) Answer {
+// compose answers q from its passages; script is Script(q.Text).
+func (e Extractive) compose(q analysis.Query, ps []retrieval.Passage, script string) Answer {
 	a := Answer{Question: q.Text, Mode: ModeExtractive, Citations: []Citation{}, Passages: toPassages(ps),
-		Answer: notFoundIn(Script(q.Text))}
+		Answer: notFoundIn(script)}
 	f := getFacts(q, e.Index.NumChunks())
 	defer f.release()
 	cands := f.candidates(ps)
 	m := e.model()
-	probs := slices.Grow(f.probs[:0], len(cands))[:len(cands)]
-	f.probs = probs
-	for i, c := range cands {
-		probs[i] = m.Prob(c.x)
-	}
 	threshold := m.ThresholdFor(q.Foreign)
 	if e.Tuning.MinConfidence > 0 {
 		threshold = e.Tuning.MinConfidence
 	}
+	probs := slices.Grow(f.probs[:0], len(cands))[:len(cands)]
+	f.probs = probs
+	m.probs(cands, probs, threshold)
 	// Two candidates overlap when they share bytes, or when they are the
 	// same words in two places (a document that repeats a sentence, a
 	// file copied into another): quoting both would say nothing new.
@@ -432,36 +440,42 @@ func isNumber(w string) bool {
 	return w != ""
 }
 
+// isAuthorQuestion is authorQuestion().MatchString(q), without running
+// the expression on a question that holds neither "who" nor "кто" in any
+// case (most questions), which it could not match: its two halves open
+// with those words, matched case-insensitively, letter by letter, as
+// strings.EqualFold compares.
+func isAuthorQuestion(q string) bool {
+	for i := 0; i < len(q); {
+		r, size := utf8.DecodeRuneInString(q[i:])
+		if r == 'w' || r == 'W' || r == 'к' || r == 'К' {
+			if w := threeRunes(q[i:]); strings.EqualFold(w, "who") || strings.EqualFold(w, "кто") {
+				return authorQuestion().MatchString(q)
+			}
+		}
+		i += size
+	}
+	return false
+}
+
+// threeRunes is s's first three runes (fewer when it has fewer).
+func threeRunes(s string) string {
+	n := 0
+	for i := range s {
+		if n == 3 {
+			return s[:i]
+		}
+		n++
+	}
+	return s
+}
+
 // authorQuestion matches questions about who wrote a document, which the
 // document answers by its byline, not by a sentence. (Go's \b knows only
 // ASCII letters, hence the explicit boundary before "кто".)
 var authorQuestion = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`(?i)\bwho\s+(?:wrote|writes|has written|authored|is the author|are the authors|was the author)\b|(?:^|[^\p{L}])кто\s+(?:написал|автор)`)
 })
-
-// isAuthorQuestion reports whether authorQuestion matches q. Compiling
-// it cost a cold ask about 70 µs, and it matches only a question holding
-// "who" or "кто" in some case, as strings.EqualFold and the expression's
-// (?i) fold the same way: the others are answered without it.
-func isAuthorQuestion(q string) bool {
-	return (containsFold(q, "who") || containsFold(q, "кто")) && authorQuestion().MatchString(q)
-}
-
-// containsFold reports whether s holds sub under Unicode case folding.
-func containsFold(s, sub string) bool {
-	n := utf8.RuneCountInString(sub)
-	for i := range s {
-		j := i
-		for k := 0; k < n && j < len(s); k++ {
-			_, w := utf8.DecodeRuneInString(s[j:])
-			j += w
-		}
-		if strings.EqualFold(s[i:j], sub) {
-			return true
-		}
-	}
-	return false
-}
 
 // authorWords are the question's words that ask for the author rather
 // than name the document; stemmed on first use, by the questions that

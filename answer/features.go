@@ -101,13 +101,17 @@ type questionFacts struct {
 	entity  bool    // a name the corpus lacks
 	terms   map[string]bool
 	// filter holds a bit for each of the key terms' Terms (mayBeKey).
-	filter  [64]uint64
+	filter [64]uint64
+	// sigs are the termSig of the key terms' Terms, key after key
+	// (keySigs gives a key's), and sigSet has them all.
+	sigs    []uint16
+	sigAt   []int
+	sigSet  [sigWords]uint64
 	wants   analysis.Want
 	foreign bool
 	vec     []float32 // the question's word-vector mean, nil for a foreign one
 	// scratch for sentenceFeatures
-	key     []int
-	val     []float64
+	hits    []hit
 	tf      []float64
 	present []uint64
 	// scratch for candidates: the candidates, their features back to
@@ -118,8 +122,10 @@ type questionFacts struct {
 	pairs    []sentence
 	strs     []string
 	vecs     []float32
+	sigbuf   []uint16
 	analyses []*textAnalysis
-	ctxs     []map[string]bool
+	ctxs     []*textAnalysis
+	ctxKeys  []uint64 // per passage, contextKeys of its ctxs
 	seen     map[docSpan]bool
 	probs    []float64
 }
@@ -177,11 +183,17 @@ func (f *questionFacts) init(q analysis.Query, numChunks int) {
 	clear(f.weights)
 	var known, sumKnown float64
 	clear(f.filter[:])
+	clear(f.sigSet[:])
+	f.sigs, f.sigAt = f.sigs[:0], append(f.sigAt[:0], 0)
 	for i, kt := range f.keys {
 		for _, t := range kt.Terms {
 			f.terms[t] = true
 			f.filter[filterSlot(t)] |= filterBit(t)
+			sig := termSig(t)
+			f.sigs = append(f.sigs, sig)
+			addSig(&f.sigSet, sig)
 		}
+		f.sigAt = append(f.sigAt, len(f.sigs))
 		if kt.Known() {
 			f.weights[i] = kt.IDF
 			known++
@@ -226,6 +238,65 @@ func (f *questionFacts) mayBeKey(t string) bool {
 	return t != "" && f.filter[filterSlot(t)]&filterBit(t) != 0
 }
 
+// keySigs are the termSig of key term i's Terms, in order.
+func (f *questionFacts) keySigs(i int) []uint16 { return f.sigs[f.sigAt[i]:f.sigAt[i+1]] }
+
+// heldIn is held for the terms of a passage and of its heading and
+// title, with their signatures.
+func (f *questionFacts) heldIn(a, ctx *textAnalysis) (float64, int) {
+	var w float64
+	miss := 0
+	for i, kt := range f.keys {
+		sigs := f.keySigs(i)
+		// kt.Match, the text holding what either holds.
+		best := 0.0
+		for j, t := range kt.Terms {
+			if v := kt.Weight(j); v > best && (a.holds(t, sigs[j]) || ctx.holds(t, sigs[j])) {
+				best = v
+			}
+		}
+		if best > 0 {
+			w += f.weights[i] * best
+		} else {
+			miss++
+		}
+	}
+	return w, miss
+}
+
+// matchBits is kt.Match over the Terms whose bits are set (at most 64
+// Terms): the best weight among them.
+func matchBits(kt analysis.KeyTerm, bits uint64) float64 {
+	if bits == 0 {
+		return 0 // most key terms, in most sentences
+	}
+	best := 0.0
+	for j := range kt.Terms {
+		if w := kt.Weight(j); w > best && bits&(1<<j) != 0 {
+			best = w
+		}
+	}
+	return best
+}
+
+// heldBoth is held over the terms of two sentences together, from what
+// sentenceFeatures found each holds (pa, pb), without looking a term up.
+func (f *questionFacts) heldBoth(a, b *sentence, pa, pb []uint64) float64 {
+	var w float64
+	for i, kt := range f.keys {
+		var m float64
+		if len(kt.Terms) > 64 {
+			m = kt.Match(func(t string) bool { return a.has(t) || b.has(t) }) // more Terms than bits
+		} else {
+			m = matchBits(kt, pa[i]|pb[i])
+		}
+		if m > 0 {
+			w += f.weights[i] * m
+		}
+	}
+	return w
+}
+
 // held is the key-term weight a set of terms holds, and how many key
 // terms it misses.
 func (f *questionFacts) held(has func(term string) bool) (float64, int) {
@@ -244,11 +315,19 @@ func (f *questionFacts) held(has func(term string) bool) (float64, int) {
 // novel reports whether a term of ts is none of the question's.
 func (f *questionFacts) novel(ts []string) bool {
 	for _, t := range ts {
-		if !f.terms[t] {
+		if !f.mayBeKey(t) || !f.terms[t] {
 			return true
 		}
 	}
 	return false
+}
+
+// hit is a term of a sentence that is one of the key terms' Terms: its
+// position among the sentence's terms, the first key term it is one of,
+// and the weight it holds of it.
+type hit struct {
+	pos, key int
+	val      float64
 }
 
 // window is how many content words a sentence's key terms should fall
@@ -258,91 +337,95 @@ const window = 12
 // sentenceFeatures fills the features a sentence has on its own; those
 // of its passage and those that compare it with the other candidates are
 // set by candidates.
-func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[string]bool, avgLen float64) {
+//
+// inContext has bit i set when the passage's section heading or title
+// holds key term i (contextKeys): the same for all its sentences.
+//
+// present receives, for each key term, which of its Terms the sentence
+// holds (bit j for Terms[j]), for heldBoth.
+func (f *questionFacts) sentenceFeatures(x []float64, present []uint64, s *sentence, inContext uint64, avgLen float64) {
 	n := float64(len(f.keys))
-	// Positions of key terms in the sentence, for the window and bigrams,
-	// and which of each key term's Terms the sentence holds, by index:
-	// the scan finds them all, so that what the sentence holds is not
-	// looked up again term by term. Scratch space reused from sentence to
-	// sentence: these were most of an answer's allocations.
-	if cap(f.key) < len(s.seq) {
-		f.key, f.val = make([]int, len(s.seq)), make([]float64, len(s.seq))
-	}
+	// The sentence's terms that are key terms (hits), in order, for the
+	// window, bigrams and novelty, and which of each key term's Terms the
+	// sentence holds, by index: the scan finds them all, so that what the
+	// sentence holds is not looked up again term by term, and the rest
+	// walks the hits, a few at most, not every term of the sentence.
+	// Scratch space reused from sentence to sentence: these were most of
+	// an answer's allocations.
 	if cap(f.tf) < len(f.keys) {
-		f.tf, f.present = make([]float64, len(f.keys)), make([]uint64, len(f.keys))
+		f.tf = make([]float64, len(f.keys))
 	}
-	key, val, tf, present := f.key[:len(s.seq)], f.val[:len(s.seq)], f.tf[:len(f.keys)], f.present[:len(f.keys)]
+	tf := f.tf[:len(f.keys)]
 	clear(tf)
 	clear(present)
-	for p, t := range s.seq {
-		key[p] = -1
-		if !f.mayBeKey(t) {
-			continue // most of a sentence's terms
+	hits := f.hits[:0]
+	for p, sig := range s.sigs {
+		if !hasSig(&f.sigSet, sig) {
+			continue // most of a sentence's terms, never read
 		}
+		t := s.seq[p]
+		h := hit{pos: p, key: -1}
 		for i, kt := range f.keys {
 			for j, kt2 := range kt.Terms {
 				if kt2 != t {
 					continue
 				}
 				present[i] |= 1 << min(j, 63)
-				if key[p] < 0 {
-					key[p], val[p] = i, f.weights[i]*kt.Weights[j]
+				if h.key < 0 {
+					h.key, h.val = i, f.weights[i]*kt.Weights[j]
 					tf[i]++
 				}
 			}
 		}
+		if h.key >= 0 {
+			hits = append(hits, h)
+		}
 	}
+	f.hits = hits
 	// matched is kt.Match over the sentence's terms.
 	matched := func(i int) float64 {
 		kt := f.keys[i]
 		if len(kt.Terms) > 64 {
 			return kt.Match(s.has) // more Terms than bits
 		}
-		best := 0.0
-		for j := range kt.Terms {
-			if w := kt.Weight(j); w > best && present[i]&(1<<j) != 0 {
-				best = w
-			}
-		}
-		return best
+		return matchBits(kt, present[i])
 	}
-	var own float64
+	var own, ctxOnly float64
 	for i := range f.keys {
 		if m := matched(i); m > 0 {
 			own += f.weights[i] * m
-		}
-	}
-	inContext := func(t string) bool { return ctx[t] }
-	var ctxOnly float64
-	for i, kt := range f.keys {
-		if matched(i) == 0 && kt.Match(inContext) > 0 {
+		} else if inContext&(1<<i) != 0 {
 			ctxOnly += f.weights[i]
 		}
 	}
+	// The densest window: from each hit, the weight of the distinct key
+	// terms within the next window terms.
 	best := 0.0
-	for st := range s.seq {
-		if key[st] < 0 {
-			continue
-		}
+	for a, start := range hits {
 		var seen uint64 // key terms counted, by index (contentKeys keeps at most 64)
 		var w float64
-		for p := st; p < len(s.seq) && p < st+window; p++ {
-			if k := key[p]; k >= 0 && seen&(1<<k) == 0 {
-				seen |= 1 << k
-				w += val[p]
+		for _, h := range hits[a:] {
+			if h.pos >= start.pos+window {
+				break
+			}
+			if seen&(1<<h.key) == 0 {
+				seen |= 1 << h.key
+				w += h.val
 			}
 		}
 		best = max(best, w)
 	}
+	// Neighbouring key terms of the question found within three terms of
+	// each other.
 	pairs := 0
-	for i := 0; i+1 < len(f.keys); i++ {
-		for p := range s.seq {
-			if key[p] != i {
+	for i := 0; i+1 < len(f.keys) && len(hits) > 1; i++ {
+		found := false
+		for _, h := range hits {
+			if h.key != i {
 				continue
 			}
-			found := false
-			for q := max(0, p-3); q < min(len(s.seq), p+4); q++ {
-				if key[q] == i+1 {
+			for _, h2 := range hits {
+				if h2.key == i+1 && h2.pos >= h.pos-3 && h2.pos < h.pos+4 {
 					found = true
 					break
 				}
@@ -361,12 +444,7 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[strin
 			bm += f.weights[i] * c * (k1 + 1) / (c + norm)
 		}
 	}
-	novel := 0
-	for p := range s.seq {
-		if key[p] < 0 { // a term of no key term: not the question's
-			novel++
-		}
-	}
+	novel := len(s.seq) - len(hits) // terms of no key term: not the question's
 	novelName, novelNumber := f.novel(s.names), f.novel(s.numbers)
 	x[fOwn] = own / f.total
 	x[fWindow] = best / f.total
@@ -384,10 +462,26 @@ func (f *questionFacts) sentenceFeatures(x []float64, s *sentence, ctx map[strin
 	x[fUnknown] = f.unknown
 	x[fUnknownEntity] = b2f(f.entity)
 	x[fKeys] = 1 / max(n, 1)
-	x[fLength] = math.Log(float64(1 + s.span.Len()))
+	x[fLength] = s.logLen
 	x[fForeign] = b2f(f.foreign)
 	x[fForeignOwn] = x[fForeign] * x[fOwn]
 	x[fVector] = cosine(f.vec, s.vec)
+}
+
+// contextKeys has bit i set when ctx holds key term i: what a passage's
+// heading and title hold, looked up once for all its sentences.
+func (f *questionFacts) contextKeys(ctx *textAnalysis) uint64 {
+	var bits uint64
+	for i, kt := range f.keys {
+		sigs := f.keySigs(i)
+		for j, t := range kt.Terms {
+			if kt.Weight(j) > 0 && ctx.holds(t, sigs[j]) {
+				bits |= 1 << i
+				break
+			}
+		}
+	}
+	return bits
 }
 
 // newParagraph reports whether the space between two sentences holds a
@@ -420,10 +514,14 @@ type candidate struct {
 // the first. Its terms, names and vector are kept in f's scratch space,
 // and its set of terms is the union of the two sentences' sets.
 func (f *questionFacts) pairOf(a, b *sentence) *sentence {
-	f.pairs = append(f.pairs, sentence{span: document.Span{Start: a.span.Start, End: b.span.End}, date: a.date || b.date,
+	span := document.Span{Start: a.span.Start, End: b.span.End}
+	f.pairs = append(f.pairs, sentence{span: span, logLen: logLen(span), date: a.date || b.date,
 		anaphor: a.anaphor, parts: [2]*sentence{a, b}})
 	s := &f.pairs[len(f.pairs)-1]
 	s.seq = f.concat(a.seq, b.seq)
+	start := len(f.sigbuf)
+	f.sigbuf = append(append(f.sigbuf, a.sigs...), b.sigs...)
+	s.sigs = f.sigbuf[start:len(f.sigbuf):len(f.sigbuf)]
 	s.names = f.concat(a.names, b.names)
 	s.numbers = f.concat(a.numbers, b.numbers)
 	if len(a.vec) == len(b.vec) && len(a.vec) > 0 {
@@ -459,11 +557,13 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		return nil
 	}
 	var lens, count float64
-	f.analyses, f.ctxs = f.analyses[:0], f.ctxs[:0]
+	f.analyses, f.ctxs, f.ctxKeys = f.analyses[:0], f.ctxs[:0], f.ctxKeys[:0]
 	for _, p := range ps {
 		a := analyzePassage(p.Text)
 		f.analyses = append(f.analyses, a)
-		f.ctxs = append(f.ctxs, contextTerms(p.Section, p.Title))
+		ctx := contextTerms(p.Section, p.Title)
+		f.ctxs = append(f.ctxs, ctx)
+		f.ctxKeys = append(f.ctxKeys, f.contextKeys(ctx))
 		for _, s := range a.sentences {
 			lens += float64(len(s.seq))
 			count++
@@ -482,17 +582,35 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 	if cap(f.pairs) < int(count) {
 		f.pairs = make([]sentence, 0, int(count))
 	}
-	clear(f.pairs[:cap(f.pairs)])
-	f.pairs, f.strs, f.vecs = f.pairs[:0], f.strs[:0], f.vecs[:0]
+	// The pairs of an earlier call (release clears them, and the room
+	// beyond them was never used): all of the room, cleared each time,
+	// was a sixtieth of an answer.
+	clear(f.pairs)
+	f.pairs, f.strs, f.vecs, f.sigbuf = f.pairs[:0], f.strs[:0], f.vecs[:0], f.sigbuf[:0]
 	features := func(n int) []float64 { // the n-th candidate's
 		return f.xs[n*numFeatures : (n+1)*numFeatures : (n+1)*numFeatures]
 	}
+	// What each candidate holds of each key term (sentenceFeatures).
+	nk := len(f.keys)
+	if cap(f.present) < most*nk {
+		f.present = make([]uint64, most*nk)
+	}
+	present := func(n int) []uint64 { return f.present[n*nk : (n+1)*nk : (n+1)*nk] }
 	out := f.out[:0]
 	clear(f.seen)
+	// Only passages that overlap (or touch) another of their document's
+	// can share a sentence with it: most questions have none, and then
+	// no sentence is looked up.
+	overlap := false
+	for i := range ps {
+		for j := i + 1; j < len(ps); j++ {
+			overlap = overlap || ps[i].DocID == ps[j].DocID && ps[i].Start <= ps[j].End && ps[j].Start <= ps[i].End
+		}
+	}
 	for pi, p := range ps {
 		a := f.analyses[pi]
 		ctx := f.ctxs[pi]
-		pw, miss := f.held(func(t string) bool { return a.terms[t] || ctx[t] })
+		pw, miss := f.heldIn(a, ctx)
 		rel := 0.0
 		if top > 0 {
 			rel = p.Score / top
@@ -504,13 +622,13 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 			}
 			// Passages of one document may overlap: a sentence is a
 			// candidate once, in its best-ranked passage.
-			if k := (docSpan{p.DocID, p.Start + s.span.Start, p.Start + s.span.End}); f.seen[k] {
+			if k := (docSpan{p.DocID, p.Start + s.span.Start, p.Start + s.span.End}); overlap && f.seen[k] {
 				continue
-			} else {
+			} else if overlap {
 				f.seen[k] = true
 			}
 			x := features(len(out))
-			f.sentenceFeatures(x, s, ctx, avgLen)
+			f.sentenceFeatures(x, present(len(out)), s, f.ctxKeys[pi], avgLen)
 			x[fPassage] = pw / f.total
 			x[fPassageMiss] = float64(miss) / float64(len(f.keys))
 			x[fRank] = 1 / float64(2+pi)
@@ -529,9 +647,7 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		if i > 0 && out[i-1].passage == c.passage && out[i-1].position == c.position-1 {
 			c.x[fPrevOwn] = out[i-1].x[fOwn]
 			if c.sentence.anaphor {
-				cur, prev := c.sentence, out[i-1].sentence
-				held, _ := f.held(func(t string) bool { return cur.has(t) || prev.has(t) })
-				c.x[fCarried] = held / f.total
+				c.x[fCarried] = f.heldBoth(c.sentence, out[i-1].sentence, present(i), present(i-1)) / f.total
 			}
 		}
 		if i+1 < len(out) && out[i+1].passage == c.passage && out[i+1].position == c.position+1 {
@@ -553,16 +669,14 @@ func (f *questionFacts) candidates(ps []retrieval.Passage) []candidate {
 		}
 		s := f.pairOf(c.sentence, n.sentence)
 		x := features(len(out))
-		f.sentenceFeatures(x, s, f.ctxs[c.passage], avgLen)
+		f.sentenceFeatures(x, present(len(out)), s, f.ctxKeys[c.passage], avgLen)
 		for _, j := range [...]int{fPassage, fPassageMiss, fRank, fScore, fFirst, fForeignPass, fPrevOwn, fAnaphor} {
 			x[j] = c.x[j]
 		}
 		x[fNextOwn] = n.x[fNextOwn]
 		x[fCarried] = x[fOwn]
 		if c.sentence.anaphor && i > 0 && out[i-1].passage == c.passage && out[i-1].position == c.position-1 {
-			prev := out[i-1].sentence
-			held, _ := f.held(func(t string) bool { return s.has(t) || prev.has(t) })
-			x[fCarried] = held / f.total
+			x[fCarried] = f.heldBoth(s, out[i-1].sentence, present(len(out)), present(i-1)) / f.total
 		}
 		x[fPair] = 1
 		out = append(out, candidate{passage: c.passage, position: c.position, span: s.span, sentence: s, x: x})

@@ -20,6 +20,10 @@ func Script(text string) string {
 			}
 			continue
 		}
+		if 'А' <= r && r <= 'я' || r == 'ё' || r == 'Ё' {
+			counts[cyrillic]++ // Russian's letters, without the tables
+			continue
+		}
 		if !unicode.IsLetter(r) {
 			continue
 		}

@@ -1,6 +1,10 @@
 package answer
 
-import "testing"
+import (
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
 
 func TestScriptAndNote(t *testing.T) {
 	for text, want := range map[string]string{
@@ -28,5 +32,23 @@ func TestScriptAndNote(t *testing.T) {
 	}
 	if LanguageNote("latin", "latin") != "" || LanguageNote("", "latin") != "" || LanguageNote("cyrillic", "") != "" {
 		t.Error("a note where the scripts agree or are unknown")
+	}
+}
+
+// Script's shortcut for ASCII counts what its general case would.
+func TestScriptASCII(t *testing.T) {
+	for _, r := range "АЯаяЁё" {
+		if got := Script(string(r)); got != "cyrillic" {
+			t.Errorf("Script(%q) = %q", r, got)
+		}
+	}
+	for r := rune(0); r < utf8.RuneSelf; r++ {
+		want := ""
+		if unicode.IsLetter(r) && unicode.Is(unicode.Latin, r) {
+			want = "latin"
+		}
+		if got := Script(string(r)); got != want {
+			t.Errorf("Script(%q) = %q, want %q", r, got, want)
+		}
 	}
 }

@@ -95,6 +95,9 @@ func (m *Model) ThresholdFor(foreign bool) float64 {
 
 // Prob is the probability that a candidate with features x answers.
 func (m *Model) Prob(x []float64) float64 {
+	if m == &builtinModel && builtinLogOdds != nil {
+		return 1 / (1 + math.Exp(-builtinLogOdds(x)))
+	}
 	z := m.Bias
 	for i, w := range m.Weights {
 		z += w * (x[i] - m.Mean[i]) / m.Scale[i]
@@ -103,6 +106,41 @@ func (m *Model) Prob(x []float64) float64 {
 		z += t.Eval(x)
 	}
 	return 1 / (1 + math.Exp(-z))
+}
+
+// probs sets out[i] to what Choose needs of candidate i's probability
+// for a threshold: Prob exactly for every candidate that could be quoted
+// or is the most probable, and 0 for the others, which can be neither
+// (their probabilities are below the threshold and the best's). Most
+// candidates of an answer are such, and the exponential was a sixtieth
+// of an answer.
+func (m *Model) probs(cands []candidate, out []float64, threshold float64) {
+	if m != &builtinModel || builtinLogOdds == nil {
+		for i, c := range cands {
+			out[i] = m.Prob(c.x)
+		}
+		return
+	}
+	best := math.Inf(-1)
+	for i, c := range cands {
+		out[i] = builtinLogOdds(c.x) // log-odds first
+		if out[i] > best {
+			best = out[i]
+		}
+	}
+	// Below cut, a candidate's log-odds are short of both the
+	// threshold's and the best's by far more than rounding could make up
+	// (1e-9 against 1e-16): its probability is below the threshold and
+	// below the best's, which is computed, as is every probability that
+	// could reach the threshold.
+	cut := min(math.Log(threshold/(1-threshold)), best) - 1e-9
+	for i, z := range out {
+		if z < cut {
+			out[i] = 0
+		} else {
+			out[i] = 1 / (1 + math.Exp(-z))
+		}
+	}
 }
 
 // Tree is a regression tree over the features, its root first.
@@ -162,20 +200,29 @@ func FeatureNames() []string { return slices.Clone(featureNames[:]) }
 // candidate (the better-ranked passage); a probability that is not a
 // number counts as none.
 func Choose(probs []float64, threshold float64, most int, overlap func(i, j int) bool) (quoted []int, confidence float64, found bool) {
-	order := make([]int, 0, len(probs))
+	best := -1
 	for i, p := range probs {
-		if !math.IsNaN(p) {
+		if !math.IsNaN(p) && (best < 0 || p > probs[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil, 0, false
+	}
+	confidence = probs[best]
+	if !(confidence >= threshold) {
+		return nil, confidence, false
+	}
+	// Only the candidates that reach the threshold can be quoted: they
+	// alone are ordered, best first, ties in their order (most of an
+	// answer's candidates fall short).
+	var order []int
+	for i, p := range probs {
+		if p >= threshold {
 			order = append(order, i)
 		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(probs[b], probs[a]) })
-	if len(order) == 0 {
-		return nil, 0, false
-	}
-	confidence = probs[order[0]]
-	if !(confidence >= threshold) {
-		return nil, confidence, false
-	}
 	for _, i := range order {
 		if len(quoted) == max(most, 1) || probs[i] < threshold {
 			break

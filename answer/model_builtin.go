@@ -2,6 +2,8 @@
 
 package answer
 
+import "math"
+
 // builtinModel is model.json as data, for DefaultModel.
 var builtinModel = Model{
 	Features: []string{"own", "window", "context", "passage", "passage_miss", "bigram", "bm25", "rank", "score", "rel_own", "best_own", "date_asked", "number_asked", "name_asked", "wants", "novel", "novel_name", "unknown", "unknown_entity", "keys", "length", "first", "foreign", "foreign_own", "foreign_pass", "prev_own", "next_own", "anaphor", "carried", "vector", "pair"},
@@ -163,4 +165,4205 @@ var builtinModel = Model{
 	Threshold:        0.23,
 	ForeignThreshold: 0.23,
 	Trained:          "boosted trees (150 of depth 3, shrinkage 0.1) fitted by go run ./tools/train on testdata/xquad and testdata/seeds-dev.jsonl; thresholds 0.23 (English) and 0.23 (Russian) answer the most out-of-fold questions rightly; cross-validated over articles: xquad en n=440+102 R@5 0.998 hit 0.830 hit@1 0.782 false-refusal 0.055 refused-unanswerable 0.784 accuracy 0.821 (best sentence right 0.807, any 0.998); xquad ru n=440+102 R@5 0.932 hit 0.589 hit@1 0.545 false-refusal 0.232 refused-unanswerable 0.794 accuracy 0.627 (best sentence right 0.607, any 0.932); xquad-off en n=0+172 R@5 0.000 hit 0.000 hit@1 0.000 false-refusal 0.000 refused-unanswerable 0.913 accuracy 0.913 (best sentence right 0.000, any 0.000); xquad-off ru n=0+181 R@5 0.000 hit 0.000 hit@1 0.000 false-refusal 0.000 refused-unanswerable 0.862 accuracy 0.862 (best sentence right 0.000, any 0.000); seeds n=19+2 R@5 1.000 hit 0.895 hit@1 0.737 false-refusal 0.000 refused-unanswerable 1.000 accuracy 0.905 (best sentence right 0.737, any 1.000)",
+}
+
+// builtinLogOdds is builtinModel's log-odds for the features x, as
+// Model.Prob sums them, its trees written out as code; nil for a model
+// of weights.
+var builtinLogOdds = func(x []float64) float64 {
+	x = x[:31]
+	z := -3.58626
+	// tree 0
+	if x[0] <= 0.453016 {
+		v1 := uint64(0x3fb91db94e6ac71e) /* 0.0981098 */
+		if x[9] <= 0.802305 {
+			v1 = uint64(0xbfb5d1ebf07e82bd) /* -0.0852344 */
+		}
+		v2 := uint64(0x3ff1363b256ffc11) /* 1.07574 */
+		if x[7] <= 0.333333 {
+			v2 = uint64(0x3f8cc2d6a9c560c8) /* 0.0140435 */
+		}
+		v3 := v2
+		if x[23] <= 0.286967 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fda85fd04a2fcf0) /* 0.414428 */
+		if x[9] <= 0.690131 {
+			v1 = uint64(0xbfa092b8d4c843d1) /* -0.0323694 */
+		}
+		v2 := uint64(0x4005ce703afb7e91) /* 2.7258 */
+		if x[3] <= 0.571647 {
+			v2 = uint64(0x3ff012253111f0c3) /* 1.00443 */
+		}
+		v3 := v2
+		if x[10] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 1
+	if x[28] <= 0.347124 {
+		v1 := uint64(0xbf996a4f2932ff31) /* -0.0248196 */
+		if x[9] <= 0.802305 {
+			v1 = uint64(0xbfb901739d868e24) /* -0.0976784 */
+		}
+		v2 := uint64(0x3fbcf95d4e8fb00c) /* 0.11318 */
+		if x[9] <= 0.305751 {
+			v2 = uint64(0xbfb2a75a4c7cb055) /* -0.0728661 */
+		}
+		v3 := v2
+		if x[7] <= 0.333333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf5a6cf37354b666) /* -0.00161289 */
+		if x[8] <= 0.537812 {
+			v1 = uint64(0xbfb92a3c13ac852f) /* -0.0983007 */
+		}
+		v2 := uint64(0x3fcf2d01c0ca600b) /* 0.243561 */
+		if x[3] <= 0.571647 {
+			v2 = uint64(0x3fe06cd4aa10e022) /* 0.513285 */
+		}
+		v3 := v2
+		if x[8] <= 0.748854 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 2
+	if x[9] <= 0.802305 {
+		v1 := uint64(0xbfb2ce7bf975a244) /* -0.0734632 */
+		if x[9] <= 0.400246 {
+			v1 = uint64(0xbfb9a543f1c75819) /* -0.100178 */
+		}
+		v2 := uint64(0x3fb3dacb9310e95c) /* 0.0775573 */
+		if x[9] <= 0.305751 {
+			v2 = uint64(0xbfb1683b52bc6576) /* -0.0679967 */
+		}
+		v3 := v2
+		if x[7] <= 0.333333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fb6d4a6b5e1cebd) /* 0.0891823 */
+		if x[19] <= 0.25 {
+			v1 = uint64(0x3fd0c01a36e2eb1c) /* 0.261725 */
+		}
+		v2 := uint64(0x3fabe97eb43b0590) /* 0.0545158 */
+		if x[1] <= 0.237944 {
+			v2 = uint64(0xbfac38c7c7aa4e1d) /* -0.0551207 */
+		}
+		v3 := v2
+		if x[4] <= 0.666667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 3
+	if x[9] <= 0.802305 {
+		v1 := uint64(0xbfb23b312e763511) /* -0.0712157 */
+		if x[9] <= 0.400246 {
+			v1 = uint64(0xbfb988d44f780d58) /* -0.0997441 */
+		}
+		v2 := uint64(0x3fb09e1e639855cd) /* 0.0649127 */
+		if x[9] <= 0.305751 {
+			v2 = uint64(0xbfb0c84a870ccf1b) /* -0.0655562 */
+		}
+		v3 := v2
+		if x[7] <= 0.333333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fc90c9107faa045) /* 0.195696 */
+		if x[7] <= 0.25 {
+			v1 = uint64(0xbfabbf5af4425c9c) /* -0.0541943 */
+		}
+		v2 := uint64(0x3f9805524f582ce8) /* 0.0234578 */
+		if x[6] <= 0.182516 {
+			v2 = uint64(0xbfb34a32533962f8) /* -0.0753509 */
+		}
+		v3 := v2
+		if x[4] <= 0.666667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 4
+	if x[9] <= 0.802305 {
+		v1 := uint64(0xbfb1a36c81329a87) /* -0.0688999 */
+		if x[9] <= 0.400246 {
+			v1 = uint64(0xbfb96c68082715ee) /* -0.0993104 */
+		}
+		v2 := uint64(0x3fba817763e4abe7) /* 0.103538 */
+		if x[25] <= 0.286314 {
+			v2 = uint64(0xbfa4a5558f7e8da5) /* -0.0403239 */
+		}
+		v3 := v2
+		if x[7] <= 0.333333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fb266707761606d) /* 0.0718756 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0x3fc7c5692b3cc4ac) /* 0.185712 */
+		}
+		v2 := uint64(0x3faa35bba3af9d11) /* 0.0511912 */
+		if x[7] <= 0.25 {
+			v2 = uint64(0xbfb56f1cee4d5015) /* -0.0837267 */
+		}
+		v3 := v2
+		if x[15] <= 0.909091 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 5
+	if x[6] <= 0.254279 {
+		v1 := uint64(0x3f746c83b6d94581) /* 0.0049863 */
+		if x[23] <= 0.222169 {
+			v1 = uint64(0xbfb85756feea564b) /* -0.0950827 */
+		}
+		v2 := uint64(0x3fa8330d7386099a) /* 0.0472645 */
+		if x[6] <= 0.148561 {
+			v2 = uint64(0xbfad0c39ca26295f) /* -0.0567339 */
+		}
+		v3 := v2
+		if x[7] <= 0.333333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f961961d0d57009) /* 0.0215812 */
+		if x[8] <= 0.57385 {
+			v1 = uint64(0xbfb72ab83a6e90d7) /* -0.0904956 */
+		}
+		v2 := uint64(0x3fac3ff69014b59a) /* 0.0551755 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0x3fc42a4db163baba) /* 0.157541 */
+		}
+		v3 := v2
+		if x[8] <= 0.920036 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 6
+	if x[9] <= 0.690131 {
+		v1 := uint64(0xbfb000df2310a640) /* -0.0625133 */
+		if x[9] <= 0.451344 {
+			v1 = uint64(0xbfb91a84e6842df8) /* -0.0980609 */
+		}
+		v2 := uint64(0x3fa96814bc4fa707) /* 0.0496222 */
+		if x[25] <= 0.240924 {
+			v2 = uint64(0xbfaa56dad8284aa2) /* -0.0514439 */
+		}
+		v3 := v2
+		if x[8] <= 0.979804 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3faaa2d2fe3f35a0) /* 0.0520235 */
+		if x[24] <= 0.157938 {
+			v1 = uint64(0xbfb4811615153afb) /* -0.0800947 */
+		}
+		v2 := uint64(0x3fb94454c3a6b35e) /* 0.0986989 */
+		if x[19] <= 0.142857 {
+			v2 = uint64(0x3fca1b97353b4b30) /* 0.203967 */
+		}
+		v3 := v2
+		if x[3] <= 0.362762 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 7
+	if x[6] <= 0.225246 {
+		v1 := uint64(0xbfaf48791595937b) /* -0.0610998 */
+		if x[9] <= 0.516252 {
+			v1 = uint64(0xbfb8e1afb2e0927c) /* -0.0971937 */
+		}
+		v2 := uint64(0x3fa698859d6352b6) /* 0.0441324 */
+		if x[23] <= 0.0 {
+			v2 = uint64(0xbfac097d5743b3b4) /* -0.0547599 */
+		}
+		v3 := v2
+		if x[7] <= 0.333333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf74a6f0f017aa97) /* -0.00504202 */
+		if x[8] <= 0.57385 {
+			v1 = uint64(0xbfb6e1bd1ed9dfdb) /* -0.089382 */
+		}
+		v2 := uint64(0x3fbc54cdb7ae5797) /* 0.110669 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0x3f73796c528e9834) /* 0.00475447 */
+		}
+		v3 := v2
+		if x[8] <= 0.748854 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 8
+	if x[6] <= 0.225246 {
+		v1 := uint64(0xbfaf77f27fe4bcae) /* -0.061462 */
+		if x[9] <= 0.451344 {
+			v1 = uint64(0xbfb8dea53c650b1d) /* -0.0971473 */
+		}
+		v2 := uint64(0x3fa3921f51d4deea) /* 0.0382242 */
+		if x[23] <= 0.0 {
+			v2 = uint64(0xbfaaae3d958cc49f) /* -0.0521106 */
+		}
+		v3 := v2
+		if x[7] <= 0.333333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf72c98e53eb399f) /* -0.00458675 */
+		if x[8] <= 0.57385 {
+			v1 = uint64(0xbfb684c348bf8c72) /* -0.0879633 */
+		}
+		v2 := uint64(0x3fac4af26c99864e) /* 0.0552593 */
+		if x[19] <= 0.166667 {
+			v2 = uint64(0x3fc001c4fc1df330) /* 0.125054 */
+		}
+		v3 := v2
+		if x[8] <= 0.748854 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 9
+	if x[9] <= 0.690131 {
+		v1 := uint64(0xbfac5c38e5fa9b3c) /* -0.0553911 */
+		if x[9] <= 0.451344 {
+			v1 = uint64(0xbfb8b6848beb5b2d) /* -0.096535 */
+		}
+		v2 := uint64(0x3fa5ecac6624f807) /* 0.0428213 */
+		if x[25] <= 0.240924 {
+			v2 = uint64(0xbfa80af526882a06) /* -0.0469586 */
+		}
+		v3 := v2
+		if x[8] <= 0.979804 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3faf1ebd5a690222) /* 0.0607814 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3fc2dab191dde376) /* 0.147299 */
+		}
+		v2 := uint64(0x3f5ed2689819e7b3) /* 0.00188122 */
+		if x[24] <= 0.157938 {
+			v2 = uint64(0xbfb31cf5034cbb9a) /* -0.0746606 */
+		}
+		v3 := v2
+		if x[4] <= 0.666667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 10
+	if x[6] <= 0.225246 {
+		v1 := uint64(0xbfb20bef218b6b03) /* -0.0704946 */
+		if x[9] <= 0.400246 {
+			v1 = uint64(0xbfb8fe94c5f54237) /* -0.0976346 */
+		}
+		v2 := uint64(0x3f9f06705c896dd2) /* 0.030298 */
+		if x[23] <= 0.0 {
+			v2 = uint64(0xbfacf8b8e3e1bc48) /* -0.0565851 */
+		}
+		v3 := v2
+		if x[8] <= 0.857115 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f853239382ff236) /* 0.0103497 */
+		if x[8] <= 0.57385 {
+			v1 = uint64(0xbfb5fde7210be942) /* -0.0859055 */
+		}
+		v2 := uint64(0x3f9c1490b0bccbce) /* 0.0274222 */
+		if x[26] <= 0.206069 {
+			v2 = uint64(0x3fb855432873bc90) /* 0.095051 */
+		}
+		v3 := v2
+		if x[7] <= 0.333333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 11
+	if x[9] <= 0.595012 {
+		v1 := uint64(0xbfada027525460aa) /* -0.0578625 */
+		if x[9] <= 0.451344 {
+			v1 = uint64(0xbfb86c2770875198) /* -0.0954003 */
+		}
+		v2 := uint64(0x3f9934efcbd55608) /* 0.024616 */
+		if x[9] <= 0.305751 {
+			v2 = uint64(0xbfaba30e8d617cf3) /* -0.0539784 */
+		}
+		v3 := v2
+		if x[8] <= 0.979804 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f942ca7feb72aa4) /* 0.0197016 */
+		if x[24] <= 0.157938 {
+			v1 = uint64(0xbfb36d2aa5c5f7c6) /* -0.0758845 */
+		}
+		v2 := uint64(0x3f78df67841db16c) /* 0.00607243 */
+		if x[19] <= 0.25 {
+			v2 = uint64(0x3fb6488c60cbf2b2) /* 0.0870445 */
+		}
+		v3 := v2
+		if x[3] <= 0.362762 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 12
+	if x[9] <= 0.595012 {
+		v1 := uint64(0xbfac59e3a124a856) /* -0.0553733 */
+		if x[9] <= 0.451344 {
+			v1 = uint64(0xbfb842a9c8bbc614) /* -0.0947672 */
+		}
+		v2 := uint64(0x3f991ae12cd621e0) /* 0.0245166 */
+		if x[25] <= 0.160274 {
+			v2 = uint64(0xbfaa1de416956dbb) /* -0.0510093 */
+		}
+		v3 := v2
+		if x[8] <= 0.979804 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa0244482e6cfad) /* 0.0315267 */
+		if x[26] <= 0.206069 {
+			v1 = uint64(0x3fb8450fd48959b0) /* 0.0948038 */
+		}
+		v2 := uint64(0x3fcc115df6555c53) /* 0.21928 */
+		if x[2] <= 0.114828 {
+			v2 = uint64(0xbf70b4400e0d08fd) /* -0.00407815 */
+		}
+		v3 := v2
+		if x[15] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 13
+	if x[8] <= 0.79579 {
+		v1 := uint64(0xbf8e85b9e8c47a18) /* -0.0149035 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbfb8b4974be17fe2) /* -0.0965056 */
+		}
+		v2 := uint64(0x3fb8b46f07f597c7) /* 0.0965032 */
+		if x[11] <= 0.0 {
+			v2 = uint64(0xbfabaf1a345eac5e) /* -0.0540703 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fb19d2da2d07a00) /* 0.0688046 */
+		if x[28] <= 0.347124 {
+			v1 = uint64(0x3f8c9752977c88e8) /* 0.0139605 */
+		}
+		v2 := uint64(0x3f8246fa0f7b1d2d) /* 0.00892444 */
+		if x[23] <= 0.0 {
+			v2 = uint64(0xbfab99bcd50804b1) /* -0.0539073 */
+		}
+		v3 := v2
+		if x[15] <= 0.928571 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 14
+	if x[8] <= 0.79579 {
+		v1 := uint64(0xbf8d07d5b75719c2) /* -0.0141751 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbfb893e1c9b41398) /* -0.0960065 */
+		}
+		v2 := uint64(0x3fb59434d5caa250) /* 0.0842927 */
+		if x[11] <= 0.0 {
+			v2 = uint64(0xbfaa46173b85e80c) /* -0.051316 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf71c935e970f25b) /* -0.00434228 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0xbfaffac52d9c1a7d) /* -0.0624601 */
+		}
+		v2 := uint64(0x3fc2bf01322f2735) /* 0.146454 */
+		if x[2] <= 0.114828 {
+			v2 = uint64(0x3fa1dc17c36b243b) /* 0.0348823 */
+		}
+		v3 := v2
+		if x[9] <= 0.305751 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 15
+	if x[8] <= 0.79579 {
+		v1 := uint64(0xbf8b9bed30f062d4) /* -0.013481 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbfb87105fc994333) /* -0.0954746 */
+		}
+		v2 := uint64(0x3facc8472c0e7bc4) /* 0.0562155 */
+		if x[12] <= 0.0 {
+			v2 = uint64(0xbfaa1cde5d18090b) /* -0.0510015 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fad78415a3d6338) /* 0.0575581 */
+		if x[28] <= 0.347124 {
+			v1 = uint64(0x3f82037adec36f56) /* 0.0087957 */
+		}
+		v2 := uint64(0x3f71b6def9cb07a6) /* 0.00432479 */
+		if x[23] <= 0.0 {
+			v2 = uint64(0xbfa98ab5d107c4f0) /* -0.0498864 */
+		}
+		v3 := v2
+		if x[15] <= 0.928571 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 16
+	if x[9] <= 0.305751 {
+		v1 := uint64(0xbf86c8564586f2ce) /* -0.0111243 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbfb8cc2d6a9c560c) /* -0.0968655 */
+		}
+		v2 := uint64(0xbf91285a921ccd96) /* -0.0167555 */
+		if x[25] <= 0.0781728 {
+			v2 = uint64(0xbfb08cd2e1b9c3dc) /* -0.0646488 */
+		}
+		v3 := v2
+		if x[8] <= 0.920036 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fb1d2b89f185e9c) /* 0.0696216 */
+		if x[11] <= 0.0 {
+			v1 = uint64(0xbfb02a48a8e63db7) /* -0.0631452 */
+		}
+		v2 := uint64(0x3fbdb0dd82fd75e2) /* 0.11598 */
+		if x[2] <= 0.0 {
+			v2 = uint64(0x3f9b298d98039764) /* 0.0265257 */
+		}
+		v3 := v2
+		if x[7] <= 0.25 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 17
+	if x[8] <= 0.748854 {
+		v1 := uint64(0xbfb04b739bd90efa) /* -0.0636513 */
+		if x[8] <= 0.615458 {
+			v1 = uint64(0xbfb90aca5e5d8369) /* -0.0978209 */
+		}
+		v2 := uint64(0x3f68fdedac15722d) /* 0.00305077 */
+		if x[14] <= 0.0 {
+			v2 = uint64(0xbfb27d4900fad1c3) /* -0.0722242 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa3f1c75818c5ca) /* 0.038954 */
+		if x[25] <= 0.286314 {
+			v1 = uint64(0xbfa08bbc6144be76) /* -0.0323161 */
+		}
+		v2 := uint64(0xbfa4ab19f49dcc2e) /* -0.0403679 */
+		if x[25] <= 0.385891 {
+			v2 = uint64(0x3faa7e9be751b351) /* 0.0517472 */
+		}
+		v3 := v2
+		if x[10] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 18
+	if x[9] <= 0.305751 {
+		v1 := uint64(0xbf801db21794c722) /* -0.00786914 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbfb8958beddf6c0c) /* -0.0960319 */
+		}
+		v2 := uint64(0x3f8947c23670d555) /* 0.0123439 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0xbfa9f41e4a6de25c) /* -0.0506906 */
+		}
+		v3 := v2
+		if x[8] <= 0.920036 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fb3590554d396eb) /* 0.0755771 */
+		if x[29] <= 0.884259 {
+			v1 = uint64(0xbfb2785eb66ebc76) /* -0.0721492 */
+		}
+		v2 := uint64(0xbf9e17b451abc43f) /* -0.0293873 */
+		if x[4] <= 0.714286 {
+			v2 = uint64(0x3fa0fde64a4c546c) /* 0.0331871 */
+		}
+		v3 := v2
+		if x[8] <= 0.653877 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 19
+	if x[8] <= 0.653877 {
+		v1 := uint64(0xbf9c92f895a87351) /* -0.0279044 */
+		if x[8] <= 0.615458 {
+			v1 = uint64(0xbfb8e02c2521f878) /* -0.0971706 */
+		}
+		v2 := uint64(0x3faea3d55cbe46f8) /* 0.0598437 */
+		if x[11] <= 0.0 {
+			v2 = uint64(0xbfaf7f7886239b10) /* -0.0615194 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf7347780eaf7046) /* -0.00470683 */
+		if x[25] <= 0.0781728 {
+			v1 = uint64(0xbfb22ec5e628be65) /* -0.0710262 */
+		}
+		v2 := uint64(0xbf8e6d0841172185) /* -0.0148564 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0x3fa232f7a410ebe1) /* 0.0355451 */
+		}
+		v3 := v2
+		if x[6] <= 0.148561 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 20
+	if x[9] <= 0.305751 {
+		v1 := uint64(0xbf73f99c8e96863f) /* -0.00487672 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbfb85710880d801b) /* -0.0950785 */
+		}
+		v2 := uint64(0x3f8b7457c0b13598) /* 0.0134055 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0xbfa7bcfb9e716faf) /* -0.0463637 */
+		}
+		v3 := v2
+		if x[8] <= 0.920036 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf864c800b531a59) /* -0.0108881 */
+		if x[24] <= 0.191786 {
+			v1 = uint64(0xbfb2b1d19ec3a506) /* -0.0730258 */
+		}
+		v2 := uint64(0x3fb79b0ab2e1693c) /* 0.0922095 */
+		if x[2] <= 0.0 {
+			v2 = uint64(0x3f9163637ca71a8c) /* 0.0169807 */
+		}
+		v3 := v2
+		if x[7] <= 0.25 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 21
+	if x[8] <= 0.615458 {
+		v1 := uint64(0x3fbcd5410f94c87a) /* 0.112629 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0xbfaeba351a93fffd) /* -0.0600144 */
+		}
+		v2 := uint64(0xbf8e7627a489b7a4) /* -0.0148738 */
+		if x[17] <= 0.708801 {
+			v2 = uint64(0xbfb7b6317fd4cc76) /* -0.0926238 */
+		}
+		v3 := v2
+		if x[15] <= 0.833333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa0d38cda6e75ff) /* 0.032864 */
+		if x[9] <= 0.690131 {
+			v1 = uint64(0xbf871be893d2b03c) /* -0.0112837 */
+		}
+		v2 := uint64(0x3f812a4b2d24fc39) /* 0.00838145 */
+		if x[30] <= 0.0 {
+			v2 = uint64(0xbfa4e4a7b4e54f7b) /* -0.040807 */
+		}
+		v3 := v2
+		if x[15] <= 0.928571 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 22
+	if x[8] <= 0.57385 {
+		v1 := uint64(0x3fa65668c2613900) /* 0.043628 */
+		if x[17] <= 0.142857 {
+			v1 = uint64(0xbfb4b687e6e9ae85) /* -0.0809102 */
+		}
+		v2 := uint64(0xbf897b238ccd027d) /* -0.0124419 */
+		if x[17] <= 0.708801 {
+			v2 = uint64(0xbfb8244127e87c56) /* -0.0943032 */
+		}
+		v3 := v2
+		if x[15] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f431d223e8814d1) /* 0.000583307 */
+		if x[25] <= 0.0781728 {
+			v1 = uint64(0xbfb175e3b1eb9ff7) /* -0.0682051 */
+		}
+		v2 := uint64(0x3f6af4bdd79176e0) /* 0.00329053 */
+		if x[19] <= 0.166667 {
+			v2 = uint64(0x3fa374f8d060d604) /* 0.0380018 */
+		}
+		v3 := v2
+		if x[6] <= 0.148561 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 23
+	if x[8] <= 0.57385 {
+		v1 := uint64(0x3fa4165251dc6ba6) /* 0.0392328 */
+		if x[17] <= 0.142857 {
+			v1 = uint64(0xbfb45c9be24935d4) /* -0.0795381 */
+		}
+		v2 := uint64(0xbf87e5c267183d0e) /* -0.0116687 */
+		if x[17] <= 0.708801 {
+			v2 = uint64(0xbfb7f84cad57bc7f) /* -0.0936325 */
+		}
+		v3 := v2
+		if x[15] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa04a6c34dc809f) /* 0.0318178 */
+		if x[28] <= 0.347124 {
+			v1 = uint64(0xbf6aa6bf9ce37b0f) /* -0.00325334 */
+		}
+		v2 := uint64(0x3f957f081ddbb31a) /* 0.0209924 */
+		if x[2] <= 0.0 {
+			v2 = uint64(0xbfa22054335dfb5e) /* -0.0354029 */
+		}
+		v3 := v2
+		if x[15] <= 0.928571 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 24
+	if x[8] <= 0.57385 {
+		v1 := uint64(0xbfb8b797b1620d3b) /* -0.0965514 */
+		if x[15] <= 0.833333 {
+			v1 = uint64(0xbfa6403148776816) /* -0.0434585 */
+		}
+		v2 := uint64(0xbfaf9e3509cd085c) /* -0.0617539 */
+		if x[8] <= 0.210675 {
+			v2 = uint64(0x3fa6c0ff3930a336) /* 0.0444412 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f62f7b98a7ac2bf) /* 0.00231539 */
+		if x[25] <= 0.0781728 {
+			v1 = uint64(0xbfb0a25f3af8fa52) /* -0.0649776 */
+		}
+		v2 := uint64(0xbf94821010187bf8) /* -0.0200274 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0x3f985adbeea8bfa7) /* 0.0237841 */
+		}
+		v3 := v2
+		if x[6] <= 0.148561 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 25
+	if x[8] <= 0.57385 {
+		v1 := uint64(0xbfb89db80c4b67dd) /* -0.0961566 */
+		if x[15] <= 0.833333 {
+			v1 = uint64(0xbfa5561fc745a44f) /* -0.0416727 */
+		}
+		v2 := uint64(0xbfae699fd6ca7c90) /* -0.0593996 */
+		if x[20] <= 4.38203 {
+			v2 = uint64(0x3fa5dd99a3aa9494) /* 0.0427063 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f87a8353dcf6e68) /* 0.0115513 */
+		if x[23] <= 0.0 {
+			v1 = uint64(0xbf9fb9892329d0b4) /* -0.0309812 */
+		}
+		v2 := uint64(0x3fa3d28b52aef97d) /* 0.0387157 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0xbfaf6c3e16bc0428) /* -0.0613727 */
+		}
+		v3 := v2
+		if x[5] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 26
+	if x[8] <= 0.57385 {
+		v1 := uint64(0xbfb881c7ebbc7c1d) /* -0.0957303 */
+		if x[15] <= 0.833333 {
+			v1 = uint64(0xbfa471c53f39d1b3) /* -0.0399305 */
+		}
+		v2 := uint64(0xbfad4bc4fa707406) /* -0.0572187 */
+		if x[8] <= 0.210675 {
+			v2 = uint64(0x3fa70838b3a5b45a) /* 0.0449846 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9ca834670fd992) /* 0.0279854 */
+		if x[20] <= 4.54329 {
+			v1 = uint64(0xbf97d3b950184648) /* -0.0232686 */
+		}
+		v2 := uint64(0x3f9e5181d2d3770b) /* 0.0296078 */
+		if x[30] <= 0.0 {
+			v2 = uint64(0xbfa002d4c69651e6) /* -0.0312716 */
+		}
+		v3 := v2
+		if x[15] <= 0.9 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 27
+	if x[8] <= 0.57385 {
+		v1 := uint64(0xbfb8639855ccbb2f) /* -0.0952697 */
+		if x[15] <= 0.833333 {
+			v1 = uint64(0xbfa39375932a13d0) /* -0.0382344 */
+		}
+		v2 := uint64(0x3fa6cf48a80f7e22) /* 0.0445502 */
+		if x[24] <= 0.333333 {
+			v2 = uint64(0xbfac182814f1ff8c) /* -0.0548718 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f68cf29736bdd74) /* 0.00302847 */
+		if x[24] <= 0.157938 {
+			v1 = uint64(0xbfa30b5e0213d677) /* -0.0371961 */
+		}
+		v2 := uint64(0x3f7aa037428c6c8a) /* 0.00650045 */
+		if x[19] <= 0.142857 {
+			v2 = uint64(0x3faffb7704435b9f) /* 0.0624654 */
+		}
+		v3 := v2
+		if x[28] <= 0.347124 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 28
+	if x[7] <= 0.25 {
+		v1 := uint64(0xbf8a2735ceeee5fc) /* -0.0127701 */
+		if x[29] <= 0.884259 {
+			v1 = uint64(0xbfb739a10b7de284) /* -0.0907231 */
+		}
+		v2 := uint64(0xbfa6f317ba30e8d6) /* -0.0448234 */
+		if x[20] <= 4.80402 {
+			v2 = uint64(0x3fafd372d93b7019) /* 0.0621601 */
+		}
+		v3 := v2
+		if x[23] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9be1bc481a4b05) /* 0.0272283 */
+		if x[25] <= 0.286314 {
+			v1 = uint64(0xbf9aa97ee9eaeac5) /* -0.0260372 */
+		}
+		v2 := uint64(0xbfad3a63a91cc45c) /* -0.0570861 */
+		if x[25] <= 0.385891 {
+			v2 = uint64(0x3f9ddba5ada41299) /* 0.0291582 */
+		}
+		v3 := v2
+		if x[10] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 29
+	if x[8] <= 0.57385 {
+		v1 := uint64(0xbfaba1e745f4d6d7) /* -0.0539696 */
+		if x[4] <= 0.857143 {
+			v1 = uint64(0xbfb8d2b2bfdb4cc2) /* -0.096965 */
+		}
+		v2 := uint64(0x3f926e978d4fdf3b) /* 0.018 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0xbfadee3f0d5c0915) /* -0.0584583 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fac7570c564f97f) /* 0.0555835 */
+		if x[27] <= 0.0 {
+			v1 = uint64(0x3f6dd4d7883ca4f7) /* 0.00364153 */
+		}
+		v2 := uint64(0xbfa4e74370981890) /* -0.0408269 */
+		if x[17] <= 0.0 {
+			v2 = uint64(0x3fb26a45eef79a00) /* 0.0719341 */
+		}
+		v3 := v2
+		if x[4] <= 0.714286 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 30
+	if x[9] <= 0.305751 {
+		v1 := uint64(0xbf7aa3dd6a53dbca) /* -0.00650393 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb7531550ca1cef) /* -0.0911115 */
+		}
+		v2 := uint64(0x3fa31bebeed10393) /* 0.0373224 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0xbfa0b15a807f1661) /* -0.0326031 */
+		}
+		v3 := v2
+		if x[8] <= 0.920036 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9487046b9f8b4b) /* 0.0200463 */
+		if x[5] <= 0.0 {
+			v1 = uint64(0xbf864048c56baf7c) /* -0.0108648 */
+		}
+		v2 := uint64(0x3fc195f676ea4229) /* 0.137389 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0x3f407b089b1555e4) /* 0.000502948 */
+		}
+		v3 := v2
+		if x[2] <= 0.114828 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 31
+	if x[8] <= 0.57385 {
+		v1 := uint64(0xbfa8a9d7d53e8b56) /* -0.0481708 */
+		if x[4] <= 0.857143 {
+			v1 = uint64(0xbfb8aaab39d50de4) /* -0.0963542 */
+		}
+		v2 := uint64(0xbfaec61f33a1edfc) /* -0.0601053 */
+		if x[20] <= 5.00395 {
+			v2 = uint64(0x3f816702ee71e31c) /* 0.00849726 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9c1ab9bfa9ce9b) /* 0.0274457 */
+		if x[29] <= 0.85926 {
+			v1 = uint64(0xbfa41dfd4108decc) /* -0.0392913 */
+		}
+		v2 := uint64(0xbf81f3915cb435fd) /* -0.00876535 */
+		if x[26] <= 0.180106 {
+			v2 = uint64(0x3f9cd9d41c4c66e1) /* 0.0281747 */
+		}
+		v3 := v2
+		if x[23] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 32
+	if x[7] <= 0.25 {
+		v1 := uint64(0xbf88e49037f10815) /* -0.0121547 */
+		if x[29] <= 0.884259 {
+			v1 = uint64(0xbfb66ebac8be4a53) /* -0.0876271 */
+		}
+		v2 := uint64(0xbfad45846e8f29d4) /* -0.057171 */
+		if x[15] <= 0.916667 {
+			v2 = uint64(0x3fa28198f1d3ed52) /* 0.036145 */
+		}
+		v3 := v2
+		if x[23] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf6d258a7e1dbd2a) /* -0.00355794 */
+		if x[15] <= 0.833333 {
+			v1 = uint64(0x3f971a0564c3cef7) /* 0.0225602 */
+		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb9464203b08ea9) /* -0.0987283 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 33
+	if x[8] <= 0.57385 {
+		v1 := uint64(0xbf81ff512e70d6ad) /* -0.00878776 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb8984e3ffef391) /* -0.096074 */
+		}
+		v2 := uint64(0xbfadabf9ee6e0745) /* -0.0579527 */
+		if x[17] <= 0.25 {
+			v2 = uint64(0x3fb2fb1331352c32) /* 0.0741436 */
+		}
+		v3 := v2
+		if x[17] <= 0.25 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f83d6c7219220ff) /* 0.009687 */
+		if x[29] <= 0.777339 {
+			v1 = uint64(0xbfb154b563fa7b5c) /* -0.0676988 */
+		}
+		v2 := uint64(0xbf7ffa2e2ee77418) /* -0.00780695 */
+		if x[19] <= 0.2 {
+			v2 = uint64(0x3f9b1897a67a52ac) /* 0.026461 */
+		}
+		v3 := v2
+		if x[24] <= 0.157938 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 34
+	if x[8] <= 0.57385 {
+		v1 := uint64(0xbfa44394aa469007) /* -0.0395781 */
+		if x[4] <= 0.857143 {
+			v1 = uint64(0xbfb86a45eef79a00) /* -0.0953716 */
+		}
+		v2 := uint64(0xbf617852cd017aff) /* -0.00213257 */
+		if x[17] <= 0.142857 {
+			v2 = uint64(0xbfb43acad7294721) /* -0.0790221 */
+		}
+		v3 := v2
+		if x[9] <= 0.451344 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f90ce3a8b164918) /* 0.0164117 */
+		if x[23] <= 0.0 {
+			v1 = uint64(0xbf7f359a9699b4f2) /* -0.00761948 */
+		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb8f4c5395a94a1) /* -0.0974849 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 35
+	if x[7] <= 0.333333 {
+		v1 := uint64(0x3f7ce30a50e6cd54) /* 0.00705246 */
+		if x[29] <= 0.884259 {
+			v1 = uint64(0xbfb2dba831e2d11b) /* -0.0736642 */
+		}
+		v2 := uint64(0x3fc404c059210386) /* 0.156395 */
+		if x[12] <= 0.0 {
+			v2 = uint64(0xbf828f2679108d16) /* -0.0090621 */
+		}
+		v3 := v2
+		if x[23] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f88b97785729b28) /* 0.0120725 */
+		if x[20] <= 4.69135 {
+			v1 = uint64(0xbfa02f68a357887d) /* -0.0316117 */
+		}
+		v2 := uint64(0x3fc127c393682731) /* 0.134026 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0x3f5ce197e0060f8f) /* 0.00176277 */
+		}
+		v3 := v2
+		if x[2] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 36
+	if x[7] <= 0.25 {
+		v1 := uint64(0xbf993d88f78ae678) /* -0.0246488 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbfb632858e49da3f) /* -0.0867084 */
+		}
+		v2 := uint64(0xbfa37c82319e07bd) /* -0.0380593 */
+		if x[20] <= 4.80402 {
+			v2 = uint64(0x3fad9b5b3ab93972) /* 0.0578259 */
+		}
+		v3 := v2
+		if x[23] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fbc0d2c386d2ed8) /* 0.109576 */
+		if x[12] <= 0.0 {
+			v1 = uint64(0xbf990f79f086e639) /* -0.0244731 */
+		}
+		v2 := uint64(0x3facdbcb6d513c33) /* 0.0563644 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0x3f750735ff406779) /* 0.00513383 */
+		}
+		v3 := v2
+		if x[3] <= 0.362762 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 37
+	if x[8] <= 0.57385 {
+		v1 := uint64(0xbf68ff1a51e5d0d5) /* -0.00305133 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb83bb0b0369411) /* -0.0946608 */
+		}
+		v2 := uint64(0x3f9ef3ab5de73be4) /* 0.0302264 */
+		if x[6] <= 0.119017 {
+			v2 = uint64(0xbfb30d18ed36cfa0) /* -0.0744186 */
+		}
+		v3 := v2
+		if x[17] <= 0.25 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf7d3646b8f70200) /* -0.00713184 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0x3f8fe337725d14ae) /* 0.0155701 */
+		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb8683c297bfa4c) /* -0.0953405 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 38
+	if x[9] <= 0.305751 {
+		v1 := uint64(0x3f7b82e5a307817f) /* 0.00671663 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb5d53627da399d) /* -0.0852846 */
+		}
+		v2 := uint64(0xbfb247e6489ed543) /* -0.0714096 */
+		if x[6] <= 0.119017 {
+			v2 = uint64(0x3f70675baed265e9) /* 0.00400482 */
+		}
+		v3 := v2
+		if x[8] <= 0.920036 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf9cd0e3b2c25f8c) /* -0.0281406 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0x3f8152f7c9a5a5ec) /* 0.00845903 */
+		}
+		v2 := uint64(0xbf728ac469a6e2ad) /* -0.00452687 */
+		if x[3] <= 0.695564 {
+			v2 = uint64(0x3fc881ba7fc32ebe) /* 0.191459 */
+		}
+		v3 := v2
+		if x[2] <= 0.220441 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 39
+	if x[8] <= 0.57385 {
+		v1 := uint64(0xbf5214b543c42508) /* -0.00110357 */
+		if x[8] <= 0.537812 {
+			v1 = uint64(0xbfb805d887153297) /* -0.0938392 */
+		}
+		v2 := uint64(0xbfa8601a1c0af882) /* -0.0476082 */
+		if x[20] <= 4.38203 {
+			v2 = uint64(0x3fb6d3ab0d5f6414) /* 0.0891673 */
+		}
+		v3 := v2
+		if x[17] <= 0.25 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f88996ed16ef2fd) /* 0.0120114 */
+		if x[24] <= 0.157938 {
+			v1 = uint64(0xbf9bed882e374af0) /* -0.0272733 */
+		}
+		v2 := uint64(0xbf9294eade2fcba0) /* -0.0181462 */
+		if x[26] <= 0.236139 {
+			v2 = uint64(0x3fab7c1a2cd1f022) /* 0.0536812 */
+		}
+		v3 := v2
+		if x[29] <= 0.884259 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 40
+	if x[7] <= 0.25 {
+		v1 := uint64(0xbf8e1cd0f11ebbad) /* -0.0147034 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbfb54d8eff0be43a) /* -0.0832147 */
+		}
+		v2 := uint64(0xbfaa6aafa142db47) /* -0.0515952 */
+		if x[15] <= 0.916667 {
+			v2 = uint64(0x3fa0e5dfc349964c) /* 0.0330038 */
+		}
+		v3 := v2
+		if x[23] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf818c0ec18ed61c) /* -0.00856792 */
+		if x[25] <= 0.141482 {
+			v1 = uint64(0x3f8d0a59f6159b73) /* 0.0141799 */
+		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb7cf695f3f2ab8) /* -0.0930086 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 41
+	if x[9] <= 0.305751 {
+		v1 := uint64(0x3f80b78842035aa8) /* 0.00816256 */
+		if x[24] <= 0.333333 {
+			v1 = uint64(0xbfb5265c8b1b5195) /* -0.0826166 */
+		}
+		v2 := uint64(0xbfb1aa9b499d0204) /* -0.0690095 */
+		if x[6] <= 0.119017 {
+			v2 = uint64(0x3f71cc98f559dec4) /* 0.00434551 */
+		}
+		v3 := v2
+		if x[8] <= 0.920036 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf9913180ab8c0a6) /* -0.0244869 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0x3f7cbfd99f4326c6) /* 0.0070189 */
+		}
+		v2 := uint64(0x3fc1eac42e9899bf) /* 0.139977 */
+		if x[8] <= 0.920036 {
+			v2 = uint64(0xbfafdfc19c17225b) /* -0.062254 */
+		}
+		v3 := v2
+		if x[2] <= 0.220441 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 42
+	if x[3] <= 0.334264 {
+		v1 := uint64(0x3f8fd3cd720e3a55) /* 0.0155407 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbfb76c9a5d0df810) /* -0.0915009 */
+		}
+		v2 := uint64(0x3fc3b280f12c27a6) /* 0.153885 */
+		if x[12] <= 0.0 {
+			v2 = uint64(0xbf8928ee35d320a4) /* -0.0122851 */
+		}
+		v3 := v2
+		if x[24] <= 0.0993455 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf8d88c1db0142f6) /* -0.014421 */
+		if x[25] <= 0.141482 {
+			v1 = uint64(0x3f8f26867c86635c) /* 0.0152102 */
+		}
+		v2 := uint64(0x3fb03c8414cd169f) /* 0.0634234 */
+		if x[4] <= 0.166667 {
+			v2 = uint64(0xbfa06dae59443ef4) /* -0.0320868 */
+		}
+		v3 := v2
+		if x[27] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 43
+	if x[7] <= 0.333333 {
+		v1 := uint64(0x3f9d9ecdb600d86d) /* 0.0289261 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbfa88779dc64f045) /* -0.0479086 */
+		}
+		v2 := uint64(0x3fcfd82773e24fec) /* 0.248784 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0x3f8a86792b650898) /* 0.0129518 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9be6b0a3a15a58) /* 0.0272472 */
+		if x[20] <= 4.76217 {
+			v1 = uint64(0xbf989176b56902f9) /* -0.0239924 */
+		}
+		v2 := uint64(0x3f97d735dc5adf4a) /* 0.0232819 */
+		if x[5] <= 0.0 {
+			v2 = uint64(0xbfa1222417367d6b) /* -0.0334636 */
+		}
+		v3 := v2
+		if x[19] <= 0.2 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 44
+	if x[8] <= 0.375138 {
+		v1 := uint64(0x3fa42e33eff19503) /* 0.039415 */
+		if x[9] <= 0.802305 {
+			v1 = uint64(0xbfb767a0f9096bba) /* -0.091425 */
+		}
+		z += math.Float64frombits(v1)
+	} else {
+		v1 := uint64(0x3f80f9284a76f1a4) /* 0.00828773 */
+		if x[24] <= 0.0993455 {
+			v1 = uint64(0xbf9a095365d8a1ed) /* -0.0254262 */
+		}
+		v2 := uint64(0xbf754d5197775577) /* -0.00520069 */
+		if x[26] <= 0.122924 {
+			v2 = uint64(0x3fad98b56e0b7656) /* 0.0578057 */
+		}
+		v3 := v2
+		if x[29] <= 0.884259 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 45
+	if x[4] <= 0.75 {
+		v1 := uint64(0xbf9914cc3fdf1320) /* -0.0244934 */
+		if x[15] <= 0.9 {
+			v1 = uint64(0x3f7cbe9a2f15c234) /* 0.00701771 */
+		}
+		v2 := uint64(0x3fbbde939eadd591) /* 0.108865 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0x3f8395850cefa798) /* 0.00956253 */
+		}
+		v3 := v2
+		if x[30] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f92571a99087a22) /* 0.0179104 */
+		if x[6] <= 0.254279 {
+			v1 = uint64(0xbfae1b1960fa15db) /* -0.0588005 */
+		}
+		v2 := uint64(0x3fc744567125dd09) /* 0.181773 */
+		if x[23] <= 0.0847753 {
+			v2 = uint64(0xbfae5c810a569b17) /* -0.0592995 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 46
+	if x[8] <= 0.375138 {
+		v1 := uint64(0x3fa32b0c1d44b465) /* 0.0374378 */
+		if x[9] <= 0.802305 {
+			v1 = uint64(0xbfb7222417367d6b) /* -0.0903647 */
+		}
+		z += math.Float64frombits(v1)
+	} else {
+		v1 := uint64(0x3f93ccfff87343c4) /* 0.0193367 */
+		if x[29] <= 0.85926 {
+			v1 = uint64(0xbf69221553a441e9) /* -0.00306801 */
+		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb7c1f85d744f5d) /* -0.0928035 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 47
+	if x[20] <= 2.99573 {
+		z += -0.0916296
+	} else {
+		v1 := uint64(0xbf87149ef375ae02) /* -0.0112698 */
+		if x[25] <= 0.123771 {
+			v1 = uint64(0x3fa12dce6f643bea) /* 0.0335526 */
+		}
+		v2 := uint64(0x3f95b332c7d368c8) /* 0.0211914 */
+		if x[30] <= 0.0 {
+			v2 = uint64(0xbf922ff08893b7d8) /* -0.017761 */
+		}
+		v3 := v2
+		if x[15] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 48
+	if x[8] <= 0.375138 {
+		v1 := uint64(0x3fa86fdeb52c9d17) /* 0.0477285 */
+		if x[10] <= 0.0 {
+			v1 = uint64(0xbfb6f2e3b7cadd09) /* -0.0896437 */
+		}
+		z += math.Float64frombits(v1)
+	} else {
+		v1 := uint64(0x3f99d9ee1d7f6cc8) /* 0.0252454 */
+		if x[27] <= 0.0 {
+			v1 = uint64(0xbf5cd0bb6ed67770) /* -0.00175875 */
+		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb6f256ca1130aa) /* -0.0896353 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 49
+	if x[16] <= 0.0 {
+		v1 := uint64(0xbfae22a2c2374795) /* -0.058858 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0xbf8bf84e5ad6e62b) /* -0.0136572 */
+		}
+		v2 := uint64(0x3fcadf3f961804da) /* 0.209938 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0x3fa5b6b96510fbd1) /* 0.0424097 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfac85b4e046fd15) /* -0.0557076 */
+		if x[0] <= 0.453016 {
+			v1 = uint64(0x3f6d59bd35ab07ab) /* 0.00358283 */
+		}
+		v2 := uint64(0xbf9836aee8b6375f) /* -0.0236461 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0x3fa65834747bd2df) /* 0.0436417 */
+		}
+		v3 := v2
+		if x[5] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 50
+	if x[8] <= 0.375138 {
+		v1 := uint64(0x3fa734e7685985ad) /* 0.0453255 */
+		if x[10] <= 0.0 {
+			v1 = uint64(0xbfb6b6e5dabacc19) /* -0.0887283 */
+		}
+		z += math.Float64frombits(v1)
+	} else {
+		v1 := uint64(0x3fa43265add9c27f) /* 0.039447 */
+		if x[11] <= 0.0 {
+			v1 = uint64(0xbf331f418ec0a29d) /* -0.00029178 */
+		}
+		v2 := v1
+		if x[20] <= 2.99573 {
+			v2 = uint64(0xbfb66720a08977e3) /* -0.0875111 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 51
+	if x[4] <= 0.75 {
+		v1 := uint64(0xbf909b5f6c7721a0) /* -0.0162177 */
+		if x[25] <= 0.141482 {
+			v1 = uint64(0x3f815af5440f4e7d) /* 0.00847427 */
+		}
+		v2 := uint64(0x3fc1c24c404a72eb) /* 0.138742 */
+		if x[12] <= 0.0 {
+			v2 = uint64(0x3f8a7e3df38095bd) /* 0.0129361 */
+		}
+		v3 := v2
+		if x[27] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9476ca61b881bc) /* 0.0199844 */
+		if x[6] <= 0.254279 {
+			v1 = uint64(0xbfabbcb1cc964628) /* -0.054174 */
+		}
+		v2 := uint64(0x3fc3187e7c06e19c) /* 0.149185 */
+		if x[6] <= 0.133834 {
+			v2 = uint64(0xbfad717a969f1356) /* -0.0575064 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 52
+	if x[15] <= 0.956522 {
+		v1 := uint64(0xbf9087b64246cc6d) /* -0.0161427 */
+		if x[26] <= 0.206069 {
+			v1 = uint64(0x3f807bb603dd852c) /* 0.00804846 */
+		}
+		v2 := uint64(0x3fc792c061847f56) /* 0.184166 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0xbf6b48d65d9a39fd) /* -0.00333063 */
+		}
+		v3 := v2
+		if x[2] <= 0.220441 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa944cf3ce9955a) /* 0.0493531 */
+		if x[6] <= 0.103427 {
+			v1 = uint64(0xbf9d88f78ae6786f) /* -0.0288428 */
+		}
+		v2 := uint64(0xbfbb082491afc04d) /* -0.105593 */
+		if x[7] <= 0.333333 {
+			v2 = uint64(0xbf8b4776b7168223) /* -0.0133199 */
+		}
+		v3 := v2
+		if x[1] <= 0.271647 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 53
+	if x[7] <= 0.25 {
+		v1 := uint64(0x3f93b8363cd2ef26) /* 0.0192574 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbfb7382e44b6e936) /* -0.090701 */
+		}
+		v2 := uint64(0xbfa60e08007f81c0) /* -0.0430758 */
+		if x[15] <= 0.916667 {
+			v2 = uint64(0x3fa4bbe4473cd573) /* 0.040496 */
+		}
+		v3 := v2
+		if x[24] <= 0.0993455 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf8b2173ee0e65f4) /* -0.0132474 */
+		if x[19] <= 0.2 {
+			v1 = uint64(0x3f7e6cca839c5739) /* 0.00742797 */
+		}
+		v2 := uint64(0x3fc3a8d64d7f0ed4) /* 0.15359 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0xbf8d7b8b91991a18) /* -0.0143958 */
+		}
+		v3 := v2
+		if x[2] <= 0.220441 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 54
+	if x[29] <= 0.85926 {
+		v1 := uint64(0xbf6a2cfce34000cc) /* -0.00319528 */
+		if x[3] <= 0.5 {
+			v1 = uint64(0xbfb19ab1c78dc8ab) /* -0.0687667 */
+		}
+		v2 := uint64(0x3f84b4d056c508b3) /* 0.0101105 */
+		if x[4] <= 0.166667 {
+			v2 = uint64(0xbfa5faebc408d8ed) /* -0.04293 */
+		}
+		v3 := v2
+		if x[24] <= 0.0993455 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9d3f118dc6fd80) /* 0.0285609 */
+		if x[3] <= 0.435346 {
+			v1 = uint64(0x3fbd2977c88e79ab) /* 0.113914 */
+		}
+		v2 := uint64(0xbfa3fc9af0b1ae63) /* -0.0390366 */
+		if x[4] <= 0.285714 {
+			v2 = uint64(0x3f92f2c3d75ac548) /* 0.0185042 */
+		}
+		v3 := v2
+		if x[26] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 55
+	if x[20] <= 2.99573 {
+		z += -0.086382
+	} else {
+		v1 := uint64(0xbf9a768fa955cf3f) /* -0.0258429 */
+		if x[19] <= 0.2 {
+			v1 = uint64(0x3f7c725eed20545e) /* 0.00694501 */
+		}
+		v2 := uint64(0x3fb51055b8993922) /* 0.0822805 */
+		if x[19] <= 0.2 {
+			v2 = uint64(0xbf852ac753e707e1) /* -0.0103355 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 56
+	if x[30] <= 0.0 {
+		v1 := uint64(0xbf927ecae13a421b) /* -0.0180618 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0x3f7439ebb418a0e1) /* 0.00493805 */
+		}
+		v2 := uint64(0x3faffe344de56621) /* 0.0624863 */
+		if x[9] <= 0.451344 {
+			v2 = uint64(0xbfb1d1f95c77d01b) /* -0.0696102 */
+		}
+		v3 := v2
+		if x[11] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa26457986d49af) /* 0.0359218 */
+		if x[3] <= 0.571647 {
+			v1 = uint64(0xbf9162dd44ea14dc) /* -0.0169787 */
+		}
+		v2 := uint64(0x3fbf56da0168b5cc) /* 0.122419 */
+		if x[9] <= 0.802305 {
+			v2 = uint64(0xbfb439ffd60e94ee) /* -0.07901 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 57
+	if x[16] <= 0.0 {
+		v1 := uint64(0xbfabdb99ef29eee7) /* -0.0544098 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0xbf874850d1a9ab60) /* -0.0113684 */
+		}
+		v2 := uint64(0x3f7629723f37a35a) /* 0.00541062 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0x3fbf3f20a73f748a) /* 0.122057 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfab42d99963e9b4) /* -0.0532444 */
+		if x[1] <= 0.438366 {
+			v1 = uint64(0x3f72991f4b49d561) /* 0.00454056 */
+		}
+		v2 := uint64(0xbf9582921617997a) /* -0.0210059 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0x3fa2a271af6fc4b4) /* 0.0363956 */
+		}
+		v3 := v2
+		if x[5] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 58
+	if x[20] <= 2.99573 {
+		z += -0.0843396
+	} else {
+		v1 := uint64(0x3fa88029860b475c) /* 0.0478528 */
+		if x[10] <= 0.0 {
+			v1 = uint64(0xbfb6065ebed23847) /* -0.0860347 */
+		}
+		v2 := uint64(0x3f813b24ef22b811) /* 0.00841359 */
+		if x[24] <= 0.0993455 {
+			v2 = uint64(0xbf7d1c4ae454d3c2) /* -0.00710706 */
+		}
+		v3 := v2
+		if x[8] <= 0.375138 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 59
+	if x[7] <= 0.333333 {
+		v1 := uint64(0x3f6a8b5c14280024) /* 0.00324028 */
+		if x[29] <= 0.884259 {
+			v1 = uint64(0xbfac30f139939f85) /* -0.0550609 */
+		}
+		v2 := uint64(0x3faad94f920e8add) /* 0.0524392 */
+		if x[14] <= 0.0 {
+			v2 = uint64(0xbf95757d5a9eb207) /* -0.020956 */
+		}
+		v3 := v2
+		if x[23] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9919fd0147fe9c) /* 0.0245132 */
+		if x[20] <= 5.00395 {
+			v1 = uint64(0xbf74783cd2993f82) /* -0.00499748 */
+		}
+		v2 := uint64(0x3fab61b0f4fff1bd) /* 0.0534797 */
+		if x[2] <= 0.114828 {
+			v2 = uint64(0xbf94b6b385d3e9f7) /* -0.0202282 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 60
+	if x[29] <= 0.85926 {
+		v1 := uint64(0xbf5ca918929dfcd6) /* -0.0017493 */
+		if x[3] <= 0.5 {
+			v1 = uint64(0xbfb05fe974a3400c) /* -0.0639635 */
+		}
+		v2 := uint64(0x3f93f80488fbbca4) /* 0.0195008 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0xbf6d1757e066b292) /* -0.00355117 */
+		}
+		v3 := v2
+		if x[24] <= 0.0993455 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f995472481bf884) /* 0.0247362 */
+		if x[3] <= 0.435346 {
+			v1 = uint64(0x3fb9071d2ab331f1) /* 0.0977648 */
+		}
+		v2 := uint64(0xbfa1c446ec4d9b94) /* -0.0347006 */
+		if x[4] <= 0.285714 {
+			v2 = uint64(0x3f90c699ace4cff9) /* 0.0163826 */
+		}
+		v3 := v2
+		if x[26] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 61
+	if x[20] <= 2.99573 {
+		z += -0.0823521
+	} else {
+		v1 := uint64(0xbf96e04c05921038) /* -0.02234 */
+		if x[19] <= 0.2 {
+			v1 = uint64(0x3f77d7e3006adef1) /* 0.00582112 */
+		}
+		v2 := uint64(0x3fb32253111f0c35) /* 0.0747425 */
+		if x[19] <= 0.2 {
+			v2 = uint64(0xbf86a451838052a1) /* -0.0110556 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 62
+	if x[2] <= 0.114828 {
+		v1 := uint64(0x3f91fb1762f3145f) /* 0.0175594 */
+		if x[30] <= 0.0 {
+			v1 = uint64(0xbf824987b36821d2) /* -0.00892931 */
+		}
+		v2 := uint64(0xbf931d48e622df28) /* -0.0186664 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0x3fb19d5aef39df1f) /* 0.0688073 */
+		}
+		v3 := v2
+		if x[11] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfab93dd97f62b6b) /* -0.0538625 */
+		if x[3] <= 0.435346 {
+			v1 = uint64(0x3fb057173e0a26ca) /* 0.0638289 */
+		}
+		v2 := uint64(0x3fcad41b75a74c0a) /* 0.209598 */
+		if x[17] <= 0.25 {
+			v2 = uint64(0x3fac40654add73e4) /* 0.0551788 */
+		}
+		v3 := v2
+		if x[9] <= 0.690131 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 63
+	if x[27] <= 0.0 {
+		v1 := uint64(0x3fa67a9c7e5067f7) /* 0.0439042 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbf999d2a47d226a9) /* -0.0250136 */
+		}
+		v2 := uint64(0x3fa95d7a2e9a473f) /* 0.0495413 */
+		if x[3] <= 0.837473 {
+			v2 = uint64(0xbf697d84e603549e) /* -0.00311161 */
+		}
+		v3 := v2
+		if x[10] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa04d983947496b) /* 0.031842 */
+		if x[3] <= 0.362762 {
+			v1 = uint64(0xbfaac1531c06c6c4) /* -0.0522562 */
+		}
+		v2 := uint64(0xbfaf8eb0318b9347) /* -0.0616355 */
+		if x[26] <= 0.180106 {
+			v2 = uint64(0x3fc4586013660e52) /* 0.158947 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 64
+	if x[0] <= 0.275178 {
+		v1 := uint64(0x3fa462fc4e9a97c6) /* 0.0398177 */
+		if x[1] <= 0.214286 {
+			v1 = uint64(0xbf8240847f811493) /* -0.00891212 */
+		}
+		v2 := uint64(0x3fc4512231832fcb) /* 0.158726 */
+		if x[20] <= 4.59512 {
+			v2 = uint64(0xbfb1abb01c92ddbe) /* -0.069026 */
+		}
+		v3 := v2
+		if x[26] <= 0.382336 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fb97aa0b00e5025) /* 0.0995274 */
+		if x[2] <= 0.220441 {
+			v1 = uint64(0xbfa6ec2557a85d82) /* -0.0447704 */
+		}
+		v2 := uint64(0xbf6c6c5cca864b89) /* -0.00346964 */
+		if x[3] <= 0.435346 {
+			v2 = uint64(0x3fa695cbaebf9b8c) /* 0.0441116 */
+		}
+		v3 := v2
+		if x[28] <= 0.347124 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 65
+	if x[20] <= 2.99573 {
+		z += -0.0800583
+	} else {
+		v1 := uint64(0xbf98dbe9a0422a47) /* -0.0242764 */
+		if x[4] <= 0.75 {
+			v1 = uint64(0x3f94da24a4243717) /* 0.0203634 */
+		}
+		v2 := uint64(0x3f693e0f2f47ec28) /* 0.00308135 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0xbfa29e0d9ca0b517) /* -0.0363621 */
+		}
+		v3 := v2
+		if x[0] <= 0.275178 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 66
+	if x[24] <= 0.0993455 {
+		v1 := uint64(0x3fa8cc4d4b0c6dcd) /* 0.0484337 */
+		if x[13] <= 0.0 {
+			v1 = uint64(0xbfb22595bbbe8790) /* -0.070886 */
+		}
+		v2 := uint64(0x3f2f351be301e4d4) /* 0.000238094 */
+		if x[29] <= 0.792309 {
+			v2 = uint64(0x3fb420ceaca0dd5b) /* 0.0786256 */
+		}
+		v3 := v2
+		if x[29] <= 0.777339 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfbb6ea4228997c4) /* -0.107157 */
+		if x[25] <= 0.160274 {
+			v1 = uint64(0x3f9662710e601514) /* 0.0218599 */
+		}
+		v2 := uint64(0xbf938b69552e2fbe) /* -0.0190865 */
+		if x[19] <= 0.25 {
+			v2 = uint64(0x3f8b641700cd8559) /* 0.0133745 */
+		}
+		v3 := v2
+		if x[4] <= 0.166667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 67
+	if x[16] <= 0.0 {
+		v1 := uint64(0xbfa8e5f7403dddb1) /* -0.0486295 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0xbf831b9359639e8b) /* -0.00932994 */
+		}
+		v2 := uint64(0xbf9499d0203e63e9) /* -0.020118 */
+		if x[23] <= 0.286967 {
+			v2 = uint64(0x3fb7cb4a15cdc79f) /* 0.0929457 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f768e8a1bf82e25) /* 0.00550703 */
+		if x[7] <= 0.333333 {
+			v1 = uint64(0xbfa0c6fafbb440e5) /* -0.0327681 */
+		}
+		v2 := uint64(0xbf8f87d54bf74f57) /* -0.0153958 */
+		if x[26] <= 0.0 {
+			v2 = uint64(0x3fb383ed5fea4b63) /* 0.0762318 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 68
+	if x[8] <= 0.375138 {
+		v1 := uint64(0x3fa5fc45605c612a) /* 0.0429403 */
+		if x[9] <= 0.802305 {
+			v1 = uint64(0xbfb54d50ebaade65) /* -0.083211 */
+		}
+		z += math.Float64frombits(v1)
+	} else {
+		v1 := uint64(0x3fb4e8d972cd7cf6) /* 0.081678 */
+		if x[26] <= 0.382336 {
+			v1 = uint64(0x3f77c0cebcbc0884) /* 0.00579911 */
+		}
+		v2 := uint64(0x3f734056b23e5627) /* 0.00470003 */
+		if x[10] <= 0.0 {
+			v2 = uint64(0xbf9ce24bba12b5e5) /* -0.028207 */
+		}
+		v3 := v2
+		if x[0] <= 0.275178 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 69
+	if x[20] <= 2.99573 {
+		z += -0.077755
+	} else {
+		v1 := uint64(0x3f788051c9f72f77) /* 0.00598175 */
+		if x[24] <= 0.0993455 {
+			v1 = uint64(0xbf931eefaf4fe444) /* -0.0186727 */
+		}
+		v2 := uint64(0xbf9e5767c5e1f700) /* -0.0296303 */
+		if x[26] <= 0.382336 {
+			v2 = uint64(0x3f9e262604768746) /* 0.0294424 */
+		}
+		v3 := v2
+		if x[29] <= 0.884259 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 70
+	if x[27] <= 0.0 {
+		v1 := uint64(0xbfabf27fe4bcad9b) /* -0.0545845 */
+		if x[15] <= 0.962963 {
+			v1 = uint64(0x3f87cdda13066d02) /* 0.0116231 */
+		}
+		v2 := uint64(0xbfa7b91dc35f65c1) /* -0.0463342 */
+		if x[14] <= 0.0 {
+			v2 = uint64(0x3f73ee293de6eb5c) /* 0.0048658 */
+		}
+		v3 := v2
+		if x[25] <= 0.141482 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9c84ffaea1689b) /* 0.0278511 */
+		if x[3] <= 0.362762 {
+			v1 = uint64(0xbfa8b57ed26df67e) /* -0.0482597 */
+		}
+		v2 := uint64(0xbfaecbbeafd397c2) /* -0.0601482 */
+		if x[26] <= 0.180106 {
+			v2 = uint64(0x3fc0af251c193b3a) /* 0.130345 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 71
+	if x[11] <= 0.0 {
+		v1 := uint64(0xbf90ba9160e5f3e5) /* -0.0163367 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0x3f65b63530b95b56) /* 0.00265036 */
+		}
+		v2 := uint64(0x3fb6fea8e7eb3644) /* 0.0898233 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0xbf86a6e32e3821af) /* -0.0110605 */
+		}
+		v3 := v2
+		if x[2] <= 0.159505 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fc2751ce28ed5f1) /* 0.144199 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3f8e3051d76328c4) /* 0.0147406 */
+		}
+		v2 := uint64(0xbfa2214925e3bf58) /* -0.0354102 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0x3fa258636e6461a9) /* 0.0358306 */
+		}
+		v3 := v2
+		if x[20] <= 4.64439 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 72
+	if x[16] <= 0.0 {
+		v1 := uint64(0xbfa65aa491446082) /* -0.0436603 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0xbf833dc507868718) /* -0.00939516 */
+		}
+		v2 := uint64(0xbf61302e71019fe8) /* -0.00209817 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0x3fb81db6ca2c089d) /* 0.0942034 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f90ec8f09f39ec9) /* 0.0165274 */
+		if x[5] <= 0.0 {
+			v1 = uint64(0xbf8901739d868e24) /* -0.0122098 */
+		}
+		v2 := uint64(0xbf8e8cdb45359437) /* -0.0149171 */
+		if x[26] <= 0.0 {
+			v2 = uint64(0x3fb124e30e57b198) /* 0.0669691 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 73
+	if x[0] <= 0.275178 {
+		v1 := uint64(0x3fb8ac58b8feb9af) /* 0.0963798 */
+		if x[11] <= 0.0 {
+			v1 = uint64(0xbf5c7124db56a858) /* -0.00173596 */
+		}
+		v2 := uint64(0x3fba634117f8444a) /* 0.103077 */
+		if x[9] <= 0.353158 {
+			v2 = uint64(0x3f900587ff3d6261) /* 0.0156461 */
+		}
+		v3 := v2
+		if x[25] <= 0.286314 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f71bd2ef50b046b) /* 0.00433081 */
+		if x[28] <= 0.347124 {
+			v1 = uint64(0xbf9eef657e091a5b) /* -0.0302101 */
+		}
+		v2 := uint64(0xbfb9d67ba237cdcd) /* -0.100929 */
+		if x[7] <= 0.333333 {
+			v2 = uint64(0xbf8685a5c6ce860a) /* -0.0109971 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 74
+	if x[20] <= 2.99573 {
+		z += -0.0755242
+	} else {
+		v1 := uint64(0x3fb2b1a95ad7bceb) /* 0.0730234 */
+		if x[26] <= 0.382336 {
+			v1 = uint64(0x3f73b77fb3946c89) /* 0.00481367 */
+		}
+		v2 := uint64(0xbf54e0419eb0daa9) /* -0.00127417 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0xbfb06d62d9e9ebc2) /* -0.0641691 */
+		}
+		v3 := v2
+		if x[0] <= 0.275178 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 75
+	if x[8] <= 0.375138 {
+		v1 := uint64(0x3fa509b230695457) /* 0.0410896 */
+		if x[9] <= 0.802305 {
+			v1 = uint64(0xbfb4e118b42bec17) /* -0.0815597 */
+		}
+		z += math.Float64frombits(v1)
+	} else {
+		v1 := uint64(0x3f532b80e23da24d) /* 0.00117004 */
+		if x[3] <= 0.162775 {
+			v1 = uint64(0xbfa7b1f90beff84b) /* -0.0462797 */
+		}
+		v2 := uint64(0xbfaffa2e2ee77418) /* -0.0624556 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3fc864fdb09a671f) /* 0.190582 */
+		}
+		v3 := v2
+		if x[4] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 76
+	if x[30] <= 0.0 {
+		v1 := uint64(0xbf8d71956e91ae13) /* -0.0143768 */
+		if x[25] <= 0.141482 {
+			v1 = uint64(0x3f928ca8f04eb215) /* 0.0181147 */
+		}
+		v2 := uint64(0xbfab21c7d0e48982) /* -0.0529921 */
+		if x[1] <= 0.271647 {
+			v2 = uint64(0xbf566669159842ac) /* -0.00136719 */
+		}
+		v3 := v2
+		if x[15] <= 0.9 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf6d4728888a52aa) /* -0.00357397 */
+		if x[28] <= 0.10157 {
+			v1 = uint64(0x3fbf7ae5796bfca8) /* 0.122969 */
+		}
+		v2 := uint64(0x3fb94d4d90ac8b0e) /* 0.0988358 */
+		if x[9] <= 0.802305 {
+			v2 = uint64(0xbfb3db8c8330a188) /* -0.0775688 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 77
+	if x[27] <= 0.0 {
+		v1 := uint64(0xbf98255b035bd513) /* -0.02358 */
+		if x[1] <= 0.438366 {
+			v1 = uint64(0x3f5efbce6d0af049) /* 0.00189109 */
+		}
+		v2 := uint64(0x3fa7ecd6579009ce) /* 0.0467288 */
+		if x[9] <= 0.802305 {
+			v2 = uint64(0xbfa81281e2c3af17) /* -0.0470162 */
+		}
+		v3 := v2
+		if x[3] <= 0.837473 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfa33c95b2844c2a) /* -0.0375716 */
+		if x[4] <= 0.571429 {
+			v1 = uint64(0x3f9dee5d404cf72a) /* 0.0292296 */
+		}
+		v2 := uint64(0xbfadd1c05194474a) /* -0.0582409 */
+		if x[26] <= 0.180106 {
+			v2 = uint64(0x3fbcd173fb7a5f42) /* 0.112571 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 78
+	if x[24] <= 0.0993455 {
+		v1 := uint64(0x3fa94925e3bf5799) /* 0.0493862 */
+		if x[13] <= 0.0 {
+			v1 = uint64(0xbfb0ea99666df323) /* -0.0660797 */
+		}
+		v2 := uint64(0xbf2d7542079d9461) /* -0.000224747 */
+		if x[29] <= 0.792309 {
+			v2 = uint64(0x3fb23ad695a36ad4) /* 0.0712103 */
+		}
+		v3 := v2
+		if x[29] <= 0.777339 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfb9d031055b8994) /* -0.100833 */
+		if x[25] <= 0.160274 {
+			v1 = uint64(0x3f9231f54591da88) /* 0.0177687 */
+		}
+		v2 := uint64(0xbf83b60beb1ac0a1) /* -0.00962457 */
+		if x[15] <= 0.933333 {
+			v2 = uint64(0x3f8c9fd0eb3f7e9b) /* 0.0139767 */
+		}
+		v3 := v2
+		if x[4] <= 0.166667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 79
+	if x[20] <= 2.99573 {
+		z += -0.0737708
+	} else {
+		v1 := uint64(0xbf758fc9b718b07b) /* -0.00526408 */
+		if x[0] <= 0.275178 {
+			v1 = uint64(0x3f80d8bef3704f9e) /* 0.00822591 */
+		}
+		v2 := uint64(0x3fbbd60e94ee392e) /* 0.108735 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0xbf93535d75261cca) /* -0.0188727 */
+		}
+		v3 := v2
+		if x[2] <= 0.220441 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 80
+	if x[29] <= 0.85926 {
+		v1 := uint64(0xbf3676e92f47dafa) /* -0.000342781 */
+		if x[3] <= 0.5 {
+			v1 = uint64(0xbfad30164840e172) /* -0.0570075 */
+		}
+		v2 := uint64(0xbf9a9ba0dad67acb) /* -0.0259843 */
+		if x[3] <= 0.695564 {
+			v2 = uint64(0x3f804fa254a924a7) /* 0.00796439 */
+		}
+		v3 := v2
+		if x[24] <= 0.0993455 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fb4ad4dab847da9) /* 0.0807694 */
+		if x[12] <= 0.0 {
+			v1 = uint64(0xbf98a816341eeb7e) /* -0.0240787 */
+		}
+		v2 := uint64(0xbf97ebb5c6200a62) /* -0.0233601 */
+		if x[26] <= 0.382336 {
+			v2 = uint64(0x3fa3b0b6ec90b773) /* 0.0384576 */
+		}
+		v3 := v2
+		if x[16] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 81
+	if x[4] <= 0.75 {
+		v1 := uint64(0x3fb3377e1b8ed1bf) /* 0.0750655 */
+		if x[13] <= 0.0 {
+			v1 = uint64(0x3f7ccdab99f73784) /* 0.00703208 */
+		}
+		v2 := uint64(0x3f63fb9a95980240) /* 0.00243931 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0xbf9fd97db53784d2) /* -0.0311031 */
+		}
+		v3 := v2
+		if x[0] <= 0.275178 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3faa22d1bc1fd65f) /* 0.0510469 */
+		if x[4] <= 0.857143 {
+			v1 = uint64(0xbfa615153afaa7d1) /* -0.0431296 */
+		}
+		v2 := uint64(0x3fc0187a4a48f96e) /* 0.125747 */
+		if x[15] <= 0.909091 {
+			v2 = uint64(0xbfb0f3f382433bbf) /* -0.0662224 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 82
+	if x[7] <= 0.25 {
+		v1 := uint64(0xbfb14f920e8add3e) /* -0.0676204 */
+		if x[3] <= 0.29903 {
+			v1 = uint64(0xbf667ab5feaa1491) /* -0.00274406 */
+		}
+		v2 := uint64(0x3fb5f95c77d01b36) /* 0.0858362 */
+		if x[11] <= 0.0 {
+			v2 = v1
+		}
+		z += math.Float64frombits(v2)
+	} else {
+		v1 := uint64(0x3f88990371a4880a) /* 0.0120106 */
+		if x[7] <= 0.333333 {
+			v1 = uint64(0xbf9ce28ed5f138bd) /* -0.028208 */
+		}
+		v2 := uint64(0xbfa11c4b90214ad3) /* -0.033419 */
+		if x[25] <= 0.123771 {
+			v2 = uint64(0x3f8cf4cd9cd664fc) /* 0.0141388 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 83
+	if x[20] <= 2.99573 {
+		z += -0.0719461
+	} else {
+		v1 := uint64(0xbf87621c54ca5cb0) /* -0.0114176 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0x3f71545b76f42830) /* 0.00423084 */
+		}
+		v2 := uint64(0x3fa327d607def192) /* 0.0374133 */
+		if x[9] <= 0.451344 {
+			v2 = uint64(0xbfb22b27cbf6e3f8) /* -0.070971 */
+		}
+		v3 := v2
+		if x[11] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 84
+	if x[13] <= 0.0 {
+		v1 := uint64(0x3f853a9cb4004d2d) /* 0.0103657 */
+		if x[7] <= 0.333333 {
+			v1 = uint64(0xbf99f9a649ab44bd) /* -0.0253664 */
+		}
+		v2 := uint64(0xbf9c4f0cad8d6c65) /* -0.0276453 */
+		if x[3] <= 0.29903 {
+			v2 = uint64(0x3f9b5e0f7fcfc3f8) /* 0.026726 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf7ebb8cb3822305) /* -0.00750308 */
+		if x[17] <= 0.142857 {
+			v1 = uint64(0x3fb4a4e01eb928ab) /* 0.0806408 */
+		}
+		v2 := uint64(0xbfb78388b61c871f) /* -0.0918508 */
+		if x[25] <= 0.0 {
+			v2 = uint64(0x3f7edde6a590f3ae) /* 0.00753584 */
+		}
+		v3 := v2
+		if x[20] <= 5.55683 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 85
+	if x[27] <= 0.0 {
+		v1 := uint64(0xbf8c526e61dd6aaa) /* -0.0138291 */
+		if x[25] <= 0.141482 {
+			v1 = uint64(0x3f824aa99c710f62) /* 0.00893147 */
+		}
+		v2 := uint64(0x3fb3a8c8e185c176) /* 0.0767942 */
+		if x[25] <= 0.240924 {
+			v2 = uint64(0xbfa7f85510d38cda) /* -0.0468165 */
+		}
+		v3 := v2
+		if x[15] <= 0.962963 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfb7aa6c4fb4733a) /* -0.0924442 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbf8580a8310c1186) /* -0.0104993 */
+		}
+		v2 := uint64(0xbfa3aa4e1cc38525) /* -0.0384087 */
+		if x[4] <= 0.666667 {
+			v2 = uint64(0x3fa71a741f8c8d42) /* 0.0451237 */
+		}
+		v3 := v2
+		if x[4] <= 0.166667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 86
+	if x[30] <= 0.0 {
+		v1 := uint64(0xbf868be2f7b17ce5) /* -0.011009 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3f81b810fdff1eda) /* 0.00865186 */
+		}
+		v2 := uint64(0x3faa1e6da950c6c2) /* 0.0510134 */
+		if x[9] <= 0.451344 {
+			v2 = uint64(0xbfb0dfc928d35de1) /* -0.0659147 */
+		}
+		v3 := v2
+		if x[11] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fb94247a32cc052) /* 0.0986676 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbf8735130743c120) /* -0.0113317 */
+		}
+		v2 := uint64(0x3fb58f25a250f840) /* 0.0842155 */
+		if x[4] <= 0.166667 {
+			v2 = uint64(0xbf6bfb6e4ae14fbc) /* -0.00341579 */
+		}
+		v3 := v2
+		if x[6] <= 0.471469 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 87
+	if x[20] <= 2.99573 {
+		z += -0.0700269
+	} else {
+		v1 := uint64(0xbf73f738862e57d7) /* -0.00487444 */
+		if x[0] <= 0.275178 {
+			v1 = uint64(0x3f7e58a5de766d70) /* 0.00740876 */
+		}
+		v2 := uint64(0x3fb93897f7022a7d) /* 0.0985198 */
+		if x[9] <= 0.690131 {
+			v2 = uint64(0xbf92962cfd8f0c78) /* -0.018151 */
+		}
+		v3 := v2
+		if x[2] <= 0.220441 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 88
+	if x[29] <= 0.85926 {
+		v1 := uint64(0xbfb07d04379d253f) /* -0.0644076 */
+		if x[4] <= 0.571429 {
+			v1 = uint64(0xbf75e80bed740c41) /* -0.00534825 */
+		}
+		v2 := uint64(0xbf8c99433284b78a) /* -0.0139642 */
+		if x[3] <= 0.571647 {
+			v2 = uint64(0x3f83f8b8630862fb) /* 0.00975174 */
+		}
+		v3 := v2
+		if x[24] <= 0.0993455 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa3095ca014071e) /* 0.0371808 */
+		if x[9] <= 0.516252 {
+			v1 = uint64(0xbfa2e865af8741a8) /* -0.0369293 */
+		}
+		v2 := uint64(0xbfb0a3e47636be02) /* -0.0650008 */
+		if x[20] <= 5.826 {
+			v2 = uint64(0x3f72a32ae7e02397) /* 0.00455014 */
+		}
+		v3 := v2
+		if x[26] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 89
+	if x[13] <= 0.0 {
+		v1 := uint64(0x3f83642065fc084f) /* 0.00946832 */
+		if x[7] <= 0.333333 {
+			v1 = uint64(0xbf979de7dcf38b7d) /* -0.0230633 */
+		}
+		v2 := uint64(0xbf9ac2374794ea07) /* -0.0261315 */
+		if x[3] <= 0.29903 {
+			v2 = uint64(0x3f989cd73bbb97f1) /* 0.0240358 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf905caafbc1acde) /* -0.0159785 */
+		if x[25] <= 0.0 {
+			v1 = uint64(0x3fb430e8d617cf2a) /* 0.0788713 */
+		}
+		v2 := uint64(0xbfa6cbe6f3bf7fdd) /* -0.0445244 */
+		if x[20] <= 4.59512 {
+			v2 = uint64(0x3fb20e0653005815) /* 0.0705265 */
+		}
+		v3 := v2
+		if x[17] <= 0.285714 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 90
+	if x[30] <= 0.0 {
+		v1 := uint64(0x3f9b01571814c9bc) /* 0.0263723 */
+		if x[2] <= 0.114828 {
+			v1 = uint64(0xbf7c7cada595256c) /* -0.00695484 */
+		}
+		v2 := uint64(0x3fa88a123d196603) /* 0.0479284 */
+		if x[9] <= 0.451344 {
+			v2 = uint64(0xbfb05f7fc257fec5) /* -0.0639572 */
+		}
+		v3 := v2
+		if x[11] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf70b1282b98343f) /* -0.0040752 */
+		if x[28] <= 0.10157 {
+			v1 = uint64(0x3fbb625204af9229) /* 0.106969 */
+		}
+		v2 := uint64(0x3fb6b07802701cc9) /* 0.0886302 */
+		if x[9] <= 0.802305 {
+			v2 = uint64(0xbfb353891410583d) /* -0.0754934 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 91
+	if x[20] <= 2.99573 {
+		z += -0.0682344
+	} else {
+		v1 := uint64(0xbf81ee6b5812bb99) /* -0.00875553 */
+		if x[25] <= 0.123771 {
+			v1 = uint64(0x3f95284315288631) /* 0.0206614 */
+		}
+		v2 := uint64(0x3f927503b81b64e0) /* 0.0180245 */
+		if x[25] <= 0.286314 {
+			v2 = uint64(0xbf83c5dff39b17c9) /* -0.00965476 */
+		}
+		v3 := v2
+		if x[15] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 92
+	if x[20] <= 3.93183 {
+		v1 := uint64(0x3f8528bbe0ec3e82) /* 0.0103316 */
+		if x[19] <= 0.25 {
+			v1 = uint64(0xbfb81c094b025cd2) /* -0.0941778 */
+		}
+		v2 := uint64(0xbf9e2ae4b0186120) /* -0.0294605 */
+		if x[23] <= 0.11704 {
+			v2 = uint64(0x3fc1bc4d22c881e4) /* 0.138559 */
+		}
+		v3 := v2
+		if x[25] <= 0.0781728 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f82e8172b14d6a7) /* 0.00923174 */
+		if x[9] <= 0.400246 {
+			v1 = uint64(0xbfb402cc631a818c) /* -0.0781677 */
+		}
+		v2 := uint64(0x3f8b841fb4d12d85) /* 0.0134356 */
+		if x[30] <= 0.0 {
+			v2 = uint64(0xbf84077946120815) /* -0.00977988 */
+		}
+		v3 := v2
+		if x[15] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 93
+	if x[1] <= 0.438366 {
+		v1 := uint64(0xbf99d5a83da14b3f) /* -0.0252291 */
+		if x[26] <= 0.206069 {
+			v1 = uint64(0x3f702d7a0bb4bf0f) /* 0.00394962 */
+		}
+		v2 := uint64(0x3fbc112ba16e7a31) /* 0.109637 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3f7d2ea1d3fabe78) /* 0.00712455 */
+		}
+		v3 := v2
+		if x[25] <= 0.385891 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f976273929ed395) /* 0.0228365 */
+		if x[28] <= 0.483205 {
+			v1 = uint64(0xbfb6d51dd4265d62) /* -0.0891894 */
+		}
+		v2 := uint64(0xbfb34b4ddc2be561) /* -0.0753678 */
+		if x[3] <= 0.571647 {
+			v2 = uint64(0xbf5e14b3405ebfd4) /* -0.00183599 */
+		}
+		v3 := v2
+		if x[4] <= 0.285714 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 94
+	if x[0] <= 0.275178 {
+		v1 := uint64(0x3fa9d433c95b2845) /* 0.0504471 */
+		if x[6] <= 0.291227 {
+			v1 = uint64(0xbf6f2f4a9b59b82d) /* -0.00380673 */
+		}
+		v2 := uint64(0xbfa26615de8e9630) /* -0.0359351 */
+		if x[28] <= 0.207852 {
+			v2 = uint64(0x3fc209dcf893faf4) /* 0.140926 */
+		}
+		v3 := v2
+		if x[26] <= 0.382336 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f76bfcd34fc8c02) /* 0.00555401 */
+		if x[10] <= 0.0 {
+			v1 = uint64(0xbf956422bf47a90c) /* -0.0208898 */
+		}
+		v2 := uint64(0xbfb84ec7e42fbfe1) /* -0.0949521 */
+		if x[7] <= 0.333333 {
+			v2 = uint64(0xbf746c18570eda8e) /* -0.0049859 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 95
+	if x[16] <= 0.0 {
+		v1 := uint64(0xbf9c6ef3d3a1d324) /* -0.027767 */
+		if x[5] <= 0.0 {
+			v1 = uint64(0xbf68529caff98262) /* -0.00296908 */
+		}
+		v2 := uint64(0x3f64824dcd934643) /* 0.00250354 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0x3fb50682d1003834) /* 0.0821306 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf99e19c67aa3345) /* -0.0252747 */
+		if x[8] <= 0.748854 {
+			v1 = uint64(0x3fb38ac8457e8f52) /* 0.0763364 */
+		}
+		v2 := uint64(0xbf8262dd19f6f718) /* -0.00897763 */
+		if x[14] <= 0.0 {
+			v2 = uint64(0x3f948a0ee21b12ab) /* 0.0200579 */
+		}
+		v3 := v2
+		if x[20] <= 4.76217 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 96
+	if x[13] <= 0.0 {
+		v1 := uint64(0x3f787c530cc25b2f) /* 0.00597794 */
+		if x[8] <= 0.748854 {
+			v1 = uint64(0xbfa5bb2788db0575) /* -0.0424435 */
+		}
+		v2 := uint64(0x3f9e35539ee38576) /* 0.0295003 */
+		if x[29] <= 0.884259 {
+			v2 = uint64(0xbf96fa24f4ac0ee7) /* -0.0224386 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf72530911769fef) /* -0.00447372 */
+		if x[17] <= 0.142857 {
+			v1 = uint64(0x3fb2548fa44d51c2) /* 0.0716028 */
+		}
+		v2 := uint64(0xbfb5938151a43782) /* -0.084282 */
+		if x[25] <= 0.0 {
+			v2 = uint64(0x3f6d2554ce3887b1) /* 0.00355784 */
+		}
+		v3 := v2
+		if x[20] <= 5.55683 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 97
+	if x[11] <= 0.0 {
+		v1 := uint64(0xbfa96a7e231b8dfb) /* -0.0496406 */
+		if x[18] <= 0.0 {
+			v1 = uint64(0xbf5af56f026c40f1) /* -0.00164543 */
+		}
+		v2 := uint64(0x3fc4aee2003ab863) /* 0.161587 */
+		if x[17] <= 0.333333 {
+			v2 = uint64(0x3f7912d8f5a50838) /* 0.00612149 */
+		}
+		v3 := v2
+		if x[2] <= 0.159505 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fc08c26138fffbd) /* 0.129277 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3f8aa143b20677e9) /* 0.0130029 */
+		}
+		v2 := uint64(0x3fb2811615153afb) /* 0.0722822 */
+		if x[19] <= 0.25 {
+			v2 = uint64(0xbf811c8d5466df88) /* -0.00835524 */
+		}
+		v3 := v2
+		if x[20] <= 4.64439 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 98
+	if x[24] <= 0.0993455 {
+		v1 := uint64(0x3fb3018611fd5886) /* 0.074242 */
+		if x[13] <= 0.0 {
+			v1 = uint64(0xbfbb38f7985271bd) /* -0.106338 */
+		}
+		v2 := uint64(0xbfa1553ef6b5d463) /* -0.0338535 */
+		if x[4] <= 0.571429 {
+			v2 = uint64(0x3f7a72f595eebf3b) /* 0.00645729 */
+		}
+		v3 := v2
+		if x[29] <= 0.691453 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfb78efbb0e5e679) /* -0.0920255 */
+		if x[25] <= 0.160274 {
+			v1 = uint64(0x3f909811da1d1768) /* 0.0162051 */
+		}
+		v2 := uint64(0x3f93df23e765d547) /* 0.0194059 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0xbf559b9daacb4538) /* -0.00131884 */
+		}
+		v3 := v2
+		if x[4] <= 0.166667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 99
+	if x[1] <= 0.438366 {
+		v1 := uint64(0x3f9ac4fea231ee90) /* 0.0261421 */
+		if x[27] <= 0.0 {
+			v1 = uint64(0xbf767d8566dcadeb) /* -0.0054908 */
+		}
+		v2 := uint64(0x3fb8b158d2ffecb5) /* 0.0964561 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3f7d67c23112719d) /* 0.00717903 */
+		}
+		v3 := v2
+		if x[25] <= 0.385891 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f94a1852065d115) /* 0.0201474 */
+		if x[28] <= 0.483205 {
+			v1 = uint64(0xbfb55ad2b46d5a76) /* -0.0834171 */
+		}
+		v2 := uint64(0xbfb157cef3ee79c6) /* -0.0677461 */
+		if x[3] <= 0.571647 {
+			v2 = uint64(0xbf5caa2502180835) /* -0.00174955 */
+		}
+		v3 := v2
+		if x[4] <= 0.285714 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 100
+	if x[0] <= 0.275178 {
+		v1 := uint64(0x3f93fc86cebbba56) /* 0.019518 */
+		if x[25] <= 0.0 {
+			v1 = uint64(0xbf8a13a77cb12b87) /* -0.0127328 */
+		}
+		v2 := uint64(0x3f61f092fa990dd9) /* 0.00218991 */
+		if x[17] <= 0.0 {
+			v2 = uint64(0x3fc2c2938de6ddf0) /* 0.146563 */
+		}
+		v3 := v2
+		if x[13] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f7426cb70d72da4) /* 0.00491981 */
+		if x[10] <= 0.0 {
+			v1 = uint64(0xbf94707fc4dc3d83) /* -0.0199604 */
+		}
+		v2 := uint64(0xbfb7a3c06408be15) /* -0.0923424 */
+		if x[7] <= 0.333333 {
+			v2 = uint64(0xbf70e44e73ab7361) /* -0.00412398 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 101
+	if x[4] <= 0.857143 {
+		v1 := uint64(0x3fa069bc5c3c40f9) /* 0.0320567 */
+		if x[19] <= 0.166667 {
+			v1 = uint64(0xbfb409c57b9fb38f) /* -0.0782741 */
+		}
+		v2 := uint64(0xbf37811922c458be) /* -0.000358647 */
+		if x[3] <= 0.171243 {
+			v2 = uint64(0x3fb48a697aeddce8) /* 0.080237 */
+		}
+		v3 := v2
+		if x[3] <= 0.162775 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfaf7768ed2963a7) /* -0.0614579 */
+		if x[9] <= 0.516252 {
+			v1 = uint64(0x3fc0ddd6e04c0592) /* 0.13177 */
+		}
+		z += math.Float64frombits(v1)
+	}
+	// tree 102
+	if x[8] <= 0.375138 {
+		v1 := uint64(0x3fa34c6b129d9176) /* 0.0376924 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0xbfb3c1a2cd1f0224) /* -0.0771734 */
+		}
+		z += math.Float64frombits(v1)
+	} else {
+		v1 := uint64(0x3f614d44d74a7f2a) /* 0.00211204 */
+		if x[20] <= 4.54329 {
+			v1 = uint64(0xbf8ef0ae536501e2) /* -0.0151075 */
+		}
+		v2 := uint64(0xbfae8c07e09f11a9) /* -0.0596621 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3fc3d5c31593e5fb) /* 0.154961 */
+		}
+		v3 := v2
+		if x[4] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 103
+	if x[1] <= 0.438366 {
+		v1 := uint64(0xbf98199c89382286) /* -0.0235352 */
+		if x[26] <= 0.206069 {
+			v1 = uint64(0x3f7145c587084777) /* 0.00421693 */
+		}
+		v2 := uint64(0x3fb229901c4255e6) /* 0.0709467 */
+		if x[16] <= 0.0 {
+			v2 = uint64(0xbf852db6f26ff485) /* -0.0103411 */
+		}
+		v3 := v2
+		if x[25] <= 0.385891 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f92d1eb19beede7) /* 0.0183789 */
+		if x[28] <= 0.483205 {
+			v1 = uint64(0xbfb3dd517f4e94b9) /* -0.0775958 */
+		}
+		v2 := uint64(0x3f88f8543a13f805) /* 0.0121924 */
+		if x[22] <= 0.0 {
+			v2 = uint64(0xbfaabbecaab8a5ce) /* -0.052215 */
+		}
+		v3 := v2
+		if x[4] <= 0.285714 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 104
+	if x[9] <= 0.305751 {
+		v1 := uint64(0x3fa9b5e2a57c25eb) /* 0.0502158 */
+		if x[3] <= 0.334264 {
+			v1 = uint64(0xbfa035bd512ec6bd) /* -0.03166 */
+		}
+		v2 := uint64(0xbfb0cdf76f37c640) /* -0.0656428 */
+		if x[20] <= 4.15888 {
+			v2 = uint64(0x3f9f8726d04e618d) /* 0.030789 */
+		}
+		v3 := v2
+		if x[28] <= 0.10157 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f48e4368fa2e48b) /* 0.000759627 */
+		if x[6] <= 0.103427 {
+			v1 = uint64(0xbfabcc11bbea267a) /* -0.0542913 */
+		}
+		v2 := uint64(0x3f814ef90c70d1a4) /* 0.00845141 */
+		if x[3] <= 0.435346 {
+			v2 = uint64(0x3fc163d3e4ef0282) /* 0.135859 */
+		}
+		v3 := v2
+		if x[2] <= 0.159505 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 105
+	if x[15] <= 0.962963 {
+		v1 := uint64(0x3fc797e56473471f) /* 0.184323 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0xbf66088abe099078) /* -0.00268962 */
+		}
+		v2 := uint64(0x3f5664f14653cc5b) /* 0.00136684 */
+		if x[9] <= 0.266164 {
+			v2 = uint64(0xbfb638590ce18fd2) /* -0.0867973 */
+		}
+		v3 := v2
+		if x[0] <= 0.102804 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fb61ed2531e8b06) /* 0.0864078 */
+		if x[6] <= 0.103427 {
+			v1 = uint64(0xbf89fa043d7c6251) /* -0.0126839 */
+		}
+		v2 := uint64(0x3fa515c7e8617dc9) /* 0.0411818 */
+		if x[29] <= 0.730408 {
+			v2 = uint64(0xbfb6d0f11ebbacea) /* -0.0891257 */
+		}
+		v3 := v2
+		if x[9] <= 0.802305 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 106
+	if x[0] <= 0.275178 {
+		v1 := uint64(0x3fa665dcd3ab0d5f) /* 0.0437459 */
+		if x[6] <= 0.291227 {
+			v1 = uint64(0xbf6ae9f0f4f534f6) /* -0.00328538 */
+		}
+		v2 := uint64(0xbfa17c80841ede12) /* -0.034153 */
+		if x[28] <= 0.207852 {
+			v2 = uint64(0x3fbd5c52e72da123) /* 0.11469 */
+		}
+		v3 := v2
+		if x[26] <= 0.382336 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfb64cc4d4b0c6dd) /* -0.0871089 */
+		if x[3] <= 0.695564 {
+			v1 = uint64(0x3f9bf1264869255e) /* 0.0272871 */
+		}
+		v2 := uint64(0x3f6fbf07bd38b020) /* 0.00387527 */
+		if x[1] <= 0.321996 {
+			v2 = uint64(0xbf9bf7e9b10921e8) /* -0.0273129 */
+		}
+		v3 := v2
+		if x[9] <= 0.516252 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 107
+	if x[1] <= 0.438366 {
+		v1 := uint64(0xbfa242ee92197298) /* -0.0356669 */
+		if x[24] <= 0.515356 {
+			v1 = uint64(0x3f53bd4c26493fe5) /* 0.0012048 */
+		}
+		v2 := uint64(0xbf95f9b05aa63ec4) /* -0.0214603 */
+		if x[14] <= 0.0 {
+			v2 = uint64(0x3fa8081d04f384c7) /* 0.0469369 */
+		}
+		v3 := v2
+		if x[25] <= 0.240924 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9389fef1e306cb) /* 0.0190811 */
+		if x[5] <= 0.2 {
+			v1 = uint64(0xbf9627b1f5b0f1a5) /* -0.0216358 */
+		}
+		v2 := uint64(0x3f6bf94aaf25c7e6) /* 0.00341477 */
+		if x[29] <= 0.840324 {
+			v2 = uint64(0xbfb71d381f2b3e72) /* -0.0902896 */
+		}
+		v3 := v2
+		if x[25] <= 0.286314 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 108
+	if x[11] <= 0.0 {
+		v1 := uint64(0xbf83589394f2c0d2) /* -0.00944629 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3f7efb300c8d2c23) /* 0.00756377 */
+		}
+		v2 := uint64(0x3fb0200dbc81252f) /* 0.0629891 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0x3f5da13066d018b2) /* 0.00180845 */
+		}
+		v3 := v2
+		if x[30] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f8ef317ba30e8d6) /* 0.0151121 */
+		if x[26] <= 0.236139 {
+			v1 = uint64(0x3fbfeec39799e519) /* 0.124737 */
+		}
+		v2 := uint64(0xbfa178df0eeeb04c) /* -0.0341253 */
+		if x[25] <= 0.209355 {
+			v2 = uint64(0x3f99e895802f6548) /* 0.0253013 */
+		}
+		v3 := v2
+		if x[20] <= 4.64439 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 109
+	if x[20] <= 2.99573 {
+		z += -0.0632174
+	} else {
+		v1 := uint64(0x3ec8aecc807c8a3b) /* 2.94242e-06 */
+		if x[29] <= 0.691453 {
+			v1 = uint64(0xbfb25fb5723d343e) /* -0.0717729 */
+		}
+		v2 := uint64(0x3f677b6c5cf57969) /* 0.00286647 */
+		if x[3] <= 0.134945 {
+			v2 = uint64(0x3fb136fb3ed01f68) /* 0.0672452 */
+		}
+		v3 := v2
+		if x[24] <= 0.0993455 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 110
+	if x[15] <= 0.928571 {
+		v1 := uint64(0xbfb0ad75ef7065c4) /* -0.0651468 */
+		if x[4] <= 0.666667 {
+			v1 = uint64(0x3fc6996312f4cf4a) /* 0.176556 */
+		}
+		v2 := uint64(0x3f65fb94e14e0e2b) /* 0.00268344 */
+		if x[9] <= 0.266164 {
+			v2 = uint64(0xbfb58d4ad6bde757) /* -0.0841872 */
+		}
+		v3 := v2
+		if x[0] <= 0.0863063 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fc1696e58a32f45) /* 0.13603 */
+		if x[25] <= 0.0781728 {
+			v1 = uint64(0xbf9ddd9cfea8e7eb) /* -0.0291657 */
+		}
+		v2 := uint64(0xbf7f0d69750e9fd6) /* -0.00758115 */
+		if x[20] <= 4.76217 {
+			v2 = uint64(0xbfb30042451eee02) /* -0.0742227 */
+		}
+		v3 := v2
+		if x[20] <= 4.38203 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 111
+	if x[11] <= 0.0 {
+		v1 := uint64(0xbf86852cfb0acdb9) /* -0.0109962 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0x3f6e5c66de30776c) /* 0.00370617 */
+		}
+		v2 := uint64(0x3facdb6a1e81cb47) /* 0.0563615 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0x3f5bba5b3027651f) /* 0.00169238 */
+		}
+		v3 := v2
+		if x[30] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fbd4e4c942d490e) /* 0.114476 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3f85578d858f209a) /* 0.0104209 */
+		}
+		v2 := uint64(0xbf76df82b1f687b1) /* -0.00558425 */
+		if x[7] <= 0.2 {
+			v2 = uint64(0x3fb738d101e5b34e) /* 0.0907107 */
+		}
+		v3 := v2
+		if x[20] <= 4.64439 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 112
+	if x[2] <= 0.220441 {
+		v1 := uint64(0x3fa13fa1d67efd36) /* 0.0336886 */
+		if x[25] <= 0.240924 {
+			v1 = uint64(0xbf464d9af9a73199) /* -0.000680638 */
+		}
+		v2 := uint64(0x3f511342fdd68507) /* 0.00104219 */
+		if x[28] <= 0.347124 {
+			v2 = uint64(0xbf9e80105b97d64b) /* -0.0297854 */
+		}
+		v3 := v2
+		if x[0] <= 0.275178 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfb31a345eac5dc1) /* -0.0746186 */
+		if x[3] <= 0.362762 {
+			v1 = uint64(0x3f9248154287640d) /* 0.0178531 */
+		}
+		v2 := uint64(0x3fb978282fc9f227) /* 0.0994897 */
+		if x[8] <= 0.920036 {
+			v2 = uint64(0xbfb0ce67d77fae36) /* -0.0656495 */
+		}
+		v3 := v2
+		if x[9] <= 0.353158 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 113
+	if x[1] <= 0.438366 {
+		v1 := uint64(0xbf962f23d9f9dbfa) /* -0.0216642 */
+		if x[26] <= 0.206069 {
+			v1 = uint64(0x3f71967851f641e6) /* 0.00429389 */
+		}
+		v2 := uint64(0x3fb3f60ee57610fe) /* 0.0779733 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0xbf13e2b7a5054e17) /* -7.58576e-05 */
+		}
+		v3 := v2
+		if x[25] <= 0.385891 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfa2525bed66a048) /* -0.0357846 */
+		if x[25] <= 0.286314 {
+			v1 = uint64(0x3f54fed532a1e8c9) /* 0.00128146 */
+		}
+		v2 := uint64(0x3fb87528a108f9a4) /* 0.0955377 */
+		if x[9] <= 1.0 {
+			v2 = v1
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 114
+	if x[4] <= 0.857143 {
+		v1 := uint64(0x3f9b3d80940f161d) /* 0.0266018 */
+		if x[19] <= 0.166667 {
+			v1 = uint64(0xbfb393a132144f42) /* -0.0764714 */
+		}
+		v2 := uint64(0xbf30a6089b62a519) /* -0.000254037 */
+		if x[3] <= 0.171243 {
+			v2 = uint64(0x3fb209642cd042a3) /* 0.0704558 */
+		}
+		v3 := v2
+		if x[3] <= 0.162775 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fc6ed02cd39da16) /* 0.179108 */
+		if x[24] <= 0.0993455 {
+			v1 = uint64(0xbf89c0584a43f0f1) /* -0.0125739 */
+		}
+		v2 := uint64(0xbfae41304bf82617) /* -0.0590911 */
+		if x[9] <= 0.516252 {
+			v2 = v1
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 115
+	if x[20] <= 2.99573 {
+		z += -0.061365
+	} else {
+		v1 := uint64(0x3fb03f2d3c792d13) /* 0.063464 */
+		if x[19] <= 0.333333 {
+			v1 = uint64(0x3f55f37c8ef1cade) /* 0.00133979 */
+		}
+		v2 := uint64(0xbf9bb9bb7810b2d6) /* -0.0270757 */
+		if x[14] <= 0.0 {
+			v2 = uint64(0x3f7c82ed85a9f88c) /* 0.0069608 */
+		}
+		v3 := v2
+		if x[25] <= 0.141482 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 116
+	if x[13] <= 0.0 {
+		v1 := uint64(0xbf536a0a5fd552ad) /* -0.00118495 */
+		if x[0] <= 0.132939 {
+			v1 = uint64(0x3fa6c5776df5a6e1) /* 0.0444753 */
+		}
+		v2 := uint64(0x3faf56a7ac81d3aa) /* 0.061208 */
+		if x[29] <= 0.840324 {
+			v2 = uint64(0xbf99fc1d1c70790f) /* -0.0253758 */
+		}
+		v3 := v2
+		if x[15] <= 0.95 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fba050374ff865d) /* 0.101639 */
+		if x[15] <= 0.941176 {
+			v1 = uint64(0x3f8b72dff16cbf46) /* 0.0134027 */
+		}
+		v2 := uint64(0xbfb3cd9dad2490d9) /* -0.0773562 */
+		if x[25] <= 0.0 {
+			v2 = uint64(0x3f59144e15b7a243) /* 0.00153072 */
+		}
+		v3 := v2
+		if x[20] <= 5.55683 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 117
+	if x[11] <= 0.0 {
+		v1 := uint64(0x3fa78eec976d6f6f) /* 0.0460123 */
+		if x[9] <= 0.802305 {
+			v1 = uint64(0xbfb44c404a72ead9) /* -0.0792885 */
+		}
+		v2 := uint64(0xbf48f37afb37b30e) /* -0.000761447 */
+		if x[8] <= 0.433477 {
+			v2 = uint64(0x3fb67cfbd42154e4) /* 0.0878446 */
+		}
+		v3 := v2
+		if x[8] <= 0.402204 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f88788f5dd674ec) /* 0.0119487 */
+		if x[26] <= 0.236139 {
+			v1 = uint64(0x3fbbc8c0ce91c8eb) /* 0.108532 */
+		}
+		v2 := uint64(0x3f97a9a657173e0a) /* 0.0231081 */
+		if x[20] <= 5.12396 {
+			v2 = uint64(0xbfa19d12cadddf44) /* -0.0344015 */
+		}
+		v3 := v2
+		if x[20] <= 4.64439 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 118
+	if x[20] <= 3.93183 {
+		v1 := uint64(0x3f78acda3e247de4) /* 0.00602422 */
+		if x[19] <= 0.25 {
+			v1 = uint64(0xbfb6e1f2cebf1554) /* -0.0893852 */
+		}
+		v2 := uint64(0xbfa7b3743632c1f4) /* -0.046291 */
+		if x[9] <= 0.451344 {
+			v2 = uint64(0x3fc795a294141e9b) /* 0.184254 */
+		}
+		v3 := v2
+		if x[25] <= 0.0781728 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3faf1b229b357b0c) /* 0.0607539 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0xbf9f6a3cb4bc34cf) /* -0.0306787 */
+		}
+		v2 := uint64(0x3faf3fdc8ee1afb3) /* 0.0610341 */
+		if x[2] <= 0.220441 {
+			v2 = uint64(0x3f55d4f3b7c82dd7) /* 0.00133251 */
+		}
+		v3 := v2
+		if x[9] <= 0.353158 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 119
+	if x[24] <= 0.0993455 {
+		v1 := uint64(0xbf882bc0782ab409) /* -0.0118022 */
+		if x[0] <= 0.453016 {
+			v1 = uint64(0x3f9e17a6e5b276e0) /* 0.0293871 */
+		}
+		v2 := uint64(0x3fb44993c7c8810e) /* 0.0792477 */
+		if x[26] <= 0.283408 {
+			v2 = uint64(0xbfab27136a400fbb) /* -0.0530325 */
+		}
+		v3 := v2
+		if x[4] <= 0.571429 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfb6dc0625b3eeaf) /* -0.0892948 */
+		if x[25] <= 0.209355 {
+			v1 = uint64(0x3f80e1e664787a90) /* 0.00824337 */
+		}
+		v2 := uint64(0x3f99ef5232d2bb23) /* 0.025327 */
+		if x[6] <= 0.471469 {
+			v2 = uint64(0x3f59aefdaeece7f5) /* 0.0015676 */
+		}
+		v3 := v2
+		if x[4] <= 0.166667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 120
+	if x[24] <= 0.515356 {
+		v1 := uint64(0x3fa0bcaa3fda0aa3) /* 0.0326894 */
+		if x[2] <= 0.159505 {
+			v1 = uint64(0xbf73e6469b6fdd89) /* -0.00485828 */
+		}
+		v2 := uint64(0x3fa6151bf0f74e81) /* 0.0431298 */
+		if x[1] <= 0.321996 {
+			v2 = uint64(0xbf8b40987683eadc) /* -0.0133068 */
+		}
+		v3 := v2
+		if x[23] <= 0.222169 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfb8f718d0b15ddb) /* -0.0975204 */
+		if x[20] <= 4.64439 {
+			v1 = uint64(0xbf89c25651456cf2) /* -0.0125777 */
+		}
+		v2 := uint64(0xbf80269265f3a4d3) /* -0.00788607 */
+		if x[6] <= 0.254279 {
+			v2 = uint64(0x3fb0b9eb48b8d676) /* 0.0653369 */
+		}
+		v3 := v2
+		if x[20] <= 4.84419 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 121
+	if x[28] <= 0.289569 {
+		v1 := uint64(0x3facb450d504a9b3) /* 0.0560632 */
+		if x[20] <= 5.97381 {
+			v1 = uint64(0xbf6b48f693f08d46) /* -0.00333069 */
+		}
+		v2 := uint64(0xbfafcf660440d761) /* -0.0621292 */
+		if x[17] <= 0.25 {
+			v2 = uint64(0x3fb209a8f62def27) /* 0.0704599 */
+		}
+		v3 := v2
+		if x[25] <= 0.286314 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9acb06232faff1) /* 0.0261651 */
+		if x[17] <= 0.25 {
+			v1 = uint64(0xbf7b729218c6cb56) /* -0.00670106 */
+		}
+		v2 := uint64(0xbf9d1a0dc83f9f52) /* -0.0284197 */
+		if x[20] <= 5.4848 {
+			v2 = uint64(0xbfb70062258f05c2) /* -0.0898496 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 122
+	if x[27] <= 0.0 {
+		v1 := uint64(0x3f2d9af086bb4591) /* 0.00022587 */
+		if x[9] <= 0.353158 {
+			v1 = uint64(0xbf989ee2aeb66150) /* -0.0240436 */
+		}
+		v2 := uint64(0xbfabd72f265e389a) /* -0.0543761 */
+		if x[9] <= 0.516252 {
+			v2 = uint64(0x3fbf69fcf3dc054f) /* 0.122711 */
+		}
+		v3 := v2
+		if x[4] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f83eafe911510b3) /* 0.00972556 */
+		if x[3] <= 0.226461 {
+			v1 = uint64(0xbfb5cdc94c0ecc4c) /* -0.0851713 */
+		}
+		v2 := uint64(0xbf85af0e75e488ab) /* -0.0105878 */
+		if x[24] <= 0.299587 {
+			v2 = uint64(0x3fbbd07c84b5dcc6) /* 0.10865 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 123
+	if x[28] <= 0.289569 {
+		v1 := uint64(0x3fb17c36b243b48b) /* 0.0683016 */
+		if x[11] <= 0.0 {
+			v1 = uint64(0xbf636054a97a8d3a) /* -0.00236527 */
+		}
+		v2 := uint64(0xbfaead48a30700a5) /* -0.0599158 */
+		if x[17] <= 0.25 {
+			v2 = uint64(0x3fafb395c4220360) /* 0.061917 */
+		}
+		v3 := v2
+		if x[25] <= 0.286314 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f9dbabf840eedda) /* 0.0290327 */
+		if x[27] <= 0.0 {
+			v1 = uint64(0xbf7585dba1a6d948) /* -0.00525461 */
+		}
+		v2 := uint64(0xbf9b2b635b192b4a) /* -0.0265327 */
+		if x[20] <= 5.4848 {
+			v2 = uint64(0xbfb655df2fa5dff9) /* -0.0872478 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 124
+	if x[10] <= 0.0 {
+		v1 := uint64(0xbfbb1d92b7fe08af) /* -0.10592 */
+		if x[20] <= 5.4848 {
+			v1 = uint64(0xbf87ab9da81c135c) /* -0.0115578 */
+		}
+		v2 := uint64(0x3f9ccc616d0261da) /* 0.0281234 */
+		if x[25] <= 0.286314 {
+			v2 = uint64(0xbf821685a8760062) /* -0.00883202 */
+		}
+		v3 := v2
+		if x[4] <= 0.166667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfa73083558a7610) /* -0.045292 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0x3f77f5a5332acfb7) /* 0.0058495 */
+		}
+		v2 := uint64(0x3fbc8094e5d5b24f) /* 0.111337 */
+		if x[29] <= 0.747101 {
+			v2 = uint64(0x3fa01446dee1a247) /* 0.0314047 */
+		}
+		v3 := v2
+		if x[2] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 125
+	if x[29] <= 0.884259 {
+		v1 := uint64(0x3f684a99d72c2146) /* 0.00296526 */
+		if x[3] <= 0.5 {
+			v1 = uint64(0xbfa5a1d4d17e0c75) /* -0.0422503 */
+		}
+		v2 := uint64(0xbf856861e92923e6) /* -0.010453 */
+		if x[25] <= 0.182044 {
+			v2 = uint64(0x3f81bdd969e927cc) /* 0.00866289 */
+		}
+		v3 := v2
+		if x[24] <= 0.0993455 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfa7b16f79349f44) /* -0.0462756 */
+		if x[17] <= 0.0 {
+			v1 = uint64(0x3f89b87b06309ba9) /* 0.0125589 */
+		}
+		v2 := uint64(0x3fbabdb1a6d698fe) /* 0.104457 */
+		if x[4] <= 0.4 {
+			v2 = uint64(0x3f9173896498300d) /* 0.0170423 */
+		}
+		v3 := v2
+		if x[25] <= 0.209355 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 126
+	if x[17] <= 0.375 {
+		v1 := uint64(0xbf50fb453035d2cb) /* -0.00103647 */
+		if x[9] <= 0.451344 {
+			v1 = uint64(0xbf9633e2859bb5d4) /* -0.0216823 */
+		}
+		v2 := uint64(0x3f62737a7612d6c7) /* 0.00225233 */
+		if x[28] <= 0.207852 {
+			v2 = uint64(0x3fb69c08dfa29267) /* 0.0883184 */
+		}
+		v3 := v2
+		if x[13] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf92c6ac215b9a5b) /* -0.018336 */
+		if x[4] <= 0.714286 {
+			v1 = uint64(0x3fa8d594f26aec07) /* 0.0485045 */
+		}
+		v2 := uint64(0xbfad8eda22f6a50d) /* -0.0577305 */
+		if x[8] <= 0.79579 {
+			v2 = uint64(0x3fb212b5e529bae4) /* 0.070598 */
+		}
+		v3 := v2
+		if x[26] <= 0.140356 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 127
+	if x[0] <= 0.102804 {
+		v1 := uint64(0x3fb2740d1816773b) /* 0.0720833 */
+		if x[20] <= 5.16479 {
+			v1 = uint64(0x3f4bee43d1215678) /* 0.000852378 */
+		}
+		v2 := uint64(0xbfb4eff0be439d0e) /* -0.0817862 */
+		if x[20] <= 4.30407 {
+			v2 = uint64(0xbf6c6a7ef9db22d1) /* -0.00346875 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa3c5b9b31494e2) /* 0.0386179 */
+		if x[2] <= 0.220441 {
+			v1 = uint64(0xbf4f35ea0b90c6a6) /* -0.000952472 */
+		}
+		v2 := v1
+		if x[9] <= 0.266164 {
+			v2 = uint64(0xbfb62a9930be0ded) /* -0.0865875 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 128
+	if x[29] <= 0.85926 {
+		v1 := uint64(0xbfa69b895de23366) /* -0.0441554 */
+		if x[14] <= 0.0 {
+			v1 = uint64(0x3f5a08ca7ee9bff8) /* 0.00158901 */
+		}
+		v2 := uint64(0x3f9ef764500bb10e) /* 0.0302406 */
+		if x[12] <= 0.0 {
+			v2 = uint64(0xbf02d0907169df1e) /* -3.58862e-05 */
+		}
+		v3 := v2
+		if x[24] <= 0.0993455 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa127db105c6e96) /* 0.0335072 */
+		if x[28] <= 0.483205 {
+			v1 = uint64(0xbf8641c094b025cd) /* -0.0108676 */
+		}
+		v2 := uint64(0xbfb3c09302a6a36d) /* -0.0771572 */
+		if x[20] <= 5.3845 {
+			v2 = uint64(0x3f98e2d54cce0eec) /* 0.0243028 */
+		}
+		v3 := v2
+		if x[26] <= 0.382336 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 129
+	if x[0] <= 0.275178 {
+		v1 := uint64(0x3f94664685f64ea6) /* 0.0199214 */
+		if x[1] <= 0.193392 {
+			v1 = uint64(0xbf8658b7513a8537) /* -0.0109114 */
+		}
+		v2 := uint64(0xbfa1be7bd131b65b) /* -0.0346564 */
+		if x[28] <= 0.207852 {
+			v2 = uint64(0x3fb403925bb7b6bb) /* 0.0781795 */
+		}
+		v3 := v2
+		if x[26] <= 0.283408 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f72aa8cb0fde447) /* 0.00455718 */
+		if x[20] <= 4.84419 {
+			v1 = uint64(0xbf937f7be121ee67) /* -0.019041 */
+		}
+		v2 := uint64(0xbfb5b2ae3d958cc5) /* -0.0847577 */
+		if x[7] <= 0.333333 {
+			v2 = uint64(0xbf5bc60430bc357b) /* -0.00169516 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 130
+	if x[4] <= 0.857143 {
+		v1 := uint64(0x3f9fb31cf85e4b0f) /* 0.0309567 */
+		if x[19] <= 0.166667 {
+			v1 = uint64(0xbfb2ce5f7403dddb) /* -0.0734615 */
+		}
+		v2 := uint64(0xbf3e63e5a5024fde) /* -0.000463718 */
+		if x[3] <= 0.171243 {
+			v2 = uint64(0x3fafdda2072664ef) /* 0.0622378 */
+		}
+		v3 := v2
+		if x[3] <= 0.162775 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa6542e557de0d6) /* 0.043611 */
+		if x[8] <= 0.920036 {
+			v1 = uint64(0xbfb03b4f61672325) /* -0.063405 */
+		}
+		v2 := v1
+		if x[20] <= 4.69135 {
+			v2 = uint64(0x3fc18c3b0c4588a0) /* 0.137092 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 131
+	if x[24] <= 0.515356 {
+		v1 := uint64(0x3fa5d13d74d594f2) /* 0.042612 */
+		if x[23] <= 0.222169 {
+			v1 = uint64(0xbf5b709ece8cc06d) /* -0.0016748 */
+		}
+		v2 := uint64(0x3f8f9fb0340fd205) /* 0.0154413 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0xbf804eee7a9c7e50) /* -0.00796305 */
+		}
+		v3 := v2
+		if x[15] <= 0.833333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fb0da031634f5ab) /* 0.0658266 */
+		if x[17] <= 0.285714 {
+			v1 = uint64(0xbfade80f48725f99) /* -0.0584111 */
+		}
+		v2 := uint64(0xbf7d44c72f540088) /* -0.00714567 */
+		if x[6] <= 0.254279 {
+			v2 = uint64(0x3fab30cd27659f97) /* 0.0531067 */
+		}
+		v3 := v2
+		if x[20] <= 4.84419 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 132
+	if x[29] <= 0.85926 {
+		v1 := uint64(0xbfab61dc93ea2d30) /* -0.053481 */
+		if x[4] <= 0.571429 {
+			v1 = uint64(0xbf612d79e0c1a14b) /* -0.00209688 */
+		}
+		v2 := uint64(0x3f4e440ba62f06dc) /* 0.000923639 */
+		if x[3] <= 0.134945 {
+			v2 = uint64(0x3fadf6f9c700daf1) /* 0.0585249 */
+		}
+		v3 := v2
+		if x[24] <= 0.0993455 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf94515b3c66b89c) /* -0.0198416 */
+		if x[17] <= 0.0 {
+			v1 = uint64(0x3f8fd1640b425362) /* 0.0155361 */
+		}
+		v2 := uint64(0x3fbd1cc100e6afcd) /* 0.11372 */
+		if x[15] <= 0.97561 {
+			v2 = v1
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 133
+	if x[0] <= 0.102804 {
+		v1 := uint64(0x3fb6d3fb9537344a) /* 0.0891721 */
+		if x[6] <= 0.0857007 {
+			v1 = uint64(0x3f7ae21101b00368) /* 0.00656325 */
+		}
+		v2 := uint64(0xbfb4a6457986d49b) /* -0.0806621 */
+		if x[20] <= 4.30407 {
+			v2 = uint64(0xbf6e2254e99153a5) /* -0.00367848 */
+		}
+		v3 := v2
+		if x[21] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf818acb4a96a721) /* -0.00856551 */
+		if x[15] <= 0.9 {
+			v1 = uint64(0x3f6c0010c6f7a0b6) /* 0.003418 */
+		}
+		v2 := v1
+		if x[9] <= 0.266164 {
+			v2 = uint64(0xbfb5df86e3b46fdf) /* -0.085442 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 134
+	if x[0] <= 0.275178 {
+		v1 := uint64(0x3f8bddc6f013f9b2) /* 0.0136066 */
+		if x[25] <= 0.0 {
+			v1 = uint64(0xbf83b65f22246d1d) /* -0.00962519 */
+		}
+		v2 := uint64(0x3fbed86ec17ebaf1) /* 0.12049 */
+		if x[26] <= 0.140356 {
+			v2 = uint64(0x3f65f0721876437e) /* 0.00267813 */
+		}
+		v3 := v2
+		if x[13] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa6a3202b18b27e) /* 0.0442133 */
+		if x[25] <= 0.385891 {
+			v1 = uint64(0xbfa02dd9571ecac6) /* -0.0315998 */
+		}
+		v2 := uint64(0xbf6e901e1ac82d56) /* -0.00373083 */
+		if x[3] <= 0.435346 {
+			v2 = uint64(0x3fa1e9ffe37a8e3c) /* 0.0349884 */
+		}
+		v3 := v2
+		if x[28] <= 0.347124 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 135
+	if x[25] <= 0.141482 {
+		v1 := uint64(0xbf8c9a92bddd45c1) /* -0.0139667 */
+		if x[15] <= 0.9 {
+			v1 = uint64(0x3f857cb98f0266e3) /* 0.0104918 */
+		}
+		v2 := uint64(0x3fba2e5de15ca6ca) /* 0.10227 */
+		if x[21] <= 0.0 {
+			v2 = uint64(0x3f90cb6c7a7c9de0) /* 0.016401 */
+		}
+		v3 := v2
+		if x[19] <= 0.333333 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa670633f6a791b) /* 0.0438262 */
+		if x[30] <= 0.0 {
+			v1 = uint64(0xbf59e93ff50d88aa) /* -0.00158149 */
+		}
+		v2 := uint64(0xbfaddedf1e0828c3) /* -0.058341 */
+		if x[20] <= 5.3845 {
+			v2 = uint64(0xbf705c0894791e4f) /* -0.00399402 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 136
+	if x[11] <= 0.0 {
+		v1 := uint64(0xbf882be8bc169c24) /* -0.0118025 */
+		if x[20] <= 5.22036 {
+			v1 = uint64(0x3f605cc9da7f1204) /* 0.00199737 */
+		}
+		v2 := uint64(0x3f9707fc4dc3d832) /* 0.0224914 */
+		if x[19] <= 0.142857 {
+			v2 = uint64(0xbf92979e16d6dc1a) /* -0.0181565 */
+		}
+		v3 := v2
+		if x[30] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f7822487f4ab8e1) /* 0.00589207 */
+		if x[0] <= 0.275178 {
+			v1 = uint64(0x3fba13d31b9b66f9) /* 0.101865 */
+		}
+		v2 := v1
+		if x[9] <= 0.451344 {
+			v2 = uint64(0xbfb112216ab3d301) /* -0.0666829 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 137
+	if x[13] <= 0.0 {
+		v1 := uint64(0xbf5603219d89933c) /* -0.00134352 */
+		if x[9] <= 0.400246 {
+			v1 = uint64(0xbf967f0aa21a719b) /* -0.021969 */
+		}
+		v2 := uint64(0xbfa8ea5eae0b40a6) /* -0.0486631 */
+		if x[26] <= 0.140356 {
+			v2 = uint64(0x3f9e149c6f36ef80) /* 0.0293755 */
+		}
+		v3 := v2
+		if x[17] <= 0.375 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf8841248d7e0264) /* -0.011843 */
+		if x[25] <= 0.0 {
+			v1 = uint64(0x3fafaf8594291750) /* 0.061886 */
+		}
+		v2 := uint64(0xbfa5f4468e59ca77) /* -0.0428793 */
+		if x[8] <= 0.748854 {
+			v2 = uint64(0x3fb01e68a0d349bf) /* 0.062964 */
+		}
+		v3 := v2
+		if x[17] <= 0.285714 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 138
+	if x[28] <= 0.289569 {
+		v1 := uint64(0x3fb05b48fbf25446) /* 0.0638929 */
+		if x[26] <= 0.283408 {
+			v1 = uint64(0x3f7eb21f776998f6) /* 0.00749409 */
+		}
+		v2 := uint64(0x3fadead6a30f6421) /* 0.0584323 */
+		if x[12] <= 0.0 {
+			v2 = uint64(0xbf908d2a1f8e3ac1) /* -0.0161635 */
+		}
+		v3 := v2
+		if x[17] <= 0.25 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f97558065152d8f) /* 0.0227871 */
+		if x[17] <= 0.25 {
+			v1 = uint64(0xbf795553c4783f82) /* -0.00618489 */
+		}
+		v2 := uint64(0xbf965feccfa19363) /* -0.0218503 */
+		if x[20] <= 5.4848 {
+			v2 = uint64(0xbfb58c9752977c89) /* -0.0841765 */
+		}
+		v3 := v2
+		if x[15] <= 0.956522 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 139
+	if x[20] <= 3.93183 {
+		v1 := uint64(0x3f6488d8d71c310e) /* 0.00250666 */
+		if x[19] <= 0.25 {
+			v1 = uint64(0xbfb64baaf93d6e20) /* -0.0870921 */
+		}
+		v2 := uint64(0xbfa84707258e2f02) /* -0.0474169 */
+		if x[9] <= 0.400246 {
+			v2 = uint64(0x3fc5dc8b86b15f89) /* 0.170793 */
+		}
+		v3 := v2
+		if x[25] <= 0.0781728 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f6599a5022d81c3) /* 0.00263674 */
+		if x[24] <= 0.0993455 {
+			v1 = uint64(0xbf8d09b8e665fb07) /* -0.0141787 */
+		}
+		v2 := uint64(0xbf9305384e252701) /* -0.0185746 */
+		if x[26] <= 0.382336 {
+			v2 = uint64(0x3f904eee7a9c7e50) /* 0.0159261 */
+		}
+		v3 := v2
+		if x[29] <= 0.85926 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 140
+	if x[4] <= 0.857143 {
+		v1 := uint64(0x3f9b66a1f588adb9) /* 0.0267587 */
+		if x[19] <= 0.166667 {
+			v1 = uint64(0xbfb2643b12fb8547) /* -0.0718419 */
+		}
+		v2 := uint64(0xbf385359aa7c7c0e) /* -0.000371179 */
+		if x[3] <= 0.171243 {
+			v2 = uint64(0x3fac002b9eea3b73) /* 0.0546888 */
+		}
+		v3 := v2
+		if x[3] <= 0.162775 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fa8b20c57265783) /* 0.0482334 */
+		if x[8] <= 0.979804 {
+			v1 = uint64(0xbfb0bcdae741c319) /* -0.0653817 */
+		}
+		v2 := v1
+		if x[20] <= 4.64439 {
+			v2 = uint64(0x3fc12fc2656abde4) /* 0.13427 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 141
+	if x[27] <= 0.0 {
+		v1 := uint64(0xbf87e3b6f41d73ae) /* -0.0116648 */
+		if x[28] <= 0.289569 {
+			v1 = uint64(0x3f7ea074543abfc4) /* 0.00747724 */
+		}
+		v2 := uint64(0x3fa3c59b8023a6ce) /* 0.038617 */
+		if x[9] <= 0.802305 {
+			v2 = uint64(0xbfa44adaefa53ee9) /* -0.0396336 */
+		}
+		v3 := v2
+		if x[3] <= 0.837473 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfb44638c9752978) /* -0.0791965 */
+		if x[29] <= 0.85926 {
+			v1 = uint64(0xbf80687d97db5378) /* -0.0080118 */
+		}
+		v2 := uint64(0xbfa2696a26e54717) /* -0.0359605 */
+		if x[4] <= 0.666667 {
+			v2 = uint64(0x3fa28a1aa095365e) /* 0.0362099 */
+		}
+		v3 := v2
+		if x[4] <= 0.166667 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 142
+	if x[20] <= 2.99573 {
+		z += -0.0559697
+	} else {
+		v1 := uint64(0xbf93076c050bd87b) /* -0.018583 */
+		if x[4] <= 0.75 {
+			v1 = uint64(0x3f51ee2993cd26e5) /* 0.00109438 */
+		}
+		v2 := uint64(0xbf9a15d47d9b3652) /* -0.0254739 */
+		if x[20] <= 4.59512 {
+			v2 = uint64(0x3fc21b5c7cd898b3) /* 0.14146 */
+		}
+		v3 := v2
+		if x[4] <= 0.857143 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 143
+	if x[17] <= 0.708801 {
+		v1 := uint64(0xbfacb4e7d3b95018) /* -0.0560677 */
+		if x[20] <= 4.38203 {
+			v1 = uint64(0x3fb6ec32c3a1aae0) /* 0.0895416 */
+		}
+		v2 := uint64(0x3f88b6375f11de4f) /* 0.0120663 */
+		if x[27] <= 0.0 {
+			v2 = uint64(0xbf5710525d9ae5ca) /* -0.0014077 */
+		}
+		v3 := v2
+		if x[8] <= 0.57385 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf535882222ea90b) /* -0.00118077 */
+		if x[29] <= 0.587751 {
+			v1 = uint64(0xbfb195def9f5fac4) /* -0.0686931 */
+		}
+		v2 := v1
+		if x[8] <= 0.920036 {
+			v2 = uint64(0x3fc887c200c0f020) /* 0.191643 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 144
+	if x[11] <= 0.0 {
+		v1 := uint64(0xbf84346fc93b9dbb) /* -0.00986564 */
+		if x[15] <= 0.857143 {
+			v1 = uint64(0x3f6ea6f9ff5ff203) /* 0.00374173 */
+		}
+		v2 := uint64(0xbf6743ce8be9adae) /* -0.00283995 */
+		if x[20] <= 5.55683 {
+			v2 = uint64(0x3fa28c94ce58be07) /* 0.0362288 */
+		}
+		v3 := v2
+		if x[30] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fb8df18ffab466a) /* 0.0971542 */
+		if x[19] <= 0.142857 {
+			v1 = uint64(0x3f76fff16760e243) /* 0.00561518 */
+		}
+		v2 := uint64(0x3fb1fb91dc35f65c) /* 0.0702449 */
+		if x[19] <= 0.25 {
+			v2 = uint64(0xbf82e83609d23bcd) /* -0.00923197 */
+		}
+		v3 := v2
+		if x[20] <= 4.64439 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 145
+	if x[13] <= 0.0 {
+		v1 := uint64(0xbf84ebf80b3ef863) /* -0.0102157 */
+		if x[26] <= 0.102395 {
+			v1 = uint64(0x3f86aafa142db46e) /* 0.0110683 */
+		}
+		v2 := uint64(0xbfad4ccab3edd8b6) /* -0.0572265 */
+		if x[20] <= 5.71373 {
+			v2 = uint64(0xbf6413fe649f66e3) /* -0.00245094 */
+		}
+		v3 := v2
+		if x[14] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbfa368562aaf0033) /* -0.0379054 */
+		if x[17] <= 0.285714 {
+			v1 = uint64(0x3f95f13f72dc966e) /* 0.0214281 */
+		}
+		v2 := v1
+		if x[20] <= 4.38203 {
+			v2 = uint64(0x3fbf5cf2495e17e3) /* 0.122512 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 146
+	if x[20] <= 5.33754 {
+		v1 := uint64(0x3f828347c8968740) /* 0.00903946 */
+		if x[9] <= 0.690131 {
+			v1 = uint64(0xbf8b91b3f20a73f7) /* -0.0134615 */
+		}
+		v2 := uint64(0x3fb0f9d111d5eb59) /* 0.0663119 */
+		if x[2] <= 0.0 {
+			v2 = uint64(0xbfb0d33c5296a5c9) /* -0.0657232 */
+		}
+		v3 := v2
+		if x[20] <= 5.26786 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3fadbda86c9b33ce) /* 0.0580876 */
+		if x[21] <= 0.0 {
+			v1 = uint64(0x3f5fe0b0846cb6b8) /* 0.00194566 */
+		}
+		v2 := uint64(0xbfa91c8eabffcdab) /* -0.049046 */
+		if x[0] <= 0.0530201 {
+			v2 = uint64(0x3fc91f57b41bfbdf) /* 0.196269 */
+		}
+		v3 := v2
+		if x[26] <= 0.283408 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 147
+	if x[11] <= 0.0 {
+		v1 := uint64(0x3fac98ef4fae93fd) /* 0.0558543 */
+		if x[25] <= 0.0781728 {
+			v1 = uint64(0xbf95e1635cc6aa74) /* -0.0213676 */
+		}
+		v2 := uint64(0xbf5103328f7451b7) /* -0.00103836 */
+		if x[9] <= 0.266164 {
+			v2 = uint64(0xbfaf838c111ada77) /* -0.0615505 */
+		}
+		v3 := v2
+		if x[28] <= 0.130146 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf92a98c55e43823) /* -0.0182249 */
+		if x[23] <= 0.286967 {
+			v1 = uint64(0x3fab80be00812f40) /* 0.0537166 */
+		}
+		v2 := v1
+		if x[9] <= 0.451344 {
+			v2 = uint64(0xbfb09b70336ec255) /* -0.0648718 */
+		}
+		z += math.Float64frombits(v2)
+	}
+	// tree 148
+	if x[12] <= 0.0 {
+		v1 := uint64(0xbf8f6ae47a687bea) /* -0.0153406 */
+		if x[28] <= 0.130146 {
+			v1 = uint64(0x3f99371616c2ba24) /* 0.0246242 */
+		}
+		v2 := uint64(0x3f928da13dd2c966) /* 0.0181184 */
+		if x[5] <= 0.0 {
+			v2 = uint64(0xbf71e2e1363b5063) /* -0.00436676 */
+		}
+		v3 := v2
+		if x[16] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0x3f61b45d6a3e623b) /* 0.0021612 */
+		if x[25] <= 0.209355 {
+			v1 = uint64(0x3fb383d43576da52) /* 0.0762303 */
+		}
+		v2 := uint64(0xbfa04394aa469007) /* -0.0317656 */
+		if x[3] <= 0.180106 {
+			v2 = uint64(0x3fbc2b6284599674) /* 0.110037 */
+		}
+		v3 := v2
+		if x[16] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	// tree 149
+	if x[20] <= 3.93183 {
+		v1 := uint64(0x3f5b95520c3c4e65) /* 0.00168355 */
+		if x[19] <= 0.25 {
+			v1 = uint64(0xbfb5b4b4a812d921) /* -0.0847886 */
+		}
+		v2 := uint64(0xbfa703587a149914) /* -0.0449474 */
+		if x[9] <= 0.400246 {
+			v2 = uint64(0x3fc241ede1198aec) /* 0.142637 */
+		}
+		v3 := v2
+		if x[25] <= 0.0781728 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	} else {
+		v1 := uint64(0xbf99262d9132c2cb) /* -0.0245597 */
+		if x[4] <= 0.75 {
+			v1 = uint64(0x3f50725e4153dd4d) /* 0.00100383 */
+		}
+		v2 := uint64(0xbfa21b73f9cce018) /* -0.0353657 */
+		if x[19] <= 0.2 {
+			v2 = uint64(0x3f9f2b66b6177ea2) /* 0.030439 */
+		}
+		v3 := v2
+		if x[12] <= 0.0 {
+			v3 = v1
+		}
+		z += math.Float64frombits(v3)
+	}
+	return z
 }

@@ -1,7 +1,9 @@
 package answer
 
 import (
+	"cmp"
 	"math"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"slices"
@@ -27,6 +29,61 @@ func TestBuiltinModelIsModelJSON(t *testing.T) {
 	}
 	if !reflect.DeepEqual(m, DefaultModel()) {
 		t.Fatal("model_builtin.go is not model.json: run go run ./tools/train")
+	}
+}
+
+// walkedProb is Prob with the trees walked as data, as for any model
+// but the built-in one.
+func walkedProb(m *Model, x []float64) float64 {
+	c := *m
+	return c.Prob(x)
+}
+
+// The built-in model's trees written out as code (builtinLogOdds) give
+// Prob exactly what walking them as data gives: at every threshold of
+// every split, just below and above it, at infinities and NaN, and at
+// random points.
+func TestBuiltinLogOddsIsTrees(t *testing.T) {
+	m := DefaultModel()
+	if builtinLogOdds == nil {
+		t.Skip("a model without trees")
+	}
+	var values [numFeatures][]float64
+	for i := range values {
+		values[i] = []float64{0, 1, -1, math.Inf(1), math.Inf(-1), math.NaN()}
+	}
+	for _, tree := range m.Trees {
+		for _, n := range tree {
+			if n.Feature >= 0 {
+				values[n.Feature] = append(values[n.Feature], n.Threshold, math.Nextafter(n.Threshold, math.Inf(-1)), math.Nextafter(n.Threshold, math.Inf(1)))
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	x := make([]float64, numFeatures)
+	check := func() {
+		t.Helper()
+		if got, want := m.Prob(x), walkedProb(m, x); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("Prob(%v) = %v, the trees walked give %v", x, got, want)
+		}
+	}
+	// Each value of each feature, the others drawn from their values.
+	for f := range values {
+		for _, v := range values[f] {
+			for range 20 {
+				for i := range x {
+					x[i] = values[i][r.IntN(len(values[i]))]
+				}
+				x[f] = v
+				check()
+			}
+		}
+	}
+	for range 10000 {
+		for i := range x {
+			x[i] = r.Float64()*2 - 0.5
+		}
+		check()
 	}
 }
 
@@ -142,4 +199,64 @@ func filled(v float64) []float64 {
 		x[i] = v
 	}
 	return x
+}
+
+// chooseBefore is Choose as it was, every candidate sorted.
+func chooseBefore(probs []float64, threshold float64, most int, overlap func(i, j int) bool) (quoted []int, confidence float64, found bool) {
+	order := make([]int, 0, len(probs))
+	for i, p := range probs {
+		if !math.IsNaN(p) {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(probs[b], probs[a]) })
+	if len(order) == 0 {
+		return nil, 0, false
+	}
+	confidence = probs[order[0]]
+	if !(confidence >= threshold) {
+		return nil, confidence, false
+	}
+	for _, i := range order {
+		if len(quoted) == max(most, 1) || probs[i] < threshold {
+			break
+		}
+		if overlap != nil && slices.ContainsFunc(quoted, func(j int) bool { return overlap(i, j) }) {
+			continue
+		}
+		quoted = append(quoted, i)
+	}
+	return quoted, confidence, true
+}
+
+// Choose quotes what it quoted when it sorted every candidate: with ties,
+// NaN, overlaps, thresholds at and between the probabilities.
+func TestChooseAsBefore(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	levels := []float64{0, 0.1, 0.25, 0.3, 0.5, 0.9, 1, math.NaN()}
+	for range 20000 {
+		probs := make([]float64, r.IntN(12))
+		for i := range probs {
+			if r.IntN(2) == 0 {
+				probs[i] = levels[r.IntN(len(levels))]
+			} else {
+				probs[i] = r.Float64()
+			}
+		}
+		threshold := levels[r.IntN(len(levels)-1)]
+		if r.IntN(3) == 0 && len(probs) > 0 {
+			threshold = probs[r.IntN(len(probs))]
+		}
+		most := r.IntN(4)
+		seed := r.Uint64()
+		overlap := func(i, j int) bool { return (uint64(i*31+j*17)^seed)%5 == 0 }
+		if r.IntN(4) == 0 {
+			overlap = nil
+		}
+		gq, gc, gf := Choose(probs, threshold, most, overlap)
+		wq, wc, wf := chooseBefore(probs, threshold, most, overlap)
+		if !slices.Equal(gq, wq) || math.Float64bits(gc) != math.Float64bits(wc) || gf != wf {
+			t.Fatalf("Choose(%v, %v, %d) = %v %v %v, before %v %v %v", probs, threshold, most, gq, gc, gf, wq, wc, wf)
+		}
+	}
 }

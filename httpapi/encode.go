@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"citebot/answer"
 )
 
 // MaxBodyBytes bounds a request body (64 KiB); a larger one is answered
@@ -47,12 +49,24 @@ type errorBody struct {
 func encode(w http.ResponseWriter, status int, v any) {
 	buf := getBuffer()
 	defer putBuffer(buf)
+	if a, ok := v.(answer.Answer); ok {
+		if b, ok := appendAnswer(buf.AvailableBuffer(), &a); ok {
+			buf.Write(b)
+			write(w, status, buf)
+			return
+		}
+	}
 	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		// Only a programming mistake gets here: report it as one.
 		status = http.StatusInternalServerError
 		buf.Reset()
 		buf.WriteString(`{"error":{"code":"internal","message":"the response could not be encoded"}}` + "\n")
 	}
+	write(w, status, buf)
+}
+
+// write sends a JSON body with the status.
+func write(w http.ResponseWriter, status int, buf *bytes.Buffer) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))

@@ -39,6 +39,10 @@ type Embedder struct {
 	// server's, say) and re-embed everything; nil when the name fixes the
 	// dimension, as the embedded model's does.
 	Dimension func(ctx context.Context) (int, error)
+	// Local marks an embedder that computes in process, in microseconds
+	// for a question: a search waits for it without a deadline, which is
+	// for services that may be down (and cost a timer each question).
+	Local bool
 }
 
 // Config is everything that decides what an index contains and how it ranks.
@@ -559,7 +563,7 @@ func DefaultEmbedder() (Embedder, error) {
 	if err != nil {
 		return Embedder{}, fmt.Errorf("load embedded word vectors: %w", err)
 	}
-	return Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc()}, nil
+	return Embedder{Name: wordvec.Version, Embed: m.EmbeddingFunc(), Local: true}, nil
 }
 
 // DefaultConfig is the configuration citebot ships with: tuned BM25 and

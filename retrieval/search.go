@@ -166,20 +166,38 @@ func (l *localRanker) idf(_ *Index, term string) (float64, bool) {
 // would save at most half of a few microseconds there.
 func (l *localRanker) rank(ctx context.Context, ix *Index, q analysis.Query, candidates, need int) ([]rank.Scored, error) {
 	query := q.Text
-	kw := l.kw.Search(bm25Terms(q, l.kw.Has), candidates)
+	// Weighted fusion reads the keyword ranking as a set (its order is
+	// the chunks'), so it is not sorted by score unless it ends up
+	// ranking alone.
+	weighted := ix.cfg.Fusion.Method == rank.FusionWeighted
+	var kw []rank.Scored
+	if weighted {
+		kw = l.kw.SearchSet(bm25Terms(q, l.kw.Has), candidates)
+	} else {
+		kw = l.kw.Search(bm25Terms(q, l.kw.Has), candidates)
+	}
+	alone := func() []rank.Scored {
+		if weighted {
+			return rank.SelectBest(kw, -1)
+		}
+		return kw
+	}
 	var vec []rank.Scored
 	if w := ix.cfg.Fusion.VectorWeight; w > 0 && l.flat.N > 0 {
 		// An embedding service that is down must not stop answers: the
 		// question is ranked by keywords alone (which decide most of the
 		// ranking anyway), after a short wait at most.
-		ectx, cancel := context.WithTimeout(ctx, queryEmbedTimeout)
+		ectx, cancel := ctx, context.CancelFunc(func() {})
+		if !ix.cfg.Embedder.Local {
+			ectx, cancel = context.WithTimeout(ctx, queryEmbedTimeout)
+		}
 		qv, err := ix.cfg.Embedder.Embed(ectx, query)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("search: embed query: %w", err)
 			}
-			return rank.Fuse(kw, nil, ix.cfg.Fusion, need), nil
+			return rank.Fuse(alone(), nil, ix.cfg.Fusion, need), nil
 		}
 		if len(qv) != l.flat.Dim {
 			// Scoring it would give every chunk 0: an error says why.
@@ -188,11 +206,19 @@ func (l *localRanker) rank(ctx context.Context, ix *Index, q analysis.Query, can
 		switch {
 		case rank.IsZero(qv):
 		case len(kw) == candidates && l.flat.N > 2*candidates:
-			vec = l.flat.ScoreChunks(rank.Normalize(qv), kw)
+			if vec = l.flat.ScoreChunks(rank.Normalize(qv), kw); len(vec) == 0 {
+				return rank.Fuse(alone(), nil, ix.cfg.Fusion, need), nil
+			}
 			return rank.FuseCandidates(kw, vec, ix.cfg.Fusion, need), nil
+		case weighted:
+			// Weighted fusion reads the vector ranking as a set too.
+			return rank.FuseNearest(kw, l.flat, rank.Normalize(qv), candidates, ix.cfg.Fusion, need), nil
 		default:
 			vec = l.flat.Search(rank.Normalize(qv), candidates)
 		}
+	}
+	if len(vec) == 0 {
+		return rank.Fuse(alone(), nil, ix.cfg.Fusion, need), nil
 	}
 	return rank.Fuse(kw, vec, ix.cfg.Fusion, need), nil
 }

@@ -25,14 +25,14 @@ func (ix *Index) soundsLike(word, stem string) []string {
 	}
 	si.once.Do(func() { si.keys = ix.soundKeys() })
 	var out []string
-	for _, w := range []string{word, stem} {
-		for _, l := range analysis.Transliterations(w) {
-			for _, c := range si.keys[analysis.SoundKey(l)] {
+	for _, w := range [...]string{word, stem} {
+		analysis.ForEachSoundKey(w, func(k []byte) {
+			for _, c := range si.keys[string(k)] {
 				if !slices.Contains(out, c) {
 					out = append(out, c)
 				}
 			}
-		}
+		})
 	}
 	return out
 }

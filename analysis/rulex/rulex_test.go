@@ -135,3 +135,54 @@ func TestAppendTranslations(t *testing.T) {
 		}
 	}
 }
+
+// key reads every line's key as line does.
+func TestKeyIsLines(t *testing.T) {
+	for i := range Len() {
+		if k, _ := line(i); key(i) != k {
+			t.Fatalf("line %d: key %q, line's %q", i, key(i), k)
+		}
+	}
+}
+
+// Every key is found, with its line's words, and a word between two
+// keys, or before and after them all, is not.
+func TestLookupEveryKey(t *testing.T) {
+	for i := range Len() {
+		k, v := line(i)
+		if i > 0 {
+			if prev, _ := line(i - 1); prev == k {
+				continue // the first of equal keys is the one found
+			}
+		}
+		if got, ok := lookup(k); !ok || got != v {
+			t.Fatalf("lookup(%q) = %q, %v, want line %d's %q", k, got, ok, i, v)
+		}
+		if _, ok := lookup(k + "\x01"); ok && i+1 < Len() && key(i+1) != k+"\x01" {
+			t.Fatalf("lookup(%q) found a key the table lacks", k+"\x01")
+		}
+	}
+	for _, w := range []string{"", "\x00", "a", "ж", "\xff\xff\xff\xff\xff"} {
+		if _, ok := lookup(w); ok != slices.Contains(keys(), w) {
+			t.Errorf("lookup(%q) = %v", w, ok)
+		}
+	}
+	// Stems near the table's keys: lookup finds what search finds.
+	for i := 0; i < Len(); i += 7 {
+		for _, w := range []string{key(i)[:len(key(i))/2], key(i) + "а", "х" + key(i)} {
+			gv, gok := lookup(w)
+			wv, wok := search(w)
+			if gv != wv || gok != wok {
+				t.Fatalf("lookup(%q) = %q, %v; search gives %q, %v", w, gv, gok, wv, wok)
+			}
+		}
+	}
+}
+
+func keys() []string {
+	var out []string
+	for i := range Len() {
+		out = append(out, key(i))
+	}
+	return out
+}

@@ -497,12 +497,24 @@ func (ix *KeywordIndex) idf(df int) float64 {
 // ("essential") terms are candidates, and a candidate is dropped as soon
 // as what it has plus what its remaining terms could add falls short.
 func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
+	return ix.search(terms, n, true)
+}
+
+// SearchSet returns the chunks Search returns, with their scores, in no
+// particular order: what weighted fusion reads, which orders them by
+// chunk itself, so that they are not sorted by score first.
+func (ix *KeywordIndex) SearchSet(terms []WeightedTerm, n int) []Scored {
+	return ix.search(terms, n, false)
+}
+
+// search is Search, the result sorted best first when ordered.
+func (ix *KeywordIndex) search(terms []WeightedTerm, n int, ordered bool) []Scored {
 	if ix.N == 0 || n <= 0 {
 		return nil
 	}
 	k1 := ix.params.K1
 	if !(k1 >= 0) || math.IsInf(k1, 1) {
-		return ix.searchExhaustive(terms, n)
+		return ix.searchExhaustive(terms, n, ordered)
 	}
 	// A cursor moves by its index, never by reslicing ps: a slice stored
 	// back into the heap is a pointer write, which pays the collector's
@@ -517,14 +529,13 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 		q    int     // position among the query's distinct terms
 	}
 	cs := make([]cursor, 0, len(terms))
-	seen := make(map[string]bool, len(terms))
+	seen := newTermSet(len(terms))
 	total := 0
 	for _, wt := range terms {
 		t := wt.Term
-		if seen[t] {
+		if seen.add(t) {
 			continue
 		}
-		seen[t] = true
 		tp := ix.Terms[t]
 		if tp == nil {
 			continue
@@ -539,7 +550,7 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 		lo := contribution(idfw, tp.minTF, k1)
 		ub := contribution(idfw, tp.maxTF, k1)
 		if !(lo > 1e-200) || !(ub < math.MaxFloat64/1e6) {
-			return ix.searchExhaustive(terms, n)
+			return ix.searchExhaustive(terms, n, ordered)
 		}
 		// Rounding may make a posting's contribution exceed the bound
 		// computed from maxTF by an ulp or two; the slack covers that
@@ -553,7 +564,7 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 	}
 	if total <= n {
 		// Every chunk found is returned: there is nothing to prune.
-		return ix.searchExhaustive(terms, n)
+		return ix.searchExhaustive(terms, n, ordered)
 	}
 	// Ascending bounds: the first nonEssential terms are those whose
 	// bounds, summed (prefix), stay below the threshold.
@@ -647,7 +658,7 @@ func (ix *KeywordIndex) Search(terms []WeightedTerm, n int) []Scored {
 		clear(contrib)
 		next = after
 	}
-	return topN(h, n)
+	return topN(h, n, ordered)
 }
 
 // up and down restore the heap order after h[i] is added or replaced,
@@ -681,6 +692,36 @@ func (h scoreHeap) down(i int) {
 	}
 }
 
+// termSet is the set of a query's terms seen so far: a list for the
+// usual few, searched in turn, where a map was made for each search.
+type termSet struct {
+	list []string
+	m    map[string]bool
+}
+
+func newTermSet(n int) termSet {
+	if n > 32 {
+		return termSet{m: make(map[string]bool, n)}
+	}
+	return termSet{list: make([]string, 0, n)}
+}
+
+// add adds t and reports whether it was there already.
+func (s *termSet) add(t string) bool {
+	if s.m != nil {
+		if s.m[t] {
+			return true
+		}
+		s.m[t] = true
+		return false
+	}
+	if slices.Contains(s.list, t) {
+		return true
+	}
+	s.list = append(s.list, t)
+	return false
+}
+
 // seek returns the index in ps of its first posting at or after chunk c
 // (len(ps) for none): galloping, then a binary search, since a
 // non-essential term is consulted for few of its postings.
@@ -700,7 +741,7 @@ func seek(ps []posting, c int32) int {
 // searchExhaustive is Search without pruning: every posting of every
 // query term is scored into a dense accumulator. Search falls back to it
 // where pruning would not be exact, and the tests hold Search to it.
-func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int) []Scored {
+func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int, ordered bool) []Scored {
 	if ix.N == 0 || n <= 0 {
 		return nil
 	}
@@ -709,13 +750,12 @@ func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int) []Scored {
 	scores := *acc
 	var touched []int32
 	k1 := ix.params.K1
-	seen := make(map[string]bool, len(terms))
+	seen := newTermSet(len(terms))
 	for _, wt := range terms {
 		t := wt.Term
-		if seen[t] {
+		if seen.add(t) {
 			continue
 		}
-		seen[t] = true
 		tp := ix.Terms[t]
 		if tp == nil {
 			continue
@@ -733,7 +773,7 @@ func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int) []Scored {
 		out = append(out, Scored{Chunk: int(c), Score: scores[c]})
 		scores[c] = 0
 	}
-	return topN(out, n)
+	return topN(out, n, ordered)
 }
 
 type Scored struct {
@@ -742,9 +782,10 @@ type Scored struct {
 }
 
 // topN keeps the n best, sorted best first with ties broken by chunk
-// order so that rankings are deterministic. Selection through a bounded
-// heap keeps it O(len·log n): a common query term touches most chunks.
-func topN(s []Scored, n int) []Scored {
+// order so that rankings are deterministic (unsorted unless ordered).
+// Selection through a bounded heap keeps it O(len·log n): a common
+// query term touches most chunks.
+func topN(s []Scored, n int, ordered bool) []Scored {
 	if n < len(s) {
 		h := make(scoreHeap, 0, n+1)
 		for _, x := range s {
@@ -756,6 +797,9 @@ func topN(s []Scored, n int) []Scored {
 			}
 		}
 		s = h
+	}
+	if !ordered {
+		return s
 	}
 	slices.SortFunc(s, func(a, b Scored) int {
 		if a.Score != b.Score {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 )
 
-// Fuse combines two rankings, each best first, and returns the n best of
+// Fuse combines two rankings, each best first (in any order for
+// weighted fusion, which reads them as sets), and returns the n best of
 // the fused ranking, best first (all of them for n < 0), ties broken by
 // chunk order. Weighted fusion min-max normalises each list so that
 // neither scale dominates; a chunk missing from a list scores that list's
@@ -22,7 +24,9 @@ func Fuse(kw, vec []Scored, f Fusion, n int) []Scored {
 	if len(vec) == 0 {
 		return firstN(kw, n)
 	}
-	kc, vc := make([]Scored, len(kw)), make([]Scored, len(vec))
+	scratch := getScratch(len(kw) + len(vec))
+	defer putScratch(scratch)
+	kc, vc := (*scratch)[:len(kw)], (*scratch)[len(kw):]
 	wk, wv := 1-f.VectorWeight, f.VectorWeight
 	switch f.Method {
 	case FusionRRF:
@@ -44,13 +48,17 @@ func Fuse(kw, vec []Scored, f Fusion, n int) []Scored {
 	default:
 		unknownMethod(f)
 	}
-	byChunk := func(a, b Scored) int { return cmp.Compare(a.Chunk, b.Chunk) }
-	slices.SortFunc(kc, byChunk)
-	slices.SortFunc(vc, byChunk)
+	for _, c := range [...][]Scored{kc, vc} {
+		if !slices.IsSortedFunc(c, byChunk) {
+			slices.SortFunc(c, byChunk)
+		}
+	}
 	// The keyword contribution is added first, then the vector one, so
 	// that a chunk in both lists sums to the same float64 whichever way
 	// the lists are walked.
-	out := make([]Scored, 0, len(kc)+len(vc))
+	merged := getScratch(len(kc) + len(vc))
+	defer putScratch(merged)
+	out := (*merged)[:0]
 	i, j := 0, 0
 	for i < len(kc) || j < len(vc) {
 		switch {
@@ -66,7 +74,51 @@ func Fuse(kw, vec []Scored, f Fusion, n int) []Scored {
 			j++
 		}
 	}
-	return SelectBest(out, n)
+	// The n best are the caller's; the merged list goes back.
+	return slices.Clone(SelectBest(out, n))
+}
+
+func byChunk(a, b Scored) int { return cmp.Compare(a.Chunk, b.Chunk) }
+
+// FuseNearest is weighted fusion (f's method must be FusionWeighted) of
+// the keyword ranking kw, in any order, with fv's SearchByChunk(q,
+// candidates), found in pooled memory: Fuse(kw, that, f, n), or kw's n
+// best when no chunk has a vector. A small collection's every score was
+// a new list each question.
+func FuseNearest(kw []Scored, fv *FlatVectors, q []float32, candidates int, f Fusion, n int) []Scored {
+	scratch := getScratch(0)
+	defer putScratch(scratch)
+	vec := fv.searchByChunk(*scratch, q, candidates)
+	if cap(vec) > cap(*scratch) && cap(vec) <= 1<<12 {
+		*scratch = vec[:0] // grown: keep the larger list
+	}
+	if len(vec) == 0 {
+		return SelectBest(kw, n)
+	}
+	return Fuse(kw, vec, f, n)
+}
+
+// scratches are lists a search works in and drops before it returns
+// (Fuse's contributions by chunk, SearchByChunk's scores to select
+// from): a few kilobytes a question, most of what ranking allocated.
+var scratches = sync.Pool{New: func() any { return new([]Scored) }}
+
+// getScratch returns a list of n elements, to give back with putScratch.
+func getScratch(n int) *[]Scored {
+	s := scratches.Get().(*[]Scored)
+	if cap(*s) < n {
+		*s = make([]Scored, n)
+	}
+	*s = (*s)[:n]
+	return s
+}
+
+// putScratch gives a list back, unless it grew beyond what a usual
+// search needs (a collection-wide fallback ranks every chunk).
+func putScratch(s *[]Scored) {
+	if cap(*s) <= 1<<12 {
+		scratches.Put(s)
+	}
 }
 
 // FuseCandidates fuses the keyword ranking kw (best first) with vec, the
@@ -255,17 +307,10 @@ func SelectBest(s []Scored, n int) []Scored {
 		n = len(s)
 	}
 	if n < len(s) {
-		h := s[:n]
-		for i := n/2 - 1; i >= 0; i-- {
-			siftWorst(h, i)
+		if n > 0 {
+			heapBest(s[:n], s[n:])
 		}
-		for _, x := range s[n:] {
-			if n > 0 && better(x, h[0]) {
-				h[0] = x
-				siftWorst(h, 0)
-			}
-		}
-		s = h
+		s = s[:n]
 	}
 	slices.SortFunc(s, func(a, b Scored) int {
 		if a.Score != b.Score {
@@ -274,6 +319,20 @@ func SelectBest(s []Scored, n int) []Scored {
 		return cmp.Compare(a.Chunk, b.Chunk)
 	})
 	return s
+}
+
+// heapBest makes h (not empty) the best of h and rest, as a heap whose
+// root, h[0], is the weakest of them; rest is read only.
+func heapBest(h, rest []Scored) {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		siftWorst(h, i)
+	}
+	for _, x := range rest {
+		if better(x, h[0]) {
+			h[0] = x
+			siftWorst(h, 0)
+		}
+	}
 }
 
 // siftWorst moves h[i] down a heap whose root is its worst element.

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,7 +96,10 @@ func checkQueries(t *testing.T, ix *KeywordIndex, r *rand.Rand, vocab, queries i
 	for i := range queries {
 		q := randomQuery(r, zw)
 		for _, n := range testNs {
-			sameRanking(t, fmt.Sprintf("query %d %v, n=%d", i, q, n), ix.Search(q, n), ix.searchExhaustive(q, n))
+			sameRanking(t, fmt.Sprintf("query %d %v, n=%d", i, q, n), ix.Search(q, n), ix.searchExhaustive(q, n, true))
+			// SearchSet finds the same chunks, scores and all.
+			set := ix.SearchSet(q, n)
+			sameRanking(t, fmt.Sprintf("query %d %v, n=%d, as a set", i, q, n), SelectBest(slices.Clone(set), -1), ix.Search(q, n))
 		}
 	}
 }
@@ -242,7 +246,7 @@ func TestSearchMatchesExhaustiveSciFact(t *testing.T) {
 		queries++
 		terms := weightedTerms(analysis.AnalyzeQuery(q.Text), ix.Has)
 		for _, n := range testNs {
-			sameRanking(t, fmt.Sprintf("query %s %q, n=%d", q.ID, q.Text, n), ix.Search(terms, n), ix.searchExhaustive(terms, n))
+			sameRanking(t, fmt.Sprintf("query %s %q, n=%d", q.ID, q.Text, n), ix.Search(terms, n), ix.searchExhaustive(terms, n, true))
 		}
 	})
 	if queries != 300 {
@@ -294,7 +298,7 @@ func benchKeywordSearch(b *testing.B, size int) {
 		for _, s := range []struct {
 			name   string
 			search func([]WeightedTerm, int) []Scored
-		}{{"maxscore", ix.Search}, {"exhaustive", ix.searchExhaustive}} {
+		}{{"maxscore", ix.Search}, {"exhaustive", func(q []WeightedTerm, n int) []Scored { return ix.searchExhaustive(q, n, true) }}} {
 			b.Run(fmt.Sprintf("n=%d/%s", n, s.name), func(b *testing.B) {
 				for i := 0; b.Loop(); i++ {
 					s.search(queries[i%len(queries)], n)

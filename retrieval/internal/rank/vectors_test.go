@@ -245,6 +245,58 @@ func TestFlatSearchMatchesExhaustive(t *testing.T) {
 	}
 }
 
+// SearchByChunk returns Search's chunks and scores, bit for bit, in
+// chunk order, and weighted fusion of either ranks the same: with ties
+// (randomFlat's grid), below and above the rows scored in one list, and
+// with n beyond the rows that have vectors.
+func TestSearchByChunkIsSearch(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	f := Fusion{Method: FusionWeighted, VectorWeight: 0.3}
+	for _, rows := range []int{1, 10, 122, 300, 9000} {
+		fv := randomFlat(t, r, rows, 12)
+		for range 5 {
+			q := UnitVector(randomFlat(t, r, 1, 12).Row(0))
+			// A keyword ranking of every third row, best first.
+			var kw []Scored
+			for i := 0; i < rows; i += 3 {
+				kw = append(kw, Scored{Chunk: i, Score: float64(r.IntN(4))})
+			}
+			kw = sortedBest(kw)
+			for _, n := range []int{1, 5, 100, rows*3/4 + 1, max(1, rows-1), rows + 10} {
+				want := fv.Search(q, n)
+				fused := Fuse(kw, want, f, 20)
+				want = slices.Clone(want)
+				slices.SortFunc(want, byChunk)
+				got := fv.SearchByChunk(q, n)
+				if !slices.Equal(got, want) {
+					t.Fatalf("rows %d, n=%d: SearchByChunk = %v, Search's by chunk %v", rows, n, got, want)
+				}
+				if got := Fuse(kw, got, f, 20); !slices.Equal(got, fused) {
+					t.Fatalf("rows %d, n=%d: fused %v, from Search %v", rows, n, got, fused)
+				}
+				// FuseNearest, the keyword ranking in chunk order.
+				byChunkKW := slices.Clone(kw)
+				slices.SortFunc(byChunkKW, byChunk)
+				if got := FuseNearest(byChunkKW, fv, q, n, f, 20); !slices.Equal(got, fused) {
+					t.Fatalf("rows %d, n=%d: FuseNearest %v, from Search %v", rows, n, got, fused)
+				}
+			}
+		}
+	}
+}
+
+// FuseNearest over a collection without vectors is the keyword ranking's
+// best, as Fuse gives them with no vector ranking.
+func TestFuseNearestWithoutVectors(t *testing.T) {
+	kw := []Scored{{Chunk: 4, Score: 1}, {Chunk: 1, Score: 3}, {Chunk: 7, Score: 3}, {Chunk: 2, Score: 2}}
+	fv := &FlatVectors{Valid: make([]bool, 10)}
+	q := []float32{1, 0}
+	want := Fuse(sortedBest(slices.Clone(kw)), nil, DefaultFusion, 3)
+	if got := FuseNearest(slices.Clone(kw), fv, q, 100, DefaultFusion, 3); !slices.Equal(got, want) {
+		t.Fatalf("FuseNearest = %v, want %v", got, want)
+	}
+}
+
 // ScoreChunks scores the chunks it is given, in their order, as Search
 // scores them, and leaves out those without a vector.
 func TestScoreChunks(t *testing.T) {
