@@ -242,3 +242,14 @@ func FuzzForEachSoundKey(f *testing.F) {
 		}
 	})
 }
+
+// translitOf reads translit, for every rune of the Cyrillic block.
+func TestTranslitOf(t *testing.T) {
+	for r := rune(0x380); r < 0x530; r++ {
+		gl, gok := translitOf(r)
+		wl, wok := translit[r]
+		if gl != wl || gok != wok {
+			t.Fatalf("translitOf(%q) = %q, %v; translit has %q, %v", r, gl, gok, wl, wok)
+		}
+	}
+}

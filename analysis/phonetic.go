@@ -16,6 +16,29 @@ var translit = map[rune]string{
 	'ъ': "", 'ы': "y", 'ь': "", 'э': "e", 'ю': "yu", 'я': "ya", 'і': "i", 'ї': "i", 'є': "e", 'ґ': "g",
 }
 
+// translitLow is translit for the runes from U+0430 (а) up, where all
+// but one of its letters are, read by index rather than hashed.
+var translitLow = func() (t [0x60]struct {
+	s  string
+	ok bool
+}) {
+	for r, l := range translit {
+		if 0x430 <= r && r < 0x430+rune(len(t)) {
+			t[r-0x430].s, t[r-0x430].ok = l, true
+		}
+	}
+	return t
+}()
+
+// translitOf is translit[r].
+func translitOf(r rune) (string, bool) {
+	if i := r - 0x430; 0 <= i && i < rune(len(translitLow)) {
+		return translitLow[i].s, translitLow[i].ok
+	}
+	l, ok := translit[r]
+	return l, ok
+}
+
 // Transliterations returns the Latin spellings of a lower-case Cyrillic
 // word: г and х stand for g and kh in Russian names but for h and k in
 // names taken from English and German (Гарвард, Хубилай), so each gets
@@ -51,7 +74,7 @@ func transliterate(w, g, kh string) string {
 // dst; false when w holds a letter translit does not know.
 func appendTransliteration(dst []byte, w, g, kh string) ([]byte, bool) {
 	for _, r := range w {
-		l, ok := translit[r]
+		l, ok := translitOf(r)
 		switch r {
 		case 'г':
 			l = g
@@ -114,7 +137,7 @@ func appendSoundKey[S string | []byte](dst []byte, w S) []byte {
 		case 'z':
 			c = 's'
 		}
-		vowel := strings.IndexByte("aeiouy", c) >= 0
+		vowel := c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y'
 		switch {
 		case i == 0 && vowel:
 			c = 'a'
