@@ -157,10 +157,11 @@ func appendSoundKey[S string | []byte](dst []byte, w S) []byte {
 	return b
 }
 
-// ForEachSoundKey calls fn with the SoundKey of each of a lower-case
-// Cyrillic word's Transliterations, in their order, but the empty ones,
-// on the stack: fn must not keep the key.
-func ForEachSoundKey(w string, fn func(key []byte)) {
+// AppendSoundKeys appends to dst the SoundKey of each of a lower-case
+// Cyrillic word's Transliterations, in their order, each followed by a
+// zero byte (keys are letters), but the empty ones: made on the stack,
+// where Transliterations and SoundKey make a string each.
+func AppendSoundKeys(dst []byte, w string) []byte {
 	for _, g := range [...]string{"g", "h"} {
 		for _, kh := range [...]string{"kh", "k"} {
 			if g == "h" && !strings.ContainsRune(w, 'г') || kh == "k" && !strings.ContainsRune(w, 'х') {
@@ -171,12 +172,12 @@ func ForEachSoundKey(w string, fn func(key []byte)) {
 			if !ok || len(l) == 0 {
 				continue
 			}
-			var kbuf [32]byte
-			if k := appendSoundKey(kbuf[:0], l); len(k) > 0 {
-				fn(k)
+			if k := appendSoundKey(dst, l); len(k) > len(dst) {
+				dst = append(k, 0)
 			}
 		}
 	}
+	return dst
 }
 
 // soundRules are SoundKey's spellings of one sound, replaced in this
