@@ -224,8 +224,8 @@ func TestRussianShortcuts(t *testing.T) {
 	}
 }
 
-// ForEachSoundKey gives the keys of Transliterations, in their order.
-func FuzzForEachSoundKey(f *testing.F) {
+// AppendSoundKeys gives the keys of Transliterations, in their order.
+func FuzzAppendSoundKeys(f *testing.F) {
 	for _, w := range []string{"пэнтерс", "хубилай", "гарвард", "джаред", "щукин", "ъ", "хгх", "a1б", "ёжик", "щщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщщ"} {
 		f.Add(w)
 	}
@@ -236,9 +236,28 @@ func FuzzForEachSoundKey(f *testing.F) {
 				want = append(want, k)
 			}
 		}
-		ForEachSoundKey(w, func(k []byte) { got = append(got, string(k)) })
+		keys := AppendSoundKeys([]byte("x"), w)
+		if keys[0] != 'x' {
+			t.Fatalf("AppendSoundKeys overwrote what it appends to")
+		}
+		for _, k := range strings.Split(string(keys[1:]), "\x00") {
+			if k != "" {
+				got = append(got, k)
+			}
+		}
 		if !slices.Equal(got, want) {
-			t.Fatalf("ForEachSoundKey(%q) = %q, Transliterations' keys %q", w, got, want)
+			t.Fatalf("AppendSoundKeys(%q) = %q, Transliterations' keys %q", w, got, want)
 		}
 	})
+}
+
+// translitOf reads translit, for every rune of the Cyrillic block.
+func TestTranslitOf(t *testing.T) {
+	for r := rune(0x380); r < 0x530; r++ {
+		gl, gok := translitOf(r)
+		wl, wok := translit[r]
+		if gl != wl || gok != wok {
+			t.Fatalf("translitOf(%q) = %q, %v; translit has %q, %v", r, gl, gok, wl, wok)
+		}
+	}
 }

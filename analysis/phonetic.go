@@ -16,6 +16,29 @@ var translit = map[rune]string{
 	'ъ': "", 'ы': "y", 'ь': "", 'э': "e", 'ю': "yu", 'я': "ya", 'і': "i", 'ї': "i", 'є': "e", 'ґ': "g",
 }
 
+// translitLow is translit for the runes from U+0430 (а) up, where all
+// but one of its letters are, read by index rather than hashed.
+var translitLow = func() (t [0x60]struct {
+	s  string
+	ok bool
+}) {
+	for r, l := range translit {
+		if 0x430 <= r && r < 0x430+rune(len(t)) {
+			t[r-0x430].s, t[r-0x430].ok = l, true
+		}
+	}
+	return t
+}()
+
+// translitOf is translit[r].
+func translitOf(r rune) (string, bool) {
+	if i := r - 0x430; 0 <= i && i < rune(len(translitLow)) {
+		return translitLow[i].s, translitLow[i].ok
+	}
+	l, ok := translit[r]
+	return l, ok
+}
+
 // Transliterations returns the Latin spellings of a lower-case Cyrillic
 // word: г and х stand for g and kh in Russian names but for h and k in
 // names taken from English and German (Гарвард, Хубилай), so each gets
@@ -51,7 +74,7 @@ func transliterate(w, g, kh string) string {
 // dst; false when w holds a letter translit does not know.
 func appendTransliteration(dst []byte, w, g, kh string) ([]byte, bool) {
 	for _, r := range w {
-		l, ok := translit[r]
+		l, ok := translitOf(r)
 		switch r {
 		case 'г':
 			l = g
@@ -114,7 +137,7 @@ func appendSoundKey[S string | []byte](dst []byte, w S) []byte {
 		case 'z':
 			c = 's'
 		}
-		vowel := strings.IndexByte("aeiouy", c) >= 0
+		vowel := c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y'
 		switch {
 		case i == 0 && vowel:
 			c = 'a'
@@ -134,10 +157,11 @@ func appendSoundKey[S string | []byte](dst []byte, w S) []byte {
 	return b
 }
 
-// ForEachSoundKey calls fn with the SoundKey of each of a lower-case
-// Cyrillic word's Transliterations, in their order, but the empty ones,
-// on the stack: fn must not keep the key.
-func ForEachSoundKey(w string, fn func(key []byte)) {
+// AppendSoundKeys appends to dst the SoundKey of each of a lower-case
+// Cyrillic word's Transliterations, in their order, each followed by a
+// zero byte (keys are letters), but the empty ones: made on the stack,
+// where Transliterations and SoundKey make a string each.
+func AppendSoundKeys(dst []byte, w string) []byte {
 	for _, g := range [...]string{"g", "h"} {
 		for _, kh := range [...]string{"kh", "k"} {
 			if g == "h" && !strings.ContainsRune(w, 'г') || kh == "k" && !strings.ContainsRune(w, 'х') {
@@ -148,12 +172,12 @@ func ForEachSoundKey(w string, fn func(key []byte)) {
 			if !ok || len(l) == 0 {
 				continue
 			}
-			var kbuf [32]byte
-			if k := appendSoundKey(kbuf[:0], l); len(k) > 0 {
-				fn(k)
+			if k := appendSoundKey(dst, l); len(k) > len(dst) {
+				dst = append(k, 0)
 			}
 		}
 	}
+	return dst
 }
 
 // soundRules are SoundKey's spellings of one sound, replaced in this

@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"bytes"
 	"slices"
 	"sync"
 
@@ -25,14 +26,18 @@ func (ix *Index) soundsLike(word, stem string) []string {
 	}
 	si.once.Do(func() { si.keys = ix.soundKeys() })
 	var out []string
+	var buf [256]byte
 	for _, w := range [...]string{word, stem} {
-		analysis.ForEachSoundKey(w, func(k []byte) {
-			for _, c := range si.keys[string(k)] {
+		keys := analysis.AppendSoundKeys(buf[:0], w)
+		for len(keys) > 0 {
+			end := bytes.IndexByte(keys, 0)
+			for _, c := range si.keys[string(keys[:end])] {
 				if !slices.Contains(out, c) {
 					out = append(out, c)
 				}
 			}
-		})
+			keys = keys[end+1:]
+		}
 	}
 	return out
 }

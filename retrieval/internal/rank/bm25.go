@@ -563,8 +563,9 @@ func (ix *KeywordIndex) search(terms []WeightedTerm, n int, ordered bool) []Scor
 		return nil
 	}
 	if total <= n {
-		// Every chunk found is returned: there is nothing to prune.
-		return ix.searchExhaustive(terms, n, ordered)
+		// Every chunk found is returned: there is nothing to prune. (And
+		// every posting adds a positive amount, as checked above.)
+		return ix.searchAll(terms, n, ordered)
 	}
 	// Ascending bounds: the first nonEssential terms are those whose
 	// bounds, summed (prefix), stay below the threshold.
@@ -742,6 +743,20 @@ func seek(ps []posting, c int32) int {
 // query term is scored into a dense accumulator. Search falls back to it
 // where pruning would not be exact, and the tests hold Search to it.
 func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int, ordered bool) []Scored {
+	return ix.exhaustive(terms, n, ordered, false)
+}
+
+// searchAll is searchExhaustive for terms whose every posting adds a
+// positive amount: unordered, a small collection's chunks then come in
+// chunk order, read off the accumulator, which weighted fusion needs
+// and would otherwise sort them into.
+func (ix *KeywordIndex) searchAll(terms []WeightedTerm, n int, ordered bool) []Scored {
+	return ix.exhaustive(terms, n, ordered, true)
+}
+
+// exhaustive is searchExhaustive; positive tells that every posting adds
+// a positive amount, so that a chunk is touched when its score is not 0.
+func (ix *KeywordIndex) exhaustive(terms []WeightedTerm, n int, ordered, positive bool) []Scored {
 	if ix.N == 0 || n <= 0 {
 		return nil
 	}
@@ -769,6 +784,15 @@ func (ix *KeywordIndex) searchExhaustive(terms []WeightedTerm, n int, ordered bo
 		}
 	}
 	out := make([]Scored, 0, len(touched))
+	if !ordered && positive && len(touched) <= n && ix.N <= 4*len(touched) {
+		for c, v := range scores[:ix.N] {
+			if v != 0 {
+				out = append(out, Scored{Chunk: c, Score: v})
+				scores[c] = 0
+			}
+		}
+		return out
+	}
 	for _, c := range touched {
 		out = append(out, Scored{Chunk: int(c), Score: scores[c]})
 		scores[c] = 0
