@@ -1,67 +1,79 @@
 package main
 
 import (
-	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"time"
 
 	"citebot/corpus"
 )
 
-// settleHeadroom is the least a server's heap may grow past what is live
-// before the collector runs: room for a few hundred answers' garbage at
-// 10,000 documents, thousands on a small corpus.
+// settleHeadroom is the least garbage a server's heap may hold beside
+// what is live before the collector runs: room for a few hundred
+// answers' garbage at 10,000 documents, thousands on a small corpus.
 const settleHeadroom = 32 << 20
 
 // settleMemory returns to the system what building or loading an index
-// left behind, and caps what garbage may add to a server from then on.
-// By default the heap grows to twice what is live before a collection,
-// and most of a server's heap is its index, which never becomes garbage:
-// at 10,000 documents (100 MB of text) a server under load held 730 MB.
-// The cap is the memory in use once settled plus an eighth of the live
-// heap (at least settleHeadroom), set again at every swap, so it follows
-// the index up and down. Collections come more often, but the index is
-// mostly arrays without pointers (text, postings, vectors, chunk
-// records), which a collection does not scan. It is Go's soft memory
-// limit, so a reindex that needs more (two indexes at once) slows down by
-// collecting more and is never refused memory. A GOMEMLIMIT in the
-// environment is the operator's choice and is left alone.
+// left behind, and paces the collector so that garbage adds about an
+// eighth of what is live (at least settleHeadroom) before a collection.
+// By default the heap grows to twice what is live, and most of a
+// server's heap is its index, which never becomes garbage: at 10,000
+// documents (100 MB of text) a server under load held 730 MB. The
+// pacing is GOGC, set again at every swap. A fixed cap on the heap did
+// the same at first, but a server's live heap grows after a swap (the
+// answer cache, the passage memo) and doubles during a reindex (two
+// indexes at once), and under a cap the collector then ran without end:
+// on the seeds a third fewer answers a second once the caches had filled.
+// Collections come often on a large index, but it is mostly arrays
+// without pointers (text, postings, vectors, chunk records), which a
+// collection does not scan. A GOGC or GOMEMLIMIT in the environment is
+// the operator's choice and is left alone.
 func settleMemory(getenv func(string) string) {
-	if getenv("GOMEMLIMIT") != "" {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	// Lift an earlier cap first: the collection below must not be paced
-	// by the previous index's size.
-	debug.SetMemoryLimit(math.MaxInt64)
 	debug.FreeOSMemory()
-	s := []metrics.Sample{
-		{Name: "/gc/heap/live:bytes"},
-		{Name: "/memory/classes/total:bytes"},
-		{Name: "/memory/classes/heap/released:bytes"},
-	}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
-	for _, x := range s {
-		if x.Value.Kind() != metrics.KindUint64 {
-			return // an unknown metric: keep Go's default pacing
-		}
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return // an unknown metric: keep Go's default pacing
 	}
-	live, total, released := s[0].Value.Uint64(), s[1].Value.Uint64(), s[2].Value.Uint64()
-	debug.SetMemoryLimit(int64(total - released + max(live/8, settleHeadroom)))
+	debug.SetGCPercent(settlePercent(s[0].Value.Uint64()))
+}
+
+// settlePercent is the GOGC that lets garbage reach an eighth of live
+// bytes, at least settleHeadroom: at most the default 100, and at least
+// 10, below which collections would follow each other on any heap.
+func settlePercent(live uint64) int {
+	if live == 0 {
+		return 100
+	}
+	return int(min(max(100*max(live/8, settleHeadroom)/live, 10), 100))
 }
 
 // settlingObserver settles the process's memory (settleMemory) each time
 // a new index serves: in the background, since a full collection of a
 // large index takes a few hundred milliseconds that the reindex which
-// swapped it in must not wait for.
+// swapped it in must not wait for. It settles again a moment later: the
+// previous index is still held at the swap (by the reindex that replaced
+// it, by answers under way), and what it frees then would otherwise stay
+// with the process until the runtime gives it back on its own, slowly.
 type settlingObserver struct {
 	corpus.Observer
 	getenv func(string) string
 }
 
+// settleAgainAfter is how long after a swap memory is settled again.
+const settleAgainAfter = time.Second
+
 func (o settlingObserver) Served(docs, chunks int) {
 	o.Observer.Served(docs, chunks)
-	go settleMemory(o.getenv)
+	go func() {
+		settleMemory(o.getenv)
+		time.Sleep(settleAgainAfter)
+		settleMemory(o.getenv)
+	}()
 }
 
 // quietStartBytes is the memory a command may take before its first

@@ -8,29 +8,45 @@ import (
 	"time"
 )
 
-// settleMemory caps the heap near what is live once an index serves,
-// unless the operator chose a limit.
+// settleMemory paces the collector for what is live once an index
+// serves, unless the operator chose a pacing or a limit.
 func TestSettleMemory(t *testing.T) {
-	before := debug.SetMemoryLimit(-1)
-	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	before := debug.SetGCPercent(100)
+	t.Cleanup(func() { debug.SetGCPercent(before) })
 
-	held := make([]byte, 32<<20) // live while settling
+	held := make([]byte, 512<<20) // live while settling: an eighth is more than settleHeadroom
 	settleMemory(func(string) string { return "" })
-	limit := debug.SetMemoryLimit(-1)
-	if limit == math.MaxInt64 || limit < int64(len(held))+settleHeadroom {
-		t.Errorf("limit %d after settling with %d bytes live: want at least live plus %d", limit, len(held), settleHeadroom)
+	if got := debug.SetGCPercent(100); got < 10 || got > 20 {
+		t.Errorf("GC percent %d after settling with %d MB live, want about 12", got, len(held)>>20)
 	}
 	held[0] = 1
 
-	debug.SetMemoryLimit(math.MaxInt64)
-	settleMemory(func(k string) string {
-		if k == "GOMEMLIMIT" {
-			return "1GiB"
+	for _, env := range []string{"GOGC", "GOMEMLIMIT"} {
+		debug.SetGCPercent(100)
+		settleMemory(func(k string) string {
+			if k == env {
+				return "1GiB"
+			}
+			return ""
+		})
+		if got := debug.SetGCPercent(100); got != 100 {
+			t.Errorf("GC percent %d with %s set: the operator's choice must stand", got, env)
 		}
-		return ""
-	})
-	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
-		t.Errorf("limit %d with GOMEMLIMIT set: the operator's choice must stand", got)
+	}
+}
+
+// settlePercent lets garbage reach an eighth of what is live, at least
+// settleHeadroom, within [10, 100].
+func TestSettlePercent(t *testing.T) {
+	for _, tt := range []struct {
+		live uint64
+		want int
+	}{
+		{0, 100}, {1 << 20, 100}, {settleHeadroom, 100}, {64 << 20, 50}, {256 << 20, 12}, {4 << 30, 12},
+	} {
+		if got := settlePercent(tt.live); got != tt.want {
+			t.Errorf("settlePercent(%d MB) = %d, want %d", tt.live>>20, got, tt.want)
+		}
 	}
 }
 
