@@ -27,38 +27,19 @@ type FlatVectors struct {
 }
 
 // Set stores the vector of row i, made unit length as chromem-go makes
-// the vectors it stores, so that a vector read back from a segment is the
-// one set here. An empty or all-zero vector is no vector: the chunk is
-// found by its words only.
+// the vectors it stores, and quantized (Quantize). A row read back from a
+// segment, where it was written quantized, goes in through SetQuantized
+// as it is. An empty or all-zero vector is no vector: the chunk is found
+// by its words only.
 func (fv *FlatVectors) Set(i int, v []float32) error {
 	if IsZero(v) {
 		return nil
 	}
-	return fv.SetUnit(i, UnitVector(v))
-}
-
-// SetUnit stores row i as v, which is already unit length: a row read
-// back from a segment, where it was written from Row. Set would normalise
-// it again, in a fresh slice per row, and might move it by an ulp; the
-// row is quantized as it is, and quantizing what Row gave returns the
-// same integers and scale, so that an index opened from a segment ranks
-// bit for bit as the one saved.
-func (fv *FlatVectors) SetUnit(i int, v []float32) error {
-	if IsZero(v) {
-		return nil
+	row, err := fv.row(i, len(v))
+	if err != nil {
+		return err
 	}
-	if fv.Dim == 0 {
-		fv.Dim = len(v)
-		fv.alloc()
-	}
-	if len(v) != fv.Dim {
-		return fmt.Errorf("vector of %d dimensions, others %d", len(v), fv.Dim)
-	}
-	fv.scale[i] = Quantize(fv.data[i*fv.Dim:(i+1)*fv.Dim], v)
-	if !fv.Valid[i] {
-		fv.Valid[i] = true
-		fv.N++
-	}
+	fv.scale[i] = Quantize(row, UnitVector(v))
 	return nil
 }
 
@@ -72,20 +53,30 @@ func (fv *FlatVectors) SetQuantized(i int, q []int8, s float32) error {
 	if !(s > 0) || math.IsInf(float64(s), 0) {
 		return fmt.Errorf("vector scale %v", s)
 	}
+	row, err := fv.row(i, len(q))
+	if err != nil {
+		return err
+	}
+	copy(row, q)
+	fv.scale[i] = s
+	return nil
+}
+
+// row is row i, of dim dimensions, marked as holding a vector; the rows
+// are made when the first is set.
+func (fv *FlatVectors) row(i, dim int) ([]int8, error) {
 	if fv.Dim == 0 {
-		fv.Dim = len(q)
+		fv.Dim = dim
 		fv.alloc()
 	}
-	if len(q) != fv.Dim {
-		return fmt.Errorf("vector of %d dimensions, others %d", len(q), fv.Dim)
+	if dim != fv.Dim {
+		return nil, fmt.Errorf("vector of %d dimensions, others %d", dim, fv.Dim)
 	}
-	copy(fv.data[i*fv.Dim:(i+1)*fv.Dim], q)
-	fv.scale[i] = s
 	if !fv.Valid[i] {
 		fv.Valid[i] = true
 		fv.N++
 	}
-	return nil
+	return fv.data[i*fv.Dim : (i+1)*fv.Dim], nil
 }
 
 // CopyRows copies n rows of src, from row from on, to rows to on: an
