@@ -77,22 +77,7 @@ func appendAnswer(b []byte, a *answer.Answer) ([]byte, bool) {
 func appendCitation(b []byte, c *answer.Citation) []byte {
 	b = append(b, `{"n":`...)
 	b = strconv.AppendInt(b, int64(c.N), 10)
-	b = append(b, `,"document":`...)
-	b = appendJSONString(b, c.Document)
-	b = append(b, `,"title":`...)
-	b = appendJSONString(b, c.Title)
-	b = append(b, `,"start":`...)
-	b = strconv.AppendInt(b, int64(c.Start), 10)
-	b = append(b, `,"end":`...)
-	b = strconv.AppendInt(b, int64(c.End), 10)
-	b = append(b, `,"line_start":`...)
-	b = strconv.AppendInt(b, int64(c.LineStart), 10)
-	b = append(b, `,"line_end":`...)
-	b = strconv.AppendInt(b, int64(c.LineEnd), 10)
-	if c.Page != 0 {
-		b = append(b, `,"page":`...)
-		b = strconv.AppendInt(b, int64(c.Page), 10)
-	}
+	b = appendSpan(b, c.Document, c.Title, c.Start, c.End, c.LineStart, c.LineEnd, c.Page)
 	b = append(b, `,"quote":`...)
 	b = appendJSONString(b, c.Quote)
 	b = append(b, `,"score":`...)
@@ -103,27 +88,34 @@ func appendCitation(b []byte, c *answer.Citation) []byte {
 func appendPassage(b []byte, p *answer.Passage) []byte {
 	b = append(b, `{"rank":`...)
 	b = strconv.AppendInt(b, int64(p.Rank), 10)
-	b = append(b, `,"document":`...)
-	b = appendJSONString(b, p.Document)
-	b = append(b, `,"title":`...)
-	b = appendJSONString(b, p.Title)
-	b = append(b, `,"start":`...)
-	b = strconv.AppendInt(b, int64(p.Start), 10)
-	b = append(b, `,"end":`...)
-	b = strconv.AppendInt(b, int64(p.End), 10)
-	b = append(b, `,"line_start":`...)
-	b = strconv.AppendInt(b, int64(p.LineStart), 10)
-	b = append(b, `,"line_end":`...)
-	b = strconv.AppendInt(b, int64(p.LineEnd), 10)
-	if p.Page != 0 {
-		b = append(b, `,"page":`...)
-		b = strconv.AppendInt(b, int64(p.Page), 10)
-	}
+	b = appendSpan(b, p.Document, p.Title, p.Start, p.End, p.LineStart, p.LineEnd, p.Page)
 	b = append(b, `,"text":`...)
 	b = appendJSONString(b, p.Text)
 	b = append(b, `,"score":`...)
 	b = appendJSONFloat(b, p.Score)
 	return append(b, '}')
+}
+
+// appendSpan writes the fields a citation and a passage share, in their
+// order: where in which document they lie.
+func appendSpan(b []byte, document, title string, start, end, lineStart, lineEnd, page int) []byte {
+	b = append(b, `,"document":`...)
+	b = appendJSONString(b, document)
+	b = append(b, `,"title":`...)
+	b = appendJSONString(b, title)
+	b = append(b, `,"start":`...)
+	b = strconv.AppendInt(b, int64(start), 10)
+	b = append(b, `,"end":`...)
+	b = strconv.AppendInt(b, int64(end), 10)
+	b = append(b, `,"line_start":`...)
+	b = strconv.AppendInt(b, int64(lineStart), 10)
+	b = append(b, `,"line_end":`...)
+	b = strconv.AppendInt(b, int64(lineEnd), 10)
+	if page != 0 {
+		b = append(b, `,"page":`...)
+		b = strconv.AppendInt(b, int64(page), 10)
+	}
+	return b
 }
 
 func finite(f float64) bool { return !math.IsInf(f, 0) && !math.IsNaN(f) }
