@@ -39,15 +39,11 @@ func (ix *Index) save(dir string) (stored, error) {
 	if ix.local() == nil {
 		return stored{}, errors.New("save index: it is kept in a remote store, not in a folder")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return stored{}, fmt.Errorf("save index: %w", err)
-	}
-	unlock, err := snapshot.LockIndex(dir)
+	unlock, err := lockForSave(dir)
 	if err != nil {
 		return stored{}, fmt.Errorf("save index: %w", err)
 	}
 	defer unlock()
-	snapshot.RemoveGarbage(dir)
 
 	present := ix.storedSegments(dir)
 	root := ix.root(time.Now().UTC())
@@ -89,6 +85,19 @@ func (ix *Index) save(dir string) (stored, error) {
 		s.segments[ref.Name] = ref
 	}
 	return s, nil
+}
+
+// lockForSave makes the index folder dir if need be, takes its lock and
+// removes what earlier saves left half done; the caller calls unlock.
+func lockForSave(dir string) (unlock func(), err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if unlock, err = snapshot.LockIndex(dir); err != nil {
+		return nil, err
+	}
+	snapshot.RemoveGarbage(dir)
+	return unlock, nil
 }
 
 // stored is where a save put an index's documents: the folder, the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
@@ -97,15 +96,11 @@ func notSaved(ctx context.Context, docs []document.Document, skipped []document.
 // writeRoot commits root into dir, its documents' segments written by w,
 // as a save does.
 func writeRoot(ctx context.Context, dir string, root *wire.Root, w *segmentWriter) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	unlock, err := snapshot.LockIndex(dir)
+	unlock, err := lockForSave(dir)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	snapshot.RemoveGarbage(dir)
 	// One segment at a time, each made on all cores: what one holds
 	// beside the index (its vectors, term counts and chromem-go
 	// collection) is then there once, not once per core.
